@@ -1,0 +1,42 @@
+/*
+ * Every bound rollcall enforces, named once.
+ *
+ * A table, queue, frame or retry that grows with input is capped here, so
+ * that nothing a peer or a file sends can make a process allocate without
+ * limit. The README lists each bound and what happens when it is reached.
+ */
+#ifndef ROLLCALL_LIMITS_H
+#define ROLLCALL_LIMITS_H
+
+/* Entries in a hostsfile; peer ids run from 1 to HOSTS_MAX. */
+#define HOSTS_MAX 1024
+
+/* Longest hostsfile entry (a DNS name is at most 253 bytes). */
+#define HOST_NAME_BYTES_MAX 253
+
+/* Largest hostsfile accepted, in bytes. */
+#define HOSTS_FILE_BYTES_MAX (1024 * 1024)
+
+/* Largest TCP frame body; a longer declared length closes the connection. */
+#define FRAME_BYTES_MAX (64 * 1024)
+
+/* Largest UDP datagram read or sent. */
+#define DATAGRAM_BYTES_MAX 512
+
+/* Bytes queued towards one peer before further messages to it are dropped. */
+#define SEND_QUEUE_BYTES_MAX (1024 * 1024)
+
+/* Inbound TCP connections held open at once; more are closed on accept. */
+#define INBOUND_CONNS_MAX 256
+
+/* Membership changes waiting behind the one in flight. */
+#define OP_QUEUE_MAX (2 * HOSTS_MAX)
+
+/* Longest output line: the view line of a full group. */
+#define OUT_LINE_BYTES_MAX (128 + 6 * HOSTS_MAX)
+
+/* Backoff bounds for JOIN retries, reconnects and name resolution. */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+
+#endif

@@ -1,0 +1,543 @@
+/*
+ * The wire codec: struct wire_msg to msgpack bytes and back.
+ *
+ * Decoding runs in three passes over untrusted bytes. wire__walk checks the
+ * raw msgpack structure by hand (formats, counts against the bytes present,
+ * depth, nothing trailing) without allocating; only a body that passes is
+ * handed to msgpack-c, whose unpacker allocates on declared container sizes
+ * (msgpack-c issue #1013). The unpacked object is then converted field by
+ * field, and msg_check applies the same semantic rules the encoder does, so
+ * whatever decodes also encodes.
+ */
+#include <assert.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "limits.h"
+#include "peerset.h"
+#include "wire.h"
+
+/* Element counts of each type's array, indexed by type; 0 is not a type. */
+static const unsigned wire_fields[WIRE_TYPE_MAX + 1] = {
+	[WIRE_JOIN] = 4,
+	[WIRE_REQ] = 7,
+	[WIRE_OK] = 7,
+	[WIRE_NEWVIEW] = 6,
+	[WIRE_NEWLEADER] = 6,
+	[WIRE_HEARTBEAT] = 4,
+	[WIRE_REDIRECT] = 5,
+};
+#define WIRE_FIELDS_MIN 4
+#define WIRE_FIELDS_MAX 7
+/* Where NEWVIEW carries its member array, the only nested container. */
+#define WIRE_MEMBERS_INDEX 5
+
+static bool id_valid(uint64_t id)
+{
+	return id >= 1 && id <= HOSTS_MAX;
+}
+
+static bool type_valid(int type)
+{
+	return type >= 1 && type <= WIRE_TYPE_MAX;
+}
+
+/*
+ * The rules every message obeys beyond its shape, shared by encode and
+ * decode so that the two accept exactly the same set of messages.
+ */
+static int msg_check(const struct wire_msg *m)
+{
+	if (!type_valid((int)m->type))
+		return WIRE_ETYPE;
+	if (!id_valid(m->from))
+		return WIRE_ERANGE;
+	switch (m->type) {
+	case WIRE_REQ:
+		if (m->op != WIRE_OP_ADD && m->op != WIRE_OP_DEL)
+			return WIRE_ERANGE;
+		return id_valid(m->peer) ? 0 : WIRE_ERANGE;
+	case WIRE_OK:
+		if (m->op == WIRE_OP_NOTHING)
+			return m->peer == 0 ? 0 : WIRE_ERANGE;
+		if (m->op != WIRE_OP_ADD && m->op != WIRE_OP_DEL)
+			return WIRE_ERANGE;
+		return id_valid(m->peer) ? 0 : WIRE_ERANGE;
+	case WIRE_NEWLEADER:
+		return m->op == WIRE_OP_PENDING ? 0 : WIRE_ERANGE;
+	case WIRE_NEWVIEW:
+		if (peerset_first(&m->members) == 0)
+			return WIRE_ERANGE;
+		return id_valid(m->leader) ? 0 : WIRE_ERANGE;
+	case WIRE_REDIRECT:
+		return id_valid(m->leader) ? 0 : WIRE_ERANGE;
+	case WIRE_JOIN:
+	case WIRE_HEARTBEAT:
+		return 0;
+	}
+	return WIRE_ETYPE;
+}
+
+/* ---- encoding ---- */
+
+/* The packer's sink: the caller's fixed buffer, never grown. */
+struct wire_sink {
+	char *buf;
+	size_t cap;
+	size_t len;
+	bool full;
+};
+
+/*
+ * Once a write has not fitted, every later one fails too, so a message is
+ * either written whole or reported as not fitting.
+ */
+static int on_pack_write(void *data, const char *bytes, size_t len)
+{
+	struct wire_sink *s = data;
+
+	if (s->full || len > s->cap - s->len) {
+		s->full = true;
+		return -1;
+	}
+	memcpy(s->buf + s->len, bytes, len);
+	s->len += len;
+	return 0;
+}
+
+static int pack_members(msgpack_packer *pk, const struct peerset *members)
+{
+	size_t count = 0;
+
+	/* Counted by iteration, as written, not by popcount. */
+	peerset_foreach(members, id)
+		count++;
+	if (msgpack_pack_array(pk, count) != 0)
+		return -1;
+	peerset_foreach(members, id)
+		if (msgpack_pack_uint32(pk, id) != 0)
+			return -1;
+	return 0;
+}
+
+static int pack_fields(msgpack_packer *pk, const struct wire_msg *m)
+{
+	int rc = 0;
+
+	rc |= msgpack_pack_array(pk, wire_fields[m->type]);
+	rc |= msgpack_pack_uint32(pk, WIRE_VERSION);
+	rc |= msgpack_pack_uint32(pk, (uint32_t)m->type);
+	rc |= msgpack_pack_uint32(pk, m->from);
+	rc |= msgpack_pack_uint32(pk, m->view_id);
+	if (rc != 0)
+		return -1;
+	switch (m->type) {
+	case WIRE_REQ:
+	case WIRE_OK:
+		rc |= msgpack_pack_uint32(pk, m->request_id);
+		rc |= msgpack_pack_uint32(pk, (uint32_t)m->op);
+		rc |= msgpack_pack_uint32(pk, m->peer);
+		break;
+	case WIRE_NEWVIEW:
+		rc |= msgpack_pack_uint32(pk, m->leader);
+		rc |= pack_members(pk, &m->members);
+		break;
+	case WIRE_NEWLEADER:
+		rc |= msgpack_pack_uint32(pk, m->request_id);
+		rc |= msgpack_pack_uint32(pk, (uint32_t)m->op);
+		break;
+	case WIRE_REDIRECT:
+		rc |= msgpack_pack_uint32(pk, m->leader);
+		break;
+	case WIRE_JOIN:
+	case WIRE_HEARTBEAT:
+		break;
+	}
+	return rc != 0 ? -1 : 0;
+}
+
+int wire_encode(const struct wire_msg *m, char *buf, size_t cap, size_t *len)
+{
+	struct wire_sink sink = { .buf = buf, .cap = cap };
+	msgpack_packer pk;
+	int rc;
+
+	assert(m != NULL && len != NULL && (buf != NULL || cap == 0));
+	rc = msg_check(m);
+	if (rc != 0)
+		return rc;
+	msgpack_packer_init(&pk, &sink, on_pack_write);
+	/* The sink is the packer's only failure: the buffer is full. */
+	if (pack_fields(&pk, m) != 0 || sink.full)
+		return WIRE_ENOSPACE;
+	*len = sink.len;
+	return 0;
+}
+
+int wire_encode_frame(const struct wire_msg *m, char *buf, size_t cap,
+		      size_t *len)
+{
+	size_t body_len;
+	int rc;
+
+	assert(m != NULL && len != NULL && (buf != NULL || cap == 0));
+	if (cap < WIRE_FRAME_HEADER_BYTES) {
+		/* Still report a bad message as such, not as lack of room. */
+		rc = msg_check(m);
+		return rc != 0 ? rc : WIRE_ENOSPACE;
+	}
+	rc = wire_encode(m, buf + WIRE_FRAME_HEADER_BYTES,
+			 cap - WIRE_FRAME_HEADER_BYTES, &body_len);
+	if (rc != 0)
+		return rc;
+	if (body_len > FRAME_BYTES_MAX)
+		return WIRE_ETOOBIG;
+	buf[0] = (char)(body_len >> 24 & 0xff);
+	buf[1] = (char)(body_len >> 16 & 0xff);
+	buf[2] = (char)(body_len >> 8 & 0xff);
+	buf[3] = (char)(body_len & 0xff);
+	*len = WIRE_FRAME_HEADER_BYTES + body_len;
+	return 0;
+}
+
+/* ---- the structural walk, before msgpack-c sees anything ---- */
+
+enum walk_kind { WALK_UINT, WALK_ARRAY };
+
+/* One element's header: an unsigned value, or an array and its count. */
+struct walk_elem {
+	enum walk_kind kind;
+	uint64_t value;
+};
+
+static uint64_t read_be(const unsigned char *p, size_t bytes)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < bytes; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * Reads the header of the element at *p and advances past it; for an
+ * unsigned integer that is the whole element. Only the formats rollcall
+ * sends are accepted: unsigned integers and arrays. An array's count is
+ * checked against the bytes left, since each element takes at least one.
+ */
+static int walk_head(const unsigned char **p, const unsigned char *end,
+		     struct walk_elem *e)
+{
+	size_t left = (size_t)(end - *p);
+	size_t extra = 0;
+	unsigned char b;
+
+	if (left == 0)
+		return WIRE_ETRUNCATED;
+	b = **p;
+	if (b <= 0x7f) {
+		e->kind = WALK_UINT;
+		e->value = b;
+	} else if (b >= 0x90 && b <= 0x9f) {
+		e->kind = WALK_ARRAY;
+		e->value = b & 0x0f;
+	} else {
+		switch (b) {
+		case 0xcc: extra = 1; e->kind = WALK_UINT; break;
+		case 0xcd: extra = 2; e->kind = WALK_UINT; break;
+		case 0xce: extra = 4; e->kind = WALK_UINT; break;
+		case 0xcf: extra = 8; e->kind = WALK_UINT; break;
+		case 0xdc: extra = 2; e->kind = WALK_ARRAY; break;
+		case 0xdd: extra = 4; e->kind = WALK_ARRAY; break;
+		default:
+			/* Maps, strings, bin, ext, floats, nil, bool, negatives. */
+			return WIRE_ESHAPE;
+		}
+		if (left - 1 < extra)
+			return WIRE_ETRUNCATED;
+		e->value = read_be(*p + 1, extra);
+	}
+	*p += 1 + extra;
+	if (e->kind == WALK_ARRAY && e->value > (uint64_t)(end - *p))
+		return WIRE_ETRUNCATED;
+	return 0;
+}
+
+/* NEWVIEW's members: at most HOSTS_MAX unsigned integers, nothing deeper. */
+static int walk_members(const unsigned char **p, const unsigned char *end,
+			uint64_t count)
+{
+	struct walk_elem e;
+	int rc;
+
+	if (count > HOSTS_MAX)
+		return WIRE_ESHAPE;
+	for (uint64_t i = 0; i < count; i++) {
+		rc = walk_head(p, end, &e);
+		if (rc != 0)
+			return rc;
+		if (e.kind != WALK_UINT)
+			return WIRE_ESHAPE;
+	}
+	return 0;
+}
+
+static int wire__walk(const unsigned char *buf, size_t len)
+{
+	const unsigned char *p = buf, *end = buf + len;
+	struct walk_elem top, e;
+	uint64_t type = 0;
+	int rc;
+
+	rc = walk_head(&p, end, &top);
+	if (rc != 0)
+		return rc;
+	if (top.kind != WALK_ARRAY)
+		return WIRE_ESHAPE;
+	if (top.value < WIRE_FIELDS_MIN || top.value > WIRE_FIELDS_MAX)
+		return WIRE_ESHAPE;
+	for (uint64_t i = 0; i < top.value; i++) {
+		rc = walk_head(&p, end, &e);
+		if (rc != 0)
+			return rc;
+		if (e.kind == WALK_UINT) {
+			if (i == 1)
+				type = e.value;
+			continue;
+		}
+		if (i != WIRE_MEMBERS_INDEX || type != WIRE_NEWVIEW)
+			return WIRE_ESHAPE;
+		rc = walk_members(&p, end, e.value);
+		if (rc != 0)
+			return rc;
+	}
+	return p == end ? 0 : WIRE_ETRAILING;
+}
+
+/* ---- conversion of the unpacked object ---- */
+
+static int get_uint(const msgpack_object_array *a, unsigned i, uint64_t *v)
+{
+	if (a->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return WIRE_ESHAPE;
+	*v = a->ptr[i].via.u64;
+	return 0;
+}
+
+static int get_u32(const msgpack_object_array *a, unsigned i, uint32_t *v)
+{
+	uint64_t x;
+	int rc = get_uint(a, i, &x);
+
+	if (rc != 0)
+		return rc;
+	if (x > UINT32_MAX)
+		return WIRE_ERANGE;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+/* A peer id, or 0 where the type allows it; msg_check decides which. */
+static int get_id(const msgpack_object_array *a, unsigned i, uint16_t *v)
+{
+	uint64_t x;
+	int rc = get_uint(a, i, &x);
+
+	if (rc != 0)
+		return rc;
+	if (x > HOSTS_MAX)
+		return WIRE_ERANGE;
+	*v = (uint16_t)x;
+	return 0;
+}
+
+static int get_op(const msgpack_object_array *a, unsigned i,
+		  enum wire_op *op)
+{
+	uint64_t x;
+	int rc = get_uint(a, i, &x);
+
+	if (rc != 0)
+		return rc;
+	if (x < WIRE_OP_ADD || x > WIRE_OP_NOTHING)
+		return WIRE_ERANGE;
+	*op = (enum wire_op)x;
+	return 0;
+}
+
+static int get_members(const msgpack_object_array *a, unsigned i,
+		       struct peerset *members)
+{
+	const msgpack_object_array *ids;
+	uint64_t prev = 0, id;
+
+	if (a->ptr[i].type != MSGPACK_OBJECT_ARRAY)
+		return WIRE_ESHAPE;
+	ids = &a->ptr[i].via.array;
+	if (ids->size > HOSTS_MAX)
+		return WIRE_ESHAPE;
+	for (unsigned j = 0; j < ids->size; j++) {
+		if (get_uint(ids, j, &id) != 0)
+			return WIRE_ESHAPE;
+		/* A set has no order to lose or duplicate to drop: refuse both. */
+		if (!id_valid(id) || id <= prev)
+			return WIRE_ERANGE;
+		peerset_add(members, (unsigned)id);
+		prev = id;
+	}
+	return 0;
+}
+
+static int get_type_fields(const msgpack_object_array *a, struct wire_msg *m)
+{
+	int rc = 0;
+
+	switch (m->type) {
+	case WIRE_REQ:
+	case WIRE_OK:
+		if ((rc = get_u32(a, 4, &m->request_id)) != 0 ||
+		    (rc = get_op(a, 5, &m->op)) != 0 ||
+		    (rc = get_id(a, 6, &m->peer)) != 0)
+			return rc;
+		break;
+	case WIRE_NEWVIEW:
+		if ((rc = get_id(a, 4, &m->leader)) != 0 ||
+		    (rc = get_members(a, 5, &m->members)) != 0)
+			return rc;
+		break;
+	case WIRE_NEWLEADER:
+		if ((rc = get_u32(a, 4, &m->request_id)) != 0 ||
+		    (rc = get_op(a, 5, &m->op)) != 0)
+			return rc;
+		break;
+	case WIRE_REDIRECT:
+		rc = get_id(a, 4, &m->leader);
+		break;
+	case WIRE_JOIN:
+	case WIRE_HEARTBEAT:
+		break;
+	}
+	return rc;
+}
+
+static int from_object(const msgpack_object *o, struct wire_msg *m)
+{
+	const msgpack_object_array *a;
+	uint64_t version, type;
+	int rc;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return WIRE_ESHAPE;
+	a = &o->via.array;
+	if (a->size < WIRE_FIELDS_MIN)
+		return WIRE_ESHAPE;
+	if ((rc = get_uint(a, 0, &version)) != 0)
+		return rc;
+	if (version != WIRE_VERSION)
+		return WIRE_EVERSION;
+	if ((rc = get_uint(a, 1, &type)) != 0)
+		return rc;
+	if (type < 1 || type > WIRE_TYPE_MAX)
+		return WIRE_ETYPE;
+	m->type = (enum wire_type)type;
+	if (a->size != wire_fields[type])
+		return WIRE_ESHAPE;
+	if ((rc = get_id(a, 2, &m->from)) != 0 ||
+	    (rc = get_u32(a, 3, &m->view_id)) != 0 ||
+	    (rc = get_type_fields(a, m)) != 0)
+		return rc;
+	return msg_check(m);
+}
+
+int wire_decode(const char *buf, size_t len, struct wire_msg *m)
+{
+	msgpack_unpacked u;
+	size_t off = 0;
+	int rc;
+
+	assert(m != NULL && (buf != NULL || len == 0));
+	memset(m, 0, sizeof(*m));
+	if (len > FRAME_BYTES_MAX)
+		return WIRE_ETOOBIG;
+	rc = wire__walk((const unsigned char *)buf, len);
+	if (rc != 0)
+		return rc;
+	/* The walk bounded every count by the bytes present: now unpack. */
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS)
+		rc = WIRE_ESHAPE;
+	else if (off != len)
+		rc = WIRE_ETRAILING;
+	else
+		rc = from_object(&u.data, m);
+	msgpack_unpacked_destroy(&u);
+	if (rc != 0)
+		memset(m, 0, sizeof(*m));
+	return rc;
+}
+
+int wire_frame_next(const char *buf, size_t len, const char **body,
+		    size_t *body_len, size_t *consumed)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	uint64_t n;
+
+	assert(body != NULL && body_len != NULL && consumed != NULL);
+	if (len < WIRE_FRAME_HEADER_BYTES)
+		return 1;
+	n = read_be(p, WIRE_FRAME_HEADER_BYTES);
+	if (n > FRAME_BYTES_MAX)
+		return WIRE_ETOOBIG;
+	if (len - WIRE_FRAME_HEADER_BYTES < n)
+		return 1;
+	*body = buf + WIRE_FRAME_HEADER_BYTES;
+	*body_len = (size_t)n;
+	*consumed = WIRE_FRAME_HEADER_BYTES + (size_t)n;
+	return 0;
+}
+
+/* ---- names for logs ---- */
+
+const char *wire_type_name(int type)
+{
+	static const char *const names[WIRE_TYPE_MAX + 1] = {
+		[WIRE_JOIN] = "JOIN",
+		[WIRE_REQ] = "REQ",
+		[WIRE_OK] = "OK",
+		[WIRE_NEWVIEW] = "NEWVIEW",
+		[WIRE_NEWLEADER] = "NEWLEADER",
+		[WIRE_HEARTBEAT] = "HEARTBEAT",
+		[WIRE_REDIRECT] = "REDIRECT",
+	};
+
+	return type_valid(type) ? names[type] : "?";
+}
+
+const char *wire_op_name(int op)
+{
+	switch (op) {
+	case WIRE_OP_ADD: return "ADD";
+	case WIRE_OP_DEL: return "DEL";
+	case WIRE_OP_PENDING: return "PENDING";
+	case WIRE_OP_NOTHING: return "NOTHING";
+	}
+	return "?";
+}
+
+const char *wire_strerror(int err)
+{
+	switch (err) {
+	case 0: return "ok";
+	case WIRE_ETRUNCATED: return "truncated";
+	case WIRE_ETOOBIG: return "too big";
+	case WIRE_ESHAPE: return "bad shape";
+	case WIRE_EVERSION: return "unknown version";
+	case WIRE_ETYPE: return "unknown type";
+	case WIRE_ERANGE: return "field out of range";
+	case WIRE_ETRAILING: return "trailing bytes";
+	case WIRE_ENOSPACE: return "no space";
+	}
+	return "?";
+}

@@ -1,0 +1,125 @@
+/*
+ * The wire format: every message rollcall peers exchange, in msgpack.
+ *
+ * This module turns a struct wire_msg into bytes and back. It never trusts
+ * the bytes: before msgpack-c unpacks anything, the structure is walked and
+ * checked against the bytes actually present (msgpack-c 4.0 allocates on a
+ * declared container size, so an unchecked 5-byte array header would ask
+ * for tens of GiB). It does no I/O and keeps no state.
+ *
+ * A message is one msgpack array of unsigned integers, the first four
+ * fields common to all types:
+ *
+ *   [version, type, from, view_id, ...]
+ *
+ *   type           value  rest of the array
+ *   JOIN             1    (nothing)
+ *   REQ              2    request_id, op (ADD|DEL), peer
+ *   OK               3    request_id, op, peer
+ *                           answering REQ: op and peer echo the REQ
+ *                           answering NEWLEADER: the pending op (ADD|DEL)
+ *                           and its peer, or NOTHING and peer 0
+ *   NEWVIEW          4    leader, [member ids, ascending]
+ *   NEWLEADER        5    request_id, op (PENDING)
+ *   HEARTBEAT        6    (nothing)
+ *   REDIRECT         7    leader (answer to a JOIN sent to a non-leader)
+ *
+ *   op       value
+ *   ADD        1
+ *   DEL        2
+ *   PENDING    3
+ *   NOTHING    4
+ *
+ * version is WIRE_VERSION; from is the sender's peer id and view_id its
+ * current view id. Peer ids are 1..HOSTS_MAX (peer 0 only where noted).
+ *
+ * On TCP each message is a frame: a 4-byte big-endian body length, then
+ * the body; a body is at most FRAME_BYTES_MAX bytes. On UDP a datagram is
+ * exactly one body, with no length prefix.
+ */
+#ifndef ROLLCALL_WIRE_H
+#define ROLLCALL_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "peerset.h"
+
+#define WIRE_VERSION 1
+#define WIRE_FRAME_HEADER_BYTES 4
+
+enum wire_type {
+	WIRE_JOIN = 1,
+	WIRE_REQ = 2,
+	WIRE_OK = 3,
+	WIRE_NEWVIEW = 4,
+	WIRE_NEWLEADER = 5,
+	WIRE_HEARTBEAT = 6,
+	WIRE_REDIRECT = 7,
+};
+#define WIRE_TYPE_MAX 7
+
+enum wire_op {
+	WIRE_OP_ADD = 1,
+	WIRE_OP_DEL = 2,
+	WIRE_OP_PENDING = 3,
+	WIRE_OP_NOTHING = 4,
+};
+
+/* Negative results of the codec, in the libuv convention. */
+enum wire_error {
+	WIRE_ETRUNCATED = -1,	/* fewer bytes than the structure claims */
+	WIRE_ETOOBIG = -2,	/* frame or datagram over its cap */
+	WIRE_ESHAPE = -3,	/* not an array of the right count and types */
+	WIRE_EVERSION = -4,	/* unknown protocol version */
+	WIRE_ETYPE = -5,	/* unknown message type */
+	WIRE_ERANGE = -6,	/* a field outside its range */
+	WIRE_ETRAILING = -7,	/* bytes left after the message */
+	WIRE_ENOSPACE = -8,	/* encode: output buffer too small */
+};
+
+/*
+ * A decoded message. Only the fields its type carries are meaningful; the
+ * decoder zeroes the rest. members is a set, so it is ascending and free of
+ * duplicates by construction.
+ */
+struct wire_msg {
+	enum wire_type type;
+	uint16_t from;
+	uint32_t view_id;
+	uint32_t request_id;	/* REQ, OK, NEWLEADER */
+	enum wire_op op;	/* REQ, OK, NEWLEADER */
+	uint16_t peer;		/* REQ, OK */
+	uint16_t leader;	/* NEWVIEW, REDIRECT */
+	struct peerset members;	/* NEWVIEW */
+};
+
+/* Encode m as a msgpack body into buf; its length goes to *len. */
+int wire_encode(const struct wire_msg *m, char *buf, size_t cap, size_t *len);
+
+/* Encode m as a TCP frame (length prefix and body) into buf. */
+int wire_encode_frame(const struct wire_msg *m, char *buf, size_t cap,
+		      size_t *len);
+
+/*
+ * Decode one whole body of exactly len bytes into *m. Checks structure,
+ * version, type, every field's range, and that nothing trails the message.
+ */
+int wire_decode(const char *buf, size_t len, struct wire_msg *m);
+
+/*
+ * Split a TCP byte stream into frames. Looks at the len bytes in buf:
+ * returns 0 and sets *body, *body_len and *consumed (header plus body) when
+ * a whole frame is present; returns 1 when more bytes are needed; returns
+ * WIRE_ETOOBIG when the declared length exceeds FRAME_BYTES_MAX (the
+ * stream cannot be resynchronised and must be closed).
+ */
+int wire_frame_next(const char *buf, size_t len, const char **body,
+		    size_t *body_len, size_t *consumed);
+
+/* Names for logs: "JOIN", "ADD", "truncated", ... ("?" when unknown). */
+const char *wire_type_name(int type);
+const char *wire_op_name(int op);
+const char *wire_strerror(int err);
+
+#endif

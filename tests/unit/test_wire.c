@@ -1,0 +1,899 @@
+/*
+ * Unit tests for the wire codec (common/wire.c).
+ *
+ * Every message type round-trips, alone and framed; every malformed body
+ * is refused with its own error code; and a seeded stream of random and
+ * mutated bytes never crashes the decoder, while whatever it accepts
+ * encodes and decodes back to the same message. Hostile bodies are built
+ * by hand, byte by byte, since the encoder refuses to write them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../common/limits.h"
+#include "../../common/peerset.h"
+#include "../../common/wire.h"
+
+/* Room for any body, and for a frame of the largest NEWVIEW. */
+#define TEST_BUF_BYTES (FRAME_BYTES_MAX + 64)
+
+#define FUZZ_ITERATIONS 200000
+#define FUZZ_LEN_MAX 64
+#define FUZZ_SEED UINT64_C(0x9e3779b97f4a7c15)
+
+/* ---- hand-built msgpack ---- */
+
+struct bytes {
+	unsigned char b[TEST_BUF_BYTES];
+	size_t n;
+};
+
+static void put(struct bytes *b, unsigned char c)
+{
+	assert_true(b->n < sizeof(b->b));
+	b->b[b->n++] = c;
+}
+
+static void put_be(struct bytes *b, uint64_t v, unsigned width)
+{
+	while (width-- > 0)
+		put(b, (unsigned char)(v >> (8 * width)));
+}
+
+/* The smallest unsigned encoding of v, as a msgpack packer writes it. */
+static void put_uint(struct bytes *b, uint64_t v)
+{
+	if (v <= 0x7f) {
+		put(b, (unsigned char)v);
+	} else if (v <= UINT8_MAX) {
+		put(b, 0xcc);
+		put_be(b, v, 1);
+	} else if (v <= UINT16_MAX) {
+		put(b, 0xcd);
+		put_be(b, v, 2);
+	} else if (v <= UINT32_MAX) {
+		put(b, 0xce);
+		put_be(b, v, 4);
+	} else {
+		put(b, 0xcf);
+		put_be(b, v, 8);
+	}
+}
+
+static void put_array(struct bytes *b, uint32_t count)
+{
+	if (count <= 15) {
+		put(b, (unsigned char)(0x90 | count));
+	} else if (count <= UINT16_MAX) {
+		put(b, 0xdc);
+		put_be(b, count, 2);
+	} else {
+		put(b, 0xdd);
+		put_be(b, count, 4);
+	}
+}
+
+static void put_raw(struct bytes *b, const unsigned char *raw, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		put(b, raw[i]);
+}
+
+static int decode_bytes(const struct bytes *b, struct wire_msg *m)
+{
+	return wire_decode((const char *)b->b, b->n, m);
+}
+
+/* Decodes an array of the given unsigned integers. */
+static int decode_fields(const uint64_t *fields, size_t count)
+{
+	static struct bytes b;
+	struct wire_msg m;
+
+	b.n = 0;
+	put_array(&b, (uint32_t)count);
+	for (size_t i = 0; i < count; i++)
+		put_uint(&b, fields[i]);
+	return decode_bytes(&b, &m);
+}
+
+#define DECODE_U(...) \
+	decode_fields((const uint64_t[]){ __VA_ARGS__ }, \
+		      sizeof((const uint64_t[]){ __VA_ARGS__ }) / \
+			      sizeof(uint64_t))
+
+/* Decodes [1, NEWVIEW, from, view_id, leader, [ids...]]. */
+static int decode_newview(uint64_t from, uint64_t leader,
+			  const uint64_t *ids, size_t count)
+{
+	static struct bytes b;
+	struct wire_msg m;
+
+	b.n = 0;
+	put_array(&b, 6);
+	put_uint(&b, WIRE_VERSION);
+	put_uint(&b, WIRE_NEWVIEW);
+	put_uint(&b, from);
+	put_uint(&b, 7);
+	put_uint(&b, leader);
+	put_array(&b, (uint32_t)count);
+	for (size_t i = 0; i < count; i++)
+		put_uint(&b, ids[i]);
+	return decode_bytes(&b, &m);
+}
+
+#define DECODE_NEWVIEW(from, leader, ...) \
+	decode_newview(from, leader, (const uint64_t[]){ __VA_ARGS__ }, \
+		       sizeof((const uint64_t[]){ __VA_ARGS__ }) / \
+			       sizeof(uint64_t))
+
+/* ---- messages ---- */
+
+static struct wire_msg msg(enum wire_type type, uint16_t from,
+			   uint32_t view_id)
+{
+	struct wire_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.from = from;
+	m.view_id = view_id;
+	return m;
+}
+
+static struct wire_msg msg_req(enum wire_type type, uint32_t request_id,
+			       enum wire_op op, uint16_t peer)
+{
+	struct wire_msg m = msg(type, 3, 41);
+
+	m.request_id = request_id;
+	m.op = op;
+	m.peer = peer;
+	return m;
+}
+
+static struct wire_msg msg_newview(uint16_t leader, unsigned first,
+				   unsigned last)
+{
+	struct wire_msg m = msg(WIRE_NEWVIEW, leader, 9);
+
+	m.leader = leader;
+	for (unsigned id = first; id <= last; id++)
+		peerset_add(&m.members, id);
+	return m;
+}
+
+static void assert_msg_equal(const struct wire_msg *a,
+			     const struct wire_msg *b)
+{
+	assert_int_equal(a->type, b->type);
+	assert_int_equal(a->from, b->from);
+	assert_int_equal(a->view_id, b->view_id);
+	assert_int_equal(a->request_id, b->request_id);
+	assert_int_equal(a->op, b->op);
+	assert_int_equal(a->peer, b->peer);
+	assert_int_equal(a->leader, b->leader);
+	assert_true(peerset_equal(&a->members, &b->members));
+}
+
+/* One of each shape the codec carries, used by several tests. */
+static size_t samples(struct wire_msg *out)
+{
+	size_t n = 0;
+	struct wire_msg m;
+
+	out[n++] = msg(WIRE_JOIN, 1, 0);
+	out[n++] = msg(WIRE_HEARTBEAT, HOSTS_MAX, UINT32_MAX);
+	out[n++] = msg_req(WIRE_REQ, 1, WIRE_OP_ADD, 5);
+	out[n++] = msg_req(WIRE_REQ, UINT32_MAX, WIRE_OP_DEL, HOSTS_MAX);
+	out[n++] = msg_req(WIRE_OK, 300, WIRE_OP_ADD, 2);
+	out[n++] = msg_req(WIRE_OK, 70000, WIRE_OP_DEL, 1);
+	out[n++] = msg_req(WIRE_OK, 0, WIRE_OP_NOTHING, 0);
+	m = msg_req(WIRE_NEWLEADER, 12, WIRE_OP_PENDING, 0);
+	out[n++] = m;
+	m = msg(WIRE_REDIRECT, 2, 128);
+	m.leader = 1;
+	out[n++] = m;
+	out[n++] = msg_newview(1, 1, 1);
+	out[n++] = msg_newview(HOSTS_MAX, HOSTS_MAX, HOSTS_MAX);
+	out[n++] = msg_newview(4, 1, 5);
+	out[n++] = msg_newview(1, 1, HOSTS_MAX);
+	return n;
+}
+
+#define SAMPLES_MAX 16
+
+/* ---- round trips ---- */
+
+static void roundtrip(const struct wire_msg *m)
+{
+	static char buf[TEST_BUF_BYTES];
+	struct wire_msg out;
+	size_t len = 0;
+
+	assert_int_equal(wire_encode(m, buf, sizeof(buf), &len), 0);
+	assert_true(len > 0 && len <= FRAME_BYTES_MAX);
+	memset(&out, 0xa5, sizeof(out));
+	assert_int_equal(wire_decode(buf, len, &out), 0);
+	assert_msg_equal(m, &out);
+}
+
+static void test_roundtrip_every_type(void **state)
+{
+	struct wire_msg s[SAMPLES_MAX];
+	size_t n = samples(s);
+
+	(void)state;
+	for (size_t i = 0; i < n; i++)
+		roundtrip(&s[i]);
+}
+
+static void test_newview_full_fits_in_frame(void **state)
+{
+	static char buf[TEST_BUF_BYTES];
+	struct wire_msg m = msg_newview(1, 1, HOSTS_MAX), out;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(peerset_count(&m.members), HOSTS_MAX);
+	assert_int_equal(wire_encode_frame(&m, buf, sizeof(buf), &len), 0);
+	assert_true(len - WIRE_FRAME_HEADER_BYTES <= FRAME_BYTES_MAX);
+	assert_int_equal(wire_decode(buf + WIRE_FRAME_HEADER_BYTES,
+				     len - WIRE_FRAME_HEADER_BYTES, &out), 0);
+	assert_msg_equal(&m, &out);
+}
+
+/* The decoder zeroes every field the message's type does not carry. */
+static void test_decode_zeroes_other_fields(void **state)
+{
+	static char buf[64];
+	struct wire_msg m = msg(WIRE_JOIN, 2, 3), out;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
+	memset(&out, 0xff, sizeof(out));
+	assert_int_equal(wire_decode(buf, len, &out), 0);
+	assert_int_equal(out.request_id, 0);
+	assert_int_equal(out.op, 0);
+	assert_int_equal(out.peer, 0);
+	assert_int_equal(out.leader, 0);
+	assert_true(peerset_empty(&out.members));
+}
+
+/* Wider encodings than needed are still msgpack, and are accepted. */
+static void test_wide_integers_accepted(void **state)
+{
+	static const unsigned char raw[] = {
+		0xdc, 0x00, 0x04,			/* array16 of 4 */
+		0xcf, 0, 0, 0, 0, 0, 0, 0, 1,		/* version */
+		0xce, 0, 0, 0, WIRE_HEARTBEAT,		/* type */
+		0xcd, 0x04, 0x00,			/* from 1024 */
+		0xcc, 0x05,				/* view_id */
+	};
+	struct wire_msg m;
+
+	(void)state;
+	assert_int_equal(wire_decode((const char *)raw, sizeof(raw), &m), 0);
+	assert_int_equal(m.type, WIRE_HEARTBEAT);
+	assert_int_equal(m.from, HOSTS_MAX);
+	assert_int_equal(m.view_id, 5);
+}
+
+/* ---- frames ---- */
+
+static void test_frames(void **state)
+{
+	static char buf[TEST_BUF_BYTES];
+	struct wire_msg s[SAMPLES_MAX], out;
+	size_t n = samples(s), len = 0, body_len, consumed;
+	const char *body;
+
+	(void)state;
+	/* Every sample, framed back to back in one stream. */
+	for (size_t i = 0; i < n; i++) {
+		size_t one;
+
+		assert_int_equal(wire_encode_frame(&s[i], buf + len,
+						   sizeof(buf) - len, &one), 0);
+		assert_int_equal((uint32_t)(unsigned char)buf[len] << 24 |
+				 (uint32_t)(unsigned char)buf[len + 1] << 16 |
+				 (uint32_t)(unsigned char)buf[len + 2] << 8 |
+				 (uint32_t)(unsigned char)buf[len + 3],
+				 one - WIRE_FRAME_HEADER_BYTES);
+		len += one;
+	}
+	for (size_t i = 0, at = 0; i < n; i++) {
+		assert_int_equal(wire_frame_next(buf + at, len - at, &body,
+						 &body_len, &consumed), 0);
+		assert_ptr_equal(body, buf + at + WIRE_FRAME_HEADER_BYTES);
+		assert_int_equal(consumed, body_len + WIRE_FRAME_HEADER_BYTES);
+		assert_int_equal(wire_decode(body, body_len, &out), 0);
+		assert_msg_equal(&s[i], &out);
+		/* Every shorter prefix of this frame asks for more bytes. */
+		for (size_t cut = 0; cut < consumed; cut++)
+			assert_int_equal(wire_frame_next(buf + at, cut, &body,
+							 &body_len, &consumed),
+					 1);
+		assert_int_equal(wire_frame_next(buf + at, len - at, &body,
+						 &body_len, &consumed), 0);
+		at += consumed;
+		if (i + 1 == n)
+			assert_int_equal(at, len);
+	}
+}
+
+static void test_frame_oversize_header(void **state)
+{
+	static const char claims_4gib[] = { '\xff', '\xff', '\xff', '\xff' };
+	static const char one_over[] = { 0, 1, 0, 1 };	/* 65537 */
+	static const char at_cap[] = { 0, 1, 0, 0 };	/* 65536 */
+	const char *body;
+	size_t body_len, consumed;
+
+	(void)state;
+	assert_int_equal(wire_frame_next(claims_4gib, 4, &body, &body_len,
+					 &consumed), WIRE_ETOOBIG);
+	assert_int_equal(wire_frame_next(one_over, 4, &body, &body_len,
+					 &consumed), WIRE_ETOOBIG);
+	/* The cap itself is allowed: the stream just waits for the body. */
+	assert_int_equal(wire_frame_next(at_cap, 4, &body, &body_len,
+					 &consumed), 1);
+	/* A header of fewer than 4 bytes is only incomplete. */
+	assert_int_equal(wire_frame_next(claims_4gib, 3, &body, &body_len,
+					 &consumed), 1);
+}
+
+static void test_frame_empty_body(void **state)
+{
+	static const char empty[] = { 0, 0, 0, 0, 0x42 };
+	const char *body = NULL;
+	size_t body_len = 1, consumed = 0;
+	struct wire_msg m;
+
+	(void)state;
+	assert_int_equal(wire_frame_next(empty, sizeof(empty), &body,
+					 &body_len, &consumed), 0);
+	assert_int_equal(body_len, 0);
+	assert_int_equal(consumed, 4);
+	assert_int_equal(wire_decode(body, body_len, &m), WIRE_ETRUNCATED);
+	assert_int_equal(wire_decode(NULL, 0, &m), WIRE_ETRUNCATED);
+}
+
+static void test_body_too_big(void **state)
+{
+	static char big[FRAME_BYTES_MAX + 1];
+	struct wire_msg m;
+
+	(void)state;
+	big[0] = (char)0x94;
+	assert_int_equal(wire_decode(big, sizeof(big), &m), WIRE_ETOOBIG);
+}
+
+/* ---- encoding failures ---- */
+
+static void test_encode_no_space(void **state)
+{
+	static char buf[TEST_BUF_BYTES];
+	struct wire_msg s[SAMPLES_MAX];
+	size_t n = samples(s), len, full;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(wire_encode(&s[i], buf, sizeof(buf), &full),
+				 0);
+		for (size_t cap = 0; cap < full; cap++) {
+			len = 12345;
+			memset(buf, 0x5a, sizeof(buf));
+			assert_int_equal(wire_encode(&s[i], buf, cap, &len),
+					 WIRE_ENOSPACE);
+			assert_int_equal(len, 12345);
+			/* Nothing is written past the capacity. */
+			assert_int_equal((unsigned char)buf[cap], 0x5a);
+		}
+		for (size_t cap = 0; cap < full + WIRE_FRAME_HEADER_BYTES;
+		     cap++)
+			assert_int_equal(wire_encode_frame(&s[i], buf, cap,
+							   &len),
+					 WIRE_ENOSPACE);
+		assert_int_equal(wire_encode(&s[i], buf, full, &len), 0);
+		assert_int_equal(len, full);
+	}
+}
+
+static void test_encode_invalid(void **state)
+{
+	static char buf[256];
+	struct wire_msg m;
+	size_t len;
+
+	(void)state;
+	m = msg((enum wire_type)0, 1, 0);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ETYPE);
+	m = msg((enum wire_type)8, 1, 0);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ETYPE);
+	assert_int_equal(wire_encode_frame(&m, buf, 2, &len), WIRE_ETYPE);
+	m = msg(WIRE_JOIN, 0, 0);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg(WIRE_JOIN, HOSTS_MAX + 1, 0);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg_req(WIRE_REQ, 1, WIRE_OP_PENDING, 2);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg_req(WIRE_OK, 1, WIRE_OP_NOTHING, 2);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg_req(WIRE_NEWLEADER, 1, WIRE_OP_ADD, 0);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg_newview(1, 1, 1);
+	peerset_clear(&m.members);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg(WIRE_REDIRECT, 1, 0);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+}
+
+/* ---- decoding failures ---- */
+
+static void test_every_truncation(void **state)
+{
+	static char buf[TEST_BUF_BYTES];
+	struct wire_msg s[SAMPLES_MAX], out;
+	size_t n = samples(s), len;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(wire_encode(&s[i], buf, sizeof(buf), &len),
+				 0);
+		for (size_t cut = 0; cut < len; cut++)
+			assert_int_equal(wire_decode(buf, cut, &out),
+					 WIRE_ETRUNCATED);
+	}
+}
+
+static void test_version(void **state)
+{
+	(void)state;
+	assert_int_equal(DECODE_U(1, WIRE_JOIN, 1, 0), 0);
+	assert_int_equal(DECODE_U(0, WIRE_JOIN, 1, 0), WIRE_EVERSION);
+	assert_int_equal(DECODE_U(2, WIRE_JOIN, 1, 0), WIRE_EVERSION);
+	assert_int_equal(DECODE_U(UINT64_MAX, WIRE_JOIN, 1, 0),
+			 WIRE_EVERSION);
+}
+
+static void test_type(void **state)
+{
+	(void)state;
+	assert_int_equal(DECODE_U(1, 0, 1, 0), WIRE_ETYPE);
+	assert_int_equal(DECODE_U(1, 8, 1, 0), WIRE_ETYPE);
+	assert_int_equal(DECODE_U(1, 0x100000000, 1, 0), WIRE_ETYPE);
+}
+
+static void test_element_count(void **state)
+{
+	static const unsigned char empty[] = { 0x90 };
+	struct wire_msg m;
+
+	(void)state;
+	assert_int_equal(wire_decode((const char *)empty, 1, &m), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(1, WIRE_JOIN, 1), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(1, WIRE_JOIN, 1, 0, 0), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(1, WIRE_HEARTBEAT, 1, 0, 0, 0, 0),
+			 WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, 1, 1), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, 1, 1, 2, 3),
+			 WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(1, WIRE_REDIRECT, 1, 0), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(1, WIRE_NEWLEADER, 1, 0, 1, 3, 0),
+			 WIRE_ESHAPE);
+	/* A NEWVIEW without its member array. */
+	assert_int_equal(DECODE_U(1, WIRE_NEWVIEW, 1, 0, 1), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(1, WIRE_NEWVIEW, 1, 0, 1, 1), WIRE_ESHAPE);
+}
+
+/* [1, JOIN, 1, X] where X is each kind of msgpack that is not a uint. */
+static void test_wrong_element_kinds(void **state)
+{
+	static const unsigned char bad[][10] = {
+		{ 1, 0xa1, 'x' },			/* fixstr */
+		{ 2, 0xd9, 0x00 },			/* str8, empty */
+		{ 1, 0x80 },				/* fixmap, empty */
+		{ 3, 0x81, 0x01, 0x02 },		/* fixmap {1: 2} */
+		{ 1, 0xc0 },				/* nil */
+		{ 1, 0xc2 },				/* false */
+		{ 1, 0xc3 },				/* true */
+		{ 5, 0xca, 0x3f, 0x80, 0, 0 },		/* float32 1.0 */
+		{ 9, 0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0 }, /* float64 */
+		{ 1, 0xff },				/* fixint -1 */
+		{ 1, 0xe0 },				/* fixint -32 */
+		{ 2, 0xd0, 0x80 },			/* int8 -128 */
+		{ 3, 0xd1, 0xff, 0xff },		/* int16 -1 */
+		{ 2, 0xc4, 0x00 },			/* bin8, empty */
+		{ 3, 0xd4, 0x01, 0x00 },		/* fixext1 */
+		{ 1, 0xc1 },				/* never used */
+		{ 2, 0x91, 0x00 },			/* nested [0] */
+		{ 3, 0x91, 0x91, 0x00 },		/* [[0]] */
+	};
+	static struct bytes b;
+	struct wire_msg m;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* In each field position of a JOIN, including the first. */
+		for (unsigned at = 0; at < 4; at++) {
+			b.n = 0;
+			put_array(&b, 4);
+			for (unsigned f = 0; f < 4; f++) {
+				static const uint64_t join[] = { 1, 1, 1, 0 };
+
+				if (f == at)
+					put_raw(&b, bad[i] + 1, bad[i][0]);
+				else
+					put_uint(&b, join[f]);
+			}
+			assert_int_equal(decode_bytes(&b, &m), WIRE_ESHAPE);
+		}
+		/* And as the whole body. */
+		b.n = 0;
+		put_raw(&b, bad[i] + 1, bad[i][0]);
+		assert_int_equal(decode_bytes(&b, &m), WIRE_ESHAPE);
+	}
+	/* A lone integer is not a message. */
+	b.n = 0;
+	put_uint(&b, 1);
+	assert_int_equal(decode_bytes(&b, &m), WIRE_ESHAPE);
+}
+
+/* An array where an integer belongs, and nesting deeper than two. */
+static void test_nesting(void **state)
+{
+	static struct bytes b;
+	struct wire_msg m;
+
+	(void)state;
+	/* REQ with an array in NEWVIEW's member slot. */
+	b.n = 0;
+	put_array(&b, 7);
+	put_raw(&b, (const unsigned char[]){ 1, WIRE_REQ, 1, 0, 1 }, 5);
+	put_array(&b, 1);
+	put_uint(&b, 1);
+	put_uint(&b, 2);
+	assert_int_equal(decode_bytes(&b, &m), WIRE_ESHAPE);
+	/* NEWVIEW with an integer instead of its member array. */
+	assert_int_equal(DECODE_U(1, WIRE_NEWVIEW, 1, 0, 1, 1), WIRE_ESHAPE);
+	/* NEWVIEW with its array in the leader slot. */
+	b.n = 0;
+	put_array(&b, 6);
+	put_raw(&b, (const unsigned char[]){ 1, WIRE_NEWVIEW, 1, 0 }, 4);
+	put_array(&b, 1);
+	put_uint(&b, 1);
+	put_array(&b, 1);
+	put_uint(&b, 1);
+	assert_int_equal(decode_bytes(&b, &m), WIRE_ESHAPE);
+	/* NEWVIEW members [[1]] and [1, [2]]: depth three. */
+	b.n = 0;
+	put_array(&b, 6);
+	put_raw(&b, (const unsigned char[]){ 1, WIRE_NEWVIEW, 1, 0, 1 }, 5);
+	put_array(&b, 1);
+	put_array(&b, 1);
+	put_uint(&b, 1);
+	assert_int_equal(decode_bytes(&b, &m), WIRE_ESHAPE);
+	b.n = 0;
+	put_array(&b, 6);
+	put_raw(&b, (const unsigned char[]){ 1, WIRE_NEWVIEW, 1, 0, 1 }, 5);
+	put_array(&b, 2);
+	put_uint(&b, 1);
+	put_array(&b, 1);
+	put_uint(&b, 2);
+	assert_int_equal(decode_bytes(&b, &m), WIRE_ESHAPE);
+	/* Members as a map or a string. */
+	b.n = 0;
+	put_array(&b, 6);
+	put_raw(&b, (const unsigned char[]){ 1, WIRE_NEWVIEW, 1, 0, 1 }, 5);
+	put_raw(&b, (const unsigned char[]){ 0x81, 1, 1 }, 3);
+	assert_int_equal(decode_bytes(&b, &m), WIRE_ESHAPE);
+	b.n = 0;
+	put_array(&b, 6);
+	put_raw(&b, (const unsigned char[]){ 1, WIRE_NEWVIEW, 1, 0, 1 }, 5);
+	put_raw(&b, (const unsigned char[]){ 0xa1, 1 }, 2);
+	assert_int_equal(decode_bytes(&b, &m), WIRE_ESHAPE);
+}
+
+/*
+ * Declared counts far beyond the bytes present fail at once, before
+ * msgpack-c could try to allocate for them (under ASan or valgrind a
+ * 4-billion-element allocation would not pass unnoticed).
+ */
+static void test_huge_counts(void **state)
+{
+	static const unsigned char array32[] = { 0xdd, 0xff, 0xff, 0xff, 0xff };
+	static const unsigned char array16[] = { 0xdc, 0xff, 0xff, 1, 1 };
+	static struct bytes b;
+	struct wire_msg m;
+
+	(void)state;
+	assert_int_equal(wire_decode((const char *)array32, sizeof(array32),
+				     &m), WIRE_ETRUNCATED);
+	assert_int_equal(wire_decode((const char *)array16, sizeof(array16),
+				     &m), WIRE_ETRUNCATED);
+	/* Still truncated with plenty of bytes after the header. */
+	b.n = 0;
+	put_raw(&b, array32, sizeof(array32));
+	for (unsigned i = 0; i < 1000; i++)
+		put_uint(&b, 1);
+	assert_int_equal(decode_bytes(&b, &m), WIRE_ETRUNCATED);
+	/* A NEWVIEW whose member array32 claims 2^32 - 1 ids. */
+	b.n = 0;
+	put_array(&b, 6);
+	put_raw(&b, (const unsigned char[]){ 1, WIRE_NEWVIEW, 1, 0, 1 }, 5);
+	put_raw(&b, array32, sizeof(array32));
+	put_uint(&b, 1);
+	put_uint(&b, 2);
+	assert_int_equal(decode_bytes(&b, &m), WIRE_ETRUNCATED);
+	/* A member array over HOSTS_MAX whose bytes are all there. */
+	b.n = 0;
+	put_array(&b, 6);
+	put_raw(&b, (const unsigned char[]){ 1, WIRE_NEWVIEW, 1, 0, 1 }, 5);
+	put_array(&b, HOSTS_MAX + 1);
+	for (unsigned id = 1; id <= HOSTS_MAX + 1; id++)
+		put_uint(&b, id);
+	assert_int_equal(decode_bytes(&b, &m), WIRE_ESHAPE);
+	/* Exactly HOSTS_MAX, hand-built, is fine. */
+	b.n = 0;
+	put_array(&b, 6);
+	put_raw(&b, (const unsigned char[]){ 1, WIRE_NEWVIEW, 1, 0, 1 }, 5);
+	put_array(&b, HOSTS_MAX);
+	for (unsigned id = 1; id <= HOSTS_MAX; id++)
+		put_uint(&b, id);
+	assert_int_equal(decode_bytes(&b, &m), 0);
+	assert_int_equal(peerset_count(&m.members), HOSTS_MAX);
+}
+
+static void test_trailing(void **state)
+{
+	static char buf[TEST_BUF_BYTES];
+	struct wire_msg s[SAMPLES_MAX], out;
+	size_t n = samples(s), len, two;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(wire_encode(&s[i], buf, sizeof(buf), &len),
+				 0);
+		buf[len] = 0;
+		assert_int_equal(wire_decode(buf, len + 1, &out),
+				 WIRE_ETRAILING);
+		/* Two whole messages in one body are one too many. */
+		assert_int_equal(wire_encode(&s[i], buf + len,
+					     sizeof(buf) - len, &two), 0);
+		assert_int_equal(wire_decode(buf, len + two, &out),
+				 WIRE_ETRAILING);
+	}
+}
+
+static void test_members(void **state)
+{
+	(void)state;
+	assert_int_equal(DECODE_NEWVIEW(1, 1, 1, 2, 3), 0);
+	assert_int_equal(DECODE_NEWVIEW(1, 1, 1, 3, 2), WIRE_ERANGE);
+	assert_int_equal(DECODE_NEWVIEW(1, 1, 2, 1), WIRE_ERANGE);
+	assert_int_equal(DECODE_NEWVIEW(1, 1, 1, 2, 2), WIRE_ERANGE);
+	assert_int_equal(DECODE_NEWVIEW(1, 1, 0), WIRE_ERANGE);
+	assert_int_equal(DECODE_NEWVIEW(1, 1, 0, 1), WIRE_ERANGE);
+	assert_int_equal(DECODE_NEWVIEW(1, 1, HOSTS_MAX), 0);
+	assert_int_equal(DECODE_NEWVIEW(1, 1, 1, HOSTS_MAX + 1), WIRE_ERANGE);
+	assert_int_equal(DECODE_NEWVIEW(1, 1, 1, UINT64_MAX), WIRE_ERANGE);
+	assert_int_equal(decode_newview(1, 1, NULL, 0), WIRE_ERANGE);
+	/* The leader is a peer id too. */
+	assert_int_equal(DECODE_NEWVIEW(1, 0, 1), WIRE_ERANGE);
+	assert_int_equal(DECODE_NEWVIEW(1, HOSTS_MAX + 1, 1), WIRE_ERANGE);
+}
+
+static void test_field_ranges(void **state)
+{
+	(void)state;
+	/* from */
+	assert_int_equal(DECODE_U(1, WIRE_JOIN, 0, 0), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_JOIN, HOSTS_MAX, 0), 0);
+	assert_int_equal(DECODE_U(1, WIRE_JOIN, HOSTS_MAX + 1, 0),
+			 WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_JOIN, 0x10001, 0), WIRE_ERANGE);
+	assert_int_equal(DECODE_NEWVIEW(0, 1, 1), WIRE_ERANGE);
+	/* view_id and request_id are 32 bits */
+	assert_int_equal(DECODE_U(1, WIRE_JOIN, 1, UINT32_MAX), 0);
+	assert_int_equal(DECODE_U(1, WIRE_JOIN, 1, 0x100000000), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, UINT32_MAX, 1, 2), 0);
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, 0x100000000, 1, 2),
+			 WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_NEWLEADER, 1, 0, UINT64_MAX, 3),
+			 WIRE_ERANGE);
+	/* peer */
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, 1, 1, 0), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, 1, 2, HOSTS_MAX), 0);
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, 1, 2, HOSTS_MAX + 1),
+			 WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_OK, 1, 0, 1, 1, 0), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_OK, 1, 0, 1, 2, 65536 + 1),
+			 WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_OK, 1, 0, 1, 4, 0), 0);
+	assert_int_equal(DECODE_U(1, WIRE_OK, 1, 0, 1, 4, 1), WIRE_ERANGE);
+	/* leader */
+	assert_int_equal(DECODE_U(1, WIRE_REDIRECT, 1, 0, 1), 0);
+	assert_int_equal(DECODE_U(1, WIRE_REDIRECT, 1, 0, 0), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_REDIRECT, 1, 0, HOSTS_MAX + 1),
+			 WIRE_ERANGE);
+}
+
+static void test_ops(void **state)
+{
+	(void)state;
+	/* REQ: ADD or DEL. */
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, 1, 1, 2), 0);
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, 1, 2, 2), 0);
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, 1, 0, 2), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, 1, 3, 2), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, 1, 4, 2), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, 1, 5, 2), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_REQ, 1, 0, 1, 0x100000001, 2),
+			 WIRE_ERANGE);
+	/* OK: ADD, DEL or NOTHING. */
+	assert_int_equal(DECODE_U(1, WIRE_OK, 1, 0, 1, 1, 2), 0);
+	assert_int_equal(DECODE_U(1, WIRE_OK, 1, 0, 1, 2, 2), 0);
+	assert_int_equal(DECODE_U(1, WIRE_OK, 1, 0, 1, 3, 2), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_OK, 1, 0, 1, 3, 0), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_OK, 1, 0, 1, 0, 0), WIRE_ERANGE);
+	/* NEWLEADER: PENDING only. */
+	assert_int_equal(DECODE_U(1, WIRE_NEWLEADER, 1, 0, 1, 3), 0);
+	assert_int_equal(DECODE_U(1, WIRE_NEWLEADER, 1, 0, 1, 1), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_NEWLEADER, 1, 0, 1, 2), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(1, WIRE_NEWLEADER, 1, 0, 1, 4), WIRE_ERANGE);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(wire_type_name(WIRE_JOIN), "JOIN");
+	assert_string_equal(wire_type_name(WIRE_NEWVIEW), "NEWVIEW");
+	assert_string_equal(wire_type_name(WIRE_REDIRECT), "REDIRECT");
+	assert_string_equal(wire_type_name(0), "?");
+	assert_string_equal(wire_type_name(8), "?");
+	assert_string_equal(wire_type_name(-1), "?");
+	assert_string_equal(wire_op_name(WIRE_OP_ADD), "ADD");
+	assert_string_equal(wire_op_name(WIRE_OP_NOTHING), "NOTHING");
+	assert_string_equal(wire_op_name(0), "?");
+	assert_string_equal(wire_op_name(5), "?");
+	assert_string_equal(wire_strerror(WIRE_ETRUNCATED), "truncated");
+	assert_string_equal(wire_strerror(WIRE_ENOSPACE), "no space");
+	assert_string_equal(wire_strerror(-100), "?");
+	for (int e = WIRE_ENOSPACE; e <= WIRE_ETRUNCATED; e++)
+		assert_string_not_equal(wire_strerror(e), "?");
+}
+
+/* ---- seeded random and mutated bodies ---- */
+
+static uint64_t xorshift64(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}
+
+/* Valid bodies small enough to mutate within FUZZ_LEN_MAX bytes. */
+struct fuzz_seeds {
+	unsigned char body[SAMPLES_MAX][FUZZ_LEN_MAX];
+	size_t len[SAMPLES_MAX];
+	size_t n;
+};
+
+static void fuzz_seeds_create(struct fuzz_seeds *f)
+{
+	struct wire_msg s[SAMPLES_MAX];
+	size_t n = samples(s);
+
+	f->n = 0;
+	for (size_t i = 0; i < n; i++)
+		if (wire_encode(&s[i], (char *)f->body[f->n], FUZZ_LEN_MAX,
+				&f->len[f->n]) == 0)
+			f->n++;
+	assert_true(f->n >= 8);
+}
+
+/*
+ * Half the inputs are random bytes; the other half are valid bodies with a
+ * few bytes changed, cut short or extended, which reach much deeper into
+ * the decoder than noise does.
+ */
+static size_t fuzz_input(uint64_t *seed, const struct fuzz_seeds *f,
+			 unsigned char *in)
+{
+	size_t len, pick;
+
+	if (xorshift64(seed) & 1) {
+		len = xorshift64(seed) % (FUZZ_LEN_MAX + 1);
+		for (size_t i = 0; i < len; i++)
+			in[i] = (unsigned char)xorshift64(seed);
+		return len;
+	}
+	pick = xorshift64(seed) % f->n;
+	len = f->len[pick];
+	memcpy(in, f->body[pick], len);
+	for (unsigned flips = xorshift64(seed) % 4; flips > 0; flips--)
+		in[xorshift64(seed) % len] = (unsigned char)xorshift64(seed);
+	switch (xorshift64(seed) % 4) {
+	case 0:
+		len = xorshift64(seed) % (len + 1);
+		break;
+	case 1:
+		while (len < FUZZ_LEN_MAX && (xorshift64(seed) & 3))
+			in[len++] = (unsigned char)xorshift64(seed);
+		break;
+	}
+	return len;
+}
+
+static void test_fuzz(void **state)
+{
+	static char buf[TEST_BUF_BYTES];
+	static struct fuzz_seeds f;
+	unsigned char in[FUZZ_LEN_MAX];
+	struct wire_msg m, again;
+	uint64_t seed = FUZZ_SEED;
+	unsigned accepted = 0;
+	size_t len;
+
+	(void)state;
+	fuzz_seeds_create(&f);
+	for (unsigned i = 0; i < FUZZ_ITERATIONS; i++) {
+		int rc;
+
+		len = fuzz_input(&seed, &f, in);
+		rc = wire_decode((const char *)in, len, &m);
+		if (rc != 0) {
+			assert_true(rc >= WIRE_ENOSPACE && rc < 0);
+			continue;
+		}
+		accepted++;
+		assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
+		assert_int_equal(wire_decode(buf, len, &again), 0);
+		assert_msg_equal(&m, &again);
+	}
+	/* The mutations must leave some bodies valid, or they test little. */
+	assert_true(accepted > FUZZ_ITERATIONS / 20);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip_every_type),
+		cmocka_unit_test(test_newview_full_fits_in_frame),
+		cmocka_unit_test(test_decode_zeroes_other_fields),
+		cmocka_unit_test(test_wide_integers_accepted),
+		cmocka_unit_test(test_frames),
+		cmocka_unit_test(test_frame_oversize_header),
+		cmocka_unit_test(test_frame_empty_body),
+		cmocka_unit_test(test_body_too_big),
+		cmocka_unit_test(test_encode_no_space),
+		cmocka_unit_test(test_encode_invalid),
+		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_type),
+		cmocka_unit_test(test_element_count),
+		cmocka_unit_test(test_wrong_element_kinds),
+		cmocka_unit_test(test_nesting),
+		cmocka_unit_test(test_huge_counts),
+		cmocka_unit_test(test_trailing),
+		cmocka_unit_test(test_members),
+		cmocka_unit_test(test_field_ranges),
+		cmocka_unit_test(test_ops),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_fuzz),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
