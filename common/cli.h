@@ -1,0 +1,57 @@
+/*
+ * The command line. Parses argv into a struct cli and nothing else: it
+ * reads no file and prints nothing; a wrong flag or value is a one-line
+ * message in err and a negative result, which main turns into exit 2.
+ *
+ *   -h HOSTSFILE        required
+ *   -d DELAY            seconds to sleep before starting (decimals allowed)
+ *   -c DELAY            seconds after sending JOIN (or, for the starting
+ *                       leader, after it starts leading) to crash
+ *   -t                  testcase 4 (starting leader only)
+ *   --id N              take id N instead of matching the hostname
+ *   --port P            TCP and UDP port (default CLI_PORT_DEFAULT)
+ *   --heartbeat-ms T    heartbeat period (default CLI_HEARTBEAT_MS_DEFAULT)
+ *   -v                  diagnostics on stderr (repeat for more)
+ *   --help, --version
+ *
+ * Long options also take the "--name=value" form.
+ */
+#ifndef ROLLCALL_CLI_H
+#define ROLLCALL_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLI_PORT_DEFAULT 7610
+#define CLI_HEARTBEAT_MS_DEFAULT 1000
+#define CLI_HEARTBEAT_MS_MIN 10
+#define CLI_HEARTBEAT_MS_MAX 60000
+/* Delays are capped at a day: longer is certainly a typo. */
+#define CLI_DELAY_MS_MAX (24 * 3600 * 1000)
+
+struct cli {
+	const char *hostsfile;	/* NULL unless -h was given */
+	uint32_t delay_ms;	/* -d, 0 by default */
+	int64_t crash_ms;	/* -c, -1 when not given */
+	bool testcase4;		/* -t */
+	unsigned id;		/* --id, 0 when not given */
+	uint16_t port;
+	uint32_t heartbeat_ms;
+	int verbose;		/* count of -v */
+	bool help;
+	bool version;
+};
+
+/*
+ * Fill c from argv. Returns 0, or a negative code with a message in err.
+ * With --help or --version the other checks (such as a missing -h) are
+ * skipped so that those always work.
+ */
+int cli_parse(struct cli *c, int argc, char **argv, char *err,
+	      size_t err_cap);
+
+/* The --help text, ending in a newline. */
+const char *cli_usage(void);
+
+#endif
