@@ -1,0 +1,39 @@
+/*
+ * What the protocol core asks the world to do.
+ *
+ * The core (membership/, heartbeat/, reconcile/) never does I/O. Each event
+ * it handles may produce messages to send and lines to print, and may end
+ * the process; it hands them to an outbox, in order. The daemon's outbox
+ * encodes and writes; the tests' outbox records; the simulator's queues
+ * into its fake network. The core never waits on an outbox call and never
+ * sees a failure from one: a message that cannot be delivered is lost, as
+ * on a real network.
+ */
+#ifndef ROLLCALL_OUTBOX_H
+#define ROLLCALL_OUTBOX_H
+
+#include <stddef.h>
+
+#include "peerset.h"
+#include "wire.h"
+
+struct outbox {
+	/* Send m to every peer in to (HEARTBEAT by UDP, the rest by TCP). */
+	void (*send)(struct outbox *o, const struct peerset *to,
+		     const struct wire_msg *m);
+	/* Print one whole output line (newline included) on stderr. */
+	void (*print)(struct outbox *o, const char *line, size_t len);
+	/* Stop: the peer has crashed on purpose (-c, -t). */
+	void (*exit)(struct outbox *o);
+};
+
+static inline void outbox_send_one(struct outbox *o, unsigned to,
+				   const struct wire_msg *m)
+{
+	struct peerset s;
+	peerset_clear(&s);
+	peerset_add(&s, to);
+	o->send(o, &s, m);
+}
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * The failure detector. A deadline per watched peer, pushed forward by
+ * every heartbeat; the earliest one tells the caller when to look again,
+ * so a death is declared at its deadline and not at some later poll.
+ */
+#include "fd.h"
+
+void fd_create(struct fd *d, uint32_t timeout_ms)
+{
+	d->timeout_ms = timeout_ms;
+	peerset_clear(&d->watched);
+	for (unsigned i = 0; i <= HOSTS_MAX; i++)
+		d->deadline_ms[i] = FD_NEVER;
+}
+
+void fd_watch(struct fd *d, unsigned peer, int64_t now_ms)
+{
+	peerset_add(&d->watched, peer);
+	d->deadline_ms[peer] = now_ms + d->timeout_ms;
+}
+
+void fd_unwatch(struct fd *d, unsigned peer)
+{
+	peerset_del(&d->watched, peer);
+	d->deadline_ms[peer] = FD_NEVER;
+}
+
+void fd_heard(struct fd *d, unsigned peer, int64_t now_ms)
+{
+	if (!peerset_has(&d->watched, peer))
+		return;
+	/* A heartbeat delivered late must not pull a deadline backwards. */
+	if (now_ms + d->timeout_ms > d->deadline_ms[peer])
+		d->deadline_ms[peer] = now_ms + d->timeout_ms;
+}
+
+int64_t fd_next_deadline(const struct fd *d)
+{
+	int64_t next = FD_NEVER;
+	peerset_foreach(&d->watched, id) {
+		if (d->deadline_ms[id] < next)
+			next = d->deadline_ms[id];
+	}
+	return next;
+}
+
+unsigned fd_expire(struct fd *d, int64_t now_ms, struct peerset *dead)
+{
+	unsigned n = 0;
+	peerset_foreach(&d->watched, id) {
+		if (d->deadline_ms[id] <= now_ms) {
+			fd_unwatch(d, id);
+			peerset_add(dead, id);
+			n++;
+		}
+	}
+	return n;
+}

@@ -1,0 +1,641 @@
+/*
+ * The membership state machine. Read mship.h first for the roles; the
+ * functions below go in the order a peer meets them: start, joining,
+ * answering as a member, leading a view change, detecting failures, taking
+ * over from a dead leader.
+ */
+#include "mship.h"
+
+#include "../common/out.h"
+
+/* ---- Small shared steps ------------------------------------------------ */
+
+static struct wire_msg mship__msg(const struct mship *m, enum wire_type type)
+{
+	struct wire_msg msg;
+	memset(&msg, 0, sizeof(msg));
+	msg.type = type;
+	msg.from = (uint16_t)m->cfg.self;
+	msg.view_id = m->view_id;
+	return msg;
+}
+
+static void mship__print_view(struct mship *m)
+{
+	char line[OUT_LINE_BYTES_MAX];
+	size_t len = out_view(line, m->cfg.self, m->view_id, m->leader,
+			      &m->members);
+	m->out->print(m->out, line, len);
+}
+
+/*
+ * Print the unreachable line for peer, once per membership: whichever of
+ * the detector, a leader's REQ or a NEWLEADER tells us first prints it.
+ */
+static void mship__report(struct mship *m, unsigned peer)
+{
+	if (peer == m->cfg.self || peerset_has(&m->reported, peer) ||
+	    !peerset_has(&m->members, peer))
+		return;
+	peerset_add(&m->reported, peer);
+	char line[OUT_LINE_BYTES_MAX];
+	size_t len = out_unreachable(line, m->cfg.self, m->view_id, m->leader,
+				     peer, peer == m->leader);
+	m->out->print(m->out, line, len);
+}
+
+/* Members other than self that are not believed dead. */
+static struct peerset mship__live_others(const struct mship *m)
+{
+	struct peerset s = m->members;
+	peerset_subtract(&s, &m->dead);
+	peerset_del(&s, m->cfg.self);
+	return s;
+}
+
+static void mship__crash(struct mship *m)
+{
+	char line[OUT_LINE_BYTES_MAX];
+	size_t len = out_crashing(line, m->cfg.self, m->view_id, m->leader);
+	m->out->print(m->out, line, len);
+	m->role = MSHIP_CRASHED;
+	m->out->exit(m->out);
+}
+
+static void mship__arm_crash(struct mship *m, int64_t now_ms)
+{
+	if (m->cfg.crash_ms >= 0 && m->crash_at_ms == MSHIP_NEVER)
+		m->crash_at_ms = now_ms + m->cfg.crash_ms;
+}
+
+/*
+ * Install a view: watch the members that are new, forget the ones that
+ * left (a peer that comes back later is a new membership, with its own
+ * failure to report), and print the view.
+ */
+static void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
+			   unsigned leader, const struct peerset *members)
+{
+	struct peerset joined = *members, left = m->members;
+	peerset_subtract(&joined, &m->members);
+	peerset_subtract(&left, members);
+	peerset_foreach(&joined, id) {
+		peerset_del(&m->reported, id);
+		peerset_del(&m->dead, id);
+		if (id != m->cfg.self)
+			fd_watch(&m->fd, id, now_ms);
+	}
+	peerset_foreach(&left, id) {
+		peerset_del(&m->reported, id);
+		peerset_del(&m->dead, id);
+		fd_unwatch(&m->fd, id);
+	}
+	m->members = *members;
+	m->view_id = view_id;
+	m->leader = leader;
+	if (m->pending_set && m->pending_view_id < view_id)
+		m->pending_set = false;
+	mship__print_view(m);
+}
+
+void mship_create(struct mship *m, const struct mship_config *cfg,
+		  struct outbox *out)
+{
+	memset(m, 0, sizeof(*m));
+	m->cfg = *cfg;
+	m->out = out;
+	m->role = MSHIP_IDLE;
+	fd_create(&m->fd, 2 * cfg->heartbeat_ms);
+	m->next_beat_ms = MSHIP_NEVER;
+	m->join_next_ms = MSHIP_NEVER;
+	m->crash_at_ms = MSHIP_NEVER;
+}
+
+static void mship__check_testcase4(struct mship *m);
+
+void mship_start(struct mship *m, int64_t now_ms)
+{
+	if (m->role != MSHIP_IDLE)
+		return;
+	if (m->cfg.self == 1) {
+		m->role = MSHIP_LEADER;
+		m->view_id = 0;
+		m->leader = 1;
+		peerset_add(&m->members, 1);
+		mship__print_view(m);
+		m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
+		mship__arm_crash(m, now_ms);
+		mship__check_testcase4(m);
+		return;
+	}
+	m->role = MSHIP_JOINING;
+	m->join_target = 1;
+	struct wire_msg join = mship__msg(m, WIRE_JOIN);
+	outbox_send_one(m->out, m->join_target, &join);
+	m->join_backoff_ms = BACKOFF_MIN_MS;
+	m->join_next_ms = now_ms + m->join_backoff_ms;
+	mship__arm_crash(m, now_ms);
+}
+
+/* ---- Joining ------------------------------------------------------------ */
+
+/*
+ * Retry JOIN with capped backoff: to the peer we believe leads, and to one
+ * other host in turn, whose REDIRECT names the leader after a takeover.
+ */
+static void mship__join_retry(struct mship *m, int64_t now_ms)
+{
+	struct wire_msg join = mship__msg(m, WIRE_JOIN);
+	struct peerset to;
+	peerset_clear(&to);
+	peerset_add(&to, m->join_target);
+	if (m->cfg.hosts_count > 2) {
+		unsigned probe = m->join_probe;
+		do {
+			probe = probe % m->cfg.hosts_count + 1;
+		} while (probe == m->cfg.self || probe == m->join_target);
+		m->join_probe = probe;
+		peerset_add(&to, probe);
+	}
+	m->out->send(m->out, &to, &join);
+	m->join_backoff_ms *= 2;
+	if (m->join_backoff_ms > BACKOFF_MAX_MS)
+		m->join_backoff_ms = BACKOFF_MAX_MS;
+	m->join_next_ms = now_ms + m->join_backoff_ms;
+}
+
+static void mship__on_redirect(struct mship *m, int64_t now_ms,
+			       const struct wire_msg *msg)
+{
+	if (m->role != MSHIP_JOINING || msg->leader == m->cfg.self ||
+	    msg->leader > m->cfg.hosts_count) {
+		m->stats.dropped_role++;
+		return;
+	}
+	if (msg->leader == m->join_target)
+		return;
+	m->join_target = msg->leader;
+	struct wire_msg join = mship__msg(m, WIRE_JOIN);
+	outbox_send_one(m->out, m->join_target, &join);
+	m->join_backoff_ms = BACKOFF_MIN_MS;
+	m->join_next_ms = now_ms + m->join_backoff_ms;
+}
+
+static void mship__on_newview(struct mship *m, int64_t now_ms,
+			      const struct wire_msg *msg)
+{
+	if (m->role != MSHIP_MEMBER && m->role != MSHIP_JOINING) {
+		m->stats.dropped_role++;
+		return;
+	}
+	if (msg->from != msg->leader) {
+		m->stats.dropped_role++;
+		return;
+	}
+	if (msg->view_id <= m->view_id && m->role == MSHIP_MEMBER) {
+		m->stats.dropped_stale++;
+		return;
+	}
+	if (!peerset_has(&msg->members, m->cfg.self)) {
+		if (m->role == MSHIP_JOINING) {
+			m->stats.dropped_stale++;
+			return;
+		}
+		/* The leader removed us: go quiet for good. */
+		m->role = MSHIP_REMOVED;
+		m->pending_set = false;
+		peerset_clear(&m->fd.watched);
+		return;
+	}
+	if (m->role == MSHIP_JOINING) {
+		m->role = MSHIP_MEMBER;
+		m->join_next_ms = MSHIP_NEVER;
+		m->next_beat_ms = now_ms;
+	}
+	mship__install(m, now_ms, msg->view_id, msg->leader, &msg->members);
+}
+
+/* ---- Member ------------------------------------------------------------- */
+
+static void mship__on_req(struct mship *m, const struct wire_msg *msg)
+{
+	if (m->role != MSHIP_MEMBER || msg->from != m->leader) {
+		m->stats.dropped_role++;
+		return;
+	}
+	if (msg->view_id < m->view_id) {
+		m->stats.dropped_stale++;
+		return;
+	}
+	m->pending_set = true;
+	m->pending_request_id = msg->request_id;
+	m->pending_view_id = msg->view_id;
+	m->pending.op = msg->op;
+	m->pending.peer = msg->peer;
+	if (msg->op == WIRE_OP_DEL && msg->peer != m->cfg.self) {
+		/* The leader's detector spoke first; ours stays quiet. */
+		mship__report(m, msg->peer);
+		if (peerset_has(&m->members, msg->peer)) {
+			peerset_add(&m->dead, msg->peer);
+			fd_unwatch(&m->fd, msg->peer);
+		}
+	}
+	struct wire_msg ok = mship__msg(m, WIRE_OK);
+	ok.view_id = msg->view_id;
+	ok.request_id = msg->request_id;
+	ok.op = msg->op;
+	ok.peer = msg->peer;
+	outbox_send_one(m->out, msg->from, &ok);
+}
+
+static void mship__on_newleader(struct mship *m, const struct wire_msg *msg)
+{
+	if (m->role != MSHIP_MEMBER || msg->from == m->leader ||
+	    !peerset_has(&m->members, msg->from)) {
+		m->stats.dropped_role++;
+		return;
+	}
+	/* Whoever takes over has seen the old leader die: so do we. */
+	unsigned old = m->leader;
+	mship__report(m, old);
+	peerset_add(&m->dead, old);
+	fd_unwatch(&m->fd, old);
+	m->leader = msg->from;
+
+	struct wire_msg ok = mship__msg(m, WIRE_OK);
+	ok.request_id = msg->request_id;
+	ok.op = WIRE_OP_NOTHING;
+	if (m->pending_set) {
+		ok.op = m->pending.op;
+		ok.peer = (uint16_t)m->pending.peer;
+		ok.view_id = m->pending_view_id;
+	}
+	outbox_send_one(m->out, msg->from, &ok);
+}
+
+/* ---- Leader: one view change at a time ---------------------------------- */
+
+static bool mship__queued(const struct mship *m, enum wire_op op,
+			  unsigned peer)
+{
+	if (m->round_active && m->round.op == op && m->round.peer == peer)
+		return true;
+	for (unsigned i = 0; i < m->queue_count; i++) {
+		const struct mship_change *c =
+			&m->queue[(m->queue_head + i) % OP_QUEUE_MAX];
+		if (c->op == op && c->peer == peer)
+			return true;
+	}
+	return false;
+}
+
+static void mship__enqueue(struct mship *m, enum wire_op op, unsigned peer,
+			   bool front)
+{
+	if (mship__queued(m, op, peer))
+		return;
+	if (m->queue_count == OP_QUEUE_MAX) {
+		m->stats.dropped_queue_full++;
+		return;
+	}
+	if (front) {
+		m->queue_head = (m->queue_head + OP_QUEUE_MAX - 1) % OP_QUEUE_MAX;
+	}
+	unsigned at = front ? m->queue_head
+			    : (m->queue_head + m->queue_count) % OP_QUEUE_MAX;
+	m->queue[at].op = op;
+	m->queue[at].peer = peer;
+	m->queue_count++;
+}
+
+static void mship__start_round(struct mship *m, int64_t now_ms);
+
+/*
+ * Every OK is in: the change becomes the next view. The new list goes to
+ * every live member and to a removed peer we do not believe dead, so that
+ * it learns it was removed and goes quiet.
+ */
+static void mship__commit(struct mship *m, int64_t now_ms)
+{
+	struct peerset members = m->members;
+	struct peerset to;
+	peerset_clear(&to);
+	if (m->round.op == WIRE_OP_ADD) {
+		peerset_add(&members, m->round.peer);
+	} else {
+		peerset_del(&members, m->round.peer);
+		if (!peerset_has(&m->dead, m->round.peer))
+			peerset_add(&to, m->round.peer);
+	}
+	m->round_active = false;
+	mship__install(m, now_ms, m->round_view_id + 1, m->cfg.self, &members);
+	struct peerset live = mship__live_others(m);
+	peerset_foreach(&live, id) peerset_add(&to, id);
+
+	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
+	nv.leader = (uint16_t)m->cfg.self;
+	nv.members = m->members;
+	m->out->send(m->out, &to, &nv);
+
+	mship__check_testcase4(m);
+	if (m->role == MSHIP_LEADER)
+		mship__start_round(m, now_ms);
+}
+
+/* Start the next queued change, skipping ones that change nothing. */
+static void mship__start_round(struct mship *m, int64_t now_ms)
+{
+	while (!m->round_active && !m->recon.active && m->queue_count > 0) {
+		struct mship_change c = m->queue[m->queue_head];
+		m->queue_head = (m->queue_head + 1) % OP_QUEUE_MAX;
+		m->queue_count--;
+		bool member = peerset_has(&m->members, c.peer);
+		if ((c.op == WIRE_OP_ADD) == member)
+			continue;
+		m->round_active = true;
+		m->round = c;
+		m->round_request_id = ++m->next_request_id;
+		m->round_view_id = m->view_id > m->view_id_floor
+					   ? m->view_id
+					   : m->view_id_floor;
+		m->round_waiting = mship__live_others(m);
+		if (c.op == WIRE_OP_DEL) {
+			mship__report(m, c.peer);
+			peerset_del(&m->round_waiting, c.peer);
+		}
+		struct wire_msg req = mship__msg(m, WIRE_REQ);
+		req.view_id = m->round_view_id;
+		req.request_id = m->round_request_id;
+		req.op = c.op;
+		req.peer = (uint16_t)c.peer;
+		m->out->send(m->out, &m->round_waiting, &req);
+		if (peerset_empty(&m->round_waiting))
+			mship__commit(m, now_ms);
+		return;
+	}
+}
+
+static void mship__on_join(struct mship *m, int64_t now_ms,
+			   const struct wire_msg *msg)
+{
+	if (m->role == MSHIP_MEMBER) {
+		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
+		redirect.leader = (uint16_t)m->leader;
+		outbox_send_one(m->out, msg->from, &redirect);
+		return;
+	}
+	if (m->role != MSHIP_LEADER) {
+		m->stats.dropped_role++;
+		return;
+	}
+	if (peerset_has(&m->members, msg->from) &&
+	    !peerset_has(&m->dead, msg->from)) {
+		/* It is in; it may have missed the NEWVIEW. Send it again. */
+		struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
+		nv.leader = (uint16_t)m->cfg.self;
+		nv.members = m->members;
+		outbox_send_one(m->out, msg->from, &nv);
+		return;
+	}
+	mship__enqueue(m, WIRE_OP_ADD, msg->from, false);
+	mship__start_round(m, now_ms);
+}
+
+/*
+ * -t (testcase 4): once every host has joined, ask every member except the
+ * next leader to remove the highest-id member, then crash. The next leader
+ * never hears of it; reconciliation must finish it.
+ */
+static void mship__check_testcase4(struct mship *m)
+{
+	if (!m->cfg.testcase4 || m->role != MSHIP_LEADER ||
+	    m->cfg.hosts_count < 3 ||
+	    peerset_count(&m->members) != m->cfg.hosts_count)
+		return;
+	unsigned victim = peerset_last(&m->members);
+	unsigned next_leader = peerset_next(&m->members, m->cfg.self);
+	struct peerset to = m->members;
+	peerset_del(&to, m->cfg.self);
+	peerset_del(&to, next_leader);
+	struct wire_msg req = mship__msg(m, WIRE_REQ);
+	req.request_id = ++m->next_request_id;
+	req.op = WIRE_OP_DEL;
+	req.peer = (uint16_t)victim;
+	m->out->send(m->out, &to, &req);
+	mship__crash(m);
+}
+
+/* ---- Taking over -------------------------------------------------------- */
+
+static void mship__finish_recon(struct mship *m, int64_t now_ms)
+{
+	m->recon.active = false;
+	m->view_id_floor = m->recon.view_id_max;
+	/* Dead members go after the unfinished change, the old leader among
+	 * them, so the change the old leader began is the first one done. */
+	struct peerset dead = m->dead;
+	peerset_foreach(&dead, id) {
+		if (peerset_has(&m->members, id))
+			mship__enqueue(m, WIRE_OP_DEL, id, true);
+	}
+	const struct recon_op *p = &m->recon.pending;
+	if (p->op == WIRE_OP_ADD || p->op == WIRE_OP_DEL)
+		mship__enqueue(m, p->op, p->peer, true);
+	mship__start_round(m, now_ms);
+}
+
+static void mship__take_over(struct mship *m, int64_t now_ms)
+{
+	m->role = MSHIP_LEADER;
+	m->leader = m->cfg.self;
+	m->round_active = false;
+	m->queue_count = 0;
+	struct recon_op own = { .op = WIRE_OP_NOTHING };
+	if (m->pending_set) {
+		own.op = m->pending.op;
+		own.peer = m->pending.peer;
+		own.view_id = m->pending_view_id;
+	}
+	struct peerset ask = mship__live_others(m);
+	uint32_t request_id = ++m->next_request_id;
+	recon_begin(&m->recon, request_id, &ask, m->view_id, &own);
+	struct wire_msg nl = mship__msg(m, WIRE_NEWLEADER);
+	nl.request_id = request_id;
+	nl.op = WIRE_OP_PENDING;
+	m->out->send(m->out, &ask, &nl);
+	if (recon_done(&m->recon))
+		mship__finish_recon(m, now_ms);
+}
+
+/*
+ * The leader is dead (or the peer that should replace it is): the lowest
+ * live member takes over; the others wait for its NEWLEADER.
+ */
+static void mship__leader_lost(struct mship *m, int64_t now_ms)
+{
+	struct peerset live = m->members;
+	peerset_subtract(&live, &m->dead);
+	if (peerset_first(&live) == m->cfg.self)
+		mship__take_over(m, now_ms);
+}
+
+static void mship__on_ok(struct mship *m, int64_t now_ms,
+			 const struct wire_msg *msg)
+{
+	if (m->role != MSHIP_LEADER) {
+		m->stats.dropped_role++;
+		return;
+	}
+	if (m->recon.active) {
+		if (!recon_answer(&m->recon, msg->from, msg))
+			m->stats.dropped_stale++;
+		else if (recon_done(&m->recon))
+			mship__finish_recon(m, now_ms);
+		return;
+	}
+	if (!m->round_active || msg->request_id != m->round_request_id ||
+	    msg->view_id != m->round_view_id ||
+	    !peerset_has(&m->round_waiting, msg->from)) {
+		m->stats.dropped_stale++;
+		return;
+	}
+	peerset_del(&m->round_waiting, msg->from);
+	if (peerset_empty(&m->round_waiting))
+		mship__commit(m, now_ms);
+}
+
+/* ---- Failure detection -------------------------------------------------- */
+
+static void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer)
+{
+	peerset_add(&m->dead, peer);
+	mship__report(m, peer);
+	if (m->role == MSHIP_MEMBER) {
+		if (peerset_has(&m->dead, m->leader))
+			mship__leader_lost(m, now_ms);
+		return;
+	}
+	/* Leader: drop the dead from whatever waits on them, then remove. */
+	if (m->recon.active) {
+		recon_drop(&m->recon, peer);
+		mship__enqueue(m, WIRE_OP_DEL, peer, false);
+		if (recon_done(&m->recon))
+			mship__finish_recon(m, now_ms);
+		return;
+	}
+	mship__enqueue(m, WIRE_OP_DEL, peer, false);
+	if (m->round_active && peerset_has(&m->round_waiting, peer)) {
+		peerset_del(&m->round_waiting, peer);
+		if (peerset_empty(&m->round_waiting)) {
+			mship__commit(m, now_ms);
+			return;
+		}
+	}
+	mship__start_round(m, now_ms);
+}
+
+/* ---- Events in ---------------------------------------------------------- */
+
+static void mship__beat(struct mship *m, int64_t now_ms)
+{
+	struct peerset to = m->members;
+	peerset_del(&to, m->cfg.self);
+	struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
+	if (!peerset_empty(&to))
+		m->out->send(m->out, &to, &hb);
+	m->next_beat_ms += m->cfg.heartbeat_ms;
+	if (m->next_beat_ms <= now_ms)
+		m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
+}
+
+static bool mship__active(const struct mship *m)
+{
+	return m->role == MSHIP_JOINING || m->role == MSHIP_MEMBER ||
+	       m->role == MSHIP_LEADER;
+}
+
+void mship_on_tick(struct mship *m, int64_t now_ms)
+{
+	if (!mship__active(m))
+		return;
+	if (now_ms >= m->crash_at_ms) {
+		mship__crash(m);
+		return;
+	}
+	if (m->role == MSHIP_JOINING) {
+		if (now_ms >= m->join_next_ms)
+			mship__join_retry(m, now_ms);
+		return;
+	}
+	if (now_ms >= m->next_beat_ms)
+		mship__beat(m, now_ms);
+	struct peerset dead;
+	peerset_clear(&dead);
+	if (fd_expire(&m->fd, now_ms, &dead) == 0)
+		return;
+	/* The leader's death first, so each line names the right leader. */
+	if (peerset_has(&dead, m->leader)) {
+		peerset_del(&dead, m->leader);
+		mship__on_dead(m, now_ms, m->leader);
+	}
+	peerset_foreach(&dead, id) {
+		if (!mship__active(m))
+			return;
+		mship__on_dead(m, now_ms, id);
+	}
+}
+
+void mship_on_message(struct mship *m, int64_t now_ms,
+		      const struct wire_msg *msg)
+{
+	if (!mship__active(m)) {
+		m->stats.dropped_role++;
+		return;
+	}
+	if (msg->from == 0 || msg->from > m->cfg.hosts_count ||
+	    msg->from == m->cfg.self) {
+		m->stats.dropped_stranger++;
+		return;
+	}
+	switch (msg->type) {
+	case WIRE_HEARTBEAT:
+		if (!peerset_has(&m->members, msg->from)) {
+			m->stats.dropped_nonmember++;
+			return;
+		}
+		fd_heard(&m->fd, msg->from, now_ms);
+		return;
+	case WIRE_JOIN:
+		mship__on_join(m, now_ms, msg);
+		return;
+	case WIRE_REDIRECT:
+		mship__on_redirect(m, now_ms, msg);
+		return;
+	case WIRE_NEWVIEW:
+		mship__on_newview(m, now_ms, msg);
+		return;
+	case WIRE_REQ:
+		mship__on_req(m, msg);
+		return;
+	case WIRE_NEWLEADER:
+		mship__on_newleader(m, msg);
+		return;
+	case WIRE_OK:
+		mship__on_ok(m, now_ms, msg);
+		return;
+	}
+	m->stats.dropped_role++;
+}
+
+int64_t mship_next_deadline(const struct mship *m)
+{
+	if (!mship__active(m))
+		return MSHIP_NEVER;
+	int64_t next = m->crash_at_ms;
+	if (m->role == MSHIP_JOINING)
+		return m->join_next_ms < next ? m->join_next_ms : next;
+	if (m->next_beat_ms < next)
+		next = m->next_beat_ms;
+	int64_t fd_next = fd_next_deadline(&m->fd);
+	return fd_next < next ? fd_next : next;
+}

@@ -1,0 +1,129 @@
+/*
+ * The membership protocol core: one peer's whole state machine.
+ *
+ * A peer is joining (sending JOIN until a NEWVIEW includes it), a member
+ * (answering REQ with OK, installing NEWVIEW), or the leader (running one
+ * view change at a time: REQ to the members, OKs back, NEWVIEW to all).
+ * When the leader dies, the lowest-id live member reconciles (reconcile/)
+ * and leads. The failure detector (heartbeat/) says who died.
+ *
+ * Events and the time come in (mship_start, mship_on_message,
+ * mship_on_tick); messages, output lines and a voluntary exit go out
+ * through the outbox. mship_next_deadline says when to tick next. This
+ * module never does I/O, never reads a clock and never allocates: the same
+ * code runs under libuv and under the simulator. Messages from the network
+ * are checked here (unknown sender, stale view, wrong role) and dropped
+ * with a count; nothing a peer sends reaches an assert.
+ */
+#ifndef ROLLCALL_MSHIP_H
+#define ROLLCALL_MSHIP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/outbox.h"
+#include "../common/peerset.h"
+#include "../common/wire.h"
+#include "../heartbeat/fd.h"
+#include "../reconcile/recon.h"
+
+#define MSHIP_NEVER INT64_MAX
+
+struct mship_config {
+	unsigned self;		/* this peer's id, 1..hosts_count */
+	unsigned hosts_count;	/* entries in the hostsfile */
+	uint32_t heartbeat_ms;	/* T; a peer silent for 2T is dead */
+	int64_t crash_ms;	/* -c: crash this long after JOIN; -1 never */
+	bool testcase4;		/* -t */
+};
+
+enum mship_role {
+	MSHIP_IDLE,		/* not started */
+	MSHIP_JOINING,
+	MSHIP_MEMBER,
+	MSHIP_LEADER,
+	MSHIP_REMOVED,		/* the leader removed us: quiet for good */
+	MSHIP_CRASHED,		/* -c or -t fired */
+};
+
+/* Why messages were dropped, for diagnostics and tests. */
+struct mship_stats {
+	uint64_t dropped_stranger;	/* sender not in the hostsfile */
+	uint64_t dropped_nonmember;	/* sender not in our view */
+	uint64_t dropped_stale;		/* older view or request id */
+	uint64_t dropped_role;		/* not meant for our role */
+	uint64_t dropped_queue_full;	/* OP_QUEUE_MAX reached */
+};
+
+struct mship_change {
+	enum wire_op op;	/* ADD or DEL */
+	unsigned peer;
+};
+
+struct mship {
+	struct mship_config cfg;
+	struct outbox *out;
+	enum mship_role role;
+
+	/* The installed view. */
+	uint32_t view_id;
+	unsigned leader;
+	struct peerset members;
+
+	struct fd fd;
+	int64_t next_beat_ms;
+	/* Members whose failure this peer has printed (per membership). */
+	struct peerset reported;
+	/* Members this peer believes dead: its detector's or a leader's word. */
+	struct peerset dead;
+
+	/* Member: the change asked by REQ and not yet seen in a NEWVIEW. */
+	bool pending_set;
+	uint32_t pending_request_id;
+	uint32_t pending_view_id;
+	struct mship_change pending;
+
+	/* Leader: the change in flight, and the ones waiting behind it. */
+	uint32_t next_request_id;
+	bool round_active;
+	uint32_t round_request_id;
+	uint32_t round_view_id;	/* the view the change is asked in */
+	struct mship_change round;
+	struct peerset round_waiting;
+	struct mship_change queue[OP_QUEUE_MAX];
+	unsigned queue_head;
+	unsigned queue_count;
+	struct recon recon;
+	/* After a takeover: the highest view id any member reported. The
+	 * next view is numbered above it, so ids increase across leaders. */
+	uint32_t view_id_floor;
+
+	/* Joining: where JOIN goes next, and when. */
+	unsigned join_target;
+	unsigned join_probe;	/* the last other host asked */
+	int64_t join_next_ms;
+	uint32_t join_backoff_ms;
+
+	int64_t crash_at_ms;	/* MSHIP_NEVER when not armed */
+
+	struct mship_stats stats;
+};
+
+/* Set up in place; nothing is sent until mship_start. */
+void mship_create(struct mship *m, const struct mship_config *cfg,
+		  struct outbox *out);
+
+/* Begin: peer 1 leads view 0 alone and prints it; others send JOIN. */
+void mship_start(struct mship *m, int64_t now_ms);
+
+/* A decoded message arrived (TCP or UDP). */
+void mship_on_message(struct mship *m, int64_t now_ms,
+		      const struct wire_msg *msg);
+
+/* Time passed: fire every deadline at or before now. */
+void mship_on_tick(struct mship *m, int64_t now_ms);
+
+/* When mship_on_tick must next be called; MSHIP_NEVER when never. */
+int64_t mship_next_deadline(const struct mship *m);
+
+#endif
