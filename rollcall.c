@@ -1,0 +1,332 @@
+/*
+ * rollcall: the daemon. Reads the command line and the hostsfile, then
+ * wires the protocol core (membership/) to the transport (common/) on one
+ * libuv loop: every message and timer becomes an event for the core, and
+ * what the core puts in its outbox becomes writes and output lines.
+ *
+ * Nothing here decides anything about membership.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "common/cli.h"
+#include "common/hosts.h"
+#include "common/outbox.h"
+#include "common/transport.h"
+#include "membership/mship.h"
+
+#define ROLLCALL_VERSION "0.1.0"
+
+struct daemon {
+	struct outbox outbox;	/* first: the core's outbox is the daemon */
+	struct cli cli;
+	struct hosts hosts;
+	unsigned self;
+	uv_loop_t loop;
+	uv_timer_t delay_timer;
+	uv_timer_t core_timer;
+	uv_timer_t stop_timer;
+	uv_signal_t sigint;
+	uv_signal_t sigterm;
+	struct transport *transport;
+	struct mship core;
+	uint64_t start_ns;
+	bool stopping;
+	int exit_status;
+};
+
+static struct daemon daemon_main;
+
+static int64_t daemon_now_ms(const struct daemon *d)
+{
+	return (int64_t)((uv_hrtime() - d->start_ns) / 1000000u);
+}
+
+/* Diagnostics: only with -v, never starting with '{'. */
+static void daemon_log(const struct daemon *d, const char *what)
+{
+	if (d->cli.verbose > 0)
+		fprintf(stderr, "rollcall[%u]: %s\n", d->self, what);
+}
+
+/* ---- The outbox: the core's requests, carried out ---------------------- */
+
+static void on_outbox_send(struct outbox *o, const struct peerset *to,
+			   const struct wire_msg *m)
+{
+	struct daemon *d = (struct daemon *)o;
+	if (d->transport != NULL && !d->stopping)
+		transport_send(d->transport, to, m);
+}
+
+/* One write per line, so lines from a peer never interleave. */
+static void on_outbox_print(struct outbox *o, const char *line, size_t len)
+{
+	(void)o;
+	while (len > 0) {
+		ssize_t n = write(STDERR_FILENO, line, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		line += n;
+		len -= (size_t)n;
+	}
+}
+
+static void daemon_stop(struct daemon *d, int status);
+static void on_stop_timer(uv_timer_t *timer);
+
+static void on_outbox_exit(struct outbox *o)
+{
+	struct daemon *d = (struct daemon *)o;
+	/* Called from inside the core: stop from a fresh loop turn. */
+	d->exit_status = 0;
+	uv_timer_start(&d->stop_timer, on_stop_timer, 0, 0);
+}
+
+/* ---- Feeding the core --------------------------------------------------- */
+
+static void on_core_timer(uv_timer_t *timer);
+
+/* After every event, sleep until the core's next deadline. */
+static void daemon_rearm(struct daemon *d)
+{
+	if (d->stopping)
+		return;
+	int64_t next = mship_next_deadline(&d->core);
+	if (next == MSHIP_NEVER) {
+		uv_timer_stop(&d->core_timer);
+		return;
+	}
+	int64_t wait = next - daemon_now_ms(d);
+	uv_timer_start(&d->core_timer, on_core_timer,
+		       wait > 0 ? (uint64_t)wait : 0, 0);
+}
+
+static void on_core_timer(uv_timer_t *timer)
+{
+	struct daemon *d = timer->data;
+	mship_on_tick(&d->core, daemon_now_ms(d));
+	daemon_rearm(d);
+}
+
+static void on_transport_ready(void *ctx)
+{
+	struct daemon *d = ctx;
+	daemon_log(d, "listening; protocol starts");
+	mship_start(&d->core, daemon_now_ms(d));
+	daemon_rearm(d);
+}
+
+static void on_transport_message(void *ctx, const struct wire_msg *m)
+{
+	struct daemon *d = ctx;
+	if (d->stopping)
+		return;
+	mship_on_message(&d->core, daemon_now_ms(d), m);
+	daemon_rearm(d);
+}
+
+static void on_transport_fatal(void *ctx, const char *reason)
+{
+	struct daemon *d = ctx;
+	fprintf(stderr, "rollcall: %s\n", reason);
+	d->exit_status = 1;
+	uv_timer_start(&d->stop_timer, on_stop_timer, 0, 0);
+}
+
+static void daemon_begin(struct daemon *d)
+{
+	struct transport_config tc = {
+		.loop = &d->loop,
+		.hosts = &d->hosts,
+		.self = d->self,
+		.port = d->cli.port,
+		.verbose = d->cli.verbose,
+	};
+	struct transport_events ev = {
+		.ctx = d,
+		.on_ready = on_transport_ready,
+		.on_message = on_transport_message,
+		.on_fatal = on_transport_fatal,
+	};
+	int rc = transport_new(&d->transport, &tc, &ev);
+	if (rc != 0) {
+		fprintf(stderr, "rollcall: cannot start the transport: %s\n",
+			uv_strerror(rc));
+		daemon_stop(d, 1);
+	}
+}
+
+static void on_delay_done(uv_timer_t *timer)
+{
+	daemon_begin(timer->data);
+}
+
+/* ---- Stopping: close every handle so uv_loop_close returns 0 ----------- */
+
+static void on_handle_closed(uv_handle_t *handle)
+{
+	(void)handle;
+}
+
+static void daemon_close_handles(void *ctx)
+{
+	struct daemon *d = ctx;
+	d->transport = NULL;
+	uv_close((uv_handle_t *)&d->delay_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&d->core_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&d->stop_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
+	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
+}
+
+static void daemon_stop(struct daemon *d, int status)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	d->exit_status = status;
+	uv_timer_stop(&d->core_timer);
+	uv_timer_stop(&d->delay_timer);
+	if (d->transport != NULL)
+		transport_close(d->transport, daemon_close_handles, d);
+	else
+		daemon_close_handles(d);
+}
+
+static void on_stop_timer(uv_timer_t *timer)
+{
+	struct daemon *d = timer->data;
+	daemon_stop(d, d->exit_status);
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+	struct daemon *d = sig->data;
+	(void)signum;
+	daemon_log(d, "signal: closing");
+	daemon_stop(d, 0);
+}
+
+/* ---- Start-up ----------------------------------------------------------- */
+
+/* Our id: --id, or the hostsfile entry that matches our hostname. */
+static int daemon_find_self(struct daemon *d)
+{
+	if (d->cli.id != 0) {
+		if (d->cli.id > d->hosts.count) {
+			fprintf(stderr,
+				"rollcall: --id %u: %s has only %u entries\n",
+				d->cli.id, d->cli.hostsfile, d->hosts.count);
+			return -1;
+		}
+		d->self = d->cli.id;
+		return 0;
+	}
+	char name[256];
+	if (gethostname(name, sizeof(name)) != 0) {
+		fprintf(stderr, "rollcall: cannot read the hostname: %s; "
+				"pass --id N\n", strerror(errno));
+		return -1;
+	}
+	name[sizeof(name) - 1] = '\0';
+	d->self = hosts_find(&d->hosts, name);
+	if (d->self == 0) {
+		fprintf(stderr,
+			"rollcall: %s: hostname '%s' is not in the file; add "
+			"it or pass --id N\n", d->cli.hostsfile, name);
+		return -1;
+	}
+	return 0;
+}
+
+static int daemon_configure(struct daemon *d, int argc, char **argv)
+{
+	char err[512];
+	if (cli_parse(&d->cli, argc, argv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rollcall: %s\n(rollcall --help lists the "
+				"options)\n", err);
+		return 2;
+	}
+	if (d->cli.help) {
+		fputs(cli_usage(), stdout);
+		return 0;
+	}
+	if (d->cli.version) {
+		printf("rollcall %s (wire version %d)\n", ROLLCALL_VERSION,
+		       WIRE_VERSION);
+		return 0;
+	}
+	if (hosts_load(&d->hosts, d->cli.hostsfile, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rollcall: %s\n", err);
+		return 2;
+	}
+	if (daemon_find_self(d) != 0)
+		return 2;
+	return -1;
+}
+
+static void daemon_init_loop(struct daemon *d)
+{
+	uv_loop_init(&d->loop);
+	uv_timer_init(&d->loop, &d->delay_timer);
+	uv_timer_init(&d->loop, &d->core_timer);
+	uv_timer_init(&d->loop, &d->stop_timer);
+	d->delay_timer.data = d;
+	d->core_timer.data = d;
+	d->stop_timer.data = d;
+	uv_signal_init(&d->loop, &d->sigint);
+	uv_signal_init(&d->loop, &d->sigterm);
+	d->sigint.data = d;
+	d->sigterm.data = d;
+	uv_signal_start(&d->sigint, on_signal, SIGINT);
+	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	/* The signal handles must not keep a finished peer alive. */
+	uv_unref((uv_handle_t *)&d->sigint);
+	uv_unref((uv_handle_t *)&d->sigterm);
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	struct daemon *d = &daemon_main;
+	d->outbox.send = on_outbox_send;
+	d->outbox.print = on_outbox_print;
+	d->outbox.exit = on_outbox_exit;
+
+	int status = daemon_configure(d, argc, argv);
+	if (status >= 0) {
+		hosts_destroy(&d->hosts);
+		return status;
+	}
+	struct mship_config mc = {
+		.self = d->self,
+		.hosts_count = d->hosts.count,
+		.heartbeat_ms = d->cli.heartbeat_ms,
+		.crash_ms = d->cli.crash_ms,
+		.testcase4 = d->cli.testcase4,
+	};
+	mship_create(&d->core, &mc, &d->outbox);
+	daemon_init_loop(d);
+	d->start_ns = uv_hrtime();
+	if (d->cli.delay_ms > 0)
+		uv_timer_start(&d->delay_timer, on_delay_done, d->cli.delay_ms,
+			       0);
+	else
+		daemon_begin(d);
+
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	int rc = uv_loop_close(&d->loop);
+	if (rc != 0 && d->cli.verbose > 0)
+		fprintf(stderr, "rollcall[%u]: loop close: %s\n", d->self,
+			uv_strerror(rc));
+	hosts_destroy(&d->hosts);
+	return d->exit_status;
+}

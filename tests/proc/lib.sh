@@ -1,0 +1,122 @@
+# Shared pieces of the multi-process tests: start peers on 127.0.0.x,
+# wait with bounded polls, read their output lines, and clean up.
+#
+# Every peer runs the real daemon with --id and a short heartbeat period.
+# VALGRIND=1 runs each peer under memcheck (its report in ID.vg, so the
+# output lines stay clean); TIMEOUT_SCALE stretches every wait.
+
+ROLLCALL=${ROLLCALL:-build/rollcall}
+TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
+HB_MS=${HB_MS:-100}
+VALGRIND=${VALGRIND:-0}
+
+PROC_DIR=$(mktemp -d /tmp/rollcall-proc.XXXXXX)
+PROC_PORT=$((20000 + ($$ * 7) % 20000))
+declare -A PEER_PID=()
+FAILURES=0
+
+proc_cleanup() {
+	for id in "${!PEER_PID[@]}"; do
+		kill -9 "${PEER_PID[$id]}" 2>/dev/null
+	done
+	wait 2>/dev/null
+	if [ "${KEEP_LOGS:-0}" = 1 ]; then
+		echo "logs kept in $PROC_DIR"
+	else
+		rm -rf "$PROC_DIR"
+	fi
+}
+trap proc_cleanup EXIT
+
+# hostsfile N: 127.0.0.1 .. 127.0.0.N
+proc_hostsfile() {
+	local n=$1
+	: > "$PROC_DIR/hosts"
+	for i in $(seq 1 "$n"); do echo "127.0.0.$i" >> "$PROC_DIR/hosts"; done
+}
+
+# peer_start ID [ARGS...]: the daemon's stderr goes to $PROC_DIR/ID.log
+peer_start() {
+	local id=$1
+	shift
+	local wrap=()
+	if [ "$VALGRIND" = 1 ]; then
+		wrap=(valgrind -q --log-file="$PROC_DIR/$id.vg" --error-exitcode=99
+			--leak-check=full --show-leak-kinds=definite,indirect
+			--errors-for-leak-kinds=definite,indirect)
+	fi
+	"${wrap[@]}" "$ROLLCALL" -h "$PROC_DIR/hosts" --id "$id" --port "$PROC_PORT" \
+		--heartbeat-ms "$HB_MS" "$@" 2> "$PROC_DIR/$id.log" &
+	PEER_PID[$id]=$!
+}
+
+peer_log() { cat "$PROC_DIR/$1.log" 2>/dev/null; }
+
+peer_kill() { kill "-${2:-9}" "${PEER_PID[$1]}" 2>/dev/null; }
+
+# peer_stop ID: SIGTERM, then wait (bounded) for the exit; its status goes
+# to PEER_STATUS ("timeout" when it had to be killed). Not in a subshell:
+# only this shell can wait for its children.
+peer_stop() {
+	local id=$1 pid=${PEER_PID[$1]} i
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 $((100 * TIMEOUT_SCALE))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid" 2>/dev/null
+		PEER_STATUS=timeout
+		return
+	fi
+	wait "$pid"
+	PEER_STATUS=$?
+}
+
+# wait_for SECONDS COMMAND...: poll every 50 ms until COMMAND succeeds.
+wait_for() {
+	local limit=$1
+	shift
+	local tries=$((limit * TIMEOUT_SCALE * 20)) i
+	for ((i = 0; i < tries; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# The last view line of a peer, reduced to "VIEW LEADER [LIST]".
+last_view() {
+	peer_log "$1" | sed -n 's/^{peer_id:[0-9]*, view_id: \([0-9]*\), leader: \([0-9]*\), memb_list: \(\[[0-9,]*\]\)}$/\1 \2 \3/p' | tail -n 1
+}
+
+# has_view ID "VIEW LEADER [LIST]"
+has_view() { [ "$(last_view "$1")" = "$2" ]; }
+
+# count_lines ID FIXED-STRING
+count_lines() { peer_log "$1" | grep -cF -- "$2"; }
+
+fail() {
+	echo "  FAIL: $*"
+	FAILURES=$((FAILURES + 1))
+}
+
+expect_view() {
+	local id=$1 want=$2
+	has_view "$id" "$want" || fail "peer $id ended at '$(last_view "$id")', want '$want'"
+}
+
+expect_count() {
+	local id=$1 want=$2 text=$3 got
+	got=$(count_lines "$id" "$text")
+	[ "$got" = "$want" ] || fail "peer $id printed '$text' $got times, want $want"
+}
+
+# Invariants over every log: each line has one of the four formats, each
+# peer's view ids strictly increase, and one view id means one list and
+# leader everywhere.
+check_invariants() {
+	local out
+	out=$(awk -f tests/proc/invariants.awk "$PROC_DIR"/*.log) ||
+		fail "invariants: $out"
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# One multi-process scenario, named by $1, on loopback peers 127.0.0.x.
+# Each asserts on the printed lines only: final views, each unreachable line
+# once per survivor, and the invariants in invariants.awk. Exit 0 on pass.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/proc/lib.sh
+
+# Start peers 1..N, peer i after (i-1)*0.2 s, with extra args per peer
+# given as ARGS_<i>.
+start_group() {
+	local n=$1 i args
+	proc_hostsfile "$n"
+	for i in $(seq 1 "$n"); do
+		args="ARGS_$i"
+		# shellcheck disable=SC2086
+		peer_start "$i" -d "$(awk "BEGIN{print ($i-1)*0.2}")" ${!args:-}
+	done
+}
+
+all_at() {
+	local want=$1 id
+	shift
+	for id in "$@"; do has_view "$id" "$want" || return 1; done
+}
+
+# Wait until peers (the rest of the args) all end at view WANT, or fail.
+await_view() {
+	local limit=$1 want=$2
+	shift 2
+	wait_for "$limit" all_at "$want" "$@" ||
+		fail "peers $* did not reach '$want' in ${limit}s"
+}
+
+joins() {
+	start_group 5
+	await_view 10 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+	expect_count 1 5 "memb_list"
+	expect_count 5 1 "memb_list"
+}
+
+crash_one() {
+	ARGS_5="-c $TIMEOUT_SCALE"
+	start_group 5
+	await_view 10 "5 1 [1,2,3,4]" 1 2 3 4
+	expect_count 5 1 'message:"crashing"'
+	for id in 1 2 3 4; do expect_count $id 1 '"peer 5 unreachable"'; done
+}
+
+crash_chain() {
+	ARGS_2="-c 3.0" ARGS_3="-c 2.0" ARGS_4="-c 1.2" ARGS_5="-c 0.4"
+	start_group 5
+	await_view 15 "8 1 [1]" 1
+	for id in 2 3 4 5; do expect_count $id 1 'message:"crashing"'; done
+	for p in 5 4 3 2; do expect_count 1 1 "\"peer $p unreachable\""; done
+	for p in 5 4 3; do expect_count 2 1 "\"peer $p unreachable\""; done
+	for p in 5 4; do expect_count 3 1 "\"peer $p unreachable\""; done
+	expect_count 4 1 '"peer 5 unreachable"'
+}
+
+takeover() {
+	ARGS_1="-t"
+	start_group 5
+	await_view 15 "6 2 [2,3,4]" 2 3 4
+	expect_count 1 1 'message:"crashing"'
+	for id in 2 3 4; do
+		expect_count $id 1 '"peer 1 (leader) unreachable"'
+	done
+	# Five was removed: nothing after the leader's death but that line.
+	[ "$(peer_log 5 | grep -c memb_list)" = 1 ] ||
+		fail "peer 5 printed a view after its removal"
+}
+
+leader_crash() {
+	start_group 5
+	await_view 10 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+	peer_kill 1
+	await_view 10 "5 2 [2,3,4,5]" 2 3 4 5
+	for id in 2 3 4 5; do
+		expect_count $id 1 '"peer 1 (leader) unreachable"'
+	done
+}
+
+ten() {
+	local id
+	start_group 10
+	await_view 15 "9 1 [1,2,3,4,5,6,7,8,9,10]" $(seq 1 10)
+	peer_kill 7
+	await_view 10 "10 1 [1,2,3,4,5,6,8,9,10]" 1 2 3 4 5 6 8 9 10
+	for id in 1 2 3 4 5 6 8 9 10; do
+		expect_count $id 1 '"peer 7 unreachable"'
+	done
+}
+
+two_at_once() {
+	start_group 5
+	await_view 10 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+	peer_kill 4
+	peer_kill 5
+	await_view 10 "6 1 [1,2,3]" 1 2 3
+	for id in 1 2 3; do
+		expect_count $id 1 '"peer 4 unreachable"'
+		expect_count $id 1 '"peer 5 unreachable"'
+	done
+}
+
+# SIGTERM closes every handle and exits 0 (under VALGRIND=1: no leaks).
+clean_exit() {
+	start_group 3
+	await_view 15 "2 1 [1,2,3]" 1 2 3
+	local id
+	for id in 3 2 1; do
+		peer_stop $id
+		[ "$PEER_STATUS" = 0 ] ||
+			fail "peer $id exited with '$PEER_STATUS' on SIGTERM"
+		if [ -s "$PROC_DIR/$id.vg" ]; then
+			fail "valgrind on peer $id: $(head -c 2000 "$PROC_DIR/$id.vg")"
+		fi
+	done
+}
+
+name=${1:?usage: scenarios.sh NAME}
+declare -F "$name" > /dev/null || { echo "no scenario '$name'"; exit 2; }
+"$name"
+check_invariants
+[ "$FAILURES" = 0 ] || KEEP_LOGS=${KEEP_LOGS:-0}
+exit $((FAILURES > 0))
