@@ -1,0 +1,1169 @@
+/*
+ * The transport: libuv sockets, timers and name resolution for one peer.
+ *
+ * Every libuv handle is embedded in the struct that owns it (the transport,
+ * a struct peer for each hostsfile entry, a struct inbound for each
+ * accepted connection) and its owner is recovered with container_of.
+ * Memory is released only from uv_close callbacks; t->pending counts the
+ * handles not yet closed back plus the lookups still in flight, and the
+ * transport frees itself when that count reaches zero after
+ * transport_close.
+ *
+ * An outbound connection moves through
+ *
+ *   RESOLVING -> IDLE -> CONNECTING -> CONNECTED
+ *       ^                    |            |
+ *       |                    v            v
+ *    BACKOFF <----------- CLOSING <-------+
+ *
+ * A failure (connect error or timeout, EOF, read or write error) closes
+ * the socket; once it is closed back, a jittered, capped exponential
+ * backoff timer looks the name up again (a restarted container may have a
+ * new address) and a connection is made again when frames are queued.
+ * Frames not yet handed to uv_write survive a failure; frames already
+ * written are lost with the connection, as TCP would lose them.
+ *
+ * Nothing here calls a user callback from transport_new, transport_send or
+ * transport_close; every user callback may re-enter the transport, so the
+ * code after one checks t->closing before going on.
+ */
+#include <arpa/inet.h>
+#include <assert.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "limits.h"
+#include "transport.h"
+#include "wire.h"
+
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+#define LISTEN_BACKLOG 128
+/* A connect that neither succeeds nor fails (a host gone without a RST). */
+#define CONNECT_TIMEOUT_MS 3000
+/* How long transport_close lets outbound connections drain. */
+#define DRAIN_TIMEOUT_MS 1000
+/*
+ * How long binding waits for the first lookup of every other host, so that
+ * the first messages from a peer are not dropped as spoofed merely because
+ * its name was still being resolved.
+ */
+#define LOOKUP_GRACE_MS BACKOFF_MAX_MS
+/* An inbound read buffer holds at most one whole frame. */
+#define INBOUND_BUF_BYTES_MAX (FRAME_BYTES_MAX + WIRE_FRAME_HEADER_BYTES)
+#define INBOUND_BUF_BYTES_MIN 4096
+/* Bytes read and thrown away: outbound sockets, draining inbound ones. */
+#define DISCARD_BYTES 4096
+/* 100 ms << 5 already exceeds BACKOFF_MAX_MS. */
+#define BACKOFF_SHIFT_MAX 5
+#define ADDR_STR_BYTES 80
+#define LOG_LINE_BYTES 512
+
+enum peer_state {
+	PEER_RESOLVING,		/* uv_getaddrinfo in flight */
+	PEER_BACKOFF,		/* timer armed; then look the name up */
+	PEER_IDLE,		/* resolved, no connection */
+	PEER_CONNECTING,	/* connect in flight, timer is its timeout */
+	PEER_CONNECTED,
+	PEER_CLOSING,		/* uv_close called on tcp, not yet back */
+};
+
+/* One queued message towards one peer: the write request and its bytes. */
+struct frame {
+	uv_write_t req;
+	struct frame *next;
+	struct peer *peer;
+	size_t len;
+	char bytes[];
+};
+
+struct peer {
+	struct transport *t;
+	unsigned id;
+	enum peer_state state;
+	bool resolved;		/* addr holds a looked-up address */
+	bool first_lookup_done;
+	bool tcp_open;		/* tcp initialised, not yet closed back */
+	bool tcp_closing;	/* uv_close called on tcp */
+	bool shutting_down;	/* uv_shutdown called on tcp */
+	unsigned attempts;	/* failures since the last connect */
+	struct sockaddr_storage addr;	/* with the port */
+	uv_getaddrinfo_t lookup;
+	uv_timer_t timer;	/* backoff, or the connect timeout */
+	uv_tcp_t tcp;
+	uv_connect_t connect;
+	uv_shutdown_t shutdown;
+	/* Frames not yet handed to uv_write, oldest first. */
+	struct frame *queue_head;
+	struct frame *queue_tail;
+	/* Bytes queued plus bytes written but not yet called back. */
+	size_t queued_bytes;
+};
+
+struct inbound {
+	uv_tcp_t tcp;
+	struct transport *t;
+	struct inbound *prev;
+	struct inbound *next;
+	bool closing;
+	bool counted;		/* counts towards INBOUND_CONNS_MAX */
+	struct sockaddr_storage addr;
+	char name[ADDR_STR_BYTES];
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+
+struct transport {
+	uv_loop_t *loop;
+	const struct hosts *hosts;
+	unsigned self;
+	uint16_t port;
+	int verbose;
+	struct transport_events ev;
+	struct transport_stats stats;
+	uint64_t rng;
+
+	struct peer *peers;	/* [1..hosts->count]; [0] unused */
+	unsigned first_lookups_left;
+	bool grace_over;
+	bool bind_done;		/* bound, or failed and reported */
+	bool ready;
+
+	uv_timer_t timer;	/* lookup grace, then the drain deadline */
+	uv_udp_t udp;
+	bool udp_open;
+	uv_tcp_t listener;
+	bool listener_open;
+
+	struct inbound *inbound;
+	unsigned inbound_open;
+	unsigned outbound_open;	/* peer tcp handles not yet closed back */
+	unsigned pending;	/* handles not closed back, lookups in flight */
+
+	bool closing;
+	bool final;		/* every handle is closing */
+	void (*done)(void *ctx);
+	void *done_ctx;
+
+	char udp_buf[DATAGRAM_BYTES_MAX];
+	char discard[DISCARD_BYTES];
+	char scratch[FRAME_BYTES_MAX + WIRE_FRAME_HEADER_BYTES];
+};
+
+static void peer_lookup(struct peer *p);
+static void peer_kick(struct peer *p);
+static void transport_final(struct transport *t);
+static void on_peer_timer(uv_timer_t *timer);
+static void on_connection(uv_stream_t *server, int status);
+static void on_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+			const struct sockaddr *addr, unsigned flags);
+
+/* ---- diagnostics ------------------------------------------------------ */
+
+static void tlog(const struct transport *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void tlog(const struct transport *t, const char *fmt, ...)
+{
+	char line[LOG_LINE_BYTES];
+	va_list ap;
+	int n;
+
+	if (t->verbose <= 0)
+		return;
+	n = snprintf(line, sizeof(line), "rollcall[%u]: ", t->self);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	/* One write per line, so lines from peers sharing a tty stay whole. */
+	fprintf(stderr, "%s\n", line);
+}
+
+static void addr_format(const struct sockaddr *sa, char *buf, size_t cap)
+{
+	char ip[64] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 =
+			(const struct sockaddr_in *)(const void *)sa;
+		uv_ip4_name(s4, ip, sizeof(ip));
+		snprintf(buf, cap, "%s:%u", ip, (unsigned)ntohs(s4->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 =
+			(const struct sockaddr_in6 *)(const void *)sa;
+		uv_ip6_name(s6, ip, sizeof(ip));
+		snprintf(buf, cap, "[%s]:%u", ip,
+			 (unsigned)ntohs(s6->sin6_port));
+	} else {
+		snprintf(buf, cap, "?");
+	}
+}
+
+static const struct sockaddr *peer_sa(const struct peer *p)
+{
+	return (const struct sockaddr *)&p->addr;
+}
+
+/* The IPv4 address of sa, also when it is IPv4-mapped IPv6. */
+static bool ip4_of(const struct sockaddr *sa, uint32_t *out)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 =
+			(const struct sockaddr_in *)(const void *)sa;
+		*out = s4->sin_addr.s_addr;
+		return true;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 =
+			(const struct sockaddr_in6 *)(const void *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			memcpy(out, &s6->sin6_addr.s6_addr[12], 4);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether a and b name the same host; ports are not compared. */
+static bool same_ip(const struct sockaddr *a, const struct sockaddr *b)
+{
+	uint32_t a4 = 0, b4 = 0;
+	bool a_is4 = ip4_of(a, &a4);
+	bool b_is4 = ip4_of(b, &b4);
+
+	if (a_is4 || b_is4)
+		return a_is4 && b_is4 && a4 == b4;
+	if (a->sa_family != AF_INET6 || b->sa_family != AF_INET6)
+		return false;
+	return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+		      sizeof(struct in6_addr)) == 0;
+}
+
+/* ---- teardown bookkeeping --------------------------------------------- */
+
+static void finish(struct transport *t)
+{
+	void (*done)(void *ctx) = t->done;
+	void *ctx = t->done_ctx;
+
+	for (unsigned id = 1; id <= t->hosts->count; id++) {
+		struct frame *f = t->peers[id].queue_head;
+		while (f) {
+			struct frame *next = f->next;
+			free(f);
+			f = next;
+		}
+	}
+	assert(t->inbound == NULL);
+	free(t->peers);
+	free(t);
+	if (done)
+		done(ctx);
+}
+
+/* A handle closed back or a lookup returned. May free t: call it last. */
+static void pending_done(struct transport *t)
+{
+	assert(t->pending > 0);
+	t->pending--;
+	if (t->final && t->pending == 0)
+		finish(t);
+}
+
+static void on_transport_handle_close(uv_handle_t *h)
+{
+	struct transport *t = h->data;
+	pending_done(t);
+}
+
+/* ---- backoff ----------------------------------------------------------- */
+
+/* splitmix64: jitter needs no quality, only independence between peers. */
+static uint64_t rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* A delay in [max(MIN, base/2), base], base doubling per failure to MAX. */
+static uint64_t backoff_delay_ms(struct transport *t, struct peer *p)
+{
+	unsigned shift = p->attempts < BACKOFF_SHIFT_MAX ? p->attempts
+							 : BACKOFF_SHIFT_MAX;
+	uint64_t base = (uint64_t)BACKOFF_MIN_MS << shift;
+	uint64_t low;
+
+	if (base > BACKOFF_MAX_MS)
+		base = BACKOFF_MAX_MS;
+	low = base / 2 < BACKOFF_MIN_MS ? BACKOFF_MIN_MS : base / 2;
+	if (p->attempts < BACKOFF_SHIFT_MAX)
+		p->attempts++;
+	return low + rng_next(&t->rng) % (base - low + 1);
+}
+
+static void peer_backoff(struct peer *p)
+{
+	struct transport *t = p->t;
+	uint64_t delay_ms = backoff_delay_ms(t, p);
+
+	p->state = PEER_BACKOFF;
+	tlog(t, "peer %u (%s): next attempt in %llu ms", p->id,
+	     t->hosts->names[p->id], (unsigned long long)delay_ms);
+	uv_timer_start(&p->timer, on_peer_timer, delay_ms, 0);
+}
+
+/* ---- name resolution -------------------------------------------------- */
+
+/* The first IPv4 address in res, else the first IPv6 one. */
+static const struct addrinfo *pick_address(const struct addrinfo *res)
+{
+	const struct addrinfo *v6 = NULL;
+
+	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET &&
+		    ai->ai_addrlen >= sizeof(struct sockaddr_in))
+			return ai;
+		if (ai->ai_family == AF_INET6 && !v6 &&
+		    ai->ai_addrlen >= sizeof(struct sockaddr_in6))
+			v6 = ai;
+	}
+	return v6;
+}
+
+static int bind_sockets(struct transport *t, char *reason, size_t cap)
+{
+	const struct sockaddr *sa = peer_sa(&t->peers[t->self]);
+	char name[ADDR_STR_BYTES];
+	int rc;
+
+	addr_format(sa, name, sizeof(name));
+	rc = uv_udp_init(t->loop, &t->udp);
+	if (rc == 0) {
+		t->udp.data = t;
+		t->udp_open = true;
+		t->pending++;
+		rc = uv_udp_bind(&t->udp, sa, 0);
+	}
+	if (rc == 0) {
+		rc = uv_tcp_init(t->loop, &t->listener);
+		if (rc == 0) {
+			t->listener.data = t;
+			t->listener_open = true;
+			t->pending++;
+		}
+	}
+	/* libuv reports a TCP address in use from listen, not from bind. */
+	if (rc == 0)
+		rc = uv_tcp_bind(&t->listener, sa, 0);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&t->listener, LISTEN_BACKLOG,
+			       on_connection);
+	if (rc == 0)
+		rc = uv_udp_recv_start(&t->udp, on_udp_alloc, on_udp_read);
+	if (rc < 0)
+		snprintf(reason, cap, "bind %s: %s", name, uv_strerror(rc));
+	else
+		tlog(t, "listening on %s (tcp and udp)", name);
+	return rc;
+}
+
+/*
+ * Bind once self has an address and every other host has had its first
+ * lookup (or the grace has run out). Calls on_ready or on_fatal, either of
+ * which may close the transport: callers return right after.
+ */
+static void maybe_bind(struct transport *t)
+{
+	char reason[256];
+
+	if (t->bind_done || t->closing || !t->peers[t->self].resolved)
+		return;
+	if (t->first_lookups_left > 0 && !t->grace_over)
+		return;
+	t->bind_done = true;
+	uv_timer_stop(&t->timer);
+	if (bind_sockets(t, reason, sizeof(reason)) < 0) {
+		tlog(t, "%s", reason);
+		if (t->ev.on_fatal)
+			t->ev.on_fatal(t->ev.ctx, reason);
+		return;
+	}
+	t->ready = true;
+	for (unsigned id = 1; id <= t->hosts->count; id++)
+		peer_kick(&t->peers[id]);
+	if (t->ev.on_ready)
+		t->ev.on_ready(t->ev.ctx);
+}
+
+static void on_grace(uv_timer_t *timer)
+{
+	struct transport *t = timer->data;
+
+	t->grace_over = true;
+	maybe_bind(t);
+}
+
+static void lookup_finished(struct peer *p, bool ok)
+{
+	struct transport *t = p->t;
+
+	if (!p->first_lookup_done) {
+		p->first_lookup_done = true;
+		t->first_lookups_left--;
+	}
+	if (!ok) {
+		peer_backoff(p);
+		return;
+	}
+	p->state = PEER_IDLE;
+	peer_kick(p);
+	maybe_bind(t);
+}
+
+static void on_lookup(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+	struct peer *p = container_of(req, struct peer, lookup);
+	struct transport *t = p->t;
+	const struct addrinfo *ai;
+	char name[ADDR_STR_BYTES];
+
+	if (t->closing) {
+		uv_freeaddrinfo(res);
+		p->state = PEER_IDLE;
+		pending_done(t);
+		return;
+	}
+	t->pending--;
+	ai = status == 0 ? pick_address(res) : NULL;
+	if (ai) {
+		memset(&p->addr, 0, sizeof(p->addr));
+		memcpy(&p->addr, ai->ai_addr, ai->ai_addrlen);
+		p->resolved = true;
+		addr_format(peer_sa(p), name, sizeof(name));
+		tlog(t, "peer %u (%s) resolved to %s", p->id,
+		     t->hosts->names[p->id], name);
+	} else {
+		tlog(t, "peer %u (%s): lookup failed: %s", p->id,
+		     t->hosts->names[p->id],
+		     status < 0 ? uv_strerror(status) : "no IPv4 or IPv6 address");
+	}
+	uv_freeaddrinfo(res);
+	lookup_finished(p, ai != NULL);
+}
+
+static void peer_lookup(struct peer *p)
+{
+	struct transport *t = p->t;
+	struct addrinfo hints;
+	char port[8];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", (unsigned)t->port);
+	p->state = PEER_RESOLVING;
+	rc = uv_getaddrinfo(t->loop, &p->lookup, on_lookup,
+			    t->hosts->names[p->id], port, &hints);
+	if (rc < 0) {
+		tlog(t, "peer %u (%s): lookup failed: %s", p->id,
+		     t->hosts->names[p->id], uv_strerror(rc));
+		lookup_finished(p, false);
+		return;
+	}
+	t->pending++;
+}
+
+/* ---- outbound connections --------------------------------------------- */
+
+static void on_peer_close(uv_handle_t *h)
+{
+	struct peer *p = container_of(h, struct peer, tcp);
+	struct transport *t = p->t;
+
+	p->tcp_open = false;
+	p->tcp_closing = false;
+	p->shutting_down = false;
+	p->state = PEER_IDLE;
+	t->outbound_open--;
+	if (t->closing) {
+		if (!t->final && t->outbound_open == 0)
+			transport_final(t);
+		pending_done(t);
+		return;
+	}
+	t->pending--;
+	peer_backoff(p);
+}
+
+static void peer_close_tcp(struct peer *p)
+{
+	if (!p->tcp_open || p->tcp_closing)
+		return;
+	uv_timer_stop(&p->timer);
+	p->tcp_closing = true;
+	p->state = PEER_CLOSING;
+	uv_close((uv_handle_t *)&p->tcp, on_peer_close);
+}
+
+static void peer_fail(struct peer *p, const char *what, int err)
+{
+	struct transport *t = p->t;
+
+	if (!p->tcp_open || p->tcp_closing)
+		return;
+	tlog(t, "peer %u (%s): %s: %s", p->id, t->hosts->names[p->id], what,
+	     err == UV_EOF ? "closed by peer" : uv_strerror(err));
+	peer_close_tcp(p);
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+	struct frame *f = container_of(req, struct frame, req);
+	struct peer *p = f->peer;
+
+	p->queued_bytes -= f->len;
+	free(f);
+	if (status < 0 && status != UV_ECANCELED)
+		peer_fail(p, "write", status);
+}
+
+/* Hand f to uv_write; on failure f is freed and the connection closed. */
+static void peer_write(struct peer *p, struct frame *f)
+{
+	uv_buf_t b = uv_buf_init(f->bytes, (unsigned)f->len);
+	int rc = uv_write(&f->req, (uv_stream_t *)&p->tcp, &b, 1, on_write);
+
+	if (rc < 0) {
+		p->queued_bytes -= f->len;
+		free(f);
+		peer_fail(p, "write", rc);
+	}
+}
+
+static void peer_flush(struct peer *p)
+{
+	while (p->queue_head && p->state == PEER_CONNECTED) {
+		struct frame *f = p->queue_head;
+		p->queue_head = f->next;
+		if (!p->queue_head)
+			p->queue_tail = NULL;
+		f->next = NULL;
+		peer_write(p, f);
+	}
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct peer *p = container_of(req, struct peer, shutdown);
+
+	if (status == UV_ECANCELED)
+		return;
+	if (status < 0)
+		peer_fail(p, "shutdown", status);
+	else
+		peer_close_tcp(p);
+}
+
+/* While closing: send FIN once the writes already queued are done. */
+static void peer_shutdown(struct peer *p)
+{
+	int rc;
+
+	if (p->state != PEER_CONNECTED || p->shutting_down)
+		return;
+	p->shutting_down = true;
+	rc = uv_shutdown(&p->shutdown, (uv_stream_t *)&p->tcp, on_shutdown);
+	if (rc < 0)
+		peer_fail(p, "shutdown", rc);
+}
+
+static void on_out_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct peer *p = container_of(h, struct peer, tcp);
+
+	(void)suggested;
+	buf->base = p->t->discard;
+	buf->len = sizeof(p->t->discard);
+}
+
+/* Outbound connections are write-only: reading only notices EOF. */
+static void on_out_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct peer *p = container_of(s, struct peer, tcp);
+
+	(void)buf;
+	if (nread < 0)
+		peer_fail(p, "connection", (int)nread);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+	struct peer *p = container_of(req, struct peer, connect);
+	struct transport *t = p->t;
+	char name[ADDR_STR_BYTES];
+	int rc;
+
+	if (status == UV_ECANCELED || p->tcp_closing)
+		return;
+	uv_timer_stop(&p->timer);
+	if (status < 0) {
+		peer_fail(p, "connect", status);
+		return;
+	}
+	p->state = PEER_CONNECTED;
+	p->attempts = 0;
+	addr_format(peer_sa(p), name, sizeof(name));
+	tlog(t, "peer %u (%s): connected to %s", p->id,
+	     t->hosts->names[p->id], name);
+	rc = uv_read_start((uv_stream_t *)&p->tcp, on_out_alloc, on_out_read);
+	if (rc < 0) {
+		peer_fail(p, "read", rc);
+		return;
+	}
+	peer_flush(p);
+	if (t->closing)
+		peer_shutdown(p);
+}
+
+static void peer_connect(struct peer *p)
+{
+	struct transport *t = p->t;
+	struct sockaddr_storage src;
+	char name[ADDR_STR_BYTES];
+	int rc;
+
+	rc = uv_tcp_init(t->loop, &p->tcp);
+	if (rc < 0) {
+		tlog(t, "peer %u: socket: %s", p->id, uv_strerror(rc));
+		peer_backoff(p);
+		return;
+	}
+	p->tcp_open = true;
+	p->state = PEER_CONNECTING;
+	t->pending++;
+	t->outbound_open++;
+	addr_format(peer_sa(p), name, sizeof(name));
+	tlog(t, "peer %u (%s): connecting to %s", p->id,
+	     t->hosts->names[p->id], name);
+	uv_tcp_nodelay(&p->tcp, 1);
+
+	/* Our hostsfile address as the source, so the receiver's check of
+	 * source against sender id passes on hosts with several addresses. */
+	src = t->peers[t->self].addr;
+	if (src.ss_family == p->addr.ss_family) {
+		if (src.ss_family == AF_INET)
+			((struct sockaddr_in *)(void *)&src)->sin_port = 0;
+		else
+			((struct sockaddr_in6 *)(void *)&src)->sin6_port = 0;
+		rc = uv_tcp_bind(&p->tcp, (const struct sockaddr *)&src, 0);
+		if (rc < 0) {
+			peer_fail(p, "bind source address", rc);
+			return;
+		}
+	}
+	rc = uv_tcp_connect(&p->connect, &p->tcp, peer_sa(p), on_connect);
+	if (rc < 0) {
+		peer_fail(p, "connect", rc);
+		return;
+	}
+	uv_timer_start(&p->timer, on_peer_timer, CONNECT_TIMEOUT_MS, 0);
+}
+
+/* Connect when there is something to send and somewhere to send it. */
+static void peer_kick(struct peer *p)
+{
+	struct transport *t = p->t;
+
+	if (p->state == PEER_IDLE && p->resolved && p->queue_head &&
+	    t->ready && !t->closing && p->id != t->self)
+		peer_connect(p);
+}
+
+static void on_peer_timer(uv_timer_t *timer)
+{
+	struct peer *p = container_of(timer, struct peer, timer);
+
+	if (p->t->closing)
+		return;
+	if (p->state == PEER_BACKOFF)
+		peer_lookup(p);
+	else if (p->state == PEER_CONNECTING)
+		peer_fail(p, "connect", UV_ETIMEDOUT);
+}
+
+static void peer_enqueue(struct peer *p, const char *bytes, size_t len)
+{
+	struct transport *t = p->t;
+	struct frame *f;
+
+	if (len > SEND_QUEUE_BYTES_MAX - p->queued_bytes) {
+		t->stats.dropped_queue_full++;
+		tlog(t, "peer %u: send queue full (%zu bytes), message dropped",
+		     p->id, p->queued_bytes);
+		return;
+	}
+	f = malloc(sizeof(*f) + len);
+	if (!f) {
+		t->stats.dropped_queue_full++;
+		tlog(t, "peer %u: out of memory, message dropped", p->id);
+		return;
+	}
+	memcpy(f->bytes, bytes, len);
+	f->len = len;
+	f->peer = p;
+	f->next = NULL;
+	p->queued_bytes += len;
+	if (p->state == PEER_CONNECTED) {
+		peer_write(p, f);
+		return;
+	}
+	if (p->queue_tail)
+		p->queue_tail->next = f;
+	else
+		p->queue_head = f;
+	p->queue_tail = f;
+	peer_kick(p);
+}
+
+/* ---- inbound: checks common to TCP and UDP ---------------------------- */
+
+/* Decode, check and hand on one message. May close the transport. */
+static void deliver(struct transport *t, const char *body, size_t len,
+		    const struct sockaddr *src, const char *via)
+{
+	struct wire_msg m;
+	struct peer *p;
+	char name[ADDR_STR_BYTES];
+	int rc;
+
+	rc = wire_decode(body, len, &m);
+	if (rc < 0) {
+		t->stats.dropped_malformed++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped malformed %s message (%zu bytes) from %s: %s",
+		     via, len, name, wire_strerror(rc));
+		return;
+	}
+	if (m.from < 1 || m.from > t->hosts->count) {
+		t->stats.dropped_stranger++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped %s from unknown peer id %u at %s",
+		     wire_type_name(m.type), (unsigned)m.from, name);
+		return;
+	}
+	p = &t->peers[m.from];
+	if (!p->resolved || !same_ip(src, peer_sa(p))) {
+		t->stats.dropped_spoofed++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped %s claiming peer %u (%s) from %s",
+		     wire_type_name(m.type), p->id, t->hosts->names[p->id],
+		     name);
+		/* The peer may have come back at a new address: look it up
+		 * again, no more often than the backoff allows. */
+		if (p->state == PEER_IDLE && p->id != t->self)
+			peer_backoff(p);
+		return;
+	}
+	if (t->verbose > 1)
+		tlog(t, "received %s from peer %u by %s",
+		     wire_type_name(m.type), p->id, via);
+	if (t->ev.on_message)
+		t->ev.on_message(t->ev.ctx, &m);
+}
+
+/* ---- inbound TCP ------------------------------------------------------ */
+
+static void on_inbound_close(uv_handle_t *h)
+{
+	struct inbound *c = container_of(h, struct inbound, tcp);
+	struct transport *t = c->t;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		t->inbound = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c->buf);
+	free(c);
+	pending_done(t);
+}
+
+static void inbound_close(struct inbound *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->counted)
+		c->t->inbound_open--;
+	uv_close((uv_handle_t *)&c->tcp, on_inbound_close);
+}
+
+static void on_inbound_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct inbound *c = container_of(h, struct inbound, tcp);
+	struct transport *t = c->t;
+
+	(void)suggested;
+	if (t->closing || c->closing) {
+		buf->base = t->discard;
+		buf->len = sizeof(t->discard);
+		return;
+	}
+	if (c->cap - c->len < INBOUND_BUF_BYTES_MIN &&
+	    c->cap < INBOUND_BUF_BYTES_MAX) {
+		size_t cap = c->cap ? c->cap * 2 : INBOUND_BUF_BYTES_MIN;
+		char *nb;
+		if (cap > INBOUND_BUF_BYTES_MAX)
+			cap = INBOUND_BUF_BYTES_MAX;
+		nb = realloc(c->buf, cap);
+		if (nb) {
+			c->buf = nb;
+			c->cap = cap;
+		}
+	}
+	/* An empty buffer makes libuv report UV_ENOBUFS: the read callback
+	 * then closes the connection. */
+	buf->base = c->buf ? c->buf + c->len : t->discard;
+	buf->len = c->cap - c->len;
+}
+
+static void inbound_process(struct inbound *c)
+{
+	struct transport *t = c->t;
+	size_t off = 0;
+
+	while (!t->closing && !c->closing) {
+		const char *body;
+		size_t body_len, used;
+		int rc = wire_frame_next(c->buf + off, c->len - off, &body,
+					 &body_len, &used);
+		if (rc == 1)
+			break;
+		if (rc < 0) {
+			if (rc == WIRE_ETOOBIG)
+				t->stats.conns_oversize++;
+			tlog(t, "closing connection from %s: %s", c->name,
+			     wire_strerror(rc));
+			inbound_close(c);
+			return;
+		}
+		off += used;
+		t->stats.frames_in++;
+		deliver(t, body, body_len, (const struct sockaddr *)&c->addr,
+			"tcp");
+	}
+	if (t->closing || c->closing) {
+		c->len = 0;
+		return;
+	}
+	memmove(c->buf, c->buf + off, c->len - off);
+	c->len -= off;
+}
+
+static void on_inbound_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct inbound *c = container_of(s, struct inbound, tcp);
+	struct transport *t = c->t;
+
+	(void)buf;
+	if (nread < 0) {
+		if (nread != UV_EOF)
+			tlog(t, "connection from %s: %s", c->name,
+			     uv_strerror((int)nread));
+		inbound_close(c);
+		return;
+	}
+	/* While closing, bytes are read and dropped so that closing the
+	 * socket later does not answer unread data with a RST. */
+	if (nread == 0 || t->closing || c->closing)
+		return;
+	c->len += (size_t)nread;
+	inbound_process(c);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct transport *t = server->data;
+	struct inbound *c;
+	int namelen;
+	int rc;
+
+	if (status < 0) {
+		tlog(t, "accept: %s", uv_strerror(status));
+		return;
+	}
+	/* Without memory the connection stays in the backlog; libuv offers
+	 * it again once one is accepted. */
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		tlog(t, "accept: out of memory");
+		return;
+	}
+	c->t = t;
+	rc = uv_tcp_init(t->loop, &c->tcp);
+	if (rc < 0) {
+		tlog(t, "accept: %s", uv_strerror(rc));
+		free(c);
+		return;
+	}
+	t->pending++;
+	c->next = t->inbound;
+	if (c->next)
+		c->next->prev = c;
+	t->inbound = c;
+	snprintf(c->name, sizeof(c->name), "?");
+	rc = uv_accept(server, (uv_stream_t *)&c->tcp);
+	if (rc == 0) {
+		namelen = (int)sizeof(c->addr);
+		rc = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->addr,
+					&namelen);
+	}
+	if (rc < 0) {
+		tlog(t, "accept: %s", uv_strerror(rc));
+		inbound_close(c);
+		return;
+	}
+	addr_format((const struct sockaddr *)&c->addr, c->name,
+		    sizeof(c->name));
+	if (t->inbound_open >= INBOUND_CONNS_MAX) {
+		t->stats.conns_refused++;
+		tlog(t, "refused connection from %s: %u open", c->name,
+		     t->inbound_open);
+		inbound_close(c);
+		return;
+	}
+	c->counted = true;
+	t->inbound_open++;
+	rc = uv_read_start((uv_stream_t *)&c->tcp, on_inbound_alloc,
+			   on_inbound_read);
+	if (rc < 0) {
+		tlog(t, "connection from %s: %s", c->name, uv_strerror(rc));
+		inbound_close(c);
+		return;
+	}
+	tlog(t, "accepted connection from %s", c->name);
+}
+
+/* ---- UDP --------------------------------------------------------------- */
+
+static void on_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct transport *t = h->data;
+
+	(void)suggested;
+	buf->base = t->udp_buf;
+	buf->len = sizeof(t->udp_buf);
+}
+
+static void on_udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+			const struct sockaddr *addr, unsigned flags)
+{
+	struct transport *t = h->data;
+	char name[ADDR_STR_BYTES];
+
+	if (nread < 0) {
+		tlog(t, "udp receive: %s", uv_strerror((int)nread));
+		return;
+	}
+	if (!addr || t->closing)
+		return;
+	t->stats.datagrams_in++;
+	if (flags & UV_UDP_PARTIAL) {
+		t->stats.dropped_malformed++;
+		addr_format(addr, name, sizeof(name));
+		tlog(t, "dropped datagram over %d bytes from %s",
+		     DATAGRAM_BYTES_MAX, name);
+		return;
+	}
+	deliver(t, buf->base, (size_t)nread, addr, "udp");
+}
+
+/* Heartbeats are unreliable by design: anything but an immediate send is
+ * dropped, so nothing queues behind a slow or absent peer. */
+static void send_datagrams(struct transport *t, const struct peerset *to,
+			   const struct wire_msg *m)
+{
+	char bytes[DATAGRAM_BYTES_MAX];
+	size_t len;
+	int rc;
+
+	rc = wire_encode(m, bytes, sizeof(bytes), &len);
+	if (rc < 0) {
+		tlog(t, "cannot encode %s: %s", wire_type_name(m->type),
+		     wire_strerror(rc));
+		return;
+	}
+	if (!t->ready)
+		return;
+	peerset_foreach(to, id) {
+		uv_buf_t b = uv_buf_init(bytes, (unsigned)len);
+		struct peer *p;
+
+		if (id == t->self || id > t->hosts->count)
+			continue;
+		p = &t->peers[id];
+		if (!p->resolved)
+			continue;
+		rc = uv_udp_try_send(&t->udp, &b, 1, peer_sa(p));
+		if (rc < 0)
+			tlog(t, "peer %u: %s dropped: %s", id,
+			     wire_type_name(m->type), uv_strerror(rc));
+	}
+}
+
+/* ---- the API ----------------------------------------------------------- */
+
+int transport_new(struct transport **out, const struct transport_config *cfg,
+		  const struct transport_events *ev)
+{
+	struct transport *t;
+	unsigned count;
+
+	assert(out && cfg && ev);
+	*out = NULL;
+	if (!cfg->loop || !cfg->hosts || cfg->self < 1 ||
+	    cfg->self > cfg->hosts->count)
+		return UV_EINVAL;
+	count = cfg->hosts->count;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return UV_ENOMEM;
+	t->peers = calloc(count + 1, sizeof(*t->peers));
+	if (!t->peers) {
+		free(t);
+		return UV_ENOMEM;
+	}
+	t->loop = cfg->loop;
+	t->hosts = cfg->hosts;
+	t->self = cfg->self;
+	t->port = cfg->port;
+	t->verbose = cfg->verbose;
+	t->ev = *ev;
+	t->rng = uv_hrtime() ^ ((uint64_t)cfg->self * UINT64_C(0x9e3779b97f4a7c15));
+	t->first_lookups_left = count;
+
+	uv_timer_init(t->loop, &t->timer);
+	t->timer.data = t;
+	t->pending++;
+	uv_timer_start(&t->timer, on_grace, LOOKUP_GRACE_MS, 0);
+	for (unsigned id = 1; id <= count; id++) {
+		struct peer *p = &t->peers[id];
+		p->t = t;
+		p->id = id;
+		p->state = PEER_IDLE;
+		uv_timer_init(t->loop, &p->timer);
+		t->pending++;
+	}
+	for (unsigned id = 1; id <= count; id++)
+		peer_lookup(&t->peers[id]);
+	*out = t;
+	return 0;
+}
+
+void transport_send(struct transport *t, const struct peerset *to,
+		    const struct wire_msg *m)
+{
+	size_t len;
+	int rc;
+
+	if (t->closing)
+		return;
+	if (m->type == WIRE_HEARTBEAT) {
+		send_datagrams(t, to, m);
+		return;
+	}
+	rc = wire_encode_frame(m, t->scratch, sizeof(t->scratch), &len);
+	if (rc < 0) {
+		tlog(t, "cannot encode %s: %s", wire_type_name(m->type),
+		     wire_strerror(rc));
+		return;
+	}
+	if (t->verbose > 1)
+		tlog(t, "sending %s (%zu bytes)", wire_type_name(m->type), len);
+	peerset_foreach(to, id) {
+		if (id == t->self || id > t->hosts->count)
+			continue;
+		peer_enqueue(&t->peers[id], t->scratch, len);
+	}
+}
+
+static void on_peer_timer_close(uv_handle_t *h)
+{
+	struct peer *p = container_of(h, struct peer, timer);
+	pending_done(p->t);
+}
+
+/* Close every handle still open; finish() runs after the last one. */
+static void transport_final(struct transport *t)
+{
+	if (t->final)
+		return;
+	t->final = true;
+	uv_close((uv_handle_t *)&t->timer, on_transport_handle_close);
+	for (unsigned id = 1; id <= t->hosts->count; id++) {
+		struct peer *p = &t->peers[id];
+		uv_close((uv_handle_t *)&p->timer, on_peer_timer_close);
+		peer_close_tcp(p);
+	}
+	for (struct inbound *c = t->inbound; c; c = c->next)
+		inbound_close(c);
+}
+
+static void on_drain_timeout(uv_timer_t *timer)
+{
+	struct transport *t = timer->data;
+
+	tlog(t, "%u outbound connections did not drain in %d ms; closing",
+	     t->outbound_open, DRAIN_TIMEOUT_MS);
+	transport_final(t);
+}
+
+void transport_close(struct transport *t, void (*done)(void *ctx), void *ctx)
+{
+	assert(!t->closing);
+	t->closing = true;
+	t->done = done;
+	t->done_ctx = ctx;
+	tlog(t, "closing");
+	uv_timer_stop(&t->timer);
+	if (t->udp_open)
+		uv_close((uv_handle_t *)&t->udp, on_transport_handle_close);
+	if (t->listener_open)
+		uv_close((uv_handle_t *)&t->listener,
+			 on_transport_handle_close);
+	for (unsigned id = 1; id <= t->hosts->count; id++) {
+		struct peer *p = &t->peers[id];
+		uv_timer_stop(&p->timer);
+		if (p->state == PEER_RESOLVING)
+			uv_cancel((uv_req_t *)&p->lookup);
+		else if (p->state == PEER_CONNECTED)
+			peer_shutdown(p);
+	}
+	if (t->outbound_open == 0)
+		transport_final(t);
+	else
+		uv_timer_start(&t->timer, on_drain_timeout, DRAIN_TIMEOUT_MS,
+			       0);
+}
+
+const struct transport_stats *transport_stats(const struct transport *t)
+{
+	return &t->stats;
+}

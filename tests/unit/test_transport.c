@@ -1,0 +1,749 @@
+/*
+ * Unit tests for the transport (common/transport.c), over real sockets.
+ *
+ * One process, one uv loop: peers 1..3 live on 127.0.0.1..127.0.0.3 with
+ * the same port (derived from the pid, so parallel runs rarely clash), and
+ * raw libuv clients on 127.0.0.9 play strangers and attackers. Every wait
+ * runs the loop under a deadline timer that fails the test instead of
+ * hanging. Each test ends by closing every transport, checking that done
+ * was called and that uv_loop_close then returns 0.
+ *
+ * TRANSPORT_VERBOSE=1 (or 2) in the environment turns on the transports'
+ * diagnostics.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cmocka.h>
+
+#include "../../common/hosts.h"
+#include "../../common/limits.h"
+#include "../../common/peerset.h"
+#include "../../common/transport.h"
+#include "../../common/wire.h"
+
+#define HOSTS_TEXT "127.0.0.1\n127.0.0.2\n127.0.0.3\n"
+#define STRANGER_IP "127.0.0.9"
+#define WAIT_MS 5000
+#define NODES_MAX 5
+#define MSGS_MAX 16
+#define RAW_BATCH 64
+#define PORT_BASE 20000
+#define PORT_SLOTS 1200
+#define PORTS_PER_RUN 16
+
+struct fixture;
+
+struct node {
+	struct fixture *fx;
+	unsigned self;
+	struct transport *t;
+	int ready;
+	int fatal;
+	char fatal_reason[256];
+	unsigned msgs_count;
+	struct wire_msg msgs[MSGS_MAX];
+	bool close_on_message;
+	bool closing;
+	bool closed;
+};
+
+struct fixture {
+	uv_loop_t loop;
+	struct hosts hosts;
+	uint16_t port;
+	int verbose;
+	struct node nodes[NODES_MAX];
+	uv_timer_t deadline;
+	bool timed_out;
+	uv_timer_t pause;
+	bool paused_done;
+};
+
+static unsigned test_index;
+
+/* ---- the loop, bounded ---------------------------------------------- */
+
+static void on_deadline(uv_timer_t *timer)
+{
+	struct fixture *fx = timer->data;
+	fx->timed_out = true;
+}
+
+static void wait_begin(struct fixture *fx)
+{
+	fx->timed_out = false;
+	uv_timer_start(&fx->deadline, on_deadline, WAIT_MS, 0);
+}
+
+static void wait_end(struct fixture *fx)
+{
+	uv_timer_stop(&fx->deadline);
+}
+
+/* Run the loop until cond holds; fail the test after WAIT_MS. */
+#define WAIT_UNTIL(fx, cond)                                           \
+	do {                                                           \
+		wait_begin(fx);                                        \
+		while (!(cond) && !(fx)->timed_out)                    \
+			uv_run(&(fx)->loop, UV_RUN_ONCE);              \
+		wait_end(fx);                                          \
+		if (!(cond))                                           \
+			fail_msg("timed out waiting for: %s", #cond);  \
+	} while (0)
+
+static void on_pause(uv_timer_t *timer)
+{
+	struct fixture *fx = timer->data;
+	fx->paused_done = true;
+}
+
+/* Let the loop run for ms milliseconds. */
+static void run_for(struct fixture *fx, uint64_t ms)
+{
+	fx->paused_done = false;
+	uv_timer_start(&fx->pause, on_pause, ms, 0);
+	WAIT_UNTIL(fx, fx->paused_done);
+}
+
+/* ---- transports under test ------------------------------------------ */
+
+static void on_ready(void *ctx)
+{
+	struct node *n = ctx;
+	n->ready++;
+}
+
+static void on_closed(void *ctx)
+{
+	struct node *n = ctx;
+	n->closed = true;
+	n->t = NULL;
+}
+
+static void node_close(struct node *n)
+{
+	if (n->t && !n->closing) {
+		n->closing = true;
+		transport_close(n->t, on_closed, n);
+	}
+}
+
+static void on_message(void *ctx, const struct wire_msg *m)
+{
+	struct node *n = ctx;
+
+	assert_false(n->closing);
+	if (n->msgs_count < MSGS_MAX)
+		n->msgs[n->msgs_count] = *m;
+	n->msgs_count++;
+	if (n->close_on_message)
+		node_close(n);
+}
+
+static void on_fatal(void *ctx, const char *reason)
+{
+	struct node *n = ctx;
+	n->fatal++;
+	snprintf(n->fatal_reason, sizeof(n->fatal_reason), "%s", reason);
+}
+
+/* Start a transport for peer self in slot i of the fixture. */
+static struct node *node_start_in(struct fixture *fx, unsigned i,
+				  unsigned self)
+{
+	struct node *n = &fx->nodes[i];
+	struct transport_config cfg = {
+		.loop = &fx->loop,
+		.hosts = &fx->hosts,
+		.self = self,
+		.port = fx->port,
+		.verbose = fx->verbose,
+	};
+	struct transport_events ev = {
+		.ctx = n,
+		.on_ready = on_ready,
+		.on_message = on_message,
+		.on_fatal = on_fatal,
+	};
+
+	assert_null(n->t);
+	memset(n, 0, sizeof(*n));
+	n->fx = fx;
+	n->self = self;
+	assert_int_equal(transport_new(&n->t, &cfg, &ev), 0);
+	assert_non_null(n->t);
+	return n;
+}
+
+static struct node *node_start(struct fixture *fx, unsigned self)
+{
+	return node_start_in(fx, self, self);
+}
+
+static struct node *node_start_ready(struct fixture *fx, unsigned self)
+{
+	struct node *n = node_start(fx, self);
+	WAIT_UNTIL(fx, n->ready == 1);
+	assert_int_equal(n->fatal, 0);
+	return n;
+}
+
+static void send_to(struct node *from, unsigned to, const struct wire_msg *m)
+{
+	struct peerset set;
+	peerset_clear(&set);
+	peerset_add(&set, to);
+	transport_send(from->t, &set, m);
+}
+
+static struct wire_msg make_req(unsigned from, uint32_t request_id)
+{
+	struct wire_msg m;
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_REQ;
+	m.from = (uint16_t)from;
+	m.view_id = 7;
+	m.request_id = request_id;
+	m.op = WIRE_OP_ADD;
+	m.peer = 3;
+	return m;
+}
+
+static const struct transport_stats *stats(const struct node *n)
+{
+	return transport_stats(n->t);
+}
+
+static bool all_closed(const struct fixture *fx)
+{
+	for (unsigned i = 0; i < NODES_MAX; i++)
+		if (fx->nodes[i].t && !fx->nodes[i].closed)
+			return false;
+	return true;
+}
+
+/* Close every transport, wait for done, and require a clean loop. */
+static void close_all_and_check(struct fixture *fx)
+{
+	for (unsigned i = 0; i < NODES_MAX; i++)
+		node_close(&fx->nodes[i]);
+	WAIT_UNTIL(fx, all_closed(fx));
+	for (unsigned i = 0; i < NODES_MAX; i++)
+		if (fx->nodes[i].closing)
+			assert_true(fx->nodes[i].closed);
+	uv_close((uv_handle_t *)&fx->deadline, NULL);
+	uv_close((uv_handle_t *)&fx->pause, NULL);
+	uv_run(&fx->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&fx->loop), 0);
+	fx->port = 0;	/* tells teardown the loop is gone */
+}
+
+/* ---- raw clients from a stranger's address ---------------------------- */
+
+struct raw_tcp {
+	uv_tcp_t tcp;
+	uv_connect_t connect;
+	uv_write_t write;
+	char bytes[512];
+	size_t len;
+	bool connected;
+	bool written;
+	bool ended;
+	bool closed;
+	char discard[256];
+};
+
+static void on_raw_close(uv_handle_t *h)
+{
+	struct raw_tcp *r = h->data;
+	r->closed = true;
+}
+
+static void on_raw_write(uv_write_t *req, int status)
+{
+	struct raw_tcp *r = req->data;
+	(void)status;
+	r->written = true;
+}
+
+static void on_raw_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct raw_tcp *r = h->data;
+	(void)suggested;
+	buf->base = r->discard;
+	buf->len = sizeof(r->discard);
+}
+
+static void on_raw_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct raw_tcp *r = s->data;
+	(void)buf;
+	if (nread < 0)
+		r->ended = true;
+}
+
+static void on_raw_connect(uv_connect_t *req, int status)
+{
+	struct raw_tcp *r = req->data;
+	uv_buf_t b = uv_buf_init(r->bytes, (unsigned)r->len);
+
+	assert_int_equal(status, 0);
+	r->connected = true;
+	r->write.data = r;
+	if (r->len > 0)
+		assert_int_equal(uv_write(&r->write, (uv_stream_t *)&r->tcp,
+					  &b, 1, on_raw_write), 0);
+	assert_int_equal(uv_read_start((uv_stream_t *)&r->tcp, on_raw_alloc,
+				       on_raw_read), 0);
+}
+
+/* Connect from STRANGER_IP to peer `to` and send r->bytes. */
+static void raw_tcp_send(struct fixture *fx, struct raw_tcp *r, unsigned to)
+{
+	struct sockaddr_in src, dst;
+	char ip[32];
+
+	snprintf(ip, sizeof(ip), "127.0.0.%u", to);
+	assert_int_equal(uv_ip4_addr(STRANGER_IP, 0, &src), 0);
+	assert_int_equal(uv_ip4_addr(ip, fx->port, &dst), 0);
+	assert_int_equal(uv_tcp_init(&fx->loop, &r->tcp), 0);
+	r->tcp.data = r;
+	r->connect.data = r;
+	assert_int_equal(uv_tcp_bind(&r->tcp, (const struct sockaddr *)&src, 0),
+			 0);
+	assert_int_equal(uv_tcp_connect(&r->connect, &r->tcp,
+					(const struct sockaddr *)&dst,
+					on_raw_connect), 0);
+}
+
+static void raw_tcp_close(struct fixture *fx, struct raw_tcp *r)
+{
+	uv_close((uv_handle_t *)&r->tcp, on_raw_close);
+	WAIT_UNTIL(fx, r->closed);
+}
+
+/* ---- fixtures --------------------------------------------------------- */
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char err[256];
+	const char *v = getenv("TRANSPORT_VERBOSE");
+
+	if (!fx)
+		return -1;
+	if (uv_loop_init(&fx->loop) != 0)
+		return -1;
+	if (hosts_parse(&fx->hosts, HOSTS_TEXT, strlen(HOSTS_TEXT), "test",
+			err, sizeof(err)) != 0) {
+		fprintf(stderr, "hosts_parse: %s\n", err);
+		return -1;
+	}
+	/* A port per test and per pid, inside 20000..39999. */
+	fx->port = (uint16_t)(PORT_BASE +
+			      ((unsigned)getpid() % PORT_SLOTS) * PORTS_PER_RUN +
+			      test_index++ % PORTS_PER_RUN);
+	fx->verbose = v ? atoi(v) : 0;
+	uv_timer_init(&fx->loop, &fx->deadline);
+	fx->deadline.data = fx;
+	uv_timer_init(&fx->loop, &fx->pause);
+	fx->pause.data = fx;
+	*state = fx;
+	return 0;
+}
+
+static void close_any(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* Clean up after a test that failed before close_all_and_check. */
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	int rc = 0;
+
+	if (fx->port != 0) {
+		for (unsigned i = 0; i < NODES_MAX; i++)
+			node_close(&fx->nodes[i]);
+		fx->timed_out = false;
+		uv_timer_start(&fx->deadline, on_deadline, WAIT_MS, 0);
+		while (!all_closed(fx) && !fx->timed_out)
+			uv_run(&fx->loop, UV_RUN_ONCE);
+		/* The test's own handles (timers, raw clients) are left. */
+		uv_walk(&fx->loop, close_any, NULL);
+		uv_run(&fx->loop, UV_RUN_DEFAULT);
+		rc = uv_loop_close(&fx->loop) == 0 ? 0 : -1;
+	}
+	hosts_destroy(&fx->hosts);
+	free(fx);
+	return rc;
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void test_req_by_tcp(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *a = node_start_ready(fx, 1);
+	struct node *b = node_start_ready(fx, 2);
+	struct wire_msg m = make_req(1, 42);
+	struct peerset to;
+
+	/* Self and ids past the hostsfile are skipped. */
+	peerset_clear(&to);
+	peerset_add(&to, 1);
+	peerset_add(&to, 2);
+	peerset_add(&to, 4);
+	peerset_add(&to, HOSTS_MAX);
+	transport_send(a->t, &to, &m);
+	WAIT_UNTIL(fx, b->msgs_count == 1);
+	assert_int_equal(b->msgs[0].type, WIRE_REQ);
+	assert_int_equal(b->msgs[0].from, 1);
+	assert_int_equal(b->msgs[0].view_id, 7);
+	assert_int_equal(b->msgs[0].request_id, 42);
+	assert_int_equal(b->msgs[0].op, WIRE_OP_ADD);
+	assert_int_equal(b->msgs[0].peer, 3);
+	assert_int_equal(stats(b)->frames_in, 1);
+	assert_int_equal(stats(b)->datagrams_in, 0);
+	assert_int_equal(a->msgs_count, 0);
+
+	/* And back, over b's own outbound connection. */
+	m = make_req(2, 43);
+	m.type = WIRE_OK;
+	send_to(b, 1, &m);
+	WAIT_UNTIL(fx, a->msgs_count == 1);
+	assert_int_equal(a->msgs[0].type, WIRE_OK);
+	assert_int_equal(a->msgs[0].from, 2);
+	assert_int_equal(a->msgs[0].request_id, 43);
+	close_all_and_check(fx);
+}
+
+static void test_heartbeat_by_udp(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *a = node_start_ready(fx, 1);
+	struct node *b = node_start_ready(fx, 2);
+	struct wire_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_HEARTBEAT;
+	m.from = 1;
+	m.view_id = 9;
+	send_to(a, 2, &m);
+	WAIT_UNTIL(fx, b->msgs_count == 1);
+	assert_int_equal(b->msgs[0].type, WIRE_HEARTBEAT);
+	assert_int_equal(b->msgs[0].from, 1);
+	assert_int_equal(b->msgs[0].view_id, 9);
+	assert_int_equal(stats(b)->datagrams_in, 1);
+	assert_int_equal(stats(b)->frames_in, 0);
+	close_all_and_check(fx);
+}
+
+static void test_big_newview(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *a = node_start_ready(fx, 1);
+	struct node *b = node_start_ready(fx, 2);
+	struct wire_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_NEWVIEW;
+	m.from = 1;
+	m.view_id = 12;
+	m.leader = 1;
+	for (unsigned id = 1; id <= HOSTS_MAX; id++)
+		peerset_add(&m.members, id);
+	send_to(a, 2, &m);
+	send_to(a, 2, &m);
+	WAIT_UNTIL(fx, b->msgs_count == 2);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(b->msgs[i].type, WIRE_NEWVIEW);
+		assert_int_equal(b->msgs[i].leader, 1);
+		assert_int_equal(b->msgs[i].view_id, 12);
+		assert_true(peerset_equal(&b->msgs[i].members, &m.members));
+	}
+	close_all_and_check(fx);
+}
+
+static void test_sent_before_receiver_listens(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *a = node_start_ready(fx, 1);
+	struct node *b;
+	struct wire_msg m1 = make_req(1, 1), m2 = make_req(1, 2);
+
+	send_to(a, 2, &m1);
+	run_for(fx, 300);	/* refused at least once, now backing off */
+	send_to(a, 2, &m2);
+	b = node_start(fx, 2);
+	WAIT_UNTIL(fx, b->msgs_count == 2);
+	assert_int_equal(b->ready, 1);
+	assert_int_equal(b->msgs[0].request_id, 1);
+	assert_int_equal(b->msgs[1].request_id, 2);
+	assert_int_equal(stats(b)->dropped_spoofed, 0);
+	close_all_and_check(fx);
+}
+
+static void test_spoofed_and_stranger(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *b = node_start_ready(fx, 2);
+	struct raw_tcp *r = calloc(1, sizeof(*r));
+	struct wire_msg m = make_req(1, 5);
+	size_t len;
+
+	assert_non_null(r);
+	/* A well-formed frame claiming to be peer 1, from 127.0.0.9... */
+	assert_int_equal(wire_encode_frame(&m, r->bytes, sizeof(r->bytes),
+					   &len), 0);
+	r->len = len;
+	/* ...and one from an id that is not in the hostsfile. */
+	m.from = 50;
+	assert_int_equal(wire_encode_frame(&m, r->bytes + r->len,
+					   sizeof(r->bytes) - r->len, &len), 0);
+	r->len += len;
+	raw_tcp_send(fx, r, 2);
+	WAIT_UNTIL(fx, stats(b)->dropped_spoofed == 1 &&
+			       stats(b)->dropped_stranger == 1);
+	assert_int_equal(stats(b)->frames_in, 2);
+	assert_int_equal(b->msgs_count, 0);
+	raw_tcp_close(fx, r);
+	free(r);
+	close_all_and_check(fx);
+}
+
+static void test_malformed_datagram(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *b = node_start_ready(fx, 2);
+	uv_udp_t u;
+	struct sockaddr_in src, dst;
+	char garbage[] = "\x93\xff\x00garbage";
+	uv_buf_t buf = uv_buf_init(garbage, sizeof(garbage) - 1);
+
+	assert_int_equal(uv_ip4_addr(STRANGER_IP, 0, &src), 0);
+	assert_int_equal(uv_ip4_addr("127.0.0.2", fx->port, &dst), 0);
+	assert_int_equal(uv_udp_init(&fx->loop, &u), 0);
+	assert_int_equal(uv_udp_bind(&u, (const struct sockaddr *)&src, 0), 0);
+	assert_true(uv_udp_try_send(&u, &buf, 1,
+				    (const struct sockaddr *)&dst) > 0);
+	WAIT_UNTIL(fx, stats(b)->dropped_malformed == 1);
+	assert_int_equal(stats(b)->datagrams_in, 1);
+	assert_int_equal(b->msgs_count, 0);
+	uv_close((uv_handle_t *)&u, NULL);
+	close_all_and_check(fx);
+}
+
+static void test_oversize_frame_closes(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *b = node_start_ready(fx, 2);
+	struct raw_tcp *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	memset(r->bytes, 0xff, 4);	/* a body of 4 GiB - 1 bytes */
+	r->len = 4;
+	raw_tcp_send(fx, r, 2);
+	WAIT_UNTIL(fx, stats(b)->conns_oversize == 1 && r->ended);
+	assert_int_equal(stats(b)->frames_in, 0);
+	assert_int_equal(b->msgs_count, 0);
+	raw_tcp_close(fx, r);
+	free(r);
+	close_all_and_check(fx);
+}
+
+static bool raw_all(const struct raw_tcp *r, unsigned n, bool connected)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (r[i].connected != connected)
+			return false;
+	return true;
+}
+
+static bool raw_closed_all(const struct raw_tcp *r, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!r[i].closed)
+			return false;
+	return true;
+}
+
+static unsigned raw_ended(const struct raw_tcp *r, unsigned n)
+{
+	unsigned ended = 0;
+	for (unsigned i = 0; i < n; i++)
+		ended += r[i].ended;
+	return ended;
+}
+
+static void test_inbound_cap_refuses(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *b = node_start_ready(fx, 2);
+	unsigned n = INBOUND_CONNS_MAX + 3;
+	struct raw_tcp *r = calloc(n, sizeof(*r));
+	struct wire_msg m = make_req(1, 1);
+
+	assert_non_null(r);
+	/* In batches well under the listen backlog, so that no SYN is
+	 * dropped and retried a second later. */
+	for (unsigned i = 0; i < n; i += RAW_BATCH) {
+		unsigned end = i + RAW_BATCH < n ? i + RAW_BATCH : n;
+		for (unsigned k = i; k < end; k++)
+			raw_tcp_send(fx, &r[k], 2);
+		WAIT_UNTIL(fx, raw_all(r, end, true));
+	}
+	WAIT_UNTIL(fx, stats(b)->conns_refused == 3 && raw_ended(r, n) == 3);
+	/* Closing one makes room again: peer 1's connection is accepted. */
+	for (unsigned i = 0; i < n; i++)
+		if (!r[i].ended) {
+			uv_close((uv_handle_t *)&r[i].tcp, on_raw_close);
+			break;
+		}
+	run_for(fx, 50);
+	node_start_ready(fx, 1);
+	send_to(&fx->nodes[1], 2, &m);
+	WAIT_UNTIL(fx, b->msgs_count == 1);
+	assert_int_equal(stats(b)->conns_refused, 3);
+	for (unsigned i = 0; i < n; i++)
+		if (!uv_is_closing((uv_handle_t *)&r[i].tcp))
+			uv_close((uv_handle_t *)&r[i].tcp, on_raw_close);
+	WAIT_UNTIL(fx, raw_closed_all(r, n));
+	free(r);
+	close_all_and_check(fx);
+}
+
+static void test_queue_full_drops(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *a = node_start_ready(fx, 1);
+	struct wire_msg m;
+	char frame[FRAME_BYTES_MAX];
+	size_t len;
+	unsigned sends;
+
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_NEWVIEW;
+	m.from = 1;
+	m.leader = 1;
+	for (unsigned id = 1; id <= HOSTS_MAX; id++)
+		peerset_add(&m.members, id);
+	assert_int_equal(wire_encode_frame(&m, frame, sizeof(frame), &len), 0);
+	/* Nobody listens at peer 3: everything stays queued. */
+	sends = SEND_QUEUE_BYTES_MAX / (unsigned)len + 10;
+	for (unsigned i = 0; i < sends; i++)
+		send_to(a, 3, &m);
+	assert_int_equal(stats(a)->dropped_queue_full,
+			 sends - SEND_QUEUE_BYTES_MAX / (unsigned)len);
+	run_for(fx, 150);
+	/* Closing frees what is still queued (valgrind checks). */
+	close_all_and_check(fx);
+}
+
+static void test_bind_conflict_is_fatal(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *twin;
+	char want[128];
+
+	node_start_ready(fx, 1);
+	twin = node_start_in(fx, 4, 1);
+	WAIT_UNTIL(fx, twin->fatal == 1);
+	assert_int_equal(twin->ready, 0);
+	snprintf(want, sizeof(want), "bind 127.0.0.1:%u: %s",
+		 (unsigned)fx->port, uv_strerror(UV_EADDRINUSE));
+	assert_string_equal(twin->fatal_reason, want);
+	close_all_and_check(fx);
+}
+
+static void test_close_from_on_message(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *a = node_start_ready(fx, 1);
+	struct node *b = node_start_ready(fx, 2);
+	struct wire_msg m1 = make_req(1, 1), m2 = make_req(1, 2);
+
+	b->close_on_message = true;
+	send_to(a, 2, &m1);
+	send_to(a, 2, &m2);
+	WAIT_UNTIL(fx, b->closed);
+	assert_int_equal(b->msgs_count, 1);
+	/* a notices b went away and keeps working. */
+	send_to(a, 2, &m1);
+	run_for(fx, 200);
+	close_all_and_check(fx);
+}
+
+static void test_close_drains_queued(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *b = node_start_ready(fx, 2);
+	struct node *a = node_start_ready(fx, 1);
+	struct wire_msg m = make_req(1, 77);
+
+	/* Queued while the connection is still being made, then closed:
+	 * the frame still goes out within the drain. */
+	send_to(a, 2, &m);
+	node_close(a);
+	WAIT_UNTIL(fx, a->closed && b->msgs_count == 1);
+	assert_int_equal(b->msgs[0].request_id, 77);
+	close_all_and_check(fx);
+}
+
+static void test_close_before_ready(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *a = node_start(fx, 1);
+	struct wire_msg m = make_req(1, 1);
+
+	/* Lookups still in flight, nothing bound; a frame queued. */
+	send_to(a, 2, &m);
+	close_all_and_check(fx);
+	assert_int_equal(a->ready, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_req_by_tcp, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat_by_udp, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_big_newview, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_sent_before_receiver_listens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spoofed_and_stranger,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_datagram, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_oversize_frame_closes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbound_cap_refuses, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_queue_full_drops, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bind_conflict_is_fatal,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_from_on_message,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_drains_queued,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_before_ready, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
