@@ -90,10 +90,12 @@ test-proc:
 
 test-valgrind: all
 	VALGRIND=1 HB_MS=400 TIMEOUT_SCALE=4 bash tests/proc/run.sh \
-		clean_exit crash_one
+		clean_exit crash_one takeover
 
-# 77 from all.sh: no Docker engine can be had here; it said so, visibly.
+# The judge on canned logs, then the four testcases. 77 from all.sh: no
+# Docker engine can be had here; it said so, visibly.
 test-compose:
+	bash tests/compose/test-judge.sh
 	@bash tests/compose/all.sh; rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]
 
 TESTCASE ?= 1

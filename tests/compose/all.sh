@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The whole Docker path: engine, image, the four testcases.
+#
+#   tests/compose/all.sh
+#
+# 1. docker-setup.sh; when it says no engine can be had (77), says so and
+#    exits 77 without counting anything.
+# 2. docker build . -t prj3 (a failure fails all four testcases).
+# 3. run.sh 1..4, the first with --stats for a memory sample mid-run.
+# Then a summary: each testcase's verdict and wall time, the image size,
+# the memory each container used in testcase 1, and "N passed, N failed".
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root" || exit 2
+logdir=$root/build/compose
+mkdir -p "$logdir"
+
+"$here/docker-setup.sh"
+rc=$?
+if [ "$rc" -eq 77 ]; then
+	echo "compose tests skipped (docker-setup.sh exited 77)"
+	exit 77
+elif [ "$rc" -ne 0 ]; then
+	echo "FAIL: docker-setup.sh exited $rc"
+	echo "0 passed, 4 failed"
+	exit 1
+fi
+
+echo "== docker build . -t prj3"
+t0=$(date +%s)
+if ! timeout 1200 docker build . -t prj3 >"$logdir/build.log" 2>&1; then
+	tail -n 30 "$logdir/build.log"
+	echo "FAIL: docker build failed (build/compose/build.log)"
+	echo "0 passed, 4 failed"
+	exit 1
+fi
+echo "built in $(($(date +%s) - t0))s"
+size=$(docker image inspect -f '{{.Size}}' prj3)
+
+passed=0
+failed=0
+summary=()
+for n in 1 2 3 4; do
+	extra=()
+	[ "$n" -eq 1 ] && extra=(--stats)
+	t0=$(date +%s)
+	"$here/run.sh" "${extra[@]}" "$n" | tee "$logdir/run$n.out"
+	rc=${PIPESTATUS[0]}
+	secs=$(($(date +%s) - t0))
+	verdict=$(tail -n 1 "$logdir/run$n.out")
+	if [ "$rc" -eq 0 ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+	summary+=("$(printf '%-60s %4ss' "$verdict" "$secs")")
+	echo
+done
+
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+echo "image prj3: $size bytes ($((size / 1000000)) MB)"
+echo "memory per container, mid-testcase 1:"
+sed -n '/^== docker stats/,/^==/{/^==/d;p}' "$logdir/run1.out" | sed 's/^/  /'
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Run one compose testcase and judge it from the peers' logs.
+#
+#   tests/compose/run.sh [--build] [--stats] N       N in 1..4
+#
+#   --build   docker build . -t prj3 first (otherwise the image must exist)
+#   --stats   print `docker stats --no-stream` halfway through the run
+#
+# Brings compose/testcaseN.yml up detached, lets it run for a bound fixed
+# by the testcase's schedule, collects every container's output with its
+# time stamps (`docker logs -t`, stdout and stderr), merges the five in
+# time order into build/compose/testcaseN.log, and always takes the
+# project down again (down -v --remove-orphans, on any exit). The verdict
+# is judge.awk's, from that log alone: a timeline per peer, then
+# "PASS testcaseN" (exit 0) or "FAIL testcaseN: reason" (exit 1). As a
+# note beside it, a peer that should still run but has exited is a FAIL
+# too. ROLLCALL_TC_SECONDS overrides the bound.
+#
+# The bounds, from the schedules (peers start at 0, 2, 4, 6 and 8 s; a
+# peer silent for two 1 s heartbeat periods is dead):
+#   1  joins done by ~8 s                                  -> 25 s
+#   2  five crashes at ~12 s, seen by ~14 s                -> 25 s
+#   3  crashes at ~12, 18, 24 and 32 s, the last seen ~34 s -> 50 s
+#   4  the leader crashes at ~8 s, a new view by ~11 s     -> 30 s
+# Each leaves over ten seconds after the last expected event, in which a
+# spurious failure report or a late duplicate would show.
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root" || exit 2
+
+build=0
+stats=0
+tc=
+for arg in "$@"; do
+	case $arg in
+	--build) build=1 ;;
+	--stats) stats=1 ;;
+	[1-4]) tc=$arg ;;
+	*)
+		echo "usage: tests/compose/run.sh [--build] [--stats] 1|2|3|4" >&2
+		exit 2
+		;;
+	esac
+done
+[ -n "$tc" ] || { echo "usage: tests/compose/run.sh [--build] [--stats] 1|2|3|4" >&2; exit 2; }
+
+IMAGE=prj3
+PROJECT=rollcall
+PEERS="one two three four five"
+file=compose/testcase$tc.yml
+case $tc in
+1) bound=25 running="one two three four five" ;;
+2) bound=25 running="one two three four" ;;
+3) bound=50 running="one" ;;
+4) bound=30 running="two three four" ;;
+esac
+bound=${ROLLCALL_TC_SECONDS:-$bound}
+logdir=$root/build/compose
+log=$logdir/testcase$tc.log
+mkdir -p "$logdir"
+
+if timeout 10 docker compose version >/dev/null 2>&1; then
+	COMPOSE=(docker compose -p "$PROJECT" -f "$file")
+	compose_name="docker compose"
+elif command -v docker-compose >/dev/null 2>&1; then
+	COMPOSE=(docker-compose -p "$PROJECT" -f "$file")
+	compose_name=docker-compose
+else
+	echo "FAIL testcase$tc: neither 'docker compose' nor docker-compose found (run tests/compose/docker-setup.sh)"
+	exit 1
+fi
+clog=$logdir/testcase$tc.compose.log
+
+if [ "$build" -eq 1 ]; then
+	echo "== docker build . -t $IMAGE"
+	if ! timeout 1200 docker build . -t "$IMAGE" >"$logdir/build.log" 2>&1; then
+		tail -n 20 "$logdir/build.log"
+		echo "FAIL testcase$tc: docker build failed (build/compose/build.log)"
+		exit 1
+	fi
+fi
+if ! timeout 10 docker image inspect "$IMAGE" >/dev/null 2>&1; then
+	echo "FAIL testcase$tc: no image $IMAGE (pass --build, or docker build . -t $IMAGE)"
+	exit 1
+fi
+
+teardown() {
+	timeout 120 "${COMPOSE[@]}" down -v --remove-orphans -t 1 >>"$clog" 2>&1
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+# A run cut short before may have left the project behind.
+: >"$clog"
+teardown
+
+echo "== testcase $tc: $file for ${bound}s ($compose_name)"
+if ! timeout 120 "${COMPOSE[@]}" up -d >>"$clog" 2>&1; then
+	tail -n 20 "$clog"
+	echo "FAIL testcase$tc: compose up failed (build/compose/testcase$tc.compose.log)"
+	exit 1
+fi
+
+if [ "$stats" -eq 1 ]; then
+	half=$((bound / 2))
+	sleep "$half"
+	echo "== docker stats at ${half}s"
+	timeout 30 docker stats --no-stream \
+		--format 'table {{.Name}}\t{{.MemUsage}}\t{{.CPUPerc}}' $PEERS 2>&1
+	sleep $((bound - half))
+else
+	sleep "$bound"
+fi
+
+# Every container's lines, stamped; stamps padded to nine decimals so that
+# a plain sort merges the five in time order.
+: >"$log.tmp"
+for c in $PEERS; do
+	timeout 10 docker container inspect "$c" >/dev/null 2>&1 || continue
+	timeout 30 docker logs -t "$c" 2>&1 |
+		awk -v c="$c" '{
+			st = $1; rest = substr($0, length($1) + 2)
+			if (match(st, /\.[0-9]+/)) {
+				fr = substr(st, RSTART + 1, RLENGTH - 1)
+				while (length(fr) < 9) fr = fr "0"
+				st = substr(st, 1, RSTART) fr substr(st, RSTART + RLENGTH)
+			}
+			print st " " c " | " rest
+		}' >>"$log.tmp"
+done
+sort -s -k1,1 "$log.tmp" >"$log"
+rm -f "$log.tmp"
+
+# How each container stands now, for the record and the note below.
+states=
+for c in $PEERS; do
+	st=$(timeout 10 docker container inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$c" 2>/dev/null) || st="missing -"
+	states="$states $c=${st% *}(${st#* })"
+done
+echo "== containers at ${bound}s:$states"
+
+echo "== log: build/compose/testcase$tc.log"
+
+out=$(awk -v tc="$tc" -f "$here/judge.awk" "$log")
+verdict=$?
+printf '%s\n' "$out" | sed '$d'
+last=$(printf '%s\n' "$out" | tail -n 1)
+
+# Beside the logs: a peer the testcase never crashes must still be up.
+if [ "$verdict" -eq 0 ]; then
+	for c in $running; do
+		st=$(timeout 10 docker container inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$c" 2>/dev/null) || st="missing -"
+		if [ "${st% *}" != running ]; then
+			last="FAIL testcase$tc: $c should still run but is ${st% *} (exit code ${st#* })"
+			verdict=1
+			break
+		fi
+	done
+fi
+echo "$last"
+exit "$verdict"
