@@ -167,8 +167,8 @@ static void mship__join_retry(struct mship *m, int64_t now_ms)
 static void mship__on_redirect(struct mship *m, int64_t now_ms,
 			       const struct wire_msg *msg)
 {
-	if (m->role != MSHIP_JOINING || msg->leader == m->cfg.self ||
-	    msg->leader > m->cfg.hosts_count) {
+	if (m->role != MSHIP_JOINING || msg->leader == 0 ||
+	    msg->leader == m->cfg.self || msg->leader > m->cfg.hosts_count) {
 		m->stats.dropped_role++;
 		return;
 	}
@@ -312,8 +312,11 @@ static void mship__start_round(struct mship *m, int64_t now_ms);
 
 /*
  * Every OK is in: the change becomes the next view. The new list goes to
- * every live member and to a removed peer we do not believe dead, so that
- * it learns it was removed and goes quiet.
+ * every live member and to the removed peer, so that it learns it was
+ * removed and goes quiet. That includes a removed peer we believe dead: a
+ * detector fed by UDP can be wrong, and a live peer never told it was
+ * removed stops hearing heartbeats, takes over alone and installs views
+ * whose ids the group already used. If it is dead, the message is lost.
  */
 static void mship__commit(struct mship *m, int64_t now_ms)
 {
@@ -324,8 +327,7 @@ static void mship__commit(struct mship *m, int64_t now_ms)
 		peerset_add(&members, m->round.peer);
 	} else {
 		peerset_del(&members, m->round.peer);
-		if (!peerset_has(&m->dead, m->round.peer))
-			peerset_add(&to, m->round.peer);
+		peerset_add(&to, m->round.peer);
 	}
 	m->round_active = false;
 	mship__install(m, now_ms, m->round_view_id + 1, m->cfg.self, &members);

@@ -1,0 +1,180 @@
+/*
+ * Unit tests for the failure detector (heartbeat/fd.c).
+ *
+ * Literal times throughout, with T = 100 ms and so a timeout of 200 ms: a
+ * peer last heard at 1000 is alive at 1199 and dead at 1200, not a
+ * millisecond either side.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "../../common/peerset.h"
+#include "../../heartbeat/fd.h"
+
+/* struct fd holds a deadline per possible host: keep it off the stack. */
+static struct fd d;
+
+static int setup(void **state)
+{
+	(void)state;
+	fd_create(&d, 200);
+	return 0;
+}
+
+/* Expire at now; returns the dead set, asserting how many died. */
+static struct peerset expire(int64_t now_ms, unsigned want_count)
+{
+	struct peerset dead;
+	peerset_clear(&dead);
+	assert_int_equal(fd_expire(&d, now_ms, &dead), want_count);
+	assert_int_equal(peerset_count(&dead), want_count);
+	return dead;
+}
+
+static void test_nothing_watched(void **state)
+{
+	(void)state;
+	assert_true(fd_next_deadline(&d) == FD_NEVER);
+	expire(0, 0);
+	expire(INT64_MAX - 1, 0);
+	assert_true(fd_next_deadline(&d) == FD_NEVER);
+}
+
+static void test_dead_at_timeout_exactly(void **state)
+{
+	(void)state;
+	fd_watch(&d, 3, 1000);
+	assert_int_equal(fd_next_deadline(&d), 1200);
+	expire(1000, 0);
+	expire(1199, 0);
+	assert_true(peerset_has(&d.watched, 3));
+	struct peerset dead = expire(1200, 1);
+	assert_true(peerset_has(&dead, 3));
+	/* Expired peers are no longer watched, and never die twice. */
+	assert_false(peerset_has(&d.watched, 3));
+	assert_true(fd_next_deadline(&d) == FD_NEVER);
+	expire(5000, 0);
+}
+
+static void test_heard_pushes_deadline(void **state)
+{
+	(void)state;
+	fd_watch(&d, 3, 1000);
+	fd_heard(&d, 3, 1150);
+	assert_int_equal(fd_next_deadline(&d), 1350);
+	expire(1200, 0);
+	expire(1349, 0);
+	struct peerset dead = expire(1350, 1);
+	assert_true(peerset_has(&dead, 3));
+}
+
+/* A heartbeat delivered late (an older time) must not shorten the wait. */
+static void test_late_heartbeat_keeps_deadline(void **state)
+{
+	(void)state;
+	fd_watch(&d, 3, 1000);
+	fd_heard(&d, 3, 1150);
+	fd_heard(&d, 3, 1050);
+	assert_int_equal(fd_next_deadline(&d), 1350);
+	fd_heard(&d, 3, 1150);
+	assert_int_equal(fd_next_deadline(&d), 1350);
+	expire(1349, 0);
+	expire(1350, 1);
+}
+
+static void test_heard_unwatched_ignored(void **state)
+{
+	(void)state;
+	fd_heard(&d, 4, 1000);
+	assert_false(peerset_has(&d.watched, 4));
+	assert_true(fd_next_deadline(&d) == FD_NEVER);
+	expire(10000, 0);
+}
+
+static void test_watch_again_restarts(void **state)
+{
+	(void)state;
+	fd_watch(&d, 3, 1000);
+	fd_watch(&d, 3, 1500);
+	assert_int_equal(fd_next_deadline(&d), 1700);
+	expire(1699, 0);
+	expire(1700, 1);
+}
+
+static void test_unwatch(void **state)
+{
+	(void)state;
+	fd_watch(&d, 3, 1000);
+	fd_watch(&d, 4, 1100);
+	fd_unwatch(&d, 3);
+	assert_false(peerset_has(&d.watched, 3));
+	assert_int_equal(fd_next_deadline(&d), 1300);
+	struct peerset dead = expire(1300, 1);
+	assert_true(peerset_has(&dead, 4));
+	assert_false(peerset_has(&dead, 3));
+	/* Unwatching what is not watched is harmless. */
+	fd_unwatch(&d, 3);
+	assert_true(fd_next_deadline(&d) == FD_NEVER);
+}
+
+static void test_next_deadline_is_minimum(void **state)
+{
+	(void)state;
+	fd_watch(&d, 2, 1000);	/* 1200 */
+	fd_watch(&d, 5, 900);	/* 1100 */
+	fd_watch(&d, 9, 1050);	/* 1250 */
+	assert_int_equal(fd_next_deadline(&d), 1100);
+	fd_heard(&d, 5, 1080);	/* 1280 */
+	assert_int_equal(fd_next_deadline(&d), 1200);
+	fd_heard(&d, 2, 1100);	/* 1300 */
+	assert_int_equal(fd_next_deadline(&d), 1250);
+	struct peerset dead = expire(1250, 1);
+	assert_true(peerset_has(&dead, 9));
+	assert_int_equal(fd_next_deadline(&d), 1280);
+}
+
+/* Expire adds to the dead set it is given; it does not clear it. */
+static void test_expire_several_adds_to_set(void **state)
+{
+	(void)state;
+	fd_watch(&d, 2, 1000);	/* 1200 */
+	fd_watch(&d, 3, 1010);	/* 1210 */
+	fd_watch(&d, 4, 1020);	/* 1220 */
+	fd_watch(&d, HOSTS_MAX, 1000);	/* 1200, the largest id */
+	struct peerset dead;
+	peerset_clear(&dead);
+	peerset_add(&dead, 7);
+	assert_int_equal(fd_expire(&d, 1210, &dead), 3);
+	assert_int_equal(peerset_count(&dead), 4);
+	assert_true(peerset_has(&dead, 7));
+	assert_true(peerset_has(&dead, 2));
+	assert_true(peerset_has(&dead, 3));
+	assert_true(peerset_has(&dead, HOSTS_MAX));
+	assert_false(peerset_has(&dead, 4));
+	assert_false(peerset_has(&d.watched, 2));
+	assert_false(peerset_has(&d.watched, 3));
+	assert_false(peerset_has(&d.watched, HOSTS_MAX));
+	assert_true(peerset_has(&d.watched, 4));
+	assert_int_equal(fd_next_deadline(&d), 1220);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_nothing_watched, setup),
+		cmocka_unit_test_setup(test_dead_at_timeout_exactly, setup),
+		cmocka_unit_test_setup(test_heard_pushes_deadline, setup),
+		cmocka_unit_test_setup(test_late_heartbeat_keeps_deadline,
+				       setup),
+		cmocka_unit_test_setup(test_heard_unwatched_ignored, setup),
+		cmocka_unit_test_setup(test_watch_again_restarts, setup),
+		cmocka_unit_test_setup(test_unwatch, setup),
+		cmocka_unit_test_setup(test_next_deadline_is_minimum, setup),
+		cmocka_unit_test_setup(test_expire_several_adds_to_set, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
