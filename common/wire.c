@@ -62,7 +62,8 @@ static int msg_check(const struct wire_msg *m)
 	case WIRE_OK:
 		if (m->op == WIRE_OP_NOTHING)
 			return m->peer == 0 ? 0 : WIRE_ERANGE;
-		if (m->op != WIRE_OP_ADD && m->op != WIRE_OP_DEL)
+		if (m->op != WIRE_OP_ADD && m->op != WIRE_OP_DEL &&
+		    m->op != WIRE_OP_REFUSE)
 			return WIRE_ERANGE;
 		return id_valid(m->peer) ? 0 : WIRE_ERANGE;
 	case WIRE_NEWLEADER:
@@ -361,7 +362,7 @@ static int get_op(const msgpack_object_array *a, unsigned i,
 
 	if (rc != 0)
 		return rc;
-	if (x < WIRE_OP_ADD || x > WIRE_OP_NOTHING)
+	if (x < WIRE_OP_ADD || x > WIRE_OP_REFUSE)
 		return WIRE_ERANGE;
 	*op = (enum wire_op)x;
 	return 0;
@@ -522,6 +523,7 @@ const char *wire_op_name(int op)
 	case WIRE_OP_DEL: return "DEL";
 	case WIRE_OP_PENDING: return "PENDING";
 	case WIRE_OP_NOTHING: return "NOTHING";
+	case WIRE_OP_REFUSE: return "REFUSE";
 	}
 	return "?";
 }

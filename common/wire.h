@@ -18,7 +18,9 @@
  *   OK               3    request_id, op, peer
  *                           answering REQ: op and peer echo the REQ
  *                           answering NEWLEADER: the pending op (ADD|DEL)
- *                           and its peer, or NOTHING and peer 0
+ *                           and its peer, or NOTHING and peer 0, or
+ *                           REFUSE and the peer that should lead (the
+ *                           sender still hears a lower id or the leader)
  *   NEWVIEW          4    leader, [member ids, ascending]
  *   NEWLEADER        5    request_id, op (PENDING)
  *   HEARTBEAT        6    (nothing)
@@ -29,6 +31,7 @@
  *   DEL        2
  *   PENDING    3
  *   NOTHING    4
+ *   REFUSE     5
  *
  * version is WIRE_VERSION; from is the sender's peer id and view_id its
  * current view id. Peer ids are 1..HOSTS_MAX (peer 0 only where noted).
@@ -64,6 +67,7 @@ enum wire_op {
 	WIRE_OP_DEL = 2,
 	WIRE_OP_PENDING = 3,
 	WIRE_OP_NOTHING = 4,
+	WIRE_OP_REFUSE = 5,
 };
 
 /* Negative results of the codec, in the libuv convention. */

@@ -20,6 +20,14 @@ static struct wire_msg mship__msg(const struct mship *m, enum wire_type type)
 	return msg;
 }
 
+/* Send to a set of peers; an empty set sends nothing. */
+static void mship__send(struct mship *m, const struct peerset *to,
+			const struct wire_msg *msg)
+{
+	if (!peerset_empty(to))
+		m->out->send(m->out, to, msg);
+}
+
 static void mship__print_view(struct mship *m)
 {
 	char line[OUT_LINE_BYTES_MAX];
@@ -95,6 +103,7 @@ static void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	m->leader = leader;
 	if (m->pending_set && m->pending_view_id < view_id)
 		m->pending_set = false;
+	m->newleader_deferred = false;
 	mship__print_view(m);
 }
 
@@ -157,7 +166,7 @@ static void mship__join_retry(struct mship *m, int64_t now_ms)
 		m->join_probe = probe;
 		peerset_add(&to, probe);
 	}
-	m->out->send(m->out, &to, &join);
+	mship__send(m, &to, &join);
 	m->join_backoff_ms *= 2;
 	if (m->join_backoff_ms > BACKOFF_MAX_MS)
 		m->join_backoff_ms = BACKOFF_MAX_MS;
@@ -181,29 +190,50 @@ static void mship__on_redirect(struct mship *m, int64_t now_ms,
 	m->join_next_ms = now_ms + m->join_backoff_ms;
 }
 
+static void mship__step_down(struct mship *m, int64_t now_ms,
+			     unsigned should_lead);
+
+/*
+ * Whether to take a NEWVIEW from msg->from. A member takes views from its
+ * leader; and also from another member when the view removes us (always
+ * safe: we go quiet) or when our leader is dead (a takeover we were not
+ * asked about, because the new leader thought us dead too). A leader that
+ * hears of a newer view led by another member was itself given up for
+ * dead: the group moved on without it.
+ */
+static bool mship__newview_acceptable(const struct mship *m,
+				      const struct wire_msg *msg)
+{
+	bool in = peerset_has(&msg->members, m->cfg.self);
+	if (m->role == MSHIP_JOINING)
+		return in;
+	if (msg->view_id <= m->view_id ||
+	    !peerset_has(&m->members, msg->from))
+		return false;
+	if (m->role == MSHIP_LEADER)
+		return true;
+	return msg->from == m->leader || !in ||
+	       peerset_has(&m->dead, m->leader);
+}
+
 static void mship__on_newview(struct mship *m, int64_t now_ms,
 			      const struct wire_msg *msg)
 {
-	if (m->role != MSHIP_MEMBER && m->role != MSHIP_JOINING) {
-		m->stats.dropped_role++;
-		return;
-	}
 	if (msg->from != msg->leader) {
 		m->stats.dropped_role++;
 		return;
 	}
-	if (msg->view_id <= m->view_id && m->role == MSHIP_MEMBER) {
+	if (!mship__newview_acceptable(m, msg)) {
 		m->stats.dropped_stale++;
 		return;
 	}
+	if (m->role == MSHIP_LEADER)
+		mship__step_down(m, now_ms, msg->from);
 	if (!peerset_has(&msg->members, m->cfg.self)) {
-		if (m->role == MSHIP_JOINING) {
-			m->stats.dropped_stale++;
-			return;
-		}
 		/* The leader removed us: go quiet for good. */
 		m->role = MSHIP_REMOVED;
 		m->pending_set = false;
+		m->newleader_deferred = false;
 		peerset_clear(&m->fd.watched);
 		return;
 	}
@@ -221,6 +251,10 @@ static void mship__on_req(struct mship *m, const struct wire_msg *msg)
 {
 	if (m->role != MSHIP_MEMBER || msg->from != m->leader) {
 		m->stats.dropped_role++;
+		return;
+	}
+	if (msg->peer > m->cfg.hosts_count) {
+		m->stats.dropped_stranger++;
 		return;
 	}
 	if (msg->view_id < m->view_id) {
@@ -248,29 +282,112 @@ static void mship__on_req(struct mship *m, const struct wire_msg *msg)
 	outbox_send_one(m->out, msg->from, &ok);
 }
 
-static void mship__on_newleader(struct mship *m, const struct wire_msg *msg)
+/* A peer we gave up for dead spoke: watch it again, with a full 2T. */
+static void mship__revive(struct mship *m, int64_t now_ms, unsigned peer)
 {
-	if (m->role != MSHIP_MEMBER || msg->from == m->leader ||
-	    !peerset_has(&m->members, msg->from)) {
-		m->stats.dropped_role++;
+	if (!peerset_has(&m->dead, peer) || !peerset_has(&m->members, peer))
 		return;
-	}
-	/* Whoever takes over has seen the old leader die: so do we. */
-	unsigned old = m->leader;
-	mship__report(m, old);
-	peerset_add(&m->dead, old);
-	fd_unwatch(&m->fd, old);
-	m->leader = msg->from;
+	peerset_del(&m->dead, peer);
+	fd_watch(&m->fd, peer, now_ms);
+}
 
+/* The lowest member not believed dead (self included). */
+static unsigned mship__lowest_live(const struct mship *m)
+{
+	struct peerset live = m->members;
+	peerset_subtract(&live, &m->dead);
+	return peerset_first(&live);
+}
+
+static void mship__answer_newleader(struct mship *m, unsigned to,
+				    uint32_t request_id, bool refuse,
+				    unsigned should_lead)
+{
 	struct wire_msg ok = mship__msg(m, WIRE_OK);
-	ok.request_id = msg->request_id;
-	ok.op = WIRE_OP_NOTHING;
-	if (m->pending_set) {
+	ok.request_id = request_id;
+	if (refuse) {
+		ok.op = WIRE_OP_REFUSE;
+		ok.peer = (uint16_t)should_lead;
+	} else if (m->pending_set) {
 		ok.op = m->pending.op;
 		ok.peer = (uint16_t)m->pending.peer;
 		ok.view_id = m->pending_view_id;
+	} else {
+		ok.op = WIRE_OP_NOTHING;
 	}
-	outbox_send_one(m->out, msg->from, &ok);
+	outbox_send_one(m->out, to, &ok);
+}
+
+/*
+ * Decide a waiting NEWLEADER. Accept once our own detector has declared
+ * the old leader dead and nobody we still hear sits below the sender;
+ * refuse at once if we should lead ourselves. Otherwise keep waiting: our
+ * detector fires within 2T, or a heartbeat from below refuses it.
+ */
+static void mship__settle_newleader(struct mship *m)
+{
+	if (!m->newleader_deferred)
+		return;
+	unsigned from = m->newleader_from;
+	if (!peerset_has(&m->dead, m->leader))
+		return;
+	unsigned lowest = mship__lowest_live(m);
+	if (lowest == m->cfg.self && lowest < from) {
+		m->newleader_deferred = false;
+		mship__answer_newleader(m, from, m->newleader_request_id, true,
+					lowest);
+		return;
+	}
+	if (lowest != from)
+		return;
+	m->newleader_deferred = false;
+	m->leader = from;
+	mship__answer_newleader(m, from, m->newleader_request_id, false, 0);
+}
+
+/* A heartbeat from the old leader, or from a live member below the one
+ * asking to lead, proves the NEWLEADER premature: refuse it. */
+static void mship__heard_while_deferred(struct mship *m, unsigned from)
+{
+	if (!m->newleader_deferred ||
+	    (from != m->leader && from >= m->newleader_from))
+		return;
+	m->newleader_deferred = false;
+	mship__answer_newleader(m, m->newleader_from,
+				m->newleader_request_id, true, from);
+}
+
+static void mship__on_newleader(struct mship *m, int64_t now_ms,
+				const struct wire_msg *msg)
+{
+	if (!peerset_has(&m->members, msg->from)) {
+		m->stats.dropped_nonmember++;
+		return;
+	}
+	if (m->role == MSHIP_LEADER) {
+		/* We lead, or are taking over with the better claim: no. */
+		if (!m->recon.active || msg->from > m->cfg.self) {
+			mship__answer_newleader(m, msg->from, msg->request_id,
+						true, m->cfg.self);
+			return;
+		}
+		mship__step_down(m, now_ms, msg->from);
+	}
+	if (m->role != MSHIP_MEMBER) {
+		m->stats.dropped_role++;
+		return;
+	}
+	if (msg->from == m->leader) {
+		/* Asked again (a retry): the answer has not changed. */
+		mship__answer_newleader(m, msg->from, msg->request_id, false,
+					0);
+		return;
+	}
+	mship__revive(m, now_ms, msg->from);
+	m->newleader_deferred = true;
+	m->newleader_from = msg->from;
+	m->newleader_request_id = msg->request_id;
+	mship__settle_newleader(m);
 }
 
 /* ---- Leader: one view change at a time ---------------------------------- */
@@ -337,7 +454,7 @@ static void mship__commit(struct mship *m, int64_t now_ms)
 	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
 	nv.leader = (uint16_t)m->cfg.self;
 	nv.members = m->members;
-	m->out->send(m->out, &to, &nv);
+	mship__send(m, &to, &nv);
 
 	mship__check_testcase4(m);
 	if (m->role == MSHIP_LEADER)
@@ -370,7 +487,8 @@ static void mship__start_round(struct mship *m, int64_t now_ms)
 		req.request_id = m->round_request_id;
 		req.op = c.op;
 		req.peer = (uint16_t)c.peer;
-		m->out->send(m->out, &m->round_waiting, &req);
+		mship__send(m, &m->round_waiting, &req);
+		m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
 		if (peerset_empty(&m->round_waiting))
 			mship__commit(m, now_ms);
 		return;
@@ -423,7 +541,7 @@ static void mship__check_testcase4(struct mship *m)
 	req.request_id = ++m->next_request_id;
 	req.op = WIRE_OP_DEL;
 	req.peer = (uint16_t)victim;
-	m->out->send(m->out, &to, &req);
+	mship__send(m, &to, &req);
 	mship__crash(m);
 }
 
@@ -446,9 +564,25 @@ static void mship__finish_recon(struct mship *m, int64_t now_ms)
 	mship__start_round(m, now_ms);
 }
 
+static void mship__send_newleader(struct mship *m)
+{
+	struct wire_msg nl = mship__msg(m, WIRE_NEWLEADER);
+	nl.request_id = m->recon.request_id;
+	nl.op = WIRE_OP_PENDING;
+	mship__send(m, &m->recon.waiting, &nl);
+}
+
 static void mship__take_over(struct mship *m, int64_t now_ms)
 {
+	if (m->newleader_deferred) {
+		/* Someone above us asked first; we have the better claim. */
+		m->newleader_deferred = false;
+		mship__answer_newleader(m, m->newleader_from,
+					m->newleader_request_id, true,
+					m->cfg.self);
+	}
 	m->role = MSHIP_LEADER;
+	m->recon_old_leader = m->leader;
 	m->leader = m->cfg.self;
 	m->round_active = false;
 	m->queue_count = 0;
@@ -459,14 +593,28 @@ static void mship__take_over(struct mship *m, int64_t now_ms)
 		own.view_id = m->pending_view_id;
 	}
 	struct peerset ask = mship__live_others(m);
-	uint32_t request_id = ++m->next_request_id;
-	recon_begin(&m->recon, request_id, &ask, m->view_id, &own);
-	struct wire_msg nl = mship__msg(m, WIRE_NEWLEADER);
-	nl.request_id = request_id;
-	nl.op = WIRE_OP_PENDING;
-	m->out->send(m->out, &ask, &nl);
+	recon_begin(&m->recon, ++m->next_request_id, &ask, m->view_id, &own);
+	m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
+	mship__send_newleader(m);
 	if (recon_done(&m->recon))
 		mship__finish_recon(m, now_ms);
+}
+
+/*
+ * Give up leading: a member refused our NEWLEADER (it still hears the old
+ * leader, or someone below us), a lower peer is taking over, or a newer
+ * view led by another member arrived. should_lead is alive: watch it again.
+ */
+static void mship__step_down(struct mship *m, int64_t now_ms,
+			     unsigned should_lead)
+{
+	if (m->recon.active)
+		m->leader = m->recon_old_leader;
+	m->recon.active = false;
+	m->round_active = false;
+	m->queue_count = 0;
+	m->role = MSHIP_MEMBER;
+	mship__revive(m, now_ms, should_lead);
 }
 
 /*
@@ -475,10 +623,29 @@ static void mship__take_over(struct mship *m, int64_t now_ms)
  */
 static void mship__leader_lost(struct mship *m, int64_t now_ms)
 {
-	struct peerset live = m->members;
-	peerset_subtract(&live, &m->dead);
-	if (peerset_first(&live) == m->cfg.self)
+	if (mship__lowest_live(m) == m->cfg.self)
 		mship__take_over(m, now_ms);
+	else
+		mship__settle_newleader(m);
+}
+
+static void mship__on_recon_answer(struct mship *m, int64_t now_ms,
+				   const struct wire_msg *msg)
+{
+	if (msg->request_id == m->recon.request_id &&
+	    peerset_has(&m->recon.waiting, msg->from) &&
+	    msg->op == WIRE_OP_REFUSE) {
+		mship__step_down(m, now_ms, msg->peer);
+		return;
+	}
+	if (msg->peer > m->cfg.hosts_count) {
+		m->stats.dropped_stranger++;
+		return;
+	}
+	if (!recon_answer(&m->recon, msg->from, msg))
+		m->stats.dropped_stale++;
+	else if (recon_done(&m->recon))
+		mship__finish_recon(m, now_ms);
 }
 
 static void mship__on_ok(struct mship *m, int64_t now_ms,
@@ -489,10 +656,7 @@ static void mship__on_ok(struct mship *m, int64_t now_ms,
 		return;
 	}
 	if (m->recon.active) {
-		if (!recon_answer(&m->recon, msg->from, msg))
-			m->stats.dropped_stale++;
-		else if (recon_done(&m->recon))
-			mship__finish_recon(m, now_ms);
+		mship__on_recon_answer(m, now_ms, msg);
 		return;
 	}
 	if (!m->round_active || msg->request_id != m->round_request_id ||
@@ -504,6 +668,26 @@ static void mship__on_ok(struct mship *m, int64_t now_ms,
 	peerset_del(&m->round_waiting, msg->from);
 	if (peerset_empty(&m->round_waiting))
 		mship__commit(m, now_ms);
+}
+
+/*
+ * A round or a takeover that waits longer than 2T asks the silent again:
+ * a message can be lost with its connection, or dropped by a peer that
+ * was, for a moment, following someone else. Answers are idempotent.
+ */
+static void mship__retry(struct mship *m, int64_t now_ms)
+{
+	m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
+	if (m->recon.active) {
+		mship__send_newleader(m);
+		return;
+	}
+	struct wire_msg req = mship__msg(m, WIRE_REQ);
+	req.view_id = m->round_view_id;
+	req.request_id = m->round_request_id;
+	req.op = m->round.op;
+	req.peer = (uint16_t)m->round.peer;
+	mship__send(m, &m->round_waiting, &req);
 }
 
 /* ---- Failure detection -------------------------------------------------- */
@@ -543,11 +727,31 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 	struct peerset to = m->members;
 	peerset_del(&to, m->cfg.self);
 	struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
-	if (!peerset_empty(&to))
-		m->out->send(m->out, &to, &hb);
+	mship__send(m, &to, &hb);
 	m->next_beat_ms += m->cfg.heartbeat_ms;
 	if (m->next_beat_ms <= now_ms)
 		m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
+}
+
+/*
+ * A member hears a peer it gave up for dead: it was wrong, watch it again
+ * (its line was printed and stays printed). A leader's verdict stands: it
+ * has queued the removal.
+ */
+static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
+				unsigned from)
+{
+	if (m->role == MSHIP_MEMBER) {
+		mship__revive(m, now_ms, from);
+		mship__heard_while_deferred(m, from);
+	}
+	fd_heard(&m->fd, from, now_ms);
+}
+
+/* A leader with a round or a takeover waiting on answers. */
+static bool mship__waiting(const struct mship *m)
+{
+	return m->role == MSHIP_LEADER && (m->round_active || m->recon.active);
 }
 
 static bool mship__active(const struct mship *m)
@@ -571,6 +775,8 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 	}
 	if (now_ms >= m->next_beat_ms)
 		mship__beat(m, now_ms);
+	if (mship__waiting(m) && now_ms >= m->round_retry_ms)
+		mship__retry(m, now_ms);
 	struct peerset dead;
 	peerset_clear(&dead);
 	if (fd_expire(&m->fd, now_ms, &dead) == 0)
@@ -605,7 +811,7 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 			m->stats.dropped_nonmember++;
 			return;
 		}
-		fd_heard(&m->fd, msg->from, now_ms);
+		mship__on_heartbeat(m, now_ms, msg->from);
 		return;
 	case WIRE_JOIN:
 		mship__on_join(m, now_ms, msg);
@@ -620,7 +826,7 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 		mship__on_req(m, msg);
 		return;
 	case WIRE_NEWLEADER:
-		mship__on_newleader(m, msg);
+		mship__on_newleader(m, now_ms, msg);
 		return;
 	case WIRE_OK:
 		mship__on_ok(m, now_ms, msg);
@@ -638,6 +844,8 @@ int64_t mship_next_deadline(const struct mship *m)
 		return m->join_next_ms < next ? m->join_next_ms : next;
 	if (m->next_beat_ms < next)
 		next = m->next_beat_ms;
+	if (mship__waiting(m) && m->round_retry_ms < next)
+		next = m->round_retry_ms;
 	int64_t fd_next = fd_next_deadline(&m->fd);
 	return fd_next < next ? fd_next : next;
 }

@@ -83,6 +83,15 @@ struct mship {
 	uint32_t pending_view_id;
 	struct mship_change pending;
 
+	/*
+	 * Member: a NEWLEADER not yet answered, because this peer still
+	 * hears the old leader or a member below the sender. It is accepted
+	 * when this peer's detector agrees, refused when one of them speaks.
+	 */
+	bool newleader_deferred;
+	unsigned newleader_from;
+	uint32_t newleader_request_id;
+
 	/* Leader: the change in flight, and the ones waiting behind it. */
 	uint32_t next_request_id;
 	bool round_active;
@@ -90,10 +99,13 @@ struct mship {
 	uint32_t round_view_id;	/* the view the change is asked in */
 	struct mship_change round;
 	struct peerset round_waiting;
+	/* When REQ (or, taking over, NEWLEADER) goes again to the silent. */
+	int64_t round_retry_ms;
 	struct mship_change queue[OP_QUEUE_MAX];
 	unsigned queue_head;
 	unsigned queue_count;
 	struct recon recon;
+	unsigned recon_old_leader;	/* whom we are taking over from */
 	/* After a takeover: the highest view id any member reported. The
 	 * next view is numbered above it, so ids increase across leaders. */
 	uint32_t view_id_floor;

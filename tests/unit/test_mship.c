@@ -443,6 +443,62 @@ static void test_joiner_follows_redirect(void **state)
 	rec_expect_quiet(&core_a.r);
 }
 
+/*
+ * A NEWLEADER that arrives while the old leader is still heard waits for
+ * this peer's own detector. The new leader's own heartbeats do not refuse
+ * it (only the old leader's, or a lower member's, do); the detector
+ * accepts it, answering with the pending change.
+ */
+static void test_member_defers_newleader(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 3, 3);
+	core_start(c, 0);
+	core_msg(c, 10, mk_newview(1, 2, 1, "1,2,3"));
+	rec_expect_line(&c->r, 10, net_line_view(3, 2, 1, "1,2,3"));
+	core_msg(c, 20, mk_req(1, 2, 7, WIRE_OP_ADD, 2));
+	c->r.sent_checked = c->r.sent_count;
+	/* 1 last heard at 10 (the view): dead at 210. 2 asks at 150. */
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 2, 2);
+	nl.request_id = 5;
+	nl.op = WIRE_OP_PENDING;
+	core_msg(c, 150, nl);
+	core_msg(c, 160, mk(WIRE_HEARTBEAT, 2, 2));
+	rec_expect_only_heartbeats(&c->r);
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210,
+			net_line_leader_unreachable(3, 2, 1, 1));
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 210, WIRE_OK, 3, 2, "2");
+	assert_int_equal(s->msg.request_id, 5);
+	assert_int_equal(s->msg.op, WIRE_OP_ADD);
+	assert_int_equal(s->msg.peer, 2);
+	assert_int_equal(c->m.leader, 2);
+}
+
+/* The same NEWLEADER is refused when the old leader speaks again. */
+static void test_member_refuses_newleader(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 3, 3);
+	core_start(c, 0);
+	core_msg(c, 10, mk_newview(1, 2, 1, "1,2,3"));
+	c->r.sent_checked = c->r.sent_count;
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 2, 2);
+	nl.request_id = 5;
+	nl.op = WIRE_OP_PENDING;
+	core_msg(c, 150, nl);
+	core_msg(c, 160, mk(WIRE_HEARTBEAT, 1, 2));
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 160, WIRE_OK, 3, 2, "2");
+	assert_int_equal(s->msg.op, WIRE_OP_REFUSE);
+	assert_int_equal(s->msg.peer, 1);
+	assert_int_equal(c->m.leader, 1);
+	assert_false(c->m.newleader_deferred);
+}
+
 /* Nothing a stranger or a stale message says changes a member. */
 static void test_member_drops_bad_messages(void **state)
 {
@@ -926,7 +982,7 @@ static void test_net_leader_dies(void **state)
 /*
  * 2 stops hearing the leader a beat early, so it takes over at 300 and
  * its NEWLEADER reaches 3, 4 and 5 before their own detectors fire at
- * 400: they print the leader's failure at the NEWLEADER, and not again.
+ * 400: they hold their answers until then, and print the line once.
  */
 static void test_net_newleader_before_own_detector(void **state)
 {
@@ -939,14 +995,59 @@ static void test_net_newleader_before_own_detector(void **state)
 	net_run_until(&net, 299);
 	net_expect_quiet(&net);
 	net_run_until(&net, 300);
-	for (unsigned id = 2; id <= 5; id++) {
-		struct rec *r = net_rec(&net, id);
-		rec_expect_line(r, 300,
+	/* 2 takes over at once; the others still hear nothing wrong, so
+	 * they hold their answers until their own detectors agree. */
+	rec_expect_line(net_rec(&net, 2), 300,
+			net_line_leader_unreachable(2, 4, 1, 1));
+	net_run_until(&net, 399);
+	net_expect_quiet(&net);
+	net_run_until(&net, 400);
+	for (unsigned id = 3; id <= 5; id++)
+		rec_expect_line(net_rec(&net, id), 400,
 				net_line_leader_unreachable(id, 4, 1, 1));
-		rec_expect_line(r, 300, net_line_view(id, 5, 2, "2,3,4,5"));
-	}
+	for (unsigned id = 2; id <= 5; id++)
+		rec_expect_line(net_rec(&net, id), 400,
+				net_line_view(id, 5, 2, "2,3,4,5"));
 	net_run_until(&net, 3000);
 	net_expect_quiet(&net);
+}
+
+/*
+ * 2 alone loses the live leader's messages for a while: it suspects 1 at
+ * 300 and asks to take over, but 3, 4 and 5 still hear 1 and refuse at
+ * its next heartbeat. 2
+ * steps down and the group goes on under 1 with no view change; 2's false
+ * line stays its only line.
+ */
+static void test_net_false_leader_suspicion_refused(void **state)
+{
+	(void)state;
+	form(5);
+	net_run_until(&net, 150);
+	net_cut(&net, 1, 2, true);	/* 2 last hears 1 at 100 */
+	net_run_until(&net, 300);
+	rec_expect_line(net_rec(&net, 2), 300,
+			net_line_leader_unreachable(2, 4, 1, 1));
+	/* 1 beats again at 400: each of 3, 4, 5 refuses then. */
+	net_run_until(&net, 399);
+	assert_int_equal(net_mship(&net, 2)->role, MSHIP_LEADER);
+	net_run_until(&net, 400);
+	struct mship *m2 = net_mship(&net, 2);
+	assert_int_equal(m2->role, MSHIP_MEMBER);
+	assert_int_equal(m2->leader, 1);
+	assert_false(peerset_has(&m2->dead, 1));
+	net_cut(&net, 1, 2, false);
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+	for (unsigned id = 1; id <= 5; id++) {
+		assert_int_equal(net_mship(&net, id)->view_id, 4);
+		assert_int_equal(net_mship(&net, id)->leader, 1);
+	}
+	/* The group still works: 5 dies and is removed by 1. */
+	net_crash(&net, 5);
+	net_run_until(&net, 6000);
+	for (unsigned id = 1; id <= 4; id++)
+		assert_int_equal(net_mship(&net, id)->view_id, 5);
 }
 
 /*
@@ -1147,12 +1248,15 @@ int main(void)
 		cmocka_unit_test(test_duplicate_join_ignored),
 		cmocka_unit_test(test_member_redirects_join),
 		cmocka_unit_test(test_joiner_follows_redirect),
+		cmocka_unit_test(test_member_defers_newleader),
+		cmocka_unit_test(test_member_refuses_newleader),
 		cmocka_unit_test(test_member_drops_bad_messages),
 		cmocka_unit_test(test_leader_drops_bad_oks),
 		cmocka_unit_test(test_net_join_one_by_one),
 		cmocka_unit_test(test_net_heartbeats_every_T),
 		cmocka_unit_test(test_net_member_dead_at_2T),
 		cmocka_unit_test(test_net_req_del_before_own_detector),
+		cmocka_unit_test(test_net_false_leader_suspicion_refused),
 		cmocka_unit_test(test_net_member_dies_mid_round),
 		cmocka_unit_test(test_net_crash_one_by_one),
 		cmocka_unit_test(test_net_two_crash_together),

@@ -195,6 +195,7 @@ static size_t samples(struct wire_msg *out)
 	out[n++] = msg_req(WIRE_OK, 300, WIRE_OP_ADD, 2);
 	out[n++] = msg_req(WIRE_OK, 70000, WIRE_OP_DEL, 1);
 	out[n++] = msg_req(WIRE_OK, 0, WIRE_OP_NOTHING, 0);
+	out[n++] = msg_req(WIRE_OK, 9, WIRE_OP_REFUSE, 3);
 	m = msg_req(WIRE_NEWLEADER, 12, WIRE_OP_PENDING, 0);
 	out[n++] = m;
 	m = msg(WIRE_REDIRECT, 2, 128);
@@ -426,6 +427,10 @@ static void test_encode_invalid(void **state)
 	m = msg_req(WIRE_REQ, 1, WIRE_OP_PENDING, 2);
 	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
 	m = msg_req(WIRE_OK, 1, WIRE_OP_NOTHING, 2);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg_req(WIRE_OK, 1, WIRE_OP_REFUSE, 0);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg_req(WIRE_REQ, 1, WIRE_OP_REFUSE, 2);
 	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
 	m = msg_req(WIRE_NEWLEADER, 1, WIRE_OP_ADD, 0);
 	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
@@ -763,7 +768,8 @@ static void test_names(void **state)
 	assert_string_equal(wire_op_name(WIRE_OP_ADD), "ADD");
 	assert_string_equal(wire_op_name(WIRE_OP_NOTHING), "NOTHING");
 	assert_string_equal(wire_op_name(0), "?");
-	assert_string_equal(wire_op_name(5), "?");
+	assert_string_equal(wire_op_name(5), "REFUSE");
+	assert_string_equal(wire_op_name(6), "?");
 	assert_string_equal(wire_strerror(WIRE_ETRUNCATED), "truncated");
 	assert_string_equal(wire_strerror(WIRE_ENOSPACE), "no space");
 	assert_string_equal(wire_strerror(-100), "?");
