@@ -251,8 +251,7 @@ static int daemon_configure(struct daemon *d, int argc, char **argv)
 {
 	char err[512];
 	if (cli_parse(&d->cli, argc, argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "rollcall: %s\n(rollcall --help lists the "
-				"options)\n", err);
+		fprintf(stderr, "rollcall: %s\n", err);
 		return 2;
 	}
 	if (d->cli.help) {

@@ -116,6 +116,39 @@ clean_exit() {
 	done
 }
 
+# expect_usage_error "MESSAGE PART" ARGS...: exit 2, one line naming it.
+expect_usage_error() {
+	local want=$1 out status
+	shift
+	out=$("$ROLLCALL" "$@" 2>&1 >/dev/null)
+	status=$?
+	[ "$status" = 2 ] || fail "rollcall $*: exit $status, want 2"
+	[ "$(printf '%s\n' "$out" | wc -l)" = 1 ] ||
+		fail "rollcall $*: not one line: $out"
+	case $out in
+	*"$want"*) ;;
+	*) fail "rollcall $*: '$out' does not say '$want'" ;;
+	esac
+}
+
+# Wrong command lines and hostsfiles: one line, exit 2, nothing starts.
+cli_errors() {
+	local h=$PROC_DIR/hosts
+	printf 'a\nb\n' > "$h"
+	printf 'a\nb\nA\n' > "$PROC_DIR/dup"
+	expect_usage_error "-h" --id 1
+	expect_usage_error "$PROC_DIR/none" -h "$PROC_DIR/none" --id 1
+	expect_usage_error "dup:3: duplicate entry" -h "$PROC_DIR/dup" --id 1
+	expect_usage_error "--id 3" -h "$h" --id 3
+	expect_usage_error "-d" -h "$h" --id 1 -d abc
+	expect_usage_error "-c" -h "$h" --id 1 -c -1
+	expect_usage_error "--port" -h "$h" --id 1 --port 70000
+	expect_usage_error "--bogus" -h "$h" --id 1 --bogus
+	expect_usage_error "not in the file" -h "$h"
+	"$ROLLCALL" --help | grep -q -- "--heartbeat-ms" || fail "--help"
+	"$ROLLCALL" --version | grep -q "^rollcall " || fail "--version"
+}
+
 name=${1:?usage: scenarios.sh NAME}
 declare -F "$name" > /dev/null || { echo "no scenario '$name'"; exit 2; }
 "$name"
