@@ -4,7 +4,11 @@
 # speed (a busy machine would make such a test flaky).
 #
 #   detect   kill -9 of a member -> first "unreachable" line anywhere
-#   settle   that line -> the last survivor printing the new view
+#            (heartbeats go every T, so this is between T and 2T)
+#   silence  the victim's last heartbeat heard at peer 1 -> peer 1's
+#            unreachable line (the detector's own delay: 2T and a little)
+#   settle   the first unreachable line -> the last survivor printing the
+#            new view
 #   rss      resident memory per peer (VmRSS)
 #   cpu      CPU time per idle peer over IDLE_S seconds
 #
@@ -23,10 +27,13 @@ stamp() {
 }
 
 proc_hostsfile "$N"
+# Peer 1 logs every message it receives (-vv), for the silence figure.
 for id in $(seq 1 "$N"); do
+	verbose=()
+	[ "$id" = 1 ] && verbose=(-vv)
 	"$ROLLCALL" -h "$PROC_DIR/hosts" --id "$id" --port "$PROC_PORT" \
 		--heartbeat-ms "$HB_MS" -d "$(awk "BEGIN{print ($id-1)*0.1}")" \
-		2> >(stamp > "$PROC_DIR/$id.log") &
+		"${verbose[@]}" 2> >(stamp > "$PROC_DIR/$id.log") &
 	PEER_PID[$id]=$!
 done
 
@@ -48,18 +55,19 @@ for id in $(seq 1 "$N"); do
 done
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Idle CPU over peers 2..N: peer 1 also writes its -vv log.
 declare -A before
-for id in $(seq 1 "$N"); do before[$id]=$(ticks "${PEER_PID[$id]}"); done
+for id in $(seq 2 "$N"); do before[$id]=$(ticks "${PEER_PID[$id]}"); done
 sleep "$IDLE_S"
 cpu_ticks=0
-for id in $(seq 1 "$N"); do
+for id in $(seq 2 "$N"); do
 	cpu_ticks=$((cpu_ticks + $(ticks "${PEER_PID[$id]}") - ${before[$id]}))
 done
 hz=$(getconf CLK_TCK)
 
 echo "rollcall benchmark: $N peers on loopback, T = $HB_MS ms"
 printf 'rss per peer: mean %d KiB, max %d KiB\n' $((rss_total / N)) "$rss_max"
-awk -v t="$cpu_ticks" -v hz="$hz" -v n="$N" -v s="$IDLE_S" 'BEGIN {
+awk -v t="$cpu_ticks" -v hz="$hz" -v n="$((N - 1))" -v s="$IDLE_S" 'BEGIN {
 	printf "idle cpu per peer: %.3f%% of one core (%d ticks over %d s)\n",
 		100 * t / hz / n / s, t, s }'
 
@@ -88,6 +96,11 @@ for k in $(seq 1 "$KILLS"); do
 		awk -v t0="$t0" -v v="$victim" -v want="memb_list: $want}" '
 		index($0, "\"peer " v " unreachable\"") && (!d || $1 < d) { d = $1 }
 		$1 > t0 && index($0, want) && $1 > s { s = $1 }
-		END { printf "kill %d (peer %d): detect %.1f ms, settle %.1f ms\n",
+		END { printf "kill %d (peer %d): detect %.1f ms, settle %.1f ms",
 			k, v, (d - t0) * 1000, (s - d) * 1000 }' k="$k"
+	awk -v v="$victim" '
+		index($0, "received HEARTBEAT from peer " v " ") { hb = $1 }
+		index($0, "\"peer " v " unreachable\"") && !u { u = $1 }
+		END { printf ", silence %.1f ms\n", (u - hb) * 1000 }' \
+		"$PROC_DIR/1.log"
 done
