@@ -1015,9 +1015,8 @@ static void test_net_newleader_before_own_detector(void **state)
 /*
  * 2 alone loses the live leader's messages for a while: it suspects 1 at
  * 300 and asks to take over, but 3, 4 and 5 still hear 1 and refuse at
- * its next heartbeat. 2
- * steps down and the group goes on under 1 with no view change; 2's false
- * line stays its only line.
+ * its next heartbeat. 2 steps down and the group goes on under 1 with no
+ * view change; 2's false line stays its only line.
  */
 static void test_net_false_leader_suspicion_refused(void **state)
 {
