@@ -741,6 +741,20 @@ static void peer_enqueue(struct peer *p, const char *bytes, size_t len)
 	peer_kick(p);
 }
 
+/*
+ * A peer we could not reach has just spoken: it is up now. Waiting out the
+ * rest of a backoff meant for a dead peer would delay what we owe it (a
+ * joiner's first NEWVIEW, say) past its failure deadline, so try at once.
+ */
+static void peer_heard(struct peer *p)
+{
+	if (p->state != PEER_BACKOFF || p->id == p->t->self)
+		return;
+	uv_timer_stop(&p->timer);
+	p->attempts = 0;
+	peer_lookup(p);
+}
+
 /* ---- inbound: checks common to TCP and UDP ---------------------------- */
 
 /* Decode, check and hand on one message. May close the transport. */
@@ -783,6 +797,7 @@ static void deliver(struct transport *t, const char *body, size_t len,
 	if (t->verbose > 1)
 		tlog(t, "received %s from peer %u by %s",
 		     wire_type_name(m.type), p->id, via);
+	peer_heard(p);
 	if (t->ev.on_message)
 		t->ev.on_message(t->ev.ctx, &m);
 }
