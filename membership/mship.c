@@ -100,6 +100,7 @@ static void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	}
 	m->members = *members;
 	m->view_id = view_id;
+	m->view_leader = leader;
 	m->leader = leader;
 	if (m->pending_set && m->pending_view_id < view_id)
 		m->pending_set = false;
@@ -122,17 +123,53 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 
 static void mship__check_testcase4(struct mship *m);
 
+/*
+ * Peer 1 leads a new group, unless one already lives on without it (peer 1
+ * crashed and was restarted): it asks every other host once, and a member
+ * of such a group answers REDIRECT, which turns peer 1 into a joiner.
+ */
+static void mship__probe(struct mship *m)
+{
+	struct peerset others;
+	peerset_clear(&others);
+	for (unsigned id = 2; id <= m->cfg.hosts_count; id++)
+		peerset_add(&others, id);
+	struct wire_msg join = mship__msg(m, WIRE_JOIN);
+	mship__send(m, &others, &join);
+}
+
+/* Peer 1 still alone in the view it founded. */
+static bool mship__founding(const struct mship *m)
+{
+	return m->role == MSHIP_LEADER && m->founding && !m->round_active &&
+	       m->queue_count == 0;
+}
+
+/*
+ * Peer 1 founds a group: it leads view_id alone (view 0 at start) and
+ * asks the other hosts, now and every BACKOFF_MAX_MS while alone, whether
+ * a group lives on without it.
+ */
+static void mship__found(struct mship *m, int64_t now_ms, uint32_t view_id)
+{
+	struct peerset self;
+	peerset_clear(&self);
+	peerset_add(&self, m->cfg.self);
+	m->role = MSHIP_LEADER;
+	m->founding = true;
+	m->view_id_floor = 0;
+	mship__install(m, now_ms, view_id, m->cfg.self, &self);
+	m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
+	m->join_next_ms = now_ms + BACKOFF_MAX_MS;
+	mship__probe(m);
+}
+
 void mship_start(struct mship *m, int64_t now_ms)
 {
 	if (m->role != MSHIP_IDLE)
 		return;
 	if (m->cfg.self == 1) {
-		m->role = MSHIP_LEADER;
-		m->view_id = 0;
-		m->leader = 1;
-		peerset_add(&m->members, 1);
-		mship__print_view(m);
-		m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
+		mship__found(m, now_ms, 0);
 		mship__arm_crash(m, now_ms);
 		mship__check_testcase4(m);
 		return;
@@ -167,6 +204,13 @@ static void mship__join_retry(struct mship *m, int64_t now_ms)
 		peerset_add(&to, probe);
 	}
 	mship__send(m, &to, &join);
+	/* Peer 1 redirected to a group that has since died out (every host
+	 * asked, none answered): found a new one, above every view seen. */
+	if (m->cfg.self == 1 &&
+	    ++m->join_unanswered > m->cfg.hosts_count + 2) {
+		mship__found(m, now_ms, m->view_id_seen + 1);
+		return;
+	}
 	m->join_backoff_ms *= 2;
 	if (m->join_backoff_ms > BACKOFF_MAX_MS)
 		m->join_backoff_ms = BACKOFF_MAX_MS;
@@ -176,10 +220,18 @@ static void mship__join_retry(struct mship *m, int64_t now_ms)
 static void mship__on_redirect(struct mship *m, int64_t now_ms,
 			       const struct wire_msg *msg)
 {
-	if (m->role != MSHIP_JOINING || msg->leader == 0 ||
-	    msg->leader == m->cfg.self || msg->leader > m->cfg.hosts_count) {
+	if ((m->role != MSHIP_JOINING && !mship__founding(m)) ||
+	    msg->leader == 0 || msg->leader == m->cfg.self ||
+	    msg->leader > m->cfg.hosts_count) {
 		m->stats.dropped_role++;
 		return;
+	}
+	m->join_unanswered = 0;
+	if (m->role == MSHIP_LEADER) {
+		/* A group lives on without us: join it. */
+		m->role = MSHIP_JOINING;
+		m->founding = false;
+		m->join_target = 0;
 	}
 	if (msg->leader == m->join_target)
 		return;
@@ -193,27 +245,29 @@ static void mship__on_redirect(struct mship *m, int64_t now_ms,
 static void mship__step_down(struct mship *m, int64_t now_ms,
 			     unsigned should_lead);
 
+/* The highest view id this peer has installed or, leading after a
+ * takeover, numbers above. */
+static uint32_t mship__view_bar(const struct mship *m)
+{
+	if (m->role == MSHIP_LEADER && m->view_id_floor > m->view_id)
+		return m->view_id_floor;
+	return m->view_id;
+}
+
 /*
- * Whether to take a NEWVIEW from msg->from. A member takes views from its
- * leader; and also from another member when the view removes us (always
- * safe: we go quiet) or when our leader is dead (a takeover we were not
- * asked about, because the new leader thought us dead too). A leader that
- * hears of a newer view led by another member was itself given up for
- * dead: the group moved on without it.
+ * Whether to take a NEWVIEW. A joiner (or peer 1 still alone, restarted
+ * into a group that lives on) takes the view that admits it. Anyone else
+ * takes any view newer than its own: views come only from leaders, and a
+ * newer one means the group moved on, whether we missed a NEWVIEW, were
+ * not asked during a takeover, or were ourselves a leader given up for
+ * dead. Taking the newest view is also how a split heals.
  */
 static bool mship__newview_acceptable(const struct mship *m,
 				      const struct wire_msg *msg)
 {
-	bool in = peerset_has(&msg->members, m->cfg.self);
-	if (m->role == MSHIP_JOINING)
-		return in;
-	if (msg->view_id <= m->view_id ||
-	    !peerset_has(&m->members, msg->from))
-		return false;
-	if (m->role == MSHIP_LEADER)
-		return true;
-	return msg->from == m->leader || !in ||
-	       peerset_has(&m->dead, m->leader);
+	if (m->role == MSHIP_JOINING || mship__founding(m))
+		return peerset_has(&msg->members, m->cfg.self);
+	return msg->view_id > mship__view_bar(m);
 }
 
 static void mship__on_newview(struct mship *m, int64_t now_ms,
@@ -229,11 +283,11 @@ static void mship__on_newview(struct mship *m, int64_t now_ms,
 	}
 	if (m->role == MSHIP_LEADER)
 		mship__step_down(m, now_ms, msg->from);
+	m->newleader_deferred = false;
 	if (!peerset_has(&msg->members, m->cfg.self)) {
 		/* The leader removed us: go quiet for good. */
 		m->role = MSHIP_REMOVED;
 		m->pending_set = false;
-		m->newleader_deferred = false;
 		peerset_clear(&m->fd.watched);
 		return;
 	}
@@ -247,9 +301,11 @@ static void mship__on_newview(struct mship *m, int64_t now_ms,
 
 /* ---- Member ------------------------------------------------------------- */
 
+static bool mship__follow(struct mship *m, unsigned q);
+
 static void mship__on_req(struct mship *m, const struct wire_msg *msg)
 {
-	if (m->role != MSHIP_MEMBER || msg->from != m->leader) {
+	if (m->role != MSHIP_MEMBER || !mship__follow(m, msg->from)) {
 		m->stats.dropped_role++;
 		return;
 	}
@@ -297,6 +353,29 @@ static unsigned mship__lowest_live(const struct mship *m)
 	struct peerset live = m->members;
 	peerset_subtract(&live, &m->dead);
 	return peerset_first(&live);
+}
+
+/*
+ * Whether a member takes a leader's REQ from q. Besides the leader it
+ * follows, two peers may lead it, and it follows them from then on: the
+ * leader of its view, heard again after it answered a takeover that was
+ * then abandoned; and, when its leader is dead, the peer that should take
+ * over (the lowest live member), whose NEWLEADER it may have missed.
+ */
+static bool mship__follow(struct mship *m, unsigned q)
+{
+	if (q == m->leader)
+		return true;
+	if (!peerset_has(&m->members, q) || peerset_has(&m->dead, q))
+		return false;
+	bool view_leader = q == m->view_leader;
+	bool successor = peerset_has(&m->dead, m->leader) &&
+			 q == mship__lowest_live(m);
+	if (!view_leader && !successor)
+		return false;
+	m->leader = q;
+	m->newleader_deferred = false;
+	return true;
 }
 
 static void mship__answer_newleader(struct mship *m, unsigned to,
@@ -392,37 +471,54 @@ static void mship__on_newleader(struct mship *m, int64_t now_ms,
 
 /* ---- Leader: one view change at a time ---------------------------------- */
 
-static bool mship__queued(const struct mship *m, enum wire_op op,
-			  unsigned peer)
+static struct mship_change *mship__queue_at(struct mship *m, unsigned i)
 {
-	if (m->round_active && m->round.op == op && m->round.peer == peer)
-		return true;
-	for (unsigned i = 0; i < m->queue_count; i++) {
-		const struct mship_change *c =
-			&m->queue[(m->queue_head + i) % OP_QUEUE_MAX];
-		if (c->op == op && c->peer == peer)
-			return true;
-	}
-	return false;
+	return &m->queue[(m->queue_head + i) % OP_QUEUE_MAX];
 }
 
+/* Where (op, peer) waits in the queue, or -1. */
+static int mship__queue_find(struct mship *m, enum wire_op op, unsigned peer)
+{
+	for (unsigned i = 0; i < m->queue_count; i++) {
+		const struct mship_change *c = mship__queue_at(m, i);
+		if (c->op == op && c->peer == peer)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void mship__queue_remove(struct mship *m, unsigned i)
+{
+	for (; i + 1 < m->queue_count; i++)
+		*mship__queue_at(m, i) = *mship__queue_at(m, i + 1);
+	m->queue_count--;
+}
+
+/*
+ * Queue a change once. At the front, a change already waiting moves there:
+ * a takeover must finish the old leader's changes first and in order.
+ */
 static void mship__enqueue(struct mship *m, enum wire_op op, unsigned peer,
 			   bool front)
 {
-	if (mship__queued(m, op, peer))
+	if (m->round_active && m->round.op == op && m->round.peer == peer)
 		return;
+	int at = mship__queue_find(m, op, peer);
+	if (at >= 0 && !front)
+		return;
+	if (at >= 0)
+		mship__queue_remove(m, (unsigned)at);
 	if (m->queue_count == OP_QUEUE_MAX) {
 		m->stats.dropped_queue_full++;
 		return;
 	}
-	if (front) {
+	if (front)
 		m->queue_head = (m->queue_head + OP_QUEUE_MAX - 1) % OP_QUEUE_MAX;
-	}
-	unsigned at = front ? m->queue_head
-			    : (m->queue_head + m->queue_count) % OP_QUEUE_MAX;
-	m->queue[at].op = op;
-	m->queue[at].peer = peer;
 	m->queue_count++;
+	struct mship_change *c = mship__queue_at(m, front ? 0
+							  : m->queue_count - 1);
+	c->op = op;
+	c->peer = peer;
 }
 
 static void mship__start_round(struct mship *m, int64_t now_ms);
@@ -434,27 +530,31 @@ static void mship__start_round(struct mship *m, int64_t now_ms);
  * detector fed by UDP can be wrong, and a live peer never told it was
  * removed stops hearing heartbeats, takes over alone and installs views
  * whose ids the group already used. If it is dead, the message is lost.
+ * The view is sent before it is installed and printed here, so a leader
+ * dying between the two leaves no view that only it ever printed.
  */
 static void mship__commit(struct mship *m, int64_t now_ms)
 {
-	struct peerset members = m->members;
+	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
+	nv.view_id = m->round_view_id + 1;
+	nv.leader = (uint16_t)m->cfg.self;
+	nv.members = m->members;
 	struct peerset to;
 	peerset_clear(&to);
 	if (m->round.op == WIRE_OP_ADD) {
-		peerset_add(&members, m->round.peer);
+		peerset_add(&nv.members, m->round.peer);
 	} else {
-		peerset_del(&members, m->round.peer);
+		peerset_del(&nv.members, m->round.peer);
 		peerset_add(&to, m->round.peer);
 	}
 	m->round_active = false;
-	mship__install(m, now_ms, m->round_view_id + 1, m->cfg.self, &members);
-	struct peerset live = mship__live_others(m);
+	m->founding = false;
+	struct peerset live = nv.members;
+	peerset_subtract(&live, &m->dead);
 	peerset_foreach(&live, id) peerset_add(&to, id);
-
-	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
-	nv.leader = (uint16_t)m->cfg.self;
-	nv.members = m->members;
+	peerset_del(&to, m->cfg.self);
 	mship__send(m, &to, &nv);
+	mship__install(m, now_ms, nv.view_id, m->cfg.self, &nv.members);
 
 	mship__check_testcase4(m);
 	if (m->role == MSHIP_LEADER)
@@ -470,6 +570,10 @@ static void mship__start_round(struct mship *m, int64_t now_ms)
 		m->queue_count--;
 		bool member = peerset_has(&m->members, c.peer);
 		if ((c.op == WIRE_OP_ADD) == member)
+			continue;
+		/* A change asking a leader to remove itself (the -t victim
+		 * taking over, or a peer wrongly given up) is moot: it lives. */
+		if (c.op == WIRE_OP_DEL && c.peer == m->cfg.self)
 			continue;
 		m->round_active = true;
 		m->round = c;
@@ -495,6 +599,23 @@ static void mship__start_round(struct mship *m, int64_t now_ms)
 	}
 }
 
+/*
+ * Send our view again to one member that seems to lack it, at most once
+ * per 2T each. Only a view we made ourselves: after a takeover, until our
+ * first view, the installed one is the old leader's.
+ */
+static void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to)
+{
+	if (m->view_leader != m->cfg.self ||
+	    now_ms < m->view_resent_ms[to])
+		return;
+	m->view_resent_ms[to] = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
+	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
+	nv.leader = (uint16_t)m->cfg.self;
+	nv.members = m->members;
+	outbox_send_one(m->out, to, &nv);
+}
+
 static void mship__on_join(struct mship *m, int64_t now_ms,
 			   const struct wire_msg *msg)
 {
@@ -504,17 +625,15 @@ static void mship__on_join(struct mship *m, int64_t now_ms,
 		outbox_send_one(m->out, msg->from, &redirect);
 		return;
 	}
-	if (m->role != MSHIP_LEADER) {
+	if (m->role != MSHIP_LEADER || m->recon.active) {
+		/* Taking over: the joiner retries once we lead. */
 		m->stats.dropped_role++;
 		return;
 	}
 	if (peerset_has(&m->members, msg->from) &&
 	    !peerset_has(&m->dead, msg->from)) {
-		/* It is in; it may have missed the NEWVIEW. Send it again. */
-		struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
-		nv.leader = (uint16_t)m->cfg.self;
-		nv.members = m->members;
-		outbox_send_one(m->out, msg->from, &nv);
+		/* It is in; it may have missed the NEWVIEW. */
+		mship__resend_view(m, now_ms, msg->from);
 		return;
 	}
 	mship__enqueue(m, WIRE_OP_ADD, msg->from, false);
@@ -550,17 +669,26 @@ static void mship__check_testcase4(struct mship *m)
 static void mship__finish_recon(struct mship *m, int64_t now_ms)
 {
 	m->recon.active = false;
+	/* The old leader may have installed the latest pending change (it
+	 * had every OK) with no one left alive to say so: number above it,
+	 * so no view id can name two lists or two leaders. */
 	m->view_id_floor = m->recon.view_id_max;
-	/* Dead members go after the unfinished change, the old leader among
-	 * them, so the change the old leader began is the first one done. */
+	if (m->recon.ops_count > 0) {
+		uint32_t after = m->recon.ops[m->recon.ops_count - 1].view_id + 1;
+		if (after > m->view_id_floor)
+			m->view_id_floor = after;
+	}
+	/* Dead members go after the unfinished changes, the old leader among
+	 * them, so the changes the old leader began are done first, in the
+	 * order of the views they were asked in. */
 	struct peerset dead = m->dead;
 	peerset_foreach(&dead, id) {
 		if (peerset_has(&m->members, id))
 			mship__enqueue(m, WIRE_OP_DEL, id, true);
 	}
-	const struct recon_op *p = &m->recon.pending;
-	if (p->op == WIRE_OP_ADD || p->op == WIRE_OP_DEL)
-		mship__enqueue(m, p->op, p->peer, true);
+	for (unsigned i = m->recon.ops_count; i-- > 0;)
+		mship__enqueue(m, m->recon.ops[i].op, m->recon.ops[i].peer,
+			       true);
 	mship__start_round(m, now_ms);
 }
 
@@ -613,6 +741,7 @@ static void mship__step_down(struct mship *m, int64_t now_ms,
 	m->recon.active = false;
 	m->round_active = false;
 	m->queue_count = 0;
+	m->founding = false;
 	m->role = MSHIP_MEMBER;
 	mship__revive(m, now_ms, should_lead);
 }
@@ -682,6 +811,8 @@ static void mship__retry(struct mship *m, int64_t now_ms)
 		mship__send_newleader(m);
 		return;
 	}
+	/* A member that missed our view would drop the REQ: view first. */
+	peerset_foreach(&m->round_waiting, id) mship__resend_view(m, now_ms, id);
 	struct wire_msg req = mship__msg(m, WIRE_REQ);
 	req.view_id = m->round_view_id;
 	req.request_id = m->round_request_id;
@@ -736,14 +867,20 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 /*
  * A member hears a peer it gave up for dead: it was wrong, watch it again
  * (its line was printed and stays printed). A leader's verdict stands: it
- * has queued the removal.
+ * has queued the removal; it sends its view to a member whose heartbeat
+ * shows an older one.
  */
 static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
-				unsigned from)
+				const struct wire_msg *msg)
 {
+	unsigned from = msg->from;
 	if (m->role == MSHIP_MEMBER) {
 		mship__revive(m, now_ms, from);
 		mship__heard_while_deferred(m, from);
+	} else if (msg->view_id < m->view_id && !m->recon.active &&
+		   !peerset_has(&m->dead, from)) {
+		/* A heartbeat carries its sender's view: this one is behind. */
+		mship__resend_view(m, now_ms, from);
 	}
 	fd_heard(&m->fd, from, now_ms);
 }
@@ -775,6 +912,10 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 	}
 	if (now_ms >= m->next_beat_ms)
 		mship__beat(m, now_ms);
+	if (mship__founding(m) && now_ms >= m->join_next_ms) {
+		mship__probe(m);
+		m->join_next_ms = now_ms + BACKOFF_MAX_MS;
+	}
 	if (mship__waiting(m) && now_ms >= m->round_retry_ms)
 		mship__retry(m, now_ms);
 	struct peerset dead;
@@ -805,13 +946,15 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 		m->stats.dropped_stranger++;
 		return;
 	}
+	if (msg->view_id > m->view_id_seen)
+		m->view_id_seen = msg->view_id;
 	switch (msg->type) {
 	case WIRE_HEARTBEAT:
 		if (!peerset_has(&m->members, msg->from)) {
 			m->stats.dropped_nonmember++;
 			return;
 		}
-		mship__on_heartbeat(m, now_ms, msg->from);
+		mship__on_heartbeat(m, now_ms, msg);
 		return;
 	case WIRE_JOIN:
 		mship__on_join(m, now_ms, msg);
@@ -846,6 +989,8 @@ int64_t mship_next_deadline(const struct mship *m)
 		next = m->next_beat_ms;
 	if (mship__waiting(m) && m->round_retry_ms < next)
 		next = m->round_retry_ms;
+	if (mship__founding(m) && m->join_next_ms < next)
+		next = m->join_next_ms;
 	int64_t fd_next = fd_next_deadline(&m->fd);
 	return fd_next < next ? fd_next : next;
 }

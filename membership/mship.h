@@ -65,8 +65,10 @@ struct mship {
 	struct outbox *out;
 	enum mship_role role;
 
-	/* The installed view. */
+	/* The installed view, and the leader we follow: the view's leader
+	 * until a takeover, then the peer taking over. */
 	uint32_t view_id;
+	unsigned view_leader;
 	unsigned leader;
 	struct peerset members;
 
@@ -101,6 +103,9 @@ struct mship {
 	struct peerset round_waiting;
 	/* When REQ (or, taking over, NEWLEADER) goes again to the silent. */
 	int64_t round_retry_ms;
+	/* Leader: when each member was last sent the view again because it
+	 * seemed behind (at most once per 2T each). */
+	int64_t view_resent_ms[HOSTS_MAX + 1];
 	struct mship_change queue[OP_QUEUE_MAX];
 	unsigned queue_head;
 	unsigned queue_count;
@@ -110,11 +115,15 @@ struct mship {
 	 * next view is numbered above it, so ids increase across leaders. */
 	uint32_t view_id_floor;
 
-	/* Joining: where JOIN goes next, and when. */
+	/* Joining: where JOIN goes next, and when (peer 1 leading alone
+	 * since it started: when it asks the other hosts again). */
 	unsigned join_target;
 	unsigned join_probe;	/* the last other host asked */
 	int64_t join_next_ms;
 	uint32_t join_backoff_ms;
+	unsigned join_unanswered;	/* JOINs sent since an answer */
+	bool founding;			/* peer 1, alone since it founded */
+	uint32_t view_id_seen;		/* the highest in any message */
 
 	int64_t crash_at_ms;	/* MSHIP_NEVER when not armed */
 

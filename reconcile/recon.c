@@ -1,8 +1,8 @@
 /*
  * Reconciliation bookkeeping. The new leader's own state counts as the
- * first answer; each OK adds one. The change to finish is the one asked in
- * the highest view: a change asked in an older view was finished by a
- * NEWVIEW that someone installed, or it would not have been superseded.
+ * first answer; each OK adds one. Changes asked in a view older than the
+ * new leader's own were finished by a NEWVIEW it installed; the others are
+ * kept, once each, in view order, to be finished in that order.
  */
 #include "recon.h"
 
@@ -11,11 +11,24 @@ static void recon_consider(struct recon *r, uint32_t view_id,
 {
 	if (view_id > r->view_id_max)
 		r->view_id_max = view_id;
-	if (op->op != WIRE_OP_ADD && op->op != WIRE_OP_DEL)
+	if ((op->op != WIRE_OP_ADD && op->op != WIRE_OP_DEL) ||
+	    op->view_id < r->own_view_id)
 		return;
-	if (r->pending.op == WIRE_OP_NOTHING ||
-	    op->view_id > r->pending.view_id)
-		r->pending = *op;
+	unsigned at = r->ops_count;
+	for (unsigned i = 0; i < r->ops_count; i++) {
+		const struct recon_op *o = &r->ops[i];
+		if (o->op == op->op && o->peer == op->peer &&
+		    o->view_id == op->view_id)
+			return;
+		if (at == r->ops_count && o->view_id > op->view_id)
+			at = i;
+	}
+	if (r->ops_count == RECON_OPS_MAX)
+		return;
+	for (unsigned i = r->ops_count; i > at; i--)
+		r->ops[i] = r->ops[i - 1];
+	r->ops[at] = *op;
+	r->ops_count++;
 }
 
 void recon_begin(struct recon *r, uint32_t request_id,
@@ -26,9 +39,8 @@ void recon_begin(struct recon *r, uint32_t request_id,
 	r->request_id = request_id;
 	r->waiting = *ask;
 	r->view_id_max = own_view;
-	r->pending.op = WIRE_OP_NOTHING;
-	r->pending.peer = 0;
-	r->pending.view_id = 0;
+	r->own_view_id = own_view;
+	r->ops_count = 0;
 	recon_consider(r, own_view, own);
 }
 
@@ -58,4 +70,10 @@ void recon_drop(struct recon *r, unsigned peer)
 bool recon_done(const struct recon *r)
 {
 	return r->active && peerset_empty(&r->waiting);
+}
+
+struct recon_op recon_latest(const struct recon *r)
+{
+	struct recon_op none = { .op = WIRE_OP_NOTHING };
+	return r->ops_count > 0 ? r->ops[r->ops_count - 1] : none;
 }

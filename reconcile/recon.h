@@ -5,8 +5,10 @@
  * other live member, with NEWLEADER (op PENDING), which change it had been
  * asked to make and never saw finished. This module tracks one such round:
  * who still owes an answer, the highest view id anyone has installed, and
- * the pending change to finish. It decides nothing about membership itself
- * and does no I/O.
+ * the pending changes to finish, in the order of the views they were asked
+ * in (a member that installed view v+1 may already be asked for v+2 while
+ * the new leader still waits on v's change). It decides nothing about
+ * membership itself and does no I/O.
  */
 #ifndef ROLLCALL_RECON_H
 #define ROLLCALL_RECON_H
@@ -23,12 +25,18 @@ struct recon_op {
 	uint32_t view_id;	/* the view the change was asked in */
 };
 
+/* Distinct pending changes kept; more is a group far off its rules. */
+#define RECON_OPS_MAX 8
+
 struct recon {
 	bool active;
 	uint32_t request_id;
 	struct peerset waiting;
 	uint32_t view_id_max;
-	struct recon_op pending;
+	/* Changes asked in the new leader's view or later, by view id. */
+	struct recon_op ops[RECON_OPS_MAX];
+	unsigned ops_count;
+	uint32_t own_view_id;
 };
 
 /*
@@ -50,5 +58,8 @@ void recon_drop(struct recon *r, unsigned peer);
 
 /* True once every asked peer answered or died. */
 bool recon_done(const struct recon *r);
+
+/* The change asked in the highest view, or one with op NOTHING. */
+struct recon_op recon_latest(const struct recon *r);
 
 #endif

@@ -61,7 +61,7 @@ crash_chain() {
 takeover() {
 	ARGS_1="-t"
 	start_group 5
-	await_view 15 "6 2 [2,3,4]" 2 3 4
+	await_view 15 "7 2 [2,3,4]" 2 3 4
 	expect_count 1 1 'message:"crashing"'
 	for id in 2 3 4; do
 		expect_count $id 1 '"peer 1 (leader) unreachable"'

@@ -56,10 +56,18 @@ static void core_create(struct core *c, unsigned self, unsigned hosts_count)
 	mship_create(&c->m, &cfg, &c->r.out);
 }
 
+/* Start a core; peer 1's probe of the other hosts is checked here. */
 static void core_start(struct core *c, int64_t now_ms)
 {
 	c->r.now_ms = now_ms;
+	bool first = c->m.role == MSHIP_IDLE;
 	mship_start(&c->m, now_ms);
+	if (first && c->r.self == 1 && c->m.cfg.hosts_count > 1) {
+		const struct rec_sent *probe = rec_next_send(&c->r);
+		assert_int_equal(probe->msg.type, WIRE_JOIN);
+		assert_int_equal(peerset_count(&probe->to),
+				 c->m.cfg.hosts_count - 1);
+	}
 }
 
 static void core_tick(struct core *c, int64_t now_ms)
@@ -153,6 +161,7 @@ static void test_leader_start_prints_view0(void **state)
 	rec_expect_line(&core_a.r, 0, "{peer_id:1, view_id: 0, leader: 1, "
 				      "memb_list: [1]}\n");
 	rec_expect_quiet(&core_a.r);
+	/* Besides the probe core_start checked, nothing is sent. */
 	rec_expect_no_send(&core_a.r);
 	/* Its first beat is due at T; alone, it beats to nobody. */
 	assert_int_equal(mship_next_deadline(&core_a.m), 100);
@@ -576,8 +585,9 @@ static void test_leader_drops_bad_oks(void **state)
 	core_start(c, 0);
 	core_msg(c, 0, mk(WIRE_JOIN, 2, 0));
 	core_msg(c, 0, mk(WIRE_JOIN, 3, 0));
-	uint32_t r3 = c->r.sent[1].msg.request_id;
-	assert_int_equal(c->r.sent[1].msg.type, WIRE_REQ);
+	/* sent[0] is the probe, sent[1] NEWVIEW 1. */
+	uint32_t r3 = c->r.sent[2].msg.request_id;
+	assert_int_equal(c->r.sent[2].msg.type, WIRE_REQ);
 	core_msg(c, 0, mk_ok(2, 1, r3, WIRE_OP_ADD, 3));
 	/* View 2 [1,2,3]; now ADD 4 waits on 2 and 3. */
 	core_msg(c, 10, mk(WIRE_JOIN, 4, 0));
@@ -1051,7 +1061,8 @@ static void test_net_false_leader_suspicion_refused(void **state)
 
 /*
  * The leader dies mid-ADD: 2 and 3 saved ADD 4 but their OKs were lost.
- * The new leader learns of it in reconciliation and finishes it first.
+ * The new leader learns of it in reconciliation and finishes it first,
+ * as view 4: the old leader might have made view 3 of it before dying.
  */
 static void test_net_leader_dies_mid_add(void **state)
 {
@@ -1074,18 +1085,18 @@ static void test_net_leader_dies_mid_add(void **state)
 		struct rec *r = net_rec(&net, id);
 		rec_expect_line(r, 400,
 				net_line_leader_unreachable(id, 2, 1, 1));
-		rec_expect_line(r, 400, net_line_view(id, 3, 2, "1,2,3,4"));
-		rec_expect_line(r, 400, net_line_view(id, 4, 2, "2,3,4"));
+		rec_expect_line(r, 400, net_line_view(id, 4, 2, "1,2,3,4"));
+		rec_expect_line(r, 400, net_line_view(id, 5, 2, "2,3,4"));
 	}
 	/* 4 never saw 1 lead: to it, 1 is a member like any other. */
 	struct rec *r4 = net_rec(&net, 4);
-	rec_expect_line(r4, 400, net_line_view(4, 3, 2, "1,2,3,4"));
-	rec_expect_line(r4, 400, net_line_unreachable(4, 3, 2, 1));
-	rec_expect_line(r4, 400, net_line_view(4, 4, 2, "2,3,4"));
+	rec_expect_line(r4, 400, net_line_view(4, 4, 2, "1,2,3,4"));
+	rec_expect_line(r4, 400, net_line_unreachable(4, 4, 2, 1));
+	rec_expect_line(r4, 400, net_line_view(4, 5, 2, "2,3,4"));
 	net_run_until(&net, 3000);
 	net_expect_quiet(&net);
 	for (unsigned id = 2; id <= 4; id++)
-		expect_view(net_mship(&net, id), 4, 2, "2,3,4");
+		expect_view(net_mship(&net, id), 5, 2, "2,3,4");
 }
 
 /* After a takeover, a newcomer's JOIN to the dead leader is lost; its
@@ -1121,8 +1132,9 @@ static void test_net_join_after_takeover(void **state)
 /*
  * Testcase 4: with -t the leader, once all five have joined, asks 3, 4
  * and 5 (not 2, the next leader) to remove 5, and crashes. 2 takes over,
- * learns of DEL 5 from the others, finishes it, then removes 1. 5, told
- * it was removed, goes quiet for good.
+ * learns of DEL 5 from the others, finishes it (as view 6: view 5 may
+ * have been the old leader's), then removes 1. 5, told it was removed,
+ * goes quiet for good.
  */
 static void test_net_testcase4(void **state)
 {
@@ -1162,14 +1174,14 @@ static void test_net_testcase4(void **state)
 	struct rec *r2 = net_rec(&net, 2);
 	rec_expect_line(r2, 200, net_line_leader_unreachable(2, 4, 1, 1));
 	rec_expect_line(r2, 200, net_line_unreachable(2, 4, 2, 5));
-	rec_expect_line(r2, 200, net_line_view(2, 5, 2, "1,2,3,4"));
-	rec_expect_line(r2, 200, net_line_view(2, 6, 2, "2,3,4"));
+	rec_expect_line(r2, 200, net_line_view(2, 6, 2, "1,2,3,4"));
+	rec_expect_line(r2, 200, net_line_view(2, 7, 2, "2,3,4"));
 	for (unsigned id = 3; id <= 4; id++) {
 		struct rec *r = net_rec(&net, id);
 		rec_expect_line(r, 200,
 				net_line_leader_unreachable(id, 4, 1, 1));
-		rec_expect_line(r, 200, net_line_view(id, 5, 2, "1,2,3,4"));
-		rec_expect_line(r, 200, net_line_view(id, 6, 2, "2,3,4"));
+		rec_expect_line(r, 200, net_line_view(id, 6, 2, "1,2,3,4"));
+		rec_expect_line(r, 200, net_line_view(id, 7, 2, "2,3,4"));
 	}
 	struct rec *r5 = net_rec(&net, 5);
 	rec_expect_line(r5, 200, net_line_leader_unreachable(5, 4, 1, 1));
@@ -1191,7 +1203,7 @@ static void test_net_testcase4(void **state)
 	net_run_until(&net, 5000);
 	net_expect_quiet(&net);
 	for (unsigned id = 2; id <= 4; id++) {
-		expect_view(net_mship(&net, id), 6, 2, "2,3,4");
+		expect_view(net_mship(&net, id), 7, 2, "2,3,4");
 		assert_false(net_mship(&net, id)->pending_set);
 	}
 	/* 5 says nothing more: no heartbeat, no message, no line. */

@@ -65,9 +65,9 @@ static void test_begin_with_own_op(void **state)
 	assert_true(r.active);
 	assert_int_equal(r.request_id, 7);
 	assert_int_equal(r.view_id_max, 4);
-	assert_int_equal(r.pending.op, WIRE_OP_DEL);
-	assert_int_equal(r.pending.peer, 5);
-	assert_int_equal(r.pending.view_id, 4);
+	assert_int_equal(recon_latest(&r).op, WIRE_OP_DEL);
+	assert_int_equal(recon_latest(&r).peer, 5);
+	assert_int_equal(recon_latest(&r).view_id, 4);
 	assert_true(peerset_equal(&r.waiting, &ask));
 	assert_false(recon_done(&r));
 }
@@ -77,8 +77,8 @@ static void test_begin_with_nothing(void **state)
 	(void)state;
 	struct peerset ask = ask_of(3, 0, 0);
 	recon_begin(&r, 1, &ask, 6, &nothing);
-	assert_int_equal(r.pending.op, WIRE_OP_NOTHING);
-	assert_int_equal(r.pending.peer, 0);
+	assert_int_equal(recon_latest(&r).op, WIRE_OP_NOTHING);
+	assert_int_equal(recon_latest(&r).peer, 0);
 	assert_int_equal(r.view_id_max, 6);
 }
 
@@ -97,7 +97,7 @@ static void test_answers_nothing(void **state)
 	ok = ok_of(5, 2, 5, WIRE_OP_NOTHING, 0);
 	assert_int_equal(recon_answer(&r, 5, &ok), 1);
 	assert_true(recon_done(&r));
-	assert_int_equal(r.pending.op, WIRE_OP_NOTHING);
+	assert_int_equal(recon_latest(&r).op, WIRE_OP_NOTHING);
 	assert_int_equal(r.view_id_max, 5);
 }
 
@@ -112,9 +112,9 @@ static void test_others_pending_adopted(void **state)
 		assert_int_equal(recon_answer(&r, from, &ok), 1);
 	}
 	assert_true(recon_done(&r));
-	assert_int_equal(r.pending.op, WIRE_OP_DEL);
-	assert_int_equal(r.pending.peer, 5);
-	assert_int_equal(r.pending.view_id, 4);
+	assert_int_equal(recon_latest(&r).op, WIRE_OP_DEL);
+	assert_int_equal(recon_latest(&r).peer, 5);
+	assert_int_equal(recon_latest(&r).view_id, 4);
 	assert_int_equal(r.view_id_max, 4);
 }
 
@@ -127,23 +127,23 @@ static void test_highest_view_wins(void **state)
 
 	struct wire_msg ok = ok_of(3, 9, 3, WIRE_OP_DEL, 4);
 	assert_int_equal(recon_answer(&r, 3, &ok), 1);
-	assert_int_equal(r.pending.op, WIRE_OP_DEL);
-	assert_int_equal(r.pending.peer, 4);
-	assert_int_equal(r.pending.view_id, 3);
+	assert_int_equal(recon_latest(&r).op, WIRE_OP_DEL);
+	assert_int_equal(recon_latest(&r).peer, 4);
+	assert_int_equal(recon_latest(&r).view_id, 3);
 
 	/* Older than the one held: kept out. */
 	ok = ok_of(4, 9, 2, WIRE_OP_ADD, 6);
 	assert_int_equal(recon_answer(&r, 4, &ok), 1);
-	assert_int_equal(r.pending.op, WIRE_OP_DEL);
-	assert_int_equal(r.pending.peer, 4);
+	assert_int_equal(recon_latest(&r).op, WIRE_OP_DEL);
+	assert_int_equal(recon_latest(&r).peer, 4);
 
 	/* Newer: replaces it. */
 	ok = ok_of(5, 9, 5, WIRE_OP_ADD, 7);
 	assert_int_equal(recon_answer(&r, 5, &ok), 1);
 	assert_true(recon_done(&r));
-	assert_int_equal(r.pending.op, WIRE_OP_ADD);
-	assert_int_equal(r.pending.peer, 7);
-	assert_int_equal(r.pending.view_id, 5);
+	assert_int_equal(recon_latest(&r).op, WIRE_OP_ADD);
+	assert_int_equal(recon_latest(&r).peer, 7);
+	assert_int_equal(recon_latest(&r).view_id, 5);
 	assert_int_equal(r.view_id_max, 5);
 }
 
@@ -157,7 +157,7 @@ static void test_stale_request_id_ignored(void **state)
 	ok = ok_of(3, 6, 9, WIRE_OP_DEL, 2);
 	assert_int_equal(recon_answer(&r, 3, &ok), 0);
 	assert_false(recon_done(&r));
-	assert_int_equal(r.pending.op, WIRE_OP_NOTHING);
+	assert_int_equal(recon_latest(&r).op, WIRE_OP_NOTHING);
 	assert_int_equal(r.view_id_max, 4);
 	assert_true(peerset_has(&r.waiting, 3));
 }
@@ -171,7 +171,7 @@ static void test_double_answer_ignored(void **state)
 	assert_int_equal(recon_answer(&r, 3, &ok), 1);
 	ok = ok_of(3, 5, 8, WIRE_OP_DEL, 4);
 	assert_int_equal(recon_answer(&r, 3, &ok), 0);
-	assert_int_equal(r.pending.op, WIRE_OP_NOTHING);
+	assert_int_equal(recon_latest(&r).op, WIRE_OP_NOTHING);
 	assert_int_equal(r.view_id_max, 4);
 	assert_false(recon_done(&r));
 }
@@ -183,7 +183,7 @@ static void test_unasked_ignored(void **state)
 	recon_begin(&r, 5, &ask, 4, &nothing);
 	struct wire_msg ok = ok_of(4, 5, 8, WIRE_OP_DEL, 3);
 	assert_int_equal(recon_answer(&r, 4, &ok), 0);
-	assert_int_equal(r.pending.op, WIRE_OP_NOTHING);
+	assert_int_equal(recon_latest(&r).op, WIRE_OP_NOTHING);
 	assert_int_equal(r.view_id_max, 4);
 }
 
@@ -209,7 +209,7 @@ static void test_drop_makes_done(void **state)
 	/* A late answer from the dropped peer is not counted. */
 	ok = ok_of(4, 5, 7, WIRE_OP_DEL, 3);
 	assert_int_equal(recon_answer(&r, 4, &ok), 0);
-	assert_int_equal(r.pending.op, WIRE_OP_NOTHING);
+	assert_int_equal(recon_latest(&r).op, WIRE_OP_NOTHING);
 	assert_int_equal(r.view_id_max, 4);
 }
 
@@ -221,8 +221,8 @@ static void test_empty_ask_done_at_once(void **state)
 	struct recon_op own = { .op = WIRE_OP_ADD, .peer = 3, .view_id = 2 };
 	recon_begin(&r, 1, &ask, 2, &own);
 	assert_true(recon_done(&r));
-	assert_int_equal(r.pending.op, WIRE_OP_ADD);
-	assert_int_equal(r.pending.peer, 3);
+	assert_int_equal(recon_latest(&r).op, WIRE_OP_ADD);
+	assert_int_equal(recon_latest(&r).peer, 3);
 }
 
 int main(void)
