@@ -98,6 +98,45 @@ test-compose:
 	bash tests/compose/test-judge.sh
 	@bash tests/compose/all.sh; rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]
 
+# The deterministic simulator (tests/sim/): the cores of N peers on a
+# virtual clock and a seeded network, with crashes and restarts, invariants
+# checked after every step.
+#   make sim SEEDS=500 [SEED_BASE=1]   seeds SEED_BASE.., one line per failure
+#   make sim SEED=17                   replay one seed, with its trace
+#   make sim SEED=1 PEERS=256          one large group
+#   make soak SEEDS=1000000            long runs, on every core
+#   make test-sim                      the regression list, 2000 seeds,
+#                                      and two 256-peer runs
+# PEERS=N fixes the group size, LOSS=P the UDP loss; SIM_OPTS passes any
+# other option (build/tests/rollcall-sim with no arguments lists them).
+SIM_SRC = $(wildcard tests/sim/*.c)
+SIM_OBJ = $(SIM_SRC:%.c=$(BUILD)/%.o)
+SIM_BIN = $(BUILD)/tests/rollcall-sim
+SIM_FLAGS = $(if $(PEERS),--peers $(PEERS)) $(if $(LOSS),--loss $(LOSS)) \
+	$(SIM_OPTS)
+
+.PHONY: sim soak test-sim
+$(SIM_BIN): $(SIM_OBJ) $(BUILD)/librollcall.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -o $@
+
+sim: $(SIM_BIN)
+	$(SIM_BIN) $(if $(SEED),--seed $(SEED),--seeds $(or $(SEEDS),500) \
+		--base $(or $(SEED_BASE),1)) $(SIM_FLAGS)
+
+soak: $(SIM_BIN)
+	$(SIM_BIN) --seeds $(or $(SEEDS),1000000) --base $(or $(SEED_BASE),1) \
+		--jobs $(shell nproc 2>/dev/null || echo 1) $(SIM_FLAGS)
+
+# Each part runs even when one before it failed; any failure fails it.
+test-sim: $(SIM_BIN)
+	@rc=0; \
+	$(SIM_BIN) --regressions tests/sim/regressions.txt $(SIM_FLAGS) || rc=1; \
+	$(SIM_BIN) --seeds $(or $(SEEDS),2000) --base $(or $(SEED_BASE),1) \
+		$(SIM_FLAGS) || rc=1; \
+	$(SIM_BIN) --seeds 2 --peers 256 $(SIM_OPTS) || rc=1; \
+	exit $$rc
+
 TESTCASE ?= 1
 run:
 	@bash tests/compose/docker-setup.sh
@@ -105,6 +144,75 @@ run:
 
 bench: all
 	bash tests/bench/detect.sh
+
+# Fuzzing: libFuzzer targets for the parsers of untrusted bytes, built
+# with clang into build-fuzz/ (see tests/fuzz/fuzz.h). `make fuzz` runs each
+# for FUZZ_SECONDS on a scratch copy of its corpus (the grown corpus and any
+# crash stay under build-fuzz/); `make fuzz-replay` reruns the committed
+# seeds and regressions with the normal compiler and the sanitizers.
+FUZZ_BUILD = build-fuzz
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_ALL = fuzz_frame fuzz_datagram fuzz_hosts fuzz_cli
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_ARGS ?=
+# Allocation bombs must show: msgpack-c allocates on declared sizes.
+FUZZ_OPTS = -rss_limit_mb=2048 -malloc_limit_mb=64 -print_final_stats=1
+FUZZ_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) \
+	$(shell pkg-config --cflags msgpack 2>/dev/null)
+FUZZ_LIBS = $(shell pkg-config --libs msgpack 2>/dev/null)
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h)
+
+# Each target links only the pieces it exercises: no libuv.
+fuzz_frame_SRC = common/wire.c tests/fuzz/wire_check.c
+fuzz_datagram_SRC = common/wire.c tests/fuzz/wire_check.c
+fuzz_hosts_SRC = common/hosts.c
+fuzz_cli_SRC = common/cli.c
+
+.PHONY: fuzz fuzz-replay
+
+$(FUZZ_BUILD)/obj/%.o: %.c $(FUZZ_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_BASE) -g -O1 -fsanitize=fuzzer $(FUZZ_SAN) -c $< -o $@
+
+$(FUZZ_BUILD)/replay/obj/%.o: %.c $(FUZZ_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_BASE) $(CFLAGS) $(FUZZ_SAN) -c $< -o $@
+
+define FUZZ_TARGET_RULES
+$(FUZZ_BUILD)/$(1): $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,tests/fuzz/$(1).c $($(1)_SRC))
+	$$(FUZZ_CC) -fsanitize=fuzzer $$(FUZZ_SAN) $$^ $$(FUZZ_LIBS) -o $$@
+
+$(FUZZ_BUILD)/replay/$(1): $(patsubst %.c,$(FUZZ_BUILD)/replay/obj/%.o,tests/fuzz/replay.c tests/fuzz/$(1).c $($(1)_SRC))
+	$$(CC) $$(CFLAGS) $$(FUZZ_SAN) $$^ $$(FUZZ_LIBS) -o $$@
+endef
+$(foreach t,$(FUZZ_ALL),$(eval $(call FUZZ_TARGET_RULES,$(t))))
+
+# Writes the seed corpora: build-fuzz/make_seeds tests/fuzz/corpus
+$(FUZZ_BUILD)/make_seeds: $(patsubst %.c,$(FUZZ_BUILD)/replay/obj/%.o,\
+		tests/fuzz/make_seeds.c common/wire.c)
+	$(CC) $(CFLAGS) $(FUZZ_SAN) $^ $(FUZZ_LIBS) -o $@
+
+# One target at a time, each for FUZZ_SECONDS, e.g.
+#   make fuzz FUZZ_SECONDS=600 FUZZ_TARGETS=fuzz_hosts
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		c=$(FUZZ_BUILD)/corpus/$$t; a=$(FUZZ_BUILD)/artifacts/$$t; \
+		mkdir -p $$c $$a; cp -R tests/fuzz/corpus/$$t/. $$c/; \
+		[ ! -d tests/fuzz/regressions/$$t ] || \
+			cp -R tests/fuzz/regressions/$$t/. $$c/; \
+		echo "== $$t for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_BUILD)/$$t $(FUZZ_OPTS) -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=$$a/ $(FUZZ_ARGS) $$c; \
+	done
+
+fuzz-replay: $(FUZZ_ALL:%=$(FUZZ_BUILD)/replay/%)
+	@set -e; for t in $(FUZZ_ALL); do \
+		r=tests/fuzz/regressions/$$t; [ -d $$r ] || r=; \
+		$(FUZZ_BUILD)/replay/$$t tests/fuzz/corpus/$$t $$r; \
+	done
 
 clean:
 	rm -rf build build-san

@@ -1,0 +1,363 @@
+/*
+ * The deterministic simulator: N unmodified protocol cores (the
+ * librollcall.a the daemon links) on one virtual clock and a seeded fake
+ * network, with crashes and restarts, and the group's invariants checked
+ * after every step.
+ *
+ * sim.c     the driver: a seed becomes a configuration and a fault
+ *           schedule; the event loop; many seeds, or one replayed.
+ * simnet.c  the network model (TCP: per-pair FIFO, broken by a crash; UDP:
+ *           loss, duplication, reordering), the event queue, and the
+ *           outbox each core sends, prints and exits through.
+ * siminv.c  the invariants, the output-line parser, and the trace of the
+ *           last events printed when a seed fails.
+ *
+ * Everything random comes from the seed through rng_* below, never from
+ * rand() or the clock, so a seed replays exactly. The simulator never
+ * reaches into a core to change it: it only reads a core's state to check
+ * it against what the core printed.
+ */
+#ifndef ROLLCALL_SIM_H
+#define ROLLCALL_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../common/outbox.h"
+#include "../../common/peerset.h"
+#include "../../common/wire.h"
+#include "../../membership/mship.h"
+
+/* ---- The PRNG: splitmix64, one stream per purpose ----------------------- */
+
+struct rng {
+	uint64_t s;
+};
+
+static inline uint64_t rng_next(struct rng *r)
+{
+	uint64_t z = (r->s += UINT64_C(0x9e3779b97f4a7c15));
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* A stream of its own for each purpose, so that (say) one more fault does
+ * not reshuffle every network delay of the run. */
+static inline void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
+{
+	struct rng mix = { seed ^ (stream * UINT64_C(0xd1b54a32d192ed03)) };
+	r->s = rng_next(&mix);
+}
+
+/* Uniform in [0, n); n == 0 gives 0. The modulo bias is negligible here. */
+static inline uint64_t rng_below(struct rng *r, uint64_t n)
+{
+	return n ? rng_next(r) % n : 0;
+}
+
+/* Uniform in [lo, hi]. */
+static inline int64_t rng_range(struct rng *r, int64_t lo, int64_t hi)
+{
+	return hi <= lo ? lo : lo + (int64_t)rng_below(r, (uint64_t)(hi - lo) + 1);
+}
+
+static inline bool rng_chance(struct rng *r, double p)
+{
+	return (double)(rng_next(r) >> 11) * 0x1.0p-53 < p;
+}
+
+/* ---- Time ---------------------------------------------------------------- */
+
+/*
+ * An event's place in time is a key: milliseconds (what the cores see) in
+ * the high bits and a random sub-millisecond part below, so that events of
+ * the same millisecond happen in a seeded random order and TCP can keep
+ * each connection's messages in order within a millisecond.
+ */
+#define SIM_SUB_BITS 20
+#define SIM_KEY(ms) ((int64_t)(ms) << SIM_SUB_BITS)
+#define SIM_MS(key) ((key) >> SIM_SUB_BITS)
+
+/* ---- Bounds -------------------------------------------------------------- */
+
+#define SIM_PEERS_MAX HOSTS_MAX
+#define SIM_TRACE_MAX 40	/* events kept for a failure's trace */
+#define SIM_TRACE_BYTES 1024	/* text of one traced event */
+#define SIM_TRIGGERS_MAX 16
+#define SIM_VIEWS_MAX (1u << 22)	/* view ids beyond this: a violation */
+#define SIM_EVENTS_MAX UINT64_C(400000000)	/* per seed: a livelock */
+#define SIM_MSG_TEXT_BYTES 160
+
+/* ---- Options (the command line) and a seed's configuration -------------- */
+
+struct sim_opts {
+	unsigned peers;		/* 0: chosen per seed */
+	uint32_t heartbeat_ms;	/* 0: chosen per seed */
+	double loss_max;	/* UDP loss per seed, uniform in [0, loss_max] */
+	double loss;		/* >= 0: this UDP loss for every seed */
+	double dup_max;		/* UDP duplication, uniform in [0, dup_max] */
+	int64_t delay_max_ms;	/* 0: per seed, up to 20 */
+	int faults;		/* < 0: chosen per seed */
+	bool restart_1;		/* may peer 1 be restarted (it founds anew) */
+	bool tflag;		/* may peer 1 run with -t */
+	bool cflag;		/* may peers run with -c */
+	bool restarts;		/* restart crashed peers at all */
+	bool partial;		/* crash inside a send, after some recipients */
+	bool tcp_tail;		/* occasional TCP stalls of 50..400 ms */
+	bool loss_forever;	/* UDP loss goes on in the quiet spell too */
+	bool keep_going;	/* run to the end after a violation */
+	int verbose;		/* 1: every event but heartbeats; 2: all */
+	unsigned quiet_t;	/* quiescence, in heartbeat periods */
+};
+
+enum sim_fault_kind {
+	FAULT_CRASH_LEADER,	/* kill -9 whoever leads now */
+	FAULT_CRASH_ANY,	/* kill -9 a random running peer */
+	FAULT_ARM,		/* arm a trigger: crash at a protocol step */
+	FAULT_RESTART,		/* start a crashed peer again, fresh */
+	FAULT_START,		/* a peer's first start */
+};
+
+/* A crash at a protocol step rather than at a moment. */
+enum sim_trigger_kind {
+	TRIG_SEND,		/* the sender, after k of its n recipients */
+	TRIG_RECV_BEFORE,	/* the receiver, instead of handling it */
+	TRIG_RECV_AFTER,	/* the receiver, right after handling it */
+};
+
+struct sim_trigger {
+	enum sim_trigger_kind kind;
+	enum wire_type type;
+	int role;		/* -1 any, else the enum mship_role required */
+	bool recon;		/* only while the peer reconciles */
+	int64_t until_ms;	/* disarmed after this */
+};
+
+struct sim_fault {
+	int64_t at_ms;
+	enum sim_fault_kind kind;
+	unsigned peer;
+	struct sim_trigger trig;
+};
+
+struct sim_cfg {
+	uint64_t seed;
+	unsigned peers;
+	uint32_t heartbeat_ms;
+	int64_t delay_min_ms, delay_max_ms;
+	double udp_loss, udp_dup;
+	int64_t loss_until_ms;	/* UDP loss and duplication stop then */
+	double tcp_tail;	/* chance of a stall per TCP message */
+	double restart_chance;
+	bool tflag;
+	int64_t window_start_ms;	/* faults are scheduled in [start, */
+	int64_t window_ms;		/* window] */
+	int64_t quiet_ms;	/* after the last fault, before judging */
+	unsigned faults_planned;
+};
+
+/* ---- Peers ---------------------------------------------------------------- */
+
+struct sim;
+
+struct sim_peer {
+	struct outbox out;	/* first: the core's outbox is the peer */
+	struct sim *sim;
+	unsigned id;
+	struct mship *m;
+	unsigned life;		/* 0 before the first start, then 1, 2, ... */
+	bool running;		/* started and not crashed */
+	bool exited;		/* this life ended through the outbox exit */
+	bool killed;		/* this life ended by kill -9 */
+	int64_t started_ms;
+	int64_t first_crash_ms;	/* -c of the first life, or -1 */
+	/* Connections this peer's last life closed gracefully when it died:
+	 * what it sent on them is still delivered. The others were reset. */
+	struct peerset fin_to;
+
+	/* The tick scheduled for this peer: valid while gen matches. */
+	uint32_t tick_gen;
+	bool tick_pending;
+	int64_t tick_deadline_ms;
+
+	/* What this life printed last (the invariants' view of the peer). */
+	bool installed;
+	uint32_t view_id;
+	unsigned leader;
+	struct peerset members;
+	struct peerset reported;	/* unreachable printed, per membership */
+	/* A NEWVIEW this peer sent before installing its view: it must
+	 * install that view before the step ends. */
+	bool announced;
+	uint32_t announced_view_id;
+	unsigned announced_leader;
+	struct peerset announced_members;
+};
+
+/* ---- Events ---------------------------------------------------------------- */
+
+enum sim_ev_kind {
+	EV_TCP,
+	EV_UDP,
+	EV_TICK,
+	EV_FAULT,
+};
+
+struct sim_ev {
+	int64_t key;
+	uint64_t seq;
+	uint8_t kind;
+	uint16_t from, to;
+	uint32_t from_life, to_life;
+	uint32_t arg;		/* message slot, view id, tick gen, fault */
+};
+
+struct sim_msgslot {
+	struct wire_msg msg;
+	uint32_t refs;
+};
+
+/* A view id as its first installer printed it. */
+struct sim_view {
+	bool set;
+	unsigned leader;
+	unsigned installer;
+	unsigned leader_life;	/* the leader's life when first installed */
+	unsigned installer_life;
+	int64_t at_ms;
+	struct peerset members;
+};
+
+struct sim_trace_entry {
+	int64_t at_ms;
+	uint64_t hidden;	/* heartbeat-only events just before it */
+	char text[SIM_TRACE_BYTES];
+};
+
+struct sim_stats {
+	uint64_t events;
+	uint64_t delivered;
+	uint64_t heartbeats;
+	uint64_t dropped;	/* lost by the network or to a dead end */
+	uint64_t ticks;
+	unsigned kills;
+	unsigned exits;
+	unsigned restarts;
+	unsigned faults;	/* faults that did something */
+	unsigned suspicions;	/* detector expiries */
+	unsigned views;		/* distinct view ids installed */
+	bool extinct;		/* every peer died; nothing left to judge */
+};
+
+struct sim {
+	struct sim_opts opts;
+	struct sim_cfg cfg;
+	struct rng rng_net, rng_fault, rng_sched;
+	struct sim_peer *peers;	/* 1..cfg.peers */
+
+	int64_t now_key;
+	int64_t now_ms;
+	int64_t end_ms;		/* judge liveness here (moves with faults) */
+	int64_t last_fault_ms;
+	uint64_t seq;
+
+	struct sim_ev *heap;
+	size_t heap_count, heap_cap;
+
+	struct sim_msgslot *slots;
+	uint32_t *slot_free;
+	size_t slots_count, slots_cap, slot_free_count;
+
+	int64_t *tcp_last_key;	/* per ordered pair: FIFO */
+
+	struct sim_fault *faults;
+	size_t faults_count, faults_cap;
+	struct sim_trigger triggers[SIM_TRIGGERS_MAX];
+	unsigned triggers_count;
+
+	/* Invariant bookkeeping. */
+	struct sim_view *views;
+	size_t views_cap;
+	bool *removable;	/* crashed, suspected, or -t victim */
+	/* During a tick: whom the ticking peer's detector watched before it.
+	 * Whatever leaves that watch inside the tick was declared dead, even
+	 * before the tick returns (a leader removes it within the tick). */
+	struct sim_peer *tick_peer;
+	struct peerset tick_watched;
+	bool *joined;		/* some life sent JOIN */
+	int64_t *unreach_ms;	/* last unreachable line about each peer */
+
+	/* The event being handled, and the trace. */
+	struct sim_peer *cur;	/* whose event it is, or NULL */
+	bool cur_interesting;
+	bool cur_open;		/* cur_text holds this event's header */
+	char cur_text[SIM_TRACE_BYTES];
+	size_t cur_len;
+	struct sim_trace_entry trace[SIM_TRACE_MAX];
+	unsigned trace_next, trace_count;
+	uint64_t trace_hidden;	/* heartbeat-only events since last entry */
+	bool trace_live;	/* print each entry as it is made */
+
+	bool failed;
+	int64_t fail_ms;
+	char violation[1024];
+	char kind[48];
+
+	struct sim_stats stats;
+};
+
+/* ---- simnet.c ---------------------------------------------------------- */
+
+void simnet_create(struct sim *s);
+void simnet_destroy(struct sim *s);
+void sim_push(struct sim *s, int64_t key, enum sim_ev_kind kind,
+	      unsigned from, unsigned to, uint32_t arg);
+bool sim_pop(struct sim *s, struct sim_ev *ev);
+/* Start a life of peer id now (its first, or a restart). */
+void sim_peer_start(struct sim *s, unsigned id);
+/* kill -9 now; resets or closes its connections (random per peer). */
+void sim_peer_kill(struct sim *s, struct sim_peer *p, const char *why);
+/* Hand an event of the network to its receiver. */
+void sim_deliver(struct sim *s, const struct sim_ev *ev);
+void sim_tick(struct sim *s, const struct sim_ev *ev);
+/* After p handled an event: check it and schedule its next tick. */
+void sim_after_step(struct sim *s, struct sim_peer *p, bool exact);
+void sim_schedule_tick(struct sim *s, struct sim_peer *p);
+/* Messages in a short readable form, for the trace. */
+size_t sim_fmt_msg(char *buf, size_t cap, const struct wire_msg *m);
+size_t sim_fmt_set(char *buf, size_t cap, const struct peerset *set);
+
+/* ---- siminv.c ------------------------------------------------------------ */
+
+void siminv_create(struct sim *s);
+void siminv_destroy(struct sim *s);
+/* A peer printed line (len bytes); checks format and view invariants. */
+void siminv_on_print(struct sim *s, struct sim_peer *p, const char *line,
+		     size_t len);
+/* p sends a NEWVIEW: it must announce the view it installed itself. */
+void siminv_on_newview_sent(struct sim *s, struct sim_peer *p,
+			    const struct wire_msg *m);
+/* p's detector declared peer dead. */
+void siminv_on_suspect(struct sim *s, struct sim_peer *p, unsigned peer);
+/* Per step: the core's state is the view it printed, and any NEWVIEW it
+ * sent announced a view it installed. */
+void siminv_check_peer(struct sim *s, struct sim_peer *p);
+/* At the end: one view of exactly the live peers, and quiet. */
+void siminv_check_liveness(struct sim *s);
+/* Record a violation (the first one only counts). */
+void sim_fail(struct sim *s, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A peer died (killed or exited): sim.c decides whether it comes back. */
+void sim_on_death(struct sim *s, struct sim_peer *p);
+
+/* The trace: an event begins, text is added, the event ends. */
+void simtrace_begin(struct sim *s, struct sim_peer *p, bool interesting,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void simtrace_add(struct sim *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void simtrace_end(struct sim *s);
+void simtrace_print(const struct sim *s);
+
+#endif

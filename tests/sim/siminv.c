@@ -1,0 +1,662 @@
+/*
+ * The simulator's invariants, judged from what the cores print and, per
+ * step, from their state:
+ *
+ *   agreement     two peers that installed the same view id installed the
+ *                 same members under the same leader;
+ *   monotonic     each life of a peer installs strictly increasing ids;
+ *   leader        a view's leader is one of its members (one leader per
+ *                 view id follows from agreement);
+ *   integrity     a view drops a peer only if it crashed, a detector
+ *                 declared it dead, or it was the -t victim; it adds a
+ *                 peer only if that peer sent JOIN;
+ *   output        every line is exactly one of the four formats, about
+ *                 the peer's own installed view, one unreachable line per
+ *                 failure;
+ *   liveness      after the last fault and a quiet spell, every live peer
+ *                 (not crashed, not removed) is in one view of exactly the
+ *                 live peers, no change is left half done, and no
+ *                 unreachable line about a live peer came in the last 10T.
+ *
+ * It also keeps the trace: the last SIM_TRACE_MAX events other than bare
+ * heartbeats, printed when a seed fails.
+ */
+#include "sim.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Failures and the trace ------------------------------------------------ */
+
+void sim_fail(struct sim *s, const char *kind, const char *fmt, ...)
+{
+	if (s->failed)
+		return;
+	s->failed = true;
+	s->fail_ms = s->now_ms;
+	snprintf(s->kind, sizeof(s->kind), "%s", kind);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->violation, sizeof(s->violation), fmt, ap);
+	va_end(ap);
+	if (s->cur_open) {
+		simtrace_add(s, " | VIOLATION");
+		s->cur_interesting = true;
+	}
+}
+
+static void simtrace__vadd(struct sim *s, const char *fmt, va_list ap)
+{
+	if (s->cur_len + 8 >= sizeof(s->cur_text))
+		return;
+	size_t cap = sizeof(s->cur_text) - s->cur_len;
+	int n = vsnprintf(s->cur_text + s->cur_len, cap, fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= cap) {
+		s->cur_len = sizeof(s->cur_text) - 1;
+		memcpy(s->cur_text + s->cur_len - 3, "...", 3);
+		return;
+	}
+	s->cur_len += (size_t)n;
+}
+
+void simtrace_begin(struct sim *s, struct sim_peer *p, bool interesting,
+		    const char *fmt, ...)
+{
+	s->cur = p;
+	s->cur_interesting = interesting;
+	s->cur_open = true;
+	s->cur_len = 0;
+	s->cur_text[0] = '\0';
+	if (p != NULL)
+		simtrace_add(s, "p%u ", p->id);
+	va_list ap;
+	va_start(ap, fmt);
+	simtrace__vadd(s, fmt, ap);
+	va_end(ap);
+}
+
+void simtrace_add(struct sim *s, const char *fmt, ...)
+{
+	if (!s->cur_open) {
+		/* Output from an event not traced as it began (a heartbeat). */
+		s->cur_open = true;
+		s->cur_len = 0;
+		s->cur_text[0] = '\0';
+		if (s->cur != NULL)
+			simtrace_add(s, "p%u hears a HEARTBEAT", s->cur->id);
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	simtrace__vadd(s, fmt, ap);
+	va_end(ap);
+}
+
+static void simtrace__print_entry(const struct sim_trace_entry *e)
+{
+	if (e->hidden > 0)
+		printf("           (%llu heartbeat events)\n",
+		       (unsigned long long)e->hidden);
+	printf("  %8lld  %s\n", (long long)e->at_ms, e->text);
+}
+
+void simtrace_end(struct sim *s)
+{
+	if (s->cur_open && (s->cur_interesting || s->opts.verbose >= 2)) {
+		struct sim_trace_entry *e = &s->trace[s->trace_next];
+		s->trace_next = (s->trace_next + 1) % SIM_TRACE_MAX;
+		if (s->trace_count < SIM_TRACE_MAX)
+			s->trace_count++;
+		e->at_ms = s->now_ms;
+		e->hidden = s->trace_hidden;
+		memcpy(e->text, s->cur_text, s->cur_len + 1);
+		s->trace_hidden = 0;
+		if (s->trace_live)
+			simtrace__print_entry(e);
+	} else {
+		s->trace_hidden++;
+	}
+	s->cur_open = false;
+	s->cur = NULL;
+	s->cur_len = 0;
+}
+
+void simtrace_print(const struct sim *s)
+{
+	unsigned first = (s->trace_next + SIM_TRACE_MAX - s->trace_count) %
+			 SIM_TRACE_MAX;
+	printf("  last %u events (ms, peer, event | what it did):\n",
+	       s->trace_count);
+	for (unsigned i = 0; i < s->trace_count; i++)
+		simtrace__print_entry(&s->trace[(first + i) % SIM_TRACE_MAX]);
+	if (s->trace_hidden > 0)
+		printf("           (%llu heartbeat events)\n",
+		       (unsigned long long)s->trace_hidden);
+}
+
+/* ---- Bookkeeping ------------------------------------------------------------ */
+
+void siminv_create(struct sim *s)
+{
+	unsigned n = s->cfg.peers;
+	s->removable = calloc(n + 1, sizeof(*s->removable));
+	s->joined = calloc(n + 1, sizeof(*s->joined));
+	s->unreach_ms = calloc(n + 1, sizeof(*s->unreach_ms));
+	if (s->removable == NULL || s->joined == NULL || s->unreach_ms == NULL) {
+		fprintf(stderr, "sim: out of memory\n");
+		exit(3);
+	}
+	for (unsigned id = 0; id <= n; id++)
+		s->unreach_ms[id] = -1;
+}
+
+void siminv_destroy(struct sim *s)
+{
+	free(s->removable);
+	free(s->joined);
+	free(s->unreach_ms);
+	free(s->views);
+	s->views = NULL;
+}
+
+static struct sim_view *siminv__view(struct sim *s, uint32_t view_id)
+{
+	if (view_id >= SIM_VIEWS_MAX)
+		return NULL;
+	if (view_id >= s->views_cap) {
+		size_t cap = s->views_cap ? s->views_cap : 64;
+		while (cap <= view_id)
+			cap *= 2;
+		struct sim_view *v = realloc(s->views, cap * sizeof(*v));
+		if (v == NULL) {
+			fprintf(stderr, "sim: out of memory\n");
+			exit(3);
+		}
+		memset(v + s->views_cap, 0, (cap - s->views_cap) * sizeof(*v));
+		s->views = v;
+		s->views_cap = cap;
+	}
+	return &s->views[view_id];
+}
+
+void siminv_on_suspect(struct sim *s, struct sim_peer *p, unsigned peer)
+{
+	(void)p;
+	s->stats.suspicions++;
+	if (peer >= 1 && peer <= s->cfg.peers)
+		s->removable[peer] = true;
+}
+
+/* ---- The output lines, parsed strictly ------------------------------------- */
+
+enum line_kind { LINE_VIEW, LINE_CRASHING, LINE_UNREACHABLE, LINE_LEADER_UNR };
+
+struct line {
+	enum line_kind kind;
+	unsigned peer_id, view_id, leader, subject;
+	struct peerset members;
+};
+
+static bool lit(const char **p, const char *end, const char *s)
+{
+	size_t n = strlen(s);
+	if ((size_t)(end - *p) < n || memcmp(*p, s, n) != 0)
+		return false;
+	*p += n;
+	return true;
+}
+
+/* A decimal as %u prints it: digits, no sign, no leading zero. */
+static bool num(const char **p, const char *end, unsigned *out)
+{
+	const char *q = *p;
+	uint64_t v = 0;
+	while (q < end && *q >= '0' && *q <= '9' && q - *p < 11) {
+		v = v * 10 + (uint64_t)(*q - '0');
+		q++;
+	}
+	if (q == *p || (**p == '0' && q - *p > 1) || v > UINT32_MAX)
+		return false;
+	*out = (unsigned)v;
+	*p = q;
+	return true;
+}
+
+static bool parse_line(const char *line, size_t len, unsigned peers,
+		       struct line *l)
+{
+	const char *p = line, *end = line + len;
+	if (len < 2 || memchr(line, '\n', len) != end - 1 ||
+	    memchr(line, '\0', len) != NULL)
+		return false;
+	memset(l, 0, sizeof(*l));
+	if (!lit(&p, end, "{peer_id:") || !num(&p, end, &l->peer_id) ||
+	    !lit(&p, end, ", view_id: ") || !num(&p, end, &l->view_id) ||
+	    !lit(&p, end, ", leader: ") || !num(&p, end, &l->leader) ||
+	    !lit(&p, end, ", "))
+		return false;
+	if (lit(&p, end, "memb_list: [")) {
+		l->kind = LINE_VIEW;
+		unsigned last = 0;
+		do {
+			unsigned id;
+			if (!num(&p, end, &id) || id <= last || id > peers)
+				return false;
+			peerset_add(&l->members, id);
+			last = id;
+		} while (lit(&p, end, ","));
+		return lit(&p, end, "]}\n") && p == end;
+	}
+	if (lit(&p, end, "message:\"crashing\"}\n")) {
+		l->kind = LINE_CRASHING;
+		return p == end;
+	}
+	if (!lit(&p, end, "message:\"peer ") || !num(&p, end, &l->subject))
+		return false;
+	if (lit(&p, end, " unreachable\"}\n"))
+		l->kind = LINE_UNREACHABLE;
+	else if (lit(&p, end, " (leader) unreachable\"}\n"))
+		l->kind = LINE_LEADER_UNR;
+	else
+		return false;
+	return p == end;
+}
+
+/* ---- Views -------------------------------------------------------------------- */
+
+/*
+ * The first install of a view id is its leader's commit: judge the change
+ * against the leader's own previous view.
+ */
+static void siminv__integrity(struct sim *s, struct sim_peer *p,
+			      const struct line *l)
+{
+	if (!p->installed)
+		return;
+	struct peerset removed = p->members, added = l->members;
+	peerset_subtract(&removed, &l->members);
+	peerset_subtract(&added, &p->members);
+	/* Also against the group's view just before, if someone installed
+	 * it: a new leader that never saw it must not lose its changes. */
+	const struct sim_view *prev =
+		l->view_id > 0 && l->view_id - 1 < s->views_cap
+			? &s->views[l->view_id - 1]
+			: NULL;
+	if (prev != NULL && prev->set) {
+		struct peerset gone = prev->members;
+		peerset_subtract(&gone, &l->members);
+		peerset_foreach(&gone, id) peerset_add(&removed, id);
+	}
+	peerset_foreach(&removed, id) {
+		if (s->tick_peer == p && peerset_has(&s->tick_watched, id) &&
+		    !peerset_has(&p->m->fd.watched, id))
+			continue;	/* its detector, in this very tick */
+		if (!s->removable[id]) {
+			sim_fail(s, "integrity/remove",
+				 "view %u (leader %u) removes peer %u, which "
+				 "neither crashed nor was declared dead by a "
+				 "detector nor was the -t victim",
+				 l->view_id, l->leader, id);
+			return;
+		}
+	}
+	peerset_foreach(&added, id) {
+		if (!s->joined[id]) {
+			sim_fail(s, "integrity/add",
+				 "view %u (leader %u) adds peer %u, which never "
+				 "sent JOIN", l->view_id, l->leader, id);
+			return;
+		}
+		/* A new membership: it must fail anew to be removed. */
+		s->removable[id] = !s->peers[id].running;
+	}
+}
+
+static void siminv__on_view(struct sim *s, struct sim_peer *p,
+			    const struct line *l)
+{
+	const struct mship *m = p->m;
+	char a[256], b[256];
+	if (l->view_id != m->view_id || l->leader != m->leader ||
+	    !peerset_equal(&l->members, &m->members)) {
+		sim_fail(s, "output/state",
+			 "peer %u printed view %u leader %u but holds view %u "
+			 "leader %u", p->id, l->view_id, l->leader,
+			 (unsigned)m->view_id, m->leader);
+		return;
+	}
+	sim_fmt_set(a, sizeof(a), &l->members);
+	if (!peerset_has(&l->members, p->id)) {
+		sim_fail(s, "view/self", "peer %u installed view %u [%s] "
+			 "without itself", p->id, l->view_id, a);
+		return;
+	}
+	if (!peerset_has(&l->members, l->leader)) {
+		sim_fail(s, "leader", "peer %u installed view %u whose leader "
+			 "%u is not a member: [%s]", p->id, l->view_id,
+			 l->leader, a);
+		return;
+	}
+	if (p->installed && l->view_id <= p->view_id) {
+		sim_fail(s, "monotonic", "peer %u (life %u) installed view %u "
+			 "after view %u", p->id, p->life, l->view_id,
+			 (unsigned)p->view_id);
+		return;
+	}
+	struct sim_view *v = siminv__view(s, l->view_id);
+	if (v == NULL) {
+		sim_fail(s, "view/range", "peer %u installed view id %u",
+			 p->id, l->view_id);
+		return;
+	}
+	if (!v->set) {
+		v->set = true;
+		v->leader = l->leader;
+		v->installer = p->id;
+		v->leader_life = s->peers[l->leader].life;
+		v->installer_life = p->life;
+		v->at_ms = s->now_ms;
+		v->members = l->members;
+		s->stats.views++;
+		siminv__integrity(s, p, l);
+	} else if (v->leader != l->leader ||
+		   !peerset_equal(&v->members, &l->members)) {
+		sim_fmt_set(b, sizeof(b), &v->members);
+		/* Which way it went tells the bugs apart: peer 1 restarted
+		 * founds a group anew from view 0; otherwise the same list
+		 * under another leader, or another list. */
+		const struct sim_peer *first = &s->peers[v->installer];
+		bool gone = !first->running || first->life != v->installer_life;
+		const char *kind = gone ? "agreement/dead-leader-view"
+					: "agreement/two-leaders";
+		if ((v->leader == 1 && v->leader_life > 1) ||
+		    (l->leader == 1 && s->peers[1].life > 1))
+			kind = "agreement/refound";
+		sim_fail(s, kind,
+			 "view %u: peer %u installed leader %u [%s], but peer "
+			 "%u installed leader %u [%s] at %lld ms",
+			 l->view_id, p->id, l->leader, a, v->installer,
+			 v->leader, b, (long long)v->at_ms);
+		return;
+	}
+	/* A peer that left this peer's view is a new membership if back. */
+	struct peerset gone = p->members;
+	peerset_subtract(&gone, &l->members);
+	peerset_subtract(&p->reported, &gone);
+	p->installed = true;
+	p->view_id = l->view_id;
+	p->leader = l->leader;
+	p->members = l->members;
+}
+
+static void siminv__on_unreachable(struct sim *s, struct sim_peer *p,
+				   const struct line *l)
+{
+	if (!p->installed || l->view_id != p->view_id) {
+		sim_fail(s, "output/unreachable",
+			 "peer %u reported peer %u in view %u, not its view",
+			 p->id, l->subject, l->view_id);
+		return;
+	}
+	if ((l->kind == LINE_LEADER_UNR) != (l->subject == l->leader)) {
+		sim_fail(s, "output/unreachable",
+			 "peer %u's line about peer %u says leader %u", p->id,
+			 l->subject, l->leader);
+		return;
+	}
+	if (l->subject == p->id || l->subject > s->cfg.peers ||
+	    !peerset_has(&p->members, l->subject)) {
+		sim_fail(s, "output/unreachable",
+			 "peer %u reported peer %u, not another member of its "
+			 "view %u", p->id, l->subject, l->view_id);
+		return;
+	}
+	if (peerset_has(&p->reported, l->subject)) {
+		sim_fail(s, "output/duplicate",
+			 "peer %u reported peer %u unreachable twice in one "
+			 "membership", p->id, l->subject);
+		return;
+	}
+	peerset_add(&p->reported, l->subject);
+	s->unreach_ms[l->subject] = s->now_ms;
+}
+
+void siminv_on_print(struct sim *s, struct sim_peer *p, const char *line,
+		     size_t len)
+{
+	s->cur_interesting = true;
+	simtrace_add(s, " | prints %.*s", len > 0 ? (int)len - 1 : 0, line);
+	struct line l;
+	if (!parse_line(line, len, s->cfg.peers, &l)) {
+		sim_fail(s, "output/format", "peer %u printed: %.*s", p->id,
+			 (int)len, line);
+		return;
+	}
+	if (l.peer_id != p->id) {
+		sim_fail(s, "output/format", "peer %u printed peer_id %u",
+			 p->id, l.peer_id);
+		return;
+	}
+	switch (l.kind) {
+	case LINE_VIEW:
+		siminv__on_view(s, p, &l);
+		return;
+	case LINE_CRASHING:
+		if (l.view_id != p->view_id)
+			sim_fail(s, "output/crashing",
+				 "peer %u crashed saying view %u, its view is %u",
+				 p->id, l.view_id, (unsigned)p->view_id);
+		return;
+	case LINE_UNREACHABLE:
+	case LINE_LEADER_UNR:
+		siminv__on_unreachable(s, p, &l);
+		return;
+	}
+}
+
+/*
+ * A NEWVIEW announces a view: its sender must install exactly that view
+ * (id, leader, members) itself, before or after sending it within the same
+ * step, or receivers install a view nobody led. A sender killed inside the
+ * send never gets to install it: that is a crash, not a lie.
+ */
+static bool siminv__is_installed(const struct sim_peer *p, uint32_t view_id,
+				 unsigned leader, const struct peerset *members)
+{
+	return p->installed && p->view_id == view_id && p->leader == leader &&
+	       peerset_equal(&p->members, members);
+}
+
+void siminv_on_newview_sent(struct sim *s, struct sim_peer *p,
+			    const struct wire_msg *m)
+{
+	(void)s;
+	if (siminv__is_installed(p, m->view_id, m->leader, &m->members))
+		return;
+	p->announced = true;
+	p->announced_view_id = m->view_id;
+	p->announced_leader = m->leader;
+	p->announced_members = m->members;
+}
+
+static void siminv__check_announced(struct sim *s, struct sim_peer *p)
+{
+	if (!p->announced)
+		return;
+	p->announced = false;
+	if (siminv__is_installed(p, p->announced_view_id, p->announced_leader,
+				 &p->announced_members))
+		return;
+	char a[256], b[256];
+	sim_fmt_set(a, sizeof(a), &p->announced_members);
+	sim_fmt_set(b, sizeof(b), &p->members);
+	sim_fail(s, "newview/not-installed",
+		 "peer %u sent NEWVIEW(v%u leader %u [%s]) but installed view "
+		 "%u leader %u [%s]", p->id, (unsigned)p->announced_view_id,
+		 p->announced_leader, a, (unsigned)p->view_id, p->leader, b);
+}
+
+/* ---- Per step ------------------------------------------------------------------ */
+
+void siminv_check_peer(struct sim *s, struct sim_peer *p)
+{
+	const struct mship *m = p->m;
+	siminv__check_announced(s, p);
+	if (m->role == MSHIP_CRASHED) {
+		sim_fail(s, "core/exit", "peer %u is CRASHED but never exited",
+			 p->id);
+		return;
+	}
+	if (m->role != MSHIP_MEMBER && m->role != MSHIP_LEADER)
+		return;
+	if (!p->installed || m->view_id != p->view_id ||
+	    !peerset_equal(&m->members, &p->members)) {
+		char a[256], b[256];
+		sim_fmt_set(a, sizeof(a), &m->members);
+		sim_fmt_set(b, sizeof(b), &p->members);
+		sim_fail(s, "output/state",
+			 "peer %u holds view %u [%s] but last printed view %u "
+			 "[%s]", p->id, (unsigned)m->view_id, a,
+			 (unsigned)p->view_id, b);
+		return;
+	}
+	if (m->role == MSHIP_LEADER && m->leader != p->id)
+		sim_fail(s, "core/state", "peer %u leads but names leader %u",
+			 p->id, m->leader);
+}
+
+/* ---- At the end ------------------------------------------------------------------ */
+
+static const char *role_name(enum mship_role r)
+{
+	switch (r) {
+	case MSHIP_IDLE: return "IDLE";
+	case MSHIP_JOINING: return "JOINING";
+	case MSHIP_MEMBER: return "MEMBER";
+	case MSHIP_LEADER: return "LEADER";
+	case MSHIP_REMOVED: return "REMOVED";
+	case MSHIP_CRASHED: return "CRASHED";
+	}
+	return "?";
+}
+
+void siminv_check_liveness(struct sim *s)
+{
+	struct peerset live, in_group;
+	peerset_clear(&live);
+	peerset_clear(&in_group);
+	for (unsigned id = 1; id <= s->cfg.peers; id++) {
+		const struct sim_peer *p = &s->peers[id];
+		if (!p->running || p->m->role == MSHIP_REMOVED)
+			continue;
+		peerset_add(&live, id);
+		if (p->m->role == MSHIP_MEMBER || p->m->role == MSHIP_LEADER)
+			peerset_add(&in_group, id);
+	}
+	if (peerset_empty(&live)) {
+		s->stats.extinct = true;
+		return;
+	}
+	/* Only peer 1 founds a group: with no group left and peer 1 down
+	 * (or removed, which is out for good too), joiners wait for it by
+	 * design. */
+	if (peerset_empty(&in_group) &&
+	    (!s->peers[1].running || s->peers[1].m->role == MSHIP_REMOVED)) {
+		s->stats.extinct = true;
+		return;
+	}
+	if (peerset_empty(&in_group)) {
+		unsigned id = peerset_first(&live);
+		sim_fail(s, "liveness/stuck",
+			 "no group at the end, though peer 1 runs; peer %u is "
+			 "%s (JOIN goes to %u)", id,
+			 role_name(s->peers[id].m->role),
+			 s->peers[id].m->join_target);
+		return;
+	}
+	char a[256], b[256];
+	/* First whether the group split: that is the cause, and a joiner
+	 * left out or a round left waiting is often only its effect. */
+	unsigned ref = peerset_first(&in_group);
+	const struct mship *r = s->peers[ref].m;
+	peerset_foreach(&in_group, id) {
+		const struct mship *m = s->peers[id].m;
+		if (m->view_id == r->view_id && m->leader == r->leader &&
+		    peerset_equal(&m->members, &r->members))
+			continue;
+		sim_fmt_set(a, sizeof(a), &m->members);
+		sim_fmt_set(b, sizeof(b), &r->members);
+		bool refound = s->peers[1].life > 1 &&
+			       (m->leader == 1 || r->leader == 1);
+		sim_fail(s, refound ? "liveness/refound" : "liveness/split",
+			 "peer %u (%s) ends in view %u leader %u [%s], peer %u "
+			 "(%s) in view %u leader %u [%s]", id,
+			 role_name(m->role), (unsigned)m->view_id, m->leader, a,
+			 ref, role_name(r->role), (unsigned)r->view_id,
+			 r->leader, b);
+		return;
+	}
+	unsigned leader = r->leader;
+	const struct mship *l = s->peers[leader].m;
+	if (!peerset_has(&in_group, leader) || l->role != MSHIP_LEADER) {
+		sim_fail(s, "liveness/leader",
+			 "the group ends in view %u led by %u, which is %s",
+			 (unsigned)r->view_id, leader,
+			 !s->peers[leader].running ? "down"
+						   : role_name(l->role));
+		return;
+	}
+	if (l->round_active || l->recon.active || l->queue_count > 0) {
+		sim_fmt_set(a, sizeof(a), l->recon.active ? &l->recon.waiting
+							  : &l->round_waiting);
+		sim_fail(s, "liveness/unfinished",
+			 "leader %u ends with %s %s %u waiting on [%s], %u "
+			 "queued", leader,
+			 l->recon.active ? "a takeover" : l->round_active
+							  ? "a round"
+							  : "no round",
+			 l->round_active ? wire_op_name(l->round.op) : "-",
+			 l->round_active ? l->round.peer : 0, a,
+			 l->queue_count);
+		return;
+	}
+	peerset_foreach(&live, id) {
+		const struct mship *m = s->peers[id].m;
+		if (!peerset_has(&in_group, id)) {
+			sim_fail(s, "liveness/stuck",
+				 "peer %u is still %s at the end (JOIN goes "
+				 "to %u)", id, role_name(m->role),
+				 m->join_target);
+			return;
+		}
+	}
+	if (!peerset_equal(&r->members, &live)) {
+		sim_fmt_set(a, sizeof(a), &r->members);
+		sim_fmt_set(b, sizeof(b), &live);
+		sim_fail(s, "liveness/members",
+			 "the group ends in view %u [%s]; the live peers are "
+			 "[%s]", (unsigned)r->view_id, a, b);
+		return;
+	}
+	peerset_foreach(&live, id) {
+		if (id != leader && s->peers[id].m->role == MSHIP_LEADER) {
+			sim_fail(s, "liveness/leader",
+				 "peer %u is LEADER at the end; the view's "
+				 "leader is %u", id, leader);
+			return;
+		}
+	}
+	int64_t since = s->end_ms - 10 * (int64_t)s->cfg.heartbeat_ms;
+	peerset_foreach(&live, id) {
+		if (s->unreach_ms[id] >= since) {
+			sim_fail(s, "liveness/flapping",
+				 "peer %u is live and in the view, yet was "
+				 "reported unreachable at %lld ms, within the "
+				 "last 10T", id, (long long)s->unreach_ms[id]);
+			return;
+		}
+	}
+}

@@ -1,0 +1,682 @@
+/*
+ * The simulator's network and the outbox of each simulated peer.
+ *
+ * TCP (every message but HEARTBEAT) is modelled per ordered pair of peers
+ * as one connection: a message takes a seeded delay but never overtakes an
+ * earlier one on the same pair. A connection breaks when either end dies:
+ * what is in flight towards a dead peer is lost, and nothing is delivered
+ * from or to a previous life of a restarted peer. When a peer is killed,
+ * each of its outgoing connections is either reset (what it had sent and
+ * was still in flight is lost) or closed gracefully (it is still
+ * delivered), a coin per connection; a voluntary exit (-c, -t) closes them
+ * all gracefully, as the daemon drains them. A message sent to a peer that
+ * is not running is lost.
+ *
+ * UDP (HEARTBEAT) datagrams are each lost, duplicated or delayed on their
+ * own, so they also arrive out of order.
+ *
+ * The peers' outboxes feed this model, record every line for the
+ * invariants (siminv.c), and carry the crash triggers: a peer can be
+ * killed from inside its own send, after only some recipients got it.
+ */
+#include "sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../common/limits.h"
+
+static void *sim__grow(void *ptr, size_t *cap, size_t elem, size_t need)
+{
+	if (need <= *cap)
+		return ptr;
+	size_t n = *cap ? *cap : 64;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(ptr, n * elem);
+	if (q == NULL) {
+		fprintf(stderr, "sim: out of memory\n");
+		exit(3);
+	}
+	*cap = n;
+	return q;
+}
+
+/* ---- The event queue: a binary heap on (key, seq) ------------------------- */
+
+static bool ev_before(const struct sim_ev *a, const struct sim_ev *b)
+{
+	return a->key < b->key || (a->key == b->key && a->seq < b->seq);
+}
+
+void sim_push(struct sim *s, int64_t key, enum sim_ev_kind kind,
+	      unsigned from, unsigned to, uint32_t arg)
+{
+	s->heap = sim__grow(s->heap, &s->heap_cap, sizeof(*s->heap),
+			    s->heap_count + 1);
+	struct sim_ev ev = {
+		.key = key,
+		.seq = s->seq++,
+		.kind = (uint8_t)kind,
+		.from = (uint16_t)from,
+		.to = (uint16_t)to,
+		.arg = arg,
+	};
+	if (from != 0)
+		ev.from_life = s->peers[from].life;
+	if (to != 0)
+		ev.to_life = s->peers[to].life;
+	size_t i = s->heap_count++;
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!ev_before(&ev, &s->heap[parent]))
+			break;
+		s->heap[i] = s->heap[parent];
+		i = parent;
+	}
+	s->heap[i] = ev;
+}
+
+bool sim_pop(struct sim *s, struct sim_ev *ev)
+{
+	if (s->heap_count == 0)
+		return false;
+	*ev = s->heap[0];
+	struct sim_ev last = s->heap[--s->heap_count];
+	size_t i = 0, n = s->heap_count;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && ev_before(&s->heap[c + 1], &s->heap[c]))
+			c++;
+		if (!ev_before(&s->heap[c], &last))
+			break;
+		s->heap[i] = s->heap[c];
+		i = c;
+	}
+	if (n > 0)
+		s->heap[i] = last;
+	return true;
+}
+
+/* ---- Message slots: one copy per TCP send, shared by its recipients ------ */
+
+static uint32_t slot_new(struct sim *s, const struct wire_msg *m)
+{
+	uint32_t i;
+	if (s->slot_free_count > 0) {
+		i = s->slot_free[--s->slot_free_count];
+	} else {
+		size_t cap = s->slots_cap;
+		s->slots = sim__grow(s->slots, &s->slots_cap, sizeof(*s->slots),
+				     s->slots_count + 1);
+		if (s->slots_cap != cap) {
+			size_t fcap = cap;
+			s->slot_free = sim__grow(s->slot_free, &fcap,
+						 sizeof(*s->slot_free),
+						 s->slots_cap);
+		}
+		i = (uint32_t)s->slots_count++;
+	}
+	s->slots[i].msg = *m;
+	s->slots[i].refs = 0;
+	return i;
+}
+
+static void slot_unref(struct sim *s, uint32_t i)
+{
+	if (--s->slots[i].refs == 0)
+		s->slot_free[s->slot_free_count++] = i;
+}
+
+void simnet_create(struct sim *s)
+{
+	unsigned n = s->cfg.peers;
+	s->peers = calloc(n + 1, sizeof(*s->peers));
+	s->tcp_last_key = calloc((size_t)n * n, sizeof(*s->tcp_last_key));
+	if (s->peers == NULL || s->tcp_last_key == NULL) {
+		fprintf(stderr, "sim: out of memory\n");
+		exit(3);
+	}
+}
+
+void simnet_destroy(struct sim *s)
+{
+	if (s->peers != NULL) {
+		for (unsigned id = 1; id <= s->cfg.peers; id++)
+			free(s->peers[id].m);
+	}
+	free(s->peers);
+	free(s->tcp_last_key);
+	free(s->heap);
+	free(s->slots);
+	free(s->slot_free);
+	s->peers = NULL;
+}
+
+/* ---- Formatting for the trace ------------------------------------------- */
+
+/* Ascending ids, runs as ranges: "1-4,7". */
+size_t sim_fmt_set(char *buf, size_t cap, const struct peerset *set)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	unsigned id = peerset_first(set);
+	while (id != 0 && len + 16 < cap) {
+		unsigned last = id;
+		while (peerset_has(set, last + 1))
+			last++;
+		int n;
+		if (last == id)
+			n = snprintf(buf + len, cap - len, "%s%u",
+				     len ? "," : "", id);
+		else
+			n = snprintf(buf + len, cap - len, "%s%u-%u",
+				     len ? "," : "", id, last);
+		len += (size_t)n;
+		id = peerset_next(set, last);
+	}
+	if (id != 0 && len + 4 < cap)
+		len += (size_t)snprintf(buf + len, cap - len, ",..");
+	return len;
+}
+
+size_t sim_fmt_msg(char *buf, size_t cap, const struct wire_msg *m)
+{
+	char set[96];
+	int n;
+	switch (m->type) {
+	case WIRE_REQ:
+	case WIRE_OK:
+		n = snprintf(buf, cap, "%s(v%u r%u %s %u)",
+			     wire_type_name(m->type), (unsigned)m->view_id,
+			     (unsigned)m->request_id, wire_op_name(m->op),
+			     (unsigned)m->peer);
+		break;
+	case WIRE_NEWVIEW:
+		sim_fmt_set(set, sizeof(set), &m->members);
+		n = snprintf(buf, cap, "NEWVIEW(v%u L%u [%s])",
+			     (unsigned)m->view_id, (unsigned)m->leader, set);
+		break;
+	case WIRE_NEWLEADER:
+		n = snprintf(buf, cap, "NEWLEADER(v%u r%u)",
+			     (unsigned)m->view_id, (unsigned)m->request_id);
+		break;
+	case WIRE_REDIRECT:
+		n = snprintf(buf, cap, "REDIRECT(v%u L%u)",
+			     (unsigned)m->view_id, (unsigned)m->leader);
+		break;
+	default:
+		n = snprintf(buf, cap, "%s(v%u)", wire_type_name(m->type),
+			     (unsigned)m->view_id);
+		break;
+	}
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* ---- The wire: every message must survive the real codec ------------------ */
+
+/*
+ * Encode and decode each message as the daemon would: the cores must only
+ * send what the wire can carry, and a peer receives what the codec
+ * decodes, not the sender's struct.
+ */
+static bool sim__wire(struct sim *s, struct sim_peer *p,
+		      const struct wire_msg *m, struct wire_msg *out)
+{
+	static char buf[FRAME_BYTES_MAX];
+	size_t len;
+	int rc = wire_encode(m, buf, sizeof(buf), &len);
+	if (rc == 0 && m->type == WIRE_HEARTBEAT && len > DATAGRAM_BYTES_MAX)
+		rc = WIRE_ETOOBIG;
+	if (rc == 0)
+		rc = wire_decode(buf, len, out);
+	if (rc < 0) {
+		sim_fail(s, "core/wire", "peer %u sent a %s the codec refuses: %s",
+			 p->id, wire_type_name(m->type), wire_strerror(rc));
+		return false;
+	}
+	char a[SIM_MSG_TEXT_BYTES], b[SIM_MSG_TEXT_BYTES];
+	sim_fmt_msg(a, sizeof(a), m);
+	sim_fmt_msg(b, sizeof(b), out);
+	if (strcmp(a, b) != 0 || out->from != m->from) {
+		sim_fail(s, "core/wire", "peer %u sent %s; the wire carries %s",
+			 p->id, a, b);
+		return false;
+	}
+	return true;
+}
+
+/* ---- Sending ---------------------------------------------------------------- */
+
+static int64_t sim__delay(struct sim *s)
+{
+	int64_t d = rng_range(&s->rng_net, s->cfg.delay_min_ms,
+			      s->cfg.delay_max_ms);
+	return d;
+}
+
+/* A random place inside the millisecond, for ordering within it. */
+static int64_t sim__sub(struct rng *r)
+{
+	return (int64_t)rng_below(r, (uint64_t)1 << SIM_SUB_BITS);
+}
+
+static void sim__udp(struct sim *s, struct sim_peer *from, unsigned to,
+		     const struct wire_msg *m)
+{
+	struct sim_peer *q = &s->peers[to];
+	bool faulty = s->now_ms < s->cfg.loss_until_ms;
+	if (!q->running ||
+	    (faulty && rng_chance(&s->rng_net, s->cfg.udp_loss))) {
+		s->stats.dropped++;
+		return;
+	}
+	unsigned copies =
+		faulty && rng_chance(&s->rng_net, s->cfg.udp_dup) ? 2 : 1;
+	for (unsigned c = 0; c < copies; c++) {
+		int64_t key = SIM_KEY(s->now_ms + sim__delay(s)) +
+			      sim__sub(&s->rng_net);
+		sim_push(s, key, EV_UDP, from->id, to, m->view_id);
+	}
+}
+
+static void sim__tcp(struct sim *s, struct sim_peer *from, unsigned to,
+		     uint32_t slot)
+{
+	struct sim_peer *q = &s->peers[to];
+	if (!q->running) {
+		s->stats.dropped++;
+		return;
+	}
+	int64_t delay = sim__delay(s);
+	if (s->cfg.tcp_tail > 0 && rng_chance(&s->rng_net, s->cfg.tcp_tail))
+		delay += rng_range(&s->rng_net, 50, 400);
+	int64_t key = SIM_KEY(s->now_ms + delay) + sim__sub(&s->rng_net);
+	int64_t *last = &s->tcp_last_key[(size_t)(from->id - 1) * s->cfg.peers +
+					  (to - 1)];
+	if (key <= *last)
+		key = *last + 1;
+	*last = key;
+	s->slots[slot].refs++;
+	sim_push(s, key, EV_TCP, from->id, to, slot);
+}
+
+static bool sim__role_matches(const struct sim_trigger *t,
+			      const struct mship *m)
+{
+	if (t->role >= 0 && (int)m->role != t->role)
+		return false;
+	if (t->recon && !m->recon.active)
+		return false;
+	return true;
+}
+
+/* The first armed trigger of this kind that this step matches; -1 if none. */
+static int sim__trigger(struct sim *s, enum sim_trigger_kind kind,
+			const struct sim_peer *p, enum wire_type type)
+{
+	for (unsigned i = 0; i < s->triggers_count; i++) {
+		struct sim_trigger *t = &s->triggers[i];
+		bool recv = kind != TRIG_SEND;
+		bool t_recv = t->kind != TRIG_SEND;
+		if (recv != t_recv || t->type != type ||
+		    !sim__role_matches(t, p->m))
+			continue;
+		if (s->now_ms > t->until_ms)
+			continue;
+		/* Not always the first match: sometimes a later one. */
+		if (rng_chance(&s->rng_fault, 0.4))
+			continue;
+		return (int)i;
+	}
+	return -1;
+}
+
+static struct sim_trigger sim__trigger_take(struct sim *s, int i)
+{
+	struct sim_trigger t = s->triggers[i];
+	s->triggers[i] = s->triggers[--s->triggers_count];
+	return t;
+}
+
+static void sim_out_send(struct outbox *o, const struct peerset *to,
+			 const struct wire_msg *m)
+{
+	struct sim_peer *p = (struct sim_peer *)(void *)o;
+	struct sim *s = p->sim;
+	if (!p->running) {
+		/* Killed inside this very call: the process is gone. */
+		if (p->exited)
+			sim_fail(s, "core/after-exit",
+				 "peer %u sent %s after it exited", p->id,
+				 wire_type_name(m->type));
+		return;
+	}
+	if (m->from != p->id)
+		sim_fail(s, "core/send", "peer %u sent %s as from %u", p->id,
+			 wire_type_name(m->type), (unsigned)m->from);
+	peerset_foreach(to, id) {
+		if (id == p->id || id > s->cfg.peers) {
+			sim_fail(s, "core/send", "peer %u sent %s to peer %u",
+				 p->id, wire_type_name(m->type), id);
+			return;
+		}
+	}
+	struct wire_msg w;
+	if (!sim__wire(s, p, m, &w))
+		return;
+
+	if (m->type == WIRE_HEARTBEAT) {
+		s->stats.heartbeats++;
+		if (s->opts.verbose >= 2) {
+			char set[96];
+			sim_fmt_set(set, sizeof(set), to);
+			simtrace_add(s, " | sends HEARTBEAT to [%s]", set);
+		}
+		peerset_foreach(to, id) sim__udp(s, p, id, &w);
+		return;
+	}
+
+	if (m->type == WIRE_JOIN)
+		s->joined[p->id] = true;
+	if (m->type == WIRE_NEWVIEW)
+		siminv_on_newview_sent(s, p, &w);
+	/* -t: the REQ(DEL) sent just before crashing names a live victim. */
+	if (p->m->cfg.testcase4 && m->type == WIRE_REQ &&
+	    m->op == WIRE_OP_DEL && m->peer >= 1 && m->peer <= s->cfg.peers)
+		s->removable[m->peer] = true;
+
+	char text[SIM_MSG_TEXT_BYTES], set[96];
+	sim_fmt_msg(text, sizeof(text), &w);
+	sim_fmt_set(set, sizeof(set), to);
+	simtrace_add(s, " | sends %s to [%s]", text, set);
+	s->cur_interesting = true;
+
+	uint32_t slot = slot_new(s, &w);
+	int ti = s->opts.partial ? sim__trigger(s, TRIG_SEND, p, m->type) : -1;
+	if (ti < 0) {
+		peerset_foreach(to, id) sim__tcp(s, p, id, slot);
+	} else {
+		/* Crash mid fan-out: k of the n recipients got it, k random. */
+		sim__trigger_take(s, ti);
+		unsigned n = peerset_count(to);
+		unsigned k = (unsigned)rng_below(&s->rng_fault, n + 1);
+		struct peerset got;
+		peerset_clear(&got);
+		unsigned left = n;
+		peerset_foreach(to, id) {
+			if (rng_below(&s->rng_fault, left) < k) {
+				peerset_add(&got, id);
+				k--;
+			}
+			left--;
+		}
+		peerset_foreach(&got, id) sim__tcp(s, p, id, slot);
+		sim_fmt_set(set, sizeof(set), &got);
+		char why[160];
+		snprintf(why, sizeof(why), "inside its send, only [%s] got it",
+			 set);
+		sim_peer_kill(s, p, why);
+		peerset_foreach(&got, id) peerset_add(&p->fin_to, id);
+	}
+	if (s->slots[slot].refs == 0)
+		s->slot_free[s->slot_free_count++] = slot;
+}
+
+static void sim_out_print(struct outbox *o, const char *line, size_t len)
+{
+	struct sim_peer *p = (struct sim_peer *)(void *)o;
+	struct sim *s = p->sim;
+	if (!p->running) {
+		if (p->exited)
+			sim_fail(s, "core/after-exit",
+				 "peer %u printed after it exited: %.*s",
+				 p->id, (int)len, line);
+		return;
+	}
+	siminv_on_print(s, p, line, len);
+}
+
+static void sim_out_exit(struct outbox *o)
+{
+	struct sim_peer *p = (struct sim_peer *)(void *)o;
+	struct sim *s = p->sim;
+	if (!p->running) {
+		if (p->exited)
+			sim_fail(s, "core/after-exit",
+				 "peer %u exited twice", p->id);
+		return;
+	}
+	p->running = false;
+	p->exited = true;
+	/* The daemon drains its connections before it exits. */
+	peerset_clear(&p->fin_to);
+	for (unsigned id = 1; id <= s->cfg.peers; id++)
+		if (id != p->id)
+			peerset_add(&p->fin_to, id);
+	s->removable[p->id] = true;
+	s->stats.exits++;
+	p->tick_gen++;
+	p->tick_pending = false;
+	simtrace_add(s, " | EXITS");
+	s->cur_interesting = true;
+	sim_on_death(s, p);
+}
+
+/* ---- Lives -------------------------------------------------------------- */
+
+void sim_peer_start(struct sim *s, unsigned id)
+{
+	struct sim_peer *p = &s->peers[id];
+	if (p->m == NULL) {
+		p->m = malloc(sizeof(*p->m));
+		if (p->m == NULL) {
+			fprintf(stderr, "sim: out of memory\n");
+			exit(3);
+		}
+	}
+	struct mship_config cfg = {
+		.self = id,
+		.hosts_count = s->cfg.peers,
+		.heartbeat_ms = s->cfg.heartbeat_ms,
+		.crash_ms = -1,
+		.testcase4 = false,
+	};
+	/* -c and -t are the first life's command line only. */
+	if (p->life == 0) {
+		cfg.crash_ms = p->first_crash_ms;
+		cfg.testcase4 = id == 1 && s->cfg.tflag;
+	}
+	p->sim = s;
+	p->id = id;
+	p->out.send = sim_out_send;
+	p->out.print = sim_out_print;
+	p->out.exit = sim_out_exit;
+	p->life++;
+	p->running = true;
+	p->exited = false;
+	p->killed = false;
+	p->started_ms = s->now_ms;
+	peerset_clear(&p->fin_to);
+	p->installed = false;
+	p->announced = false;
+	p->view_id = 0;
+	p->leader = 0;
+	peerset_clear(&p->members);
+	peerset_clear(&p->reported);
+	mship_create(p->m, &cfg, &p->out);
+	char extra[64] = "";
+	if (cfg.crash_ms >= 0 || cfg.testcase4)
+		snprintf(extra, sizeof(extra), " with%s%s",
+			 cfg.crash_ms >= 0 ? " -c" : "",
+			 cfg.testcase4 ? " -t" : "");
+	simtrace_begin(s, p, true, "starts (life %u)%s", p->life, extra);
+	mship_start(p->m, s->now_ms);
+	sim_after_step(s, p, true);
+	simtrace_end(s);
+}
+
+void sim_peer_kill(struct sim *s, struct sim_peer *p, const char *why)
+{
+	if (!p->running)
+		return;
+	p->running = false;
+	p->killed = true;
+	peerset_clear(&p->fin_to);
+	for (unsigned id = 1; id <= s->cfg.peers; id++)
+		if (id != p->id && rng_chance(&s->rng_fault, 0.5))
+			peerset_add(&p->fin_to, id);
+	s->removable[p->id] = true;
+	s->stats.kills++;
+	p->tick_gen++;
+	p->tick_pending = false;
+	simtrace_add(s, " | KILLED %u (%s)", p->id, why);
+	s->cur_interesting = true;
+	sim_on_death(s, p);
+}
+
+/* ---- Events in ------------------------------------------------------------ */
+
+void sim_schedule_tick(struct sim *s, struct sim_peer *p)
+{
+	if (!p->running) {
+		p->tick_pending = false;
+		return;
+	}
+	int64_t d = mship_next_deadline(p->m);
+	if (p->tick_pending && d == p->tick_deadline_ms)
+		return;
+	p->tick_gen++;
+	p->tick_deadline_ms = d;
+	p->tick_pending = d != MSHIP_NEVER;
+	if (!p->tick_pending)
+		return;
+	int64_t key = SIM_KEY(d) + sim__sub(&s->rng_sched);
+	if (key <= s->now_key)
+		key = s->now_key + 1;
+	sim_push(s, key, EV_TICK, 0, p->id, p->tick_gen);
+}
+
+/*
+ * exact: recompute the deadline. After a heartbeat it is not: a heartbeat
+ * only moves a detector deadline later, so the tick already scheduled is
+ * early at worst, and is rescheduled when it comes (sim_tick checks that
+ * no deadline ever moved earlier unseen).
+ */
+void sim_after_step(struct sim *s, struct sim_peer *p, bool exact)
+{
+	if (!p->running)
+		return;
+	siminv_check_peer(s, p);
+	if (exact)
+		sim_schedule_tick(s, p);
+}
+
+void sim_deliver(struct sim *s, const struct sim_ev *ev)
+{
+	struct sim_peer *p = &s->peers[ev->from];
+	struct sim_peer *q = &s->peers[ev->to];
+	bool tcp = ev->kind == EV_TCP;
+	struct wire_msg msg;
+	if (tcp) {
+		msg = s->slots[ev->arg].msg;
+		slot_unref(s, ev->arg);
+	} else {
+		memset(&msg, 0, sizeof(msg));
+		msg.type = WIRE_HEARTBEAT;
+		msg.from = (uint16_t)ev->from;
+		msg.view_id = ev->arg;
+	}
+	bool ok = q->running && q->life == ev->to_life;
+	if (p->life != ev->from_life)
+		ok = false;	/* from a previous life of the sender */
+	else if (!p->running && tcp && !peerset_has(&p->fin_to, ev->to))
+		ok = false;	/* the sender died and reset the connection */
+	if (!ok) {
+		s->stats.dropped++;
+		return;
+	}
+	s->stats.delivered++;
+	bool hb = !tcp;
+	if (hb && s->opts.verbose < 2) {
+		/* The common case, kept cheap: traced only if it does more
+		 * than note the heartbeat (a member refusing a NEWLEADER). */
+		s->cur = q;
+		s->cur_open = false;
+		s->cur_interesting = false;
+		mship_on_message(q->m, s->now_ms, &msg);
+		bool more = s->cur_open;
+		sim_after_step(s, q, more);
+		if (more)
+			simtrace_end(s);
+		else
+			s->trace_hidden++;
+		s->cur = NULL;
+		return;
+	}
+	char text[SIM_MSG_TEXT_BYTES];
+	sim_fmt_msg(text, sizeof(text), &msg);
+	simtrace_begin(s, q, !hb, "gets %s from %u", text, ev->from);
+	int ti = sim__trigger(s, TRIG_RECV_BEFORE, q, msg.type);
+	if (ti >= 0 && s->triggers[ti].kind == TRIG_RECV_BEFORE) {
+		sim__trigger_take(s, ti);
+		sim_peer_kill(s, q, "before handling it");
+		simtrace_end(s);
+		return;
+	}
+	mship_on_message(q->m, s->now_ms, &msg);
+	if (q->running && ti >= 0 && s->triggers[ti].kind == TRIG_RECV_AFTER) {
+		sim__trigger_take(s, ti);
+		sim_peer_kill(s, q, "right after handling it");
+	}
+	sim_after_step(s, q, !hb);
+	simtrace_end(s);
+}
+
+void sim_tick(struct sim *s, const struct sim_ev *ev)
+{
+	struct sim_peer *p = &s->peers[ev->to];
+	if (!p->running || ev->arg != p->tick_gen)
+		return;
+	p->tick_pending = false;
+	int64_t d = mship_next_deadline(p->m);
+	if (d < p->tick_deadline_ms) {
+		sim_fail(s, "sim/deadline",
+			 "peer %u's deadline moved from %lld to %lld unseen",
+			 p->id, (long long)p->tick_deadline_ms, (long long)d);
+		return;
+	}
+	if (d > s->now_ms) {
+		sim_schedule_tick(s, p);
+		return;
+	}
+	s->stats.ticks++;
+	struct peerset watched = p->m->fd.watched;
+	s->cur = p;
+	s->cur_interesting = false;
+	simtrace_begin(s, p, false, "tick");
+	s->tick_peer = p;
+	s->tick_watched = watched;
+	mship_on_tick(p->m, s->now_ms);
+	s->tick_peer = NULL;
+	/* Whatever left the detector's watch during a tick, it declared dead. */
+	peerset_subtract(&watched, &p->m->fd.watched);
+	if (!peerset_empty(&watched)) {
+		char set[96];
+		sim_fmt_set(set, sizeof(set), &watched);
+		simtrace_add(s, " | detector: [%s] dead", set);
+		s->cur_interesting = true;
+		peerset_foreach(&watched, id) siminv_on_suspect(s, p, id);
+	}
+	if (p->running && mship_next_deadline(p->m) <= s->now_ms)
+		sim_fail(s, "core/deadline",
+			 "peer %u's next deadline %lld is not after the tick at "
+			 "%lld: it would spin",
+			 p->id, (long long)mship_next_deadline(p->m),
+			 (long long)s->now_ms);
+	sim_after_step(s, p, true);
+	simtrace_end(s);
+}
