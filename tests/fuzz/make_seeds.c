@@ -1,0 +1,225 @@
+/*
+ * Writes the fuzz targets' seed corpora: one small valid input of each
+ * kind, plus a few that sit just past a limit, so that the fuzzers start
+ * from every branch worth mutating rather than from nothing.
+ *
+ *   make build-fuzz/make_seeds && build-fuzz/make_seeds tests/fuzz/corpus
+ *
+ * Wire seeds are written with the real encoder, so they follow the codec
+ * when it changes; rerun this after changing wire.h and commit the result.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../../common/limits.h"
+#include "../../common/peerset.h"
+#include "../../common/wire.h"
+#include "fuzz.h"
+
+/* Big enough for the hostsfile of HOSTS_MAX + 1 entries below. */
+#define SEED_BYTES_MAX (16 * 1024)
+
+static const char *out_dir;
+
+static void write_seed(const char *target, const char *name,
+		       const void *bytes, size_t len)
+{
+	char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", out_dir, target);
+	if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "make_seeds: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", out_dir, target, name);
+	f = fopen(path, "wb");
+	if (f == NULL || fwrite(bytes, 1, len, f) != len || fclose(f) != 0) {
+		fprintf(stderr, "make_seeds: %s: cannot write\n", path);
+		exit(1);
+	}
+}
+
+/* ---- wire: one message of each type and op, bodies and frames ---- */
+
+struct seed_msg {
+	const char *name;
+	struct wire_msg m;
+};
+
+static struct seed_msg msgs[] = {
+	{ "join", { .type = WIRE_JOIN, .from = 3 } },
+	{ "req-add", { .type = WIRE_REQ, .from = 1, .view_id = 2,
+		       .request_id = 7, .op = WIRE_OP_ADD, .peer = 4 } },
+	{ "req-del", { .type = WIRE_REQ, .from = 1, .view_id = 300,
+		       .request_id = 70000, .op = WIRE_OP_DEL, .peer = 1024 } },
+	{ "ok-add", { .type = WIRE_OK, .from = 4, .view_id = 2,
+		      .request_id = 7, .op = WIRE_OP_ADD, .peer = 4 } },
+	{ "ok-nothing", { .type = WIRE_OK, .from = 2, .view_id = 9,
+			  .request_id = 8, .op = WIRE_OP_NOTHING } },
+	{ "ok-refuse", { .type = WIRE_OK, .from = 5, .view_id = 9,
+			 .request_id = 8, .op = WIRE_OP_REFUSE, .peer = 2 } },
+	{ "newview", { .type = WIRE_NEWVIEW, .from = 1, .view_id = 3,
+		       .leader = 1 } },
+	{ "newview-wide", { .type = WIRE_NEWVIEW, .from = 2, .view_id = 40,
+			    .leader = 2 } },
+	{ "newleader", { .type = WIRE_NEWLEADER, .from = 2, .view_id = 4,
+			 .request_id = 9, .op = WIRE_OP_PENDING } },
+	{ "heartbeat", { .type = WIRE_HEARTBEAT, .from = 2,
+			 .view_id = UINT32_MAX } },
+	{ "redirect", { .type = WIRE_REDIRECT, .from = 3, .view_id = 1,
+			.leader = 1 } },
+	{ "newview-full", { .type = WIRE_NEWVIEW, .from = 1,
+			    .view_id = 1024, .leader = 1 } },
+};
+
+#define MSGS_COUNT (sizeof(msgs) / sizeof(msgs[0]))
+
+/* The NEWVIEWs' members, by their places in msgs[]. */
+static void fill_members(void)
+{
+	static const unsigned view[] = { 1, 2, 3, 5 };
+	/* Ids of every msgpack width and an array16 count (over 15). */
+	static const unsigned wide[] = { 1, 2, 7, 100, 127, 128, 200, 255,
+					 256, 300, 511, 512, 700, 900, 1000,
+					 1023, 1024 };
+
+	for (size_t i = 0; i < sizeof(view) / sizeof(view[0]); i++)
+		peerset_add(&msgs[6].m.members, view[i]);
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		peerset_add(&msgs[7].m.members, wide[i]);
+	for (unsigned id = 1; id <= HOSTS_MAX; id++)
+		peerset_add(&msgs[11].m.members, id);
+}
+
+static void wire_seeds(void)
+{
+	static char stream[FRAME_BYTES_MAX], buf[FRAME_BYTES_MAX];
+	size_t stream_len = 0, len;
+
+	fill_members();
+	for (size_t i = 0; i < MSGS_COUNT; i++) {
+		if (wire_encode(&msgs[i].m, buf, sizeof(buf), &len) != 0)
+			abort();
+		if (len <= DATAGRAM_BYTES_MAX)
+			write_seed("fuzz_datagram", msgs[i].name, buf, len);
+		if (wire_encode_frame(&msgs[i].m, buf, sizeof(buf), &len) != 0)
+			abort();
+		write_seed("fuzz_frame", msgs[i].name, buf, len);
+		/* The small ones again, back to back, as one connection. */
+		if (len <= DATAGRAM_BYTES_MAX) {
+			memcpy(stream + stream_len, buf, len);
+			stream_len += len;
+		}
+	}
+	write_seed("fuzz_frame", "stream-all", stream, stream_len);
+	/* The stream cut mid-frame: the last frame is still awaited. */
+	write_seed("fuzz_frame", "stream-partial", stream, stream_len - 3);
+	/* A declared length one over the cap: the connection is closed. */
+	static const unsigned char too_big[] = { 0x00, 0x01, 0x00, 0x01, 0x94 };
+	write_seed("fuzz_frame", "too-big", too_big, sizeof(too_big));
+}
+
+/* ---- hostsfiles ---- */
+
+static void hosts_text_seed(const char *name, const char *text)
+{
+	write_seed("fuzz_hosts", name, text, strlen(text));
+}
+
+/* n entries "h1".."hn": n = HOSTS_MAX fits, one more does not. */
+static void hosts_count_seed(const char *name, unsigned n)
+{
+	static char text[SEED_BYTES_MAX];
+	size_t len = 0;
+
+	for (unsigned id = 1; id <= n; id++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"h%u\n", id);
+	write_seed("fuzz_hosts", name, text, len);
+}
+
+static void hosts_seeds(void)
+{
+	char long_name[HOST_NAME_BYTES_MAX + 3];
+
+	hosts_text_seed("five", "one\ntwo\nthree\nfour\nfive\n");
+	hosts_text_seed("comments-crlf", "# the group\r\n\r\n  one.lan \r\n"
+			"\t# two is away\r\n\ttwo.lan\t\r\nthree");
+	hosts_text_seed("addresses", "10.0.0.1\n127.0.0.2\n::1\n"
+			"fe80::1:2\nhost_3.example.org\n");
+	hosts_text_seed("labels", "peer1.a\nPeer2.b\npeer3\npeer1.c\n");
+	hosts_text_seed("duplicate", "one\ntwo\nONE\n");
+	hosts_text_seed("bad-byte", "one\ntw o\n");
+	hosts_text_seed("empty", "# nothing\n\n");
+	memset(long_name, 'a', sizeof(long_name) - 2);
+	long_name[sizeof(long_name) - 2] = '\n';
+	long_name[sizeof(long_name) - 1] = '\0';
+	hosts_text_seed("name-too-long", long_name);
+	long_name[HOST_NAME_BYTES_MAX] = '\n';
+	long_name[HOST_NAME_BYTES_MAX + 1] = '\0';
+	hosts_text_seed("name-longest", long_name);
+	hosts_count_seed("hosts-max", HOSTS_MAX);
+	hosts_count_seed("hosts-max-plus-one", HOSTS_MAX + 1);
+}
+
+/* ---- argv sets: a name, then the arguments after argv[0] ---- */
+
+#define ARGV_SEED_ARGS_MAX 12
+
+static const char *const argv_seeds[][ARGV_SEED_ARGS_MAX + 2] = {
+	{ "minimal", "-h", "hostsfile.txt" },
+	{ "all-short", "-h", "hosts", "-d", "0.5", "-c", "2", "-t", "-vv" },
+	{ "all-long", "--id", "3", "--port", "7000", "--heartbeat-ms", "100",
+	  "-hhosts" },
+	{ "long-equals", "--id=1024", "--port=65535", "--heartbeat-ms=60000",
+	  "-h", "h", "-d", ".25" },
+	{ "cluster", "-tvh", "hosts", "-c", "86400" },
+	{ "help", "-x", "--help" },
+	{ "version", "--version" },
+	{ "negative", "-h", "h", "-d", "-1" },
+	{ "rounding", "-h", "h", "-d", "1.0005", "-c", "0.9999" },
+	{ "missing-value", "-h", "-d", "2" },
+	{ "single-dash-long", "-id", "3", "-h", "h" },
+	{ "out-of-range", "-h", "h", "--port", "0", "--id", "1025" },
+};
+
+/* Each set's arguments joined by NUL, as fuzz_cli splits them. */
+static void cli_seeds(void)
+{
+	char text[1024];
+
+	for (size_t i = 0; i < sizeof(argv_seeds) / sizeof(argv_seeds[0]);
+	     i++) {
+		size_t len = 0;
+
+		for (size_t j = 1; argv_seeds[i][j] != NULL; j++) {
+			size_t n = strlen(argv_seeds[i][j]) + 1;
+
+			memcpy(text + len, argv_seeds[i][j], n);
+			len += n;
+		}
+		/* The last NUL only ends the last argument: leave it off. */
+		write_seed("fuzz_cli", argv_seeds[i][0], text,
+			   len > 0 ? len - 1 : 0);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: make_seeds CORPUS_DIR\n");
+		return 2;
+	}
+	out_dir = argv[1];
+	if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "make_seeds: %s: %s\n", out_dir,
+			strerror(errno));
+		return 1;
+	}
+	wire_seeds();
+	hosts_seeds();
+	cli_seeds();
+	return 0;
+}
