@@ -35,6 +35,9 @@
 /* Longest output line: the view line of a full group. */
 #define OUT_LINE_BYTES_MAX (128 + 6 * HOSTS_MAX)
 
+/* Other hosts a joiner asks, in turn, on each JOIN retry. */
+#define JOIN_PROBES_MAX 8
+
 /* Backoff bounds for JOIN retries, reconnects and name resolution. */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000

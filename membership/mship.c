@@ -186,8 +186,9 @@ void mship_start(struct mship *m, int64_t now_ms)
 /* ---- Joining ------------------------------------------------------------ */
 
 /*
- * Retry JOIN with capped backoff: to the peer we believe leads, and to one
- * other host in turn, whose REDIRECT names the leader after a takeover.
+ * Retry JOIN with capped backoff: to the peer we believe leads, and to up
+ * to JOIN_PROBES_MAX other hosts in turn, whose REDIRECT names the leader
+ * after a takeover (in a large group many of the first ids may be dead).
  */
 static void mship__join_retry(struct mship *m, int64_t now_ms)
 {
@@ -195,7 +196,9 @@ static void mship__join_retry(struct mship *m, int64_t now_ms)
 	struct peerset to;
 	peerset_clear(&to);
 	peerset_add(&to, m->join_target);
-	if (m->cfg.hosts_count > 2) {
+	unsigned others = m->cfg.hosts_count > 2 ? m->cfg.hosts_count - 2 : 0;
+	unsigned probes = others < JOIN_PROBES_MAX ? others : JOIN_PROBES_MAX;
+	for (unsigned i = 0; i < probes; i++) {
 		unsigned probe = m->join_probe;
 		do {
 			probe = probe % m->cfg.hosts_count + 1;
@@ -217,9 +220,31 @@ static void mship__join_retry(struct mship *m, int64_t now_ms)
 	m->join_next_ms = now_ms + m->join_backoff_ms;
 }
 
+static void mship__revive(struct mship *m, int64_t now_ms, unsigned peer);
+
+/*
+ * The candidate we took as leader gave up its takeover and names the
+ * leader to follow again (the view's, still alive).
+ */
+static void mship__on_abandoned(struct mship *m, int64_t now_ms,
+				const struct wire_msg *msg)
+{
+	if (msg->from != m->leader || msg->leader != m->view_leader ||
+	    msg->leader == m->cfg.self) {
+		m->stats.dropped_role++;
+		return;
+	}
+	m->leader = msg->leader;
+	mship__revive(m, now_ms, msg->leader);
+}
+
 static void mship__on_redirect(struct mship *m, int64_t now_ms,
 			       const struct wire_msg *msg)
 {
+	if (m->role == MSHIP_MEMBER) {
+		mship__on_abandoned(m, now_ms, msg);
+		return;
+	}
 	if ((m->role != MSHIP_JOINING && !mship__founding(m)) ||
 	    msg->leader == 0 || msg->leader == m->cfg.self ||
 	    msg->leader > m->cfg.hosts_count) {
@@ -736,8 +761,15 @@ static void mship__take_over(struct mship *m, int64_t now_ms)
 static void mship__step_down(struct mship *m, int64_t now_ms,
 			     unsigned should_lead)
 {
-	if (m->recon.active)
+	if (m->recon.active) {
+		/* Those who took us as leader follow the old one again. */
 		m->leader = m->recon_old_leader;
+		struct peerset answered = m->recon.asked;
+		peerset_subtract(&answered, &m->recon.waiting);
+		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
+		redirect.leader = (uint16_t)m->leader;
+		mship__send(m, &answered, &redirect);
+	}
 	m->recon.active = false;
 	m->round_active = false;
 	m->queue_count = 0;

@@ -37,6 +37,7 @@ void recon_begin(struct recon *r, uint32_t request_id,
 {
 	r->active = true;
 	r->request_id = request_id;
+	r->asked = *ask;
 	r->waiting = *ask;
 	r->view_id_max = own_view;
 	r->own_view_id = own_view;

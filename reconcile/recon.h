@@ -31,6 +31,7 @@ struct recon_op {
 struct recon {
 	bool active;
 	uint32_t request_id;
+	struct peerset asked;
 	struct peerset waiting;
 	uint32_t view_id_max;
 	/* Changes asked in the new leader's view or later, by view id. */

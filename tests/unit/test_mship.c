@@ -198,19 +198,24 @@ static void test_joiner_backoff(void **state)
 	rec_expect_quiet(&core_a.r);
 }
 
-/* Each retry also asks one other host, in turn, skipping self and 1. */
+/* Each retry also asks up to JOIN_PROBES_MAX other hosts, in turn,
+ * skipping self and the target. */
 static void test_joiner_probes_rotate(void **state)
 {
 	(void)state;
-	core_create(&core_a, 3, 5);
+	core_create(&core_a, 3, 12);
 	core_start(&core_a, 0);
 	expect_send(rec_next_send(&core_a.r), 0, WIRE_JOIN, 3, 0, "1");
 	static const struct {
 		int64_t at;
 		const char *to;
 	} want[] = {
-		{ 100, "1,2" }, { 300, "1,4" }, { 700, "1,5" },
-		{ 1500, "1,2" }, { 3100, "1,4" }, { 5100, "1,5" },
+		{ 100, "1,2,4,5,6,7,8,9,10" },
+		{ 300, "1,2,4,5,6,7,8,11,12" },
+		{ 700, "1,2,4,5,6,9,10,11,12" },
+		{ 1500, "1,2,4,7,8,9,10,11,12" },
+		{ 3100, "1,5,6,7,8,9,10,11,12" },
+		{ 5100, "1,2,4,5,6,7,8,9,10" },
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		core_tick(&core_a, want[i].at);
@@ -424,7 +429,7 @@ static void test_joiner_follows_redirect(void **state)
 	core_start(&core_a, 0);
 	expect_send(rec_next_send(&core_a.r), 0, WIRE_JOIN, 4, 0, "1");
 	core_tick(&core_a, 100);
-	expect_send(rec_next_send(&core_a.r), 100, WIRE_JOIN, 4, 0, "1,2");
+	expect_send(rec_next_send(&core_a.r), 100, WIRE_JOIN, 4, 0, "1,2,3");
 	assert_int_equal(mship_next_deadline(&core_a.m), 300);
 
 	core_msg(&core_a, 150, mk_redirect(3, 5, 2));
@@ -433,7 +438,7 @@ static void test_joiner_follows_redirect(void **state)
 	/* The backoff starts over. */
 	assert_int_equal(mship_next_deadline(&core_a.m), 250);
 	core_tick(&core_a, 250);
-	expect_send(rec_next_send(&core_a.r), 250, WIRE_JOIN, 4, 0, "2,3");
+	expect_send(rec_next_send(&core_a.r), 250, WIRE_JOIN, 4, 0, "1,2,3");
 	assert_int_equal(mship_next_deadline(&core_a.m), 450);
 
 	/* Naming the leader already targeted changes nothing. */
