@@ -752,7 +752,13 @@ static void peer_heard(struct peer *p)
 		return;
 	uv_timer_stop(&p->timer);
 	p->attempts = 0;
-	peer_lookup(p);
+	if (!p->resolved) {
+		peer_lookup(p);
+		return;
+	}
+	/* It reached us from the address we know: no need to look it up. */
+	p->state = PEER_IDLE;
+	peer_kick(p);
 }
 
 /* ---- inbound: checks common to TCP and UDP ---------------------------- */
@@ -1170,6 +1176,13 @@ void transport_close(struct transport *t, void (*done)(void *ctx), void *ctx)
 			uv_cancel((uv_req_t *)&p->lookup);
 		else if (p->state == PEER_CONNECTED)
 			peer_shutdown(p);
+		else if ((p->state == PEER_BACKOFF || p->state == PEER_IDLE) &&
+			 p->queue_head && p->resolved && id != t->self) {
+			/* One last try within the drain: a crashing leader's
+			 * final messages (-t's REQs) must not wait on a backoff. */
+			p->state = PEER_IDLE;
+			peer_connect(p);
+		}
 	}
 	if (t->outbound_open == 0)
 		transport_final(t);
