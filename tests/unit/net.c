@@ -32,6 +32,7 @@ static void rec_send(struct outbox *o, const struct peerset *to,
 	assert_true(r->sent_count < REC_SENT_MAX);
 	struct rec_sent *s = &r->sent[r->sent_count++];
 	s->at_ms = r->now_ms;
+	s->seq = r->seq_next++;
 	s->to = *to;
 	s->msg = *m;
 	if (r->net != NULL)
@@ -45,6 +46,7 @@ static void rec_print(struct outbox *o, const char *line, size_t len)
 	assert_true(r->lines_count < REC_LINES_MAX);
 	struct rec_line *l = &r->lines[r->lines_count++];
 	l->at_ms = r->now_ms;
+	l->seq = r->seq_next++;
 	memcpy(l->text, line, len);
 	l->text[len] = '\0';
 	/* Exactly one line, ending in its newline. */

@@ -4,7 +4,9 @@
  *
  * struct rec is an outbox that remembers every message sent (with its
  * recipients and the time), every line printed and every exit, so a test
- * can drive one core by hand and assert on exactly what came out.
+ * can drive one core by hand and assert on exactly what came out. Sends
+ * and lines also carry a sequence number from one counter, for their
+ * order relative to each other.
  *
  * struct net routes the sends of up to NET_PEERS_MAX cores to each other
  * with no latency and in order, fires each core's deadlines at their exact
@@ -35,12 +37,14 @@
 
 struct rec_sent {
 	int64_t at_ms;
+	unsigned seq;		/* order among this rec's sends and lines */
 	struct peerset to;
 	struct wire_msg msg;
 };
 
 struct rec_line {
 	int64_t at_ms;
+	unsigned seq;		/* order among this rec's sends and lines */
 	char text[REC_LINE_BYTES];
 };
 
@@ -57,6 +61,9 @@ struct rec {
 	unsigned lines_count;
 	unsigned lines_checked;	/* cursor of rec_expect_line */
 	unsigned exits;
+	/* One count for sends and lines together, so a test can tell which
+	 * came first within one event (they share at_ms). */
+	unsigned seq_next;
 	struct net *net;	/* set when the rec belongs to a network */
 	unsigned self;
 };

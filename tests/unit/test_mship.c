@@ -40,6 +40,7 @@ struct core {
 
 /* Large: keep them out of the stack. */
 static struct core core_a;
+static struct core core_b;
 static struct net net;
 
 static void core_create(struct core *c, unsigned self, unsigned hosts_count)
@@ -630,6 +631,507 @@ static void test_leader_drops_bad_oks(void **state)
 	core_msg(c, 40, mk_ok(3, 2, r4, WIRE_OP_ADD, 4));
 	expect_send(rec_next_send(&c->r), 40, WIRE_NEWVIEW, 1, 3, "2,3,4");
 	rec_expect_line(&c->r, 40, net_line_view(1, 3, 1, "1,2,3,4"));
+}
+
+/* ---- Fixes for the simulator's findings (tests/sim/regressions.txt) ------ */
+
+/* A REQ or OK's op and peer. */
+static void expect_change(const struct rec_sent *s, uint32_t request_id,
+			  enum wire_op op, unsigned peer)
+{
+	assert_int_equal(s->msg.request_id, request_id);
+	assert_string_equal(wire_op_name(s->msg.op), wire_op_name(op));
+	assert_int_equal(s->msg.peer, peer);
+}
+
+/* A NEWVIEW's leader and list. */
+static void expect_newview(const struct rec_sent *s, unsigned leader,
+			   const char *members)
+{
+	assert_int_equal(s->msg.leader, leader);
+	assert_string_equal(net_set_str(&s->msg.members), members);
+}
+
+/*
+ * A member of view view_id [members] led by 1, joined at 10: every other
+ * member is watched from 10, so is dead at 210 unless heard again.
+ */
+static void core_member(struct core *c, unsigned self, unsigned hosts_count,
+			uint32_t view_id, const char *members)
+{
+	core_create(c, self, hosts_count);
+	core_start(c, 0);
+	expect_send(rec_next_send(&c->r), 0, WIRE_JOIN, self, 0, "1");
+	core_msg(c, 10, mk_newview(1, view_id, 1, members));
+	rec_expect_line(&c->r, 10, net_line_view(self, view_id, 1, members));
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+}
+
+/*
+ * Regressions H, B and B2, from the new leader. 1 led view 4 [1..5] of 6
+ * hosts: it asked DEL 3 in view 4 (2 saved it and gave 3 up), made view 5
+ * [1,2,4,5] with every OK but only 4 got that NEWVIEW, asked ADD 6 in
+ * view 5 and died. 2 takes over and hears both changes. It finishes them
+ * in the order of their views, DEL 3 then ADD 6, and only then removes 1,
+ * the dead; its first view is 7, v + 2 for the latest pending change's v
+ * = 5, since 1 may have made view 6 of ADD 6 before it died. (DEL 3 is
+ * both pending and a dead member's removal: it must still go first.)
+ */
+static void test_takeover_finishes_pending_in_view_order(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 6, 4, "1,2,3,4,5");
+	core_msg(c, 20, mk_req(1, 4, 7, WIRE_OP_DEL, 3));
+	rec_expect_line(&c->r, 20, net_line_unreachable(2, 4, 1, 3));
+	expect_send(rec_next_send(&c->r), 20, WIRE_OK, 2, 4, "1");
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 4, 5));
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 5, 4));
+	core_tick(c, 209);
+	rec_expect_only_heartbeats(&c->r);
+	rec_expect_quiet(&c->r);
+
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(2, 4, 1, 1));
+	const struct rec_sent *s = rec_next_send(&c->r);
+	expect_send(s, 210, WIRE_NEWLEADER, 2, 4, "4,5");
+	expect_change(s, 1, WIRE_OP_PENDING, 0);
+	rec_expect_no_send(&c->r);
+
+	/* 4 installed view 5 and was asked ADD 6 there; 5 has view 4's. */
+	core_msg(c, 220, mk_ok(4, 5, 1, WIRE_OP_ADD, 6));
+	rec_expect_no_send(&c->r);
+	core_msg(c, 230, mk_ok(5, 4, 1, WIRE_OP_DEL, 3));
+	s = rec_next_send(&c->r);
+	expect_send(s, 230, WIRE_REQ, 2, 6, "4,5");
+	expect_change(s, 2, WIRE_OP_DEL, 3);
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+
+	core_msg(c, 240, mk_ok(4, 6, 2, WIRE_OP_DEL, 3));
+	core_msg(c, 240, mk_ok(5, 6, 2, WIRE_OP_DEL, 3));
+	s = rec_next_send(&c->r);
+	expect_send(s, 240, WIRE_NEWVIEW, 2, 7, "3,4,5");
+	expect_newview(s, 2, "1,2,4,5");
+	s = rec_next_send(&c->r);
+	expect_send(s, 240, WIRE_REQ, 2, 7, "4,5");
+	expect_change(s, 3, WIRE_OP_ADD, 6);
+	rec_expect_no_send(&c->r);
+	rec_expect_line(&c->r, 240, net_line_view(2, 7, 2, "1,2,4,5"));
+
+	core_msg(c, 250, mk_ok(4, 7, 3, WIRE_OP_ADD, 6));
+	core_msg(c, 250, mk_ok(5, 7, 3, WIRE_OP_ADD, 6));
+	s = rec_next_send(&c->r);
+	expect_send(s, 250, WIRE_NEWVIEW, 2, 8, "4,5,6");
+	expect_newview(s, 2, "1,2,4,5,6");
+	s = rec_next_send(&c->r);
+	expect_send(s, 250, WIRE_REQ, 2, 8, "4,5,6");
+	expect_change(s, 4, WIRE_OP_DEL, 1);
+	rec_expect_no_send(&c->r);
+	rec_expect_line(&c->r, 250, net_line_view(2, 8, 2, "1,2,4,5,6"));
+
+	for (unsigned id = 4; id <= 6; id++)
+		core_msg(c, 260, mk_ok(id, 8, 4, WIRE_OP_DEL, 1));
+	s = rec_next_send(&c->r);
+	expect_send(s, 260, WIRE_NEWVIEW, 2, 9, "1,4,5,6");
+	expect_newview(s, 2, "2,4,5,6");
+	rec_expect_no_send(&c->r);
+	rec_expect_line(&c->r, 260, net_line_view(2, 9, 2, "2,4,5,6"));
+	rec_expect_quiet(&c->r);
+	assert_false(c->m.round_active);
+	assert_int_equal(c->m.queue_count, 0);
+	assert_int_equal(c->m.stats.dropped_stale, 0);
+}
+
+/*
+ * A leader sends a view before it prints it, so a leader that dies between
+ * the two leaves no view that only it printed: for the lone leader's first
+ * change and for a change with a round.
+ */
+static void test_leader_sends_newview_before_printing(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	core_start(c, 0);
+	rec_expect_line(&c->r, 0, net_line_view(1, 0, 1, "1"));
+
+	core_msg(c, 10, mk(WIRE_JOIN, 2, 0));
+	const struct rec_sent *nv = rec_next_send(&c->r);
+	expect_send(nv, 10, WIRE_NEWVIEW, 1, 1, "2");
+	rec_expect_no_send(&c->r);
+	const struct rec_line *line = &c->r.lines[c->r.lines_checked];
+	rec_expect_line(&c->r, 10, net_line_view(1, 1, 1, "1,2"));
+	assert_true(nv->seq < line->seq);
+
+	core_msg(c, 20, mk(WIRE_JOIN, 3, 0));
+	const struct rec_sent *req = rec_next_send(&c->r);
+	expect_send(req, 20, WIRE_REQ, 1, 1, "2");
+	rec_expect_quiet(&c->r);
+	core_msg(c, 30, mk_ok(2, 1, req->msg.request_id, WIRE_OP_ADD, 3));
+	nv = rec_next_send(&c->r);
+	expect_send(nv, 30, WIRE_NEWVIEW, 1, 2, "2,3");
+	rec_expect_no_send(&c->r);
+	line = &c->r.lines[c->r.lines_checked];
+	rec_expect_line(&c->r, 30, net_line_view(1, 2, 1, "1,2,3"));
+	assert_true(nv->seq < line->seq);
+	rec_expect_quiet(&c->r);
+}
+
+/*
+ * Regression D. 2 takes over and 3 reports DEL 2, asked in view 2 (1
+ * wrongly gave 2 up, or 2 is the -t victim): a leader lives, so it skips
+ * its own removal and removes only 1, the dead. View 3 is skipped: 1 may
+ * have made it of DEL 2.
+ */
+static void test_new_leader_skips_del_of_self(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 3, 2));
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(2, 2, 1, 1));
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 210, WIRE_NEWLEADER, 2, 2, "3");
+	expect_change(s, 1, WIRE_OP_PENDING, 0);
+	rec_expect_no_send(&c->r);
+
+	core_msg(c, 220, mk_ok(3, 2, 1, WIRE_OP_DEL, 2));
+	s = rec_next_send(&c->r);
+	expect_send(s, 220, WIRE_REQ, 2, 3, "3");
+	expect_change(s, 2, WIRE_OP_DEL, 1);
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+
+	core_msg(c, 230, mk_ok(3, 3, 2, WIRE_OP_DEL, 1));
+	s = rec_next_send(&c->r);
+	expect_send(s, 230, WIRE_NEWVIEW, 2, 4, "1,3");
+	expect_newview(s, 2, "2,3");
+	rec_expect_no_send(&c->r);
+	rec_expect_line(&c->r, 230, net_line_view(2, 4, 2, "2,3"));
+	rec_expect_quiet(&c->r);
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+	assert_false(c->m.round_active);
+	assert_int_equal(c->m.queue_count, 0);
+}
+
+/*
+ * Regression C. While 2 takes over, JOINs wait: one from a new host and
+ * one from a member (a new life of it, say) are dropped, and nothing is
+ * queued. Once reconciled, until 2's first view, the installed view is
+ * still 1's: a member's JOIN gets nothing. After it, 2 sends its own.
+ */
+static void test_join_waits_for_takeover(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 4, 2, "1,2,3");
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 3, 2));
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(2, 2, 1, 1));
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 210, WIRE_NEWLEADER, 2, 2, "3");
+	assert_true(c->m.recon.active);
+
+	core_msg(c, 220, mk(WIRE_JOIN, 4, 0));
+	core_msg(c, 221, mk(WIRE_JOIN, 3, 0));
+	rec_expect_no_send(&c->r);
+	assert_int_equal(c->m.stats.dropped_role, 2);
+	assert_int_equal(c->m.queue_count, 0);
+	assert_false(c->m.round_active);
+
+	core_msg(c, 230, mk_ok(3, 2, 1, WIRE_OP_NOTHING, 0));
+	s = rec_next_send(&c->r);
+	expect_send(s, 230, WIRE_REQ, 2, 2, "3");
+	expect_change(s, 2, WIRE_OP_DEL, 1);
+	core_msg(c, 240, mk(WIRE_JOIN, 3, 0));
+	rec_expect_no_send(&c->r);
+	assert_int_equal(c->m.stats.dropped_role, 2);
+	rec_expect_quiet(&c->r);
+
+	core_msg(c, 250, mk_ok(3, 2, 2, WIRE_OP_DEL, 1));
+	s = rec_next_send(&c->r);
+	expect_send(s, 250, WIRE_NEWVIEW, 2, 3, "1,3");
+	expect_newview(s, 2, "2,3");
+	rec_expect_line(&c->r, 250, net_line_view(2, 3, 2, "2,3"));
+	core_msg(c, 260, mk(WIRE_JOIN, 3, 0));
+	s = rec_next_send(&c->r);
+	expect_send(s, 260, WIRE_NEWVIEW, 2, 3, "3");
+	expect_newview(s, 2, "2,3");
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+}
+
+/*
+ * Regression E's cure. A heartbeat shows its sender's view: a member
+ * behind is sent the leader's view, at most once per 2T each.
+ */
+static void test_leader_resends_view_to_lagging_member(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	core_start(c, 0);
+	core_msg(c, 0, mk(WIRE_JOIN, 2, 0));
+	core_msg(c, 0, mk(WIRE_JOIN, 3, 0));
+	expect_send(rec_next_send(&c->r), 0, WIRE_NEWVIEW, 1, 1, "2");
+	const struct rec_sent *req = rec_next_send(&c->r);
+	expect_send(req, 0, WIRE_REQ, 1, 1, "2");
+	core_msg(c, 0, mk_ok(2, 1, req->msg.request_id, WIRE_OP_ADD, 3));
+	expect_send(rec_next_send(&c->r), 0, WIRE_NEWVIEW, 1, 2, "2,3");
+	rec_expect_no_send(&c->r);
+	c->r.lines_checked = c->r.lines_count;
+
+	/* Up to date: nothing. */
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 3, 2));
+	rec_expect_no_send(&c->r);
+	/* Behind: view 2 again, to 3 alone. */
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 3, 1));
+	const struct rec_sent *s = rec_next_send(&c->r);
+	expect_send(s, 100, WIRE_NEWVIEW, 1, 2, "3");
+	expect_newview(s, 1, "1,2,3");
+	rec_expect_no_send(&c->r);
+	/* Still behind within 2T: nothing; at 2T: again. */
+	core_msg(c, 299, mk(WIRE_HEARTBEAT, 3, 1));
+	rec_expect_no_send(&c->r);
+	core_msg(c, 300, mk(WIRE_HEARTBEAT, 3, 1));
+	s = rec_next_send(&c->r);
+	expect_send(s, 300, WIRE_NEWVIEW, 1, 2, "3");
+	expect_newview(s, 1, "1,2,3");
+	rec_expect_no_send(&c->r);
+	/* The limit is each member's own. */
+	core_msg(c, 300, mk(WIRE_HEARTBEAT, 2, 1));
+	expect_send(rec_next_send(&c->r), 300, WIRE_NEWVIEW, 1, 2, "2");
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+	expect_view(&c->m, 2, 1, "1,2,3");
+}
+
+/*
+ * Regression E. A member whose leader is dead takes a REQ from the lowest
+ * live member (whose NEWLEADER it missed) and follows it; not from a
+ * higher member, and not while its leader lives.
+ */
+static void test_member_follows_successor(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 3, 4, 2, "1,2,3,4");
+	core_msg(c, 20, mk_req(2, 2, 5, WIRE_OP_DEL, 1));
+	rec_expect_no_send(&c->r);
+	assert_int_equal(c->m.stats.dropped_role, 1);
+
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 2, 2));
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 4, 2));
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(3, 2, 1, 1));
+	rec_expect_only_heartbeats(&c->r);
+	assert_int_equal(c->m.leader, 1);
+
+	core_msg(c, 220, mk_req(4, 2, 6, WIRE_OP_DEL, 1));
+	rec_expect_no_send(&c->r);
+	assert_int_equal(c->m.stats.dropped_role, 2);
+
+	core_msg(c, 230, mk_req(2, 2, 5, WIRE_OP_DEL, 1));
+	const struct rec_sent *s = rec_next_send(&c->r);
+	expect_send(s, 230, WIRE_OK, 3, 2, "2");
+	expect_change(s, 5, WIRE_OP_DEL, 1);
+	rec_expect_no_send(&c->r);
+	assert_int_equal(c->m.leader, 2);
+	assert_true(c->m.pending_set);
+
+	core_msg(c, 240, mk_req(4, 2, 7, WIRE_OP_DEL, 1));
+	rec_expect_no_send(&c->r);
+	assert_int_equal(c->m.stats.dropped_role, 3);
+	assert_int_equal(c->m.leader, 2);
+	rec_expect_quiet(&c->r);
+}
+
+/*
+ * Regression K, both sides. 2 and 3 lose 1 (last heard at 10); 4 does
+ * not. 2 asks to take over; 3 accepts and follows it; 4 refuses, naming
+ * 1. 2 steps down and tells 3, the only one that answered, to follow 1
+ * again; 3, told so by the candidate it follows, takes 1's REQ once more.
+ */
+static void test_refused_candidate_releases_followers(void **state)
+{
+	(void)state;
+	struct core *a = &core_a, *b = &core_b;
+	core_member(a, 2, 5, 2, "1,2,3,4");
+	core_member(b, 3, 5, 2, "1,2,3,4");
+	core_msg(a, 100, mk(WIRE_HEARTBEAT, 3, 2));
+	core_msg(a, 100, mk(WIRE_HEARTBEAT, 4, 2));
+	core_msg(b, 100, mk(WIRE_HEARTBEAT, 2, 2));
+	core_msg(b, 100, mk(WIRE_HEARTBEAT, 4, 2));
+
+	core_tick(b, 210);
+	rec_expect_line(&b->r, 210, net_line_leader_unreachable(3, 2, 1, 1));
+	rec_expect_only_heartbeats(&b->r);
+	core_tick(a, 210);
+	rec_expect_line(&a->r, 210, net_line_leader_unreachable(2, 2, 1, 1));
+	const struct rec_sent *nl = rec_next_send_not_hb(&a->r);
+	expect_send(nl, 210, WIRE_NEWLEADER, 2, 2, "3,4");
+
+	core_msg(b, 220, nl->msg);
+	const struct rec_sent *ok = rec_next_send(&b->r);
+	expect_send(ok, 220, WIRE_OK, 3, 2, "2");
+	expect_change(ok, nl->msg.request_id, WIRE_OP_NOTHING, 0);
+	assert_int_equal(b->m.leader, 2);
+	core_msg(a, 230, ok->msg);
+	rec_expect_no_send(&a->r);
+	assert_string_equal(net_set_str(&a->m.recon.waiting), "4");
+
+	/* Following 2, 3 drops 1's REQ: 1 is dead to it. */
+	core_msg(b, 235, mk_req(1, 2, 9, WIRE_OP_ADD, 5));
+	rec_expect_no_send(&b->r);
+	assert_int_equal(b->m.stats.dropped_role, 1);
+
+	core_msg(a, 240, mk_ok(4, 2, nl->msg.request_id, WIRE_OP_REFUSE, 1));
+	const struct rec_sent *redirect = rec_next_send(&a->r);
+	expect_send(redirect, 240, WIRE_REDIRECT, 2, 2, "3");
+	assert_int_equal(redirect->msg.leader, 1);
+	rec_expect_no_send(&a->r);
+	assert_int_equal(a->m.role, MSHIP_MEMBER);
+	assert_int_equal(a->m.leader, 1);
+	assert_false(peerset_has(&a->m.dead, 1));
+	rec_expect_quiet(&a->r);
+
+	/* Only the candidate it follows may release it. */
+	core_msg(b, 245, mk_redirect(4, 2, 1));
+	assert_int_equal(b->m.stats.dropped_role, 2);
+	assert_int_equal(b->m.leader, 2);
+	core_msg(b, 250, redirect->msg);
+	rec_expect_no_send(&b->r);
+	assert_int_equal(b->m.leader, 1);
+	assert_false(peerset_has(&b->m.dead, 1));
+	core_msg(b, 260, mk_req(1, 2, 9, WIRE_OP_ADD, 5));
+	ok = rec_next_send(&b->r);
+	expect_send(ok, 260, WIRE_OK, 3, 2, "1");
+	expect_change(ok, 9, WIRE_OP_ADD, 5);
+	rec_expect_no_send(&b->r);
+	assert_int_equal(b->m.stats.dropped_role, 2);
+	rec_expect_quiet(&b->r);
+}
+
+/*
+ * Regression A. Peer 1 starts by asking every other host once; a member
+ * of a group that lives on answers REDIRECT, and peer 1, still alone,
+ * joins that group.
+ */
+static void test_peer1_redirected_while_alone_joins(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	c->r.now_ms = 0;
+	mship_start(&c->m, 0);
+	rec_expect_line(&c->r, 0, net_line_view(1, 0, 1, "1"));
+	expect_send(rec_next_send(&c->r), 0, WIRE_JOIN, 1, 0, "2,3");
+	rec_expect_no_send(&c->r);
+
+	core_msg(c, 50, mk_redirect(3, 5, 2));
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	expect_send(rec_next_send(&c->r), 50, WIRE_JOIN, 1, 0, "2");
+	rec_expect_no_send(&c->r);
+	assert_int_equal(mship_next_deadline(&c->m), 150);
+	assert_int_equal(c->m.stats.dropped_role, 0);
+	rec_expect_quiet(&c->r);
+}
+
+/* Once peer 1 has let a member in, it leads a group: REDIRECT is dropped. */
+static void test_peer1_redirect_dropped_once_grown(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	core_start(c, 0);
+	rec_expect_line(&c->r, 0, net_line_view(1, 0, 1, "1"));
+	core_msg(c, 10, mk(WIRE_JOIN, 2, 0));
+	expect_send(rec_next_send(&c->r), 10, WIRE_NEWVIEW, 1, 1, "2");
+	rec_expect_line(&c->r, 10, net_line_view(1, 1, 1, "1,2"));
+
+	core_msg(c, 20, mk_redirect(3, 5, 2));
+	assert_int_equal(c->m.stats.dropped_role, 1);
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+	expect_view(&c->m, 1, 1, "1,2");
+}
+
+/*
+ * Regression A, the other half. Redirected peer 1 retries JOIN (with
+ * backoff, to the leader named and to the other host); when
+ * hosts_count + 2 = 5 retries go unanswered, at the sixth it founds a
+ * group again, numbered above the highest view id in any message it got
+ * (7, in a heartbeat it dropped), not from 0.
+ */
+static void test_peer1_refounds_above_views_seen(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	core_start(c, 0);
+	rec_expect_line(&c->r, 0, net_line_view(1, 0, 1, "1"));
+	core_msg(c, 50, mk_redirect(3, 5, 2));
+	expect_send(rec_next_send(&c->r), 50, WIRE_JOIN, 1, 0, "2");
+	core_msg(c, 60, mk(WIRE_HEARTBEAT, 3, 7));
+	assert_int_equal(c->m.stats.dropped_nonmember, 1);
+
+	static const int64_t at[] = { 150, 350, 750, 1550, 3150 };
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		assert_int_equal(mship_next_deadline(&c->m), at[i]);
+		core_tick(c, at[i]);
+		expect_send(rec_next_send(&c->r), at[i], WIRE_JOIN, 1, 0,
+			    "2,3");
+		rec_expect_no_send(&c->r);
+		assert_int_equal(c->m.role, MSHIP_JOINING);
+	}
+	rec_expect_quiet(&c->r);
+	assert_int_equal(mship_next_deadline(&c->m), 5150);
+	core_tick(c, 5149);
+	rec_expect_no_send(&c->r);
+	core_tick(c, 5150);
+	expect_send(rec_next_send(&c->r), 5150, WIRE_JOIN, 1, 0, "2,3");
+	rec_expect_line(&c->r, 5150, net_line_view(1, 8, 1, "1"));
+	/* And it asks the other hosts again, as at start. */
+	expect_send(rec_next_send(&c->r), 5150, WIRE_JOIN, 1, 8, "2,3");
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+	expect_view(&c->m, 8, 1, "1");
+}
+
+/*
+ * Regression E, the member's side. A member takes any view newer than
+ * its own, even from a peer it does not follow (here 2 made view 4 and
+ * this member missed view 3), and drops an older or equal one from
+ * anyone.
+ */
+static void test_member_takes_any_newer_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 3, 4, 2, "1,2,3,4");
+	core_msg(c, 20, mk_newview(2, 2, 2, "2,3,4"));
+	core_msg(c, 21, mk_newview(4, 1, 4, "3,4"));
+	assert_int_equal(c->m.stats.dropped_stale, 2);
+	rec_expect_quiet(&c->r);
+	expect_view(&c->m, 2, 1, "1,2,3,4");
+
+	core_msg(c, 30, mk_newview(2, 4, 2, "2,3,4"));
+	rec_expect_line(&c->r, 30, net_line_view(3, 4, 2, "2,3,4"));
+	expect_view(&c->m, 4, 2, "2,3,4");
+	assert_false(peerset_has(&c->m.fd.watched, 1));
+	assert_int_equal(c->m.stats.dropped_stale, 2);
+
+	core_msg(c, 40, mk_newview(1, 3, 1, "1,2,3,4"));
+	core_msg(c, 41, mk_newview(4, 4, 4, "3,4"));
+	assert_int_equal(c->m.stats.dropped_stale, 4);
+	assert_int_equal(c->m.stats.dropped_role, 0);
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+	expect_view(&c->m, 4, 2, "2,3,4");
 }
 
 /* ---- Networks of cores --------------------------------------------------- */
@@ -1268,6 +1770,17 @@ int main(void)
 		cmocka_unit_test(test_member_refuses_newleader),
 		cmocka_unit_test(test_member_drops_bad_messages),
 		cmocka_unit_test(test_leader_drops_bad_oks),
+		cmocka_unit_test(test_takeover_finishes_pending_in_view_order),
+		cmocka_unit_test(test_leader_sends_newview_before_printing),
+		cmocka_unit_test(test_new_leader_skips_del_of_self),
+		cmocka_unit_test(test_join_waits_for_takeover),
+		cmocka_unit_test(test_leader_resends_view_to_lagging_member),
+		cmocka_unit_test(test_member_follows_successor),
+		cmocka_unit_test(test_refused_candidate_releases_followers),
+		cmocka_unit_test(test_peer1_redirected_while_alone_joins),
+		cmocka_unit_test(test_peer1_redirect_dropped_once_grown),
+		cmocka_unit_test(test_peer1_refounds_above_views_seen),
+		cmocka_unit_test(test_member_takes_any_newer_view),
 		cmocka_unit_test(test_net_join_one_by_one),
 		cmocka_unit_test(test_net_heartbeats_every_T),
 		cmocka_unit_test(test_net_member_dead_at_2T),

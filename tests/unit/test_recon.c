@@ -2,8 +2,9 @@
  * Unit tests for reconciliation bookkeeping (reconcile/recon.c).
  *
  * A round begins with the new leader's own state as the first answer;
- * each fresh OK adds one; the change to finish is the one asked in the
- * highest view. Stale and repeated answers change nothing.
+ * each fresh OK adds one; the changes to finish are those asked in the
+ * new leader's view or later, kept once each in view order (the latest
+ * is recon_latest). Stale and repeated answers change nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -225,6 +226,60 @@ static void test_empty_ask_done_at_once(void **state)
 	assert_int_equal(recon_latest(&r).peer, 3);
 }
 
+/*
+ * Several pending changes, kept once each in the order of the views they
+ * were asked in: the new leader (view 4, nothing pending) hears ADD 6
+ * asked in view 5 first, then DEL 5 asked in view 4, then DEL 5 again,
+ * then a change asked in view 3, which a NEWVIEW it installed finished.
+ */
+static void test_pending_changes_in_view_order(void **state)
+{
+	(void)state;
+	struct peerset ask = ask_of(3, 4, 5);
+	peerset_add(&ask, 6);
+	recon_begin(&r, 3, &ask, 4, &nothing);
+	assert_int_equal(r.ops_count, 0);
+
+	struct wire_msg ok = ok_of(3, 3, 5, WIRE_OP_ADD, 6);
+	assert_int_equal(recon_answer(&r, 3, &ok), 1);
+	assert_int_equal(r.ops_count, 1);
+
+	/* Asked in an older view, reported later: it goes first. */
+	ok = ok_of(4, 3, 4, WIRE_OP_DEL, 5);
+	assert_int_equal(recon_answer(&r, 4, &ok), 1);
+	assert_int_equal(r.ops_count, 2);
+	assert_int_equal(r.ops[0].op, WIRE_OP_DEL);
+	assert_int_equal(r.ops[0].peer, 5);
+	assert_int_equal(r.ops[0].view_id, 4);
+	assert_int_equal(r.ops[1].op, WIRE_OP_ADD);
+	assert_int_equal(r.ops[1].peer, 6);
+	assert_int_equal(r.ops[1].view_id, 5);
+	/* The latest is the one asked in the highest view, not the last
+	 * heard. */
+	assert_int_equal(recon_latest(&r).op, WIRE_OP_ADD);
+	assert_int_equal(recon_latest(&r).peer, 6);
+	assert_int_equal(recon_latest(&r).view_id, 5);
+
+	/* The same change from another member: kept once. */
+	ok = ok_of(5, 3, 4, WIRE_OP_DEL, 5);
+	assert_int_equal(recon_answer(&r, 5, &ok), 1);
+	assert_int_equal(r.ops_count, 2);
+
+	/* Asked in view 3, below the new leader's view 4: ignored. */
+	ok = ok_of(6, 3, 3, WIRE_OP_ADD, 2);
+	assert_int_equal(recon_answer(&r, 6, &ok), 1);
+	assert_true(recon_done(&r));
+	assert_int_equal(r.ops_count, 2);
+	assert_int_equal(r.ops[0].op, WIRE_OP_DEL);
+	assert_int_equal(r.ops[0].peer, 5);
+	assert_int_equal(r.ops[0].view_id, 4);
+	assert_int_equal(r.ops[1].op, WIRE_OP_ADD);
+	assert_int_equal(r.ops[1].peer, 6);
+	assert_int_equal(r.ops[1].view_id, 5);
+	assert_int_equal(recon_latest(&r).view_id, 5);
+	assert_int_equal(r.view_id_max, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +294,8 @@ int main(void)
 		cmocka_unit_test_setup(test_inactive_ignores_answers, setup),
 		cmocka_unit_test_setup(test_drop_makes_done, setup),
 		cmocka_unit_test_setup(test_empty_ask_done_at_once, setup),
+		cmocka_unit_test_setup(test_pending_changes_in_view_order,
+				       setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
