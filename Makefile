@@ -57,6 +57,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELP) $(BUILD)/librollcall.a
 	$(CC) $(ALL_CFLAGS) $< $(UNIT_HELP) $(BUILD)/librollcall.a \
 		$(LDLIBS_ALL) -lcmocka -o $@
 
+# The hostile-input tool of the multi-process `hostile` scenario.
+$(BUILD)/tests/hostile: tests/proc/hostile.c $(BUILD)/librollcall.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/librollcall.a $(LDLIBS_ALL) -o $@
+
 # Every unit test binary, one after another; cmocka prints its summary on
 # stderr and exits non-zero on any failure.
 check: $(UNIT_BIN)
@@ -85,7 +90,7 @@ test-unit:
 		--errors-for-leak-kinds=definite,indirect $$t; done
 
 test-proc:
-	$(MAKE) all
+	$(MAKE) all build/tests/hostile
 	$(MAKE) SAN=1 all
 	bash tests/proc/run.sh
 	ROLLCALL=build-san/rollcall HB_MS=200 TIMEOUT_SCALE=2 \

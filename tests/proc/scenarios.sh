@@ -116,6 +116,49 @@ clean_exit() {
 	done
 }
 
+# A stranger on 127.0.0.9 (tests/proc/hostile.c) throws garbage, bad
+# frames, strangers' and spoofed messages, stale and replayed views, 1,000
+# idle connections per peer and a UDP flood at a formed group. Every peer
+# lives on, the view stands, peak RSS stays under HOSTILE_RSS_KB (plain
+# builds only), and a crash afterwards is still handled.
+HOSTILE=${HOSTILE:-$(dirname "$ROLLCALL")/tests/hostile}
+HOSTILE_RSS_KB=${HOSTILE_RSS_KB:-16384}
+hostile() {
+	local id before=() t0 t1 rc hwm
+	[ -x "$HOSTILE" ] || { fail "no $HOSTILE (make $HOSTILE)"; return; }
+	start_group 5
+	await_view 10 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+	for id in 1 2 3 4 5; do before[id]=$(peer_log $id | wc -l); done
+	t0=$(date +%s%N)
+	timeout 15 "$HOSTILE" --port "$PROC_PORT" --peers 5 --src 127.0.0.9 \
+		--seed "${HOSTILE_SEED:-1}" > "$PROC_DIR/hostile.out" 2>&1
+	rc=$?
+	t1=$(date +%s%N)
+	sed 's/^/  hostile: /' "$PROC_DIR/hostile.out"
+	[ "$rc" = 0 ] || fail "hostile exited with $rc"
+	[ $(((t1 - t0) / 1000000)) -lt 10000 ] ||
+		fail "hostile took $(((t1 - t0) / 1000000)) ms"
+	# Ten heartbeat periods for any detector that would fire.
+	sleep "$(awk "BEGIN{print 10*$HB_MS/1000*$TIMEOUT_SCALE}")"
+	for id in 1 2 3 4 5; do
+		kill -0 "${PEER_PID[$id]}" 2>/dev/null ||
+			{ fail "peer $id died"; continue; }
+		hwm=$(awk '/^VmHWM:/{print $2}' "/proc/${PEER_PID[$id]}/status")
+		echo "  peer $id VmHWM ${hwm} kB"
+		if [ "$VALGRIND" = 0 ] && [[ $ROLLCALL != *san* ]] &&
+			[ "${hwm:-0}" -ge "$HOSTILE_RSS_KB" ]; then
+			fail "peer $id peak RSS ${hwm} kB, over $HOSTILE_RSS_KB kB"
+		fi
+		[ "$(peer_log $id | wc -l)" = "${before[id]}" ] ||
+			fail "peer $id printed during the barrage:" \
+				"$(peer_log $id | tail -n +$((before[id] + 1)))"
+		expect_view $id "4 1 [1,2,3,4,5]"
+	done
+	peer_kill 5
+	await_view 10 "5 1 [1,2,3,4]" 1 2 3 4
+	for id in 1 2 3 4; do expect_count $id 1 '"peer 5 unreachable"'; done
+}
+
 # expect_usage_error "MESSAGE PART" ARGS...: exit 2, one line naming it.
 expect_usage_error() {
 	local want=$1 out status
