@@ -114,6 +114,7 @@ struct inbound {
 	struct inbound *next;
 	bool closing;
 	bool counted;		/* counts towards INBOUND_CONNS_MAX */
+	bool identified;	/* has carried a message that passed */
 	struct sockaddr_storage addr;
 	char name[ADDR_STR_BYTES];
 	char *buf;
@@ -763,8 +764,11 @@ static void peer_heard(struct peer *p)
 
 /* ---- inbound: checks common to TCP and UDP ---------------------------- */
 
-/* Decode, check and hand on one message. May close the transport. */
-static void deliver(struct transport *t, const char *body, size_t len,
+/*
+ * Decode, check and hand on one message; true when it passed the checks.
+ * May close the transport.
+ */
+static bool deliver(struct transport *t, const char *body, size_t len,
 		    const struct sockaddr *src, const char *via)
 {
 	struct wire_msg m;
@@ -778,14 +782,14 @@ static void deliver(struct transport *t, const char *body, size_t len,
 		addr_format(src, name, sizeof(name));
 		tlog(t, "dropped malformed %s message (%zu bytes) from %s: %s",
 		     via, len, name, wire_strerror(rc));
-		return;
+		return false;
 	}
 	if (m.from < 1 || m.from > t->hosts->count) {
 		t->stats.dropped_stranger++;
 		addr_format(src, name, sizeof(name));
 		tlog(t, "dropped %s from unknown peer id %u at %s",
 		     wire_type_name(m.type), (unsigned)m.from, name);
-		return;
+		return false;
 	}
 	p = &t->peers[m.from];
 	if (!p->resolved || !same_ip(src, peer_sa(p))) {
@@ -798,7 +802,7 @@ static void deliver(struct transport *t, const char *body, size_t len,
 		 * again, no more often than the backoff allows. */
 		if (p->state == PEER_IDLE && p->id != t->self)
 			peer_backoff(p);
-		return;
+		return false;
 	}
 	if (t->verbose > 1)
 		tlog(t, "received %s from peer %u by %s",
@@ -806,6 +810,7 @@ static void deliver(struct transport *t, const char *body, size_t len,
 	peer_heard(p);
 	if (t->ev.on_message)
 		t->ev.on_message(t->ev.ctx, &m);
+	return true;
 }
 
 /* ---- inbound TCP ------------------------------------------------------ */
@@ -887,8 +892,9 @@ static void inbound_process(struct inbound *c)
 		}
 		off += used;
 		t->stats.frames_in++;
-		deliver(t, body, body_len, (const struct sockaddr *)&c->addr,
-			"tcp");
+		if (deliver(t, body, body_len,
+			    (const struct sockaddr *)&c->addr, "tcp"))
+			c->identified = true;
 	}
 	if (t->closing || c->closing) {
 		c->len = 0;
@@ -917,6 +923,26 @@ static void on_inbound_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	c->len += (size_t)nread;
 	inbound_process(c);
+}
+
+/*
+ * The table is full: close the oldest connection that never carried a
+ * message that passed the checks. A peer sends as soon as it connects, so
+ * what is never identified is a stranger's, and it must not keep a peer
+ * that needs to reconnect out. False when every connection is a peer's.
+ */
+static bool inbound_evict(struct transport *t)
+{
+	struct inbound *oldest = NULL;
+	for (struct inbound *c = t->inbound; c; c = c->next)
+		if (c->counted && !c->closing && !c->identified)
+			oldest = c;
+	if (!oldest)
+		return false;
+	t->stats.conns_evicted++;
+	tlog(t, "closed idle connection from %s to make room", oldest->name);
+	inbound_close(oldest);
+	return true;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -963,7 +989,7 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	addr_format((const struct sockaddr *)&c->addr, c->name,
 		    sizeof(c->name));
-	if (t->inbound_open >= INBOUND_CONNS_MAX) {
+	if (t->inbound_open >= INBOUND_CONNS_MAX && !inbound_evict(t)) {
 		t->stats.conns_refused++;
 		tlog(t, "refused connection from %s: %u open", c->name,
 		     t->inbound_open);

@@ -10,7 +10,8 @@
  * and UDP datagrams.
  *
  * Inbound bytes are untrusted: a frame over FRAME_BYTES_MAX closes its
- * connection; a body that does not decode, a sender id outside the
+ * connection; when INBOUND_CONNS_MAX are open, a new one replaces the
+ * oldest that never carried a valid message (else it is refused); a body that does not decode, a sender id outside the
  * hostsfile, or a sender id whose resolved address is not the address the
  * bytes came from is dropped and counted. Only messages that pass reach
  * on_message. HEARTBEAT goes by UDP, everything else by TCP.
@@ -56,6 +57,7 @@ struct transport_stats {
 	uint64_t dropped_spoofed;	/* id does not match source address */
 	uint64_t dropped_queue_full;	/* send queue at its cap */
 	uint64_t conns_refused;		/* inbound over INBOUND_CONNS_MAX */
+	uint64_t conns_evicted;		/* a stranger's, closed for a new one */
 	uint64_t conns_oversize;	/* closed for an oversize frame */
 };
 
