@@ -26,7 +26,8 @@
 /* Bytes queued towards one peer before further messages to it are dropped. */
 #define SEND_QUEUE_BYTES_MAX (1024 * 1024)
 
-/* Inbound TCP connections held open at once; more are closed on accept. */
+/* Inbound TCP connections held open at once; past it a new one replaces
+ * the oldest that never carried a valid message, or is closed. */
 #define INBOUND_CONNS_MAX 256
 
 /* Membership changes waiting behind the one in flight. */
