@@ -91,7 +91,7 @@ test-unit:
 
 test-proc:
 	$(MAKE) all build/tests/hostile
-	$(MAKE) SAN=1 all
+	$(MAKE) SAN=1 all build-san/tests/hostile
 	bash tests/proc/run.sh
 	ROLLCALL=build-san/rollcall HB_MS=200 TIMEOUT_SCALE=2 \
 		bash tests/proc/run.sh
