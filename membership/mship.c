@@ -586,6 +586,17 @@ static void mship__commit(struct mship *m, int64_t now_ms)
 		mship__start_round(m, now_ms);
 }
 
+/* The REQ of the change in flight, to the members that still owe an OK. */
+static void mship__send_round_req(struct mship *m)
+{
+	struct wire_msg req = mship__msg(m, WIRE_REQ);
+	req.view_id = m->round_view_id;
+	req.request_id = m->round_request_id;
+	req.op = m->round.op;
+	req.peer = (uint16_t)m->round.peer;
+	mship__send(m, &m->round_waiting, &req);
+}
+
 /* Start the next queued change, skipping ones that change nothing. */
 static void mship__start_round(struct mship *m, int64_t now_ms)
 {
@@ -611,12 +622,7 @@ static void mship__start_round(struct mship *m, int64_t now_ms)
 			mship__report(m, c.peer);
 			peerset_del(&m->round_waiting, c.peer);
 		}
-		struct wire_msg req = mship__msg(m, WIRE_REQ);
-		req.view_id = m->round_view_id;
-		req.request_id = m->round_request_id;
-		req.op = c.op;
-		req.peer = (uint16_t)c.peer;
-		mship__send(m, &m->round_waiting, &req);
+		mship__send_round_req(m);
 		m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
 		if (peerset_empty(&m->round_waiting))
 			mship__commit(m, now_ms);
@@ -845,12 +851,7 @@ static void mship__retry(struct mship *m, int64_t now_ms)
 	}
 	/* A member that missed our view would drop the REQ: view first. */
 	peerset_foreach(&m->round_waiting, id) mship__resend_view(m, now_ms, id);
-	struct wire_msg req = mship__msg(m, WIRE_REQ);
-	req.view_id = m->round_view_id;
-	req.request_id = m->round_request_id;
-	req.op = m->round.op;
-	req.peer = (uint16_t)m->round.peer;
-	mship__send(m, &m->round_waiting, &req);
+	mship__send_round_req(m);
 }
 
 /* ---- Failure detection -------------------------------------------------- */
