@@ -21,18 +21,18 @@
 
 /* Element counts of each type's array, indexed by type; 0 is not a type. */
 static const unsigned wire_fields[WIRE_TYPE_MAX + 1] = {
-	[WIRE_JOIN] = 4,
-	[WIRE_REQ] = 7,
-	[WIRE_OK] = 7,
-	[WIRE_NEWVIEW] = 6,
-	[WIRE_NEWLEADER] = 6,
-	[WIRE_HEARTBEAT] = 4,
-	[WIRE_REDIRECT] = 5,
+	[WIRE_JOIN] = 5,
+	[WIRE_REQ] = 8,
+	[WIRE_OK] = 8,
+	[WIRE_NEWVIEW] = 7,
+	[WIRE_NEWLEADER] = 7,
+	[WIRE_HEARTBEAT] = 5,
+	[WIRE_REDIRECT] = 6,
 };
-#define WIRE_FIELDS_MIN 4
-#define WIRE_FIELDS_MAX 7
+#define WIRE_FIELDS_MIN 5
+#define WIRE_FIELDS_MAX 8
 /* Where NEWVIEW carries its member array, the only nested container. */
-#define WIRE_MEMBERS_INDEX 5
+#define WIRE_MEMBERS_INDEX 6
 
 static bool id_valid(uint64_t id)
 {
@@ -52,7 +52,7 @@ static int msg_check(const struct wire_msg *m)
 {
 	if (!type_valid((int)m->type))
 		return WIRE_ETYPE;
-	if (!id_valid(m->from))
+	if (!id_valid(m->from) || m->incarnation == 0)
 		return WIRE_ERANGE;
 	switch (m->type) {
 	case WIRE_REQ:
@@ -73,7 +73,8 @@ static int msg_check(const struct wire_msg *m)
 			return WIRE_ERANGE;
 		return id_valid(m->leader) ? 0 : WIRE_ERANGE;
 	case WIRE_REDIRECT:
-		return id_valid(m->leader) ? 0 : WIRE_ERANGE;
+		/* 0: the sender is joining too and knows no leader. */
+		return m->leader <= HOSTS_MAX ? 0 : WIRE_ERANGE;
 	case WIRE_JOIN:
 	case WIRE_HEARTBEAT:
 		return 0;
@@ -131,6 +132,7 @@ static int pack_fields(msgpack_packer *pk, const struct wire_msg *m)
 	rc |= msgpack_pack_uint32(pk, WIRE_VERSION);
 	rc |= msgpack_pack_uint32(pk, (uint32_t)m->type);
 	rc |= msgpack_pack_uint32(pk, m->from);
+	rc |= msgpack_pack_uint64(pk, m->incarnation);
 	rc |= msgpack_pack_uint32(pk, m->view_id);
 	if (rc != 0)
 		return -1;
@@ -398,23 +400,23 @@ static int get_type_fields(const msgpack_object_array *a, struct wire_msg *m)
 	switch (m->type) {
 	case WIRE_REQ:
 	case WIRE_OK:
-		if ((rc = get_u32(a, 4, &m->request_id)) != 0 ||
-		    (rc = get_op(a, 5, &m->op)) != 0 ||
-		    (rc = get_id(a, 6, &m->peer)) != 0)
+		if ((rc = get_u32(a, 5, &m->request_id)) != 0 ||
+		    (rc = get_op(a, 6, &m->op)) != 0 ||
+		    (rc = get_id(a, 7, &m->peer)) != 0)
 			return rc;
 		break;
 	case WIRE_NEWVIEW:
-		if ((rc = get_id(a, 4, &m->leader)) != 0 ||
-		    (rc = get_members(a, 5, &m->members)) != 0)
+		if ((rc = get_id(a, 5, &m->leader)) != 0 ||
+		    (rc = get_members(a, WIRE_MEMBERS_INDEX, &m->members)) != 0)
 			return rc;
 		break;
 	case WIRE_NEWLEADER:
-		if ((rc = get_u32(a, 4, &m->request_id)) != 0 ||
-		    (rc = get_op(a, 5, &m->op)) != 0)
+		if ((rc = get_u32(a, 5, &m->request_id)) != 0 ||
+		    (rc = get_op(a, 6, &m->op)) != 0)
 			return rc;
 		break;
 	case WIRE_REDIRECT:
-		rc = get_id(a, 4, &m->leader);
+		rc = get_id(a, 5, &m->leader);
 		break;
 	case WIRE_JOIN:
 	case WIRE_HEARTBEAT:
@@ -446,7 +448,8 @@ static int from_object(const msgpack_object *o, struct wire_msg *m)
 	if (a->size != wire_fields[type])
 		return WIRE_ESHAPE;
 	if ((rc = get_id(a, 2, &m->from)) != 0 ||
-	    (rc = get_u32(a, 3, &m->view_id)) != 0 ||
+	    (rc = get_uint(a, 3, &m->incarnation)) != 0 ||
+	    (rc = get_u32(a, 4, &m->view_id)) != 0 ||
 	    (rc = get_type_fields(a, m)) != 0)
 		return rc;
 	return msg_check(m);

@@ -7,10 +7,10 @@
  * declared container size, so an unchecked 5-byte array header would ask
  * for tens of GiB). It does no I/O and keeps no state.
  *
- * A message is one msgpack array of unsigned integers, the first four
+ * A message is one msgpack array of unsigned integers, the first five
  * fields common to all types:
  *
- *   [version, type, from, view_id, ...]
+ *   [version, type, from, incarnation, view_id, ...]
  *
  *   type           value  rest of the array
  *   JOIN             1    (nothing)
@@ -24,7 +24,8 @@
  *   NEWVIEW          4    leader, [member ids, ascending]
  *   NEWLEADER        5    request_id, op (PENDING)
  *   HEARTBEAT        6    (nothing)
- *   REDIRECT         7    leader (answer to a JOIN sent to a non-leader)
+ *   REDIRECT         7    leader (answer to a JOIN sent to a non-leader;
+ *                           0 from a peer that is itself still joining)
  *
  *   op       value
  *   ADD        1
@@ -33,8 +34,10 @@
  *   NOTHING    4
  *   REFUSE     5
  *
- * version is WIRE_VERSION; from is the sender's peer id and view_id its
- * current view id. Peer ids are 1..HOSTS_MAX (peer 0 only where noted).
+ * version is WIRE_VERSION; from is the sender's peer id, incarnation the
+ * life of the process behind it (at least 1, and higher in every later
+ * life: a restart or a rejoin), and view_id its current view id. Peer ids
+ * are 1..HOSTS_MAX (peer 0 only where noted).
  *
  * On TCP each message is a frame: a 4-byte big-endian body length, then
  * the body; a body is at most FRAME_BYTES_MAX bytes. On UDP a datagram is
@@ -48,7 +51,7 @@
 
 #include "peerset.h"
 
-#define WIRE_VERSION 1
+#define WIRE_VERSION 2
 #define WIRE_FRAME_HEADER_BYTES 4
 
 enum wire_type {
@@ -90,6 +93,7 @@ enum wire_error {
 struct wire_msg {
 	enum wire_type type;
 	uint16_t from;
+	uint64_t incarnation;
 	uint32_t view_id;
 	uint32_t request_id;	/* REQ, OK, NEWLEADER */
 	enum wire_op op;	/* REQ, OK, NEWLEADER */

@@ -16,7 +16,12 @@ static struct wire_msg mship__msg(const struct mship *m, enum wire_type type)
 	memset(&msg, 0, sizeof(msg));
 	msg.type = type;
 	msg.from = (uint16_t)m->cfg.self;
+	msg.incarnation = m->incarnation;
 	msg.view_id = m->view_id;
+	/* A joiner has no view: it tells the highest id it has seen, which
+	 * a founding peer 1 numbers above. */
+	if (type == WIRE_JOIN && m->view_id_seen > m->view_id)
+		msg.view_id = m->view_id_seen;
 	return msg;
 }
 
@@ -115,9 +120,12 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 	m->cfg = *cfg;
 	m->out = out;
 	m->role = MSHIP_IDLE;
+	m->incarnation = cfg->incarnation > 0 ? cfg->incarnation : 1;
+	m->last_run_ms = MSHIP_NEVER;
 	fd_create(&m->fd, 2 * cfg->heartbeat_ms);
 	m->next_beat_ms = MSHIP_NEVER;
 	m->join_next_ms = MSHIP_NEVER;
+	m->found_wait_ms = MSHIP_NEVER;
 	m->crash_at_ms = MSHIP_NEVER;
 }
 
@@ -148,7 +156,10 @@ static bool mship__founding(const struct mship *m)
 /*
  * Peer 1 founds a group: it leads view_id alone (view 0 at start) and
  * asks the other hosts, now and every BACKOFF_MAX_MS while alone, whether
- * a group lives on without it.
+ * a group lives on without it. JOINs wait for 2T, or until every other
+ * host has said it knows no group (by a JOIN, or a REDIRECT naming no
+ * leader): admitting a joiner first would hand out view ids that a group
+ * living on without us has already used.
  */
 static void mship__found(struct mship *m, int64_t now_ms, uint32_t view_id)
 {
@@ -161,7 +172,34 @@ static void mship__found(struct mship *m, int64_t now_ms, uint32_t view_id)
 	mship__install(m, now_ms, view_id, m->cfg.self, &self);
 	m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
 	m->join_next_ms = now_ms + BACKOFF_MAX_MS;
+	m->found_wait_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
+	peerset_clear(&m->found_heard);
 	mship__probe(m);
+}
+
+static void mship__start_round(struct mship *m, int64_t now_ms);
+
+/*
+ * The founding wait is over: no group answered. If a message showed view
+ * ids above ours (a group that may since have died), found again above
+ * them, so no id names two lists; then admit the joiners.
+ */
+static void mship__found_wait_over(struct mship *m, int64_t now_ms)
+{
+	if (m->view_id_seen > m->view_id)
+		mship__found(m, now_ms, m->view_id_seen + 1);
+	m->found_wait_ms = MSHIP_NEVER;
+	mship__start_round(m, now_ms);
+}
+
+/* During the founding wait, host from says it is in no group. */
+static void mship__found_heard(struct mship *m, int64_t now_ms, unsigned from)
+{
+	if (m->role != MSHIP_LEADER || m->found_wait_ms == MSHIP_NEVER)
+		return;
+	peerset_add(&m->found_heard, from);
+	if (peerset_count(&m->found_heard) + 1 >= m->cfg.hosts_count)
+		mship__found_wait_over(m, now_ms);
 }
 
 void mship_start(struct mship *m, int64_t now_ms)
@@ -241,6 +279,11 @@ static void mship__on_abandoned(struct mship *m, int64_t now_ms,
 static void mship__on_redirect(struct mship *m, int64_t now_ms,
 			       const struct wire_msg *msg)
 {
+	if (msg->leader == 0) {
+		/* The sender is joining too: it knows no group. */
+		mship__found_heard(m, now_ms, msg->from);
+		return;
+	}
 	if (m->role == MSHIP_MEMBER) {
 		mship__on_abandoned(m, now_ms, msg);
 		return;
@@ -256,6 +299,8 @@ static void mship__on_redirect(struct mship *m, int64_t now_ms,
 		/* A group lives on without us: join it. */
 		m->role = MSHIP_JOINING;
 		m->founding = false;
+		m->found_wait_ms = MSHIP_NEVER;
+		m->queue_count = 0;
 		m->join_target = 0;
 	}
 	if (msg->leader == m->join_target)
@@ -291,8 +336,47 @@ static bool mship__newview_acceptable(const struct mship *m,
 				      const struct wire_msg *msg)
 {
 	if (m->role == MSHIP_JOINING || mship__founding(m))
-		return peerset_has(&msg->members, m->cfg.self);
+		return peerset_has(&msg->members, m->cfg.self) &&
+		       msg->view_id > m->view_id;
 	return msg->view_id > mship__view_bar(m);
+}
+
+/*
+ * The leader removed us: our detector missed its heartbeats, we were
+ * paused, or we were the -t victim. Go quiet for good, or with --rejoin
+ * join again as a new life: JOIN with a higher incarnation, so whatever
+ * the old life still had in flight is ignored, and a later view than the
+ * removal one.
+ */
+static void mship__removed(struct mship *m, int64_t now_ms,
+			   const struct wire_msg *msg)
+{
+	m->pending_set = false;
+	m->round_active = false;
+	m->recon.active = false;
+	m->queue_count = 0;
+	m->founding = false;
+	m->found_wait_ms = MSHIP_NEVER;
+	m->next_beat_ms = MSHIP_NEVER;
+	peerset_clear(&m->fd.watched);
+	peerset_clear(&m->dead);
+	peerset_clear(&m->reported);
+	peerset_clear(&m->members);
+	m->view_id = msg->view_id;
+	if (!m->cfg.rejoin) {
+		m->role = MSHIP_REMOVED;
+		return;
+	}
+	m->incarnation++;
+	m->role = MSHIP_JOINING;
+	m->leader = msg->leader;
+	m->view_leader = msg->leader;
+	m->join_target = msg->leader;
+	m->join_unanswered = 0;
+	struct wire_msg join = mship__msg(m, WIRE_JOIN);
+	outbox_send_one(m->out, m->join_target, &join);
+	m->join_backoff_ms = BACKOFF_MIN_MS;
+	m->join_next_ms = now_ms + m->join_backoff_ms;
 }
 
 static void mship__on_newview(struct mship *m, int64_t now_ms,
@@ -310,10 +394,7 @@ static void mship__on_newview(struct mship *m, int64_t now_ms,
 		mship__step_down(m, now_ms, msg->from);
 	m->newleader_deferred = false;
 	if (!peerset_has(&msg->members, m->cfg.self)) {
-		/* The leader removed us: go quiet for good. */
-		m->role = MSHIP_REMOVED;
-		m->pending_set = false;
-		peerset_clear(&m->fd.watched);
+		mship__removed(m, now_ms, msg);
 		return;
 	}
 	if (m->role == MSHIP_JOINING) {
@@ -546,8 +627,6 @@ static void mship__enqueue(struct mship *m, enum wire_op op, unsigned peer,
 	c->peer = peer;
 }
 
-static void mship__start_round(struct mship *m, int64_t now_ms);
-
 /*
  * Every OK is in: the change becomes the next view. The new list goes to
  * every live member and to the removed peer, so that it learns it was
@@ -600,7 +679,8 @@ static void mship__send_round_req(struct mship *m)
 /* Start the next queued change, skipping ones that change nothing. */
 static void mship__start_round(struct mship *m, int64_t now_ms)
 {
-	while (!m->round_active && !m->recon.active && m->queue_count > 0) {
+	while (!m->round_active && !m->recon.active &&
+	       m->found_wait_ms == MSHIP_NEVER && m->queue_count > 0) {
 		struct mship_change c = m->queue[m->queue_head];
 		m->queue_head = (m->queue_head + 1) % OP_QUEUE_MAX;
 		m->queue_count--;
@@ -650,12 +730,24 @@ static void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to)
 static void mship__on_join(struct mship *m, int64_t now_ms,
 			   const struct wire_msg *msg)
 {
-	if (m->role == MSHIP_MEMBER) {
+	if (m->role == MSHIP_JOINING && msg->from != 1) {
+		m->stats.dropped_role++;
+		return;
+	}
+	if (m->role == MSHIP_MEMBER || m->role == MSHIP_JOINING) {
+		/* Name the leader, or its successor if it is dead; a joiner
+		 * answers peer 1's probe naming none. */
 		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
-		redirect.leader = (uint16_t)m->leader;
+		redirect.leader = 0;
+		if (m->role == MSHIP_MEMBER)
+			redirect.leader = (uint16_t)(peerset_has(&m->dead,
+								m->leader)
+						     ? mship__lowest_live(m)
+						     : m->leader);
 		outbox_send_one(m->out, msg->from, &redirect);
 		return;
 	}
+	mship__found_heard(m, now_ms, msg->from);
 	if (m->role != MSHIP_LEADER || m->recon.active) {
 		/* Taking over: the joiner retries once we lead. */
 		m->stats.dropped_role++;
@@ -708,6 +800,16 @@ static void mship__finish_recon(struct mship *m, int64_t now_ms)
 		uint32_t after = m->recon.ops[m->recon.ops_count - 1].view_id + 1;
 		if (after > m->view_id_floor)
 			m->view_id_floor = after;
+	}
+	/* We were being removed ourselves (the -t victim, or suspected):
+	 * the old leader may have gone on without us, removing the others
+	 * one by one in views no live peer saw. Number above all of them. */
+	for (unsigned i = 0; i < m->recon.ops_count; i++) {
+		const struct recon_op *op = &m->recon.ops[i];
+		uint32_t chain = op->view_id + peerset_count(&m->members);
+		if (op->op == WIRE_OP_DEL && op->peer == m->cfg.self &&
+		    chain > m->view_id_floor)
+			m->view_id_floor = chain;
 	}
 	/* Dead members go after the unfinished changes, the old leader among
 	 * them, so the changes the old leader began are done first, in the
@@ -780,6 +882,7 @@ static void mship__step_down(struct mship *m, int64_t now_ms,
 	m->round_active = false;
 	m->queue_count = 0;
 	m->founding = false;
+	m->found_wait_ms = MSHIP_NEVER;
 	m->role = MSHIP_MEMBER;
 	mship__revive(m, now_ms, should_lead);
 }
@@ -930,10 +1033,56 @@ static bool mship__active(const struct mship *m)
 	       m->role == MSHIP_LEADER;
 }
 
+/*
+ * Messages from a sender's earlier life are dropped. The first message of
+ * a newer life means the old process is gone (restarted, or removed and
+ * rejoining): whatever our detector says, it is dead as a member, and its
+ * new life joins as a new member. Returns whether to go on with msg.
+ */
+static bool mship__same_life(struct mship *m, int64_t now_ms,
+			     const struct wire_msg *msg)
+{
+	uint64_t *known = &m->lives[msg->from];
+	if (msg->incarnation < *known) {
+		m->stats.dropped_old_life++;
+		return false;
+	}
+	if (msg->incarnation == *known)
+		return true;
+	bool earlier = *known != 0;
+	*known = msg->incarnation;
+	if (!earlier || m->role == MSHIP_JOINING ||
+	    !peerset_has(&m->members, msg->from) ||
+	    peerset_has(&m->dead, msg->from))
+		return true;
+	m->stats.new_lives++;
+	fd_unwatch(&m->fd, msg->from);
+	mship__on_dead(m, now_ms, msg->from);
+	return mship__active(m);
+}
+
+/*
+ * The core runs at least every T while it has heartbeats to send. A longer
+ * gap means this process itself was stopped or starved of CPU, and heard
+ * nothing meanwhile: the silence is ours. Every watched peer gets a full
+ * 2T again, from now, rather than the whole group being declared dead.
+ */
+static void mship__notice_pause(struct mship *m, int64_t now_ms)
+{
+	int64_t gap = now_ms - m->last_run_ms;
+	m->last_run_ms = now_ms;
+	if (m->role == MSHIP_JOINING ||
+	    gap <= (int64_t)m->cfg.heartbeat_ms * 3 / 2 || gap < 0)
+		return;
+	m->stats.pauses++;
+	peerset_foreach(&m->fd.watched, id) fd_heard(&m->fd, id, now_ms);
+}
+
 void mship_on_tick(struct mship *m, int64_t now_ms)
 {
 	if (!mship__active(m))
 		return;
+	mship__notice_pause(m, now_ms);
 	if (now_ms >= m->crash_at_ms) {
 		mship__crash(m);
 		return;
@@ -949,6 +1098,8 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 		mship__probe(m);
 		m->join_next_ms = now_ms + BACKOFF_MAX_MS;
 	}
+	if (m->role == MSHIP_LEADER && now_ms >= m->found_wait_ms)
+		mship__found_wait_over(m, now_ms);
 	if (mship__waiting(m) && now_ms >= m->round_retry_ms)
 		mship__retry(m, now_ms);
 	struct peerset dead;
@@ -974,16 +1125,22 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 		m->stats.dropped_role++;
 		return;
 	}
+	mship__notice_pause(m, now_ms);
 	if (msg->from == 0 || msg->from > m->cfg.hosts_count ||
 	    msg->from == m->cfg.self) {
 		m->stats.dropped_stranger++;
 		return;
 	}
+	if (!mship__same_life(m, now_ms, msg))
+		return;
 	if (msg->view_id > m->view_id_seen)
 		m->view_id_seen = msg->view_id;
 	switch (msg->type) {
 	case WIRE_HEARTBEAT:
 		if (!peerset_has(&m->members, msg->from)) {
+			/* It believes it is a member: tell it otherwise. */
+			if (m->role == MSHIP_LEADER && !m->recon.active)
+				mship__resend_view(m, now_ms, msg->from);
 			m->stats.dropped_nonmember++;
 			return;
 		}
@@ -1024,6 +1181,8 @@ int64_t mship_next_deadline(const struct mship *m)
 		next = m->round_retry_ms;
 	if (mship__founding(m) && m->join_next_ms < next)
 		next = m->join_next_ms;
+	if (m->found_wait_ms < next)
+		next = m->found_wait_ms;
 	int64_t fd_next = fd_next_deadline(&m->fd);
 	return fd_next < next ? fd_next : next;
 }

@@ -35,6 +35,12 @@ struct mship_config {
 	uint32_t heartbeat_ms;	/* T; a peer silent for 2T is dead */
 	int64_t crash_ms;	/* -c: crash this long after JOIN; -1 never */
 	bool testcase4;		/* -t */
+	/* This process's first life, higher than any earlier process with
+	 * the same id had (the daemon takes the wall clock); 0 means 1. */
+	uint64_t incarnation;
+	/* --rejoin: once removed, join again as a new member (a new life)
+	 * instead of staying quiet. */
+	bool rejoin;
 };
 
 enum mship_role {
@@ -42,7 +48,8 @@ enum mship_role {
 	MSHIP_JOINING,
 	MSHIP_MEMBER,
 	MSHIP_LEADER,
-	MSHIP_REMOVED,		/* the leader removed us: quiet for good */
+	MSHIP_REMOVED,		/* the leader removed us: quiet for good
+				 * (without --rejoin) */
 	MSHIP_CRASHED,		/* -c or -t fired */
 };
 
@@ -53,6 +60,10 @@ struct mship_stats {
 	uint64_t dropped_stale;		/* older view or request id */
 	uint64_t dropped_role;		/* not meant for our role */
 	uint64_t dropped_queue_full;	/* OP_QUEUE_MAX reached */
+	uint64_t dropped_old_life;	/* from a sender's earlier process */
+	uint64_t new_lives;		/* peers seen restarted or rejoined */
+	uint64_t pauses;		/* times this peer found it had not
+					 * been run for over 1.5T */
 };
 
 struct mship_change {
@@ -64,6 +75,12 @@ struct mship {
 	struct mship_config cfg;
 	struct outbox *out;
 	enum mship_role role;
+	uint64_t incarnation;	/* this life's, in every message sent */
+	/* The newest life heard from each peer; 0 before it spoke. */
+	uint64_t lives[HOSTS_MAX + 1];
+	/* When the core last ran: a longer gap than 1.5T is a pause of our
+	 * own (stopped, starved), not silence of the others. */
+	int64_t last_run_ms;
 
 	/* The installed view, and the leader we follow: the view's leader
 	 * until a takeover, then the peer taking over. */
@@ -123,6 +140,10 @@ struct mship {
 	uint32_t join_backoff_ms;
 	unsigned join_unanswered;	/* JOINs sent since an answer */
 	bool founding;			/* peer 1, alone since it founded */
+	/* Founding: until when JOINs wait, unless every other host says
+	 * first that it knows no group (MSHIP_NEVER once over). */
+	int64_t found_wait_ms;
+	struct peerset found_heard;	/* hosts that said so */
 	uint32_t view_id_seen;		/* the highest in any message */
 
 	int64_t crash_at_ms;	/* MSHIP_NEVER when not armed */

@@ -48,30 +48,46 @@ struct seed_msg {
 	struct wire_msg m;
 };
 
+/*
+ * Incarnations run from 1 to UINT64_MAX across the seeds, one of each
+ * msgpack width, so that mutations start from every form the field takes.
+ */
 static struct seed_msg msgs[] = {
-	{ "join", { .type = WIRE_JOIN, .from = 3 } },
-	{ "req-add", { .type = WIRE_REQ, .from = 1, .view_id = 2,
-		       .request_id = 7, .op = WIRE_OP_ADD, .peer = 4 } },
-	{ "req-del", { .type = WIRE_REQ, .from = 1, .view_id = 300,
-		       .request_id = 70000, .op = WIRE_OP_DEL, .peer = 1024 } },
-	{ "ok-add", { .type = WIRE_OK, .from = 4, .view_id = 2,
-		      .request_id = 7, .op = WIRE_OP_ADD, .peer = 4 } },
-	{ "ok-nothing", { .type = WIRE_OK, .from = 2, .view_id = 9,
-			  .request_id = 8, .op = WIRE_OP_NOTHING } },
-	{ "ok-refuse", { .type = WIRE_OK, .from = 5, .view_id = 9,
-			 .request_id = 8, .op = WIRE_OP_REFUSE, .peer = 2 } },
-	{ "newview", { .type = WIRE_NEWVIEW, .from = 1, .view_id = 3,
-		       .leader = 1 } },
-	{ "newview-wide", { .type = WIRE_NEWVIEW, .from = 2, .view_id = 40,
+	{ "join", { .type = WIRE_JOIN, .from = 3, .incarnation = 1 } },
+	{ "req-add", { .type = WIRE_REQ, .from = 1, .incarnation = 2,
+		       .view_id = 2, .request_id = 7, .op = WIRE_OP_ADD,
+		       .peer = 4 } },
+	{ "req-del", { .type = WIRE_REQ, .from = 1, .incarnation = 0x80,
+		       .view_id = 300, .request_id = 70000,
+		       .op = WIRE_OP_DEL, .peer = 1024 } },
+	{ "ok-add", { .type = WIRE_OK, .from = 4, .incarnation = 3,
+		      .view_id = 2, .request_id = 7, .op = WIRE_OP_ADD,
+		      .peer = 4 } },
+	{ "ok-nothing", { .type = WIRE_OK, .from = 2, .incarnation = 0x1234,
+			  .view_id = 9, .request_id = 8,
+			  .op = WIRE_OP_NOTHING } },
+	{ "ok-refuse", { .type = WIRE_OK, .from = 5, .incarnation = 1,
+			 .view_id = 9, .request_id = 8,
+			 .op = WIRE_OP_REFUSE, .peer = 2 } },
+	{ "newview", { .type = WIRE_NEWVIEW, .from = 1, .incarnation = 1,
+		       .view_id = 3, .leader = 1 } },
+	{ "newview-wide", { .type = WIRE_NEWVIEW, .from = 2,
+			    .incarnation = UINT64_MAX, .view_id = 40,
 			    .leader = 2 } },
-	{ "newleader", { .type = WIRE_NEWLEADER, .from = 2, .view_id = 4,
+	{ "newleader", { .type = WIRE_NEWLEADER, .from = 2,
+			 .incarnation = 0x10000, .view_id = 4,
 			 .request_id = 9, .op = WIRE_OP_PENDING } },
 	{ "heartbeat", { .type = WIRE_HEARTBEAT, .from = 2,
+			 .incarnation = (uint64_t)UINT32_MAX + 1,
 			 .view_id = UINT32_MAX } },
-	{ "redirect", { .type = WIRE_REDIRECT, .from = 3, .view_id = 1,
-			.leader = 1 } },
+	{ "redirect", { .type = WIRE_REDIRECT, .from = 3, .incarnation = 7,
+			.view_id = 1, .leader = 1 } },
 	{ "newview-full", { .type = WIRE_NEWVIEW, .from = 1,
-			    .view_id = 1024, .leader = 1 } },
+			    .incarnation = 1, .view_id = 1024, .leader = 1 } },
+	/* From a peer that is joining too and knows no leader. */
+	{ "redirect-no-leader", { .type = WIRE_REDIRECT, .from = 4,
+				  .incarnation = UINT32_MAX,
+				  .view_id = 0, .leader = 0 } },
 };
 
 #define MSGS_COUNT (sizeof(msgs) / sizeof(msgs[0]))

@@ -5,6 +5,7 @@
  *   decoded twice over different fill patterns and the results compared,
  *   so that callers may compare messages with memcmp. On failure it leaves
  *   the struct all zero.
+ * - A message that decodes names a life: its incarnation is at least 1.
  * - Whatever decodes also encodes, alone and as a TCP frame of at most
  *   FRAME_BYTES_MAX, and decodes back to the same message.
  * - The encoder writes the shortest form, so a re-encoded message is never
@@ -68,6 +69,7 @@ void fuzz_wire_body(const char *body, size_t len)
 	}
 	fuzz_check(memcmp(&a, &b, sizeof(a)) == 0);
 	fuzz_check(wire_type_name((int)a.type)[0] != '?');
+	fuzz_check(a.incarnation >= 1);
 
 	fuzz_check(wire_encode(&a, enc, sizeof(enc), &enc_len) == 0);
 	fuzz_check(enc_len <= len);

@@ -8,7 +8,8 @@
  *   - seeded random bytes, on TCP connections and as datagrams;
  *   - truncated frames, a frame header claiming 4 GiB, one just over
  *     FRAME_BYTES_MAX, a frame of length 0;
- *   - well-formed bodies of an unknown type and of an unknown version;
+ *   - well-formed bodies of an unknown type and of an unknown version,
+ *     and a heartbeat in version 1's layout (no incarnation);
  *   - valid JOIN, REQ, OK, NEWVIEW, NEWLEADER, HEARTBEAT, REDIRECT claiming
  *     an id outside the hostsfile, and the same claiming peer 1 (spoofed:
  *     the source address is not peer 1's);
@@ -308,6 +309,8 @@ static struct wire_msg msg(enum wire_type type, unsigned from, uint32_t view)
 	memset(&m, 0, sizeof(m));
 	m.type = type;
 	m.from = (uint16_t)from;
+	/* A life the codec accepts, so the peers judge the message itself. */
+	m.incarnation = 1;
 	m.view_id = view;
 	return m;
 }
@@ -354,10 +357,14 @@ static void add_claiming(unsigned from)
 
 static void build_msgs(void)
 {
-	/* [1, 99, 9, 0]: a well-formed body of an unknown type, and
-	 * [2, 6, 9, 0]: a heartbeat of an unknown version. */
-	static const char unknown_type[] = { '\x94', 1, 99, 9, 0 };
-	static const char unknown_version[] = { '\x94', 2, 6, 9, 0 };
+	/* [2, 99, 9, 1, 0]: a well-formed body of an unknown type,
+	 * [3, 6, 9, 1, 0]: a heartbeat of an unknown version, and
+	 * [1, 6, 9, 0]: a heartbeat from a peer still on version 1. */
+	static const char unknown_type[] = { '\x95', WIRE_VERSION, 99, 9, 1,
+					     0 };
+	static const char unknown_version[] = { '\x95', WIRE_VERSION + 1,
+						WIRE_HEARTBEAT, 9, 1, 0 };
+	static const char version_1[] = { '\x94', 1, WIRE_HEARTBEAT, 9, 0 };
 	struct wire_msg m;
 
 	add_body("unknown type", unknown_type, sizeof(unknown_type));
@@ -378,6 +385,8 @@ static void build_msgs(void)
 	m.view_id = opt.peers - 1;
 	peerset_add(&m.members, opt.peers);
 	add_msg("NEWVIEW replay", &m);
+	/* Last, so that msgs[2] stays the stranger's valid JOIN. */
+	add_body("version 1", version_1, sizeof(version_1));
 }
 
 /* ---- phases ------------------------------------------------------------ */

@@ -212,6 +212,7 @@ struct sim_ev {
 	uint16_t from, to;
 	uint32_t from_life, to_life;
 	uint32_t arg;		/* message slot, view id, tick gen, fault */
+	uint64_t from_inc;	/* the sender core's incarnation (HEARTBEAT) */
 };
 
 struct sim_msgslot {

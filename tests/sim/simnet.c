@@ -63,8 +63,11 @@ void sim_push(struct sim *s, int64_t key, enum sim_ev_kind kind,
 		.to = (uint16_t)to,
 		.arg = arg,
 	};
-	if (from != 0)
+	if (from != 0) {
 		ev.from_life = s->peers[from].life;
+		if (s->peers[from].m != NULL)
+			ev.from_inc = s->peers[from].m->incarnation;
+	}
 	if (to != 0)
 		ev.to_life = s->peers[to].life;
 	size_t i = s->heap_count++;
@@ -484,6 +487,8 @@ void sim_peer_start(struct sim *s, unsigned id)
 		.heartbeat_ms = s->cfg.heartbeat_ms,
 		.crash_ms = -1,
 		.testcase4 = false,
+		/* Each process a higher one, as the daemon's clock gives. */
+		.incarnation = p->life + 1,
 	};
 	/* -c and -t are the first life's command line only. */
 	if (p->life == 0) {
@@ -588,6 +593,7 @@ void sim_deliver(struct sim *s, const struct sim_ev *ev)
 		memset(&msg, 0, sizeof(msg));
 		msg.type = WIRE_HEARTBEAT;
 		msg.from = (uint16_t)ev->from;
+		msg.incarnation = ev->from_inc;
 		msg.view_id = ev->arg;
 	}
 	bool ok = q->running && q->life == ev->to_life;

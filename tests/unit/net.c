@@ -342,6 +342,7 @@ void net_create(struct net *n, unsigned hosts_count, uint32_t heartbeat_ms)
 	assert_true(hosts_count >= 1 && hosts_count <= NET_PEERS_MAX);
 	memset(n, 0, sizeof(*n));
 	n->hosts_count = hosts_count;
+	n->quick_found = true;
 	const char *trace = getenv("NET_TRACE");
 	n->trace = trace != NULL && trace[0] == '1';
 	for (unsigned id = 1; id <= hosts_count; id++) {
@@ -384,6 +385,17 @@ void net_start(struct net *n, unsigned id)
 	p->started = true;
 	p->rec.now_ms = n->now_ms;
 	mship_start(&p->m, n->now_ms);
+	if (id == 1 && n->quick_found) {
+		for (unsigned other = 2; other <= n->hosts_count; other++) {
+			struct wire_msg none;
+			memset(&none, 0, sizeof(none));
+			none.type = WIRE_REDIRECT;
+			none.from = (uint16_t)other;
+			none.incarnation = 1;
+			mship_on_message(&p->m, n->now_ms, &none);
+		}
+		assert_int_equal(p->m.found_wait_ms, MSHIP_NEVER);
+	}
 	net__check(n);
 }
 

@@ -148,6 +148,10 @@ struct net {
 	unsigned lost;		/* to a down peer, or over a cut link */
 	struct net_view views[NET_VIEWS_MAX];
 	uint64_t steps;
+	/* Peer 1's founding wait is cut short at its first start, as if
+	 * every other host had answered at once that it is joining too
+	 * (true after net_create; the tests of that wait clear it). */
+	bool quick_found;
 };
 
 /* hosts_count cores with T = heartbeat_ms, no -c, no -t; time 0. */

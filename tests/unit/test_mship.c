@@ -57,7 +57,11 @@ static void core_create(struct core *c, unsigned self, unsigned hosts_count)
 	mship_create(&c->m, &cfg, &c->r.out);
 }
 
-/* Start a core; peer 1's probe of the other hosts is checked here. */
+/*
+ * Start a core. Peer 1's probe of the other hosts is checked here, and
+ * each of them answers at once that it is joining too, which ends peer 1's
+ * founding wait (the tests of that wait start peer 1 by hand).
+ */
 static void core_start(struct core *c, int64_t now_ms)
 {
 	c->r.now_ms = now_ms;
@@ -68,6 +72,15 @@ static void core_start(struct core *c, int64_t now_ms)
 		assert_int_equal(probe->msg.type, WIRE_JOIN);
 		assert_int_equal(peerset_count(&probe->to),
 				 c->m.cfg.hosts_count - 1);
+		for (unsigned id = 2; id <= c->m.cfg.hosts_count; id++) {
+			struct wire_msg none;
+			memset(&none, 0, sizeof(none));
+			none.type = WIRE_REDIRECT;
+			none.from = (uint16_t)id;
+			none.incarnation = 1;
+			mship_on_message(&c->m, now_ms, &none);
+		}
+		assert_int_equal(c->m.found_wait_ms, MSHIP_NEVER);
 	}
 }
 
@@ -90,6 +103,7 @@ static struct wire_msg mk(enum wire_type type, unsigned from, uint32_t view_id)
 	memset(&m, 0, sizeof(m));
 	m.type = type;
 	m.from = (uint16_t)from;
+	m.incarnation = 1;
 	m.view_id = view_id;
 	return m;
 }
@@ -434,12 +448,13 @@ static void test_joiner_follows_redirect(void **state)
 	assert_int_equal(mship_next_deadline(&core_a.m), 300);
 
 	core_msg(&core_a, 150, mk_redirect(3, 5, 2));
-	expect_send(rec_next_send(&core_a.r), 150, WIRE_JOIN, 4, 0, "2");
+	/* A joiner's JOIN carries the highest view id it has seen. */
+	expect_send(rec_next_send(&core_a.r), 150, WIRE_JOIN, 4, 5, "2");
 	rec_expect_no_send(&core_a.r);
 	/* The backoff starts over. */
 	assert_int_equal(mship_next_deadline(&core_a.m), 250);
 	core_tick(&core_a, 250);
-	expect_send(rec_next_send(&core_a.r), 250, WIRE_JOIN, 4, 0, "1,2,3");
+	expect_send(rec_next_send(&core_a.r), 250, WIRE_JOIN, 4, 5, "1,2,3");
 	assert_int_equal(mship_next_deadline(&core_a.m), 450);
 
 	/* Naming the leader already targeted changes nothing. */
@@ -450,10 +465,10 @@ static void test_joiner_follows_redirect(void **state)
 	/* Naming self or a stranger is nonsense: dropped. */
 	core_msg(&core_a, 270, mk_redirect(3, 5, 4));
 	core_msg(&core_a, 280, mk_redirect(3, 5, 5));
-	/* The decoder refuses leader 0; the core must not trust it to. */
+	/* Naming nobody (the sender is joining too) changes nothing. */
 	core_msg(&core_a, 290, mk_redirect(3, 5, 0));
 	rec_expect_no_send(&core_a.r);
-	assert_int_equal(core_a.m.stats.dropped_role, 3);
+	assert_int_equal(core_a.m.stats.dropped_role, 2);
 	assert_int_equal(core_a.m.join_target, 2);
 	rec_expect_quiet(&core_a.r);
 }
@@ -621,9 +636,14 @@ static void test_leader_drops_bad_oks(void **state)
 	core_msg(c, 30, mk(WIRE_HEARTBEAT, 5, 2));
 	core_msg(c, 30, mk(WIRE_JOIN, 1, 0));
 	assert_int_equal(c->m.stats.dropped_stranger, 3);
-	/* A heartbeat from a joiner not yet in the view. */
+	/* A heartbeat from a peer not in the view, which believes it is a
+	 * member: it is sent the view, once per 2T. */
 	core_msg(c, 30, mk(WIRE_HEARTBEAT, 4, 0));
-	assert_int_equal(c->m.stats.dropped_nonmember, 1);
+	core_msg(c, 31, mk(WIRE_HEARTBEAT, 4, 0));
+	assert_int_equal(c->m.stats.dropped_nonmember, 2);
+	const struct rec_sent *told = rec_next_send(&c->r);
+	expect_send(told, 30, WIRE_NEWVIEW, 1, 2, "4");
+	assert_string_equal(net_set_str(&told->msg.members), "1,2,3");
 	rec_expect_no_send(&c->r);
 	rec_expect_quiet(&c->r);
 	expect_view(&c->m, 2, 1, "1,2,3");
@@ -781,8 +801,9 @@ static void test_leader_sends_newview_before_printing(void **state)
 /*
  * Regression D. 2 takes over and 3 reports DEL 2, asked in view 2 (1
  * wrongly gave 2 up, or 2 is the -t victim): a leader lives, so it skips
- * its own removal and removes only 1, the dead. View 3 is skipped: 1 may
- * have made it of DEL 2.
+ * its own removal and removes only 1, the dead. Views 3 to 5 are
+ * skipped: 1 may have removed 2 in view 3 without telling it, then the
+ * others one by one (view 2 had 3 members), in views no live peer saw.
  */
 static void test_new_leader_skips_del_of_self(void **state)
 {
@@ -799,17 +820,17 @@ static void test_new_leader_skips_del_of_self(void **state)
 
 	core_msg(c, 220, mk_ok(3, 2, 1, WIRE_OP_DEL, 2));
 	s = rec_next_send(&c->r);
-	expect_send(s, 220, WIRE_REQ, 2, 3, "3");
+	expect_send(s, 220, WIRE_REQ, 2, 5, "3");
 	expect_change(s, 2, WIRE_OP_DEL, 1);
 	rec_expect_no_send(&c->r);
 	rec_expect_quiet(&c->r);
 
-	core_msg(c, 230, mk_ok(3, 3, 2, WIRE_OP_DEL, 1));
+	core_msg(c, 230, mk_ok(3, 5, 2, WIRE_OP_DEL, 1));
 	s = rec_next_send(&c->r);
-	expect_send(s, 230, WIRE_NEWVIEW, 2, 4, "1,3");
+	expect_send(s, 230, WIRE_NEWVIEW, 2, 6, "1,3");
 	expect_newview(s, 2, "2,3");
 	rec_expect_no_send(&c->r);
-	rec_expect_line(&c->r, 230, net_line_view(2, 4, 2, "2,3"));
+	rec_expect_line(&c->r, 230, net_line_view(2, 6, 2, "2,3"));
 	rec_expect_quiet(&c->r);
 	assert_int_equal(c->m.role, MSHIP_LEADER);
 	assert_false(c->m.round_active);
@@ -1032,7 +1053,7 @@ static void test_peer1_redirected_while_alone_joins(void **state)
 
 	core_msg(c, 50, mk_redirect(3, 5, 2));
 	assert_int_equal(c->m.role, MSHIP_JOINING);
-	expect_send(rec_next_send(&c->r), 50, WIRE_JOIN, 1, 0, "2");
+	expect_send(rec_next_send(&c->r), 50, WIRE_JOIN, 1, 5, "2");
 	rec_expect_no_send(&c->r);
 	assert_int_equal(mship_next_deadline(&c->m), 150);
 	assert_int_equal(c->m.stats.dropped_role, 0);
@@ -1074,7 +1095,7 @@ static void test_peer1_refounds_above_views_seen(void **state)
 	core_start(c, 0);
 	rec_expect_line(&c->r, 0, net_line_view(1, 0, 1, "1"));
 	core_msg(c, 50, mk_redirect(3, 5, 2));
-	expect_send(rec_next_send(&c->r), 50, WIRE_JOIN, 1, 0, "2");
+	expect_send(rec_next_send(&c->r), 50, WIRE_JOIN, 1, 5, "2");
 	core_msg(c, 60, mk(WIRE_HEARTBEAT, 3, 7));
 	assert_int_equal(c->m.stats.dropped_nonmember, 1);
 
@@ -1082,7 +1103,7 @@ static void test_peer1_refounds_above_views_seen(void **state)
 	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
 		assert_int_equal(mship_next_deadline(&c->m), at[i]);
 		core_tick(c, at[i]);
-		expect_send(rec_next_send(&c->r), at[i], WIRE_JOIN, 1, 0,
+		expect_send(rec_next_send(&c->r), at[i], WIRE_JOIN, 1, 7,
 			    "2,3");
 		rec_expect_no_send(&c->r);
 		assert_int_equal(c->m.role, MSHIP_JOINING);
@@ -1092,7 +1113,7 @@ static void test_peer1_refounds_above_views_seen(void **state)
 	core_tick(c, 5149);
 	rec_expect_no_send(&c->r);
 	core_tick(c, 5150);
-	expect_send(rec_next_send(&c->r), 5150, WIRE_JOIN, 1, 0, "2,3");
+	expect_send(rec_next_send(&c->r), 5150, WIRE_JOIN, 1, 7, "2,3");
 	rec_expect_line(&c->r, 5150, net_line_view(1, 8, 1, "1"));
 	/* And it asks the other hosts again, as at start. */
 	expect_send(rec_next_send(&c->r), 5150, WIRE_JOIN, 1, 8, "2,3");
@@ -1753,6 +1774,234 @@ static void test_net_removed_alive_goes_quiet(void **state)
 	net_expect_quiet(&net);
 }
 
+
+/* ---- Lives, pauses, founding and rejoining ------------------------------ */
+
+static struct wire_msg mk_life(enum wire_type type, unsigned from,
+			       uint32_t view_id, uint64_t incarnation)
+{
+	struct wire_msg m = mk(type, from, view_id);
+	m.incarnation = incarnation;
+	return m;
+}
+
+/*
+ * Peer 1 just started does not admit a joiner before 2T, unless every
+ * other host has said first that it is in no group; a JOIN says so.
+ */
+static void test_founding_waits_2T(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	c->r.now_ms = 0;
+	mship_start(&c->m, 0);
+	rec_expect_line(&c->r, 0, net_line_view(1, 0, 1, "1"));
+	expect_send(rec_next_send(&c->r), 0, WIRE_JOIN, 1, 0, "2,3");
+	core_msg(c, 50, mk(WIRE_JOIN, 2, 0));
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+	assert_int_equal(mship_next_deadline(&c->m), 100);
+	core_tick(c, 100);	/* a heartbeat to nobody else: no send */
+	assert_int_equal(mship_next_deadline(&c->m), 200);
+	core_tick(c, 199);
+	rec_expect_quiet(&c->r);
+	core_tick(c, 200);
+	expect_send(rec_next_send(&c->r), 200, WIRE_NEWVIEW, 1, 1, "2");
+	rec_expect_line(&c->r, 200, net_line_view(1, 1, 1, "1,2"));
+}
+
+static void test_founding_ends_when_all_answered(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	c->r.now_ms = 0;
+	mship_start(&c->m, 0);
+	rec_next_send(&c->r);
+	core_msg(c, 20, mk(WIRE_JOIN, 2, 0));
+	rec_expect_no_send(&c->r);
+	/* 3 is joining too: its REDIRECT names no leader. */
+	core_msg(c, 30, mk_redirect(3, 0, 0));
+	expect_send(rec_next_send(&c->r), 30, WIRE_NEWVIEW, 1, 1, "2");
+	rec_expect_line(&c->r, 0, net_line_view(1, 0, 1, "1"));
+	rec_expect_line(&c->r, 30, net_line_view(1, 1, 1, "1,2"));
+	assert_int_equal(c->m.found_wait_ms, MSHIP_NEVER);
+}
+
+/* A JOIN that shows a view id above 0 (a group lived): found above it. */
+static void test_founding_numbers_above_joins(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	c->r.now_ms = 0;
+	mship_start(&c->m, 0);
+	rec_next_send(&c->r);
+	rec_expect_line(&c->r, 0, net_line_view(1, 0, 1, "1"));
+	core_msg(c, 20, mk(WIRE_JOIN, 2, 6));
+	core_msg(c, 30, mk(WIRE_JOIN, 3, 0));
+	rec_expect_line(&c->r, 30, net_line_view(1, 7, 1, "1"));
+	/* The hosts are asked again, then the first joiner goes in. */
+	expect_send(rec_next_send(&c->r), 30, WIRE_JOIN, 1, 7, "2,3");
+	expect_send(rec_next_send(&c->r), 30, WIRE_NEWVIEW, 1, 8, "2");
+	rec_expect_line(&c->r, 30, net_line_view(1, 8, 1, "1,2"));
+}
+
+/* A joiner answers peer 1's probe naming no leader, and nobody else. */
+static void test_joiner_answers_probe(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 3, 4);
+	core_start(c, 0);
+	rec_next_send(&c->r);
+	core_msg(c, 5, mk(WIRE_JOIN, 1, 0));
+	const struct rec_sent *s = rec_next_send(&c->r);
+	expect_send(s, 5, WIRE_REDIRECT, 3, 0, "1");
+	assert_int_equal(s->msg.leader, 0);
+	core_msg(c, 6, mk(WIRE_JOIN, 2, 0));
+	rec_expect_no_send(&c->r);
+	assert_int_equal(c->m.stats.dropped_role, 1);
+}
+
+/*
+ * A message from an older life than one already heard is dropped. A newer
+ * life of a member means the old process is gone: the leader reports it
+ * and removes it at once, without waiting 2T, then admits the new life.
+ */
+static void test_leader_new_life_removed_then_added(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	core_start(c, 0);
+	core_msg(c, 0, mk_life(WIRE_JOIN, 2, 0, 10));
+	core_msg(c, 0, mk_life(WIRE_JOIN, 3, 0, 10));
+	struct wire_msg ok = mk_ok(2, 1,
+				   c->r.sent[c->r.sent_count - 1].msg.request_id,
+				   WIRE_OP_ADD, 3);
+	ok.incarnation = 10;
+	core_msg(c, 1, ok);
+	expect_view(&c->m, 2, 1, "1,2,3");
+	c->r.sent_checked = c->r.sent_count;
+	c->r.lines_checked = c->r.lines_count;
+
+	struct wire_msg old = mk_life(WIRE_HEARTBEAT, 3, 2, 9);
+	core_msg(c, 50, old);
+	assert_int_equal(c->m.stats.dropped_old_life, 1);
+	assert_int_equal(c->m.fd.deadline_ms[3], 201);
+
+	core_msg(c, 60, mk_life(WIRE_JOIN, 3, 0, 11));
+	assert_int_equal(c->m.stats.new_lives, 1);
+	rec_expect_line(&c->r, 60, net_line_unreachable(1, 2, 1, 3));
+	const struct rec_sent *s = rec_next_send(&c->r);
+	expect_send(s, 60, WIRE_REQ, 1, 2, "2");
+	expect_change(s, s->msg.request_id, WIRE_OP_DEL, 3);
+	/* The old life's messages are now refused. */
+	core_msg(c, 61, mk_life(WIRE_OK, 3, 2, 10));
+	assert_int_equal(c->m.stats.dropped_old_life, 2);
+
+	ok = mk_ok(2, 2, s->msg.request_id, WIRE_OP_DEL, 3);
+	ok.incarnation = 10;
+	core_msg(c, 70, ok);
+	s = rec_next_send(&c->r);
+	expect_send(s, 70, WIRE_NEWVIEW, 1, 3, "2,3");
+	rec_expect_line(&c->r, 70, net_line_view(1, 3, 1, "1,2"));
+	s = rec_next_send(&c->r);
+	expect_send(s, 70, WIRE_REQ, 1, 3, "2");
+	expect_change(s, s->msg.request_id, WIRE_OP_ADD, 3);
+}
+
+/* A member that hears a new life of its leader takes over at once. */
+static void test_member_new_life_of_leader(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_msg(c, 20, mk_life(WIRE_HEARTBEAT, 1, 2, 1));
+	rec_expect_quiet(&c->r);
+	core_msg(c, 30, mk_life(WIRE_JOIN, 1, 0, 2));
+	rec_expect_line(&c->r, 30, net_line_leader_unreachable(2, 2, 1, 1));
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 30, WIRE_NEWLEADER, 2, 2, "3");
+}
+
+/*
+ * A member not run for 3T (stopped, starved) does not declare everyone
+ * dead when it runs again: each watched peer gets 2T from then.
+ */
+static void test_pause_is_not_silence(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_tick(c, 10);	/* its first heartbeat */
+	assert_int_equal(mship_next_deadline(&c->m), 110);
+	core_tick(c, 110);
+	core_tick(c, 410);	/* 300 ms late: a pause */
+	assert_int_equal(c->m.stats.pauses, 1);
+	rec_expect_quiet(&c->r);
+	assert_int_equal(c->m.fd.deadline_ms[1], 610);
+	assert_int_equal(c->m.fd.deadline_ms[3], 610);
+	/* A gap of 1.5T is not a pause; the detector fires as ever. */
+	core_tick(c, 560);
+	core_tick(c, 609);
+	rec_expect_quiet(&c->r);
+	core_tick(c, 610);
+	assert_int_equal(c->m.stats.pauses, 1);
+	rec_expect_line(&c->r, 610, net_line_leader_unreachable(2, 2, 1, 1));
+}
+
+/* Removed, a peer goes quiet; with --rejoin it joins again, a new life. */
+static void test_removed_quiet_or_rejoins(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 3, 3, 2, "1,2,3");
+	core_msg(c, 50, mk_newview(1, 3, 1, "1,2"));
+	assert_int_equal(c->m.role, MSHIP_REMOVED);
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+	assert_int_equal(mship_next_deadline(&c->m), MSHIP_NEVER);
+
+	core_create(c, 3, 3);
+	c->m.cfg.rejoin = true;
+	core_start(c, 0);
+	rec_next_send(&c->r);
+	core_msg(c, 10, mk_newview(1, 2, 1, "1,2,3"));
+	rec_expect_line(&c->r, 10, net_line_view(3, 2, 1, "1,2,3"));
+	core_msg(c, 50, mk_newview(1, 3, 1, "1,2"));
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 50, WIRE_JOIN, 3, 3, "1");
+	assert_int_equal(s->msg.incarnation, 2);
+	rec_expect_quiet(&c->r);
+	/* An old view that still lists it is not taken; the next one is. */
+	core_msg(c, 60, mk_newview(1, 2, 1, "1,2,3"));
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	core_msg(c, 70, mk_newview(1, 4, 1, "1,2,3"));
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	rec_expect_line(&c->r, 70, net_line_view(3, 4, 1, "1,2,3"));
+}
+
+/* A member whose leader is dead names the successor to a joiner. */
+static void test_member_redirects_to_successor(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 3, 4, 2, "1,2,3");
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 2, 2));
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(3, 2, 1, 1));
+	c->r.sent_checked = c->r.sent_count;
+	core_msg(c, 220, mk(WIRE_JOIN, 4, 0));
+	const struct rec_sent *s = rec_next_send(&c->r);
+	expect_send(s, 220, WIRE_REDIRECT, 3, 2, "4");
+	assert_int_equal(s->msg.leader, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1797,6 +2046,15 @@ int main(void)
 		cmocka_unit_test(test_net_join_after_takeover),
 		cmocka_unit_test(test_net_testcase4),
 		cmocka_unit_test(test_net_removed_alive_goes_quiet),
+		cmocka_unit_test(test_founding_waits_2T),
+		cmocka_unit_test(test_founding_ends_when_all_answered),
+		cmocka_unit_test(test_founding_numbers_above_joins),
+		cmocka_unit_test(test_joiner_answers_probe),
+		cmocka_unit_test(test_leader_new_life_removed_then_added),
+		cmocka_unit_test(test_member_new_life_of_leader),
+		cmocka_unit_test(test_pause_is_not_silence),
+		cmocka_unit_test(test_removed_quiet_or_rejoins),
+		cmocka_unit_test(test_member_redirects_to_successor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
