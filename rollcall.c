@@ -47,6 +47,19 @@ static int64_t daemon_now_ms(const struct daemon *d)
 	return (int64_t)((uv_hrtime() - d->start_ns) / 1000000u);
 }
 
+/*
+ * This process's life: the wall clock in microseconds, so that a restarted
+ * peer (same id, new process) is above its earlier lives, and its peers
+ * drop whatever the old process still had in flight.
+ */
+static uint64_t daemon_incarnation(void)
+{
+	uv_timeval64_t tv;
+	if (uv_gettimeofday(&tv) != 0 || tv.tv_sec <= 0)
+		return 1;
+	return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
 /* Diagnostics: only with -v, never starting with '{'. */
 static void daemon_log(const struct daemon *d, const char *what)
 {
@@ -149,6 +162,7 @@ static void daemon_begin(struct daemon *d)
 		.self = d->self,
 		.port = d->cli.port,
 		.verbose = d->cli.verbose,
+		.drop_udp_percent = d->cli.drop_udp_percent,
 	};
 	struct transport_events ev = {
 		.ctx = d,
@@ -311,6 +325,8 @@ int main(int argc, char **argv)
 		.heartbeat_ms = d->cli.heartbeat_ms,
 		.crash_ms = d->cli.crash_ms,
 		.testcase4 = d->cli.testcase4,
+		.incarnation = daemon_incarnation(),
+		.rejoin = d->cli.rejoin,
 	};
 	mship_create(&d->core, &mc, &d->outbox);
 	daemon_init_loop(d);

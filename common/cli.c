@@ -24,6 +24,8 @@ enum cli__key {
 	CLI__ID,
 	CLI__PORT,
 	CLI__HEARTBEAT,
+	CLI__REJOIN,
+	CLI__DROP_UDP,
 	CLI__HELP,
 	CLI__VERSION,
 };
@@ -46,6 +48,8 @@ static const struct cli__opt cli__opts[] = {
 	{ 0, "port", CLI__PORT, "--port " CLI__STR(CLI_PORT_DEFAULT) },
 	{ 0, "heartbeat-ms", CLI__HEARTBEAT,
 	  "--heartbeat-ms " CLI__STR(CLI_HEARTBEAT_MS_DEFAULT) },
+	{ 0, "rejoin", CLI__REJOIN, NULL },
+	{ 0, "test-drop-udp", CLI__DROP_UDP, "--test-drop-udp 20" },
 	{ 0, "help", CLI__HELP, NULL },
 	{ 0, "version", CLI__VERSION, NULL },
 };
@@ -218,6 +222,12 @@ static int cli__apply(struct cli *c, const struct cli__args *a,
 	case CLI__HEARTBEAT:
 		return cli__uint(a, flag, o, value, CLI_HEARTBEAT_MS_MIN,
 				 CLI_HEARTBEAT_MS_MAX, &c->heartbeat_ms);
+	case CLI__REJOIN:
+		c->rejoin = true;
+		return 0;
+	case CLI__DROP_UDP:
+		return cli__uint(a, flag, o, value, 0, 100,
+				 &c->drop_udp_percent);
 	case CLI__HELP:
 		c->help = true;
 		return 0;
@@ -403,7 +413,7 @@ const char *cli_usage(void)
 {
 	return
 "Usage: rollcall -h HOSTSFILE [-d SECONDS] [-c SECONDS] [-t] [-v]...\n"
-"                [--id N] [--port P] [--heartbeat-ms T]\n"
+"                [--id N] [--port P] [--heartbeat-ms T] [--rejoin]\n"
 "       rollcall --help | --version\n"
 "\n"
 "Runs one peer of a group-membership service. The peers are the entries\n"
@@ -427,6 +437,11 @@ CLI__STR(CLI_PORT_DEFAULT) ")\n"
 "  --heartbeat-ms T  heartbeat period in milliseconds, "
 CLI__STR(CLI_HEARTBEAT_MS_MIN) " to " CLI__STR(CLI_HEARTBEAT_MS_MAX) "\n"
 "                    (default " CLI__STR(CLI_HEARTBEAT_MS_DEFAULT) ")\n"
+"  --rejoin          once removed from the group while alive (paused, or\n"
+"                    wrongly given up for dead), join again as a new\n"
+"                    member; without it, a removed peer stays quiet\n"
+"  --test-drop-udp P for tests only: drop P percent (0 to 100) of the\n"
+"                    heartbeats received, at random\n"
 "  -v                diagnostics on stderr; repeat (-vv) for more\n"
 "  --help            print this help and exit\n"
 "  --version         print the version and exit\n"

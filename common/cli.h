@@ -11,6 +11,8 @@
  *   --id N              take id N instead of matching the hostname
  *   --port P            TCP and UDP port (default CLI_PORT_DEFAULT)
  *   --heartbeat-ms T    heartbeat period (default CLI_HEARTBEAT_MS_DEFAULT)
+ *   --rejoin            join again as a new member once removed
+ *   --test-drop-udp P   tests only: drop P% of incoming datagrams
  *   -v                  diagnostics on stderr (repeat for more)
  *   --help, --version
  *
@@ -38,6 +40,8 @@ struct cli {
 	unsigned id;		/* --id, 0 when not given */
 	uint16_t port;
 	uint32_t heartbeat_ms;
+	bool rejoin;		/* --rejoin */
+	uint32_t drop_udp_percent;	/* --test-drop-udp, 0 by default */
 	int verbose;		/* count of -v */
 	bool help;
 	bool version;

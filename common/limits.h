@@ -30,6 +30,10 @@
  * the oldest that never carried a valid message, or is closed. */
 #define INBOUND_CONNS_MAX 256
 
+/* Inbound TCP connections from one address; past it a new one replaces
+ * that address's oldest. A peer needs one (two while it reconnects). */
+#define INBOUND_PER_SOURCE_MAX 8
+
 /* Membership changes waiting behind the one in flight. */
 #define OP_QUEUE_MAX (2 * HOSTS_MAX)
 

@@ -128,6 +128,7 @@ struct transport {
 	unsigned self;
 	uint16_t port;
 	int verbose;
+	unsigned drop_udp_percent;
 	struct transport_events ev;
 	struct transport_stats stats;
 	uint64_t rng;
@@ -945,6 +946,49 @@ static bool inbound_evict(struct transport *t)
 	return true;
 }
 
+/* Whether two socket addresses name the same host (the port aside). */
+static bool addr_same_host(const struct sockaddr_storage *a,
+			   const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)a)
+			       ->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)(const void *)b)
+			       ->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)
+				       ->sin6_addr,
+			      &((const struct sockaddr_in6 *)(const void *)b)
+				       ->sin6_addr,
+			      sizeof(struct in6_addr)) == 0;
+	return false;
+}
+
+/*
+ * One address may hold at most INBOUND_PER_SOURCE_MAX connections: past
+ * it, its oldest goes (a peer's newest connection is the one it uses), so
+ * one stranger cannot fill the table however many it opens.
+ */
+static void inbound_cap_source(struct transport *t, const struct inbound *c)
+{
+	struct inbound *oldest = NULL;
+	unsigned open = 0;
+	for (struct inbound *o = t->inbound; o; o = o->next) {
+		if (o == c || !o->counted || o->closing ||
+		    !addr_same_host(&o->addr, &c->addr))
+			continue;
+		open++;
+		oldest = o;
+	}
+	if (open < INBOUND_PER_SOURCE_MAX)
+		return;
+	t->stats.conns_source_capped++;
+	tlog(t, "closed oldest of %u connections from %s", open, c->name);
+	inbound_close(oldest);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct transport *t = server->data;
@@ -989,6 +1033,7 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	addr_format((const struct sockaddr *)&c->addr, c->name,
 		    sizeof(c->name));
+	inbound_cap_source(t, c);
 	if (t->inbound_open >= INBOUND_CONNS_MAX && !inbound_evict(t)) {
 		t->stats.conns_refused++;
 		tlog(t, "refused connection from %s: %u open", c->name,
@@ -1032,6 +1077,11 @@ static void on_udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	if (!addr || t->closing)
 		return;
 	t->stats.datagrams_in++;
+	if (t->drop_udp_percent > 0 &&
+	    rng_next(&t->rng) % 100 < t->drop_udp_percent) {
+		t->stats.dropped_test_loss++;
+		return;
+	}
 	if (flags & UV_UDP_PARTIAL) {
 		t->stats.dropped_malformed++;
 		addr_format(addr, name, sizeof(name));
@@ -1102,6 +1152,7 @@ int transport_new(struct transport **out, const struct transport_config *cfg,
 	t->self = cfg->self;
 	t->port = cfg->port;
 	t->verbose = cfg->verbose;
+	t->drop_udp_percent = cfg->drop_udp_percent;
 	t->ev = *ev;
 	t->rng = uv_hrtime() ^ ((uint64_t)cfg->self * UINT64_C(0x9e3779b97f4a7c15));
 	t->first_lookups_left = count;

@@ -11,7 +11,9 @@
  *
  * Inbound bytes are untrusted: a frame over FRAME_BYTES_MAX closes its
  * connection; when INBOUND_CONNS_MAX are open, a new one replaces the
- * oldest that never carried a valid message (else it is refused); a body that does not decode, a sender id outside the
+ * oldest that never carried a valid message (else it is refused); a new
+ * connection from an address that already has INBOUND_PER_SOURCE_MAX open
+ * replaces that address's oldest; a body that does not decode, a sender id outside the
  * hostsfile, or a sender id whose resolved address is not the address the
  * bytes came from is dropped and counted. Only messages that pass reach
  * on_message. HEARTBEAT goes by UDP, everything else by TCP.
@@ -36,6 +38,9 @@ struct transport_config {
 	unsigned self;			/* own id in hosts */
 	uint16_t port;			/* every peer's TCP and UDP port */
 	int verbose;			/* diagnostics on stderr when > 0 */
+	/* Tests only: share of received datagrams dropped at random, in
+	 * percent (0 to 100), to measure the detector under loss. */
+	unsigned drop_udp_percent;
 };
 
 struct transport_events {
@@ -58,6 +63,8 @@ struct transport_stats {
 	uint64_t dropped_queue_full;	/* send queue at its cap */
 	uint64_t conns_refused;		/* inbound over INBOUND_CONNS_MAX */
 	uint64_t conns_evicted;		/* a stranger's, closed for a new one */
+	uint64_t conns_source_capped;	/* closed: INBOUND_PER_SOURCE_MAX */
+	uint64_t dropped_test_loss;	/* drop_udp_percent's doing */
 	uint64_t conns_oversize;	/* closed for an oversize frame */
 };
 

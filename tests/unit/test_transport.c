@@ -209,6 +209,7 @@ static struct wire_msg make_req(unsigned from, uint32_t request_id)
 {
 	struct wire_msg m;
 	memset(&m, 0, sizeof(m));
+	m.incarnation = 1;
 	m.type = WIRE_REQ;
 	m.from = (uint16_t)from;
 	m.view_id = 7;
@@ -307,13 +308,14 @@ static void on_raw_connect(uv_connect_t *req, int status)
 }
 
 /* Connect from STRANGER_IP to peer `to` and send r->bytes. */
-static void raw_tcp_send(struct fixture *fx, struct raw_tcp *r, unsigned to)
+static void raw_tcp_send_from(struct fixture *fx, struct raw_tcp *r,
+			      unsigned to, const char *src_ip)
 {
 	struct sockaddr_in src, dst;
 	char ip[32];
 
 	snprintf(ip, sizeof(ip), "127.0.0.%u", to);
-	assert_int_equal(uv_ip4_addr(STRANGER_IP, 0, &src), 0);
+	assert_int_equal(uv_ip4_addr(src_ip, 0, &src), 0);
 	assert_int_equal(uv_ip4_addr(ip, fx->port, &dst), 0);
 	assert_int_equal(uv_tcp_init(&fx->loop, &r->tcp), 0);
 	r->tcp.data = r;
@@ -323,6 +325,11 @@ static void raw_tcp_send(struct fixture *fx, struct raw_tcp *r, unsigned to)
 	assert_int_equal(uv_tcp_connect(&r->connect, &r->tcp,
 					(const struct sockaddr *)&dst,
 					on_raw_connect), 0);
+}
+
+static void raw_tcp_send(struct fixture *fx, struct raw_tcp *r, unsigned to)
+{
+	raw_tcp_send_from(fx, r, to, STRANGER_IP);
 }
 
 static void raw_tcp_close(struct fixture *fx, struct raw_tcp *r)
@@ -438,6 +445,7 @@ static void test_heartbeat_by_udp(void **state)
 	struct wire_msg m;
 
 	memset(&m, 0, sizeof(m));
+	m.incarnation = 1;
 	m.type = WIRE_HEARTBEAT;
 	m.from = 1;
 	m.view_id = 9;
@@ -459,6 +467,7 @@ static void test_big_newview(void **state)
 	struct wire_msg m;
 
 	memset(&m, 0, sizeof(m));
+	m.incarnation = 1;
 	m.type = WIRE_NEWVIEW;
 	m.from = 1;
 	m.view_id = 12;
@@ -589,8 +598,9 @@ static unsigned raw_ended(const struct raw_tcp *r, unsigned n)
 }
 
 /*
- * INBOUND_CONNS_MAX strangers' connections are open: each new connection
- * replaces the oldest of them, and a peer still gets through.
+ * INBOUND_CONNS_MAX strangers' connections are open, each from its own
+ * address: each new connection replaces the oldest of them, and a peer
+ * still gets through.
  */
 static void test_inbound_cap_evicts_strangers(void **state)
 {
@@ -599,14 +609,18 @@ static void test_inbound_cap_evicts_strangers(void **state)
 	unsigned n = INBOUND_CONNS_MAX + 3;
 	struct raw_tcp *r = calloc(n, sizeof(*r));
 	struct wire_msg m = make_req(1, 1);
+	char ip[32];
 
 	assert_non_null(r);
 	/* In batches well under the listen backlog, so that no SYN is
 	 * dropped and retried a second later. */
 	for (unsigned i = 0; i < n; i += RAW_BATCH) {
 		unsigned end = i + RAW_BATCH < n ? i + RAW_BATCH : n;
-		for (unsigned k = i; k < end; k++)
-			raw_tcp_send(fx, &r[k], 2);
+		for (unsigned k = i; k < end; k++) {
+			snprintf(ip, sizeof(ip), "127.0.%u.%u", 1 + k / 200,
+				 1 + k % 200);
+			raw_tcp_send_from(fx, &r[k], 2, ip);
+		}
 		WAIT_UNTIL(fx, raw_all(r, end, true));
 	}
 	WAIT_UNTIL(fx, stats(b)->conns_evicted == 3 && raw_ended(r, n) == 3);
@@ -627,6 +641,40 @@ static void test_inbound_cap_evicts_strangers(void **state)
 	close_all_and_check(fx);
 }
 
+/*
+ * One address holds at most INBOUND_PER_SOURCE_MAX connections: each one
+ * more closes that address's oldest, and the table never fills.
+ */
+static void test_inbound_cap_per_source(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *b = node_start_ready(fx, 2);
+	unsigned n = INBOUND_PER_SOURCE_MAX + 3;
+	struct raw_tcp r[INBOUND_PER_SOURCE_MAX + 3];
+
+	memset(r, 0, sizeof(r));
+	for (unsigned k = 0; k < n; k++) {
+		raw_tcp_send(fx, &r[k], 2);
+		/* One at a time, so that "oldest" is well defined. */
+		WAIT_UNTIL(fx, raw_all(r, k + 1, true) &&
+				       stats(b)->conns_source_capped ==
+					       (k < INBOUND_PER_SOURCE_MAX
+							? 0
+							: k + 1 -
+								  INBOUND_PER_SOURCE_MAX));
+	}
+	WAIT_UNTIL(fx, raw_ended(r, n) == 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_true(r[i].ended);
+	assert_int_equal(stats(b)->conns_evicted, 0);
+	assert_int_equal(stats(b)->conns_refused, 0);
+	for (unsigned i = 0; i < n; i++)
+		if (!uv_is_closing((uv_handle_t *)&r[i].tcp))
+			uv_close((uv_handle_t *)&r[i].tcp, on_raw_close);
+	WAIT_UNTIL(fx, raw_closed_all(r, n));
+	close_all_and_check(fx);
+}
+
 static void test_queue_full_drops(void **state)
 {
 	struct fixture *fx = *state;
@@ -637,6 +685,7 @@ static void test_queue_full_drops(void **state)
 	unsigned sends;
 
 	memset(&m, 0, sizeof(m));
+	m.incarnation = 1;
 	m.type = WIRE_NEWVIEW;
 	m.from = 1;
 	m.leader = 1;
@@ -735,6 +784,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_inbound_cap_evicts_strangers, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_inbound_cap_per_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_full_drops, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bind_conflict_is_fatal,
