@@ -35,6 +35,7 @@ struct daemon {
 	uv_signal_t sigterm;
 	struct transport *transport;
 	struct mship core;
+	uint64_t lives_seen;	/* the core's incarnation, last we looked */
 	uint64_t start_ns;
 	bool stopping;
 	int exit_status;
@@ -107,9 +108,32 @@ static void on_outbox_exit(struct outbox *o)
 
 static void on_core_timer(uv_timer_t *timer);
 
+/* What the core became that only diagnostics show (with -v). */
+static void daemon_note_role(struct daemon *d)
+{
+	char line[128];
+	if (d->core.role == MSHIP_REMOVED && d->lives_seen != 0) {
+		snprintf(line, sizeof(line), "removed from the group in view "
+			 "%u; staying quiet (--rejoin joins again)",
+			 (unsigned)d->core.view_id);
+		daemon_log(d, line);
+		d->lives_seen = 0;
+	} else if (d->core.incarnation != d->lives_seen &&
+		   d->core.role != MSHIP_REMOVED) {
+		if (d->lives_seen != 0) {
+			snprintf(line, sizeof(line), "removed from the group "
+				 "in view %u; joining again as a new member",
+				 (unsigned)d->core.view_id);
+			daemon_log(d, line);
+		}
+		d->lives_seen = d->core.incarnation;
+	}
+}
+
 /* After every event, sleep until the core's next deadline. */
 static void daemon_rearm(struct daemon *d)
 {
+	daemon_note_role(d);
 	if (d->stopping)
 		return;
 	int64_t next = mship_next_deadline(&d->core);

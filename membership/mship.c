@@ -95,6 +95,10 @@ static void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	peerset_foreach(&joined, id) {
 		peerset_del(&m->reported, id);
 		peerset_del(&m->dead, id);
+		/* A new membership: the leader let in the life whose JOIN
+		 * it heard, perhaps one we have not heard yet. */
+		if (leader != m->cfg.self)
+			peerset_add(&m->lives_new, id);
 		if (id != m->cfg.self)
 			fd_watch(&m->fd, id, now_ms);
 	}
@@ -1047,9 +1051,11 @@ static bool mship__same_life(struct mship *m, int64_t now_ms,
 		m->stats.dropped_old_life++;
 		return false;
 	}
+	bool admitted = peerset_has(&m->lives_new, msg->from);
+	peerset_del(&m->lives_new, msg->from);
 	if (msg->incarnation == *known)
 		return true;
-	bool earlier = *known != 0;
+	bool earlier = *known != 0 && !admitted;
 	*known = msg->incarnation;
 	if (!earlier || m->role == MSHIP_JOINING ||
 	    !peerset_has(&m->members, msg->from) ||

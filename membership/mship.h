@@ -78,6 +78,9 @@ struct mship {
 	uint64_t incarnation;	/* this life's, in every message sent */
 	/* The newest life heard from each peer; 0 before it spoke. */
 	uint64_t lives[HOSTS_MAX + 1];
+	/* Members let in since we last heard them: their next life, however
+	 * new, is the member, not a restart. */
+	struct peerset lives_new;
 	/* When the core last ran: a longer gap than 1.5T is a pause of our
 	 * own (stopped, starved), not silence of the others. */
 	int64_t last_run_ms;

@@ -9,8 +9,9 @@
 # line may carry the prefixes `docker compose logs` or `docker logs -t`
 # add: an RFC 3339 time stamp, "name | ", or both in either order; colour
 # codes and compose's own chatter ("Attaching to", "exited with code") are
-# dropped. What remains must be one of the four output lines of
-# common/out.h, exactly; any other line fails the testcase.
+# dropped, and so is the multi-process tests' marker "== restart of peer
+# N" (after which N is a new life). What remains must be one of the four
+# output lines of common/out.h, exactly; any other line fails the testcase.
 #
 # Prints each peer's timeline (times relative to the first stamped line,
 # when there are stamps), the reasons for a failure if any, and then
@@ -150,6 +151,19 @@ BEGIN {
 	} else if (s ~ /^[ \t]*$/ ||
 	    s ~ /^(Attaching to|Creating|Starting|Stopping|Removing|Recreating|Network|Container|Aborting|Gracefully|Killing) / ||
 	    s ~ / exited with code [0-9]+$/) {
+		next
+	}
+	if (s ~ /^== restart of peer [0-9]+$/) {
+		# The multi-process tests mark a new process with the same id:
+		# a new life, whose view ids start over and whose failures are
+		# reported anew.
+		p = substr(s, 20) + 0
+		delete lastv[p]
+		crashed[p] = 0
+		for (q = 1; q <= npeers; q++) {
+			ucount[p, q] = 0
+			ucount[q, p] = 0
+		}
 		next
 	}
 	nlines++

@@ -91,6 +91,15 @@ expect FAIL 1 "five ends in the wrong view" tc1-good.log \
 	"after the full view"
 expect FAIL 1 "empty log" tc1-good.log 'd' "no output lines"
 
+# The multi-process tests' marker of a new life (tc=0, their checks).
+expect PASS 0 "a restarted peer's views start over after the marker" \
+	tc1-good.log '/ one | {peer_id:1, view_id: 4/a\
+one | == restart of peer 1\
+one | {peer_id:1, view_id: 0, leader: 1, memb_list: [1]}'
+expect FAIL 0 "the same, without the marker" tc1-good.log \
+	'/ one | {peer_id:1, view_id: 4/a\
+one | {peer_id:1, view_id: 0, leader: 1, memb_list: [1]}' "view id went from"
+
 # Testcase 2: five crashes.
 expect PASS 2 "good log" tc2-good.log
 expect FAIL 2 "duplicate unreachable line" tc2-good.log \

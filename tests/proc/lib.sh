@@ -46,8 +46,15 @@ peer_start() {
 			--errors-for-leak-kinds=definite,indirect)
 	fi
 	"${wrap[@]}" "$ROLLCALL" -h "$PROC_DIR/hosts" --id "$id" --port "$PROC_PORT" \
-		--heartbeat-ms "$HB_MS" "$@" 2> "$PROC_DIR/$id.log" &
+		--heartbeat-ms "$HB_MS" "$@" 2>> "$PROC_DIR/$id.log" &
 	PEER_PID[$id]=$!
+}
+
+# peer_restart ID [ARGS...]: a new process with the same id, its lines
+# appended after a marker the judge reads as a new life.
+peer_restart() {
+	echo "== restart of peer $1" >> "$PROC_DIR/$1.log"
+	peer_start "$@"
 }
 
 peer_log() { cat "$PROC_DIR/$1.log" 2>/dev/null; }
@@ -122,7 +129,8 @@ check_invariants() {
 	for f in "$PROC_DIR"/*.log; do
 		id=$(basename "$f" .log)
 		names="$names $id"
-		sed "s/^/$id | /" "$f"
+		# -v diagnostics start "rollcall[", never '{': not output lines.
+		grep -v '^rollcall\[' "$f" | sed "s/^/$id | /"
 	done > "$PROC_DIR/all.merged"
 	names=$(echo $names | tr ' ' '\n' | sort -n | paste -sd' ')
 	out=$(awk -v tc=0 -v names="$names" -f tests/compose/judge.awk \

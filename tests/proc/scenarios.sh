@@ -104,6 +104,74 @@ two_at_once() {
 	done
 }
 
+# Seconds for N heartbeat periods, stretched by TIMEOUT_SCALE.
+periods() { awk "BEGIN{print $1*$HB_MS/1000*$TIMEOUT_SCALE}"; }
+
+# Member 5 is stopped (SIGSTOP) for 3T, then continued. The others remove
+# it meanwhile. Run again, it does not take the group's silence for
+# deaths (no unreachable line): it reads its removal and goes quiet
+# (its -v diagnostic says so), or, with --rejoin, joins again as a new
+# member.
+frozen_common() {
+	start_group 5
+	await_view 10 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+	sleep "$(periods 2)"
+	peer_kill 5 STOP
+	sleep "$(periods 3)"
+	peer_kill 5 CONT
+}
+
+frozen() {
+	ARGS_5="-v"
+	frozen_common
+	await_view 10 "5 1 [1,2,3,4]" 1 2 3 4
+	wait_for 5 grep -q "removed from the group in view 5; staying quiet" \
+		"$PROC_DIR/5.log" || fail "peer 5 did not say it was removed"
+	sleep "$(periods 5)"
+	kill -0 "${PEER_PID[5]}" 2>/dev/null || fail "peer 5 exited"
+	expect_view 5 "4 1 [1,2,3,4,5]"
+	expect_count 5 0 "unreachable"
+	for id in 1 2 3 4; do
+		expect_view $id "5 1 [1,2,3,4]"
+		expect_count $id 1 '"peer 5 unreachable"'
+	done
+}
+
+frozen_rejoin() {
+	ARGS_5="--rejoin"
+	frozen_common
+	await_view 10 "6 1 [1,2,3,4,5]" 1 2 3 4 5
+	expect_count 5 0 "unreachable"
+	for id in 1 2 3 4; do expect_count $id 1 '"peer 5 unreachable"'; done
+}
+
+# Member 3 is killed and at once started again (same id, a new process
+# and incarnation): the leader knows it from its first message, removes
+# the old life without waiting 2T and admits the new one.
+restart() {
+	start_group 5
+	await_view 10 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+	peer_kill 3
+	peer_restart 3
+	await_view 10 "6 1 [1,2,3,4,5]" 1 2 3 4 5
+	for id in 1 2 4 5; do expect_count $id 1 '"peer 3 unreachable"'; done
+}
+
+# The leader is killed and at once started again: its new life finds the
+# group (it does not found a second one), which 2 now leads, and joins.
+leader_restart() {
+	start_group 5
+	await_view 10 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+	peer_kill 1
+	peer_restart 1
+	await_view 10 "6 2 [1,2,3,4,5]" 1 2 3 4 5
+	for id in 2 3 4 5; do
+		expect_count $id 1 '"peer 1 (leader) unreachable"'
+	done
+	[ "$(count_lines 1 'view_id: 0,')" = 2 ] ||
+		fail "peer 1 printed view 0 $(count_lines 1 'view_id: 0,') times, want once per life"
+}
+
 # SIGTERM closes every handle and exits 0 (VALGRIND=1 then checks leaks).
 clean_exit() {
 	start_group 3
@@ -190,6 +258,8 @@ cli_errors() {
 	expect_usage_error "-c" -h "$h" --id 1 -c -1
 	expect_usage_error "--port" -h "$h" --id 1 --port 70000
 	expect_usage_error "--bogus" -h "$h" --id 1 --bogus
+	expect_usage_error "--test-drop-udp" -h "$h" --id 1 --test-drop-udp 101
+	expect_usage_error "--rejoin" -h "$h" --id 1 --rejoin=yes
 	expect_usage_error "not in the file" -h "$h"
 	"$ROLLCALL" --help | grep -q -- "--heartbeat-ms" || fail "--help"
 	"$ROLLCALL" --version | grep -q "^rollcall " || fail "--version"

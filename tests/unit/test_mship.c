@@ -1929,6 +1929,32 @@ static void test_member_new_life_of_leader(void **state)
 }
 
 /*
+ * A member re-added by the leader (removed, then its new life joined) may
+ * first hear that new life after the view that lets it in: that is the
+ * member, not a restart. A later life still is one.
+ */
+static void test_member_readded_new_life(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_msg(c, 20, mk_life(WIRE_HEARTBEAT, 3, 2, 1));
+	core_msg(c, 30, mk_newview(1, 3, 1, "1,2"));
+	core_msg(c, 40, mk_newview(1, 4, 1, "1,2,3"));
+	rec_expect_line(&c->r, 30, net_line_view(2, 3, 1, "1,2"));
+	rec_expect_line(&c->r, 40, net_line_view(2, 4, 1, "1,2,3"));
+	core_msg(c, 50, mk_life(WIRE_HEARTBEAT, 3, 4, 2));
+	rec_expect_quiet(&c->r);
+	assert_int_equal(c->m.stats.new_lives, 0);
+	assert_false(peerset_has(&c->m.dead, 3));
+	core_msg(c, 60, mk_life(WIRE_HEARTBEAT, 3, 4, 1));
+	assert_int_equal(c->m.stats.dropped_old_life, 1);
+	core_msg(c, 70, mk_life(WIRE_JOIN, 3, 4, 3));
+	assert_int_equal(c->m.stats.new_lives, 1);
+	rec_expect_line(&c->r, 70, net_line_unreachable(2, 4, 1, 3));
+}
+
+/*
  * A member not run for 3T (stopped, starved) does not declare everyone
  * dead when it runs again: each watched peer gets 2T from then.
  */
@@ -2052,6 +2078,7 @@ int main(void)
 		cmocka_unit_test(test_joiner_answers_probe),
 		cmocka_unit_test(test_leader_new_life_removed_then_added),
 		cmocka_unit_test(test_member_new_life_of_leader),
+		cmocka_unit_test(test_member_readded_new_life),
 		cmocka_unit_test(test_pause_is_not_silence),
 		cmocka_unit_test(test_removed_quiet_or_rejoins),
 		cmocka_unit_test(test_member_redirects_to_successor),
