@@ -14,7 +14,8 @@
  *     an id outside the hostsfile, and the same claiming peer 1 (spoofed:
  *     the source address is not peer 1's);
  *   - a NEWVIEW with a stale view id, and a replay of the current view;
- *   - --idle connections to each peer, opened and left idle for --hold-ms;
+ *   - --idle connections to each peer (2,000 by default: 10,000 in all),
+ *     opened and left idle for --hold-ms;
  *     meanwhile a flood of --flood garbage datagrams over --flood-ms.
  *
  * Only loopback destinations are accepted. Every loop is bounded in count
@@ -44,7 +45,7 @@
 #define PEERS_MAX 64
 #define DEADLINE_MS 9000
 #define IO_TIMEOUT_MS 500
-#define IDLE_MAX 2000		/* per peer */
+#define IDLE_MAX 10000		/* per peer */
 #define FLOOD_MAX 100000
 #define RANDOM_CONNS 12		/* random-byte connections per peer */
 #define RANDOM_CONN_BYTES_MAX 8192
@@ -63,7 +64,7 @@ static struct {
 	unsigned flood_ms;
 	unsigned stranger;	/* the id claimed by the stranger */
 	unsigned spoofed;	/* the listed id claimed from the wrong address */
-} opt = { "127.0.0.9", 5, 7610, 1, 1000, 3000, 20000, 2000, 9, 1 };
+} opt = { "127.0.0.9", 5, 7610, 1, 2000, 3000, 20000, 2000, 9, 1 };
 
 static struct sockaddr_in src_addr;
 static struct sockaddr_in peer_addr[PEERS_MAX + 1];
@@ -190,9 +191,14 @@ static void setup_addrs(void)
 /* A socket bound to the source address, any port. */
 static int bound_socket(int type)
 {
-	int fd = socket(AF_INET, type, 0);
+	int fd = socket(AF_INET, type, 0), one = 1;
 	if (fd < 0)
 		return -1;
+	/* The port is picked at connect, per destination: tens of thousands
+	 * of connections from one address need more than its 28k ports. */
+	if (type == SOCK_STREAM)
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+			   sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&src_addr, sizeof(src_addr)) < 0) {
 		close(fd);
 		return -1;
@@ -574,6 +580,12 @@ int main(int argc, char **argv)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rlim_t want = (rlim_t)opt.peers * opt.idle + 64;
 		if (rl.rlim_cur < want) {
+			/* Root may raise the hard limit too. */
+			if (rl.rlim_max < want) {
+				struct rlimit up = { want, want };
+				if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+					rl = up;
+			}
 			rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}

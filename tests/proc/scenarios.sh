@@ -185,8 +185,9 @@ clean_exit() {
 }
 
 # A stranger on 127.0.0.9 (tests/proc/hostile.c) throws garbage, bad
-# frames, strangers' and spoofed messages, stale and replayed views, 1,000
-# idle connections per peer and a UDP flood at a formed group. Every peer
+# frames, strangers' and spoofed messages, stale and replayed views,
+# 10,000 idle connections (2,000 per peer) and a UDP flood at a formed
+# group. Every peer
 # lives on, the view stands, peak RSS stays under HOSTILE_RSS_KB (plain
 # builds only), and a crash afterwards is still handled.
 HOSTILE=${HOSTILE:-$(dirname "$ROLLCALL")/tests/hostile}
