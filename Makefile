@@ -160,6 +160,7 @@ run:
 
 bench: all
 	bash tests/bench/detect.sh
+	bash tests/bench/loss.sh
 
 # Fuzzing: libFuzzer targets for the parsers of untrusted bytes, built
 # with clang into build-fuzz/ (see tests/fuzz/fuzz.h). `make fuzz` runs each
