@@ -134,6 +134,7 @@ sim: $(SIM_BIN)
 
 soak: $(SIM_BIN)
 	$(SIM_BIN) --seeds $(or $(SEEDS),1000000) --base $(or $(SEED_BASE),1) \
+		--failures-only \
 		--jobs $(shell nproc 2>/dev/null || echo 1) $(SIM_FLAGS)
 
 # Each part runs even when one before it failed; any failure fails it.

@@ -925,6 +925,16 @@ static void mship__on_recon_answer(struct mship *m, int64_t now_ms,
 static void mship__on_ok(struct mship *m, int64_t now_ms,
 			 const struct wire_msg *msg)
 {
+	if (m->role == MSHIP_MEMBER && m->recon_old_leader != 0 &&
+	    msg->request_id == m->recon.request_id &&
+	    msg->op != WIRE_OP_REFUSE && m->leader != m->cfg.self) {
+		/* It took us as leader after we gave the takeover up: send
+		 * it back to the leader we follow again. */
+		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
+		redirect.leader = (uint16_t)m->leader;
+		outbox_send_one(m->out, msg->from, &redirect);
+		return;
+	}
 	if (m->role != MSHIP_LEADER) {
 		m->stats.dropped_role++;
 		return;

@@ -30,6 +30,9 @@
 
 /* ---- A seed's configuration and fault plan ------------------------------- */
 
+/* One line for every seed run, unless --failures-only. */
+static bool print_passes = true;
+
 static void sim__add_fault(struct sim *s, const struct sim_fault *f)
 {
 	if (s->faults_count == s->faults_cap) {
@@ -522,6 +525,7 @@ static void usage(void)
 		"  --tcp-tail         1%% of TCP messages stall 50..400 ms\n"
 		"  --loss-forever     UDP loss goes on after the faults stop\n"
 		"  --keep-going       run to the end after the first violation\n"
+		"  --failures-only    print a line for failing seeds only\n"
 		"  --quiet-t N        quiet spell, in T (+10 s) (10)\n"
 		"  --jobs N           run seeds in N processes\n"
 		"  -v, -vv            trace every event (one seed)\n");
@@ -630,6 +634,8 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 			o->loss_forever = true;
 		else if (!strcmp(k, "--keep-going"))
 			o->keep_going = true;
+		else if (!strcmp(k, "--failures-only"))
+			print_passes = false;
 		else if (!strcmp(k, "-v"))
 			o->verbose = 1;
 		else if (!strcmp(k, "-vv"))
@@ -702,6 +708,13 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static void print_pass(const struct sim_result *r)
+{
+	if (!print_passes || r->failed)
+		return;
+	printf("seed %llu: ok\n", (unsigned long long)r->seed);
+}
+
 static void print_failure(const struct sim_result *r, const char *opts)
 {
 	printf("seed %llu: FAIL %s: %.300s (replay: --seed %llu%s)\n",
@@ -725,6 +738,7 @@ static void run_many(const struct sim_opts *o, uint64_t base, uint64_t count,
 		for (uint64_t i = 0; i < count; i++) {
 			struct sim_result r;
 			run_seed(o, base + i, false, &r);
+			print_pass(&r);
 			if (tally_add(t, &r))
 				print_failure(&r, opts);
 			double now = now_s();
@@ -790,6 +804,7 @@ static void run_many(const struct sim_opts *o, uint64_t base, uint64_t count,
 		if (got < sizeof(r))
 			break;
 		done++;
+		print_pass(&r);
 		if (tally_add(t, &r))
 			print_failure(&r, opts);
 		double now = now_s();
@@ -856,6 +871,7 @@ static void run_regressions(const struct sim_args *a, struct tally *t)
 		(void)tally_add(t, &r);
 		char opts[256];
 		sim__opts_str(&la.o, opts, sizeof(opts));
+		print_pass(&r);
 		if (r.failed)
 			print_failure(&r, opts);
 	}

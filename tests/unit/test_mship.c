@@ -1955,6 +1955,35 @@ static void test_member_readded_new_life(void **state)
 }
 
 /*
+ * Seed 718. A candidate refused by one member steps down; an acceptance
+ * that arrives after that is answered with a REDIRECT to the leader it
+ * follows again, or that member would follow the candidate for good.
+ */
+static void test_late_accept_after_step_down(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 4, 2, "1,2,3,4");
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 3, 2));
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 4, 2));
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(2, 2, 1, 1));
+	const struct rec_sent *nl = rec_next_send_not_hb(&c->r);
+	expect_send(nl, 210, WIRE_NEWLEADER, 2, 2, "3,4");
+	uint32_t r = nl->msg.request_id;
+	struct wire_msg refuse = mk_ok(4, 2, r, WIRE_OP_REFUSE, 1);
+	core_msg(c, 220, refuse);
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	rec_expect_no_send(&c->r);
+	struct wire_msg accept = mk_ok(3, 2, r, WIRE_OP_NOTHING, 0);
+	core_msg(c, 230, accept);
+	const struct rec_sent *s = rec_next_send(&c->r);
+	expect_send(s, 230, WIRE_REDIRECT, 2, 2, "3");
+	assert_int_equal(s->msg.leader, 1);
+	rec_expect_no_send(&c->r);
+}
+
+/*
  * A member not run for 3T (stopped, starved) does not declare everyone
  * dead when it runs again: each watched peer gets 2T from then.
  */
@@ -2079,6 +2108,7 @@ int main(void)
 		cmocka_unit_test(test_leader_new_life_removed_then_added),
 		cmocka_unit_test(test_member_new_life_of_leader),
 		cmocka_unit_test(test_member_readded_new_life),
+		cmocka_unit_test(test_late_accept_after_step_down),
 		cmocka_unit_test(test_pause_is_not_silence),
 		cmocka_unit_test(test_removed_quiet_or_rejoins),
 		cmocka_unit_test(test_member_redirects_to_successor),
