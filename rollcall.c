@@ -115,7 +115,7 @@ static void daemon_note_role(struct daemon *d)
 	if (d->core.role == MSHIP_REMOVED && d->lives_seen != 0) {
 		snprintf(line, sizeof(line), "removed from the group in view "
 			 "%u; staying quiet (--rejoin joins again)",
-			 (unsigned)d->core.view_id);
+			 (unsigned)d->core.removed_in);
 		daemon_log(d, line);
 		d->lives_seen = 0;
 	} else if (d->core.incarnation != d->lives_seen &&
@@ -123,7 +123,7 @@ static void daemon_note_role(struct daemon *d)
 		if (d->lives_seen != 0) {
 			snprintf(line, sizeof(line), "removed from the group "
 				 "in view %u; joining again as a new member",
-				 (unsigned)d->core.view_id);
+				 (unsigned)d->core.removed_in);
 			daemon_log(d, line);
 		}
 		d->lives_seen = d->core.incarnation;

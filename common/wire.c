@@ -26,7 +26,7 @@ static const unsigned wire_fields[WIRE_TYPE_MAX + 1] = {
 	[WIRE_OK] = 8,
 	[WIRE_NEWVIEW] = 7,
 	[WIRE_NEWLEADER] = 7,
-	[WIRE_HEARTBEAT] = 5,
+	[WIRE_HEARTBEAT] = 6,
 	[WIRE_REDIRECT] = 6,
 };
 #define WIRE_FIELDS_MIN 5
@@ -75,8 +75,9 @@ static int msg_check(const struct wire_msg *m)
 	case WIRE_REDIRECT:
 		/* 0: the sender is joining too and knows no leader. */
 		return m->leader <= HOSTS_MAX ? 0 : WIRE_ERANGE;
-	case WIRE_JOIN:
 	case WIRE_HEARTBEAT:
+		return id_valid(m->leader) ? 0 : WIRE_ERANGE;
+	case WIRE_JOIN:
 		return 0;
 	}
 	return WIRE_ETYPE;
@@ -152,10 +153,10 @@ static int pack_fields(msgpack_packer *pk, const struct wire_msg *m)
 		rc |= msgpack_pack_uint32(pk, (uint32_t)m->op);
 		break;
 	case WIRE_REDIRECT:
+	case WIRE_HEARTBEAT:
 		rc |= msgpack_pack_uint32(pk, m->leader);
 		break;
 	case WIRE_JOIN:
-	case WIRE_HEARTBEAT:
 		break;
 	}
 	return rc != 0 ? -1 : 0;
@@ -416,10 +417,10 @@ static int get_type_fields(const msgpack_object_array *a, struct wire_msg *m)
 			return rc;
 		break;
 	case WIRE_REDIRECT:
+	case WIRE_HEARTBEAT:
 		rc = get_id(a, 5, &m->leader);
 		break;
 	case WIRE_JOIN:
-	case WIRE_HEARTBEAT:
 		break;
 	}
 	return rc;

@@ -23,7 +23,7 @@
  *                           sender still hears a lower id or the leader)
  *   NEWVIEW          4    leader, [member ids, ascending]
  *   NEWLEADER        5    request_id, op (PENDING)
- *   HEARTBEAT        6    (nothing)
+ *   HEARTBEAT        6    leader (the one the sender follows)
  *   REDIRECT         7    leader (answer to a JOIN sent to a non-leader;
  *                           0 from a peer that is itself still joining)
  *
@@ -98,7 +98,7 @@ struct wire_msg {
 	uint32_t request_id;	/* REQ, OK, NEWLEADER */
 	enum wire_op op;	/* REQ, OK, NEWLEADER */
 	uint16_t peer;		/* REQ, OK */
-	uint16_t leader;	/* NEWVIEW, REDIRECT */
+	uint16_t leader;	/* NEWVIEW, REDIRECT, HEARTBEAT */
 	struct peerset members;	/* NEWVIEW */
 };
 

@@ -97,8 +97,9 @@ static void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		peerset_del(&m->dead, id);
 		/* A new membership: the leader let in the life whose JOIN
 		 * it heard, perhaps one we have not heard yet. */
-		if (leader != m->cfg.self)
+		if (leader != m->cfg.self || !peerset_has(&m->joins_heard, id))
 			peerset_add(&m->lives_new, id);
+		peerset_del(&m->joins_heard, id);
 		if (id != m->cfg.self)
 			fd_watch(&m->fd, id, now_ms);
 	}
@@ -126,6 +127,7 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 	m->role = MSHIP_IDLE;
 	m->incarnation = cfg->incarnation > 0 ? cfg->incarnation : 1;
 	m->last_run_ms = MSHIP_NEVER;
+	m->unsure_until_ms = MSHIP_NEVER;
 	fd_create(&m->fd, 2 * cfg->heartbeat_ms);
 	m->next_beat_ms = MSHIP_NEVER;
 	m->join_next_ms = MSHIP_NEVER;
@@ -196,14 +198,25 @@ static void mship__found_wait_over(struct mship *m, int64_t now_ms)
 	mship__start_round(m, now_ms);
 }
 
-/* During the founding wait, host from says it is in no group. */
+/*
+ * Host from says it is in no group. Peer 1 in its founding wait admits
+ * joiners once every other host has said so; peer 1 redirected to a group
+ * that has since died out founds a new one then, without waiting for its
+ * JOIN retries to run out.
+ */
 static void mship__found_heard(struct mship *m, int64_t now_ms, unsigned from)
 {
-	if (m->role != MSHIP_LEADER || m->found_wait_ms == MSHIP_NEVER)
+	bool waiting = m->role == MSHIP_LEADER && m->found_wait_ms != MSHIP_NEVER;
+	bool lost = m->role == MSHIP_JOINING && m->cfg.self == 1;
+	if (!waiting && !lost)
 		return;
 	peerset_add(&m->found_heard, from);
-	if (peerset_count(&m->found_heard) + 1 >= m->cfg.hosts_count)
+	if (peerset_count(&m->found_heard) + 1 < m->cfg.hosts_count)
+		return;
+	if (waiting)
 		mship__found_wait_over(m, now_ms);
+	else
+		mship__found(m, now_ms, m->view_id_seen + 1);
 }
 
 void mship_start(struct mship *m, int64_t now_ms)
@@ -250,9 +263,12 @@ static void mship__join_retry(struct mship *m, int64_t now_ms)
 	}
 	mship__send(m, &to, &join);
 	/* Peer 1 redirected to a group that has since died out (every host
-	 * asked, none answered): found a new one, above every view seen. */
-	if (m->cfg.self == 1 &&
-	    ++m->join_unanswered > m->cfg.hosts_count + 2) {
+	 * asked, none named a leader): found a new one, above every view
+	 * seen. Sooner when hosts answer that they are joining too. */
+	unsigned rounds = peerset_empty(&m->found_heard)
+				  ? m->cfg.hosts_count + 2
+				  : JOIN_ROUNDS_NO_GROUP;
+	if (m->cfg.self == 1 && ++m->join_unanswered > rounds) {
 		mship__found(m, now_ms, m->view_id_seen + 1);
 		return;
 	}
@@ -299,6 +315,7 @@ static void mship__on_redirect(struct mship *m, int64_t now_ms,
 		return;
 	}
 	m->join_unanswered = 0;
+	peerset_clear(&m->found_heard);
 	if (m->role == MSHIP_LEADER) {
 		/* A group lives on without us: join it. */
 		m->role = MSHIP_JOINING;
@@ -341,7 +358,8 @@ static bool mship__newview_acceptable(const struct mship *m,
 {
 	if (m->role == MSHIP_JOINING || mship__founding(m))
 		return peerset_has(&msg->members, m->cfg.self) &&
-		       msg->view_id > m->view_id;
+		       msg->view_id > m->view_id &&
+		       msg->view_id > m->removed_in;
 	return msg->view_id > mship__view_bar(m);
 }
 
@@ -353,7 +371,7 @@ static bool mship__newview_acceptable(const struct mship *m,
  * removal one.
  */
 static void mship__removed(struct mship *m, int64_t now_ms,
-			   const struct wire_msg *msg)
+			   uint32_t view_id, unsigned leader)
 {
 	m->pending_set = false;
 	m->round_active = false;
@@ -366,16 +384,15 @@ static void mship__removed(struct mship *m, int64_t now_ms,
 	peerset_clear(&m->dead);
 	peerset_clear(&m->reported);
 	peerset_clear(&m->members);
-	m->view_id = msg->view_id;
+	m->unsure_until_ms = MSHIP_NEVER;
+	m->removed_in = view_id;
 	if (!m->cfg.rejoin) {
 		m->role = MSHIP_REMOVED;
 		return;
 	}
 	m->incarnation++;
 	m->role = MSHIP_JOINING;
-	m->leader = msg->leader;
-	m->view_leader = msg->leader;
-	m->join_target = msg->leader;
+	m->join_target = leader;
 	m->join_unanswered = 0;
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
 	outbox_send_one(m->out, m->join_target, &join);
@@ -398,7 +415,7 @@ static void mship__on_newview(struct mship *m, int64_t now_ms,
 		mship__step_down(m, now_ms, msg->from);
 	m->newleader_deferred = false;
 	if (!peerset_has(&msg->members, m->cfg.self)) {
-		mship__removed(m, now_ms, msg);
+		mship__removed(m, now_ms, msg->view_id, msg->leader);
 		return;
 	}
 	if (m->role == MSHIP_JOINING) {
@@ -643,6 +660,10 @@ static void mship__enqueue(struct mship *m, enum wire_op op, unsigned peer,
  */
 static void mship__commit(struct mship *m, int64_t now_ms)
 {
+	/* Paused long enough to have been replaced: not before the group
+	 * is heard again (mship__heard_group). */
+	if (m->unsure_until_ms != MSHIP_NEVER)
+		return;
 	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
 	nv.view_id = m->round_view_id + 1;
 	nv.leader = (uint16_t)m->cfg.self;
@@ -684,7 +705,8 @@ static void mship__send_round_req(struct mship *m)
 static void mship__start_round(struct mship *m, int64_t now_ms)
 {
 	while (!m->round_active && !m->recon.active &&
-	       m->found_wait_ms == MSHIP_NEVER && m->queue_count > 0) {
+	       m->found_wait_ms == MSHIP_NEVER &&
+	       m->unsure_until_ms == MSHIP_NEVER && m->queue_count > 0) {
 		struct mship_change c = m->queue[m->queue_head];
 		m->queue_head = (m->queue_head + 1) % OP_QUEUE_MAX;
 		m->queue_count--;
@@ -735,6 +757,7 @@ static void mship__on_join(struct mship *m, int64_t now_ms,
 			   const struct wire_msg *msg)
 {
 	if (m->role == MSHIP_JOINING && msg->from != 1) {
+		mship__found_heard(m, now_ms, msg->from);
 		m->stats.dropped_role++;
 		return;
 	}
@@ -752,8 +775,15 @@ static void mship__on_join(struct mship *m, int64_t now_ms,
 		return;
 	}
 	mship__found_heard(m, now_ms, msg->from);
-	if (m->role != MSHIP_LEADER || m->recon.active) {
-		/* Taking over: the joiner retries once we lead. */
+	if (m->role == MSHIP_LEADER && m->recon.active) {
+		/* Taking over: the joiner is to retry with us, once we lead
+		 * (a restarted peer 1, probing, learns a group lives). */
+		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
+		redirect.leader = (uint16_t)m->cfg.self;
+		outbox_send_one(m->out, msg->from, &redirect);
+		return;
+	}
+	if (m->role != MSHIP_LEADER) {
 		m->stats.dropped_role++;
 		return;
 	}
@@ -763,6 +793,7 @@ static void mship__on_join(struct mship *m, int64_t now_ms,
 		mship__resend_view(m, now_ms, msg->from);
 		return;
 	}
+	peerset_add(&m->joins_heard, msg->from);
 	mship__enqueue(m, WIRE_OP_ADD, msg->from, false);
 	mship__start_round(m, now_ms);
 }
@@ -897,6 +928,8 @@ static void mship__step_down(struct mship *m, int64_t now_ms,
  */
 static void mship__leader_lost(struct mship *m, int64_t now_ms)
 {
+	if (m->unsure_until_ms != MSHIP_NEVER)
+		return;		/* maybe removed: see mship__unsure_over */
 	if (mship__lowest_live(m) == m->cfg.self)
 		mship__take_over(m, now_ms);
 	else
@@ -1008,6 +1041,7 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 	struct peerset to = m->members;
 	peerset_del(&to, m->cfg.self);
 	struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
+	hb.leader = (uint16_t)m->leader;
 	mship__send(m, &to, &hb);
 	m->next_beat_ms += m->cfg.heartbeat_ms;
 	if (m->next_beat_ms <= now_ms)
@@ -1078,6 +1112,30 @@ static bool mship__same_life(struct mship *m, int64_t now_ms,
 }
 
 /*
+ * Unsure after a long pause: a member's heartbeat says our group lives (to
+ * a leader, only if it still follows us: the others may have taken over
+ * meanwhile); not the heartbeats that waited in our socket while we were
+ * stopped, read at once. A leader then finishes the change it held back.
+ */
+static void mship__heard_group(struct mship *m, int64_t now_ms,
+			       const struct wire_msg *msg)
+{
+	if (m->unsure_until_ms == MSHIP_NEVER ||
+	    msg->type != WIRE_HEARTBEAT ||
+	    (m->role == MSHIP_LEADER && msg->leader != m->cfg.self) ||
+	    !peerset_has(&m->members, msg->from) ||
+	    now_ms < m->unsure_since_ms + m->cfg.heartbeat_ms / 2)
+		return;
+	m->unsure_until_ms = MSHIP_NEVER;
+	if (m->role != MSHIP_LEADER || m->recon.active)
+		return;
+	if (m->round_active && peerset_empty(&m->round_waiting))
+		mship__commit(m, now_ms);
+	else
+		mship__start_round(m, now_ms);
+}
+
+/*
  * The core runs at least every T while it has heartbeats to send. A longer
  * gap means this process itself was stopped or starved of CPU, and heard
  * nothing meanwhile: the silence is ours. Every watched peer gets a full
@@ -1092,6 +1150,27 @@ static void mship__notice_pause(struct mship *m, int64_t now_ms)
 		return;
 	m->stats.pauses++;
 	peerset_foreach(&m->fd.watched, id) fd_heard(&m->fd, id, now_ms);
+	if (gap >= 2 * (int64_t)m->cfg.heartbeat_ms &&
+	    !peerset_empty(&m->fd.watched)) {
+		m->unsure_since_ms = now_ms;
+		m->unsure_until_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
+	}
+}
+
+/*
+ * Unsure after a long pause, and 2T went by with no member of our view
+ * heard: they removed us and went on, or are all gone. Either way our
+ * view is over, and taking over or leading in it would number views the
+ * group may have used: we take ourselves for removed.
+ */
+static void mship__unsure_over(struct mship *m, int64_t now_ms)
+{
+	m->stats.gave_up_after_pause++;
+	struct peerset others = m->members;
+	peerset_del(&others, m->cfg.self);
+	unsigned to = m->view_leader != m->cfg.self ? m->view_leader
+						    : peerset_first(&others);
+	mship__removed(m, now_ms, m->view_id, to);
 }
 
 void mship_on_tick(struct mship *m, int64_t now_ms)
@@ -1099,6 +1178,10 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 	if (!mship__active(m))
 		return;
 	mship__notice_pause(m, now_ms);
+	if (now_ms >= m->unsure_until_ms) {
+		mship__unsure_over(m, now_ms);
+		return;
+	}
 	if (now_ms >= m->crash_at_ms) {
 		mship__crash(m);
 		return;
@@ -1149,6 +1232,7 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 	}
 	if (!mship__same_life(m, now_ms, msg))
 		return;
+	mship__heard_group(m, now_ms, msg);
 	if (msg->view_id > m->view_id_seen)
 		m->view_id_seen = msg->view_id;
 	switch (msg->type) {
@@ -1199,6 +1283,8 @@ int64_t mship_next_deadline(const struct mship *m)
 		next = m->join_next_ms;
 	if (m->found_wait_ms < next)
 		next = m->found_wait_ms;
+	if (m->unsure_until_ms < next)
+		next = m->unsure_until_ms;
 	int64_t fd_next = fd_next_deadline(&m->fd);
 	return fd_next < next ? fd_next : next;
 }

@@ -64,6 +64,7 @@ struct mship_stats {
 	uint64_t new_lives;		/* peers seen restarted or rejoined */
 	uint64_t pauses;		/* times this peer found it had not
 					 * been run for over 1.5T */
+	uint64_t gave_up_after_pause;	/* unsure, and nobody spoke */
 };
 
 struct mship_change {
@@ -81,9 +82,21 @@ struct mship {
 	/* Members let in since we last heard them: their next life, however
 	 * new, is the member, not a restart. */
 	struct peerset lives_new;
+	/* Leader: peers whose JOIN it heard itself, so it knows which life
+	 * it lets in (an ADD finished for a dead leader does not). */
+	struct peerset joins_heard;
 	/* When the core last ran: a longer gap than 1.5T is a pause of our
 	 * own (stopped, starved), not silence of the others. */
 	int64_t last_run_ms;
+	/*
+	 * After a pause of 2T or more the others have given us up: until a
+	 * member of our view is heard again, or until then if none is, we
+	 * neither take over nor start a change (MSHIP_NEVER when not).
+	 */
+	int64_t unsure_until_ms;
+	int64_t unsure_since_ms;	/* when the pause ended */
+	/* The view that removed us (rejoining: a later one admits us). */
+	uint32_t removed_in;
 
 	/* The installed view, and the leader we follow: the view's leader
 	 * until a takeover, then the peer taking over. */

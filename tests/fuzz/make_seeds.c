@@ -79,7 +79,7 @@ static struct seed_msg msgs[] = {
 			 .request_id = 9, .op = WIRE_OP_PENDING } },
 	{ "heartbeat", { .type = WIRE_HEARTBEAT, .from = 2,
 			 .incarnation = (uint64_t)UINT32_MAX + 1,
-			 .view_id = UINT32_MAX } },
+			 .view_id = UINT32_MAX, .leader = 1 } },
 	{ "redirect", { .type = WIRE_REDIRECT, .from = 3, .incarnation = 7,
 			.view_id = 1, .leader = 1 } },
 	{ "newview-full", { .type = WIRE_NEWVIEW, .from = 1,

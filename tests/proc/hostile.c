@@ -355,6 +355,7 @@ static void add_claiming(unsigned from)
 	m.op = WIRE_OP_PENDING;
 	add_msg("NEWLEADER", &m);
 	m = msg(WIRE_HEARTBEAT, from, 4);
+	m.leader = 1;
 	add_msg("HEARTBEAT", &m);
 	m = msg(WIRE_REDIRECT, from, 4);
 	m.leader = (uint16_t)from;

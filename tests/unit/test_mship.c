@@ -839,8 +839,9 @@ static void test_new_leader_skips_del_of_self(void **state)
 
 /*
  * Regression C. While 2 takes over, JOINs wait: one from a new host and
- * one from a member (a new life of it, say) are dropped, and nothing is
- * queued. Once reconciled, until 2's first view, the installed view is
+ * one from a member (a new life of it, say) are answered with a REDIRECT
+ * naming 2 (so that a restarted peer 1 learns a group lives), and nothing
+ * is queued. Once reconciled, until 2's first view, the installed view is
  * still 1's: a member's JOIN gets nothing. After it, 2 sends its own.
  */
 static void test_join_waits_for_takeover(void **state)
@@ -857,8 +858,15 @@ static void test_join_waits_for_takeover(void **state)
 
 	core_msg(c, 220, mk(WIRE_JOIN, 4, 0));
 	core_msg(c, 221, mk(WIRE_JOIN, 3, 0));
+	/* Each is told to retry with 2, which leads once reconciled. */
+	for (unsigned to = 4; to >= 3; to--) {
+		s = rec_next_send(&c->r);
+		expect_send(s, to == 4 ? 220 : 221, WIRE_REDIRECT, 2, 2,
+			    to == 4 ? "4" : "3");
+		assert_int_equal(s->msg.leader, 2);
+	}
 	rec_expect_no_send(&c->r);
-	assert_int_equal(c->m.stats.dropped_role, 2);
+	assert_int_equal(c->m.stats.dropped_role, 0);
 	assert_int_equal(c->m.queue_count, 0);
 	assert_false(c->m.round_active);
 
@@ -868,7 +876,6 @@ static void test_join_waits_for_takeover(void **state)
 	expect_change(s, 2, WIRE_OP_DEL, 1);
 	core_msg(c, 240, mk(WIRE_JOIN, 3, 0));
 	rec_expect_no_send(&c->r);
-	assert_int_equal(c->m.stats.dropped_role, 2);
 	rec_expect_quiet(&c->r);
 
 	core_msg(c, 250, mk_ok(3, 2, 2, WIRE_OP_DEL, 1));
@@ -1995,18 +2002,87 @@ static void test_pause_is_not_silence(void **state)
 	core_tick(c, 10);	/* its first heartbeat */
 	assert_int_equal(mship_next_deadline(&c->m), 110);
 	core_tick(c, 110);
-	core_tick(c, 410);	/* 300 ms late: a pause */
+	core_tick(c, 290);	/* 180 ms late: a pause, under 2T */
 	assert_int_equal(c->m.stats.pauses, 1);
 	rec_expect_quiet(&c->r);
-	assert_int_equal(c->m.fd.deadline_ms[1], 610);
-	assert_int_equal(c->m.fd.deadline_ms[3], 610);
+	assert_int_equal(c->m.fd.deadline_ms[1], 490);
+	assert_int_equal(c->m.fd.deadline_ms[3], 490);
+	assert_int_equal(c->m.unsure_until_ms, MSHIP_NEVER);
 	/* A gap of 1.5T is not a pause; the detector fires as ever. */
-	core_tick(c, 560);
+	core_tick(c, 440);
+	core_tick(c, 489);
+	rec_expect_quiet(&c->r);
+	core_tick(c, 490);
+	assert_int_equal(c->m.stats.pauses, 1);
+	rec_expect_line(&c->r, 490, net_line_leader_unreachable(2, 2, 1, 1));
+}
+
+/*
+ * After a pause of 2T or more the others have given this member up. It
+ * takes over from nobody and, if no member is heard within 2T (the
+ * heartbeats that waited in its socket do not count), takes itself for
+ * removed. A member heard in time means the group lives on.
+ */
+static void test_long_pause_unsure(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_tick(c, 10);
+	core_tick(c, 410);	/* 400 ms: 4T */
+	assert_int_equal(c->m.unsure_until_ms, 610);
+	struct wire_msg hb = mk(WIRE_HEARTBEAT, 3, 2);
+	hb.leader = 1;
+	core_msg(c, 410, hb);	/* waited in the socket */
+	assert_int_equal(c->m.unsure_until_ms, 610);
+	core_tick(c, 510);
 	core_tick(c, 609);
 	rec_expect_quiet(&c->r);
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
 	core_tick(c, 610);
-	assert_int_equal(c->m.stats.pauses, 1);
+	/* 1 and 3 silent since: no takeover, no view; removed, quiet. */
+	assert_int_equal(c->m.role, MSHIP_REMOVED);
+	assert_int_equal(c->m.stats.gave_up_after_pause, 1);
+	rec_expect_quiet(&c->r);
+
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_tick(c, 10);
+	core_tick(c, 410);
+	core_msg(c, 470, hb);	/* T/2 after: the group lives */
+	assert_int_equal(c->m.unsure_until_ms, MSHIP_NEVER);
+	core_tick(c, 510);
+	core_tick(c, 609);
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	core_tick(c, 610);
+	/* 1 stays silent: the detector, and a takeover, as ever. */
 	rec_expect_line(&c->r, 610, net_line_leader_unreachable(2, 2, 1, 1));
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+}
+
+/* A leader paused 2T is followed by nobody who follows another. */
+static void test_leader_long_pause_needs_followers(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	core_start(c, 0);
+	core_msg(c, 0, mk(WIRE_JOIN, 2, 0));
+	core_msg(c, 0, mk(WIRE_JOIN, 3, 0));
+	core_msg(c, 0, mk_ok(2, 1, c->r.sent[c->r.sent_count - 1]
+					  .msg.request_id, WIRE_OP_ADD, 3));
+	expect_view(&c->m, 2, 1, "1,2,3");
+	c->r.lines_checked = c->r.lines_count;
+	core_tick(c, 100);
+	core_tick(c, 400);
+	assert_int_equal(c->m.unsure_until_ms, 600);
+	struct wire_msg hb = mk(WIRE_HEARTBEAT, 2, 2);
+	hb.leader = 3;	/* 2 follows 3, who took over meanwhile */
+	core_msg(c, 460, hb);
+	assert_int_equal(c->m.unsure_until_ms, 600);
+	hb.leader = 1;
+	hb.from = 3;
+	core_msg(c, 470, hb);
+	assert_int_equal(c->m.unsure_until_ms, MSHIP_NEVER);
 }
 
 /* Removed, a peer goes quiet; with --rejoin it joins again, a new life. */
@@ -2110,6 +2186,8 @@ int main(void)
 		cmocka_unit_test(test_member_readded_new_life),
 		cmocka_unit_test(test_late_accept_after_step_down),
 		cmocka_unit_test(test_pause_is_not_silence),
+		cmocka_unit_test(test_long_pause_unsure),
+		cmocka_unit_test(test_leader_long_pause_needs_followers),
 		cmocka_unit_test(test_removed_quiet_or_rejoins),
 		cmocka_unit_test(test_member_redirects_to_successor),
 	};

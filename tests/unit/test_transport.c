@@ -447,6 +447,7 @@ static void test_heartbeat_by_udp(void **state)
 	memset(&m, 0, sizeof(m));
 	m.incarnation = 1;
 	m.type = WIRE_HEARTBEAT;
+	m.leader = 1;
 	m.from = 1;
 	m.view_id = 9;
 	send_to(a, 2, &m);

@@ -211,6 +211,8 @@ static const uint64_t sample_incarnations[] = {
 #define SAMPLE_INCARNATIONS_COUNT \
 	(sizeof(sample_incarnations) / sizeof(sample_incarnations[0]))
 
+#define SAMPLES_MAX 20
+
 /* One of each shape the codec carries, used by several tests. */
 static size_t samples(struct wire_msg *out)
 {
@@ -218,7 +220,13 @@ static size_t samples(struct wire_msg *out)
 	struct wire_msg m;
 
 	out[n++] = msg(WIRE_JOIN, 1, 0);
-	out[n++] = msg(WIRE_HEARTBEAT, HOSTS_MAX, UINT32_MAX);
+	/* Heartbeats following either end of the id range. */
+	m = msg(WIRE_HEARTBEAT, HOSTS_MAX, UINT32_MAX);
+	m.leader = 1;
+	out[n++] = m;
+	m = msg(WIRE_HEARTBEAT, 1, 5);
+	m.leader = HOSTS_MAX;
+	out[n++] = m;
 	out[n++] = msg_req(WIRE_REQ, 1, WIRE_OP_ADD, 5);
 	out[n++] = msg_req(WIRE_REQ, UINT32_MAX, WIRE_OP_DEL, HOSTS_MAX);
 	out[n++] = msg_req(WIRE_OK, 300, WIRE_OP_ADD, 2);
@@ -237,13 +245,12 @@ static size_t samples(struct wire_msg *out)
 	out[n++] = msg_newview(HOSTS_MAX, HOSTS_MAX, HOSTS_MAX);
 	out[n++] = msg_newview(4, 1, 5);
 	out[n++] = msg_newview(1, 1, HOSTS_MAX);
+	assert_true(n <= SAMPLES_MAX);
 	for (size_t i = 0; i < n; i++)
 		out[i].incarnation =
 			sample_incarnations[i % SAMPLE_INCARNATIONS_COUNT];
 	return n;
 }
-
-#define SAMPLES_MAX 16
 
 /* ---- round trips ---- */
 
@@ -307,12 +314,13 @@ static void test_decode_zeroes_other_fields(void **state)
 static void test_wide_integers_accepted(void **state)
 {
 	static const unsigned char raw[] = {
-		0xdc, 0x00, 0x05,			/* array16 of 5 */
+		0xdc, 0x00, 0x06,			/* array16 of 6 */
 		0xcf, 0, 0, 0, 0, 0, 0, 0, 2,		/* version */
 		0xce, 0, 0, 0, WIRE_HEARTBEAT,		/* type */
 		0xcd, 0x04, 0x00,			/* from 1024 */
 		0xcf, 0, 0, 0, 0, 0, 0, 0, 3,		/* incarnation */
 		0xcc, 0x05,				/* view_id */
+		0xce, 0, 0, 0, 0x07,			/* leader */
 	};
 	struct wire_msg m;
 
@@ -322,6 +330,7 @@ static void test_wide_integers_accepted(void **state)
 	assert_int_equal(m.from, HOSTS_MAX);
 	assert_int_equal(m.incarnation, 3);
 	assert_int_equal(m.view_id, 5);
+	assert_int_equal(m.leader, 7);
 }
 
 /*
@@ -592,8 +601,11 @@ static void test_element_count(void **state)
 	assert_int_equal(wire_decode((const char *)empty, 1, &m), WIRE_ESHAPE);
 	assert_int_equal(DECODE_U(2, WIRE_JOIN, 1, 1), WIRE_ESHAPE);
 	assert_int_equal(DECODE_U(2, WIRE_JOIN, 1, 1, 0, 0), WIRE_ESHAPE);
-	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 1, 1, 0, 0, 0, 0),
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 1, 1, 0, 1, 0, 0),
 			 WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 1, 1, 0, 1, 0),
+			 WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 1, 1, 0, 1), 0);
 	assert_int_equal(DECODE_U(2, WIRE_REQ, 1, 1, 0, 1, 1), WIRE_ESHAPE);
 	assert_int_equal(DECODE_U(2, WIRE_REQ, 1, 1, 0, 1, 1, 2, 3),
 			 WIRE_ESHAPE);
@@ -862,6 +874,128 @@ static void test_redirect_no_leader(void **state)
 }
 
 /*
+ * HEARTBEAT carries the leader its sender follows, a peer id at either end
+ * of the range, in its own place after view_id, at its smallest width.
+ */
+static void test_heartbeat_leader_roundtrip(void **state)
+{
+	static const unsigned char leader_1[] = {
+		0x96, WIRE_VERSION, WIRE_HEARTBEAT, 2, 1, 9, 1,
+	};
+	static const unsigned char leader_max[] = {
+		0x96, WIRE_VERSION, WIRE_HEARTBEAT, 2, 1, 9, 0xcd, 0x04, 0x00,
+	};
+	static const uint16_t leaders[] = { 1, HOSTS_MAX };
+	static char buf[64];
+	struct wire_msg m, out;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(leaders) / sizeof(leaders[0]); i++) {
+		m = msg(WIRE_HEARTBEAT, 2, 9);
+		m.leader = leaders[i];
+		assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
+		assert_int_equal(len, i == 0 ? sizeof(leader_1)
+					     : sizeof(leader_max));
+		assert_memory_equal(buf, i == 0 ? leader_1 : leader_max, len);
+		memset(&out, 0xa5, sizeof(out));
+		assert_int_equal(wire_decode(buf, len, &out), 0);
+		assert_msg_equal(&m, &out);
+		assert_int_equal(out.leader, leaders[i]);
+		/* Nothing else of the other types' fields is set. */
+		assert_int_equal(out.request_id, 0);
+		assert_int_equal(out.op, 0);
+		assert_int_equal(out.peer, 0);
+		assert_true(peerset_empty(&out.members));
+		assert_int_equal(wire_encode_frame(&m, buf, sizeof(buf), &len),
+				 0);
+		memset(&out, 0xa5, sizeof(out));
+		assert_int_equal(wire_decode(buf + WIRE_FRAME_HEADER_BYTES,
+					     len - WIRE_FRAME_HEADER_BYTES,
+					     &out), 0);
+		assert_msg_equal(&m, &out);
+		/* Hand-built, every field distinct: each lands in its place. */
+		assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 3, 5, 7,
+					  leaders[i]), 0);
+		assert_int_equal(decoded.type, WIRE_HEARTBEAT);
+		assert_int_equal(decoded.from, 3);
+		assert_int_equal(decoded.incarnation, 5);
+		assert_int_equal(decoded.view_id, 7);
+		assert_int_equal(decoded.leader, leaders[i]);
+	}
+}
+
+/*
+ * Unlike REDIRECT's, HEARTBEAT's leader is never 0: whoever heartbeats is
+ * in a view and follows its leader. Out of range either way is refused
+ * alike by the decoder and the encoder.
+ */
+static void test_heartbeat_leader_range(void **state)
+{
+	static const uint16_t bad[] = { 0, HOSTS_MAX + 1, UINT16_MAX };
+	static char buf[64];
+	struct wire_msg m;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 3, 1, 7, 0), WIRE_ERANGE);
+	/* A refused message leaves nothing behind. */
+	assert_int_equal(decoded.from, 0);
+	assert_int_equal(decoded.type, 0);
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 3, 1, 7, HOSTS_MAX + 1),
+			 WIRE_ERANGE);
+	assert_int_equal(decoded.leader, 0);
+	/* Over 16 bits: not cut down to leader 1. */
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 3, 1, 7, 0x10001),
+			 WIRE_ERANGE);
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 3, 1, 7, UINT64_MAX),
+			 WIRE_ERANGE);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m = msg(WIRE_HEARTBEAT, 3, 7);
+		m.leader = bad[i];
+		len = 12345;
+		assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len),
+				 WIRE_ERANGE);
+		assert_int_equal(wire_encode_frame(&m, buf, sizeof(buf), &len),
+				 WIRE_ERANGE);
+		/* Too small even for the header: still a range error. */
+		assert_int_equal(wire_encode_frame(&m, buf, 2, &len),
+				 WIRE_ERANGE);
+		assert_int_equal(len, 12345);
+	}
+}
+
+/*
+ * The previous version-2 HEARTBEAT, [2, 6, from, incarnation, view_id]
+ * with no leader, is refused by its count, whatever its last element
+ * might pass for: a peer that was not upgraded is not misread.
+ */
+static void test_heartbeat_previous_layout(void **state)
+{
+	/* As the previous encoder wrote it: from 3, incarnation 1, view 7. */
+	static const unsigned char previous[] = {
+		0x95, WIRE_VERSION, WIRE_HEARTBEAT, 3, 1, 7,
+	};
+	struct wire_msg m;
+
+	(void)state;
+	memset(&m, 0xa5, sizeof(m));
+	assert_int_equal(wire_decode((const char *)previous, sizeof(previous),
+				     &m), WIRE_ESHAPE);
+	assert_int_equal(m.type, 0);
+	assert_int_equal(m.from, 0);
+	assert_int_equal(m.leader, 0);
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 1, 1, 0), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, HOSTS_MAX, UINT64_MAX,
+				  UINT32_MAX), WIRE_ESHAPE);
+	/* A view_id that would be a valid leader is still not one. */
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 3, 1, 2), WIRE_ESHAPE);
+	/* The same with the leader appended decodes. */
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 3, 1, 7, 2), 0);
+	assert_int_equal(decoded.leader, 2);
+}
+
+/*
  * A peer still on version 1 sends the old layout, without incarnation:
  * [1, type, from, view_id, ...]. None of it may decode. Where the old
  * array passes the structure walk it is refused as a version the codec
@@ -892,7 +1026,12 @@ static void test_old_version_layout(void **state)
 	assert_int_equal(decode_bytes(&b, &m), WIRE_ESHAPE);
 }
 
-/* Version 2 in version 1's layout: the incarnation is missing. */
+/*
+ * Version 2 in version 1's layout: the incarnation is missing. A
+ * HEARTBEAT without it is refused both as version 1 wrote it (no leader
+ * either, 4 elements) and as version 2 with only the incarnation left out
+ * (5 elements, which the structure walk lets through to the count check).
+ */
 static void test_missing_incarnation(void **state)
 {
 	static struct bytes b;
@@ -901,6 +1040,7 @@ static void test_missing_incarnation(void **state)
 	(void)state;
 	assert_int_equal(DECODE_U(2, WIRE_JOIN, 3, 7), WIRE_ESHAPE);
 	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 3, 7), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 3, 7, 1), WIRE_ESHAPE);
 	assert_int_equal(DECODE_U(2, WIRE_REQ, 3, 7, 11, 1, 4), WIRE_ESHAPE);
 	assert_int_equal(DECODE_U(2, WIRE_OK, 3, 7, 11, 4, 0), WIRE_ESHAPE);
 	assert_int_equal(DECODE_U(2, WIRE_NEWLEADER, 3, 7, 11, 3),
@@ -927,7 +1067,7 @@ static void test_incarnation_zero(void **state)
 
 	(void)state;
 	assert_int_equal(DECODE_U(2, WIRE_JOIN, 3, 0, 7), WIRE_ERANGE);
-	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 3, 0, 7), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 3, 0, 7, 1), WIRE_ERANGE);
 	assert_int_equal(DECODE_U(2, WIRE_REQ, 3, 0, 7, 11, 1, 4),
 			 WIRE_ERANGE);
 	assert_int_equal(DECODE_U(2, WIRE_OK, 3, 0, 7, 11, 4, 0),
@@ -952,6 +1092,7 @@ static void test_incarnation_zero(void **state)
 	assert_int_equal(DECODE_U(2, WIRE_JOIN, 3, 1, 7), 0);
 	assert_int_equal(decoded.incarnation, 1);
 	assert_int_equal(DECODE_U(2, WIRE_REDIRECT, 3, 1, 7, 0), 0);
+	assert_int_equal(DECODE_U(2, WIRE_HEARTBEAT, 3, 1, 7, 1), 0);
 }
 
 /*
@@ -1242,6 +1383,9 @@ int main(void)
 		cmocka_unit_test(test_members),
 		cmocka_unit_test(test_field_ranges),
 		cmocka_unit_test(test_redirect_no_leader),
+		cmocka_unit_test(test_heartbeat_leader_roundtrip),
+		cmocka_unit_test(test_heartbeat_leader_range),
+		cmocka_unit_test(test_heartbeat_previous_layout),
 		cmocka_unit_test(test_old_version_layout),
 		cmocka_unit_test(test_missing_incarnation),
 		cmocka_unit_test(test_incarnation_zero),
