@@ -174,6 +174,21 @@ static void sim__plan(struct sim *s)
 		}
 		sim__add_fault(s, &f);
 	}
+	/* Stops (SIGSTOP) of T to 4T, from a stream of their own so that
+	 * --freeze leaves the rest of a seed's plan as it was. */
+	if (s->opts.freeze) {
+		struct rng fr;
+		rng_seed(&fr, c->seed, 7);
+		unsigned n = 1 + (unsigned)rng_below(&fr, 3);
+		for (unsigned i = 0; i < n; i++) {
+			struct sim_fault f;
+			memset(&f, 0, sizeof(f));
+			f.kind = FAULT_FREEZE;
+			f.at_ms = rng_range(&fr, c->window_start_ms, c->window_ms);
+			f.for_ms = rng_range(&fr, t, 4 * t);
+			sim__add_fault(s, &f);
+		}
+	}
 }
 
 /* ---- Faults ---------------------------------------------------------------- */
@@ -264,6 +279,16 @@ static void sim__fault(struct sim *s, const struct sim_fault *f)
 		sim_peer_kill(s, p, f->kind == FAULT_CRASH_LEADER ? "the leader"
 								  : "now");
 		simtrace_end(s);
+		return;
+	case FAULT_FREEZE:
+		p = sim__pick(s, -1);
+		if (p == NULL)
+			return;
+		p->frozen_until_ms = s->now_ms + f->for_ms;
+		simtrace_begin(s, NULL, true, "FAULT | STOPPED %u for %lld ms",
+			       p->id, (long long)f->for_ms);
+		simtrace_end(s);
+		sim__faulted(s);
 		return;
 	case FAULT_ARM:
 		if (s->triggers_count == SIM_TRIGGERS_MAX)
@@ -365,10 +390,17 @@ static void sim__run(struct sim *s)
 		switch (ev.kind) {
 		case EV_TCP:
 		case EV_UDP:
-			sim_deliver(s, &ev);
-			break;
 		case EV_TICK:
-			sim_tick(s, &ev);
+			/* A stopped peer runs nothing: it all waits. */
+			if (s->peers[ev.to].frozen_until_ms > s->now_ms) {
+				sim_repush(s, &ev, SIM_KEY(
+					s->peers[ev.to].frozen_until_ms));
+				break;
+			}
+			if (ev.kind == EV_TICK)
+				sim_tick(s, &ev);
+			else
+				sim_deliver(s, &ev);
 			break;
 		case EV_FAULT: {
 			/* A copy: a fault can plan another (a restart), which
@@ -499,6 +531,10 @@ static void sim__opts_str(const struct sim_opts *o, char *buf, size_t cap)
 		ADD(" --tcp-tail");
 	if (o->loss_forever)
 		ADD(" --loss-forever");
+	if (o->freeze)
+		ADD(" --freeze");
+	if (o->rejoin)
+		ADD(" --rejoin");
 	if (o->keep_going)
 		ADD(" --keep-going");
 	if (o->quiet_t != d.quiet_t)
@@ -526,6 +562,8 @@ static void usage(void)
 		"  --loss-forever     UDP loss goes on after the faults stop\n"
 		"  --keep-going       run to the end after the first violation\n"
 		"  --failures-only    print a line for failing seeds only\n"
+		"  --freeze           also stop peers for T..4T (SIGSTOP)\n"
+		"  --rejoin           every peer runs with --rejoin\n"
 		"  --quiet-t N        quiet spell, in T (+10 s) (10)\n"
 		"  --jobs N           run seeds in N processes\n"
 		"  -v, -vv            trace every event (one seed)\n");
@@ -636,6 +674,10 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 			o->keep_going = true;
 		else if (!strcmp(k, "--failures-only"))
 			print_passes = false;
+		else if (!strcmp(k, "--freeze"))
+			o->freeze = true;
+		else if (!strcmp(k, "--rejoin"))
+			o->rejoin = true;
 		else if (!strcmp(k, "-v"))
 			o->verbose = 1;
 		else if (!strcmp(k, "-vv"))

@@ -108,6 +108,8 @@ struct sim_opts {
 	bool tcp_tail;		/* occasional TCP stalls of 50..400 ms */
 	bool loss_forever;	/* UDP loss goes on in the quiet spell too */
 	bool keep_going;	/* run to the end after a violation */
+	bool freeze;		/* also stop peers for T..4T (SIGSTOP) */
+	bool rejoin;		/* every peer runs with --rejoin */
 	int verbose;		/* 1: every event but heartbeats; 2: all */
 	unsigned quiet_t;	/* quiescence, in heartbeat periods */
 };
@@ -118,6 +120,7 @@ enum sim_fault_kind {
 	FAULT_ARM,		/* arm a trigger: crash at a protocol step */
 	FAULT_RESTART,		/* start a crashed peer again, fresh */
 	FAULT_START,		/* a peer's first start */
+	FAULT_FREEZE,		/* stop a running peer for a while */
 };
 
 /* A crash at a protocol step rather than at a moment. */
@@ -139,6 +142,7 @@ struct sim_fault {
 	int64_t at_ms;
 	enum sim_fault_kind kind;
 	unsigned peer;
+	int64_t for_ms;		/* FAULT_FREEZE: how long */
 	struct sim_trigger trig;
 };
 
@@ -173,6 +177,11 @@ struct sim_peer {
 	bool killed;		/* this life ended by kill -9 */
 	int64_t started_ms;
 	int64_t first_crash_ms;	/* -c of the first life, or -1 */
+	/* Stopped (SIGSTOP) until then: what reaches it waits, in order. */
+	int64_t frozen_until_ms;
+	/* The core's incarnation after its last step: a change is a rejoin,
+	 * a new membership of this peer in the group. */
+	uint64_t incarnation;
 	/* Connections this peer's last life closed gracefully when it died:
 	 * what it sent on them is still delivered. The others were reset. */
 	struct peerset fin_to;
@@ -213,6 +222,7 @@ struct sim_ev {
 	uint32_t from_life, to_life;
 	uint32_t arg;		/* message slot, view id, tick gen, fault */
 	uint64_t from_inc;	/* the sender core's incarnation (HEARTBEAT) */
+	uint16_t hb_leader;	/* the leader a HEARTBEAT names */
 };
 
 struct sim_msgslot {
@@ -316,6 +326,9 @@ void simnet_destroy(struct sim *s);
 void sim_push(struct sim *s, int64_t key, enum sim_ev_kind kind,
 	      unsigned from, unsigned to, uint32_t arg);
 bool sim_pop(struct sim *s, struct sim_ev *ev);
+/* Deliver ev again at key: a frozen peer's event, kept in order. */
+void sim_repush(struct sim *s, const struct sim_ev *ev, int64_t key);
+
 /* Start a life of peer id now (its first, or a restart). */
 void sim_peer_start(struct sim *s, unsigned id);
 /* kill -9 now; resets or closes its connections (random per peer). */

@@ -50,14 +50,28 @@ static bool ev_before(const struct sim_ev *a, const struct sim_ev *b)
 	return a->key < b->key || (a->key == b->key && a->seq < b->seq);
 }
 
-void sim_push(struct sim *s, int64_t key, enum sim_ev_kind kind,
-	      unsigned from, unsigned to, uint32_t arg)
+/* Into the heap, after every event with a smaller key or an equal one. */
+static void sim__push_ev(struct sim *s, struct sim_ev ev)
 {
 	s->heap = sim__grow(s->heap, &s->heap_cap, sizeof(*s->heap),
 			    s->heap_count + 1);
+	ev.seq = s->seq++;
+	size_t i = s->heap_count++;
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!ev_before(&ev, &s->heap[parent]))
+			break;
+		s->heap[i] = s->heap[parent];
+		i = parent;
+	}
+	s->heap[i] = ev;
+}
+
+void sim_push(struct sim *s, int64_t key, enum sim_ev_kind kind,
+	      unsigned from, unsigned to, uint32_t arg)
+{
 	struct sim_ev ev = {
 		.key = key,
-		.seq = s->seq++,
 		.kind = (uint8_t)kind,
 		.from = (uint16_t)from,
 		.to = (uint16_t)to,
@@ -70,15 +84,14 @@ void sim_push(struct sim *s, int64_t key, enum sim_ev_kind kind,
 	}
 	if (to != 0)
 		ev.to_life = s->peers[to].life;
-	size_t i = s->heap_count++;
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-		if (!ev_before(&ev, &s->heap[parent]))
-			break;
-		s->heap[i] = s->heap[parent];
-		i = parent;
-	}
-	s->heap[i] = ev;
+	sim__push_ev(s, ev);
+}
+
+void sim_repush(struct sim *s, const struct sim_ev *ev, int64_t key)
+{
+	struct sim_ev again = *ev;
+	again.key = key;
+	sim__push_ev(s, again);
 }
 
 bool sim_pop(struct sim *s, struct sim_ev *ev)
@@ -282,7 +295,18 @@ static void sim__udp(struct sim *s, struct sim_peer *from, unsigned to,
 	for (unsigned c = 0; c < copies; c++) {
 		int64_t key = SIM_KEY(s->now_ms + sim__delay(s)) +
 			      sim__sub(&s->rng_net);
-		sim_push(s, key, EV_UDP, from->id, to, m->view_id);
+		struct sim_ev ev = {
+			.key = key,
+			.kind = EV_UDP,
+			.from = (uint16_t)from->id,
+			.to = (uint16_t)to,
+			.from_life = from->life,
+			.to_life = q->life,
+			.arg = m->view_id,
+			.from_inc = m->incarnation,
+			.hb_leader = m->leader,
+		};
+		sim__push_ev(s, ev);
 	}
 }
 
@@ -487,8 +511,10 @@ void sim_peer_start(struct sim *s, unsigned id)
 		.heartbeat_ms = s->cfg.heartbeat_ms,
 		.crash_ms = -1,
 		.testcase4 = false,
-		/* Each process a higher one, as the daemon's clock gives. */
-		.incarnation = p->life + 1,
+		/* Each process a higher one than any before it (rejoins
+		 * included), as the daemon's clock gives. */
+		.incarnation = (p->life > 0 ? p->m->incarnation : 0) + 1,
+		.rejoin = s->opts.rejoin,
 	};
 	/* -c and -t are the first life's command line only. */
 	if (p->life == 0) {
@@ -505,6 +531,7 @@ void sim_peer_start(struct sim *s, unsigned id)
 	p->exited = false;
 	p->killed = false;
 	p->started_ms = s->now_ms;
+	p->frozen_until_ms = 0;
 	peerset_clear(&p->fin_to);
 	p->installed = false;
 	p->announced = false;
@@ -513,6 +540,7 @@ void sim_peer_start(struct sim *s, unsigned id)
 	peerset_clear(&p->members);
 	peerset_clear(&p->reported);
 	mship_create(p->m, &cfg, &p->out);
+	p->incarnation = p->m->incarnation;
 	char extra[64] = "";
 	if (cfg.crash_ms >= 0 || cfg.testcase4)
 		snprintf(extra, sizeof(extra), " with%s%s",
@@ -575,6 +603,16 @@ void sim_after_step(struct sim *s, struct sim_peer *p, bool exact)
 {
 	if (!p->running)
 		return;
+	if (p->m->incarnation != p->incarnation) {
+		/* Removed and joining again: what it reported is of its
+		 * old membership, and every peer it sees is a new one. */
+		p->incarnation = p->m->incarnation;
+		peerset_clear(&p->reported);
+		peerset_clear(&p->members);
+		/* Its old membership is over by its own word: removing it
+		 * is no false removal. */
+		s->removable[p->id] = true;
+	}
 	siminv_check_peer(s, p);
 	if (exact)
 		sim_schedule_tick(s, p);
@@ -595,6 +633,7 @@ void sim_deliver(struct sim *s, const struct sim_ev *ev)
 		msg.from = (uint16_t)ev->from;
 		msg.incarnation = ev->from_inc;
 		msg.view_id = ev->arg;
+		msg.leader = ev->hb_leader;
 	}
 	bool ok = q->running && q->life == ev->to_life;
 	if (p->life != ev->from_life)
