@@ -96,8 +96,10 @@ static void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		peerset_del(&m->reported, id);
 		peerset_del(&m->dead, id);
 		/* A new membership: the leader let in the life whose JOIN
-		 * it heard, perhaps one we have not heard yet. */
-		if (leader != m->cfg.self || !peerset_has(&m->joins_heard, id))
+		 * it heard, perhaps one we have not heard yet (the leader
+		 * itself we just heard, in its NEWVIEW). */
+		if (id != leader && (leader != m->cfg.self ||
+				     !peerset_has(&m->joins_heard, id)))
 			peerset_add(&m->lives_new, id);
 		peerset_del(&m->joins_heard, id);
 		if (id != m->cfg.self)
@@ -185,6 +187,18 @@ static void mship__found(struct mship *m, int64_t now_ms, uint32_t view_id)
 
 static void mship__start_round(struct mship *m, int64_t now_ms);
 
+/* A view id above every one this peer has seen, installed or been
+ * removed in: where peer 1 founds again. */
+static uint32_t mship__id_above(const struct mship *m)
+{
+	uint32_t top = m->view_id_seen;
+	if (m->view_id > top)
+		top = m->view_id;
+	if (m->removed_in > top)
+		top = m->removed_in;
+	return top + 1;
+}
+
 /*
  * The founding wait is over: no group answered. If a message showed view
  * ids above ours (a group that may since have died), found again above
@@ -193,7 +207,7 @@ static void mship__start_round(struct mship *m, int64_t now_ms);
 static void mship__found_wait_over(struct mship *m, int64_t now_ms)
 {
 	if (m->view_id_seen > m->view_id)
-		mship__found(m, now_ms, m->view_id_seen + 1);
+		mship__found(m, now_ms, mship__id_above(m));
 	m->found_wait_ms = MSHIP_NEVER;
 	mship__start_round(m, now_ms);
 }
@@ -201,8 +215,8 @@ static void mship__found_wait_over(struct mship *m, int64_t now_ms)
 /*
  * Host from says it is in no group. Peer 1 in its founding wait admits
  * joiners once every other host has said so; peer 1 redirected to a group
- * that has since died out founds a new one then, without waiting for its
- * JOIN retries to run out.
+ * that may have died out founds anew after fewer unanswered JOIN rounds
+ * (mship__join_retry) once any host has.
  */
 static void mship__found_heard(struct mship *m, int64_t now_ms, unsigned from)
 {
@@ -211,12 +225,8 @@ static void mship__found_heard(struct mship *m, int64_t now_ms, unsigned from)
 	if (!waiting && !lost)
 		return;
 	peerset_add(&m->found_heard, from);
-	if (peerset_count(&m->found_heard) + 1 < m->cfg.hosts_count)
-		return;
-	if (waiting)
+	if (waiting && peerset_count(&m->found_heard) + 1 >= m->cfg.hosts_count)
 		mship__found_wait_over(m, now_ms);
-	else
-		mship__found(m, now_ms, m->view_id_seen + 1);
 }
 
 void mship_start(struct mship *m, int64_t now_ms)
@@ -269,7 +279,7 @@ static void mship__join_retry(struct mship *m, int64_t now_ms)
 				  ? m->cfg.hosts_count + 2
 				  : JOIN_ROUNDS_NO_GROUP;
 	if (m->cfg.self == 1 && ++m->join_unanswered > rounds) {
-		mship__found(m, now_ms, m->view_id_seen + 1);
+		mship__found(m, now_ms, mship__id_above(m));
 		return;
 	}
 	m->join_backoff_ms *= 2;
@@ -386,6 +396,8 @@ static void mship__removed(struct mship *m, int64_t now_ms,
 	peerset_clear(&m->members);
 	m->unsure_until_ms = MSHIP_NEVER;
 	m->removed_in = view_id;
+	m->join_unanswered = 0;
+	peerset_clear(&m->found_heard);
 	if (!m->cfg.rejoin) {
 		m->role = MSHIP_REMOVED;
 		return;
@@ -1065,6 +1077,16 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 		   !peerset_has(&m->dead, from)) {
 		/* A heartbeat carries its sender's view: this one is behind. */
 		mship__resend_view(m, now_ms, from);
+	} else if (msg->view_id > mship__view_bar(m) && !m->recon.active &&
+		   m->unsure_until_ms == MSHIP_NEVER) {
+		/* A member holds a view we never made: another leader went
+		 * on while we were not heard, and is gone or it would have
+		 * told us. Ask everyone again, as a new leader does, so as to
+		 * finish its change and number above its views. */
+		m->stats.retakes++;
+		fd_heard(&m->fd, from, now_ms);
+		mship__take_over(m, now_ms);
+		return;
 	}
 	fd_heard(&m->fd, from, now_ms);
 }
@@ -1127,6 +1149,11 @@ static void mship__heard_group(struct mship *m, int64_t now_ms,
 	    now_ms < m->unsure_since_ms + m->cfg.heartbeat_ms / 2)
 		return;
 	m->unsure_until_ms = MSHIP_NEVER;
+	if (m->role == MSHIP_MEMBER && peerset_has(&m->dead, m->leader)) {
+		/* Its death, learnt meanwhile, was held back. */
+		mship__leader_lost(m, now_ms);
+		return;
+	}
 	if (m->role != MSHIP_LEADER || m->recon.active)
 		return;
 	if (m->round_active && peerset_empty(&m->round_waiting))

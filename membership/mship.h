@@ -65,6 +65,8 @@ struct mship_stats {
 	uint64_t pauses;		/* times this peer found it had not
 					 * been run for over 1.5T */
 	uint64_t gave_up_after_pause;	/* unsure, and nobody spoke */
+	uint64_t retakes;		/* leader: reconciled again after a
+					 * member showed a newer view */
 };
 
 struct mship_change {

@@ -2059,6 +2059,39 @@ static void test_long_pause_unsure(void **state)
 	assert_int_equal(c->m.role, MSHIP_LEADER);
 }
 
+/*
+ * Unsure after a long pause, a member that learns its leader is gone (here
+ * from the leader's new life) does not take over: the others may have
+ * done so meanwhile, numbering views it never saw.
+ */
+static void test_unsure_member_does_not_take_over(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_tick(c, 10);
+	core_tick(c, 410);
+	assert_int_equal(c->m.unsure_until_ms, 610);
+	struct wire_msg join = mk(WIRE_JOIN, 1, 0);
+	join.incarnation = 2;
+	core_msg(c, 450, join);
+	rec_expect_line(&c->r, 450, net_line_leader_unreachable(2, 2, 1, 1));
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	assert_false(c->m.recon.active);
+	c->r.sent_checked = c->r.sent_count - 1;	/* the REDIRECT */
+	const struct rec_sent *s = rec_next_send(&c->r);
+	assert_int_equal(s->msg.type, WIRE_REDIRECT);
+	rec_expect_no_send(&c->r);
+	/* 3 is heard: the group lives, and 2, lowest, takes over now. */
+	struct wire_msg hb = mk(WIRE_HEARTBEAT, 3, 2);
+	hb.leader = 1;
+	core_msg(c, 470, hb);
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+	assert_true(c->m.recon.active);
+	s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 470, WIRE_NEWLEADER, 2, 2, "3");
+}
+
 /* A leader paused 2T is followed by nobody who follows another. */
 static void test_leader_long_pause_needs_followers(void **state)
 {
@@ -2083,6 +2116,103 @@ static void test_leader_long_pause_needs_followers(void **state)
 	hb.from = 3;
 	core_msg(c, 470, hb);
 	assert_int_equal(c->m.unsure_until_ms, MSHIP_NEVER);
+}
+
+/*
+ * A leader stopped past 2T holds back the view it was about to commit,
+ * even once every OK is in (they waited in its socket): it may have been
+ * replaced. A member that still follows it, heard T/2 after waking, lets
+ * it go on.
+ */
+static void test_leader_long_pause_holds_commit(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	core_start(c, 0);
+	core_msg(c, 0, mk(WIRE_JOIN, 2, 0));
+	core_msg(c, 10, mk(WIRE_JOIN, 3, 0));
+	const struct rec_sent *req = rec_next_send_not_hb(&c->r);
+	req = rec_next_send_not_hb(&c->r);
+	expect_send(req, 10, WIRE_REQ, 1, 1, "2");
+	uint32_t r = req->msg.request_id;
+	c->r.lines_checked = c->r.lines_count;
+	core_tick(c, 100);
+	core_tick(c, 400);	/* stopped 3T */
+	assert_int_equal(c->m.unsure_until_ms, 600);
+	core_msg(c, 400, mk_ok(2, 1, r, WIRE_OP_ADD, 3));
+	assert_true(c->m.round_active);
+	assert_true(peerset_empty(&c->m.round_waiting));
+	rec_expect_quiet(&c->r);
+	expect_view(&c->m, 1, 1, "1,2");
+	struct wire_msg hb = mk(WIRE_HEARTBEAT, 2, 1);
+	hb.leader = 1;
+	core_msg(c, 460, hb);
+	assert_int_equal(c->m.unsure_until_ms, MSHIP_NEVER);
+	rec_expect_line(&c->r, 460, net_line_view(1, 2, 1, "1,2,3"));
+}
+
+/*
+ * Peer 1 redirected to a group that has died out: when the hosts that
+ * answer say they are joining too, it founds anew after
+ * JOIN_ROUNDS_NO_GROUP unanswered rounds, not hosts + 2.
+ */
+static void test_lost_peer1_founds_sooner(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 4);
+	c->r.now_ms = 0;
+	mship_start(&c->m, 0);
+	rec_next_send(&c->r);
+	core_msg(c, 10, mk_redirect(3, 5, 2));
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	core_msg(c, 20, mk_redirect(3, 5, 0));	/* 3 is joining now */
+	int64_t at = 10;
+	for (unsigned i = 0; i < JOIN_ROUNDS_NO_GROUP; i++) {
+		at = mship_next_deadline(&c->m);
+		core_tick(c, at);
+		assert_int_equal(c->m.role, MSHIP_JOINING);
+	}
+	at = mship_next_deadline(&c->m);
+	core_tick(c, at);
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+	expect_view(&c->m, 6, 1, "1");
+}
+
+/*
+ * Seed 3026 with --freeze. A leader whose member shows a view it never
+ * made (another leader went on while it was not heard, and died) asks
+ * everyone again as a new leader would, and numbers above that view.
+ */
+static void test_leader_retakes_on_newer_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	core_start(c, 0);
+	core_msg(c, 0, mk(WIRE_JOIN, 2, 0));
+	core_msg(c, 0, mk(WIRE_JOIN, 3, 0));
+	core_msg(c, 0, mk_ok(2, 1, c->r.sent[c->r.sent_count - 1]
+					  .msg.request_id, WIRE_OP_ADD, 3));
+	expect_view(&c->m, 2, 1, "1,2,3");
+	c->r.sent_checked = c->r.sent_count;
+	c->r.lines_checked = c->r.lines_count;
+	struct wire_msg hb = mk(WIRE_HEARTBEAT, 3, 4);
+	hb.leader = 2;
+	core_msg(c, 50, hb);
+	assert_int_equal(c->m.stats.retakes, 1);
+	assert_true(c->m.recon.active);
+	const struct rec_sent *nl = rec_next_send(&c->r);
+	expect_send(nl, 50, WIRE_NEWLEADER, 1, 2, "2,3");
+	uint32_t r = nl->msg.request_id;
+	core_msg(c, 60, mk_ok(2, 2, r, WIRE_OP_NOTHING, 0));
+	core_msg(c, 61, mk_ok(3, 4, r, WIRE_OP_NOTHING, 0));
+	assert_false(c->m.recon.active);
+	/* Nothing to finish: the next change will be numbered above 4. */
+	assert_int_equal(c->m.view_id_floor, 4);
+	core_msg(c, 70, mk(WIRE_JOIN, 2, 0));	/* still a member: view */
+	rec_expect_quiet(&c->r);
 }
 
 /* Removed, a peer goes quiet; with --rejoin it joins again, a new life. */
@@ -2188,6 +2318,10 @@ int main(void)
 		cmocka_unit_test(test_pause_is_not_silence),
 		cmocka_unit_test(test_long_pause_unsure),
 		cmocka_unit_test(test_leader_long_pause_needs_followers),
+		cmocka_unit_test(test_unsure_member_does_not_take_over),
+		cmocka_unit_test(test_leader_long_pause_holds_commit),
+		cmocka_unit_test(test_leader_retakes_on_newer_view),
+		cmocka_unit_test(test_lost_peer1_founds_sooner),
 		cmocka_unit_test(test_removed_quiet_or_rejoins),
 		cmocka_unit_test(test_member_redirects_to_successor),
 	};
