@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 #define CLI__STR_(x) #x
 #define CLI__STR(x) CLI__STR_(x)

@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 struct hosts {
 	unsigned count;

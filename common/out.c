@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 /* The common prefix "{peer_id:2, view_id: 3, leader: 1, ". */
 static size_t out_prefix(char *buf, unsigned self, uint32_t view_id,

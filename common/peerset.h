@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 #define PEERSET_WORDS ((HOSTS_MAX + 1 + 63) / 64)
 

@@ -38,7 +38,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "transport.h"
 #include "wire.h"
 

@@ -15,7 +15,7 @@
 
 #include <msgpack.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "peerset.h"
 #include "wire.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "../../common/cli.h"
-#include "../../common/limits.h"
+#include "../../common/bounds.h"
 #include "fuzz.h"
 
 #define ARGS_MAX 64

@@ -7,7 +7,7 @@
  * dropped here the same way rather than truncated. Everything else, the
  * empty datagram included, goes to wire_decode as one body.
  */
-#include "../../common/limits.h"
+#include "../../common/bounds.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -7,7 +7,7 @@
  * body is checked by fuzz_wire_body; a body that does not decode is dropped
  * and the stream goes on, as in the transport.
  */
-#include "../../common/limits.h"
+#include "../../common/bounds.h"
 #include "../../common/wire.h"
 #include "fuzz.h"
 

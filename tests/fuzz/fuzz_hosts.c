@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../../common/hosts.h"
-#include "../../common/limits.h"
+#include "../../common/bounds.h"
 #include "fuzz.h"
 
 #define FUZZ_PATH "fuzz"

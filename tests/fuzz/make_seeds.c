@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../../common/limits.h"
+#include "../../common/bounds.h"
 #include "../../common/peerset.h"
 #include "../../common/wire.h"
 #include "fuzz.h"

@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "../../common/limits.h"
+#include "../../common/bounds.h"
 #include "../../common/wire.h"
 #include "fuzz.h"
 

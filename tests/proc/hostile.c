@@ -38,7 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../common/limits.h"
+#include "../../common/bounds.h"
 #include "../../common/peerset.h"
 #include "../../common/wire.h"
 

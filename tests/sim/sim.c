@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../common/limits.h"
+#include "../../common/bounds.h"
 
 /* ---- A seed's configuration and fault plan ------------------------------- */
 

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/limits.h"
+#include "../../common/bounds.h"
 
 static void *sim__grow(void *ptr, size_t *cap, size_t elem, size_t need)
 {

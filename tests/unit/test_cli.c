@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "../../common/cli.h"
-#include "../../common/limits.h"
+#include "../../common/bounds.h"
 
 static char err[512];
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../../common/limits.h"
+#include "../../common/bounds.h"
 #include "../../common/out.h"
 #include "../../common/peerset.h"
 

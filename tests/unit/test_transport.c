@@ -25,7 +25,7 @@
 #include <cmocka.h>
 
 #include "../../common/hosts.h"
-#include "../../common/limits.h"
+#include "../../common/bounds.h"
 #include "../../common/peerset.h"
 #include "../../common/transport.h"
 #include "../../common/wire.h"

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "../../common/limits.h"
+#include "../../common/bounds.h"
 #include "../../common/peerset.h"
 #include "../../common/wire.h"
 

@@ -5,8 +5,8 @@
  * that nothing a peer or a file sends can make a process allocate without
  * limit. The README lists each bound and what happens when it is reached.
  */
-#ifndef ROLLCALL_LIMITS_H
-#define ROLLCALL_LIMITS_H
+#ifndef ROLLCALL_BOUNDS_H
+#define ROLLCALL_BOUNDS_H
 
 /* Entries in a hostsfile; peer ids run from 1 to HOSTS_MAX. */
 #define HOSTS_MAX 1024
