@@ -141,7 +141,8 @@ soak: $(SIM_BIN)
 test-sim: $(SIM_BIN)
 	@rc=0; \
 	$(SIM_BIN) --regressions tests/sim/regressions.txt $(SIM_FLAGS) || rc=1; \
-	$(SIM_BIN) --seeds $(or $(SEEDS),1500) --base $(or $(SEED_BASE),1) \
+	$(SIM_BIN) --seeds $(or $(SEEDS),3000) --base $(or $(SEED_BASE),1) \
+		--known tests/sim/known-limits.txt \
 		$(or $(strip $(SIM_FLAGS)),$(SIM_CI_FLAGS)) || rc=1; \
 	$(SIM_BIN) --seeds 2 --peers 256 --no-restart-1 $(SIM_OPTS) || rc=1; \
 	exit $$rc

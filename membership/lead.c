@@ -200,7 +200,6 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 		mship__resend_view(m, now_ms, msg->from);
 		return;
 	}
-	peerset_add(&m->joins_heard, msg->from);
 	mship__enqueue(m, WIRE_OP_ADD, msg->from, false);
 	mship__start_round(m, now_ms);
 }

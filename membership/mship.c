@@ -122,13 +122,15 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	peerset_foreach(&joined, id) {
 		peerset_del(&m->reported, id);
 		peerset_del(&m->dead, id);
-		/* A new membership: the leader let in the life whose JOIN
-		 * it heard, perhaps one we have not heard yet (the leader
-		 * itself we just heard, in its NEWVIEW). */
-		if (id != leader && (leader != m->cfg.self ||
-				     !peerset_has(&m->joins_heard, id)))
+		/*
+		 * A new membership, of whichever life first speaks in it:
+		 * the process whose JOIN was heard may have died since and
+		 * a new one taken the view that let it in, and a member may
+		 * not have heard either (the leader itself we just heard, in
+		 * its NEWVIEW).
+		 */
+		if (id != leader)
 			peerset_add(&m->lives_new, id);
-		peerset_del(&m->joins_heard, id);
 		if (id != m->cfg.self)
 			fd_watch(&m->fd, id, now_ms);
 	}

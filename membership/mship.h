@@ -84,9 +84,6 @@ struct mship {
 	/* Members let in since we last heard them: their next life, however
 	 * new, is the member, not a restart. */
 	struct peerset lives_new;
-	/* Leader: peers whose JOIN it heard itself, so it knows which life
-	 * it lets in (an ADD finished for a dead leader does not). */
-	struct peerset joins_heard;
 	/* When the core last ran: a longer gap than 1.5T is a pause of our
 	 * own (stopped, starved), not silence of the others. */
 	int64_t last_run_ms;

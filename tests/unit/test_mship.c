@@ -1874,8 +1874,9 @@ static void test_joiner_answers_probe(void **state)
 
 /*
  * A message from an older life than one already heard is dropped. A newer
- * life of a member means the old process is gone: the leader reports it
- * and removes it at once, without waiting 2T, then admits the new life.
+ * life of a member heard in its own life since it was let in means the
+ * old process is gone: the leader reports it and removes it at once,
+ * without waiting 2T, then admits the new life.
  */
 static void test_leader_new_life_removed_then_added(void **state)
 {
@@ -1894,10 +1895,14 @@ static void test_leader_new_life_removed_then_added(void **state)
 	c->r.sent_checked = c->r.sent_count;
 	c->r.lines_checked = c->r.lines_count;
 
+	struct wire_msg hb = mk_life(WIRE_HEARTBEAT, 3, 2, 10);
+	hb.leader = 1;
+	core_msg(c, 40, hb);
 	struct wire_msg old = mk_life(WIRE_HEARTBEAT, 3, 2, 9);
+	old.leader = 1;
 	core_msg(c, 50, old);
 	assert_int_equal(c->m.stats.dropped_old_life, 1);
-	assert_int_equal(c->m.fd.deadline_ms[3], 201);
+	assert_int_equal(c->m.fd.deadline_ms[3], 240);
 
 	core_msg(c, 60, mk_life(WIRE_JOIN, 3, 0, 11));
 	assert_int_equal(c->m.stats.new_lives, 1);
@@ -1918,6 +1923,35 @@ static void test_leader_new_life_removed_then_added(void **state)
 	s = rec_next_send(&c->r);
 	expect_send(s, 70, WIRE_REQ, 1, 3, "2");
 	expect_change(s, s->msg.request_id, WIRE_OP_ADD, 3);
+}
+
+/*
+ * Seed 5396. The life whose JOIN the leader heard died before it was
+ * heard in the view that let it in, and a new life took that view: the
+ * new life is the member, not a restart of it.
+ */
+static void test_leader_adopts_unheard_admitted_life(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	core_start(c, 0);
+	core_msg(c, 0, mk_life(WIRE_JOIN, 2, 0, 10));
+	expect_view(&c->m, 1, 1, "1,2");
+	c->r.sent_checked = c->r.sent_count;
+	c->r.lines_checked = c->r.lines_count;
+	struct wire_msg hb = mk_life(WIRE_HEARTBEAT, 2, 1, 11);
+	hb.leader = 1;
+	core_msg(c, 30, hb);
+	assert_int_equal(c->m.stats.new_lives, 0);
+	rec_expect_quiet(&c->r);
+	rec_expect_no_send(&c->r);
+	/* Life 10 is now the past; a later life is a restart again. */
+	core_msg(c, 40, mk_life(WIRE_HEARTBEAT, 2, 1, 10));
+	assert_int_equal(c->m.stats.dropped_old_life, 1);
+	core_msg(c, 50, mk_life(WIRE_JOIN, 2, 0, 12));
+	assert_int_equal(c->m.stats.new_lives, 1);
+	rec_expect_line(&c->r, 50, net_line_unreachable(1, 1, 1, 2));
 }
 
 /* A member that hears a new life of its leader takes over at once. */
@@ -2312,6 +2346,7 @@ int main(void)
 		cmocka_unit_test(test_founding_numbers_above_joins),
 		cmocka_unit_test(test_joiner_answers_probe),
 		cmocka_unit_test(test_leader_new_life_removed_then_added),
+		cmocka_unit_test(test_leader_adopts_unheard_admitted_life),
 		cmocka_unit_test(test_member_new_life_of_leader),
 		cmocka_unit_test(test_member_readded_new_life),
 		cmocka_unit_test(test_late_accept_after_step_down),
