@@ -64,16 +64,32 @@ static uint32_t mship__id_above(const struct mship *m)
 }
 
 /*
- * The founding wait is over: no group answered. If a message showed view
- * ids above ours (a group that may since have died), found again above
- * them, so no id names two lists; then admit the joiners.
+ * The founding wait is over and no leader answered. If a message showed
+ * view ids above ours, a group lived without us. When every other host has
+ * said it is joining, that group is gone: found above those ids at once.
+ * Else it may live still, its leader slow to answer: look for it as a
+ * joiner does, and found above them only once JOIN rounds go unanswered
+ * (mship__join_retry). With no such ids, admit the joiners.
  */
 void mship__found_wait_over(struct mship *m, int64_t now_ms)
 {
-	if (m->view_id_seen > m->view_id)
-		mship__found(m, now_ms, mship__id_above(m));
 	m->found_wait_ms = MSHIP_NEVER;
-	mship__start_round(m, now_ms);
+	bool all_joining = peerset_count(&m->found_heard) + 1 >=
+			   m->cfg.hosts_count;
+	if (m->view_id_seen > m->view_id && all_joining)
+		mship__found(m, now_ms, mship__id_above(m));
+	if (m->view_id_seen <= m->view_id || all_joining) {
+		m->found_wait_ms = MSHIP_NEVER;
+		mship__start_round(m, now_ms);
+		return;
+	}
+	m->role = MSHIP_JOINING;
+	m->founding = false;
+	m->queue_count = 0;
+	m->join_target = 2;
+	m->join_unanswered = 0;
+	m->join_backoff_ms = BACKOFF_MIN_MS;
+	mship__join_retry(m, now_ms);
 }
 
 /*

@@ -310,7 +310,12 @@ static void siminv__integrity(struct sim *s, struct sim_peer *p,
 				 "sent JOIN", l->view_id, l->leader, id);
 			return;
 		}
-		/* A new membership: it must fail anew to be removed. */
+		/* A new membership: it must fail anew to be removed. Not if
+		 * the group's view just before held it already (a leader
+		 * that missed that view adds it again): the membership, and
+		 * any verdict on it, go on. */
+		if (prev != NULL && prev->set && peerset_has(&prev->members, id))
+			continue;
 		s->removable[id] = !s->peers[id].running;
 	}
 }

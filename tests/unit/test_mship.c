@@ -1855,6 +1855,32 @@ static void test_founding_numbers_above_joins(void **state)
 	rec_expect_line(&c->r, 30, net_line_view(1, 8, 1, "1,2"));
 }
 
+/*
+ * Seed 962. The wait runs out with a view id above 0 seen and a host
+ * silent: a group may live, its leader slow to answer. Peer 1 looks for
+ * it as a joiner, rather than found a second group beside it.
+ */
+static void test_founding_wait_over_looks_for_group(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	c->r.now_ms = 0;
+	mship_start(&c->m, 0);
+	rec_next_send(&c->r);
+	rec_expect_line(&c->r, 0, net_line_view(1, 0, 1, "1"));
+	core_msg(c, 20, mk(WIRE_JOIN, 2, 6));
+	core_tick(c, 100);
+	core_tick(c, 200);
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 200, WIRE_JOIN, 1, 6, "2,3");
+	rec_expect_quiet(&c->r);
+	/* 3, a member of the group, names its leader: peer 1 joins it. */
+	core_msg(c, 210, mk_redirect(3, 6, 3));
+	assert_int_equal(c->m.join_target, 3);
+}
+
 /* A joiner answers peer 1's probe naming no leader, and nobody else. */
 static void test_joiner_answers_probe(void **state)
 {
@@ -2344,6 +2370,7 @@ int main(void)
 		cmocka_unit_test(test_founding_waits_2T),
 		cmocka_unit_test(test_founding_ends_when_all_answered),
 		cmocka_unit_test(test_founding_numbers_above_joins),
+		cmocka_unit_test(test_founding_wait_over_looks_for_group),
 		cmocka_unit_test(test_joiner_answers_probe),
 		cmocka_unit_test(test_leader_new_life_removed_then_added),
 		cmocka_unit_test(test_leader_adopts_unheard_admitted_life),
