@@ -21,11 +21,6 @@ N=${N:-10}
 KILLS=${KILLS:-5}
 IDLE_S=${IDLE_S:-10}
 
-stamp() {
-	local line
-	while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done
-}
-
 proc_hostsfile "$N"
 # Peer 1 logs every message it receives (-vv), for the silence figure.
 for id in $(seq 1 "$N"); do

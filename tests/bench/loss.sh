@@ -29,11 +29,6 @@ N=${N:-5}
 LOSS=${LOSS:-20}
 SECONDS_RUN=${SECONDS_RUN:-60}
 
-stamp() {
-	local line
-	while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done
-}
-
 proc_hostsfile "$N"
 for id in $(seq 1 "$N"); do
 	"$ROLLCALL" -h "$PROC_DIR/hosts" --id "$id" --port "$PROC_PORT" \

@@ -59,6 +59,13 @@ peer_restart() {
 
 peer_log() { cat "$PROC_DIR/$1.log" 2>/dev/null; }
 
+# stamp: each line of stdin, prefixed with the time it was read
+# ($EPOCHREALTIME, no fork), for the benchmarks' figures.
+stamp() {
+	local line
+	while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done
+}
+
 peer_kill() { kill "-${2:-9}" "${PEER_PID[$1]}" 2>/dev/null; }
 
 # peer_stop ID: SIGTERM, then wait (bounded) for the exit; its status goes
