@@ -63,6 +63,15 @@ static uint32_t mship__id_above(const struct mship *m)
 	return top + 1;
 }
 
+/* Peer 1 gives up the group it founded, still alone, to join another. */
+static void mship__leave_founding(struct mship *m)
+{
+	m->role = MSHIP_JOINING;
+	m->founding = false;
+	m->found_wait_ms = MSHIP_NEVER;
+	m->queue_count = 0;
+}
+
 /*
  * The founding wait is over and no leader answered. If a message showed
  * view ids above ours, a group lived without us. When every other host has
@@ -73,23 +82,21 @@ static uint32_t mship__id_above(const struct mship *m)
  */
 void mship__found_wait_over(struct mship *m, int64_t now_ms)
 {
-	m->found_wait_ms = MSHIP_NEVER;
+	bool group_seen = m->view_id_seen > m->view_id;
 	bool all_joining = peerset_count(&m->found_heard) + 1 >=
 			   m->cfg.hosts_count;
-	if (m->view_id_seen > m->view_id && all_joining)
-		mship__found(m, now_ms, mship__id_above(m));
-	if (m->view_id_seen <= m->view_id || all_joining) {
-		m->found_wait_ms = MSHIP_NEVER;
-		mship__start_round(m, now_ms);
+	if (group_seen && !all_joining) {
+		mship__leave_founding(m);
+		m->join_target = 2;
+		m->join_unanswered = 0;
+		m->join_backoff_ms = BACKOFF_MIN_MS;
+		mship__join_retry(m, now_ms);
 		return;
 	}
-	m->role = MSHIP_JOINING;
-	m->founding = false;
-	m->queue_count = 0;
-	m->join_target = 2;
-	m->join_unanswered = 0;
-	m->join_backoff_ms = BACKOFF_MIN_MS;
-	mship__join_retry(m, now_ms);
+	if (group_seen)
+		mship__found(m, now_ms, mship__id_above(m));
+	m->found_wait_ms = MSHIP_NEVER;
+	mship__start_round(m, now_ms);
 }
 
 /*
@@ -185,10 +192,7 @@ void mship__on_redirect(struct mship *m, int64_t now_ms,
 	peerset_clear(&m->found_heard);
 	if (m->role == MSHIP_LEADER) {
 		/* A group lives on without us: join it. */
-		m->role = MSHIP_JOINING;
-		m->founding = false;
-		m->found_wait_ms = MSHIP_NEVER;
-		m->queue_count = 0;
+		mship__leave_founding(m);
 		m->join_target = 0;
 	}
 	if (msg->leader == m->join_target)
