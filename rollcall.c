@@ -337,6 +337,7 @@ int main(int argc, char **argv)
 	d->outbox.send = on_outbox_send;
 	d->outbox.print = on_outbox_print;
 	d->outbox.exit = on_outbox_exit;
+	d->outbox.event = NULL;
 
 	int status = daemon_configure(d, argc, argv);
 	if (status >= 0) {

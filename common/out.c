@@ -52,3 +52,35 @@ size_t out_unreachable(char *buf, unsigned self, uint32_t view_id,
 				peer_is_leader ? " (leader)" : "");
 	return len;
 }
+
+size_t out_event_line(char *buf, const struct out_event *e)
+{
+	switch (e->kind) {
+	case OUT_EVENT_VIEW:
+		return out_view(buf, e->self, e->view_id, e->leader,
+				&e->members);
+	case OUT_EVENT_UNREACHABLE:
+		return out_unreachable(buf, e->self, e->view_id, e->leader,
+				       e->peer, e->peer_is_leader);
+	case OUT_EVENT_CRASHING:
+		return out_crashing(buf, e->self, e->view_id, e->leader);
+	case OUT_EVENT_REMOVED:
+		break;
+	}
+	return 0;
+}
+
+const char *out_event_name(enum out_event_kind kind)
+{
+	switch (kind) {
+	case OUT_EVENT_VIEW:
+		return "view";
+	case OUT_EVENT_UNREACHABLE:
+		return "unreachable";
+	case OUT_EVENT_REMOVED:
+		return "removed";
+	case OUT_EVENT_CRASHING:
+		return "crashing";
+	}
+	return "?";
+}

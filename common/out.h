@@ -18,6 +18,34 @@
 
 #include "peerset.h"
 
+/*
+ * What a peer reports, as data: each kind but REMOVED is one output line.
+ * members is meaningful for VIEW (the view installed) and REMOVED (the view
+ * that left this peer out); peer for UNREACHABLE.
+ */
+enum out_event_kind {
+	OUT_EVENT_VIEW = 1,
+	OUT_EVENT_UNREACHABLE = 2,
+	OUT_EVENT_REMOVED = 3,
+	OUT_EVENT_CRASHING = 4,
+};
+
+struct out_event {
+	enum out_event_kind kind;
+	unsigned self;
+	uint32_t view_id;
+	unsigned leader;
+	struct peerset members;
+	unsigned peer;
+	bool peer_is_leader;
+};
+
+/* The event's output line into buf; 0 for REMOVED, which has none. */
+size_t out_event_line(char *buf, const struct out_event *e);
+
+/* "view", "unreachable", "removed", "crashing" */
+const char *out_event_name(enum out_event_kind kind);
+
 size_t out_view(char *buf, unsigned self, uint32_t view_id, unsigned leader,
 		const struct peerset *members);
 size_t out_crashing(char *buf, unsigned self, uint32_t view_id,

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "out.h"
 #include "peerset.h"
 #include "wire.h"
 
@@ -25,6 +26,12 @@ struct outbox {
 	void (*print)(struct outbox *o, const char *line, size_t len);
 	/* Stop: the peer has crashed on purpose (-c, -t). */
 	void (*exit)(struct outbox *o);
+	/*
+	 * Optional (NULL: none). The same events as the lines, as data, for
+	 * whoever acts on them (the daemon's status file and handlers); also
+	 * OUT_EVENT_REMOVED, which prints no line. Called after print.
+	 */
+	void (*event)(struct outbox *o, const struct out_event *e);
 };
 
 static inline void outbox_send_one(struct outbox *o, unsigned to,

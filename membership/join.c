@@ -232,6 +232,13 @@ static bool mship__newview_acceptable(const struct mship *m,
 void mship__removed(struct mship *m, int64_t now_ms,
 		    uint32_t view_id, unsigned leader)
 {
+	if (m->out->event != NULL) {
+		struct out_event e = {
+			.kind = OUT_EVENT_REMOVED, .self = m->cfg.self,
+			.view_id = view_id, .leader = leader,
+		};
+		m->out->event(m->out, &e);
+	}
 	m->pending_set = false;
 	m->round_active = false;
 	m->recon.active = false;

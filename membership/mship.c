@@ -34,12 +34,20 @@ void mship__send(struct mship *m, const struct peerset *to,
 		m->out->send(m->out, to, msg);
 }
 
-static void mship__print_view(struct mship *m)
+/* An event of ours, seen from our current view: its line, then the event. */
+void mship__emit(struct mship *m, enum out_event_kind kind, unsigned peer)
 {
+	struct out_event e = {
+		.kind = kind, .self = m->cfg.self, .view_id = m->view_id,
+		.leader = m->leader, .members = m->members, .peer = peer,
+		.peer_is_leader = peer != 0 && peer == m->leader,
+	};
 	char line[OUT_LINE_BYTES_MAX];
-	size_t len = out_view(line, m->cfg.self, m->view_id, m->leader,
-			      &m->members);
-	m->out->print(m->out, line, len);
+	size_t len = out_event_line(line, &e);
+	if (len > 0)
+		m->out->print(m->out, line, len);
+	if (m->out->event != NULL)
+		m->out->event(m->out, &e);
 }
 
 /*
@@ -52,10 +60,7 @@ void mship__report(struct mship *m, unsigned peer)
 	    !peerset_has(&m->members, peer))
 		return;
 	peerset_add(&m->reported, peer);
-	char line[OUT_LINE_BYTES_MAX];
-	size_t len = out_unreachable(line, m->cfg.self, m->view_id, m->leader,
-				     peer, peer == m->leader);
-	m->out->print(m->out, line, len);
+	mship__emit(m, OUT_EVENT_UNREACHABLE, peer);
 }
 
 /* Members other than self that are not believed dead. */
@@ -95,9 +100,7 @@ uint32_t mship__view_bar(const struct mship *m)
 
 void mship__crash(struct mship *m)
 {
-	char line[OUT_LINE_BYTES_MAX];
-	size_t len = out_crashing(line, m->cfg.self, m->view_id, m->leader);
-	m->out->print(m->out, line, len);
+	mship__emit(m, OUT_EVENT_CRASHING, 0);
 	m->role = MSHIP_CRASHED;
 	m->out->exit(m->out);
 }
@@ -146,7 +149,7 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	if (m->pending_set && m->pending_view_id < view_id)
 		m->pending_set = false;
 	m->newleader_deferred = false;
-	mship__print_view(m);
+	mship__emit(m, OUT_EVENT_VIEW, 0);
 }
 
 void mship_create(struct mship *m, const struct mship_config *cfg,

@@ -15,6 +15,7 @@
 struct wire_msg mship__msg(const struct mship *m, enum wire_type type);
 void mship__send(struct mship *m, const struct peerset *to,
 		 const struct wire_msg *msg);
+void mship__emit(struct mship *m, enum out_event_kind kind, unsigned peer);
 void mship__report(struct mship *m, unsigned peer);
 struct peerset mship__live_others(const struct mship *m);
 unsigned mship__lowest_live(const struct mship *m);

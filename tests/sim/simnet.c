@@ -526,6 +526,7 @@ void sim_peer_start(struct sim *s, unsigned id)
 	p->out.send = sim_out_send;
 	p->out.print = sim_out_print;
 	p->out.exit = sim_out_exit;
+	p->out.event = NULL;
 	p->life++;
 	p->running = true;
 	p->exited = false;

@@ -142,6 +142,34 @@ static void test_full_view_fits(void **state)
 	assert_true(len + 1 <= OUT_LINE_BYTES_MAX);
 }
 
+/* An event's line is the line its kind prints; REMOVED prints none. */
+static void test_event_lines(void **state)
+{
+	(void)state;
+	struct out_event e = { .kind = OUT_EVENT_VIEW, .self = 2,
+			       .view_id = 3, .leader = 1 };
+	peerset_add(&e.members, 1);
+	peerset_add(&e.members, 2);
+	poison();
+	assert_line(out_event_line(buf, &e),
+		    "{peer_id:2, view_id: 3, leader: 1, memb_list: [1,2]}\n");
+	e.kind = OUT_EVENT_UNREACHABLE;
+	e.peer = 1;
+	e.peer_is_leader = true;
+	poison();
+	assert_line(out_event_line(buf, &e),
+		    "{peer_id:2, view_id: 3, leader: 1, "
+		    "message:\"peer 1 (leader) unreachable\"}\n");
+	e.kind = OUT_EVENT_CRASHING;
+	poison();
+	assert_line(out_event_line(buf, &e),
+		    "{peer_id:2, view_id: 3, leader: 1, message:\"crashing\"}\n");
+	e.kind = OUT_EVENT_REMOVED;
+	assert_int_equal(out_event_line(buf, &e), 0);
+	assert_string_equal(out_event_name(OUT_EVENT_REMOVED), "removed");
+	assert_string_equal(out_event_name(OUT_EVENT_VIEW), "view");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_unreachable_line),
 		cmocka_unit_test(test_unreachable_leader_line),
 		cmocka_unit_test(test_full_view_fits),
+		cmocka_unit_test(test_event_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
