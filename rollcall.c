@@ -338,6 +338,7 @@ int main(int argc, char **argv)
 	d->outbox.print = on_outbox_print;
 	d->outbox.exit = on_outbox_exit;
 	d->outbox.event = NULL;
+	d->outbox.save = NULL;
 
 	int status = daemon_configure(d, argc, argv);
 	if (status >= 0) {

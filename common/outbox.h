@@ -16,6 +16,7 @@
 
 #include "out.h"
 #include "peerset.h"
+#include "state.h"
 #include "wire.h"
 
 struct outbox {
@@ -32,6 +33,12 @@ struct outbox {
 	 * OUT_EVENT_REMOVED, which prints no line. Called after print.
 	 */
 	void (*event)(struct outbox *o, const struct out_event *e);
+	/*
+	 * Keep s across a restart before returning (the daemon: write, fsync,
+	 * rename; NULL: nowhere, so a restart forgets it). The core calls it
+	 * before sending anything that depends on it.
+	 */
+	void (*save)(struct outbox *o, const struct state *s);
 };
 
 static inline void outbox_send_one(struct outbox *o, unsigned to,

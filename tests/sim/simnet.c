@@ -527,6 +527,7 @@ void sim_peer_start(struct sim *s, unsigned id)
 	p->out.print = sim_out_print;
 	p->out.exit = sim_out_exit;
 	p->out.event = NULL;
+	p->out.save = NULL;
 	p->life++;
 	p->running = true;
 	p->exited = false;

@@ -72,6 +72,7 @@ void rec_create(struct rec *r)
 	r->out.print = rec_print;
 	r->out.exit = rec_exit;
 	r->out.event = NULL;
+	r->out.save = NULL;
 }
 
 void rec_expect_line(struct rec *r, int64_t at_ms, const char *text)
