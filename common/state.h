@@ -7,8 +7,16 @@
  * sends any message that depends on it, and the daemon writes it durably
  * (write, fsync, rename) before returning.
  *
- * This module is the state's codec (msgpack, checked like the wire); it
- * does no I/O.
+ * This module is the state's codec; it does no I/O. The file is text, so
+ * an operator can read it:
+ *
+ *   rollcall-state 1
+ *   promised 131074
+ *   epoch 0
+ *   accepted 65537 4 2 5 1      (ballot, base view, op, peer, leader)
+ *   view 4 1 1,2,3,4,5          (id, leader, members)
+ *
+ * with "accepted none" and "view none" when there is none.
  */
 #ifndef ROLLCALL_STATE_H
 #define ROLLCALL_STATE_H
@@ -51,11 +59,23 @@ struct state {
 /* View ids a founding's group may use before the next founding's. */
 #define STATE_EPOCH_VIEWS (UINT32_C(1) << 20)
 
-/* Encode s into buf (at most STATE_BYTES_MAX); its length goes to *len. */
+/* Negative results of the codec, in the libuv convention. */
+enum state_error {
+	STATE_ENOSPACE = -1,	/* encode: buffer too small */
+	STATE_EFORMAT = -2,	/* not a state file of this version */
+	STATE_ERANGE = -3,	/* a field outside its range */
+};
+
+/* Encode s as text into buf; its length goes to *len. */
 int state_encode(const struct state *s, char *buf, size_t cap, size_t *len);
 
-/* Decode exactly len bytes; a negative wire_error when they are not a
- * state this version wrote. */
-int state_decode(const char *buf, size_t len, struct state *s);
+/*
+ * Decode exactly len bytes (at most STATE_BYTES_MAX) into *s. Fails on
+ * anything this version would not have written; *line says which line.
+ */
+int state_decode(const char *buf, size_t len, struct state *s,
+		 unsigned *line);
+
+const char *state_strerror(int err);
 
 #endif

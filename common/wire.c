@@ -21,18 +21,18 @@
 
 /* Element counts of each type's array, indexed by type; 0 is not a type. */
 static const unsigned wire_fields[WIRE_TYPE_MAX + 1] = {
-	[WIRE_JOIN] = 5,
-	[WIRE_REQ] = 8,
-	[WIRE_OK] = 8,
-	[WIRE_NEWVIEW] = 7,
-	[WIRE_NEWLEADER] = 7,
-	[WIRE_HEARTBEAT] = 6,
-	[WIRE_REDIRECT] = 6,
+	[WIRE_JOIN] = 6,
+	[WIRE_REQ] = 10,
+	[WIRE_OK] = 11,
+	[WIRE_NEWVIEW] = 8,
+	[WIRE_NEWLEADER] = 8,
+	[WIRE_HEARTBEAT] = 7,
+	[WIRE_REDIRECT] = 7,
 };
-#define WIRE_FIELDS_MIN 5
-#define WIRE_FIELDS_MAX 8
+#define WIRE_FIELDS_MIN 6
+#define WIRE_FIELDS_MAX 11
 /* Where NEWVIEW carries its member array, the only nested container. */
-#define WIRE_MEMBERS_INDEX 6
+#define WIRE_MEMBERS_INDEX 7
 
 static bool id_valid(uint64_t id)
 {
@@ -58,14 +58,20 @@ static int msg_check(const struct wire_msg *m)
 	case WIRE_REQ:
 		if (m->op != WIRE_OP_ADD && m->op != WIRE_OP_DEL)
 			return WIRE_ERANGE;
-		return id_valid(m->peer) ? 0 : WIRE_ERANGE;
+		return id_valid(m->peer) && id_valid(m->leader) ? 0
+								: WIRE_ERANGE;
 	case WIRE_OK:
 		if (m->op == WIRE_OP_NOTHING)
-			return m->peer == 0 ? 0 : WIRE_ERANGE;
-		if (m->op != WIRE_OP_ADD && m->op != WIRE_OP_DEL &&
-		    m->op != WIRE_OP_REFUSE)
+			return m->peer == 0 && m->leader == 0 &&
+					       m->acc_ballot == 0
+				       ? 0
+				       : WIRE_ERANGE;
+		if (m->op == WIRE_OP_REFUSE)
+			return id_valid(m->peer) ? 0 : WIRE_ERANGE;
+		if (m->op != WIRE_OP_ADD && m->op != WIRE_OP_DEL)
 			return WIRE_ERANGE;
-		return id_valid(m->peer) ? 0 : WIRE_ERANGE;
+		return id_valid(m->peer) && id_valid(m->leader) ? 0
+								: WIRE_ERANGE;
 	case WIRE_NEWLEADER:
 		return m->op == WIRE_OP_PENDING ? 0 : WIRE_ERANGE;
 	case WIRE_NEWVIEW:
@@ -76,7 +82,8 @@ static int msg_check(const struct wire_msg *m)
 		/* 0: the sender is joining too and knows no leader. */
 		return m->leader <= HOSTS_MAX ? 0 : WIRE_ERANGE;
 	case WIRE_HEARTBEAT:
-		return id_valid(m->leader) ? 0 : WIRE_ERANGE;
+		/* 0: the sender follows no leader (it is taking over). */
+		return m->leader <= HOSTS_MAX ? 0 : WIRE_ERANGE;
 	case WIRE_JOIN:
 		return 0;
 	}
@@ -135,6 +142,7 @@ static int pack_fields(msgpack_packer *pk, const struct wire_msg *m)
 	rc |= msgpack_pack_uint32(pk, m->from);
 	rc |= msgpack_pack_uint64(pk, m->incarnation);
 	rc |= msgpack_pack_uint32(pk, m->view_id);
+	rc |= msgpack_pack_uint64(pk, m->ballot);
 	if (rc != 0)
 		return -1;
 	switch (m->type) {
@@ -143,6 +151,9 @@ static int pack_fields(msgpack_packer *pk, const struct wire_msg *m)
 		rc |= msgpack_pack_uint32(pk, m->request_id);
 		rc |= msgpack_pack_uint32(pk, (uint32_t)m->op);
 		rc |= msgpack_pack_uint32(pk, m->peer);
+		rc |= msgpack_pack_uint32(pk, m->leader);
+		if (m->type == WIRE_OK)
+			rc |= msgpack_pack_uint64(pk, m->acc_ballot);
 		break;
 	case WIRE_NEWVIEW:
 		rc |= msgpack_pack_uint32(pk, m->leader);
@@ -401,24 +412,27 @@ static int get_type_fields(const msgpack_object_array *a, struct wire_msg *m)
 	switch (m->type) {
 	case WIRE_REQ:
 	case WIRE_OK:
-		if ((rc = get_u32(a, 5, &m->request_id)) != 0 ||
-		    (rc = get_op(a, 6, &m->op)) != 0 ||
-		    (rc = get_id(a, 7, &m->peer)) != 0)
+		if ((rc = get_u32(a, 6, &m->request_id)) != 0 ||
+		    (rc = get_op(a, 7, &m->op)) != 0 ||
+		    (rc = get_id(a, 8, &m->peer)) != 0 ||
+		    (rc = get_id(a, 9, &m->leader)) != 0)
 			return rc;
+		if (m->type == WIRE_OK)
+			rc = get_uint(a, 10, &m->acc_ballot);
 		break;
 	case WIRE_NEWVIEW:
-		if ((rc = get_id(a, 5, &m->leader)) != 0 ||
+		if ((rc = get_id(a, 6, &m->leader)) != 0 ||
 		    (rc = get_members(a, WIRE_MEMBERS_INDEX, &m->members)) != 0)
 			return rc;
 		break;
 	case WIRE_NEWLEADER:
-		if ((rc = get_u32(a, 5, &m->request_id)) != 0 ||
-		    (rc = get_op(a, 6, &m->op)) != 0)
+		if ((rc = get_u32(a, 6, &m->request_id)) != 0 ||
+		    (rc = get_op(a, 7, &m->op)) != 0)
 			return rc;
 		break;
 	case WIRE_REDIRECT:
 	case WIRE_HEARTBEAT:
-		rc = get_id(a, 5, &m->leader);
+		rc = get_id(a, 6, &m->leader);
 		break;
 	case WIRE_JOIN:
 		break;
@@ -451,6 +465,7 @@ static int from_object(const msgpack_object *o, struct wire_msg *m)
 	if ((rc = get_id(a, 2, &m->from)) != 0 ||
 	    (rc = get_uint(a, 3, &m->incarnation)) != 0 ||
 	    (rc = get_u32(a, 4, &m->view_id)) != 0 ||
+	    (rc = get_uint(a, 5, &m->ballot)) != 0 ||
 	    (rc = get_type_fields(a, m)) != 0)
 		return rc;
 	return msg_check(m);

@@ -7,23 +7,27 @@
  * declared container size, so an unchecked 5-byte array header would ask
  * for tens of GiB). It does no I/O and keeps no state.
  *
- * A message is one msgpack array of unsigned integers, the first five
+ * A message is one msgpack array of unsigned integers, the first six
  * fields common to all types:
  *
- *   [version, type, from, incarnation, view_id, ...]
+ *   [version, type, from, incarnation, view_id, ballot, ...]
  *
  *   type           value  rest of the array
  *   JOIN             1    (nothing)
- *   REQ              2    request_id, op (ADD|DEL), peer
- *   OK               3    request_id, op, peer
- *                           answering REQ: op and peer echo the REQ
- *                           answering NEWLEADER: the pending op (ADD|DEL)
- *                           and its peer, or NOTHING and peer 0, or
- *                           REFUSE and the peer that should lead (the
- *                           sender still hears a lower id or the leader)
+ *   REQ              2    request_id, op (ADD|DEL), peer, leader
+ *                           the change that makes view view_id + 1, and
+ *                           the leader that view names
+ *   OK               3    request_id, op, peer, leader, acc_ballot
+ *                           answering REQ: the REQ's fields echoed
+ *                           answering NEWLEADER: the change accepted in
+ *                           view view_id and not seen decided (ADD|DEL,
+ *                           its peer and leader, the ballot it was
+ *                           accepted at), or NOTHING with zeros
+ *                           refusing either (REFUSE): ballot is the
+ *                           higher one answered, peer whom it follows
  *   NEWVIEW          4    leader, [member ids, ascending]
  *   NEWLEADER        5    request_id, op (PENDING)
- *   HEARTBEAT        6    leader (the one the sender follows)
+ *   HEARTBEAT        6    leader (the one the sender follows; 0: none)
  *   REDIRECT         7    leader (answer to a JOIN sent to a non-leader;
  *                           0 from a peer that is itself still joining)
  *
@@ -36,7 +40,10 @@
  *
  * version is WIRE_VERSION; from is the sender's peer id, incarnation the
  * life of the process behind it (at least 1, and higher in every later
- * life: a restart or a rejoin), and view_id its current view id. Peer ids
+ * life: a restart or a rejoin), view_id its current view id (REQ: the
+ * view the change is asked in), and ballot the ballot the message speaks
+ * for: the leader's in REQ, NEWLEADER and NEWVIEW, the one answered in OK,
+ * the one the sender follows in HEARTBEAT (see common/state.h). Peer ids
  * are 1..HOSTS_MAX (peer 0 only where noted).
  *
  * On TCP each message is a frame: a 4-byte big-endian body length, then
@@ -51,7 +58,7 @@
 
 #include "peerset.h"
 
-#define WIRE_VERSION 2
+#define WIRE_VERSION 3
 #define WIRE_FRAME_HEADER_BYTES 4
 
 enum wire_type {
@@ -95,10 +102,12 @@ struct wire_msg {
 	uint16_t from;
 	uint64_t incarnation;
 	uint32_t view_id;
+	uint64_t ballot;
 	uint32_t request_id;	/* REQ, OK, NEWLEADER */
 	enum wire_op op;	/* REQ, OK, NEWLEADER */
 	uint16_t peer;		/* REQ, OK */
-	uint16_t leader;	/* NEWVIEW, REDIRECT, HEARTBEAT */
+	uint16_t leader;	/* all but JOIN and NEWLEADER */
+	uint64_t acc_ballot;	/* OK */
 	struct peerset members;	/* NEWVIEW */
 };
 

@@ -1,7 +1,9 @@
 /*
  * The leader: one view change at a time. JOINs and deaths are queued; each
- * change is a round of REQ, OKs and NEWVIEW. Also the leader's repairs: a
- * round retried after 2T, a view sent again to a member that lacks it.
+ * change is a round of REQ, OKs and NEWVIEW, decided once the OKs (ours
+ * included) make a quorum both of the view it is asked in and of the view
+ * it makes. Also the leader's repairs: a round retried after 2T, a view
+ * sent again to a member that lacks it.
  */
 #include "mship_int.h"
 
@@ -11,11 +13,11 @@ static struct mship_change *mship__queue_at(struct mship *m, unsigned i)
 }
 
 /* Where (op, peer) waits in the queue, or -1. */
-static int mship__queue_find(struct mship *m, enum wire_op op, unsigned peer)
+static int mship__queue_find(struct mship *m, const struct mship_change *c)
 {
 	for (unsigned i = 0; i < m->queue_count; i++) {
-		const struct mship_change *c = mship__queue_at(m, i);
-		if (c->op == op && c->peer == peer)
+		const struct mship_change *q = mship__queue_at(m, i);
+		if (q->op == c->op && q->peer == c->peer)
 			return (int)i;
 	}
 	return -1;
@@ -30,14 +32,15 @@ static void mship__queue_remove(struct mship *m, unsigned i)
 
 /*
  * Queue a change once. At the front, a change already waiting moves there:
- * a takeover must finish the old leader's changes first and in order.
+ * a takeover must finish the change its predecessor left first.
  */
-void mship__enqueue(struct mship *m, enum wire_op op, unsigned peer,
+void mship__enqueue(struct mship *m, const struct mship_change *c,
 		    bool front)
 {
-	if (m->round_active && m->round.op == op && m->round.peer == peer)
+	if (m->round_active && m->round.op == c->op &&
+	    m->round.peer == c->peer)
 		return;
-	int at = mship__queue_find(m, op, peer);
+	int at = mship__queue_find(m, c);
 	if (at >= 0 && !front)
 		return;
 	if (at >= 0)
@@ -49,48 +52,51 @@ void mship__enqueue(struct mship *m, enum wire_op op, unsigned peer,
 	if (front)
 		m->queue_head = (m->queue_head + OP_QUEUE_MAX - 1) % OP_QUEUE_MAX;
 	m->queue_count++;
-	struct mship_change *c = mship__queue_at(m, front ? 0
-							  : m->queue_count - 1);
-	c->op = op;
-	c->peer = peer;
+	*mship__queue_at(m, front ? 0 : m->queue_count - 1) = *c;
+}
+
+/* The members of the view the change in flight makes. */
+static struct peerset mship__round_members(const struct mship *m)
+{
+	struct peerset next = m->members;
+	if (m->round.op == WIRE_OP_ADD)
+		peerset_add(&next, m->round.peer);
+	else
+		peerset_del(&next, m->round.peer);
+	return next;
 }
 
 /*
- * Every OK is in: the change becomes the next view. The new list goes to
- * every live member and to the removed peer, so that it learns it was
- * removed and goes quiet. That includes a removed peer we believe dead: a
- * detector fed by UDP can be wrong, and a live peer never told it was
- * removed stops hearing heartbeats, takes over alone and installs views
- * whose ids the group already used. If it is dead, the message is lost.
- * The view is sent before it is installed and printed here, so a leader
- * dying between the two leaves no view that only it ever printed.
+ * The OKs make a quorum of both views: the change is decided and becomes
+ * the next view. Both, because the next view's quorum decides the change
+ * after it without a NEWLEADER round of its own: every peer of it that
+ * accepted this change has promised our ballot. The view goes to every
+ * live member, and to a removed peer, so that it learns it was removed
+ * (a detector fed by UDP can be wrong). It is sent before it is installed
+ * and printed, so a leader dying between the two leaves no view that only
+ * it printed.
  */
-void mship__commit(struct mship *m, int64_t now_ms)
+static void mship__try_commit(struct mship *m, int64_t now_ms)
 {
-	/* Paused long enough to have been replaced: not before the group
-	 * is heard again (mship__heard_group). */
-	if (m->unsure_until_ms != MSHIP_NEVER)
+	struct peerset next = mship__round_members(m);
+	if (!m->round_active || !mship_quorum(&m->members, &m->round_oks) ||
+	    !mship_quorum(&next, &m->round_oks))
 		return;
 	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
 	nv.view_id = m->round_view_id + 1;
-	nv.leader = (uint16_t)m->cfg.self;
-	nv.members = m->members;
+	nv.leader = (uint16_t)m->round.leader;
+	nv.members = next;
 	struct peerset to;
 	peerset_clear(&to);
-	if (m->round.op == WIRE_OP_ADD) {
-		peerset_add(&nv.members, m->round.peer);
-	} else {
-		peerset_del(&nv.members, m->round.peer);
+	if (m->round.op == WIRE_OP_DEL)
 		peerset_add(&to, m->round.peer);
-	}
-	m->round_active = false;
-	m->founding = false;
-	struct peerset live = nv.members;
+	struct peerset live = next;
 	peerset_subtract(&live, &m->dead);
 	peerset_foreach(&live, id) peerset_add(&to, id);
 	peerset_del(&to, m->cfg.self);
+	m->round_active = false;
 	mship__send(m, &to, &nv);
-	mship__install(m, now_ms, nv.view_id, m->cfg.self, &nv.members);
+	mship__install(m, now_ms, nv.view_id, m->round.leader, &next);
 
 	mship__check_testcase4(m);
 	if (m->role == MSHIP_LEADER)
@@ -105,15 +111,18 @@ static void mship__send_round_req(struct mship *m)
 	req.request_id = m->round_request_id;
 	req.op = m->round.op;
 	req.peer = (uint16_t)m->round.peer;
+	req.leader = (uint16_t)m->round.leader;
 	mship__send(m, &m->round_waiting, &req);
 }
 
-/* Start the next queued change, skipping ones that change nothing. */
+/*
+ * Start the next queued change, skipping ones that change nothing. The
+ * leader accepts its own change first, saved like any member's.
+ */
 void mship__start_round(struct mship *m, int64_t now_ms)
 {
-	while (!m->round_active && !m->recon.active &&
-	       m->found_wait_ms == MSHIP_NEVER &&
-	       m->unsure_until_ms == MSHIP_NEVER && m->queue_count > 0) {
+	while (m->role == MSHIP_LEADER && !m->round_active &&
+	       !m->recon.active && m->queue_count > 0) {
 		struct mship_change c = m->queue[m->queue_head];
 		m->queue_head = (m->queue_head + 1) % OP_QUEUE_MAX;
 		m->queue_count--;
@@ -124,38 +133,46 @@ void mship__start_round(struct mship *m, int64_t now_ms)
 		 * taking over, or a peer wrongly given up) is moot: it lives. */
 		if (c.op == WIRE_OP_DEL && c.peer == m->cfg.self)
 			continue;
+		if (c.leader == 0)
+			c.leader = m->cfg.self;
 		m->round_active = true;
 		m->round = c;
 		m->round_request_id = ++m->next_request_id;
-		m->round_view_id = m->view_id > m->view_id_floor
-					   ? m->view_id
-					   : m->view_id_floor;
-		m->round_waiting = mship__live_others(m);
+		m->round_view_id = m->view_id;
+		m->st.promised = m->ballot;
+		m->st.acc_set = true;
+		m->st.acc_ballot = m->ballot;
+		m->st.acc_base = m->view_id;
+		m->st.acc_op = (uint8_t)c.op;
+		m->st.acc_peer = (uint16_t)c.peer;
+		m->st.acc_leader = (uint16_t)c.leader;
+		mship__save(m);
+		peerset_clear(&m->round_oks);
+		peerset_add(&m->round_oks, m->cfg.self);
+		m->round_waiting = m->members;
+		peerset_del(&m->round_waiting, m->cfg.self);
 		if (c.op == WIRE_OP_DEL) {
 			mship__report(m, c.peer);
 			peerset_del(&m->round_waiting, c.peer);
 		}
 		mship__send_round_req(m);
 		m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
-		if (peerset_empty(&m->round_waiting))
-			mship__commit(m, now_ms);
+		mship__try_commit(m, now_ms);
 		return;
 	}
 }
 
 /*
- * Send our view again to one member that seems to lack it, at most once
- * per 2T each. Only a view we made ourselves: after a takeover, until our
- * first view, the installed one is the old leader's.
+ * Send our view again to one peer that seems to lack it, at most once per
+ * 2T each: a member behind, or a peer that no longer is one.
  */
 void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to)
 {
-	if (m->view_leader != m->cfg.self ||
-	    now_ms < m->view_resent_ms[to])
+	if (m->recon.active || now_ms < m->view_resent_ms[to])
 		return;
 	m->view_resent_ms[to] = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
 	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
-	nv.leader = (uint16_t)m->cfg.self;
+	nv.leader = (uint16_t)m->view_leader;
 	nv.members = m->members;
 	outbox_send_one(m->out, to, &nv);
 }
@@ -163,14 +180,9 @@ void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to)
 void mship__on_join(struct mship *m, int64_t now_ms,
 		    const struct wire_msg *msg)
 {
-	if (m->role == MSHIP_JOINING && msg->from != 1) {
-		mship__found_heard(m, now_ms, msg->from);
-		m->stats.dropped_role++;
-		return;
-	}
 	if (m->role == MSHIP_MEMBER || m->role == MSHIP_JOINING) {
 		/* Name the leader, or its successor if it is dead; a joiner
-		 * answers peer 1's probe naming none. */
+		 * answers naming none. */
 		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
 		redirect.leader = 0;
 		if (m->role == MSHIP_MEMBER)
@@ -178,20 +190,20 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 								m->leader)
 						     ? mship__lowest_live(m)
 						     : m->leader);
-		outbox_send_one(m->out, msg->from, &redirect);
-		return;
-	}
-	mship__found_heard(m, now_ms, msg->from);
-	if (m->role == MSHIP_LEADER && m->recon.active) {
-		/* Taking over: the joiner is to retry with us, once we lead
-		 * (a restarted peer 1, probing, learns a group lives). */
-		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
-		redirect.leader = (uint16_t)m->cfg.self;
+		if (redirect.leader == msg->from)
+			redirect.leader = 0;
 		outbox_send_one(m->out, msg->from, &redirect);
 		return;
 	}
 	if (m->role != MSHIP_LEADER) {
 		m->stats.dropped_role++;
+		return;
+	}
+	if (m->recon.active) {
+		/* Taking over: the joiner is to retry with us, once we lead. */
+		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
+		redirect.leader = (uint16_t)m->cfg.self;
+		outbox_send_one(m->out, msg->from, &redirect);
 		return;
 	}
 	if (peerset_has(&m->members, msg->from) &&
@@ -200,7 +212,8 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 		mship__resend_view(m, now_ms, msg->from);
 		return;
 	}
-	mship__enqueue(m, WIRE_OP_ADD, msg->from, false);
+	struct mship_change add = { .op = WIRE_OP_ADD, .peer = msg->from };
+	mship__enqueue(m, &add, false);
 	mship__start_round(m, now_ms);
 }
 
@@ -224,25 +237,38 @@ void mship__check_testcase4(struct mship *m)
 	req.request_id = ++m->next_request_id;
 	req.op = WIRE_OP_DEL;
 	req.peer = (uint16_t)victim;
+	req.leader = (uint16_t)m->cfg.self;
 	mship__send(m, &to, &req);
 	mship__crash(m);
 }
 
+/*
+ * An OK for our round, or a refusal: a member promised a higher ballot, so
+ * a candidate went past us. We follow the leader it names, watched afresh:
+ * if that one is dead too our detector says so and we take over again,
+ * above the ballot we just heard of.
+ */
 void mship__on_ok(struct mship *m, int64_t now_ms,
 		  const struct wire_msg *msg)
 {
-	if (m->role == MSHIP_MEMBER && m->recon_old_leader != 0 &&
-	    msg->request_id == m->recon.request_id &&
-	    msg->op != WIRE_OP_REFUSE && m->leader != m->cfg.self) {
-		/* It took us as leader after we gave the takeover up: send
-		 * it back to the leader we follow again. */
-		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
-		redirect.leader = (uint16_t)m->leader;
-		outbox_send_one(m->out, msg->from, &redirect);
-		return;
-	}
 	if (m->role != MSHIP_LEADER) {
 		m->stats.dropped_role++;
+		return;
+	}
+	if (msg->op == WIRE_OP_REFUSE) {
+		if (msg->ballot <= m->ballot ||
+		    (msg->request_id != m->round_request_id &&
+		     msg->request_id != m->recon.request_id)) {
+			m->stats.dropped_stale++;
+			return;
+		}
+		/* It follows us, or someone dead: ask again, higher. */
+		if (msg->peer == m->cfg.self ||
+		    !peerset_has(&m->members, msg->peer) ||
+		    peerset_has(&m->dead, msg->peer))
+			mship__take_over(m, now_ms);
+		else
+			mship__step_down(m, now_ms, msg->peer);
 		return;
 	}
 	if (m->recon.active) {
@@ -250,20 +276,20 @@ void mship__on_ok(struct mship *m, int64_t now_ms,
 		return;
 	}
 	if (!m->round_active || msg->request_id != m->round_request_id ||
-	    msg->view_id != m->round_view_id ||
-	    !peerset_has(&m->round_waiting, msg->from)) {
+	    msg->view_id != m->round_view_id || msg->ballot != m->ballot) {
 		m->stats.dropped_stale++;
 		return;
 	}
+	peerset_add(&m->round_oks, msg->from);
 	peerset_del(&m->round_waiting, msg->from);
-	if (peerset_empty(&m->round_waiting))
-		mship__commit(m, now_ms);
+	mship__try_commit(m, now_ms);
 }
 
 /*
  * A round or a takeover that waits longer than 2T asks the silent again:
- * a message can be lost with its connection, or dropped by a peer that
- * was, for a moment, following someone else. Answers are idempotent.
+ * a message can be lost with its connection, or the peer be cut off for a
+ * while. Answers are idempotent. Without a quorum a leader goes on asking
+ * and decides nothing.
  */
 void mship__retry(struct mship *m, int64_t now_ms)
 {
@@ -272,7 +298,13 @@ void mship__retry(struct mship *m, int64_t now_ms)
 		mship__send_newleader(m);
 		return;
 	}
-	/* A member that missed our view would drop the REQ: view first. */
+	/* Ask again every live member that has not answered; one that
+	 * missed our view would drop the REQ, so the view first. */
+	m->round_waiting = m->members;
+	peerset_del(&m->round_waiting, m->cfg.self);
+	peerset_subtract(&m->round_waiting, &m->round_oks);
+	if (m->round.op == WIRE_OP_DEL)
+		peerset_del(&m->round_waiting, m->round.peer);
 	peerset_foreach(&m->round_waiting, id) mship__resend_view(m, now_ms, id);
 	mship__send_round_req(m);
 }

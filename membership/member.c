@@ -1,52 +1,68 @@
 /*
- * A member answering: a REQ from the leader it follows (or may follow),
- * and a NEWLEADER from a candidate, which it accepts only once its own
- * detector agrees the old leader is dead.
+ * A member answering: a leader's REQ (phase 2: accept the change, unless
+ * it promised a higher ballot), and a candidate's NEWLEADER (phase 1:
+ * promise its ballot and tell what it accepted), which it answers only
+ * once its own detector agrees the leader it follows is dead.
  */
 #include "mship_int.h"
 
-/*
- * Whether a member takes a leader's REQ from q. Besides the leader it
- * follows, two peers may lead it, and it follows them from then on: the
- * leader of its view, heard again after it answered a takeover that was
- * then abandoned; and, when its leader is dead, the peer that should take
- * over (the lowest live member), whose NEWLEADER it may have missed.
- */
-static bool mship__follow(struct mship *m, unsigned q)
+/* Tell the sender of a REQ or NEWLEADER below our promise which ballot we
+ * answered, and whom we follow; it answers nothing. */
+void mship__refuse(struct mship *m, const struct wire_msg *msg)
 {
-	if (q == m->leader)
-		return true;
-	if (!peerset_has(&m->members, q) || peerset_has(&m->dead, q))
-		return false;
-	bool view_leader = q == m->view_leader;
-	bool successor = peerset_has(&m->dead, m->leader) &&
-			 q == mship__lowest_live(m);
-	if (!view_leader && !successor)
-		return false;
-	m->leader = q;
-	m->newleader_deferred = false;
-	return true;
+	m->stats.refused++;
+	struct wire_msg no = mship__msg(m, WIRE_OK);
+	no.ballot = m->st.promised;
+	no.request_id = msg->request_id;
+	no.op = WIRE_OP_REFUSE;
+	unsigned follow = m->role == MSHIP_LEADER ? m->cfg.self : m->leader;
+	if (follow == 0 || follow > m->cfg.hosts_count)
+		follow = m->cfg.self;
+	no.peer = (uint16_t)follow;
+	outbox_send_one(m->out, msg->from, &no);
 }
 
-void mship__on_req(struct mship *m, const struct wire_msg *msg)
+/*
+ * Accept a REQ: the change that makes view view_id + 1. Only in the view
+ * it is asked in (a member behind is sent the view by the leader first),
+ * and only at our promise or above it; the acceptance is saved before the
+ * OK leaves.
+ */
+void mship__on_req(struct mship *m, int64_t now_ms,
+		   const struct wire_msg *msg)
 {
-	if (m->role != MSHIP_MEMBER || !mship__follow(m, msg->from)) {
+	if (m->role == MSHIP_LEADER && msg->ballot > m->ballot)
+		mship__step_down(m, now_ms, msg->from);
+	if (!mship__acceptor(m) || !peerset_has(&m->members, msg->from)) {
 		m->stats.dropped_role++;
 		return;
 	}
-	if (msg->peer > m->cfg.hosts_count) {
+	if (msg->ballot < m->st.promised) {
+		mship__refuse(m, msg);
+		return;
+	}
+	if (msg->peer > m->cfg.hosts_count || msg->leader > m->cfg.hosts_count) {
 		m->stats.dropped_stranger++;
 		return;
 	}
-	if (msg->view_id < m->view_id) {
+	if (msg->view_id != m->view_id) {
 		m->stats.dropped_stale++;
 		return;
 	}
-	m->pending_set = true;
-	m->pending_request_id = msg->request_id;
-	m->pending_view_id = msg->view_id;
-	m->pending.op = msg->op;
-	m->pending.peer = msg->peer;
+	m->st.promised = msg->ballot;
+	m->st.acc_set = true;
+	m->st.acc_ballot = msg->ballot;
+	m->st.acc_base = msg->view_id;
+	m->st.acc_op = (uint8_t)msg->op;
+	m->st.acc_peer = msg->peer;
+	m->st.acc_leader = msg->leader;
+	if (m->role == MSHIP_MEMBER) {
+		m->follow_ballot = msg->ballot;
+		m->leader = msg->from;
+	}
+	m->newleader_deferred = false;
+	mship__revive(m, now_ms, msg->from);
+	mship__save(m);
 	if (msg->op == WIRE_OP_DEL && msg->peer != m->cfg.self) {
 		/* The leader's detector spoke first; ours stays quiet. */
 		mship__report(m, msg->peer);
@@ -57,68 +73,57 @@ void mship__on_req(struct mship *m, const struct wire_msg *msg)
 	}
 	struct wire_msg ok = mship__msg(m, WIRE_OK);
 	ok.view_id = msg->view_id;
+	ok.ballot = msg->ballot;
 	ok.request_id = msg->request_id;
 	ok.op = msg->op;
 	ok.peer = msg->peer;
+	ok.leader = msg->leader;
 	outbox_send_one(m->out, msg->from, &ok);
 }
 
-void mship__answer_newleader(struct mship *m, unsigned to,
-			     uint32_t request_id, bool refuse,
-			     unsigned should_lead)
+/* Promise a candidate's ballot, saved first, and tell it what we accepted
+ * in our view (and send it our view if it is behind us). */
+static void mship__promise(struct mship *m, unsigned to, uint32_t request_id,
+			   uint64_t ballot, uint32_t their_view)
 {
+	m->newleader_deferred = false;
+	m->st.promised = ballot;
+	if (m->role == MSHIP_MEMBER)
+		m->leader = to;
+	mship__save(m);
 	struct wire_msg ok = mship__msg(m, WIRE_OK);
+	ok.ballot = ballot;
 	ok.request_id = request_id;
-	if (refuse) {
-		ok.op = WIRE_OP_REFUSE;
-		ok.peer = (uint16_t)should_lead;
-	} else if (m->pending_set) {
-		ok.op = m->pending.op;
-		ok.peer = (uint16_t)m->pending.peer;
-		ok.view_id = m->pending_view_id;
-	} else {
-		ok.op = WIRE_OP_NOTHING;
+	ok.op = WIRE_OP_NOTHING;
+	if (m->st.acc_set && m->st.acc_base == m->view_id) {
+		ok.op = (enum wire_op)m->st.acc_op;
+		ok.peer = m->st.acc_peer;
+		ok.leader = m->st.acc_leader;
+		ok.acc_ballot = m->st.acc_ballot;
+	}
+	if (their_view < m->view_id) {
+		struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
+		nv.leader = (uint16_t)m->view_leader;
+		nv.members = m->members;
+		outbox_send_one(m->out, to, &nv);
 	}
 	outbox_send_one(m->out, to, &ok);
 }
 
 /*
- * Decide a waiting NEWLEADER. Accept once our own detector has declared
- * the old leader dead and nobody we still hear sits below the sender;
- * refuse at once if we should lead ourselves. Otherwise keep waiting: our
- * detector fires within 2T, or a heartbeat from below refuses it.
+ * Decide a waiting NEWLEADER once our detector says the leader we follow
+ * is dead (it may have been answered by a higher ballot meanwhile).
  */
 void mship__settle_newleader(struct mship *m)
 {
-	if (!m->newleader_deferred)
-		return;
-	unsigned from = m->newleader_from;
-	if (!peerset_has(&m->dead, m->leader))
-		return;
-	unsigned lowest = mship__lowest_live(m);
-	if (lowest == m->cfg.self && lowest < from) {
-		m->newleader_deferred = false;
-		mship__answer_newleader(m, from, m->newleader_request_id, true,
-					lowest);
-		return;
-	}
-	if (lowest != from)
+	if (!m->newleader_deferred || !peerset_has(&m->dead, m->leader))
 		return;
 	m->newleader_deferred = false;
-	m->leader = from;
-	mship__answer_newleader(m, from, m->newleader_request_id, false, 0);
-}
-
-/* A heartbeat from the old leader, or from a live member below the one
- * asking to lead, proves the NEWLEADER premature: refuse it. */
-void mship__heard_while_deferred(struct mship *m, unsigned from)
-{
-	if (!m->newleader_deferred ||
-	    (from != m->leader && from >= m->newleader_from))
+	if (m->newleader_ballot <= m->st.promised ||
+	    peerset_has(&m->dead, m->newleader_from))
 		return;
-	m->newleader_deferred = false;
-	mship__answer_newleader(m, m->newleader_from,
-				m->newleader_request_id, true, from);
+	mship__promise(m, m->newleader_from, m->newleader_request_id,
+		       m->newleader_ballot, m->view_id);
 }
 
 void mship__on_newleader(struct mship *m, int64_t now_ms,
@@ -129,27 +134,32 @@ void mship__on_newleader(struct mship *m, int64_t now_ms,
 		return;
 	}
 	if (m->role == MSHIP_LEADER) {
-		/* We lead, or are taking over with the better claim: no. */
+		/* We lead, alive, or take over with the better claim. */
 		if (!m->recon.active || msg->from > m->cfg.self) {
-			mship__answer_newleader(m, msg->from, msg->request_id,
-						true, m->cfg.self);
+			mship__refuse(m, msg);
 			return;
 		}
 		mship__step_down(m, now_ms, msg->from);
 	}
-	if (m->role != MSHIP_MEMBER) {
+	if (!mship__acceptor(m)) {
 		m->stats.dropped_role++;
 		return;
 	}
-	if (msg->from == m->leader) {
-		/* Asked again (a retry): the answer has not changed. */
-		mship__answer_newleader(m, msg->from, msg->request_id, false,
-					0);
+	if (msg->ballot < m->st.promised ||
+	    (msg->ballot == m->st.promised && msg->from != m->leader)) {
+		mship__refuse(m, msg);
 		return;
 	}
 	mship__revive(m, now_ms, msg->from);
+	if (msg->ballot == m->st.promised || m->role == MSHIP_JOINING ||
+	    peerset_has(&m->dead, m->leader) || m->leader == msg->from) {
+		/* Asked again, or our leader is gone: promise. */
+		mship__promise(m, msg->from, msg->request_id, msg->ballot,
+			       msg->view_id);
+		return;
+	}
 	m->newleader_deferred = true;
 	m->newleader_from = msg->from;
 	m->newleader_request_id = msg->request_id;
-	mship__settle_newleader(m);
+	m->newleader_ballot = msg->ballot;
 }

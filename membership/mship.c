@@ -11,6 +11,17 @@
 
 #include "mship_int.h"
 
+bool mship_quorum(const struct peerset *view, const struct peerset *have)
+{
+	unsigned n = peerset_count(view), k = 0;
+	peerset_foreach(view, id) {
+		if (peerset_has(have, id))
+			k++;
+	}
+	return 2 * k > n ||
+	       (n > 0 && 2 * k == n && peerset_has(have, peerset_first(view)));
+}
+
 struct wire_msg mship__msg(const struct mship *m, enum wire_type type)
 {
 	struct wire_msg msg;
@@ -19,8 +30,8 @@ struct wire_msg mship__msg(const struct mship *m, enum wire_type type)
 	msg.from = (uint16_t)m->cfg.self;
 	msg.incarnation = m->incarnation;
 	msg.view_id = m->view_id;
-	/* A joiner has no view: it tells the highest id it has seen, which
-	 * a founding peer 1 numbers above. */
+	msg.ballot = m->role == MSHIP_LEADER ? m->ballot : m->follow_ballot;
+	/* A joiner has no view: it tells the highest id it has seen. */
 	if (type == WIRE_JOIN && m->view_id_seen > m->view_id)
 		msg.view_id = m->view_id_seen;
 	return msg;
@@ -34,12 +45,17 @@ void mship__send(struct mship *m, const struct peerset *to,
 		m->out->send(m->out, to, msg);
 }
 
-/* An event of ours, seen from our current view: its line, then the event. */
+/*
+ * An event of ours, seen from our current view: its line, then the event.
+ * A view line names the view's leader; the others the leader we follow
+ * (for a dead leader, still that leader).
+ */
 void mship__emit(struct mship *m, enum out_event_kind kind, unsigned peer)
 {
 	struct out_event e = {
 		.kind = kind, .self = m->cfg.self, .view_id = m->view_id,
-		.leader = m->leader, .members = m->members, .peer = peer,
+		.leader = kind == OUT_EVENT_VIEW ? m->view_leader : m->leader,
+		.members = m->members, .peer = peer,
 		.peer_is_leader = peer != 0 && peer == m->leader,
 	};
 	char line[OUT_LINE_BYTES_MAX];
@@ -57,7 +73,7 @@ void mship__emit(struct mship *m, enum out_event_kind kind, unsigned peer)
 void mship__report(struct mship *m, unsigned peer)
 {
 	if (peer == m->cfg.self || peerset_has(&m->reported, peer) ||
-	    !peerset_has(&m->members, peer))
+	    !peerset_has(&m->members, peer) || m->role == MSHIP_JOINING)
 		return;
 	peerset_add(&m->reported, peer);
 	mship__emit(m, OUT_EVENT_UNREACHABLE, peer);
@@ -89,13 +105,25 @@ void mship__revive(struct mship *m, int64_t now_ms, unsigned peer)
 	fd_watch(&m->fd, peer, now_ms);
 }
 
-/* The highest view id this peer has installed or, leading after a
- * takeover, numbers above. */
-uint32_t mship__view_bar(const struct mship *m)
+/* Hand what we promised, accepted and installed to stable storage, before
+ * anything that depends on it is sent. */
+void mship__save(struct mship *m)
 {
-	if (m->role == MSHIP_LEADER && m->view_id_floor > m->view_id)
-		return m->view_id_floor;
-	return m->view_id;
+	if (m->role == MSHIP_MEMBER || m->role == MSHIP_LEADER) {
+		m->st.in_view = true;
+		m->st.view_id = m->view_id;
+		m->st.view_leader = (uint16_t)m->view_leader;
+		m->st.members = m->members;
+	}
+	m->stats.saves++;
+	if (m->out->save != NULL)
+		m->out->save(m->out, &m->st);
+}
+
+void mship__heard_ballot(struct mship *m, uint64_t ballot)
+{
+	if (ballot > m->ballot_seen)
+		m->ballot_seen = ballot;
 }
 
 void mship__crash(struct mship *m)
@@ -112,9 +140,10 @@ static void mship__arm_crash(struct mship *m, int64_t now_ms)
 }
 
 /*
- * Install a view: watch the members that are new, forget the ones that
- * left (a peer that comes back later is a new membership, with its own
- * failure to report), and print the view.
+ * Install a decided view: watch the members that are new, forget the ones
+ * that left (a peer that comes back later is a new membership, with its
+ * own failure to report), drop an accepted change it decided or overtook,
+ * keep it, and print it.
  */
 void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		    unsigned leader, const struct peerset *members)
@@ -128,9 +157,7 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		/*
 		 * A new membership, of whichever life first speaks in it:
 		 * the process whose JOIN was heard may have died since and
-		 * a new one taken the view that let it in, and a member may
-		 * not have heard either (the leader itself we just heard, in
-		 * its NEWVIEW).
+		 * a new one taken the view that let it in.
 		 */
 		if (id != leader)
 			peerset_add(&m->lives_new, id);
@@ -145,10 +172,12 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	m->members = *members;
 	m->view_id = view_id;
 	m->view_leader = leader;
-	m->leader = leader;
-	if (m->pending_set && m->pending_view_id < view_id)
-		m->pending_set = false;
+	if (m->role != MSHIP_LEADER)
+		m->leader = leader;
+	if (m->st.acc_set && m->st.acc_base < view_id)
+		m->st.acc_set = false;
 	m->newleader_deferred = false;
+	mship__save(m);
 	mship__emit(m, OUT_EVENT_VIEW, 0);
 }
 
@@ -161,31 +190,57 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 	m->role = MSHIP_IDLE;
 	m->incarnation = cfg->incarnation > 0 ? cfg->incarnation : 1;
 	m->last_run_ms = MSHIP_NEVER;
-	m->unsure_until_ms = MSHIP_NEVER;
 	fd_create(&m->fd, 2 * cfg->heartbeat_ms);
 	m->next_beat_ms = MSHIP_NEVER;
 	m->join_next_ms = MSHIP_NEVER;
-	m->found_wait_ms = MSHIP_NEVER;
 	m->crash_at_ms = MSHIP_NEVER;
+	if (cfg->restored != NULL) {
+		m->st = *cfg->restored;
+		m->st.members = cfg->restored->members;
+		m->ballot_seen = m->st.promised;
+		m->view_id_seen = m->st.view_id;
+		/* Still an acceptor of the view it was in: it answers for
+		 * it while it joins as a new life (mship__acceptor). */
+		if (m->st.in_view) {
+			m->view_id = m->st.view_id;
+			m->view_leader = m->st.view_leader;
+			m->members = m->st.members;
+		}
+	}
 }
 
+/*
+ * Begin. A peer that never ran before: peer 1 founds the group, leading
+ * view 0 alone; the others send JOIN. A peer that kept a state file from
+ * an earlier life joins the group it knew, peer 1 included: whatever it
+ * promised still binds it, and it has no view to lead until one admits
+ * this new life.
+ */
 void mship_start(struct mship *m, int64_t now_ms)
 {
 	if (m->role != MSHIP_IDLE)
 		return;
-	if (m->cfg.self == 1) {
+	mship__arm_crash(m, now_ms);
+	if (m->cfg.self == 1 && m->cfg.restored == NULL) {
 		mship__found(m, now_ms, 0);
-		mship__arm_crash(m, now_ms);
 		mship__check_testcase4(m);
 		return;
 	}
-	m->role = MSHIP_JOINING;
-	m->join_target = 1;
-	struct wire_msg join = mship__msg(m, WIRE_JOIN);
-	outbox_send_one(m->out, m->join_target, &join);
-	m->join_backoff_ms = BACKOFF_MIN_MS;
-	m->join_next_ms = now_ms + m->join_backoff_ms;
-	mship__arm_crash(m, now_ms);
+	unsigned target = 1;
+	if (m->cfg.restored != NULL && m->st.in_view) {
+		struct peerset others = m->st.members;
+		peerset_del(&others, m->cfg.self);
+		target = peerset_has(&others, m->st.view_leader)
+				 ? m->st.view_leader
+				 : peerset_first(&others);
+	}
+	if (target == 0 || target == m->cfg.self)
+		target = m->cfg.self == 1 ? 2 : 1;
+	if (target > m->cfg.hosts_count) {
+		mship__found(m, now_ms, 0);
+		return;
+	}
+	mship__join(m, now_ms, target);
 }
 
 void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer)
@@ -197,22 +252,11 @@ void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer)
 			mship__leader_lost(m, now_ms);
 		return;
 	}
-	/* Leader: drop the dead from whatever waits on them, then remove. */
-	if (m->recon.active) {
-		recon_drop(&m->recon, peer);
-		mship__enqueue(m, WIRE_OP_DEL, peer, false);
-		if (recon_done(&m->recon))
-			mship__finish_recon(m, now_ms);
-		return;
-	}
-	mship__enqueue(m, WIRE_OP_DEL, peer, false);
-	if (m->round_active && peerset_has(&m->round_waiting, peer)) {
-		peerset_del(&m->round_waiting, peer);
-		if (peerset_empty(&m->round_waiting)) {
-			mship__commit(m, now_ms);
-			return;
-		}
-	}
+	/* Leader: stop waiting on the dead, and remove them once we lead. */
+	peerset_del(&m->round_waiting, peer);
+	peerset_del(&m->recon.waiting, peer);
+	struct mship_change del = { .op = WIRE_OP_DEL, .peer = peer };
+	mship__enqueue(m, &del, false);
 	mship__start_round(m, now_ms);
 }
 
@@ -221,7 +265,12 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 	struct peerset to = m->members;
 	peerset_del(&to, m->cfg.self);
 	struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
-	hb.leader = (uint16_t)m->leader;
+	if (m->role == MSHIP_LEADER)
+		hb.leader = m->recon.active ? 0 : (uint16_t)m->cfg.self;
+	else
+		hb.leader = (uint16_t)BALLOT_LEADER(m->follow_ballot);
+	if (hb.leader > m->cfg.hosts_count)
+		hb.leader = 0;
 	mship__send(m, &to, &hb);
 	m->next_beat_ms += m->cfg.heartbeat_ms;
 	if (m->next_beat_ms <= now_ms)
@@ -229,32 +278,27 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 }
 
 /*
- * A member hears a peer it gave up for dead: it was wrong, watch it again
- * (its line was printed and stays printed). A leader's verdict stands: it
- * has queued the removal; it sends its view to a member whose heartbeat
- * shows an older one.
+ * A heartbeat from a member. A member hears a peer it gave up for dead: it
+ * was wrong, watch it again (its line was printed and stays printed). A
+ * leader sends its view to a member whose heartbeat shows an older one,
+ * and yields to a member that follows a higher ballot's leader, alive: the
+ * group went on under that leader while we were not heard.
  */
 static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 				const struct wire_msg *msg)
 {
 	unsigned from = msg->from;
-	if (m->role == MSHIP_MEMBER) {
+	if (m->role != MSHIP_LEADER) {
 		mship__revive(m, now_ms, from);
-		mship__heard_while_deferred(m, from);
-	} else if (msg->view_id < m->view_id && !m->recon.active &&
+	} else if (msg->ballot > m->ballot && msg->leader != 0 &&
+		   msg->leader != m->cfg.self &&
+		   BALLOT_LEADER(msg->ballot) == msg->leader &&
+		   peerset_has(&m->members, msg->leader) &&
+		   !peerset_has(&m->dead, msg->leader)) {
+		mship__step_down(m, now_ms, msg->leader);
+	} else if (msg->view_id < m->view_id &&
 		   !peerset_has(&m->dead, from)) {
-		/* A heartbeat carries its sender's view: this one is behind. */
 		mship__resend_view(m, now_ms, from);
-	} else if (msg->view_id > mship__view_bar(m) && !m->recon.active &&
-		   m->unsure_until_ms == MSHIP_NEVER) {
-		/* A member holds a view we never made: another leader went
-		 * on while we were not heard, and is gone or it would have
-		 * told us. Ask everyone again, as a new leader does, so as to
-		 * finish its change and number above its views. */
-		m->stats.retakes++;
-		fd_heard(&m->fd, from, now_ms);
-		mship__take_over(m, now_ms);
-		return;
 	}
 	fd_heard(&m->fd, from, now_ms);
 }
@@ -263,6 +307,18 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 static bool mship__waiting(const struct mship *m)
 {
 	return m->role == MSHIP_LEADER && (m->round_active || m->recon.active);
+}
+
+/*
+ * Whether we answer REQ and NEWLEADER for our view: as a member, or as a
+ * new life that kept its state file, whose promises still bind it and
+ * still count in that view's quorums until a view removes it.
+ */
+bool mship__acceptor(const struct mship *m)
+{
+	return m->role == MSHIP_MEMBER ||
+	       (m->role == MSHIP_JOINING && m->st.in_view &&
+		m->view_id == m->st.view_id);
 }
 
 bool mship__active(const struct mship *m)
@@ -276,10 +332,6 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 	if (!mship__active(m))
 		return;
 	mship__notice_pause(m, now_ms);
-	if (now_ms >= m->unsure_until_ms) {
-		mship__unsure_over(m, now_ms);
-		return;
-	}
 	if (now_ms >= m->crash_at_ms) {
 		mship__crash(m);
 		return;
@@ -291,12 +343,6 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 	}
 	if (now_ms >= m->next_beat_ms)
 		mship__beat(m, now_ms);
-	if (mship__founding(m) && now_ms >= m->join_next_ms) {
-		mship__probe(m);
-		m->join_next_ms = now_ms + BACKOFF_MAX_MS;
-	}
-	if (m->role == MSHIP_LEADER && now_ms >= m->found_wait_ms)
-		mship__found_wait_over(m, now_ms);
 	if (mship__waiting(m) && now_ms >= m->round_retry_ms)
 		mship__retry(m, now_ms);
 	struct peerset dead;
@@ -330,14 +376,14 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 	}
 	if (!mship__same_life(m, now_ms, msg))
 		return;
-	mship__heard_group(m, now_ms, msg);
 	if (msg->view_id > m->view_id_seen)
 		m->view_id_seen = msg->view_id;
+	mship__heard_ballot(m, msg->ballot);
 	switch (msg->type) {
 	case WIRE_HEARTBEAT:
 		if (!peerset_has(&m->members, msg->from)) {
 			/* It believes it is a member: tell it otherwise. */
-			if (m->role == MSHIP_LEADER && !m->recon.active)
+			if (m->role == MSHIP_LEADER)
 				mship__resend_view(m, now_ms, msg->from);
 			m->stats.dropped_nonmember++;
 			return;
@@ -354,7 +400,7 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 		mship__on_newview(m, now_ms, msg);
 		return;
 	case WIRE_REQ:
-		mship__on_req(m, msg);
+		mship__on_req(m, now_ms, msg);
 		return;
 	case WIRE_NEWLEADER:
 		mship__on_newleader(m, now_ms, msg);
@@ -377,12 +423,6 @@ int64_t mship_next_deadline(const struct mship *m)
 		next = m->next_beat_ms;
 	if (mship__waiting(m) && m->round_retry_ms < next)
 		next = m->round_retry_ms;
-	if (mship__founding(m) && m->join_next_ms < next)
-		next = m->join_next_ms;
-	if (m->found_wait_ms < next)
-		next = m->found_wait_ms;
-	if (m->unsure_until_ms < next)
-		next = m->unsure_until_ms;
 	int64_t fd_next = fd_next_deadline(&m->fd);
 	return fd_next < next ? fd_next : next;
 }

@@ -7,6 +7,12 @@
  * When the leader dies, the lowest-id live member reconciles (reconcile/)
  * and leads. The failure detector (heartbeat/) says who died.
  *
+ * Underneath it is a consensus on the sequence of views: each view change
+ * is decided by a quorum of the view it is asked in, at a ballot that
+ * orders competing leaders (NEWLEADER is phase 1, REQ/OK phase 2, NEWVIEW
+ * the decision), so one view id names one list and one leader whatever
+ * crashes, pauses and cuts happen.
+ *
  * Events and the time come in (mship_start, mship_on_message,
  * mship_on_tick); messages, output lines and a voluntary exit go out
  * through the outbox. mship_next_deadline says when to tick next. This
@@ -23,6 +29,7 @@
 
 #include "../common/outbox.h"
 #include "../common/peerset.h"
+#include "../common/state.h"
 #include "../common/wire.h"
 #include "../heartbeat/fd.h"
 #include "../reconcile/recon.h"
@@ -41,13 +48,17 @@ struct mship_config {
 	/* --rejoin: once removed, join again as a new member (a new life)
 	 * instead of staying quiet. */
 	bool rejoin;
+	/* What an earlier life saved (the state file); NULL: none, a peer
+	 * that never ran before. */
+	const struct state *restored;
 };
+#define MSHIP_HAS_RESTORED 1
 
 enum mship_role {
 	MSHIP_IDLE,		/* not started */
 	MSHIP_JOINING,
 	MSHIP_MEMBER,
-	MSHIP_LEADER,
+	MSHIP_LEADER,		/* leading, or taking over (recon.active) */
 	MSHIP_REMOVED,		/* the leader removed us: quiet for good
 				 * (without --rejoin) */
 	MSHIP_CRASHED,		/* -c or -t fired */
@@ -61,17 +72,19 @@ struct mship_stats {
 	uint64_t dropped_role;		/* not meant for our role */
 	uint64_t dropped_queue_full;	/* OP_QUEUE_MAX reached */
 	uint64_t dropped_old_life;	/* from a sender's earlier process */
+	uint64_t refused;		/* REQ or NEWLEADER below our promise */
 	uint64_t new_lives;		/* peers seen restarted or rejoined */
 	uint64_t pauses;		/* times this peer found it had not
 					 * been run for over 1.5T */
-	uint64_t gave_up_after_pause;	/* unsure, and nobody spoke */
-	uint64_t retakes;		/* leader: reconciled again after a
-					 * member showed a newer view */
+	uint64_t takeovers;		/* NEWLEADER rounds begun */
+	uint64_t saves;			/* state handed to the outbox */
 };
 
+/* A change to make; leader is the one the view it makes names. */
 struct mship_change {
 	enum wire_op op;	/* ADD or DEL */
 	unsigned peer;
+	unsigned leader;	/* 0: whoever makes it */
 };
 
 struct mship {
@@ -87,22 +100,27 @@ struct mship {
 	/* When the core last ran: a longer gap than 1.5T is a pause of our
 	 * own (stopped, starved), not silence of the others. */
 	int64_t last_run_ms;
-	/*
-	 * After a pause of 2T or more the others have given us up: until a
-	 * member of our view is heard again, or until then if none is, we
-	 * neither take over nor start a change (MSHIP_NEVER when not).
-	 */
-	int64_t unsure_until_ms;
-	int64_t unsure_since_ms;	/* when the pause ended */
 	/* The view that removed us (rejoining: a later one admits us). */
 	uint32_t removed_in;
 
-	/* The installed view, and the leader we follow: the view's leader
-	 * until a takeover, then the peer taking over. */
+	/* The installed view (the last decided one we know), and the leader
+	 * we follow: the view's, or the one whose ballot we answered since. */
 	uint32_t view_id;
 	unsigned view_leader;
 	unsigned leader;
 	struct peerset members;
+
+	/*
+	 * What we promised and accepted, kept across restarts (state.h):
+	 * the highest ballot answered, the change accepted in our view and
+	 * not yet seen decided, our view, and peer 1's founding epoch.
+	 */
+	struct state st;
+	/* The ballot of the leader we follow, from its REQ or NEWVIEW: what
+	 * our heartbeats advertise. */
+	uint64_t follow_ballot;
+	/* The highest ballot heard of: a takeover goes above it. */
+	uint64_t ballot_seen;
 
 	struct fd fd;
 	int64_t next_beat_ms;
@@ -111,28 +129,26 @@ struct mship {
 	/* Members this peer believes dead: its detector's or a leader's word. */
 	struct peerset dead;
 
-	/* Member: the change asked by REQ and not yet seen in a NEWVIEW. */
-	bool pending_set;
-	uint32_t pending_request_id;
-	uint32_t pending_view_id;
-	struct mship_change pending;
-
 	/*
 	 * Member: a NEWLEADER not yet answered, because this peer still
-	 * hears the old leader or a member below the sender. It is accepted
-	 * when this peer's detector agrees, refused when one of them speaks.
+	 * hears the leader it follows. It is answered when our detector
+	 * agrees that leader is dead, so a member losing one leader's
+	 * heartbeats cannot depose it alone.
 	 */
 	bool newleader_deferred;
 	unsigned newleader_from;
 	uint32_t newleader_request_id;
+	uint64_t newleader_ballot;
 
-	/* Leader: the change in flight, and the ones waiting behind it. */
+	/* Leader: our ballot, the change in flight, those queued behind. */
+	uint64_t ballot;
 	uint32_t next_request_id;
 	bool round_active;
 	uint32_t round_request_id;
 	uint32_t round_view_id;	/* the view the change is asked in */
 	struct mship_change round;
-	struct peerset round_waiting;
+	struct peerset round_oks;	/* who accepted it, us included */
+	struct peerset round_waiting;	/* asked and not answered */
 	/* When REQ (or, taking over, NEWLEADER) goes again to the silent. */
 	int64_t round_retry_ms;
 	/* Leader: when each member was last sent the view again because it
@@ -142,29 +158,28 @@ struct mship {
 	unsigned queue_head;
 	unsigned queue_count;
 	struct recon recon;
-	unsigned recon_old_leader;	/* whom we are taking over from */
-	/* After a takeover: the highest view id any member reported. The
-	 * next view is numbered above it, so ids increase across leaders. */
-	uint32_t view_id_floor;
 
-	/* Joining: where JOIN goes next, and when (peer 1 leading alone
-	 * since it started: when it asks the other hosts again). */
+	/* Joining: where JOIN goes next, and when. */
 	unsigned join_target;
 	unsigned join_probe;	/* the last other host asked */
 	int64_t join_next_ms;
 	uint32_t join_backoff_ms;
 	unsigned join_unanswered;	/* JOINs sent since an answer */
-	bool founding;			/* peer 1, alone since it founded */
-	/* Founding: until when JOINs wait, unless every other host says
-	 * first that it knows no group (MSHIP_NEVER once over). */
-	int64_t found_wait_ms;
-	struct peerset found_heard;	/* hosts that said so */
+	struct peerset found_heard;	/* hosts that said they join too */
 	uint32_t view_id_seen;		/* the highest in any message */
 
 	int64_t crash_at_ms;	/* MSHIP_NEVER when not armed */
 
 	struct mship_stats stats;
 };
+
+/*
+ * A quorum of a view with members view: more than half of them, or
+ * exactly half when that half holds the view's lowest id. Any two quorums
+ * of one view share a member; so do a quorum of a view and one of the next
+ * when a change needs both (mship's rounds do).
+ */
+bool mship_quorum(const struct peerset *view, const struct peerset *have);
 
 /* Set up in place; nothing is sent until mship_start. */
 void mship_create(struct mship *m, const struct mship_config *cfg,

@@ -20,19 +20,18 @@ void mship__report(struct mship *m, unsigned peer);
 struct peerset mship__live_others(const struct mship *m);
 unsigned mship__lowest_live(const struct mship *m);
 void mship__revive(struct mship *m, int64_t now_ms, unsigned peer);
-uint32_t mship__view_bar(const struct mship *m);
+void mship__save(struct mship *m);
 void mship__crash(struct mship *m);
 void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		    unsigned leader, const struct peerset *members);
 void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer);
 bool mship__active(const struct mship *m);
+bool mship__acceptor(const struct mship *m);
+void mship__heard_ballot(struct mship *m, uint64_t ballot);
 
 /* Joining, founding, leaving (join.c) */
-void mship__probe(struct mship *m);
-bool mship__founding(const struct mship *m);
 void mship__found(struct mship *m, int64_t now_ms, uint32_t view_id);
-void mship__found_wait_over(struct mship *m, int64_t now_ms);
-void mship__found_heard(struct mship *m, int64_t now_ms, unsigned from);
+void mship__join(struct mship *m, int64_t now_ms, unsigned target);
 void mship__join_retry(struct mship *m, int64_t now_ms);
 void mship__on_redirect(struct mship *m, int64_t now_ms,
 			const struct wire_msg *msg);
@@ -42,19 +41,16 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 		       const struct wire_msg *msg);
 
 /* A member answering (member.c) */
-void mship__on_req(struct mship *m, const struct wire_msg *msg);
-void mship__answer_newleader(struct mship *m, unsigned to,
-			     uint32_t request_id, bool refuse,
-			     unsigned should_lead);
+void mship__refuse(struct mship *m, const struct wire_msg *msg);
+void mship__on_req(struct mship *m, int64_t now_ms,
+		   const struct wire_msg *msg);
 void mship__settle_newleader(struct mship *m);
-void mship__heard_while_deferred(struct mship *m, unsigned from);
 void mship__on_newleader(struct mship *m, int64_t now_ms,
 			 const struct wire_msg *msg);
 
 /* Leading a change (lead.c) */
-void mship__enqueue(struct mship *m, enum wire_op op, unsigned peer,
+void mship__enqueue(struct mship *m, const struct mship_change *c,
 		    bool front);
-void mship__commit(struct mship *m, int64_t now_ms);
 void mship__start_round(struct mship *m, int64_t now_ms);
 void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to);
 void mship__on_join(struct mship *m, int64_t now_ms,
@@ -69,17 +65,12 @@ void mship__take_over(struct mship *m, int64_t now_ms);
 void mship__send_newleader(struct mship *m);
 void mship__on_recon_answer(struct mship *m, int64_t now_ms,
 			    const struct wire_msg *msg);
-void mship__finish_recon(struct mship *m, int64_t now_ms);
-void mship__step_down(struct mship *m, int64_t now_ms,
-		      unsigned should_lead);
+void mship__step_down(struct mship *m, int64_t now_ms, unsigned follow);
 void mship__leader_lost(struct mship *m, int64_t now_ms);
 
 /* Lives and pauses (lives.c) */
 bool mship__same_life(struct mship *m, int64_t now_ms,
 		      const struct wire_msg *msg);
-void mship__heard_group(struct mship *m, int64_t now_ms,
-			const struct wire_msg *msg);
 void mship__notice_pause(struct mship *m, int64_t now_ms);
-void mship__unsure_over(struct mship *m, int64_t now_ms);
 
 #endif

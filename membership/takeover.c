@@ -1,135 +1,126 @@
 /*
- * Taking over from a dead leader: the NEWLEADER round (reconcile/),
- * finishing the changes the old leader left half done, numbering above
- * every view it may have made; and stepping down when refused.
+ * Taking over from a dead leader: a ballot above every one heard of, the
+ * NEWLEADER round (reconcile/) until a quorum of our view has promised it,
+ * then the change accepted at the highest ballot among the answers, which
+ * a lower ballot may have decided, finished first, with the leader it
+ * names; and stepping down when a higher ballot is heard of.
  */
 #include "mship_int.h"
 
 void mship__take_over(struct mship *m, int64_t now_ms)
 {
-	if (m->newleader_deferred) {
-		/* Someone above us asked first; we have the better claim. */
-		m->newleader_deferred = false;
-		mship__answer_newleader(m, m->newleader_from,
-					m->newleader_request_id, true,
-					m->cfg.self);
-	}
+	uint64_t above = m->ballot_seen > m->st.promised ? m->ballot_seen
+							  : m->st.promised;
+	if (!m->recon.active || m->ballot < above)
+		m->ballot = BALLOT_MAKE(BALLOT_COUNTER(above) + 1, m->cfg.self);
+	m->newleader_deferred = false;
 	m->role = MSHIP_LEADER;
-	m->recon_old_leader = m->leader;
 	m->leader = m->cfg.self;
 	m->round_active = false;
 	m->queue_count = 0;
+	m->st.promised = m->ballot;
+	mship__heard_ballot(m, m->ballot);
+	mship__save(m);
+	m->stats.takeovers++;
 	struct recon_op own = { .op = WIRE_OP_NOTHING };
-	if (m->pending_set) {
-		own.op = m->pending.op;
-		own.peer = m->pending.peer;
-		own.view_id = m->pending_view_id;
+	if (m->st.acc_set && m->st.acc_base == m->view_id) {
+		own.op = (enum wire_op)m->st.acc_op;
+		own.peer = m->st.acc_peer;
+		own.leader = m->st.acc_leader;
+		own.ballot = m->st.acc_ballot;
 	}
-	struct peerset ask = mship__live_others(m);
-	recon_begin(&m->recon, ++m->next_request_id, &ask, m->view_id, &own);
+	/* Every member, the dead too: a restarted one answers for the
+	 * view it was in (its promises were kept), and may be what makes
+	 * the quorum. */
+	struct peerset ask = m->members;
+	peerset_del(&ask, m->cfg.self);
+	recon_begin(&m->recon, ++m->next_request_id, m->ballot, m->view_id,
+		    &m->members, &ask, m->cfg.self, &own);
 	m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
 	mship__send_newleader(m);
 	if (recon_done(&m->recon))
-		mship__finish_recon(m, now_ms);
+		mship__on_recon_answer(m, now_ms, NULL);
 }
 
+/* NEWLEADER to every live member that has not promised yet. */
 void mship__send_newleader(struct mship *m)
 {
+	struct peerset to = m->members;
+	peerset_subtract(&to, &m->recon.answered);
 	struct wire_msg nl = mship__msg(m, WIRE_NEWLEADER);
+	nl.ballot = m->recon.ballot;
 	nl.request_id = m->recon.request_id;
 	nl.op = WIRE_OP_PENDING;
-	mship__send(m, &m->recon.waiting, &nl);
+	mship__send(m, &to, &nl);
 }
 
+/*
+ * A promise for our ballot (msg NULL: check only). Once a quorum of the
+ * view has promised, we lead: the change the highest ballot among them
+ * accepted goes first, under the leader that change names, then the dead
+ * are removed, the old leader among them.
+ */
 void mship__on_recon_answer(struct mship *m, int64_t now_ms,
 			    const struct wire_msg *msg)
 {
-	if (msg->request_id == m->recon.request_id &&
-	    peerset_has(&m->recon.waiting, msg->from) &&
-	    msg->op == WIRE_OP_REFUSE) {
-		mship__step_down(m, now_ms, msg->peer);
-		return;
-	}
-	if (msg->peer > m->cfg.hosts_count) {
-		m->stats.dropped_stranger++;
-		return;
-	}
-	if (!recon_answer(&m->recon, msg->from, msg))
+	if (msg != NULL && !recon_answer(&m->recon, msg->from, msg)) {
 		m->stats.dropped_stale++;
-	else if (recon_done(&m->recon))
-		mship__finish_recon(m, now_ms);
-}
-
-void mship__finish_recon(struct mship *m, int64_t now_ms)
-{
+		return;
+	}
+	if (!recon_done(&m->recon))
+		return;
 	m->recon.active = false;
-	/* The old leader may have installed the latest pending change (it
-	 * had every OK) with no one left alive to say so: number above it,
-	 * so no view id can name two lists or two leaders. */
-	m->view_id_floor = m->recon.view_id_max;
-	if (m->recon.ops_count > 0) {
-		uint32_t after = m->recon.ops[m->recon.ops_count - 1].view_id + 1;
-		if (after > m->view_id_floor)
-			m->view_id_floor = after;
-	}
-	/* We were being removed ourselves (the -t victim, or suspected):
-	 * the old leader may have gone on without us, removing the others
-	 * one by one in views no live peer saw. Number above all of them. */
-	for (unsigned i = 0; i < m->recon.ops_count; i++) {
-		const struct recon_op *op = &m->recon.ops[i];
-		uint32_t chain = op->view_id + peerset_count(&m->members);
-		if (op->op == WIRE_OP_DEL && op->peer == m->cfg.self &&
-		    chain > m->view_id_floor)
-			m->view_id_floor = chain;
-	}
-	/* Dead members go after the unfinished changes, the old leader among
-	 * them, so the changes the old leader began are done first, in the
-	 * order of the views they were asked in. */
+	m->follow_ballot = m->ballot;
+	/* Tell the view we lead it: members follow our ballot from now, so
+	 * a leader we replaced, hearing them, yields. */
+	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
+	nv.leader = (uint16_t)m->view_leader;
+	nv.members = m->members;
+	struct peerset to = mship__live_others(m);
+	mship__send(m, &to, &nv);
 	struct peerset dead = m->dead;
 	peerset_foreach(&dead, id) {
+		struct mship_change del = { .op = WIRE_OP_DEL, .peer = id };
 		if (peerset_has(&m->members, id))
-			mship__enqueue(m, WIRE_OP_DEL, id, true);
+			mship__enqueue(m, &del, true);
 	}
-	for (unsigned i = m->recon.ops_count; i-- > 0;)
-		mship__enqueue(m, m->recon.ops[i].op, m->recon.ops[i].peer,
-			       true);
+	const struct recon_op *best = &m->recon.best;
+	if (best->op == WIRE_OP_ADD || best->op == WIRE_OP_DEL) {
+		struct mship_change c = {
+			.op = best->op, .peer = best->peer,
+			.leader = best->leader,
+		};
+		mship__enqueue(m, &c, true);
+	}
 	mship__start_round(m, now_ms);
 }
 
 /*
- * Give up leading: a member refused our NEWLEADER (it still hears the old
- * leader, or someone below us), a lower peer is taking over, or a newer
- * view led by another member arrived. should_lead is alive: watch it again.
+ * Give up leading: a member promised a higher ballot, a peer below us is
+ * taking over, or a view decided at a higher ballot arrived. We follow
+ * the peer named, and watch it afresh.
  */
-void mship__step_down(struct mship *m, int64_t now_ms,
-		      unsigned should_lead)
+void mship__step_down(struct mship *m, int64_t now_ms, unsigned follow)
 {
-	if (m->recon.active) {
-		/* Those who took us as leader follow the old one again. */
-		m->leader = m->recon_old_leader;
-		struct peerset answered = m->recon.asked;
-		peerset_subtract(&answered, &m->recon.waiting);
-		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
-		redirect.leader = (uint16_t)m->leader;
-		mship__send(m, &answered, &redirect);
-	}
 	m->recon.active = false;
 	m->round_active = false;
 	m->queue_count = 0;
-	m->founding = false;
-	m->found_wait_ms = MSHIP_NEVER;
 	m->role = MSHIP_MEMBER;
-	mship__revive(m, now_ms, should_lead);
+	if (follow != 0 && follow != m->cfg.self &&
+	    peerset_has(&m->members, follow)) {
+		m->leader = follow;
+		mship__revive(m, now_ms, follow);
+	} else {
+		m->leader = m->view_leader;
+	}
 }
 
 /*
- * The leader is dead (or the peer that should replace it is): the lowest
- * live member takes over; the others wait for its NEWLEADER.
+ * The leader we follow is dead: the lowest live member takes over; the
+ * others answer its NEWLEADER.
  */
 void mship__leader_lost(struct mship *m, int64_t now_ms)
 {
-	if (m->unsure_until_ms != MSHIP_NEVER)
-		return;		/* maybe removed: see mship__unsure_over */
 	if (mship__lowest_live(m) == m->cfg.self)
 		mship__take_over(m, now_ms);
 	else

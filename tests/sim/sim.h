@@ -185,6 +185,9 @@ struct sim_peer {
 	/* Connections this peer's last life closed gracefully when it died:
 	 * what it sent on them is still delivered. The others were reset. */
 	struct peerset fin_to;
+	/* The state it last saved, given back to its next life. */
+	struct state saved;
+	bool has_saved;
 
 	/* The tick scheduled for this peer: valid while gen matches. */
 	uint32_t tick_gen;

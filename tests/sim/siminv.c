@@ -325,12 +325,12 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 {
 	const struct mship *m = p->m;
 	char a[256], b[256];
-	if (l->view_id != m->view_id || l->leader != m->leader ||
+	if (l->view_id != m->view_id || l->leader != m->view_leader ||
 	    !peerset_equal(&l->members, &m->members)) {
 		sim_fail(s, "output/state",
 			 "peer %u printed view %u leader %u but holds view %u "
 			 "leader %u", p->id, l->view_id, l->leader,
-			 (unsigned)m->view_id, m->leader);
+			 (unsigned)m->view_id, m->view_leader);
 		return;
 	}
 	sim_fmt_set(a, sizeof(a), &l->members);
@@ -479,7 +479,10 @@ void siminv_on_newview_sent(struct sim *s, struct sim_peer *p,
 			    const struct wire_msg *m)
 {
 	(void)s;
-	if (siminv__is_installed(p, m->view_id, m->leader, &m->members))
+	/* A restarted peer relays the view its state file holds: decided
+	 * before, though this life never printed it. */
+	if (p->m->role == MSHIP_JOINING ||
+	    siminv__is_installed(p, m->view_id, m->leader, &m->members))
 		return;
 	p->announced = true;
 	p->announced_view_id = m->view_id;
@@ -583,6 +586,24 @@ void siminv_check_liveness(struct sim *s)
 		return;
 	}
 	char a[256], b[256];
+	/* A view changes only with a quorum of it: if its members that
+	 * still run (a restarted one keeps its promises) are no quorum,
+	 * the group can make no change, by design. */
+	struct peerset last = s->peers[peerset_first(&in_group)].m->members;
+	peerset_foreach(&in_group, id) {
+		const struct mship *m = s->peers[id].m;
+		if (m->view_id > s->peers[peerset_first(&in_group)].m->view_id)
+			last = m->members;
+	}
+	struct peerset up;
+	peerset_clear(&up);
+	for (unsigned id = 1; id <= s->cfg.peers; id++)
+		if (s->peers[id].running)
+			peerset_add(&up, id);
+	if (!mship_quorum(&last, &up)) {
+		s->stats.extinct = true;
+		return;
+	}
 	/* First whether the group split: that is the cause, and a joiner
 	 * left out or a round left waiting is often only its effect. */
 	unsigned ref = peerset_first(&in_group);

@@ -495,6 +495,14 @@ static void sim_out_exit(struct outbox *o)
 
 /* ---- Lives -------------------------------------------------------------- */
 
+/* Stable storage: what a peer saves survives its crash, whole. */
+static void sim_out_save(struct outbox *o, const struct state *st)
+{
+	struct sim_peer *p = (struct sim_peer *)o;
+	p->saved = *st;
+	p->has_saved = true;
+}
+
 void sim_peer_start(struct sim *s, unsigned id)
 {
 	struct sim_peer *p = &s->peers[id];
@@ -527,7 +535,8 @@ void sim_peer_start(struct sim *s, unsigned id)
 	p->out.print = sim_out_print;
 	p->out.exit = sim_out_exit;
 	p->out.event = NULL;
-	p->out.save = NULL;
+	p->out.save = sim_out_save;
+	cfg.restored = p->has_saved ? &p->saved : NULL;
 	p->life++;
 	p->running = true;
 	p->exited = false;
