@@ -7,6 +7,7 @@
  * Nothing here decides anything about membership.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "common/cli.h"
 #include "common/hosts.h"
+#include "common/state.h"
 #include "common/outbox.h"
 #include "common/transport.h"
 #include "membership/mship.h"
@@ -37,6 +39,10 @@ struct daemon {
 	struct mship core;
 	uint64_t lives_seen;	/* the core's incarnation, last we looked */
 	uint64_t start_ns;
+	/* --state: DIR/state, and what it held at start. */
+	char state_path[4096];
+	struct state restored;
+	bool has_restored;
 	bool stopping;
 	int exit_status;
 };
@@ -102,6 +108,102 @@ static void on_outbox_exit(struct outbox *o)
 	/* Called from inside the core: stop from a fresh loop turn. */
 	d->exit_status = 0;
 	uv_timer_start(&d->stop_timer, on_stop_timer, 0, 0);
+}
+
+/* ---- The state file ------------------------------------------------------ */
+
+/*
+ * Write the core's state durably before it sends what depends on it: a
+ * temporary file beside the real one, fsync, rename over it, fsync the
+ * directory. A few hundred bytes, written on a promise or a view change
+ * only, never per heartbeat. A failure is reported (the peer carries on,
+ * as if it had no state file, which a restart may then break).
+ */
+static void on_outbox_save(struct outbox *o, const struct state *s)
+{
+	struct daemon *d = (struct daemon *)o;
+	char buf[STATE_BYTES_MAX], tmp[sizeof(d->state_path) + 8];
+	size_t len;
+	if (d->state_path[0] == '\0' || state_encode(s, buf, sizeof(buf),
+						      &len) != 0)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->state_path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len &&
+		  fsync(fd) == 0;
+	if (fd >= 0 && close(fd) != 0)
+		ok = false;
+	if (ok && rename(tmp, d->state_path) != 0)
+		ok = false;
+	if (!ok) {
+		fprintf(stderr, "rollcall[%u]: cannot write %s: %s\n", d->self,
+			d->state_path, strerror(errno));
+		return;
+	}
+	char dir[sizeof(d->state_path)];
+	snprintf(dir, sizeof(dir), "%s", d->state_path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		int dfd = open(dir[0] ? dir : "/", O_RDONLY | O_CLOEXEC);
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+}
+
+/*
+ * Read DIR/state, if there is one. A missing file is a first start; an
+ * unreadable or malformed one stops the peer with a message (starting
+ * without it could break a promise its last life made).
+ */
+static int daemon_state_load(struct daemon *d)
+{
+	const char *dir = d->cli.state_dir;
+	if (dir == NULL)
+		dir = getenv("ROLLCALL_STATE");
+	if (dir == NULL || dir[0] == '\0')
+		return 0;
+	int n = snprintf(d->state_path, sizeof(d->state_path), "%s/state", dir);
+	if (n < 0 || (size_t)n >= sizeof(d->state_path)) {
+		fprintf(stderr, "rollcall: --state: directory name too long\n");
+		return -1;
+	}
+	int fd = open(d->state_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* Make sure we can write it before we promise anything. */
+		fd = open(d->state_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			  0600);
+		if (fd < 0) {
+			fprintf(stderr, "rollcall: %s: %s (--state names a "
+				"directory this user can write)\n",
+				d->state_path, strerror(errno));
+			return -1;
+		}
+		close(fd);
+		unlink(d->state_path);
+		return 0;
+	}
+	if (fd < 0) {
+		fprintf(stderr, "rollcall: %s: %s\n", d->state_path,
+			strerror(errno));
+		return -1;
+	}
+	char buf[STATE_BYTES_MAX + 1];
+	ssize_t len = read(fd, buf, sizeof(buf));
+	close(fd);
+	unsigned line = 0;
+	int rc = len < 0 ? STATE_EFORMAT
+			 : state_decode(buf, (size_t)len, &d->restored, &line);
+	if (len < 0 || (size_t)len > STATE_BYTES_MAX || rc != 0) {
+		fprintf(stderr, "rollcall: %s:%u: %s (move it away to start "
+			"this peer afresh)\n", d->state_path, line,
+			len < 0 ? strerror(errno) : state_strerror(rc));
+		return -1;
+	}
+	d->has_restored = true;
+	return 0;
 }
 
 /* ---- Feeding the core --------------------------------------------------- */
@@ -338,9 +440,11 @@ int main(int argc, char **argv)
 	d->outbox.print = on_outbox_print;
 	d->outbox.exit = on_outbox_exit;
 	d->outbox.event = NULL;
-	d->outbox.save = NULL;
+	d->outbox.save = on_outbox_save;
 
 	int status = daemon_configure(d, argc, argv);
+	if (status < 0 && daemon_state_load(d) != 0)
+		status = 2;
 	if (status >= 0) {
 		hosts_destroy(&d->hosts);
 		return status;
@@ -353,6 +457,7 @@ int main(int argc, char **argv)
 		.testcase4 = d->cli.testcase4,
 		.incarnation = daemon_incarnation(),
 		.rejoin = d->cli.rejoin,
+		.restored = d->has_restored ? &d->restored : NULL,
 	};
 	mship_create(&d->core, &mc, &d->outbox);
 	daemon_init_loop(d);

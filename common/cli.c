@@ -28,6 +28,7 @@ enum cli__key {
 	CLI__DROP_UDP,
 	CLI__HELP,
 	CLI__VERSION,
+	CLI__STATE,
 };
 
 /* One table drives both forms, so a flag's name and example live once. */
@@ -49,6 +50,7 @@ static const struct cli__opt cli__opts[] = {
 	{ 0, "heartbeat-ms", CLI__HEARTBEAT,
 	  "--heartbeat-ms " CLI__STR(CLI_HEARTBEAT_MS_DEFAULT) },
 	{ 0, "rejoin", CLI__REJOIN, NULL },
+	{ 0, "state", CLI__STATE, "--state /var/lib/rollcall" },
 	{ 0, "test-drop-udp", CLI__DROP_UDP, "--test-drop-udp 20" },
 	{ 0, "help", CLI__HELP, NULL },
 	{ 0, "version", CLI__VERSION, NULL },
@@ -224,6 +226,12 @@ static int cli__apply(struct cli *c, const struct cli__args *a,
 				 CLI_HEARTBEAT_MS_MAX, &c->heartbeat_ms);
 	case CLI__REJOIN:
 		c->rejoin = true;
+		return 0;
+	case CLI__STATE:
+		if (value[0] == '\0')
+			return cli__fail(a, "%s: needs a directory (example: "
+					 "%s)", flag, o->example);
+		c->state_dir = value;
 		return 0;
 	case CLI__DROP_UDP:
 		return cli__uint(a, flag, o, value, 0, 100,
@@ -414,6 +422,7 @@ const char *cli_usage(void)
 	return
 "Usage: rollcall -h HOSTSFILE [-d SECONDS] [-c SECONDS] [-t] [-v]...\n"
 "                [--id N] [--port P] [--heartbeat-ms T] [--rejoin]\n"
+"                [--state DIR]\n"
 "       rollcall --help | --version\n"
 "\n"
 "Runs one peer of a group-membership service. The peers are the entries\n"
@@ -440,6 +449,9 @@ CLI__STR(CLI_HEARTBEAT_MS_MIN) " to " CLI__STR(CLI_HEARTBEAT_MS_MAX) "\n"
 "  --rejoin          once removed from the group while alive (paused, or\n"
 "                    wrongly given up for dead), join again as a new\n"
 "                    member; without it, a removed peer stays quiet\n"
+"  --state DIR       keep what this peer promised in DIR/state, so that a\n"
+"                    restart never breaks it (default: $ROLLCALL_STATE;\n"
+"                    neither: kept in memory only)\n"
 "  --test-drop-udp P for tests only: drop P percent (0 to 100) of the\n"
 "                    heartbeats received, at random\n"
 "  -v                diagnostics on stderr; repeat (-vv) for more\n"

@@ -41,6 +41,7 @@ struct cli {
 	uint16_t port;
 	uint32_t heartbeat_ms;
 	bool rejoin;		/* --rejoin */
+	const char *state_dir;	/* --state, NULL when not given */
 	uint32_t drop_udp_percent;	/* --test-drop-udp, 0 by default */
 	int verbose;		/* count of -v */
 	bool help;

@@ -174,7 +174,10 @@ static bool mship__newview_acceptable(struct mship *m, int64_t now_ms,
 	    msg->ballot > m->follow_ballot && msg->ballot >= m->st.promised &&
 	    BALLOT_LEADER(msg->ballot) == msg->from &&
 	    peerset_equal(&msg->members, &m->members)) {
-		/* Our view, from a leader that just took it over. */
+		/* Our view, from a leader that just took it over: the one
+		 * we followed is gone, and this tells us first. */
+		if (m->leader != msg->from)
+			mship__report(m, m->leader);
 		m->follow_ballot = msg->ballot;
 		m->leader = msg->from;
 		mship__revive(m, now_ms, msg->from);

@@ -332,6 +332,7 @@ static void add_claiming(unsigned from)
 	m.request_id = 77;
 	m.op = WIRE_OP_DEL;
 	m.peer = 3;
+	m.leader = (uint16_t)from;
 	add_msg("REQ DEL 3", &m);
 	m.op = WIRE_OP_ADD;
 	m.peer = (uint16_t)opt.stranger;
@@ -340,6 +341,7 @@ static void add_claiming(unsigned from)
 	m.request_id = 77;
 	m.op = WIRE_OP_DEL;
 	m.peer = 3;
+	m.leader = (uint16_t)from;
 	add_msg("OK", &m);
 	m = msg(WIRE_NEWVIEW, from, 99);
 	m.leader = (uint16_t)from;

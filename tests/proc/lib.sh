@@ -45,8 +45,15 @@ peer_start() {
 			--leak-check=full --show-leak-kinds=definite,indirect
 			--errors-for-leak-kinds=definite,indirect)
 	fi
+	# Each peer keeps its promises in a state directory of its own, so a
+	# restarted peer keeps them (PROC_STATE=0: in memory only).
+	local state=()
+	if [ "${PROC_STATE:-1}" = 1 ]; then
+		mkdir -p "$PROC_DIR/state/$id"
+		state=(--state "$PROC_DIR/state/$id")
+	fi
 	"${wrap[@]}" "$ROLLCALL" -h "$PROC_DIR/hosts" --id "$id" --port "$PROC_PORT" \
-		--heartbeat-ms "$HB_MS" "$@" 2>> "$PROC_DIR/$id.log" &
+		--heartbeat-ms "$HB_MS" "${state[@]}" "$@" 2>> "$PROC_DIR/$id.log" &
 	PEER_PID[$id]=$!
 }
 
