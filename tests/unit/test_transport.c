@@ -216,6 +216,7 @@ static struct wire_msg make_req(unsigned from, uint32_t request_id)
 	m.request_id = request_id;
 	m.op = WIRE_OP_ADD;
 	m.peer = 3;
+	m.leader = (uint16_t)from;
 	return m;
 }
 
