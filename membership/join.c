@@ -217,6 +217,10 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 		return;
 	}
 	if (m->role == MSHIP_JOINING) {
+		/* A new membership: every member is new to it, and watched
+		 * from now (a restarted peer held its old view only to
+		 * answer for it). */
+		peerset_clear(&m->members);
 		m->role = MSHIP_MEMBER;
 		m->join_next_ms = MSHIP_NEVER;
 		m->next_beat_ms = now_ms;
