@@ -33,7 +33,9 @@
 /* One line for every seed run, unless --failures-only. */
 static bool print_passes = true;
 
-static void sim__add_fault(struct sim *s, const struct sim_fault *f)
+/* A fault at an exact key (a cut's ends, which the network reads too). */
+static void sim__add_fault_key(struct sim *s, const struct sim_fault *f,
+			       int64_t key)
 {
 	if (s->faults_count == s->faults_cap) {
 		size_t cap = s->faults_cap ? 2 * s->faults_cap : 64;
@@ -46,10 +48,20 @@ static void sim__add_fault(struct sim *s, const struct sim_fault *f)
 		s->faults_cap = cap;
 	}
 	s->faults[s->faults_count] = *f;
-	sim_push(s, SIM_KEY(f->at_ms) + (int64_t)rng_below(&s->rng_sched,
-				(uint64_t)1 << SIM_SUB_BITS),
-		 EV_FAULT, 0, 0, (uint32_t)s->faults_count);
+	sim_push(s, key, EV_FAULT, 0, 0, (uint32_t)s->faults_count);
 	s->faults_count++;
+}
+
+/* A random place inside a millisecond. */
+static int64_t sim__sub_key(struct rng *r)
+{
+	return (int64_t)rng_below(r, (uint64_t)1 << SIM_SUB_BITS);
+}
+
+/* A fault at its millisecond, at a random place inside it. */
+static void sim__add_fault(struct sim *s, const struct sim_fault *f)
+{
+	sim__add_fault_key(s, f, SIM_KEY(f->at_ms) + sim__sub_key(&s->rng_sched));
 }
 
 static void sim__configure(struct sim *s, uint64_t seed)
@@ -103,6 +115,60 @@ static void sim__configure(struct sim *s, uint64_t seed)
 	/* Loss is a fault too: it stops with the others, so that liveness
 	 * can be judged on a network that no longer misleads detectors. */
 	c->loss_until_ms = o->loss_forever ? INT64_MAX : c->window_ms;
+}
+
+/*
+ * Partitions, from a stream of their own (--no-partitions leaves the rest
+ * of a seed's plan as it was): 0..partitions_max cuts, each beginning in
+ * the fault window and lasting T..20T, so that several often overlap.
+ * The side cut off is peer 1 alone (the founder, so most often the
+ * leader) in 3 of 10, else any proper subset; it is cut both ways in
+ * half of them, else only its packets out, or only those in.
+ */
+static void sim__plan_cuts(struct sim *s)
+{
+	const struct sim_cfg *c = &s->cfg;
+	unsigned max = s->opts.partitions_max;
+	if (max == 0 || c->peers < 2)
+		return;
+	struct rng r;
+	rng_seed(&r, c->seed, 8);
+	int64_t t = c->heartbeat_ms;
+	unsigned n = (unsigned)rng_below(&r, max + 1);
+	for (unsigned i = 0; i < n && s->cuts_count < SIM_CUTS_MAX; i++) {
+		struct sim_cut *cut = &s->cuts[s->cuts_count];
+		peerset_clear(&cut->side);
+		if (rng_chance(&r, 0.3)) {
+			peerset_add(&cut->side, 1);
+		} else {
+			/* k of the peers, each as likely: a partial shuffle. */
+			unsigned k = (unsigned)rng_range(&r, 1, c->peers - 1);
+			unsigned left = c->peers;
+			for (unsigned id = 1; id <= c->peers; id++, left--) {
+				if (rng_below(&r, left) < k) {
+					peerset_add(&cut->side, id);
+					k--;
+				}
+			}
+		}
+		unsigned d = (unsigned)rng_below(&r, 4);
+		cut->dir = d < 2 ? CUT_BOTH : d == 2 ? CUT_OUT : CUT_IN;
+		int64_t at = rng_range(&r, c->window_start_ms, c->window_ms);
+		int64_t len = rng_range(&r, t, 20 * t);
+		cut->start_key = SIM_KEY(at) + sim__sub_key(&r);
+		cut->end_key = SIM_KEY(at + len) + sim__sub_key(&r);
+		struct sim_fault f;
+		memset(&f, 0, sizeof(f));
+		f.kind = FAULT_CUT;
+		f.at_ms = at;
+		f.for_ms = len;
+		f.peer = s->cuts_count;
+		sim__add_fault_key(s, &f, cut->start_key);
+		f.kind = FAULT_HEAL;
+		f.at_ms = at + len;
+		sim__add_fault_key(s, &f, cut->end_key);
+		s->cuts_count++;
+	}
 }
 
 static void sim__plan(struct sim *s)
@@ -189,6 +255,7 @@ static void sim__plan(struct sim *s)
 			sim__add_fault(s, &f);
 		}
 	}
+	sim__plan_cuts(s);
 }
 
 /* ---- Faults ---------------------------------------------------------------- */
@@ -290,6 +357,30 @@ static void sim__fault(struct sim *s, const struct sim_fault *f)
 		simtrace_end(s);
 		sim__faulted(s);
 		return;
+	case FAULT_CUT:
+	case FAULT_HEAL: {
+		const struct sim_cut *cut = &s->cuts[f->peer];
+		char side[96];
+		sim_fmt_set(side, sizeof(side), &cut->side);
+		if (f->kind == FAULT_CUT) {
+			s->stats.cuts++;
+			simtrace_begin(s, NULL, true,
+				       "FAULT | CUT #%u: [%s] %s, for %lld ms",
+				       f->peer, side,
+				       cut->dir == CUT_BOTH
+					       ? "from the rest, both ways"
+				       : cut->dir == CUT_OUT
+					       ? "cannot reach the rest"
+					       : "cannot hear the rest",
+				       (long long)f->for_ms);
+		} else {
+			simtrace_begin(s, NULL, true, "FAULT | HEAL #%u: [%s]",
+				       f->peer, side);
+		}
+		simtrace_end(s);
+		sim__faulted(s);
+		return;
+	}
 	case FAULT_ARM:
 		if (s->triggers_count == SIM_TRIGGERS_MAX)
 			return;
@@ -334,6 +425,17 @@ static void sim__describe(const struct sim *s)
 		if (s->peers[id].first_crash_ms >= 0)
 			printf("  peer %u runs with -c %lld ms\n", id,
 			       (long long)s->peers[id].first_crash_ms);
+	for (unsigned i = 0; i < s->cuts_count; i++) {
+		const struct sim_cut *cut = &s->cuts[i];
+		char side[96];
+		sim_fmt_set(side, sizeof(side), &cut->side);
+		printf("  cut #%u: [%s] %s, %lld..%lld ms\n", i, side,
+		       cut->dir == CUT_BOTH ? "both ways"
+		       : cut->dir == CUT_OUT ? "its packets out dropped"
+					     : "packets to it dropped",
+		       (long long)SIM_MS(cut->start_key),
+		       (long long)SIM_MS(cut->end_key));
+	}
 	if (c->peers > 16) {
 		unsigned n[7] = { 0 };
 		struct peerset leaders;
@@ -441,13 +543,17 @@ static void run_seed(const struct sim_opts *o, uint64_t seed, bool detail,
 	snprintf(res->kind, sizeof(res->kind), "%s", s->kind);
 	snprintf(res->violation, sizeof(res->violation), "%s", s->violation);
 	if (detail) {
-		char stats[256];
+		char stats[320];
 		snprintf(stats, sizeof(stats),
 			 "%llu events, %u peers, %u faults, %u kills, %u exits, "
-			 "%u restarts, %u suspicions, %u views%s",
+			 "%u restarts, %u cuts, %u suspicions, %u views, "
+			 "%u state saves, TCP across cuts %llu held %llu lost%s",
 			 (unsigned long long)s->stats.events, s->cfg.peers,
 			 s->stats.faults, s->stats.kills, s->stats.exits,
-			 s->stats.restarts, s->stats.suspicions, s->stats.views,
+			 s->stats.restarts, s->stats.cuts, s->stats.suspicions,
+			 s->stats.views, s->stats.saves,
+			 (unsigned long long)s->stats.cut_held,
+			 (unsigned long long)s->stats.cut_lost,
 			 s->stats.extinct ? ", group extinct" : "");
 		if (s->failed) {
 			char opts[256];
@@ -492,6 +598,7 @@ static void sim__opts_default(struct sim_opts *o)
 	o->restarts = true;
 	o->partial = true;
 	o->quiet_t = 10;
+	o->partitions_max = 3;
 }
 
 /* The options that differ from the defaults, as a command line suffix. */
@@ -535,6 +642,12 @@ static void sim__opts_str(const struct sim_opts *o, char *buf, size_t cap)
 		ADD(" --freeze");
 	if (o->rejoin)
 		ADD(" --rejoin");
+	if (o->partitions_max == 0)
+		ADD(" --no-partitions");
+	else if (o->partitions_max != d.partitions_max)
+		ADD(" --partitions-max %u", o->partitions_max);
+	if (o->amnesia)
+		ADD(" --amnesia");
 	if (o->keep_going)
 		ADD(" --keep-going");
 	if (o->quiet_t != d.quiet_t)
@@ -566,9 +679,13 @@ static void usage(void)
 		"                     limits, reported but not failed\n"
 		"  --freeze           also stop peers for T..4T (SIGSTOP)\n"
 		"  --rejoin           every peer runs with --rejoin\n"
+		"  --no-partitions    no network partitions\n"
+		"  --partitions-max N partitions per seed, 0..N (3, at most %d)\n"
+		"  --amnesia          a restarted peer forgets its saved state\n"
 		"  --quiet-t N        quiet spell, in T (+10 s) (10)\n"
 		"  --jobs N           run seeds in N processes\n"
-		"  -v, -vv            trace every event (one seed)\n");
+		"  -v, -vv            trace every event (one seed)\n",
+		SIM_CUTS_MAX);
 	exit(2);
 }
 
@@ -657,6 +774,11 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 	} else if (!strcmp(k, "--faults")) {
 		NEEDS();
 		o->faults = (int)parse_u64(v, "faults");
+	} else if (!strcmp(k, "--partitions-max")) {
+		NEEDS();
+		o->partitions_max = (unsigned)parse_u64(v, "partitions");
+		if (o->partitions_max > SIM_CUTS_MAX)
+			usage();
 	} else if (!strcmp(k, "--quiet-t")) {
 		NEEDS();
 		o->quiet_t = (unsigned)parse_u64(v, "quiet");
@@ -684,6 +806,10 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 			o->freeze = true;
 		else if (!strcmp(k, "--rejoin"))
 			o->rejoin = true;
+		else if (!strcmp(k, "--no-partitions"))
+			o->partitions_max = 0;
+		else if (!strcmp(k, "--amnesia"))
+			o->amnesia = true;
 		else if (!strcmp(k, "-v"))
 			o->verbose = 1;
 		else if (!strcmp(k, "-vv"))

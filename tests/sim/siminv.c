@@ -13,10 +13,31 @@
  *   output        every line is exactly one of the four formats, about
  *                 the peer's own installed view, one unreachable line per
  *                 failure;
- *   liveness      after the last fault and a quiet spell, every live peer
- *                 (not crashed, not removed) is in one view of exactly the
- *                 live peers, no change is left half done, and no
- *                 unreachable line about a live peer came in the last 10T.
+ *   no-quorum-no-view
+ *                 a side cut off without a quorum commits no view. Let L
+ *                 be the committer of view id v (the first peer to send a
+ *                 NEWVIEW of it, or to install it if it sent none), M the
+ *                 members of view v - 1 as first installed (else L's own
+ *                 view before v), L's side the peers it can exchange
+ *                 messages with both ways at that moment (L and every
+ *                 peer no cut in force separates from L in either
+ *                 direction), and O the peers whose OK was delivered to
+ *                 L's current life since L last installed a view. While a
+ *                 cut is in force, neither the side nor side + O may lack
+ *                 a quorum of M (sim_quorum). O is the allowance for OKs
+ *                 delivered before the cut: TCP never crosses a cut while
+ *                 it is in force (simnet.c), so an OK from beyond the side
+ *                 was delivered before the cut began, and may count.
+ *   liveness (converge-after-heal)
+ *                 after the last fault (crash, restart, stop, partition
+ *                 heal) and a quiet spell of 10T plus the join time
+ *                 (5 * BACKOFF_MAX_MS), every live peer that is not
+ *                 removed is in one view of exactly those peers, the
+ *                 primary side's: no live peer, removed ones included,
+ *                 last installed a view id above it (a minority that went
+ *                 ahead); with --rejoin no live peer is left removed; no
+ *                 change is left half done, and no unreachable line about
+ *                 a live peer came in the last 10T.
  *
  * It also keeps the trace: the last SIM_TRACE_MAX events other than bare
  * heartbeats, printed when a seed fails.
@@ -267,6 +288,70 @@ static bool parse_line(const char *line, size_t len, unsigned peers,
 
 /* ---- Views -------------------------------------------------------------------- */
 
+bool sim_quorum(const struct peerset *members, const struct peerset *have)
+{
+	unsigned n = 0, got = 0;
+	peerset_foreach(members, id) {
+		n++;
+		if (peerset_has(have, id))
+			got++;
+	}
+	if (n == 0)
+		return false;
+	return 2 * got > n ||
+	       (2 * got == n && peerset_has(have, peerset_first(members)));
+}
+
+/*
+ * no-quorum-no-view (stated at the top of this file), judged once per
+ * view id, at its commit: the first NEWVIEW that announces it, or its
+ * first install if that comes first (a view of the leader alone is sent
+ * to nobody). p is the committer, and its own view has not moved yet.
+ */
+static void siminv__quorum(struct sim *s, struct sim_peer *p,
+			   uint32_t view_id, unsigned leader)
+{
+	struct sim_view *v = siminv__view(s, view_id);
+	if (v == NULL || v->committed)
+		return;
+	v->committed = true;
+	if (s->cuts_count == 0 || !simnet_cut_now(s, s->now_key))
+		return;
+	const struct peerset *before = NULL;
+	const struct sim_view *prev =
+		view_id > 0 && view_id - 1 < s->views_cap
+			? &s->views[view_id - 1]
+			: NULL;
+	if (prev != NULL && prev->set)
+		before = &prev->members;
+	else if (p->installed)
+		before = &p->members;
+	else
+		return;		/* a founding: no view before it */
+	struct peerset side;
+	peerset_clear(&side);
+	peerset_add(&side, p->id);
+	for (unsigned id = 1; id <= s->cfg.peers; id++)
+		if (id != p->id && !simnet_blocked(s, p->id, id, s->now_key) &&
+		    !simnet_blocked(s, id, p->id, s->now_key))
+			peerset_add(&side, id);
+	if (sim_quorum(before, &side))
+		return;
+	struct peerset with_oks = side;
+	peerset_foreach(&p->ok_from, id) peerset_add(&with_oks, id);
+	if (sim_quorum(before, &with_oks))
+		return;
+	char a[96], b[96], c[96];
+	sim_fmt_set(a, sizeof(a), before);
+	sim_fmt_set(b, sizeof(b), &side);
+	sim_fmt_set(c, sizeof(c), &p->ok_from);
+	sim_fail(s, "no-quorum-no-view",
+		 "peer %u committed view %u [leader %u] during a partition: "
+		 "its side [%s] holds no quorum of the view before [%s], nor "
+		 "with the OKs it got since its last view [%s]", p->id,
+		 (unsigned)view_id, leader, b, a, c);
+}
+
 /*
  * The first install of a view id is its leader's commit: judge the change
  * against the leader's own previous view.
@@ -358,6 +443,8 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 		return;
 	}
 	if (!v->set) {
+		/* Judged first, as its commit, if nobody announced it. */
+		siminv__quorum(s, p, l->view_id, l->leader);
 		v->set = true;
 		v->leader = l->leader;
 		v->installer = p->id;
@@ -395,6 +482,7 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 	p->view_id = l->view_id;
 	p->leader = l->leader;
 	p->members = l->members;
+	peerset_clear(&p->ok_from);
 }
 
 static void siminv__on_unreachable(struct sim *s, struct sim_peer *p,
@@ -478,7 +566,7 @@ static bool siminv__is_installed(const struct sim_peer *p, uint32_t view_id,
 void siminv_on_newview_sent(struct sim *s, struct sim_peer *p,
 			    const struct wire_msg *m)
 {
-	(void)s;
+	siminv__quorum(s, p, m->view_id, m->leader);
 	if (siminv__is_installed(p, m->view_id, m->leader, &m->members))
 		return;
 	p->announced = true;
@@ -603,6 +691,30 @@ void siminv_check_liveness(struct sim *s)
 			 ref, role_name(r->role), (unsigned)r->view_id,
 			 r->leader, b);
 		return;
+	}
+	/* The view they agree on must be the primary side's: no running
+	 * peer, removed or not, went past it on a side of its own. */
+	for (unsigned id = 1; id <= s->cfg.peers; id++) {
+		const struct sim_peer *p = &s->peers[id];
+		if (!p->running || !p->installed || p->view_id <= r->view_id)
+			continue;
+		sim_fmt_set(a, sizeof(a), &p->members);
+		sim_fail(s, "liveness/minority-ahead",
+			 "the group ends in view %u, but peer %u (%s) installed "
+			 "view %u [%s] leader %u", (unsigned)r->view_id, id,
+			 role_name(p->m->role), (unsigned)p->view_id, a,
+			 p->leader);
+		return;
+	}
+	/* With --rejoin, a peer left out is a member again, not quiet. */
+	for (unsigned id = 1; id <= s->cfg.peers && s->opts.rejoin; id++) {
+		const struct sim_peer *p = &s->peers[id];
+		if (p->running && p->m->role == MSHIP_REMOVED) {
+			sim_fail(s, "liveness/removed",
+				 "peer %u ends removed although every peer "
+				 "runs with --rejoin", id);
+			return;
+		}
 	}
 	unsigned leader = r->leader;
 	const struct mship *l = s->peers[leader].m;

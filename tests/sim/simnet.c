@@ -15,9 +15,26 @@
  * UDP (HEARTBEAT) datagrams are each lost, duplicated or delayed on their
  * own, so they also arrive out of order.
  *
+ * Partitions (sim.h, struct sim_cut) are iptables DROP rules: a datagram
+ * is lost when its direction is cut at the moment it is sent or at the
+ * moment it arrives. A TCP connection is cut while either of its
+ * directions is (a one-way cut stops the ACKs, so data stalls both ways);
+ * its spell is the union of the overlapping cuts that cut it. What is
+ * sent on it, or still in flight, during a spell of at most
+ * SIM_TCP_BREAK_MS arrives after the heal, at the first retransmission
+ * (RTO from SIM_TCP_RTO_MS, doubling, counted from the spell's start),
+ * in order. A longer spell breaks the connection SIM_TCP_BREAK_MS into
+ * it: what was sent on it until then is lost; what is sent afterwards
+ * waits in the daemon's send queue (the transport keeps frames it has not
+ * written) and arrives once it reconnects after the heal, after a backoff
+ * of BACKOFF_MIN_MS..BACKOFF_MAX_MS. The spells are known in advance (the
+ * seed plans every cut before the run), so each message's fate is decided
+ * when it is sent, and FIFO order per pair is kept as before.
+ *
  * The peers' outboxes feed this model, record every line for the
- * invariants (siminv.c), and carry the crash triggers: a peer can be
- * killed from inside its own send, after only some recipients got it.
+ * invariants (siminv.c), keep the last state each peer saved (its disk),
+ * and carry the crash triggers: a peer can be killed from inside its own
+ * send, after only some recipients got it.
  */
 #include "sim.h"
 
@@ -265,6 +282,136 @@ static bool sim__wire(struct sim *s, struct sim_peer *p,
 	return true;
 }
 
+/* ---- Partitions ------------------------------------------------------------ */
+
+static bool cut_in_force(const struct sim_cut *c, int64_t key)
+{
+	return key >= c->start_key && key < c->end_key;
+}
+
+/* Does c drop packets from -> to (whenever it is in force)? */
+static bool cut_drops(const struct sim_cut *c, unsigned from, unsigned to)
+{
+	bool from_in = peerset_has(&c->side, from);
+	bool to_in = peerset_has(&c->side, to);
+	if (from_in == to_in)
+		return false;
+	if (c->dir == CUT_BOTH)
+		return true;
+	return c->dir == CUT_OUT ? from_in : to_in;
+}
+
+bool simnet_blocked(const struct sim *s, unsigned from, unsigned to,
+		    int64_t key)
+{
+	for (unsigned i = 0; i < s->cuts_count; i++)
+		if (cut_in_force(&s->cuts[i], key) &&
+		    cut_drops(&s->cuts[i], from, to))
+			return true;
+	return false;
+}
+
+bool simnet_cut_now(const struct sim *s, int64_t key)
+{
+	for (unsigned i = 0; i < s->cuts_count; i++)
+		if (cut_in_force(&s->cuts[i], key))
+			return true;
+	return false;
+}
+
+/*
+ * The spell during which the connection a - b is cut that overlaps keys
+ * [from_key, to_key]: the union of the overlapping cuts of that pair.
+ * False when the message crosses no cut of the pair.
+ */
+static bool cut_spell(const struct sim *s, unsigned a, unsigned b,
+		      int64_t from_key, int64_t to_key, int64_t *start,
+		      int64_t *end)
+{
+	bool found = false;
+	int64_t st = 0, en = 0;
+	/* Grow the spell until no cut of the pair touches it; each pass
+	 * takes in at least one more cut, so at most cuts_count passes. */
+	for (unsigned pass = 0; pass <= s->cuts_count; pass++) {
+		bool grew = false;
+		for (unsigned i = 0; i < s->cuts_count; i++) {
+			const struct sim_cut *c = &s->cuts[i];
+			if (!cut_drops(c, a, b) && !cut_drops(c, b, a))
+				continue;
+			int64_t lo = found ? st : from_key;
+			int64_t hi = found ? en : to_key;
+			if (c->start_key > hi || c->end_key <= lo)
+				continue;
+			if (found && c->start_key >= st && c->end_key <= en)
+				continue;
+			if (!found) {
+				st = c->start_key;
+				en = c->end_key;
+				found = true;
+			} else {
+				st = c->start_key < st ? c->start_key : st;
+				en = c->end_key > en ? c->end_key : en;
+			}
+			grew = true;
+		}
+		if (!grew)
+			break;
+	}
+	*start = st;
+	*end = en;
+	return found;
+}
+
+/* The same seeded backoff for every message of one broken connection. */
+static int64_t cut_reconnect_ms(const struct sim *s, unsigned from,
+				unsigned to, int64_t start_key)
+{
+	struct rng r;
+	rng_seed(&r, s->cfg.seed ^ (uint64_t)start_key,
+		 100 + (uint64_t)from * HOSTS_MAX + to);
+	return rng_range(&r, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+}
+
+/*
+ * When a TCP message from -> to sent now and due at key arrives, given
+ * the cuts: key itself, later, or never (false: lost with the connection).
+ */
+static bool cut_tcp(struct sim *s, unsigned from, unsigned to, int64_t *key)
+{
+	int64_t lo = s->now_key, hi = *key, flight = *key - s->now_key;
+	int64_t st, en;
+	bool held = false;
+	/* The retransmission may run into a later spell: each pass moves
+	 * past one, so at most one pass per cut. */
+	for (unsigned n = 0; n <= s->cuts_count; n++) {
+		if (!cut_spell(s, from, to, lo, hi, &st, &en))
+			break;
+		/* When it first met the cut: sent into it, or in flight as
+		 * it began. */
+		int64_t t0 = lo > st ? lo : st;
+		if (en - st <= SIM_KEY(SIM_TCP_BREAK_MS)) {
+			int64_t rto = SIM_KEY(SIM_TCP_RTO_MS), at = st + rto;
+			while (at < en) {
+				rto *= 2;
+				at += rto;
+			}
+			*key = at + flight;
+		} else if (t0 < st + SIM_KEY(SIM_TCP_BREAK_MS)) {
+			s->stats.cut_lost++;
+			return false;	/* on the connection when it broke */
+		} else {
+			*key = en + SIM_KEY(cut_reconnect_ms(s, from, to, st)) +
+			       flight;
+		}
+		held = true;
+		lo = en + 1;
+		hi = *key;
+	}
+	if (held)
+		s->stats.cut_held++;
+	return true;
+}
+
 /* ---- Sending ---------------------------------------------------------------- */
 
 static int64_t sim__delay(struct sim *s)
@@ -286,7 +433,8 @@ static void sim__udp(struct sim *s, struct sim_peer *from, unsigned to,
 	struct sim_peer *q = &s->peers[to];
 	bool faulty = s->now_ms < s->cfg.loss_until_ms;
 	if (!q->running ||
-	    (faulty && rng_chance(&s->rng_net, s->cfg.udp_loss))) {
+	    (faulty && rng_chance(&s->rng_net, s->cfg.udp_loss)) ||
+	    simnet_blocked(s, from->id, to, s->now_key)) {
 		s->stats.dropped++;
 		return;
 	}
@@ -295,6 +443,10 @@ static void sim__udp(struct sim *s, struct sim_peer *from, unsigned to,
 	for (unsigned c = 0; c < copies; c++) {
 		int64_t key = SIM_KEY(s->now_ms + sim__delay(s)) +
 			      sim__sub(&s->rng_net);
+		if (simnet_blocked(s, from->id, to, key)) {
+			s->stats.dropped++;
+			continue;
+		}
 		struct sim_ev ev = {
 			.key = key,
 			.kind = EV_UDP,
@@ -322,6 +474,13 @@ static void sim__tcp(struct sim *s, struct sim_peer *from, unsigned to,
 	if (s->cfg.tcp_tail > 0 && rng_chance(&s->rng_net, s->cfg.tcp_tail))
 		delay += rng_range(&s->rng_net, 50, 400);
 	int64_t key = SIM_KEY(s->now_ms + delay) + sim__sub(&s->rng_net);
+	if (s->cuts_count > 0 && !cut_tcp(s, from->id, to, &key)) {
+		s->stats.dropped++;
+		if (s->opts.verbose)
+			simtrace_add(s, " | to %u: lost, the cut broke the "
+				     "connection", to);
+		return;
+	}
 	int64_t *last = &s->tcp_last_key[(size_t)(from->id - 1) * s->cfg.peers +
 					  (to - 1)];
 	if (key <= *last)
@@ -493,6 +652,45 @@ static void sim_out_exit(struct outbox *o)
 	sim_on_death(s, p);
 }
 
+/*
+ * The peer's disk: save returns once the state is kept (the daemon
+ * writes, fsyncs and renames), so a kill at any later moment leaves it
+ * there for the next life. Under MSHIP_HAS_RESTORED the state goes
+ * through its codec as the daemon's file would.
+ */
+static void sim_out_save(struct outbox *o, const struct state *st)
+{
+	struct sim_peer *p = (struct sim_peer *)(void *)o;
+	struct sim *s = p->sim;
+	if (!p->running) {
+		if (p->exited)
+			sim_fail(s, "core/after-exit",
+				 "peer %u saved its state after it exited",
+				 p->id);
+		return;
+	}
+	s->stats.saves++;
+#ifdef MSHIP_HAS_RESTORED
+	static char buf[STATE_BYTES_MAX];
+	size_t len;
+	struct state back;
+	int rc = state_encode(st, buf, sizeof(buf), &len);
+	if (rc == 0)
+		rc = state_decode(buf, len, &back);
+	if (rc < 0) {
+		sim_fail(s, "core/state", "peer %u saved a state its codec "
+			 "refuses: %s", p->id, wire_strerror(rc));
+		return;
+	}
+	p->saved = back;
+#else
+	p->saved = *st;
+#endif
+	p->saved_set = true;
+	if (s->opts.verbose >= 2)
+		simtrace_add(s, " | saves its state");
+}
+
 /* ---- Lives -------------------------------------------------------------- */
 
 void sim_peer_start(struct sim *s, unsigned id)
@@ -521,13 +719,23 @@ void sim_peer_start(struct sim *s, unsigned id)
 		cfg.crash_ms = p->first_crash_ms;
 		cfg.testcase4 = id == 1 && s->cfg.tflag;
 	}
+	/* A restart finds what its last life saved, unless --amnesia (or a
+	 * core without the field: then every restart is amnesiac). */
+	bool restore = p->life > 0 && p->saved_set && !s->opts.amnesia;
+#ifdef MSHIP_HAS_RESTORED
+	if (restore)
+		p->restored = p->saved;
+	cfg.restored = restore ? &p->restored : NULL;
+#else
+	restore = false;	/* this core cannot take it back */
+#endif
 	p->sim = s;
 	p->id = id;
 	p->out.send = sim_out_send;
 	p->out.print = sim_out_print;
 	p->out.exit = sim_out_exit;
 	p->out.event = NULL;
-	p->out.save = NULL;
+	p->out.save = sim_out_save;
 	p->life++;
 	p->running = true;
 	p->exited = false;
@@ -541,6 +749,7 @@ void sim_peer_start(struct sim *s, unsigned id)
 	p->leader = 0;
 	peerset_clear(&p->members);
 	peerset_clear(&p->reported);
+	peerset_clear(&p->ok_from);
 	mship_create(p->m, &cfg, &p->out);
 	p->incarnation = p->m->incarnation;
 	char extra[64] = "";
@@ -548,7 +757,8 @@ void sim_peer_start(struct sim *s, unsigned id)
 		snprintf(extra, sizeof(extra), " with%s%s",
 			 cfg.crash_ms >= 0 ? " -c" : "",
 			 cfg.testcase4 ? " -t" : "");
-	simtrace_begin(s, p, true, "starts (life %u)%s", p->life, extra);
+	simtrace_begin(s, p, true, "starts (life %u)%s%s", p->life, extra,
+		       !restore ? "" : " with its saved state");
 	mship_start(p->m, s->now_ms);
 	sim_after_step(s, p, true);
 	simtrace_end(s);
@@ -647,6 +857,8 @@ void sim_deliver(struct sim *s, const struct sim_ev *ev)
 		return;
 	}
 	s->stats.delivered++;
+	if (msg.type == WIRE_OK && msg.from >= 1 && msg.from <= s->cfg.peers)
+		peerset_add(&q->ok_from, msg.from);
 	bool hb = !tcp;
 	if (hb && s->opts.verbose < 2) {
 		/* The common case, kept cheap: traced only if it does more
