@@ -88,7 +88,8 @@ static inline bool rng_chance(struct rng *r, double p)
 #define SIM_TRACE_MAX 40	/* events kept for a failure's trace */
 #define SIM_TRACE_BYTES 1024	/* text of one traced event */
 #define SIM_TRIGGERS_MAX 16
-#define SIM_VIEWS_MAX (1u << 22)	/* view ids beyond this: a violation */
+#define SIM_VIEWS_MAX (1u << 22)	/* distinct view ids beyond this: a
+					 * violation (a runaway) */
 #define SIM_EVENTS_MAX UINT64_C(400000000)	/* per seed: a livelock */
 #define SIM_MSG_TEXT_BYTES 160
 #define SIM_CUTS_MAX 16	/* partitions planned per seed (--partitions-max) */
@@ -275,7 +276,9 @@ struct sim_msgslot {
 
 /* A view id as its first installer printed it. */
 struct sim_view {
-	bool set;
+	bool used;		/* this slot of the table holds view id */
+	uint32_t id;
+	bool set;		/* installed (else only announced) */
 	unsigned leader;
 	unsigned installer;
 	unsigned leader_life;	/* the leader's life when first installed */
@@ -342,7 +345,7 @@ struct sim {
 
 	/* Invariant bookkeeping. */
 	struct sim_view *views;
-	size_t views_cap;
+	size_t views_cap, views_count;
 	bool *removable;	/* crashed, suspected, or -t victim */
 	/* During a tick: whom the ticking peer's detector watched before it.
 	 * Whatever leaves that watch inside the tick was declared dead, even

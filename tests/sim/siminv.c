@@ -183,24 +183,69 @@ void siminv_destroy(struct sim *s)
 	s->views = NULL;
 }
 
+/*
+ * The views installed, by id: an open-addressing table, since view ids
+ * may be sparse (a core may number a new founding's views far above the
+ * last ones, as state.h's epochs do).
+ */
+static size_t siminv__slot(const struct sim *s, uint32_t view_id)
+{
+	size_t mask = s->views_cap - 1;
+	size_t i = ((size_t)view_id * UINT64_C(0x9e3779b97f4a7c15)) >> 17 & mask;
+	while (s->views[i].used && s->views[i].id != view_id)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* The view with this id, or NULL if nobody installed or announced it. */
+static const struct sim_view *siminv__find(const struct sim *s,
+					   uint32_t view_id)
+{
+	if (s->views_cap == 0)
+		return NULL;
+	const struct sim_view *v = &s->views[siminv__slot(s, view_id)];
+	return v->used ? v : NULL;
+}
+
+/* The view with this id, made if new; NULL past SIM_VIEWS_MAX views. */
 static struct sim_view *siminv__view(struct sim *s, uint32_t view_id)
 {
-	if (view_id >= SIM_VIEWS_MAX)
+	if (s->views_cap > 0) {
+		struct sim_view *v = &s->views[siminv__slot(s, view_id)];
+		if (v->used)
+			return v;
+	}
+	if (s->views_count >= SIM_VIEWS_MAX)
 		return NULL;
-	if (view_id >= s->views_cap) {
-		size_t cap = s->views_cap ? s->views_cap : 64;
-		while (cap <= view_id)
-			cap *= 2;
-		struct sim_view *v = realloc(s->views, cap * sizeof(*v));
-		if (v == NULL) {
+	if (2 * (s->views_count + 1) > s->views_cap) {
+		struct sim_view *old = s->views;
+		size_t old_cap = s->views_cap;
+		s->views_cap = old_cap ? 2 * old_cap : 64;
+		s->views = calloc(s->views_cap, sizeof(*s->views));
+		if (s->views == NULL) {
 			fprintf(stderr, "sim: out of memory\n");
 			exit(3);
 		}
-		memset(v + s->views_cap, 0, (cap - s->views_cap) * sizeof(*v));
-		s->views = v;
-		s->views_cap = cap;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i].used)
+				s->views[siminv__slot(s, old[i].id)] = old[i];
+		free(old);
 	}
-	return &s->views[view_id];
+	struct sim_view *v = &s->views[siminv__slot(s, view_id)];
+	v->used = true;
+	v->id = view_id;
+	s->views_count++;
+	return v;
+}
+
+/* The view just before view_id, if some peer installed it. */
+static const struct sim_view *siminv__prev(const struct sim *s,
+					   uint32_t view_id)
+{
+	if (view_id == 0)
+		return NULL;
+	const struct sim_view *v = siminv__find(s, view_id - 1);
+	return v != NULL && v->set ? v : NULL;
 }
 
 void siminv_on_suspect(struct sim *s, struct sim_peer *p, unsigned peer)
@@ -318,11 +363,8 @@ static void siminv__quorum(struct sim *s, struct sim_peer *p,
 	if (s->cuts_count == 0 || !simnet_cut_now(s, s->now_key))
 		return;
 	const struct peerset *before = NULL;
-	const struct sim_view *prev =
-		view_id > 0 && view_id - 1 < s->views_cap
-			? &s->views[view_id - 1]
-			: NULL;
-	if (prev != NULL && prev->set)
+	const struct sim_view *prev = siminv__prev(s, view_id);
+	if (prev != NULL)
 		before = &prev->members;
 	else if (p->installed)
 		before = &p->members;
@@ -366,11 +408,8 @@ static void siminv__integrity(struct sim *s, struct sim_peer *p,
 	peerset_subtract(&added, &p->members);
 	/* Also against the group's view just before, if someone installed
 	 * it: a new leader that never saw it must not lose its changes. */
-	const struct sim_view *prev =
-		l->view_id > 0 && l->view_id - 1 < s->views_cap
-			? &s->views[l->view_id - 1]
-			: NULL;
-	if (prev != NULL && prev->set) {
+	const struct sim_view *prev = siminv__prev(s, l->view_id);
+	if (prev != NULL) {
 		struct peerset gone = prev->members;
 		peerset_subtract(&gone, &l->members);
 		peerset_foreach(&gone, id) peerset_add(&removed, id);
@@ -399,7 +438,7 @@ static void siminv__integrity(struct sim *s, struct sim_peer *p,
 		 * the group's view just before held it already (a leader
 		 * that missed that view adds it again): the membership, and
 		 * any verdict on it, go on. */
-		if (prev != NULL && prev->set && peerset_has(&prev->members, id))
+		if (prev != NULL && peerset_has(&prev->members, id))
 			continue;
 		s->removable[id] = !s->peers[id].running;
 	}
@@ -438,8 +477,9 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 	}
 	struct sim_view *v = siminv__view(s, l->view_id);
 	if (v == NULL) {
-		sim_fail(s, "view/range", "peer %u installed view id %u",
-			 p->id, l->view_id);
+		sim_fail(s, "view/range", "peer %u installed view id %u, past "
+			 "%u distinct view ids", p->id, l->view_id,
+			 SIM_VIEWS_MAX);
 		return;
 	}
 	if (!v->set) {
