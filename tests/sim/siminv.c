@@ -444,12 +444,28 @@ static void siminv__integrity(struct sim *s, struct sim_peer *p,
 	}
 }
 
+/*
+ * A NEWVIEW announces a view: its sender must install exactly that view
+ * (id, leader, members) itself, before or after sending it within the same
+ * step, or receivers install a view nobody led. A sender killed inside the
+ * send never gets to install it: that is a crash, not a lie.
+ */
+static bool siminv__is_installed(const struct sim_peer *p, uint32_t view_id,
+				 unsigned leader, const struct peerset *members)
+{
+	return p->installed && p->view_id == view_id && p->leader == leader &&
+	       peerset_equal(&p->members, members);
+}
+
 static void siminv__on_view(struct sim *s, struct sim_peer *p,
 			    const struct line *l)
 {
 	const struct mship *m = p->m;
 	char a[256], b[256];
-	if (l->view_id != m->view_id || l->leader != m->leader ||
+	/* Not the leader: the one a peer follows may be another than the
+	 * view names (a new leader finishing an old leader's change keeps
+	 * the old leader's name on that view). Agreement judges the name. */
+	if (l->view_id != m->view_id ||
 	    !peerset_equal(&l->members, &m->members)) {
 		sim_fail(s, "output/state",
 			 "peer %u printed view %u leader %u but holds view %u "
@@ -523,6 +539,13 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 	p->leader = l->leader;
 	p->members = l->members;
 	peerset_clear(&p->ok_from);
+	/* A view announced and then installed is kept, even if the same
+	 * step goes on to a later one (a new leader finishing the old
+	 * leader's change, then making its own). */
+	if (p->announced &&
+	    siminv__is_installed(p, p->announced_view_id, p->announced_leader,
+				 &p->announced_members))
+		p->announced = false;
 }
 
 static void siminv__on_unreachable(struct sim *s, struct sim_peer *p,
@@ -588,19 +611,6 @@ void siminv_on_print(struct sim *s, struct sim_peer *p, const char *line,
 		siminv__on_unreachable(s, p, &l);
 		return;
 	}
-}
-
-/*
- * A NEWVIEW announces a view: its sender must install exactly that view
- * (id, leader, members) itself, before or after sending it within the same
- * step, or receivers install a view nobody led. A sender killed inside the
- * send never gets to install it: that is a crash, not a lie.
- */
-static bool siminv__is_installed(const struct sim_peer *p, uint32_t view_id,
-				 unsigned leader, const struct peerset *members)
-{
-	return p->installed && p->view_id == view_id && p->leader == leader &&
-	       peerset_equal(&p->members, members);
 }
 
 void siminv_on_newview_sent(struct sim *s, struct sim_peer *p,
