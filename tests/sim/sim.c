@@ -829,7 +829,7 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 #define FAIL_LINES_PER_KIND 10
 
 struct tally {
-	uint64_t passed, failed, known, events, extinct;
+	uint64_t passed, failed, known, events, extinct, saves;
 	struct {
 		char kind[48];
 		uint64_t count, smallest;
@@ -842,6 +842,7 @@ struct tally {
 static bool tally_add(struct tally *t, const struct sim_result *r)
 {
 	t->events += r->stats.events;
+	t->saves += r->stats.saves;
 	if (r->stats.extinct)
 		t->extinct++;
 	if (!r->failed) {
@@ -1163,10 +1164,10 @@ int main(int argc, char **argv)
 		       t->kinds[i].kind, (unsigned long long)t->kinds[i].count,
 		       (unsigned long long)t->kinds[i].smallest,
 		       t->kinds[i].example);
-	printf("%llu events in %.2f s: %.2f M events/s%s\n",
+	printf("%llu events in %.2f s: %.2f M events/s; %llu state saves\n",
 	       (unsigned long long)t->events, secs,
 	       secs > 0 ? (double)t->events / secs / 1e6 : 0.0,
-	       t->extinct ? "" : "");
+	       (unsigned long long)t->saves);
 	if (t->extinct && !a.one)
 		printf("%llu runs ended with no group left to judge\n",
 		       (unsigned long long)t->extinct);

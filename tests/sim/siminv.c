@@ -17,8 +17,9 @@
  *                 a side cut off without a quorum commits no view. Let L
  *                 be the committer of view id v (the first peer to send a
  *                 NEWVIEW of it, or to install it if it sent none), M the
- *                 members of view v - 1 as first installed (else L's own
- *                 view before v), L's side the peers it can exchange
+ *                 members of the group's view before it (the installed
+ *                 view with the highest id below v, as first installed;
+ *                 else L's own), L's side the peers it can exchange
  *                 messages with both ways at that moment (L and every
  *                 peer no cut in force separates from L in either
  *                 direction), and O the peers whose OK was delivered to
@@ -197,16 +198,6 @@ static size_t siminv__slot(const struct sim *s, uint32_t view_id)
 	return i;
 }
 
-/* The view with this id, or NULL if nobody installed or announced it. */
-static const struct sim_view *siminv__find(const struct sim *s,
-					   uint32_t view_id)
-{
-	if (s->views_cap == 0)
-		return NULL;
-	const struct sim_view *v = &s->views[siminv__slot(s, view_id)];
-	return v->used ? v : NULL;
-}
-
 /* The view with this id, made if new; NULL past SIM_VIEWS_MAX views. */
 static struct sim_view *siminv__view(struct sim *s, uint32_t view_id)
 {
@@ -238,14 +229,24 @@ static struct sim_view *siminv__view(struct sim *s, uint32_t view_id)
 	return v;
 }
 
-/* The view just before view_id, if some peer installed it. */
+/*
+ * The group's view just before view_id: the installed view with the
+ * highest id below it. Not view_id - 1, which may never exist: a new
+ * leader numbers above the highest id it heard of, and a new founding
+ * may number far above the last (state.h's epochs). A scan, at each first
+ * install only: a run installs a few hundred views.
+ */
 static const struct sim_view *siminv__prev(const struct sim *s,
 					   uint32_t view_id)
 {
-	if (view_id == 0)
-		return NULL;
-	const struct sim_view *v = siminv__find(s, view_id - 1);
-	return v != NULL && v->set ? v : NULL;
+	const struct sim_view *best = NULL;
+	for (size_t i = 0; i < s->views_cap; i++) {
+		const struct sim_view *v = &s->views[i];
+		if (v->used && v->set && v->id < view_id &&
+		    (best == NULL || v->id > best->id))
+			best = v;
+	}
+	return best;
 }
 
 void siminv_on_suspect(struct sim *s, struct sim_peer *p, unsigned peer)
@@ -520,8 +521,11 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 		bool gone = !first->running || first->life != v->installer_life;
 		const char *kind = gone ? "agreement/dead-leader-view"
 					: "agreement/two-leaders";
+		/* Refound: a later life of peer 1 leads one of the two,
+		 * and (if it is this one) started after the other. */
 		if ((v->leader == 1 && v->leader_life > 1) ||
-		    (l->leader == 1 && s->peers[1].life > 1))
+		    (l->leader == 1 && s->peers[1].life > 1 &&
+		     s->peers[1].started_ms > v->at_ms))
 			kind = "agreement/refound";
 		sim_fail(s, kind,
 			 "view %u: peer %u installed leader %u [%s], but peer "
