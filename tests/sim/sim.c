@@ -6,10 +6,12 @@
  * peer starts (peer 1 first), and a schedule of faults: kill -9 of any
  * peer or of the leader at a random moment, kill -9 at a protocol step
  * (inside a send after only some recipients got it, or on receiving a
- * message), and restarts of crashed peers as fresh processes. The event
- * loop then jumps the virtual clock from event to event: the next message
- * delivery, fault, or a core's own deadline. After the last fault the group
- * gets a quiet spell, then liveness is judged. See sim.h for the files.
+ * message), restarts of crashed peers as fresh processes (given back what
+ * their last life saved, unless --amnesia), and partitions (sim.h, struct
+ * sim_cut). The event loop then jumps the virtual clock from event to
+ * event: the next message delivery, fault, or a core's own deadline.
+ * After the last fault (a heal included) the group gets a quiet spell,
+ * then liveness is judged. See sim.h for the files.
  *
  *   rollcall-sim --seed N [options]          one run, with its trace
  *   rollcall-sim --seeds N [--base B] [...]  N runs, one line per failure
