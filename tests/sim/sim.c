@@ -556,7 +556,8 @@ static void run_seed(const struct sim_opts *o, uint64_t seed, bool detail,
 			 s->stats.views, s->stats.saves,
 			 (unsigned long long)s->stats.cut_held,
 			 (unsigned long long)s->stats.cut_lost,
-			 s->stats.extinct ? ", group extinct" : "");
+			 s->stats.extinct ? ", group extinct"
+			 : s->stats.no_quorum_left ? ", no quorum left" : "");
 		if (s->failed) {
 			char opts[256];
 			sim__opts_str(o, opts, sizeof(opts));
@@ -831,7 +832,7 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 #define FAIL_LINES_PER_KIND 10
 
 struct tally {
-	uint64_t passed, failed, known, events, extinct, saves;
+	uint64_t passed, failed, known, events, extinct, no_quorum, saves;
 	struct {
 		char kind[48];
 		uint64_t count, smallest;
@@ -847,6 +848,8 @@ static bool tally_add(struct tally *t, const struct sim_result *r)
 	t->saves += r->stats.saves;
 	if (r->stats.extinct)
 		t->extinct++;
+	if (r->stats.no_quorum_left)
+		t->no_quorum++;
 	if (!r->failed) {
 		t->passed++;
 		return false;
@@ -1173,6 +1176,10 @@ int main(int argc, char **argv)
 	if (t->extinct && !a.one)
 		printf("%llu runs ended with no group left to judge\n",
 		       (unsigned long long)t->extinct);
+	if (t->no_quorum && !a.one)
+		printf("%llu runs ended with no quorum of the last view alive, "
+		       "so no side to converge to\n",
+		       (unsigned long long)t->no_quorum);
 	if (t->known)
 		printf("%llu failed as known limits (%s)\n",
 		       (unsigned long long)t->known, a.known);

@@ -311,6 +311,8 @@ struct sim_stats {
 	uint64_t cut_lost;	/* TCP messages lost to a broken connection */
 	uint64_t cut_held;	/* TCP messages held until a heal */
 	bool extinct;		/* every peer died; nothing left to judge */
+	bool no_quorum_left;	/* the latest view's live members hold no
+				 * quorum of it: nothing may be decided */
 };
 
 struct sim {

@@ -32,9 +32,13 @@
  *   liveness (converge-after-heal)
  *                 after the last fault (crash, restart, stop, partition
  *                 heal) and a quiet spell of 10T plus the join time
- *                 (5 * BACKOFF_MAX_MS), every live peer that is not
- *                 removed is in one view of exactly those peers, the
- *                 primary side's: no live peer, removed ones included,
+ *                 (5 * BACKOFF_MAX_MS), if the live peers of the group's
+ *                 latest view (the installed one with the highest id)
+ *                 hold a quorum of it, they are the primary side, and
+ *                 every live peer that is not removed is in one view of
+ *                 exactly those peers, the primary side's (without that
+ *                 quorum no side may decide, and the run only counts as
+ *                 such): no live peer, removed ones included,
  *                 last installed a view id above it (a minority that went
  *                 ahead); with --rejoin no live peer is left removed; no
  *                 change is left half done, and no unreachable line about
@@ -706,6 +710,22 @@ void siminv_check_liveness(struct sim *s)
 	if (peerset_empty(&live)) {
 		s->stats.extinct = true;
 		return;
+	}
+	/* The primary side is the live members of the group's latest view,
+	 * when they hold a quorum of it. When they do not (a majority died
+	 * at once and stayed down), no side may decide anything: a correct
+	 * core waits for ever, and there is nothing to converge to. */
+	const struct sim_view *latest = siminv__prev(s, UINT32_MAX);
+	if (latest != NULL) {
+		struct peerset up = latest->members;
+		peerset_foreach(&latest->members, id) {
+			if (!peerset_has(&live, id))
+				peerset_del(&up, id);
+		}
+		if (!sim_quorum(&latest->members, &up)) {
+			s->stats.no_quorum_left = true;
+			return;
+		}
 	}
 	/* Only peer 1 founds a group: with no group left and peer 1 down
 	 * (or removed, which is out for good too), joiners wait for it by
