@@ -113,8 +113,9 @@ test-compose:
 #   make sim SEED=17                   replay one seed, with its trace
 #   make sim SEED=1 PEERS=256          one large group
 #   make soak SEEDS=1000000            long runs, on every core
-#   make test-sim                      the regression list, 3000 seeds of
-#                                      the default model, two 256-peer runs
+#   make test-sim                      the partition model's own cases, the
+#                                      regression list, 3000 seeds of the
+#                                      default model, two 256-peer runs
 # PEERS=N fixes the group size, LOSS=P the UDP loss; SIM_OPTS passes any
 # other option (build/tests/rollcall-sim with no arguments lists them).
 SIM_SRC = $(wildcard tests/sim/*.c)
@@ -143,6 +144,7 @@ soak: $(SIM_BIN)
 # before it failed; any failure fails it.
 test-sim: $(SIM_BIN)
 	@rc=0; \
+	$(SIM_BIN) --self-test || rc=1; \
 	$(SIM_BIN) --regressions tests/sim/regressions.txt $(SIM_FLAGS) || rc=1; \
 	$(SIM_BIN) --seeds $(or $(SEEDS),3000) --base $(or $(SEED_BASE),1) \
 		--known tests/sim/known-limits.txt $(SIM_FLAGS) || rc=1; \

@@ -662,7 +662,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: rollcall-sim (--seed N | --seeds N [--base B] | "
-		"--regressions FILE) [options]\n"
+		"--regressions FILE | --self-test) [options]\n"
 		"  --peers N          group size (default: per seed, 3..8)\n"
 		"  --heartbeat-ms T   heartbeat period (default: per seed)\n"
 		"  --loss P           UDP loss for every seed (0..1)\n"
@@ -721,6 +721,7 @@ struct sim_args {
 	uint64_t seed, seeds, base;
 	const char *regressions;
 	const char *known;	/* --known: failures expected, listed */
+	bool self_test;		/* --self-test: the model's own cases */
 	unsigned jobs;
 };
 
@@ -741,6 +742,9 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 	} else if (!strcmp(k, "--base")) {
 		NEEDS();
 		a->base = parse_u64(v, "base seed");
+	} else if (!strcmp(k, "--self-test")) {
+		a->self_test = true;
+		return 1;
 	} else if (!strcmp(k, "--regressions")) {
 		NEEDS();
 		a->regressions = v;
@@ -1139,6 +1143,8 @@ int main(int argc, char **argv)
 		}
 		i += n;
 	}
+	if (a.self_test)
+		return simnet_self_test() ? 1 : 0;
 	if (!a.one && a.seeds == 0 && a.regressions == NULL)
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);

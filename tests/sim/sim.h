@@ -94,11 +94,11 @@ static inline bool rng_chance(struct rng *r, double p)
 #define SIM_MSG_TEXT_BYTES 160
 #define SIM_CUTS_MAX 16	/* partitions planned per seed (--partitions-max) */
 /*
- * TCP across a cut (see simnet.c): a cut of a connection that lasts at
- * most SIM_TCP_BREAK_MS only delays what crosses it, to the first
+ * TCP across a cut (see simnet.c): a connection held by a cut for at most
+ * SIM_TCP_BREAK_MS only delays what crosses it, to the first
  * retransmission after the heal (the RTO starts at SIM_TCP_RTO_MS and
- * doubles, as Linux's does); a longer one breaks the connection at
- * SIM_TCP_BREAK_MS, and what was on it is lost.
+ * doubles, as Linux's does); held longer, it breaks, and what was on it
+ * is lost.
  */
 #define SIM_TCP_BREAK_MS 3000
 #define SIM_TCP_RTO_MS 200
@@ -335,6 +335,13 @@ struct sim {
 	size_t slots_count, slots_cap, slot_free_count;
 
 	int64_t *tcp_last_key;	/* per ordered pair: FIFO */
+	/* Per ordered pair, its connection's current cut spell (its start
+	 * key) and when the first message met it: the retransmission timer
+	 * runs from then. Made at the first message across a cut. */
+	struct sim_tcp_cut {
+		int64_t spell_key;
+		int64_t first_key;
+	} *tcp_cut;
 
 	struct sim_fault *faults;
 	size_t faults_count, faults_cap;
@@ -399,6 +406,8 @@ void sim_schedule_tick(struct sim *s, struct sim_peer *p);
 /* Does a datagram from -> to cross a cut in force at key? */
 bool simnet_blocked(const struct sim *s, unsigned from, unsigned to,
 		    int64_t key);
+/* The partition model's literal cases; the number that failed. */
+int simnet_self_test(void);
 /* Is any partition in force at key? */
 bool simnet_cut_now(const struct sim *s, int64_t key);
 /* Messages in a short readable form, for the trace. */

@@ -19,17 +19,19 @@
  * is lost when its direction is cut at the moment it is sent or at the
  * moment it arrives. A TCP connection is cut while either of its
  * directions is (a one-way cut stops the ACKs, so data stalls both ways);
- * its spell is the union of the overlapping cuts that cut it. What is
- * sent on it, or still in flight, during a spell of at most
- * SIM_TCP_BREAK_MS arrives after the heal, at the first retransmission
- * (RTO from SIM_TCP_RTO_MS, doubling, counted from the spell's start),
- * in order. A longer spell breaks the connection SIM_TCP_BREAK_MS into
- * it: what was sent on it until then is lost; what is sent afterwards
- * waits in the daemon's send queue (the transport keeps frames it has not
- * written) and arrives once it reconnects after the heal, after a backoff
- * of BACKOFF_MIN_MS..BACKOFF_MAX_MS. The spells are known in advance (the
- * seed plans every cut before the run), so each message's fate is decided
- * when it is sent, and FIFO order per pair is kept as before.
+ * its spell is the union of the overlapping cuts that cut it. The first
+ * message the spell holds on a connection (sent into it, or on the wire
+ * as it began) starts TCP's retransmission timer. If the heal comes
+ * within SIM_TCP_BREAK_MS of that, everything held arrives after the
+ * heal, in order, at the first retransmission (RTO SIM_TCP_RTO_MS,
+ * doubling: +200, +600, +1400, +3000 ms). Otherwise the connection
+ * breaks SIM_TCP_BREAK_MS after it: what was on it is lost, and what is
+ * sent afterwards waits in the daemon's send queue (the transport keeps
+ * frames it has not written) and arrives once it reconnects after the
+ * heal, after a backoff of BACKOFF_MIN_MS..BACKOFF_MAX_MS. The spells are
+ * known in advance (the seed plans every cut before the run), so each
+ * message's fate is decided when it is sent, and FIFO order per pair is
+ * kept as before.
  *
  * The peers' outboxes feed this model, record every line for the
  * invariants (siminv.c), keep the last state each peer saved (its disk),
@@ -183,6 +185,7 @@ void simnet_destroy(struct sim *s)
 	}
 	free(s->peers);
 	free(s->tcp_last_key);
+	free(s->tcp_cut);
 	free(s->heap);
 	free(s->slots);
 	free(s->slot_free);
@@ -372,9 +375,35 @@ static int64_t cut_reconnect_ms(const struct sim *s, unsigned from,
 	return rng_range(&r, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
 }
 
+/* The connection from -> to: when its first message met the spell that
+ * starts at st (t0 if this message is that first). */
+static int64_t cut_first_key(struct sim *s, unsigned from, unsigned to,
+			     int64_t st, int64_t t0)
+{
+	size_t n = s->cfg.peers;
+	if (s->tcp_cut == NULL) {
+		s->tcp_cut = calloc(n * n, sizeof(*s->tcp_cut));
+		if (s->tcp_cut == NULL) {
+			fprintf(stderr, "sim: out of memory\n");
+			exit(3);
+		}
+	}
+	struct sim_tcp_cut *c = &s->tcp_cut[(size_t)(from - 1) * n + (to - 1)];
+	/* Sends come in time order, so the first to meet a spell met it
+	 * earliest; the key is stored + 1 so that 0 means none. */
+	if (c->spell_key != st + 1) {
+		c->spell_key = st + 1;
+		c->first_key = t0;
+	}
+	return c->first_key;
+}
+
 /*
  * When a TCP message from -> to sent now and due at key arrives, given
  * the cuts: key itself, later, or never (false: lost with the connection).
+ * TCP's retransmission timer runs from the first segment the cut held on
+ * this connection: it retransmits at +RTO, doubling, and gives up (the
+ * connection breaks) SIM_TCP_BREAK_MS after it.
  */
 static bool cut_tcp(struct sim *s, unsigned from, unsigned to, int64_t *key)
 {
@@ -386,20 +415,24 @@ static bool cut_tcp(struct sim *s, unsigned from, unsigned to, int64_t *key)
 	for (unsigned n = 0; n <= s->cuts_count; n++) {
 		if (!cut_spell(s, from, to, lo, hi, &st, &en))
 			break;
-		/* When it first met the cut: sent into it, or in flight as
-		 * it began. */
-		int64_t t0 = lo > st ? lo : st;
-		if (en - st <= SIM_KEY(SIM_TCP_BREAK_MS)) {
-			int64_t rto = SIM_KEY(SIM_TCP_RTO_MS), at = st + rto;
+		/* When it was sent (into the cut, or just before it, and
+		 * lost on the wire), or, retransmitted into a later cut,
+		 * when that cut began. */
+		int64_t t0 = n == 0 ? s->now_key : st;
+		int64_t first = cut_first_key(s, from, to, st, t0);
+		int64_t broken = first + SIM_KEY(SIM_TCP_BREAK_MS);
+		if (en <= broken) {
+			int64_t rto = SIM_KEY(SIM_TCP_RTO_MS), at = first + rto;
 			while (at < en) {
 				rto *= 2;
 				at += rto;
 			}
 			*key = at + flight;
-		} else if (t0 < st + SIM_KEY(SIM_TCP_BREAK_MS)) {
+		} else if (t0 < broken) {
 			s->stats.cut_lost++;
 			return false;	/* on the connection when it broke */
 		} else {
+			/* Queued by the daemon while it reconnects. */
 			*key = en + SIM_KEY(cut_reconnect_ms(s, from, to, st)) +
 			       flight;
 		}
@@ -938,4 +971,141 @@ void sim_tick(struct sim *s, const struct sim_ev *ev)
 			 (long long)s->now_ms);
 	sim_after_step(s, p, true);
 	simtrace_end(s);
+}
+
+/* ---- The partition model, as literal cases (--self-test) ------------------ */
+
+struct cut_case {
+	const char *what;
+	bool fresh;		/* on a connection that carried nothing yet */
+	unsigned from, to;
+	int64_t sent_ms, due_ms;
+	int64_t want_ms;	/* -1: lost; else when it arrives (or from,
+				 * to, with want_hi_ms, a range) */
+	int64_t want_hi_ms;
+};
+
+static void cut_set(struct sim *s, unsigned i, unsigned side_mask,
+		    enum sim_cut_dir dir, int64_t from_ms, int64_t to_ms)
+{
+	struct sim_cut *c = &s->cuts[i];
+	peerset_clear(&c->side);
+	for (unsigned id = 1; id <= 3; id++)
+		if (side_mask & (1u << id))
+			peerset_add(&c->side, id);
+	c->dir = dir;
+	c->start_key = SIM_KEY(from_ms);
+	c->end_key = SIM_KEY(to_ms);
+	if (s->cuts_count <= i)
+		s->cuts_count = i + 1;
+}
+
+static int cut_check(struct sim *s, const struct cut_case *k)
+{
+	if (k->fresh) {
+		free(s->tcp_cut);
+		s->tcp_cut = NULL;
+	}
+	s->now_key = SIM_KEY(k->sent_ms);
+	int64_t key = SIM_KEY(k->due_ms);
+	bool got = cut_tcp(s, k->from, k->to, &key);
+	int64_t at = got ? SIM_MS(key) : -1;
+	int64_t hi = k->want_hi_ms ? k->want_hi_ms : k->want_ms;
+	if (at >= k->want_ms && at <= hi && (at < 0) == (k->want_ms < 0))
+		return 0;
+	printf("self-test FAIL: %s: TCP %u->%u sent at %lld due %lld arrives "
+	       "at %lld, want %lld..%lld (-1: lost)\n", k->what, k->from,
+	       k->to, (long long)k->sent_ms, (long long)k->due_ms,
+	       (long long)at, (long long)k->want_ms, (long long)hi);
+	return 1;
+}
+
+static int udp_check(const struct sim *s, const char *what, unsigned from,
+		     unsigned to, int64_t at_ms, bool want_lost)
+{
+	if (simnet_blocked(s, from, to, SIM_KEY(at_ms)) == want_lost)
+		return 0;
+	printf("self-test FAIL: %s: UDP %u->%u at %lld %s\n", what, from, to,
+	       (long long)at_ms, want_lost ? "crosses" : "is lost");
+	return 1;
+}
+
+int simnet_self_test(void)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return 1;
+	s->cfg.peers = 3;
+	s->cfg.seed = 1;
+	int bad = 0;
+
+	/* Peer 1 cut off both ways for 500 ms: TCP is only late, to the
+	 * first retransmission after the heal (RTO 200, then 400 ms). */
+	cut_set(s, 0, 1u << 1, CUT_BOTH, 1000, 1500);
+	bad += udp_check(s, "both ways", 1, 2, 1100, true);
+	bad += udp_check(s, "both ways", 2, 1, 1100, true);
+	bad += udp_check(s, "both ways, same side", 2, 3, 1100, false);
+	bad += udp_check(s, "both ways, healed", 1, 2, 1500, false);
+	bad += udp_check(s, "both ways, not yet", 1, 2, 999, false);
+	const struct cut_case short_cut[] = {
+		{ "short cut", true, 1, 2, 1100, 1105, 1705, 0 },
+		{ "short cut, the other way", true, 2, 1, 1100, 1103, 1703, 0 },
+		{ "short cut, on the wire as it begins", true, 1, 2, 990, 1010,
+		  1610, 0 },
+		{ "short cut, same side", true, 2, 3, 1100, 1105, 1105, 0 },
+		{ "short cut, arrives before it", true, 1, 2, 900, 950, 950, 0 },
+	};
+	for (size_t i = 0; i < sizeof(short_cut) / sizeof(short_cut[0]); i++)
+		bad += cut_check(s, &short_cut[i]);
+
+	/* Peer 1's packets out dropped for 4 s: one way for UDP, both ways
+	 * for TCP. A connection the cut holds from 1100 breaks at 4100:
+	 * what was on it is lost, what is sent after waits for the
+	 * reconnection after the heal; one idle until 4500 does not break. */
+	s->cuts_count = 0;
+	cut_set(s, 0, 1u << 1, CUT_OUT, 1000, 5000);
+	bad += udp_check(s, "one way", 1, 2, 1100, true);
+	bad += udp_check(s, "one way, the other way", 2, 1, 1100, false);
+	const struct cut_case long_cut[] = {
+		{ "long cut", true, 1, 2, 1100, 1105, -1, 0 },
+		{ "long cut, after the break", false, 1, 2, 4100, 4105,
+		  5000 + BACKOFF_MIN_MS + 5, 5000 + BACKOFF_MAX_MS + 5 },
+		{ "long cut, the way it lets through", true, 2, 1, 1100, 1105,
+		  -1, 0 },
+		{ "long cut, an idle connection", true, 1, 3, 4500, 4505, 5105,
+		  0 },
+	};
+	for (size_t i = 0; i < sizeof(long_cut) / sizeof(long_cut[0]); i++)
+		bad += cut_check(s, &long_cut[i]);
+
+	/* Overlapping cuts: peer 1 both ways 1000..2000, peers 1 and 2 not
+	 * hearing the rest 1800..2600. The connection 1 - 3 is cut by both,
+	 * one spell to 2600; 1 - 2 by the first only; 2 - 3 by the second. */
+	s->cuts_count = 0;
+	cut_set(s, 0, 1u << 1, CUT_BOTH, 1000, 2000);
+	cut_set(s, 1, 1u << 1 | 1u << 2, CUT_IN, 1800, 2600);
+	const struct cut_case overlap[] = {
+		{ "overlapping cuts", true, 1, 3, 1100, 1105, 4105, 0 },
+		{ "overlapping cuts, the first", true, 1, 2, 1100, 1105, 2505, 0 },
+		{ "overlapping cuts, the second", true, 2, 3, 1900, 1905, 3305,
+		  0 },
+	};
+	for (size_t i = 0; i < sizeof(overlap) / sizeof(overlap[0]); i++)
+		bad += cut_check(s, &overlap[i]);
+	bad += udp_check(s, "overlapping cuts", 3, 2, 2100, true);
+	bad += udp_check(s, "overlapping cuts", 2, 3, 2100, false);
+
+	/* A retransmission (at 1700) that runs into a later, long cut: the
+	 * connection breaks in that one. */
+	s->cuts_count = 0;
+	cut_set(s, 0, 1u << 1, CUT_BOTH, 1000, 1500);
+	cut_set(s, 1, 1u << 1, CUT_BOTH, 1550, 6000);
+	const struct cut_case chain[] = {
+		{ "into a later cut", true, 1, 2, 1100, 1105, -1, 0 },
+	};
+	bad += cut_check(s, &chain[0]);
+	free(s->tcp_cut);
+	free(s);
+	printf("self-test: %s\n", bad ? "FAILED" : "the partition model holds");
+	return bad;
 }
