@@ -561,19 +561,29 @@ static struct sim_trigger sim__trigger_take(struct sim *s, int i)
 	return t;
 }
 
+/*
+ * A core calling its outbox once its process is gone: killed inside this
+ * very call (a trigger), which the world simply never sees, or after it
+ * exited of its own accord, which is a core bug.
+ */
+static bool sim__gone(struct sim *s, const struct sim_peer *p,
+		      const char *did, const char *what)
+{
+	if (p->running)
+		return false;
+	if (p->exited)
+		sim_fail(s, "core/after-exit", "peer %u %s %s after it exited",
+			 p->id, did, what);
+	return true;
+}
+
 static void sim_out_send(struct outbox *o, const struct peerset *to,
 			 const struct wire_msg *m)
 {
 	struct sim_peer *p = (struct sim_peer *)(void *)o;
 	struct sim *s = p->sim;
-	if (!p->running) {
-		/* Killed inside this very call: the process is gone. */
-		if (p->exited)
-			sim_fail(s, "core/after-exit",
-				 "peer %u sent %s after it exited", p->id,
-				 wire_type_name(m->type));
+	if (sim__gone(s, p, "sent", wire_type_name(m->type)))
 		return;
-	}
 	if (m->from != p->id)
 		sim_fail(s, "core/send", "peer %u sent %s as from %u", p->id,
 			 wire_type_name(m->type), (unsigned)m->from);
@@ -649,13 +659,8 @@ static void sim_out_print(struct outbox *o, const char *line, size_t len)
 {
 	struct sim_peer *p = (struct sim_peer *)(void *)o;
 	struct sim *s = p->sim;
-	if (!p->running) {
-		if (p->exited)
-			sim_fail(s, "core/after-exit",
-				 "peer %u printed after it exited: %.*s",
-				 p->id, (int)len, line);
+	if (sim__gone(s, p, "printed", "a line"))
 		return;
-	}
 	siminv_on_print(s, p, line, len);
 }
 
@@ -663,12 +668,8 @@ static void sim_out_exit(struct outbox *o)
 {
 	struct sim_peer *p = (struct sim_peer *)(void *)o;
 	struct sim *s = p->sim;
-	if (!p->running) {
-		if (p->exited)
-			sim_fail(s, "core/after-exit",
-				 "peer %u exited twice", p->id);
+	if (sim__gone(s, p, "exited", "again"))
 		return;
-	}
 	p->running = false;
 	p->exited = true;
 	/* The daemon drains its connections before it exits. */
@@ -695,13 +696,8 @@ static void sim_out_save(struct outbox *o, const struct state *st)
 {
 	struct sim_peer *p = (struct sim_peer *)(void *)o;
 	struct sim *s = p->sim;
-	if (!p->running) {
-		if (p->exited)
-			sim_fail(s, "core/after-exit",
-				 "peer %u saved its state after it exited",
-				 p->id);
+	if (sim__gone(s, p, "saved", "its state"))
 		return;
-	}
 	s->stats.saves++;
 #ifdef MSHIP_HAS_RESTORED
 	static char buf[STATE_BYTES_MAX];
