@@ -43,9 +43,8 @@
 /* Other hosts a joiner asks, in turn, on each JOIN retry. */
 #define JOIN_PROBES_MAX 8
 
-/* JOIN rounds after which peer 1, redirected to a group that has died
- * out, founds anew when the hosts that answer say they are joining too
- * (otherwise after hosts + 2 rounds with no answer at all). */
+/* JOIN rounds no leader answers before a restarted peer asks to lead the
+ * view its state file holds (two more per member of lower id in it). */
 #define JOIN_ROUNDS_NO_GROUP 3
 
 /* Backoff bounds for JOIN retries, reconnects and name resolution. */

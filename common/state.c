@@ -42,9 +42,8 @@ int state_encode(const struct state *s, char *buf, size_t cap, size_t *len)
 	struct state_sink k = { .buf = buf, .cap = cap };
 	if (cap == 0)
 		return STATE_ENOSPACE;
-	sink_add(&k, "rollcall-state %d\npromised %llu\nepoch %u\n",
-		 STATE_VERSION, (unsigned long long)s->promised,
-		 (unsigned)s->epoch);
+	sink_add(&k, "rollcall-state %d\npromised %llu\n", STATE_VERSION,
+		 (unsigned long long)s->promised);
 	if (s->acc_set)
 		sink_add(&k, "accepted %llu %u %u %u %u\n",
 			 (unsigned long long)s->acc_ballot,
@@ -164,7 +163,7 @@ int state_decode(const char *buf, size_t len, struct state *s,
 		 unsigned *line)
 {
 	struct state_src r = { .p = buf, .end = buf + len, .line = 1 };
-	uint64_t version, promised, epoch;
+	uint64_t version, promised;
 	int rc = STATE_EFORMAT;
 	memset(s, 0, sizeof(*s));
 	if (len > STATE_BYTES_MAX)
@@ -176,12 +175,7 @@ int state_decode(const char *buf, size_t len, struct state *s,
 	if (!src_word(&r, "promised ") || !src_num(&r, UINT64_MAX, &promised) ||
 	    !src_eol(&r))
 		goto out;
-	if (!src_word(&r, "epoch ") ||
-	    !src_num(&r, UINT32_MAX / STATE_EPOCH_VIEWS, &epoch) ||
-	    !src_eol(&r))
-		goto out;
 	s->promised = promised;
-	s->epoch = (uint32_t)epoch;
 	if (!src_word(&r, "accepted ") || (rc = decode_accepted(&r, s)) != 0)
 		goto out;
 	rc = STATE_EFORMAT;

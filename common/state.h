@@ -12,7 +12,6 @@
  *
  *   rollcall-state 1
  *   promised 131074
- *   epoch 0
  *   accepted 65537 4 2 5 1      (ballot, base view, op, peer, leader)
  *   view 4 1 1,2,3,4,5          (id, leader, members)
  *
@@ -39,8 +38,6 @@
 
 struct state {
 	uint64_t promised;	/* the highest ballot answered; 0: none */
-	uint32_t epoch;		/* peer 1's foundings: views of epoch e
-				 * are numbered from e * STATE_EPOCH_VIEWS */
 	/* The change accepted and not yet seen decided: the view that
 	 * follows view acc_base, at ballot acc_ballot. */
 	bool acc_set;
@@ -55,9 +52,6 @@ struct state {
 	uint16_t view_leader;
 	struct peerset members;
 };
-
-/* View ids a founding's group may use before the next founding's. */
-#define STATE_EPOCH_VIEWS (UINT32_C(1) << 20)
 
 /* Negative results of the codec, in the libuv convention. */
 enum state_error {

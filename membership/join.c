@@ -6,10 +6,8 @@
 #include "mship_int.h"
 
 /*
- * Peer 1 founds a group: it leads view_id alone, at a ballot above any it
- * promised before. View 0 at the first start; a later founding (every host
- * asked, none in a group) numbers from a new epoch, above every view id a
- * group before it may have used, whether or not we saw them.
+ * Peer 1, at its very first start (no state file), founds the group: it
+ * leads view 0 alone, at the first ballot.
  */
 void mship__found(struct mship *m, int64_t now_ms, uint32_t view_id)
 {
@@ -22,7 +20,6 @@ void mship__found(struct mship *m, int64_t now_ms, uint32_t view_id)
 	m->st.promised = m->ballot;
 	m->follow_ballot = m->ballot;
 	m->leader = m->cfg.self;
-	m->st.epoch = view_id / STATE_EPOCH_VIEWS;
 	m->join_next_ms = MSHIP_NEVER;
 	mship__install(m, now_ms, view_id, m->cfg.self, &self);
 	m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
@@ -34,24 +31,10 @@ void mship__join(struct mship *m, int64_t now_ms, unsigned target)
 	m->role = MSHIP_JOINING;
 	m->join_target = target;
 	m->join_unanswered = 0;
-	peerset_clear(&m->found_heard);
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
 	outbox_send_one(m->out, m->join_target, &join);
 	m->join_backoff_ms = BACKOFF_MIN_MS;
 	m->join_next_ms = now_ms + m->join_backoff_ms;
-}
-
-/* The first view id of the epoch after every one this peer knows of. */
-static uint32_t mship__next_epoch(const struct mship *m)
-{
-	uint32_t top = m->view_id_seen > m->st.view_id ? m->view_id_seen
-						       : m->st.view_id;
-	uint32_t epoch = top / STATE_EPOCH_VIEWS;
-	if (m->st.epoch > epoch)
-		epoch = m->st.epoch;
-	if (epoch + 1 >= UINT32_MAX / STATE_EPOCH_VIEWS)
-		return epoch * STATE_EPOCH_VIEWS;
-	return (epoch + 1) * STATE_EPOCH_VIEWS;
 }
 
 /*
@@ -76,14 +59,21 @@ void mship__join_retry(struct mship *m, int64_t now_ms)
 		peerset_add(&to, probe);
 	}
 	mship__send(m, &to, &join);
-	/* Peer 1, restarted, finds no group (every host asked, none named a
-	 * leader): it founds a new one, in a new epoch. Sooner when hosts
-	 * answer that they are joining too. */
-	unsigned rounds = peerset_empty(&m->found_heard)
-				  ? m->cfg.hosts_count + 2
-				  : JOIN_ROUNDS_NO_GROUP;
-	if (m->cfg.self == 1 && ++m->join_unanswered > rounds) {
-		mship__found(m, now_ms, mship__next_epoch(m));
+	/*
+	 * A restarted peer whose JOINs no leader answers (the whole group
+	 * restarted, say) asks to lead the view its state file holds, as any
+	 * candidate does: it leads only if a quorum of that view promises.
+	 * The lower its rank in the view, the sooner, so that one asks first.
+	 */
+	unsigned rank = 0;
+	peerset_foreach(&m->members, id) {
+		if (id == m->cfg.self)
+			break;
+		rank++;
+	}
+	if (mship__acceptor(m) &&
+	    ++m->join_unanswered > JOIN_ROUNDS_NO_GROUP + 2 * rank) {
+		mship__take_over(m, now_ms);
 		return;
 	}
 	m->join_backoff_ms *= 2;
@@ -99,17 +89,13 @@ void mship__on_redirect(struct mship *m, int64_t now_ms,
 		m->stats.dropped_role++;
 		return;
 	}
-	if (msg->leader == 0) {
-		/* The sender is joining too: it knows no group. */
-		peerset_add(&m->found_heard, msg->from);
-		return;
-	}
+	if (msg->leader == 0)
+		return;		/* the sender is joining too */
 	if (msg->leader == m->cfg.self || msg->leader > m->cfg.hosts_count) {
 		m->stats.dropped_role++;
 		return;
 	}
 	m->join_unanswered = 0;
-	peerset_clear(&m->found_heard);
 	if (msg->leader == m->join_target)
 		return;
 	m->join_target = msg->leader;
@@ -146,6 +132,9 @@ void mship__removed(struct mship *m, int64_t now_ms,
 	peerset_clear(&m->members);
 	m->st.acc_set = false;
 	m->st.in_view = false;
+	/* Never again a view at or below this one, in any life: we may
+	 * have answered for them, and forgotten how. */
+	m->st.view_id = view_id;
 	m->removed_in = view_id;
 	m->role = MSHIP_REMOVED;
 	mship__save(m);
@@ -190,6 +179,20 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 		       const struct wire_msg *msg)
 {
 	if (!mship__newview_acceptable(m, now_ms, msg)) {
+		if (m->role == MSHIP_JOINING && msg->view_id > m->view_id &&
+		    m->st.in_view) {
+			/* The group went past the view our state file holds:
+			 * nothing is left to answer for in it. Join that
+			 * group's leader. */
+			m->st.in_view = false;
+			m->st.acc_set = false;
+			m->st.view_id = msg->view_id;
+			m->removed_in = msg->view_id;
+			peerset_clear(&m->members);
+			mship__save(m);
+			m->join_unanswered = 0;
+			m->join_target = msg->from;
+		}
 		m->stats.dropped_stale++;
 		return;
 	}

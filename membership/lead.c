@@ -55,6 +55,14 @@ void mship__enqueue(struct mship *m, const struct mship_change *c,
 	*mship__queue_at(m, front ? 0 : m->queue_count - 1) = *c;
 }
 
+/* Drop a queued change (not the one in flight), if it waits. */
+void mship__dequeue(struct mship *m, const struct mship_change *c)
+{
+	int at = mship__queue_find(m, c);
+	if (at >= 0)
+		mship__queue_remove(m, (unsigned)at);
+}
+
 /* The members of the view the change in flight makes. */
 static struct peerset mship__round_members(const struct mship *m)
 {
@@ -86,16 +94,17 @@ static void mship__try_commit(struct mship *m, int64_t now_ms)
 	nv.view_id = m->round_view_id + 1;
 	nv.leader = (uint16_t)m->round.leader;
 	nv.members = next;
-	struct peerset to;
-	peerset_clear(&to);
+	struct peerset to = next;
 	if (m->round.op == WIRE_OP_DEL)
 		peerset_add(&to, m->round.peer);
-	struct peerset live = next;
-	peerset_subtract(&live, &m->dead);
-	peerset_foreach(&live, id) peerset_add(&to, id);
 	peerset_del(&to, m->cfg.self);
 	m->round_active = false;
 	mship__send(m, &to, &nv);
+	if (!peerset_has(&next, m->cfg.self)) {
+		/* We finished a predecessor's change removing us. */
+		mship__removed(m, now_ms, nv.view_id, m->round.leader);
+		return;
+	}
 	mship__install(m, now_ms, nv.view_id, m->round.leader, &next);
 
 	mship__check_testcase4(m);
@@ -126,12 +135,14 @@ void mship__start_round(struct mship *m, int64_t now_ms)
 		struct mship_change c = m->queue[m->queue_head];
 		m->queue_head = (m->queue_head + 1) % OP_QUEUE_MAX;
 		m->queue_count--;
+		/* A change of our own that changes nothing, or asks us to
+		 * remove ourselves (a peer wrongly given up), is moot. One
+		 * a predecessor asked (it names its leader) is not ours to
+		 * drop: a quorum may have decided it. */
 		bool member = peerset_has(&m->members, c.peer);
-		if ((c.op == WIRE_OP_ADD) == member)
-			continue;
-		/* A change asking a leader to remove itself (the -t victim
-		 * taking over, or a peer wrongly given up) is moot: it lives. */
-		if (c.op == WIRE_OP_DEL && c.peer == m->cfg.self)
+		if (c.leader == 0 && ((c.op == WIRE_OP_ADD) == member ||
+				      (c.op == WIRE_OP_DEL &&
+				       c.peer == m->cfg.self)))
 			continue;
 		if (c.leader == 0)
 			c.leader = m->cfg.self;
@@ -149,12 +160,13 @@ void mship__start_round(struct mship *m, int64_t now_ms)
 		mship__save(m);
 		peerset_clear(&m->round_oks);
 		peerset_add(&m->round_oks, m->cfg.self);
+		/* Every member is asked, the dead and the one removed too:
+		 * a message to a dead peer is lost, but one we gave up
+		 * wrongly answers, and may be what makes the quorum. */
 		m->round_waiting = m->members;
 		peerset_del(&m->round_waiting, m->cfg.self);
-		if (c.op == WIRE_OP_DEL) {
+		if (c.op == WIRE_OP_DEL)
 			mship__report(m, c.peer);
-			peerset_del(&m->round_waiting, c.peer);
-		}
 		mship__send_round_req(m);
 		m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
 		mship__try_commit(m, now_ms);
@@ -303,8 +315,6 @@ void mship__retry(struct mship *m, int64_t now_ms)
 	m->round_waiting = m->members;
 	peerset_del(&m->round_waiting, m->cfg.self);
 	peerset_subtract(&m->round_waiting, &m->round_oks);
-	if (m->round.op == WIRE_OP_DEL)
-		peerset_del(&m->round_waiting, m->round.peer);
 	peerset_foreach(&m->round_waiting, id) mship__resend_view(m, now_ms, id);
 	mship__send_round_req(m);
 }

@@ -199,6 +199,9 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 		m->st.members = cfg->restored->members;
 		m->ballot_seen = m->st.promised;
 		m->view_id_seen = m->st.view_id;
+		/* A later life takes no view older than the last one an
+		 * earlier life knew: it answered for those. */
+		m->removed_in = m->st.view_id;
 		/* Still an acceptor of the view it was in: it answers for
 		 * it while it joins as a new life (mship__acceptor). */
 		if (m->st.in_view) {
@@ -288,18 +291,22 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 				const struct wire_msg *msg)
 {
 	unsigned from = msg->from;
-	if (m->role != MSHIP_LEADER) {
+	if (m->role != MSHIP_LEADER || peerset_has(&m->dead, from)) {
+		/* We were wrong (a leader too: a removal not yet asked is
+		 * dropped; one asked goes on, and the peer answers it). */
 		mship__revive(m, now_ms, from);
+		struct mship_change del = { .op = WIRE_OP_DEL, .peer = from };
+		if (m->role == MSHIP_LEADER)
+			mship__dequeue(m, &del);
 	} else if (msg->ballot > m->ballot && msg->leader != 0 &&
 		   msg->leader != m->cfg.self &&
 		   BALLOT_LEADER(msg->ballot) == msg->leader &&
 		   peerset_has(&m->members, msg->leader) &&
 		   !peerset_has(&m->dead, msg->leader)) {
 		mship__step_down(m, now_ms, msg->leader);
-	} else if (msg->view_id < m->view_id &&
-		   !peerset_has(&m->dead, from)) {
-		mship__resend_view(m, now_ms, from);
 	}
+	if (m->role == MSHIP_LEADER && msg->view_id < m->view_id)
+		mship__resend_view(m, now_ms, from);
 	fd_heard(&m->fd, from, now_ms);
 }
 

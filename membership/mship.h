@@ -113,7 +113,7 @@ struct mship {
 	/*
 	 * What we promised and accepted, kept across restarts (state.h):
 	 * the highest ballot answered, the change accepted in our view and
-	 * not yet seen decided, our view, and peer 1's founding epoch.
+	 * not yet seen decided, and our view.
 	 */
 	struct state st;
 	/* The ballot of the leader we follow, from its REQ or NEWVIEW: what
@@ -165,7 +165,6 @@ struct mship {
 	int64_t join_next_ms;
 	uint32_t join_backoff_ms;
 	unsigned join_unanswered;	/* JOINs sent since an answer */
-	struct peerset found_heard;	/* hosts that said they join too */
 	uint32_t view_id_seen;		/* the highest in any message */
 
 	int64_t crash_at_ms;	/* MSHIP_NEVER when not armed */

@@ -51,6 +51,7 @@ void mship__on_newleader(struct mship *m, int64_t now_ms,
 /* Leading a change (lead.c) */
 void mship__enqueue(struct mship *m, const struct mship_change *c,
 		    bool front);
+void mship__dequeue(struct mship *m, const struct mship_change *c);
 void mship__start_round(struct mship *m, int64_t now_ms);
 void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to);
 void mship__on_join(struct mship *m, int64_t now_ms,

@@ -14,6 +14,20 @@ void mship__take_over(struct mship *m, int64_t now_ms)
 	if (!m->recon.active || m->ballot < above)
 		m->ballot = BALLOT_MAKE(BALLOT_COUNTER(above) + 1, m->cfg.self);
 	m->newleader_deferred = false;
+	if (m->role == MSHIP_JOINING) {
+		/* A restarted peer leading the view its state file holds:
+		 * it watches that view's members from now. */
+		m->join_next_ms = MSHIP_NEVER;
+		m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
+		peerset_foreach(&m->members, id) {
+			if (id != m->cfg.self)
+				fd_watch(&m->fd, id, now_ms);
+		}
+		m->role = MSHIP_LEADER;
+		m->leader = m->view_leader;
+		/* It is in that view again, this life: say so. */
+		mship__emit(m, OUT_EVENT_VIEW, 0);
+	}
 	m->role = MSHIP_LEADER;
 	m->leader = m->cfg.self;
 	m->round_active = false;

@@ -6,10 +6,12 @@
  * peer starts (peer 1 first), and a schedule of faults: kill -9 of any
  * peer or of the leader at a random moment, kill -9 at a protocol step
  * (inside a send after only some recipients got it, or on receiving a
- * message), and restarts of crashed peers as fresh processes. The event
- * loop then jumps the virtual clock from event to event: the next message
- * delivery, fault, or a core's own deadline. After the last fault the group
- * gets a quiet spell, then liveness is judged. See sim.h for the files.
+ * message), restarts of crashed peers as fresh processes (given back what
+ * their last life saved, unless --amnesia), and partitions (sim.h, struct
+ * sim_cut). The event loop then jumps the virtual clock from event to
+ * event: the next message delivery, fault, or a core's own deadline.
+ * After the last fault (a heal included) the group gets a quiet spell,
+ * then liveness is judged. See sim.h for the files.
  *
  *   rollcall-sim --seed N [options]          one run, with its trace
  *   rollcall-sim --seeds N [--base B] [...]  N runs, one line per failure
@@ -33,7 +35,9 @@
 /* One line for every seed run, unless --failures-only. */
 static bool print_passes = true;
 
-static void sim__add_fault(struct sim *s, const struct sim_fault *f)
+/* A fault at an exact key (a cut's ends, which the network reads too). */
+static void sim__add_fault_key(struct sim *s, const struct sim_fault *f,
+			       int64_t key)
 {
 	if (s->faults_count == s->faults_cap) {
 		size_t cap = s->faults_cap ? 2 * s->faults_cap : 64;
@@ -46,10 +50,20 @@ static void sim__add_fault(struct sim *s, const struct sim_fault *f)
 		s->faults_cap = cap;
 	}
 	s->faults[s->faults_count] = *f;
-	sim_push(s, SIM_KEY(f->at_ms) + (int64_t)rng_below(&s->rng_sched,
-				(uint64_t)1 << SIM_SUB_BITS),
-		 EV_FAULT, 0, 0, (uint32_t)s->faults_count);
+	sim_push(s, key, EV_FAULT, 0, 0, (uint32_t)s->faults_count);
 	s->faults_count++;
+}
+
+/* A random place inside a millisecond. */
+static int64_t sim__sub_key(struct rng *r)
+{
+	return (int64_t)rng_below(r, (uint64_t)1 << SIM_SUB_BITS);
+}
+
+/* A fault at its millisecond, at a random place inside it. */
+static void sim__add_fault(struct sim *s, const struct sim_fault *f)
+{
+	sim__add_fault_key(s, f, SIM_KEY(f->at_ms) + sim__sub_key(&s->rng_sched));
 }
 
 static void sim__configure(struct sim *s, uint64_t seed)
@@ -103,6 +117,60 @@ static void sim__configure(struct sim *s, uint64_t seed)
 	/* Loss is a fault too: it stops with the others, so that liveness
 	 * can be judged on a network that no longer misleads detectors. */
 	c->loss_until_ms = o->loss_forever ? INT64_MAX : c->window_ms;
+}
+
+/*
+ * Partitions, from a stream of their own (--no-partitions leaves the rest
+ * of a seed's plan as it was): 0..partitions_max cuts, each beginning in
+ * the fault window and lasting T..20T, so that several often overlap.
+ * The side cut off is peer 1 alone (the founder, so most often the
+ * leader) in 3 of 10, else any proper subset; it is cut both ways in
+ * half of them, else only its packets out, or only those in.
+ */
+static void sim__plan_cuts(struct sim *s)
+{
+	const struct sim_cfg *c = &s->cfg;
+	unsigned max = s->opts.partitions_max;
+	if (max == 0 || c->peers < 2)
+		return;
+	struct rng r;
+	rng_seed(&r, c->seed, 8);
+	int64_t t = c->heartbeat_ms;
+	unsigned n = (unsigned)rng_below(&r, max + 1);
+	for (unsigned i = 0; i < n && s->cuts_count < SIM_CUTS_MAX; i++) {
+		struct sim_cut *cut = &s->cuts[s->cuts_count];
+		peerset_clear(&cut->side);
+		if (rng_chance(&r, 0.3)) {
+			peerset_add(&cut->side, 1);
+		} else {
+			/* k of the peers, each as likely: a partial shuffle. */
+			unsigned k = (unsigned)rng_range(&r, 1, c->peers - 1);
+			unsigned left = c->peers;
+			for (unsigned id = 1; id <= c->peers; id++, left--) {
+				if (rng_below(&r, left) < k) {
+					peerset_add(&cut->side, id);
+					k--;
+				}
+			}
+		}
+		unsigned d = (unsigned)rng_below(&r, 4);
+		cut->dir = d < 2 ? CUT_BOTH : d == 2 ? CUT_OUT : CUT_IN;
+		int64_t at = rng_range(&r, c->window_start_ms, c->window_ms);
+		int64_t len = rng_range(&r, t, 20 * t);
+		cut->start_key = SIM_KEY(at) + sim__sub_key(&r);
+		cut->end_key = SIM_KEY(at + len) + sim__sub_key(&r);
+		struct sim_fault f;
+		memset(&f, 0, sizeof(f));
+		f.kind = FAULT_CUT;
+		f.at_ms = at;
+		f.for_ms = len;
+		f.peer = s->cuts_count;
+		sim__add_fault_key(s, &f, cut->start_key);
+		f.kind = FAULT_HEAL;
+		f.at_ms = at + len;
+		sim__add_fault_key(s, &f, cut->end_key);
+		s->cuts_count++;
+	}
 }
 
 static void sim__plan(struct sim *s)
@@ -189,6 +257,7 @@ static void sim__plan(struct sim *s)
 			sim__add_fault(s, &f);
 		}
 	}
+	sim__plan_cuts(s);
 }
 
 /* ---- Faults ---------------------------------------------------------------- */
@@ -290,6 +359,30 @@ static void sim__fault(struct sim *s, const struct sim_fault *f)
 		simtrace_end(s);
 		sim__faulted(s);
 		return;
+	case FAULT_CUT:
+	case FAULT_HEAL: {
+		const struct sim_cut *cut = &s->cuts[f->peer];
+		char side[96];
+		sim_fmt_set(side, sizeof(side), &cut->side);
+		if (f->kind == FAULT_CUT) {
+			s->stats.cuts++;
+			simtrace_begin(s, NULL, true,
+				       "FAULT | CUT #%u: [%s] %s, for %lld ms",
+				       f->peer, side,
+				       cut->dir == CUT_BOTH
+					       ? "from the rest, both ways"
+				       : cut->dir == CUT_OUT
+					       ? "cannot reach the rest"
+					       : "cannot hear the rest",
+				       (long long)f->for_ms);
+		} else {
+			simtrace_begin(s, NULL, true, "FAULT | HEAL #%u: [%s]",
+				       f->peer, side);
+		}
+		simtrace_end(s);
+		sim__faulted(s);
+		return;
+	}
 	case FAULT_ARM:
 		if (s->triggers_count == SIM_TRIGGERS_MAX)
 			return;
@@ -334,6 +427,17 @@ static void sim__describe(const struct sim *s)
 		if (s->peers[id].first_crash_ms >= 0)
 			printf("  peer %u runs with -c %lld ms\n", id,
 			       (long long)s->peers[id].first_crash_ms);
+	for (unsigned i = 0; i < s->cuts_count; i++) {
+		const struct sim_cut *cut = &s->cuts[i];
+		char side[96];
+		sim_fmt_set(side, sizeof(side), &cut->side);
+		printf("  cut #%u: [%s] %s, %lld..%lld ms\n", i, side,
+		       cut->dir == CUT_BOTH ? "both ways"
+		       : cut->dir == CUT_OUT ? "its packets out dropped"
+					     : "packets to it dropped",
+		       (long long)SIM_MS(cut->start_key),
+		       (long long)SIM_MS(cut->end_key));
+	}
 	if (c->peers > 16) {
 		unsigned n[7] = { 0 };
 		struct peerset leaders;
@@ -441,14 +545,19 @@ static void run_seed(const struct sim_opts *o, uint64_t seed, bool detail,
 	snprintf(res->kind, sizeof(res->kind), "%s", s->kind);
 	snprintf(res->violation, sizeof(res->violation), "%s", s->violation);
 	if (detail) {
-		char stats[256];
+		char stats[320];
 		snprintf(stats, sizeof(stats),
 			 "%llu events, %u peers, %u faults, %u kills, %u exits, "
-			 "%u restarts, %u suspicions, %u views%s",
+			 "%u restarts, %u cuts, %u suspicions, %u views, "
+			 "%u state saves, TCP across cuts %llu held %llu lost%s",
 			 (unsigned long long)s->stats.events, s->cfg.peers,
 			 s->stats.faults, s->stats.kills, s->stats.exits,
-			 s->stats.restarts, s->stats.suspicions, s->stats.views,
-			 s->stats.extinct ? ", group extinct" : "");
+			 s->stats.restarts, s->stats.cuts, s->stats.suspicions,
+			 s->stats.views, s->stats.saves,
+			 (unsigned long long)s->stats.cut_held,
+			 (unsigned long long)s->stats.cut_lost,
+			 s->stats.extinct ? ", group extinct"
+			 : s->stats.no_quorum_left ? ", no quorum left" : "");
 		if (s->failed) {
 			char opts[256];
 			sim__opts_str(o, opts, sizeof(opts));
@@ -492,6 +601,7 @@ static void sim__opts_default(struct sim_opts *o)
 	o->restarts = true;
 	o->partial = true;
 	o->quiet_t = 10;
+	o->partitions_max = 3;
 }
 
 /* The options that differ from the defaults, as a command line suffix. */
@@ -535,6 +645,12 @@ static void sim__opts_str(const struct sim_opts *o, char *buf, size_t cap)
 		ADD(" --freeze");
 	if (o->rejoin)
 		ADD(" --rejoin");
+	if (o->partitions_max == 0)
+		ADD(" --no-partitions");
+	else if (o->partitions_max != d.partitions_max)
+		ADD(" --partitions-max %u", o->partitions_max);
+	if (o->amnesia)
+		ADD(" --amnesia");
 	if (o->keep_going)
 		ADD(" --keep-going");
 	if (o->quiet_t != d.quiet_t)
@@ -546,7 +662,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: rollcall-sim (--seed N | --seeds N [--base B] | "
-		"--regressions FILE) [options]\n"
+		"--regressions FILE | --self-test) [options]\n"
 		"  --peers N          group size (default: per seed, 3..8)\n"
 		"  --heartbeat-ms T   heartbeat period (default: per seed)\n"
 		"  --loss P           UDP loss for every seed (0..1)\n"
@@ -567,9 +683,13 @@ static void usage(void)
 		"                     limits, reported but not failed\n"
 		"  --freeze           also stop peers for T..4T (SIGSTOP)\n"
 		"  --rejoin           every peer runs with --rejoin\n"
+		"  --no-partitions    no network partitions\n"
+		"  --partitions-max N partitions per seed, 0..N (3, at most %d)\n"
+		"  --amnesia          a restarted peer forgets its saved state\n"
 		"  --quiet-t N        quiet spell, in T (+10 s) (10)\n"
 		"  --jobs N           run seeds in N processes\n"
-		"  -v, -vv            trace every event (one seed)\n");
+		"  -v, -vv            trace every event (one seed)\n",
+		SIM_CUTS_MAX);
 	exit(2);
 }
 
@@ -602,6 +722,7 @@ struct sim_args {
 	uint64_t seed, seeds, base;
 	const char *regressions;
 	const char *known;	/* --known: failures expected, listed */
+	bool self_test;		/* --self-test: the model's own cases */
 	unsigned jobs;
 };
 
@@ -625,6 +746,9 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 	} else if (!strcmp(k, "--base")) {
 		NEEDS();
 		a->base = parse_u64(v, "base seed");
+	} else if (!strcmp(k, "--self-test")) {
+		a->self_test = true;
+		return 1;
 	} else if (!strcmp(k, "--regressions")) {
 		NEEDS();
 		a->regressions = v;
@@ -664,6 +788,11 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 	} else if (!strcmp(k, "--faults")) {
 		NEEDS();
 		o->faults = (int)parse_u64(v, "faults");
+	} else if (!strcmp(k, "--partitions-max")) {
+		NEEDS();
+		o->partitions_max = (unsigned)parse_u64(v, "partitions");
+		if (o->partitions_max > SIM_CUTS_MAX)
+			usage();
 	} else if (!strcmp(k, "--quiet-t")) {
 		NEEDS();
 		o->quiet_t = (unsigned)parse_u64(v, "quiet");
@@ -691,6 +820,10 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 			o->freeze = true;
 		else if (!strcmp(k, "--rejoin"))
 			o->rejoin = true;
+		else if (!strcmp(k, "--no-partitions"))
+			o->partitions_max = 0;
+		else if (!strcmp(k, "--amnesia"))
+			o->amnesia = true;
 		else if (!strcmp(k, "-v"))
 			o->verbose = 1;
 		else if (!strcmp(k, "-vv"))
@@ -710,7 +843,7 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 #define FAIL_LINES_PER_KIND 10
 
 struct tally {
-	uint64_t passed, failed, known, events, extinct;
+	uint64_t passed, failed, known, events, extinct, no_quorum, saves;
 	struct {
 		char kind[48];
 		uint64_t count, smallest;
@@ -723,8 +856,11 @@ struct tally {
 static bool tally_add(struct tally *t, const struct sim_result *r)
 {
 	t->events += r->stats.events;
+	t->saves += r->stats.saves;
 	if (r->stats.extinct)
 		t->extinct++;
+	if (r->stats.no_quorum_left)
+		t->no_quorum++;
 	if (!r->failed) {
 		t->passed++;
 		return false;
@@ -1022,6 +1158,8 @@ int main(int argc, char **argv)
 		}
 		i += n;
 	}
+	if (a.self_test)
+		return simnet_self_test() ? 1 : 0;
 	if (!a.one && a.seeds == 0 && a.regressions == NULL)
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1052,13 +1190,17 @@ int main(int argc, char **argv)
 		       t->kinds[i].kind, (unsigned long long)t->kinds[i].count,
 		       (unsigned long long)t->kinds[i].smallest,
 		       t->kinds[i].example);
-	printf("%llu events in %.2f s: %.2f M events/s%s\n",
+	printf("%llu events in %.2f s: %.2f M events/s; %llu state saves\n",
 	       (unsigned long long)t->events, secs,
 	       secs > 0 ? (double)t->events / secs / 1e6 : 0.0,
-	       t->extinct ? "" : "");
+	       (unsigned long long)t->saves);
 	if (t->extinct && !a.one)
 		printf("%llu runs ended with no group left to judge\n",
 		       (unsigned long long)t->extinct);
+	if (t->no_quorum && !a.one)
+		printf("%llu runs ended with no quorum of the last view alive, "
+		       "so no side to converge to\n",
+		       (unsigned long long)t->no_quorum);
 	if (t->known)
 		printf("%llu failed as known limits (%s)\n",
 		       (unsigned long long)t->known, a.known);

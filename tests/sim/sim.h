@@ -7,8 +7,9 @@
  * sim.c     the driver: a seed becomes a configuration and a fault
  *           schedule; the event loop; many seeds, or one replayed.
  * simnet.c  the network model (TCP: per-pair FIFO, broken by a crash; UDP:
- *           loss, duplication, reordering), the event queue, and the
- *           outbox each core sends, prints and exits through.
+ *           loss, duplication, reordering; partitions that cut either),
+ *           the event queue, and the outbox each core sends, prints,
+ *           saves its durable state and exits through.
  * siminv.c  the invariants, the output-line parser, and the trace of the
  *           last events printed when a seed fails.
  *
@@ -26,6 +27,7 @@
 
 #include "../../common/outbox.h"
 #include "../../common/peerset.h"
+#include "../../common/state.h"
 #include "../../common/wire.h"
 #include "../../membership/mship.h"
 
@@ -86,9 +88,20 @@ static inline bool rng_chance(struct rng *r, double p)
 #define SIM_TRACE_MAX 40	/* events kept for a failure's trace */
 #define SIM_TRACE_BYTES 1024	/* text of one traced event */
 #define SIM_TRIGGERS_MAX 16
-#define SIM_VIEWS_MAX (1u << 22)	/* view ids beyond this: a violation */
+#define SIM_VIEWS_MAX (1u << 22)	/* distinct view ids beyond this: a
+					 * violation (a runaway) */
 #define SIM_EVENTS_MAX UINT64_C(400000000)	/* per seed: a livelock */
 #define SIM_MSG_TEXT_BYTES 160
+#define SIM_CUTS_MAX 16	/* partitions planned per seed (--partitions-max) */
+/*
+ * TCP across a cut (see simnet.c): a connection held by a cut for at most
+ * SIM_TCP_BREAK_MS only delays what crosses it, to the first
+ * retransmission after the heal (the RTO starts at SIM_TCP_RTO_MS and
+ * doubles, as Linux's does); held longer, it breaks, and what was on it
+ * is lost.
+ */
+#define SIM_TCP_BREAK_MS 3000
+#define SIM_TCP_RTO_MS 200
 
 /* ---- Options (the command line) and a seed's configuration -------------- */
 
@@ -110,6 +123,8 @@ struct sim_opts {
 	bool keep_going;	/* run to the end after a violation */
 	bool freeze;		/* also stop peers for T..4T (SIGSTOP) */
 	bool rejoin;		/* every peer runs with --rejoin */
+	unsigned partitions_max;	/* cuts per seed, 0..this (0: none) */
+	bool amnesia;		/* a restart forgets the saved state */
 	int verbose;		/* 1: every event but heartbeats; 2: all */
 	unsigned quiet_t;	/* quiescence, in heartbeat periods */
 };
@@ -121,6 +136,8 @@ enum sim_fault_kind {
 	FAULT_RESTART,		/* start a crashed peer again, fresh */
 	FAULT_START,		/* a peer's first start */
 	FAULT_FREEZE,		/* stop a running peer for a while */
+	FAULT_CUT,		/* a partition begins (s->cuts[peer]) */
+	FAULT_HEAL,		/* and ends */
 };
 
 /* A crash at a protocol step rather than at a moment. */
@@ -144,6 +161,24 @@ struct sim_fault {
 	unsigned peer;
 	int64_t for_ms;		/* FAULT_FREEZE: how long */
 	struct sim_trigger trig;
+};
+
+/*
+ * A partition, as iptables DROP rules would make it: while it is in force
+ * (keys [start_key, end_key)), datagrams that cross it in a cut direction
+ * are lost, and TCP connections between the two sides are cut both ways
+ * whichever direction is dropped (a one-way cut stops the ACKs).
+ */
+enum sim_cut_dir {
+	CUT_BOTH,		/* nothing crosses */
+	CUT_OUT,		/* the side's packets to the rest are dropped */
+	CUT_IN,			/* the rest's packets to the side are dropped */
+};
+
+struct sim_cut {
+	struct peerset side;
+	enum sim_cut_dir dir;
+	int64_t start_key, end_key;
 };
 
 struct sim_cfg {
@@ -185,9 +220,15 @@ struct sim_peer {
 	/* Connections this peer's last life closed gracefully when it died:
 	 * what it sent on them is still delivered. The others were reset. */
 	struct peerset fin_to;
-	/* The state it last saved, given back to its next life. */
+	/* The last state any life of this peer saved (outbox save), given
+	 * back to its next life unless --amnesia; restored is the copy the
+	 * running life was started with, untouched while it runs. */
+	bool saved_set;
 	struct state saved;
-	bool has_saved;
+	struct state restored;
+	/* Peers whose OK reached this life since it last installed a view:
+	 * what a view it commits next can rest on (no-quorum-no-view). */
+	struct peerset ok_from;
 
 	/* The tick scheduled for this peer: valid while gen matches. */
 	uint32_t tick_gen;
@@ -235,11 +276,14 @@ struct sim_msgslot {
 
 /* A view id as its first installer printed it. */
 struct sim_view {
-	bool set;
+	bool used;		/* this slot of the table holds view id */
+	uint32_t id;
+	bool set;		/* installed (else only announced) */
 	unsigned leader;
 	unsigned installer;
 	unsigned leader_life;	/* the leader's life when first installed */
 	unsigned installer_life;
+	bool committed;		/* its commit was judged (no-quorum-no-view) */
 	int64_t at_ms;
 	struct peerset members;
 };
@@ -262,7 +306,13 @@ struct sim_stats {
 	unsigned faults;	/* faults that did something */
 	unsigned suspicions;	/* detector expiries */
 	unsigned views;		/* distinct view ids installed */
+	unsigned saves;		/* durable states saved through the outbox */
+	unsigned cuts;		/* partitions that began */
+	uint64_t cut_lost;	/* TCP messages lost to a broken connection */
+	uint64_t cut_held;	/* TCP messages held until a heal */
 	bool extinct;		/* every peer died; nothing left to judge */
+	bool no_quorum_left;	/* the latest view's live members hold no
+				 * quorum of it: nothing may be decided */
 };
 
 struct sim {
@@ -285,15 +335,26 @@ struct sim {
 	size_t slots_count, slots_cap, slot_free_count;
 
 	int64_t *tcp_last_key;	/* per ordered pair: FIFO */
+	/* Per ordered pair, its connection's current cut spell (its start
+	 * key) and when the first message met it: the retransmission timer
+	 * runs from then. Made at the first message across a cut. */
+	struct sim_tcp_cut {
+		int64_t spell_key;
+		int64_t first_key;
+	} *tcp_cut;
 
 	struct sim_fault *faults;
 	size_t faults_count, faults_cap;
 	struct sim_trigger triggers[SIM_TRIGGERS_MAX];
 	unsigned triggers_count;
+	/* The partitions of this seed, all planned before it runs, so that
+	 * a message's fate across them is known when it is sent. */
+	struct sim_cut cuts[SIM_CUTS_MAX];
+	unsigned cuts_count;
 
 	/* Invariant bookkeeping. */
 	struct sim_view *views;
-	size_t views_cap;
+	size_t views_cap, views_count;
 	bool *removable;	/* crashed, suspected, or -t victim */
 	/* During a tick: whom the ticking peer's detector watched before it.
 	 * Whatever leaves that watch inside the tick was declared dead, even
@@ -342,6 +403,13 @@ void sim_tick(struct sim *s, const struct sim_ev *ev);
 /* After p handled an event: check it and schedule its next tick. */
 void sim_after_step(struct sim *s, struct sim_peer *p, bool exact);
 void sim_schedule_tick(struct sim *s, struct sim_peer *p);
+/* Does a datagram from -> to cross a cut in force at key? */
+bool simnet_blocked(const struct sim *s, unsigned from, unsigned to,
+		    int64_t key);
+/* The partition model's literal cases; the number that failed. */
+int simnet_self_test(void);
+/* Is any partition in force at key? */
+bool simnet_cut_now(const struct sim *s, int64_t key);
 /* Messages in a short readable form, for the trace. */
 size_t sim_fmt_msg(char *buf, size_t cap, const struct wire_msg *m);
 size_t sim_fmt_set(char *buf, size_t cap, const struct peerset *set);
@@ -363,6 +431,12 @@ void siminv_on_suspect(struct sim *s, struct sim_peer *p, unsigned peer);
 void siminv_check_peer(struct sim *s, struct sim_peer *p);
 /* At the end: one view of exactly the live peers, and quiet. */
 void siminv_check_liveness(struct sim *s);
+/*
+ * The quorum rule, the only place it is written: have holds a quorum of
+ * the view whose member set is members when it holds more than half of
+ * them, or exactly half including the lowest id of members.
+ */
+bool sim_quorum(const struct peerset *members, const struct peerset *have);
 /* Record a violation (the first one only counts). */
 void sim_fail(struct sim *s, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -13,10 +13,36 @@
  *   output        every line is exactly one of the four formats, about
  *                 the peer's own installed view, one unreachable line per
  *                 failure;
- *   liveness      after the last fault and a quiet spell, every live peer
- *                 (not crashed, not removed) is in one view of exactly the
- *                 live peers, no change is left half done, and no
- *                 unreachable line about a live peer came in the last 10T.
+ *   no-quorum-no-view
+ *                 a side cut off without a quorum commits no view. Let L
+ *                 be the committer of view id v (the first peer to send a
+ *                 NEWVIEW of it, or to install it if it sent none), M the
+ *                 members of the group's view before it (the installed
+ *                 view with the highest id below v, as first installed;
+ *                 else L's own), L's side the peers it can exchange
+ *                 messages with both ways at that moment (L and every
+ *                 peer no cut in force separates from L in either
+ *                 direction), and O the peers whose OK was delivered to
+ *                 L's current life since L last installed a view. While a
+ *                 cut is in force, neither the side nor side + O may lack
+ *                 a quorum of M (sim_quorum). O is the allowance for OKs
+ *                 delivered before the cut: TCP never crosses a cut while
+ *                 it is in force (simnet.c), so an OK from beyond the side
+ *                 was delivered before the cut began, and may count.
+ *   liveness (converge-after-heal)
+ *                 after the last fault (crash, restart, stop, partition
+ *                 heal) and a quiet spell of 10T plus the join time
+ *                 (5 * BACKOFF_MAX_MS), if the live peers of the group's
+ *                 latest view (the installed one with the highest id)
+ *                 hold a quorum of it, they are the primary side, and
+ *                 every live peer that is not removed is in one view of
+ *                 exactly those peers, the primary side's (without that
+ *                 quorum no side may decide, and the run only counts as
+ *                 such): no live peer, removed ones included,
+ *                 last installed a view id above it (a minority that went
+ *                 ahead); with --rejoin no live peer is left removed; no
+ *                 change is left half done, and no unreachable line about
+ *                 a live peer came in the last 10T.
  *
  * It also keeps the trace: the last SIM_TRACE_MAX events other than bare
  * heartbeats, printed when a seed fails.
@@ -162,24 +188,69 @@ void siminv_destroy(struct sim *s)
 	s->views = NULL;
 }
 
+/*
+ * The views installed, by id: an open-addressing table, since view ids
+ * may be sparse (a core may number a new founding's views far above the
+ * last ones, as state.h's epochs do).
+ */
+static size_t siminv__slot(const struct sim *s, uint32_t view_id)
+{
+	size_t mask = s->views_cap - 1;
+	size_t i = ((size_t)view_id * UINT64_C(0x9e3779b97f4a7c15)) >> 17 & mask;
+	while (s->views[i].used && s->views[i].id != view_id)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* The view with this id, made if new; NULL past SIM_VIEWS_MAX views. */
 static struct sim_view *siminv__view(struct sim *s, uint32_t view_id)
 {
-	if (view_id >= SIM_VIEWS_MAX)
+	if (s->views_cap > 0) {
+		struct sim_view *v = &s->views[siminv__slot(s, view_id)];
+		if (v->used)
+			return v;
+	}
+	if (s->views_count >= SIM_VIEWS_MAX)
 		return NULL;
-	if (view_id >= s->views_cap) {
-		size_t cap = s->views_cap ? s->views_cap : 64;
-		while (cap <= view_id)
-			cap *= 2;
-		struct sim_view *v = realloc(s->views, cap * sizeof(*v));
-		if (v == NULL) {
+	if (2 * (s->views_count + 1) > s->views_cap) {
+		struct sim_view *old = s->views;
+		size_t old_cap = s->views_cap;
+		s->views_cap = old_cap ? 2 * old_cap : 64;
+		s->views = calloc(s->views_cap, sizeof(*s->views));
+		if (s->views == NULL) {
 			fprintf(stderr, "sim: out of memory\n");
 			exit(3);
 		}
-		memset(v + s->views_cap, 0, (cap - s->views_cap) * sizeof(*v));
-		s->views = v;
-		s->views_cap = cap;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i].used)
+				s->views[siminv__slot(s, old[i].id)] = old[i];
+		free(old);
 	}
-	return &s->views[view_id];
+	struct sim_view *v = &s->views[siminv__slot(s, view_id)];
+	v->used = true;
+	v->id = view_id;
+	s->views_count++;
+	return v;
+}
+
+/*
+ * The group's view just before view_id: the installed view with the
+ * highest id below it. Not view_id - 1, which may never exist: a new
+ * leader numbers above the highest id it heard of, and a new founding
+ * may number far above the last (state.h's epochs). A scan, at each first
+ * install only: a run installs a few hundred views.
+ */
+static const struct sim_view *siminv__prev(const struct sim *s,
+					   uint32_t view_id)
+{
+	const struct sim_view *best = NULL;
+	for (size_t i = 0; i < s->views_cap; i++) {
+		const struct sim_view *v = &s->views[i];
+		if (v->used && v->set && v->id < view_id &&
+		    (best == NULL || v->id > best->id))
+			best = v;
+	}
+	return best;
 }
 
 void siminv_on_suspect(struct sim *s, struct sim_peer *p, unsigned peer)
@@ -267,6 +338,67 @@ static bool parse_line(const char *line, size_t len, unsigned peers,
 
 /* ---- Views -------------------------------------------------------------------- */
 
+bool sim_quorum(const struct peerset *members, const struct peerset *have)
+{
+	unsigned n = 0, got = 0;
+	peerset_foreach(members, id) {
+		n++;
+		if (peerset_has(have, id))
+			got++;
+	}
+	if (n == 0)
+		return false;
+	return 2 * got > n ||
+	       (2 * got == n && peerset_has(have, peerset_first(members)));
+}
+
+/*
+ * no-quorum-no-view (stated at the top of this file), judged once per
+ * view id, at its commit: the first NEWVIEW that announces it, or its
+ * first install if that comes first (a view of the leader alone is sent
+ * to nobody). p is the committer, and its own view has not moved yet.
+ */
+static void siminv__quorum(struct sim *s, struct sim_peer *p,
+			   uint32_t view_id, unsigned leader)
+{
+	struct sim_view *v = siminv__view(s, view_id);
+	if (v == NULL || v->committed)
+		return;
+	v->committed = true;
+	if (s->cuts_count == 0 || !simnet_cut_now(s, s->now_key))
+		return;
+	const struct peerset *before = NULL;
+	const struct sim_view *prev = siminv__prev(s, view_id);
+	if (prev != NULL)
+		before = &prev->members;
+	else if (p->installed)
+		before = &p->members;
+	else
+		return;		/* a founding: no view before it */
+	struct peerset side;
+	peerset_clear(&side);
+	peerset_add(&side, p->id);
+	for (unsigned id = 1; id <= s->cfg.peers; id++)
+		if (id != p->id && !simnet_blocked(s, p->id, id, s->now_key) &&
+		    !simnet_blocked(s, id, p->id, s->now_key))
+			peerset_add(&side, id);
+	if (sim_quorum(before, &side))
+		return;
+	struct peerset with_oks = side;
+	peerset_foreach(&p->ok_from, id) peerset_add(&with_oks, id);
+	if (sim_quorum(before, &with_oks))
+		return;
+	char a[96], b[96], c[96];
+	sim_fmt_set(a, sizeof(a), before);
+	sim_fmt_set(b, sizeof(b), &side);
+	sim_fmt_set(c, sizeof(c), &p->ok_from);
+	sim_fail(s, "no-quorum-no-view",
+		 "peer %u committed view %u [leader %u] during a partition: "
+		 "its side [%s] holds no quorum of the view before [%s], nor "
+		 "with the OKs it got since its last view [%s]", p->id,
+		 (unsigned)view_id, leader, b, a, c);
+}
+
 /*
  * The first install of a view id is its leader's commit: judge the change
  * against the leader's own previous view.
@@ -281,11 +413,8 @@ static void siminv__integrity(struct sim *s, struct sim_peer *p,
 	peerset_subtract(&added, &p->members);
 	/* Also against the group's view just before, if someone installed
 	 * it: a new leader that never saw it must not lose its changes. */
-	const struct sim_view *prev =
-		l->view_id > 0 && l->view_id - 1 < s->views_cap
-			? &s->views[l->view_id - 1]
-			: NULL;
-	if (prev != NULL && prev->set) {
+	const struct sim_view *prev = siminv__prev(s, l->view_id);
+	if (prev != NULL) {
 		struct peerset gone = prev->members;
 		peerset_subtract(&gone, &l->members);
 		peerset_foreach(&gone, id) peerset_add(&removed, id);
@@ -314,10 +443,23 @@ static void siminv__integrity(struct sim *s, struct sim_peer *p,
 		 * the group's view just before held it already (a leader
 		 * that missed that view adds it again): the membership, and
 		 * any verdict on it, go on. */
-		if (prev != NULL && prev->set && peerset_has(&prev->members, id))
+		if (prev != NULL && peerset_has(&prev->members, id))
 			continue;
 		s->removable[id] = !s->peers[id].running;
 	}
+}
+
+/*
+ * A NEWVIEW announces a view: its sender must install exactly that view
+ * (id, leader, members) itself, before or after sending it within the same
+ * step, or receivers install a view nobody led. A sender killed inside the
+ * send never gets to install it: that is a crash, not a lie.
+ */
+static bool siminv__is_installed(const struct sim_peer *p, uint32_t view_id,
+				 unsigned leader, const struct peerset *members)
+{
+	return p->installed && p->view_id == view_id && p->leader == leader &&
+	       peerset_equal(&p->members, members);
 }
 
 static void siminv__on_view(struct sim *s, struct sim_peer *p,
@@ -325,12 +467,15 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 {
 	const struct mship *m = p->m;
 	char a[256], b[256];
-	if (l->view_id != m->view_id || l->leader != m->view_leader ||
+	/* Not the leader: the one a peer follows may be another than the
+	 * view names (a new leader finishing an old leader's change keeps
+	 * the old leader's name on that view). Agreement judges the name. */
+	if (l->view_id != m->view_id ||
 	    !peerset_equal(&l->members, &m->members)) {
 		sim_fail(s, "output/state",
 			 "peer %u printed view %u leader %u but holds view %u "
 			 "leader %u", p->id, l->view_id, l->leader,
-			 (unsigned)m->view_id, m->view_leader);
+			 (unsigned)m->view_id, m->leader);
 		return;
 	}
 	sim_fmt_set(a, sizeof(a), &l->members);
@@ -353,11 +498,14 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 	}
 	struct sim_view *v = siminv__view(s, l->view_id);
 	if (v == NULL) {
-		sim_fail(s, "view/range", "peer %u installed view id %u",
-			 p->id, l->view_id);
+		sim_fail(s, "view/range", "peer %u installed view id %u, past "
+			 "%u distinct view ids", p->id, l->view_id,
+			 SIM_VIEWS_MAX);
 		return;
 	}
 	if (!v->set) {
+		/* Judged first, as its commit, if nobody announced it. */
+		siminv__quorum(s, p, l->view_id, l->leader);
 		v->set = true;
 		v->leader = l->leader;
 		v->installer = p->id;
@@ -377,8 +525,11 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 		bool gone = !first->running || first->life != v->installer_life;
 		const char *kind = gone ? "agreement/dead-leader-view"
 					: "agreement/two-leaders";
+		/* Refound: a later life of peer 1 leads one of the two,
+		 * and (if it is this one) started after the other. */
 		if ((v->leader == 1 && v->leader_life > 1) ||
-		    (l->leader == 1 && s->peers[1].life > 1))
+		    (l->leader == 1 && s->peers[1].life > 1 &&
+		     s->peers[1].started_ms > v->at_ms))
 			kind = "agreement/refound";
 		sim_fail(s, kind,
 			 "view %u: peer %u installed leader %u [%s], but peer "
@@ -395,6 +546,14 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 	p->view_id = l->view_id;
 	p->leader = l->leader;
 	p->members = l->members;
+	peerset_clear(&p->ok_from);
+	/* A view announced and then installed is kept, even if the same
+	 * step goes on to a later one (a new leader finishing the old
+	 * leader's change, then making its own). */
+	if (p->announced &&
+	    siminv__is_installed(p, p->announced_view_id, p->announced_leader,
+				 &p->announced_members))
+		p->announced = false;
 }
 
 static void siminv__on_unreachable(struct sim *s, struct sim_peer *p,
@@ -462,23 +621,10 @@ void siminv_on_print(struct sim *s, struct sim_peer *p, const char *line,
 	}
 }
 
-/*
- * A NEWVIEW announces a view: its sender must install exactly that view
- * (id, leader, members) itself, before or after sending it within the same
- * step, or receivers install a view nobody led. A sender killed inside the
- * send never gets to install it: that is a crash, not a lie.
- */
-static bool siminv__is_installed(const struct sim_peer *p, uint32_t view_id,
-				 unsigned leader, const struct peerset *members)
-{
-	return p->installed && p->view_id == view_id && p->leader == leader &&
-	       peerset_equal(&p->members, members);
-}
-
 void siminv_on_newview_sent(struct sim *s, struct sim_peer *p,
 			    const struct wire_msg *m)
 {
-	(void)s;
+	siminv__quorum(s, p, m->view_id, m->leader);
 	/* A restarted peer relays the view its state file holds: decided
 	 * before, though this life never printed it. */
 	if (p->m->role == MSHIP_JOINING ||
@@ -568,6 +714,22 @@ void siminv_check_liveness(struct sim *s)
 		s->stats.extinct = true;
 		return;
 	}
+	/* The primary side is the live members of the group's latest view,
+	 * when they hold a quorum of it. When they do not (a majority died
+	 * at once and stayed down), no side may decide anything: a correct
+	 * core waits for ever, and there is nothing to converge to. */
+	const struct sim_view *latest = siminv__prev(s, UINT32_MAX);
+	if (latest != NULL) {
+		struct peerset up = latest->members;
+		peerset_foreach(&latest->members, id) {
+			if (!peerset_has(&live, id))
+				peerset_del(&up, id);
+		}
+		if (!sim_quorum(&latest->members, &up)) {
+			s->stats.no_quorum_left = true;
+			return;
+		}
+	}
 	/* Only peer 1 founds a group: with no group left and peer 1 down
 	 * (or removed, which is out for good too), joiners wait for it by
 	 * design. */
@@ -586,24 +748,6 @@ void siminv_check_liveness(struct sim *s)
 		return;
 	}
 	char a[256], b[256];
-	/* A view changes only with a quorum of it: if its members that
-	 * still run (a restarted one keeps its promises) are no quorum,
-	 * the group can make no change, by design. */
-	struct peerset last = s->peers[peerset_first(&in_group)].m->members;
-	peerset_foreach(&in_group, id) {
-		const struct mship *m = s->peers[id].m;
-		if (m->view_id > s->peers[peerset_first(&in_group)].m->view_id)
-			last = m->members;
-	}
-	struct peerset up;
-	peerset_clear(&up);
-	for (unsigned id = 1; id <= s->cfg.peers; id++)
-		if (s->peers[id].running)
-			peerset_add(&up, id);
-	if (!mship_quorum(&last, &up)) {
-		s->stats.extinct = true;
-		return;
-	}
 	/* First whether the group split: that is the cause, and a joiner
 	 * left out or a round left waiting is often only its effect. */
 	unsigned ref = peerset_first(&in_group);
@@ -624,6 +768,30 @@ void siminv_check_liveness(struct sim *s)
 			 ref, role_name(r->role), (unsigned)r->view_id,
 			 r->leader, b);
 		return;
+	}
+	/* The view they agree on must be the primary side's: no running
+	 * peer, removed or not, went past it on a side of its own. */
+	for (unsigned id = 1; id <= s->cfg.peers; id++) {
+		const struct sim_peer *p = &s->peers[id];
+		if (!p->running || !p->installed || p->view_id <= r->view_id)
+			continue;
+		sim_fmt_set(a, sizeof(a), &p->members);
+		sim_fail(s, "liveness/minority-ahead",
+			 "the group ends in view %u, but peer %u (%s) installed "
+			 "view %u [%s] leader %u", (unsigned)r->view_id, id,
+			 role_name(p->m->role), (unsigned)p->view_id, a,
+			 p->leader);
+		return;
+	}
+	/* With --rejoin, a peer left out is a member again, not quiet. */
+	for (unsigned id = 1; id <= s->cfg.peers && s->opts.rejoin; id++) {
+		const struct sim_peer *p = &s->peers[id];
+		if (p->running && p->m->role == MSHIP_REMOVED) {
+			sim_fail(s, "liveness/removed",
+				 "peer %u ends removed although every peer "
+				 "runs with --rejoin", id);
+			return;
+		}
 	}
 	unsigned leader = r->leader;
 	const struct mship *l = s->peers[leader].m;
