@@ -47,6 +47,10 @@
  * view its state file holds (two more per member of lower id in it). */
 #define JOIN_ROUNDS_NO_GROUP 3
 
+/* REQs a leader sends a joiner, 2T apart, before it drops the joiner's
+ * ADD unanswered (nothing was accepted yet, so it may). */
+#define ADD_CONFIRMS_MAX 3
+
 /* Backoff bounds for JOIN retries, reconnects and name resolution. */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000

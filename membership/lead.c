@@ -87,7 +87,8 @@ static struct peerset mship__round_members(const struct mship *m)
 static void mship__try_commit(struct mship *m, int64_t now_ms)
 {
 	struct peerset next = mship__round_members(m);
-	if (!m->round_active || !mship_quorum(&m->members, &m->round_oks) ||
+	if (!m->round_active || m->round_confirming ||
+	    !mship_quorum(&m->members, &m->round_oks) ||
 	    !mship_quorum(&next, &m->round_oks))
 		return;
 	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
@@ -124,9 +125,12 @@ static void mship__send_round_req(struct mship *m)
 	mship__send(m, &m->round_waiting, &req);
 }
 
+static void mship__round_accept(struct mship *m, int64_t now_ms);
+
 /*
- * Start the next queued change, skipping ones that change nothing. The
- * leader accepts its own change first, saved like any member's.
+ * Start the next queued change, skipping ones that change nothing. An ADD
+ * of our own waits for the joiner's OK first; then (or at once) we accept
+ * our change and ask the members.
  */
 void mship__start_round(struct mship *m, int64_t now_ms)
 {
@@ -144,34 +148,58 @@ void mship__start_round(struct mship *m, int64_t now_ms)
 				      (c.op == WIRE_OP_DEL &&
 				       c.peer == m->cfg.self)))
 			continue;
-		if (c.leader == 0)
+		bool fresh = c.leader == 0;
+		if (fresh)
 			c.leader = m->cfg.self;
 		m->round_active = true;
 		m->round = c;
 		m->round_request_id = ++m->next_request_id;
 		m->round_view_id = m->view_id;
-		m->st.promised = m->ballot;
-		m->st.acc_set = true;
-		m->st.acc_ballot = m->ballot;
-		m->st.acc_base = m->view_id;
-		m->st.acc_op = (uint8_t)c.op;
-		m->st.acc_peer = (uint16_t)c.peer;
-		m->st.acc_leader = (uint16_t)c.leader;
-		mship__save(m);
 		peerset_clear(&m->round_oks);
 		peerset_add(&m->round_oks, m->cfg.self);
-		/* Every member is asked, the dead and the one removed too:
-		 * a message to a dead peer is lost, but one we gave up
-		 * wrongly answers, and may be what makes the quorum. */
-		m->round_waiting = m->members;
-		peerset_del(&m->round_waiting, m->cfg.self);
-		if (c.op == WIRE_OP_DEL)
-			mship__report(m, c.peer);
-		mship__send_round_req(m);
 		m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
-		mship__try_commit(m, now_ms);
+		m->round_confirming = fresh && c.op == WIRE_OP_ADD;
+		m->round_confirms = 1;
+		if (m->round_confirming) {
+			peerset_clear(&m->round_waiting);
+			peerset_add(&m->round_waiting, c.peer);
+			mship__send_round_req(m);
+			return;
+		}
+		mship__round_accept(m, now_ms);
 		return;
 	}
+}
+
+/*
+ * Accept our own change, saved like any member's, and ask every member
+ * (for an ADD, the joiner too: its promise counts in the next view's
+ * quorum). The dead and the one removed are asked too: a message to a
+ * dead peer is lost, but one we gave up wrongly answers, and may be what
+ * makes the quorum.
+ */
+static void mship__round_accept(struct mship *m, int64_t now_ms)
+{
+	const struct mship_change *c = &m->round;
+	m->round_confirming = false;
+	m->st.promised = m->ballot;
+	m->st.acc_set = true;
+	m->st.acc_ballot = m->ballot;
+	m->st.acc_base = m->view_id;
+	m->st.acc_op = (uint8_t)c->op;
+	m->st.acc_peer = (uint16_t)c->peer;
+	m->st.acc_leader = (uint16_t)c->leader;
+	mship__save(m);
+	m->round_waiting = m->members;
+	if (c->op == WIRE_OP_ADD)
+		peerset_add(&m->round_waiting, c->peer);
+	peerset_subtract(&m->round_waiting, &m->round_oks);
+	peerset_del(&m->round_waiting, m->cfg.self);
+	if (c->op == WIRE_OP_DEL)
+		mship__report(m, c->peer);
+	mship__send_round_req(m);
+	m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
+	mship__try_commit(m, now_ms);
 }
 
 /*
@@ -268,9 +296,17 @@ void mship__on_ok(struct mship *m, int64_t now_ms,
 		return;
 	}
 	if (msg->op == WIRE_OP_REFUSE) {
-		if (msg->ballot <= m->ballot ||
-		    (msg->request_id != m->round_request_id &&
-		     msg->request_id != m->recon.request_id)) {
+		bool ours = m->recon.active
+				    ? msg->request_id == m->recon.request_id
+				    : msg->request_id == m->round_request_id;
+		if (ours && m->recon.active && msg->peer == msg->from &&
+		    msg->peer != m->cfg.self) {
+			/* A leader we took for dead answers our NEWLEADER:
+			 * it lives; follow it again, whatever the ballots. */
+			mship__step_down(m, now_ms, msg->peer);
+			return;
+		}
+		if (!ours || msg->ballot <= m->ballot) {
 			m->stats.dropped_stale++;
 			return;
 		}
@@ -294,6 +330,11 @@ void mship__on_ok(struct mship *m, int64_t now_ms,
 	}
 	peerset_add(&m->round_oks, msg->from);
 	peerset_del(&m->round_waiting, msg->from);
+	if (m->round_confirming) {
+		if (msg->from == m->round.peer)
+			mship__round_accept(m, now_ms);
+		return;
+	}
 	mship__try_commit(m, now_ms);
 }
 
@@ -310,9 +351,22 @@ void mship__retry(struct mship *m, int64_t now_ms)
 		mship__send_newleader(m);
 		return;
 	}
-	/* Ask again every live member that has not answered; one that
-	 * missed our view would drop the REQ, so the view first. */
+	if (m->round_confirming) {
+		if (++m->round_confirms > ADD_CONFIRMS_MAX) {
+			/* The joiner is gone: nothing was accepted, drop it. */
+			m->round_active = false;
+			m->round_confirming = false;
+			mship__start_round(m, now_ms);
+			return;
+		}
+		mship__send_round_req(m);
+		return;
+	}
+	/* Ask again every member that has not answered; one that missed
+	 * our view would drop the REQ, so the view first. */
 	m->round_waiting = m->members;
+	if (m->round.op == WIRE_OP_ADD)
+		peerset_add(&m->round_waiting, m->round.peer);
 	peerset_del(&m->round_waiting, m->cfg.self);
 	peerset_subtract(&m->round_waiting, &m->round_oks);
 	peerset_foreach(&m->round_waiting, id) mship__resend_view(m, now_ms, id);

@@ -33,6 +33,26 @@ void mship__on_req(struct mship *m, int64_t now_ms,
 {
 	if (m->role == MSHIP_LEADER && msg->ballot > m->ballot)
 		mship__step_down(m, now_ms, msg->from);
+	if (m->role == MSHIP_JOINING && msg->op == WIRE_OP_ADD &&
+	    msg->peer == m->cfg.self && msg->view_id >= m->removed_in) {
+		/* The leader asks whether we are here to be let in: yes, and
+		 * we promise its ballot for the view that admits us. */
+		if (msg->ballot < m->st.promised) {
+			mship__refuse(m, msg);
+			return;
+		}
+		m->st.promised = msg->ballot;
+		mship__save(m);
+		struct wire_msg ok = mship__msg(m, WIRE_OK);
+		ok.view_id = msg->view_id;
+		ok.ballot = msg->ballot;
+		ok.request_id = msg->request_id;
+		ok.op = msg->op;
+		ok.peer = msg->peer;
+		ok.leader = msg->leader;
+		outbox_send_one(m->out, msg->from, &ok);
+		return;
+	}
 	if (!mship__acceptor(m) || !peerset_has(&m->members, msg->from)) {
 		m->stats.dropped_role++;
 		return;

@@ -147,6 +147,11 @@ struct mship {
 	uint32_t round_request_id;
 	uint32_t round_view_id;	/* the view the change is asked in */
 	struct mship_change round;
+	/* ADD: first the joiner confirms it is there (and promises our
+	 * ballot for the view it joins); nothing is accepted until then,
+	 * so a joiner gone meanwhile is dropped after ADD_CONFIRMS_MAX. */
+	bool round_confirming;
+	unsigned round_confirms;
 	struct peerset round_oks;	/* who accepted it, us included */
 	struct peerset round_waiting;	/* asked and not answered */
 	/* When REQ (or, taking over, NEWLEADER) goes again to the silent. */

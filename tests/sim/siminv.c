@@ -626,8 +626,10 @@ void siminv_on_newview_sent(struct sim *s, struct sim_peer *p,
 {
 	siminv__quorum(s, p, m->view_id, m->leader);
 	/* A restarted peer relays the view its state file holds: decided
-	 * before, though this life never printed it. */
+	 * before, though this life never printed it; a leader finishing a
+	 * predecessor's change that removes it installs nothing. */
 	if (p->m->role == MSHIP_JOINING ||
+	    !peerset_has(&m->members, p->id) ||
 	    siminv__is_installed(p, m->view_id, m->leader, &m->members))
 		return;
 	p->announced = true;
