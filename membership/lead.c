@@ -310,8 +310,15 @@ void mship__on_ok(struct mship *m, int64_t now_ms,
 			m->stats.dropped_stale++;
 			return;
 		}
-		/* It follows us, or someone dead: ask again, higher. */
-		if (msg->peer == m->cfg.self ||
+		/*
+		 * A member promised a higher ballot. Leading (not taking
+		 * over), we ask again above it: if the one that ballot is
+		 * for leads, alive, its followers defer our NEWLEADER and
+		 * their heartbeats make us yield (mship__on_heartbeat); if
+		 * it gave up or died, we lead on. Taking over, we follow the
+		 * peer the member names, unless that is us or gone.
+		 */
+		if (!m->recon.active || msg->peer == m->cfg.self ||
 		    !peerset_has(&m->members, msg->peer) ||
 		    peerset_has(&m->dead, msg->peer))
 			mship__take_over(m, now_ms);

@@ -291,6 +291,14 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 				const struct wire_msg *msg)
 {
 	unsigned from = msg->from;
+	if (m->role == MSHIP_MEMBER && from == m->leader && msg->leader != 0 &&
+	    msg->leader != from && msg->leader != m->cfg.self &&
+	    peerset_has(&m->members, msg->leader)) {
+		/* The one we follow follows another (a candidate that gave
+		 * up, say): so do we. */
+		m->leader = msg->leader;
+		mship__revive(m, now_ms, msg->leader);
+	}
 	if (m->role != MSHIP_LEADER || peerset_has(&m->dead, from)) {
 		/* We were wrong (a leader too: a removal not yet asked is
 		 * dropped; one asked goes on, and the peer answers it). */
