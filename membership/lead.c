@@ -55,6 +55,30 @@ void mship__enqueue(struct mship *m, const struct mship_change *c,
 	*mship__queue_at(m, front ? 0 : m->queue_count - 1) = *c;
 }
 
+/*
+ * The next change to make: a predecessor's first (it must be finished),
+ * then the removal of a peer we believe dead, then the rest in order. The
+ * dead go first because each one still in the view counts against every
+ * quorum to come, while a live peer (a restarted one, a joiner) answers.
+ */
+static struct mship_change mship__queue_take(struct mship *m)
+{
+	unsigned pick = 0;
+	if (mship__queue_at(m, 0)->leader == 0) {
+		for (unsigned i = 0; i < m->queue_count; i++) {
+			const struct mship_change *q = mship__queue_at(m, i);
+			if (q->op == WIRE_OP_DEL && q->leader == 0 &&
+			    peerset_has(&m->dead, q->peer)) {
+				pick = i;
+				break;
+			}
+		}
+	}
+	struct mship_change c = *mship__queue_at(m, pick);
+	mship__queue_remove(m, pick);
+	return c;
+}
+
 /* Drop a queued change (not the one in flight), if it waits. */
 void mship__dequeue(struct mship *m, const struct mship_change *c)
 {
@@ -136,9 +160,7 @@ void mship__start_round(struct mship *m, int64_t now_ms)
 {
 	while (m->role == MSHIP_LEADER && !m->round_active &&
 	       !m->recon.active && m->queue_count > 0) {
-		struct mship_change c = m->queue[m->queue_head];
-		m->queue_head = (m->queue_head + 1) % OP_QUEUE_MAX;
-		m->queue_count--;
+		struct mship_change c = mship__queue_take(m);
 		/* A change of our own that changes nothing, or asks us to
 		 * remove ourselves (a peer wrongly given up), is moot. One
 		 * a predecessor asked (it names its leader) is not ours to
