@@ -237,4 +237,7 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 	unsigned follow = BALLOT_LEADER(m->follow_ballot);
 	if (peerset_has(&m->members, follow) && follow != m->cfg.self)
 		m->leader = follow;
+	else if (m->view_leader == m->cfg.self)
+		/* Another finished a change of ours naming us: lead. */
+		mship__take_over(m, now_ms);
 }

@@ -225,12 +225,16 @@ static void mship__round_accept(struct mship *m, int64_t now_ms)
 }
 
 /*
- * Send our view again to one peer that seems to lack it, at most once per
- * 2T each: a member behind, or a peer that no longer is one.
+ * Send our view to one peer whose heartbeat shows an older one, at most
+ * once per 2T each: a member behind, or a peer that no longer is one and
+ * does not know it. Any member may: the view was decided, and the peer
+ * left behind may hear none of its leaders (a minority cut off, whose
+ * heartbeats go only to the members of its old view).
  */
 void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to)
 {
-	if (m->recon.active || now_ms < m->view_resent_ms[to])
+	if ((m->role != MSHIP_MEMBER && m->role != MSHIP_LEADER) ||
+	    m->recon.active || now_ms < m->view_resent_ms[to])
 		return;
 	m->view_resent_ms[to] = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
 	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);

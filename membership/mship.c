@@ -313,7 +313,7 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 		   !peerset_has(&m->dead, msg->leader)) {
 		mship__step_down(m, now_ms, msg->leader);
 	}
-	if (m->role == MSHIP_LEADER && msg->view_id < m->view_id)
+	if (msg->view_id < m->view_id)
 		mship__resend_view(m, now_ms, from);
 	fd_heard(&m->fd, from, now_ms);
 }
@@ -398,7 +398,7 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 	case WIRE_HEARTBEAT:
 		if (!peerset_has(&m->members, msg->from)) {
 			/* It believes it is a member: tell it otherwise. */
-			if (m->role == MSHIP_LEADER)
+			if (msg->view_id < m->view_id)
 				mship__resend_view(m, now_ms, msg->from);
 			m->stats.dropped_nonmember++;
 			return;
