@@ -57,20 +57,26 @@ void mship__enqueue(struct mship *m, const struct mship_change *c,
 
 /*
  * The next change to make: a predecessor's first (it must be finished),
- * then the removal of a peer we believe dead, then the rest in order. The
- * dead go first because each one still in the view counts against every
- * quorum to come, while a live peer (a restarted one, a joiner) answers.
+ * then the removal of the peer silent the longest, then the rest in order.
+ * The silent go first because each one still in the view counts against
+ * every quorum to come, while a peer that speaks (a restarted one, whose
+ * old life is removed) answers.
  */
 static struct mship_change mship__queue_take(struct mship *m)
 {
 	unsigned pick = 0;
+	bool found = false;
 	if (mship__queue_at(m, 0)->leader == 0) {
 		for (unsigned i = 0; i < m->queue_count; i++) {
 			const struct mship_change *q = mship__queue_at(m, i);
-			if (q->op == WIRE_OP_DEL && q->leader == 0 &&
-			    peerset_has(&m->dead, q->peer)) {
+			if (q->op != WIRE_OP_DEL || q->leader != 0)
+				continue;
+			const struct mship_change *best =
+				mship__queue_at(m, pick);
+			if (!found ||
+			    m->heard_ms[q->peer] < m->heard_ms[best->peer]) {
 				pick = i;
-				break;
+				found = true;
 			}
 		}
 	}

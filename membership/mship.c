@@ -389,6 +389,7 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 		m->stats.dropped_stranger++;
 		return;
 	}
+	m->heard_ms[msg->from] = now_ms;
 	if (!mship__same_life(m, now_ms, msg))
 		return;
 	if (msg->view_id > m->view_id_seen)
