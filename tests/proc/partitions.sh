@@ -38,17 +38,49 @@ form5() {
 	[ "$FAILURES" = 0 ]
 }
 
+# Microseconds now, without a fork.
+now_us() { echo "${EPOCHREALTIME/[.,]/}"; }
+
 # wait_periods N COMMAND...: poll every 50 ms for N heartbeat periods
-# (stretched by TIMEOUT_SCALE) until COMMAND succeeds.
+# (stretched by TIMEOUT_SCALE) until COMMAND succeeds; WAITED_MS says how
+# long that took.
 wait_periods() {
-	local n=$1 tries i
+	local n=$1 t0 end
 	shift
-	tries=$(((n * HB_MS * TIMEOUT_SCALE + 49) / 50))
-	for ((i = 0; i < tries; i++)); do
-		"$@" && return 0
+	t0=$(now_us)
+	end=$((t0 + n * HB_MS * TIMEOUT_SCALE * 1000))
+	until "$@"; do
+		[ "$(now_us)" -lt "$end" ] || { "$@"; return; }
 		sleep 0.05
 	done
+	WAITED_MS=$((($(now_us) - t0) / 1000))
+}
+
+# settle N COMMAND...: COMMAND holds within N periods (WAITED_MS: when)
+# and still holds when the N periods are over.
+settle() {
+	local n=$1 t0
+	shift
+	t0=$(now_us)
+	wait_periods "$n" "$@" || return 1
+	sleep "$(awk "BEGIN{t = $n * $HB_MS * $TIMEOUT_SCALE / 1000 - ($(now_us) - $t0) / 1e6; print (t > 0 ? t : 0)}")"
 	"$@"
+}
+
+# hold_cut N LIST LEADER IDS...: keep the cut for N periods (stretched),
+# and note when IDS first were in one view [LIST] led by LEADER.
+hold_cut() {
+	local n=$1 t0 end reached=""
+	shift
+	t0=$(now_us)
+	end=$((t0 + n * HB_MS * TIMEOUT_SCALE * 1000))
+	while [ "$(now_us)" -lt "$end" ]; do
+		if [ -z "$reached" ] && one_view "$@"; then
+			reached=$((($(now_us) - t0) / 1000))
+			echo "  majority side [$1] in one view ${reached} ms after the cut"
+		fi
+		sleep 0.05
+	done
 }
 
 # mark NAME: remember where every log ends now.
@@ -119,9 +151,12 @@ no_view_while_cut() {
 # within HEAL_T periods of the heal and then prints nothing.
 left_out_quiet() {
 	local id=$1 after
-	wait_periods "$HEAL_T" grep -q "removed from the group in view" \
-		"$PROC_DIR/$id.log" ||
+	if wait_periods "$HEAL_T" grep -q "removed from the group in view" \
+		"$PROC_DIR/$id.log"; then
+		echo "  peer $id said it was removed $WAITED_MS ms after the heal"
+	else
 		fail "peer $id, left out, did not say it was removed (-v) within ${HEAL_T}T of the heal"
+	fi
 	sleep "$(periods 5)"
 	kill -0 "${PEER_PID[$id]}" 2> /dev/null || fail "peer $id exited"
 	after=$(printed "$id" heal | brief)
@@ -137,7 +172,7 @@ split() {
 	form5 || return
 	cut_sides "$small" "$big" || { fail "cannot cut"; return; }
 	mark cut
-	sleep "$(periods "$CUT_T")"
+	hold_cut "$CUT_T" "$list" "$lead" $big
 	one_view "$list" "$lead" $big && kept=$(views_of $big)
 	[ -n "$kept" ] ||
 		fail "at the heal the majority side was not in one view [$list] led by $lead: $(views_of $big)"
@@ -146,14 +181,20 @@ split() {
 	report cut heal "while cut ($CUT_T T)"
 	no_view_while_cut $small
 	if [[ " ${NET_ARGS:-} " == *" --rejoin "* ]]; then
-		wait_periods $((HEAL_T + JOIN_S * 1000 / HB_MS)) \
-			one_view "1,2,3,4,5" '*' 1 2 3 4 5 ||
-			fail "not all five in one view [1,2,3,4,5] within ${HEAL_T}T + ${JOIN_S}s of the heal: $(views_of 1 2 3 4 5)"
+		if settle $((HEAL_T + JOIN_S * 1000 / HB_MS)) \
+			one_view "1,2,3,4,5" '*' 1 2 3 4 5; then
+			echo "  all five in one view $WAITED_MS ms after the heal"
+		else
+			fail "not all five (or not still) in one view [1,2,3,4,5] within ${HEAL_T}T + ${JOIN_S}s of the heal: $(views_of 1 2 3 4 5)"
+		fi
 		report heal "" "after the heal"
 		return
 	fi
-	wait_periods "$HEAL_T" one_view "$list" "$lead" $big ||
-		fail "within ${HEAL_T}T of the heal the majority side is not in one view [$list] led by $lead: $(views_of $big)"
+	if settle "$HEAL_T" one_view "$list" "$lead" $big; then
+		echo "  majority side at $(last_view "$lead") $WAITED_MS ms after the heal"
+	else
+		fail "within ${HEAL_T}T of the heal the majority side is not (or not still) in one view [$list] led by $lead: $(views_of $big)"
+	fi
 	for id in $small; do left_out_quiet "$id"; done
 	[ -z "$kept" ] || [ "$(views_of $big)" = "$kept" ] ||
 		fail "the majority side did not keep its view: at the heal $kept now $(views_of $big)"
@@ -184,13 +225,13 @@ oneway_leader_member() {
 	mark heal
 	report cut heal "while 1 -> 3 is cut ($CUT_T T)"
 	no_view_while_cut 3
-	if ! wait_periods "$HEAL_T" oneway_settled; then
-		fail "within ${HEAL_T}T of the heal 1, 2, 4, 5 are not in one view led by 1 ([1,2,3,4,5] with 3, or [1,2,4,5]): $(views_of 1 2 3 4 5)"
+	if ! settle "$HEAL_T" oneway_settled; then
+		fail "within ${HEAL_T}T of the heal 1, 2, 4, 5 are not (or not still) in one view led by 1 ([1,2,3,4,5] with 3, or [1,2,4,5]): $(views_of 1 2 3 4 5)"
 	elif one_view "1,2,4,5" 1 1 2 4 5; then
-		echo "  3 was left out"
+		echo "  3 was left out ($(last_view 1), $WAITED_MS ms after the heal)"
 		left_out_quiet 3
 	else
-		echo "  3 was kept"
+		echo "  3 was kept ($(last_view 1), $WAITED_MS ms after the heal)"
 	fi
 	report heal "" "after the heal"
 }
@@ -216,8 +257,11 @@ loss_member() {
 	done
 	peer_kill 5
 	mark kill
-	wait_periods "$HEAL_T" one_view "1,2,3,4" '*' 1 2 3 4 ||
-		fail "5 killed: 1..4 not in one view [1,2,3,4] within ${HEAL_T}T: $(views_of 1 2 3 4)"
+	if settle "$HEAL_T" one_view "1,2,3,4" '*' 1 2 3 4; then
+		echo "  5 killed: 1..4 at $(last_view 1) $WAITED_MS ms later"
+	else
+		fail "5 killed: 1..4 not (or not still) in one view [1,2,3,4] within ${HEAL_T}T: $(views_of 1 2 3 4)"
+	fi
 	for id in 1 2 3 4; do
 		[ "$(printed "$id" kill | grep -c '"peer 5 unreachable"')" -ge 1 ] ||
 			fail "peer $id did not report the crash of 5"
@@ -269,7 +313,8 @@ cut_child() {
 	if [ "$how" = fail ]; then
 		bash tests/proc/partitions.sh _cut_child fail > "$out" 2>&1
 	else
-		timeout -k 5 -s "$how" "$(periods 20)" \
+		# Its set-up takes well under a second; then it waits for the signal.
+		timeout -k 5 -s "$how" $((2 * TIMEOUT_SCALE)) \
 			bash tests/proc/partitions.sh _cut_child "$how" > "$out" 2>&1
 	fi
 	chain=$(sed -n 's/^iptables chain //p' "$out")
