@@ -15,7 +15,8 @@
 #   - within HEAL_T periods of the heal, a peer left out of that view has
 #     learned it and goes quiet (its -v line "removed from the group",
 #     then no output line), or, with --rejoin on every peer, all five are
-#     one view again (JOIN_S seconds more for the join).
+#     one view again (JOIN_S seconds more for the join); a state counts
+#     only if it still holds when the bound is over.
 # What each side printed while cut off is shown either way.
 set -u
 cd "$(dirname "$0")/../.."
