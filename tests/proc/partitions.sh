@@ -51,7 +51,7 @@ wait_periods() {
 	t0=$(now_us)
 	end=$((t0 + n * HB_MS * TIMEOUT_SCALE * 1000))
 	until "$@"; do
-		[ "$(now_us)" -lt "$end" ] || { "$@"; return; }
+		[ "$(now_us)" -lt "$end" ] || return 1
 		sleep 0.05
 	done
 	WAITED_MS=$((($(now_us) - t0) / 1000))
