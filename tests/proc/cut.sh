@@ -105,15 +105,35 @@ cut_sides() {
 }
 
 # thin_udp ID PERCENT: drop, at random, PERCENT of the UDP peer ID sends
-# and of the UDP sent to it (each datagram passes one of the two rules).
+# and of the UDP sent to it (each datagram passes one of the two drop
+# rules). Two rules without a target ahead of them count every datagram,
+# so thin_counts can say what was really dropped.
 thin_udp() {
-	local a=127.0.0.$1 p=$PROC_PORT prob
+	local a=127.0.0.$1 prob udp=(-p udp --sport "$PROC_PORT" --dport "$PROC_PORT")
+	local drop=(-m statistic --mode random --probability)
 	prob=$(awk "BEGIN{print $2/100}")
-	cut__ipt -A "$CUT_CHAIN" -s "$a" -p udp --sport "$p" --dport "$p" \
-		-m statistic --mode random --probability "$prob" -j DROP &&
-		cut__ipt -A "$CUT_CHAIN" -d "$a" -p udp --sport "$p" \
-			--dport "$p" -m statistic --mode random \
-			--probability "$prob" -j DROP
+	cut__ipt -A "$CUT_CHAIN" -s "$a" "${udp[@]}" &&
+		cut__ipt -A "$CUT_CHAIN" -d "$a" "${udp[@]}" &&
+		cut__ipt -A "$CUT_CHAIN" -s "$a" "${udp[@]}" "${drop[@]}" "$prob" \
+			-j DROP &&
+		cut__ipt -A "$CUT_CHAIN" -d "$a" "${udp[@]}" "${drop[@]}" "$prob" \
+			-j DROP
+}
+
+# thin_counts ID: "FROM_ALL FROM_DROPPED TO_ALL TO_DROPPED", the
+# datagrams from and to peer ID that thin_udp's rules saw and dropped.
+thin_counts() {
+	cut__ipt -S "$CUT_CHAIN" -v | awk -v a="127.0.0.$1/32" '
+		/^-A/ {
+			for (i = 1; i < NF; i++) {
+				if ($i == "-c") n = $(i + 1)
+				if ($i == "-s" || $i == "-d") { dir = $i; addr = $(i + 1) }
+			}
+			if (addr != a) next
+			k = dir (/statistic/ ? "x" : "")
+			c[k] += n
+		}
+		END { print c["-s"] + 0, c["-sx"] + 0, c["-d"] + 0, c["-dx"] + 0 }'
 }
 
 # heal: remove every rule this run added (the chain stays until exit).

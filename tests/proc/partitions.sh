@@ -249,6 +249,7 @@ loss_member() {
 	thin_udp 3 20 || { fail "cannot thin"; return; }
 	mark cut
 	sleep "$LOSS_S"
+	thin_check 3 20
 	heal
 	mark heal
 	report cut heal "while 20% of 3's UDP is dropped (${LOSS_S}s)"
@@ -271,6 +272,20 @@ loss_member() {
 		[ -z "$lacks" ] || fail "peer $id printed views without 3: $lacks"
 	done
 	report kill "" "after 5 was killed"
+}
+
+# thin_check ID PERCENT: the loss thin_udp really made, from its counts.
+# Over at least 100 datagrams a way, the share dropped must be within
+# PERCENT +- 10 (about four standard deviations at 20% of 100).
+thin_check() {
+	local c
+	read -r -a c <<< "$(thin_counts "$1")"
+	echo "  dropped ${c[1]} of ${c[0]} datagrams from $1, ${c[3]} of ${c[2]} to it"
+	awk -v f="${c[0]}" -v fd="${c[1]}" -v t="${c[2]}" -v td="${c[3]}" \
+		-v p="$2" 'function bad(n, d) { return n >= 100 && (d * 100 < (p - 10) * n || d * 100 > (p + 10) * n) }
+		BEGIN { exit !(bad(f, fd) || bad(t, td)) }' &&
+		fail "thin_udp $1 $2 dropped another share: ${c[*]}"
+	return 0
 }
 
 # cut_self: the mechanism alone. Peers 1 and 3 of three are cut from each
