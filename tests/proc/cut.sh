@@ -47,6 +47,8 @@ cut_setup() {
 		return 1
 	fi
 	CUT_OWNED=1
+	# Named at once, so tests/proc/run.sh can check it is gone afterwards.
+	echo "iptables chain $CUT_CHAIN"
 	if ! cut__ipt -C OUTPUT -j "$CUT_CHAIN" 2> /dev/null &&
 		! err=$(cut__ipt -I OUTPUT 1 -j "$CUT_CHAIN" 2>&1); then
 		CUT_WHY="iptables cannot hook OUTPUT: $err"
@@ -65,7 +67,6 @@ cut_setup() {
 		return 1
 	fi
 	cut__ipt -F "$CUT_CHAIN"
-	echo "iptables chain $CUT_CHAIN"
 }
 
 # cut_teardown: unhook and delete the chain. Quiet, and safe to repeat.
