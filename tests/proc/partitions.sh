@@ -177,8 +177,10 @@ split() {
 	one_view "$list" "$lead" $big && kept=$(views_of $big)
 	[ -n "$kept" ] ||
 		fail "at the heal the majority side was not in one view [$list] led by $lead: $(views_of $big)"
-	heal
+	# Marked first: a line after the heal must not count as printed while
+	# cut off (a peer may print within a millisecond of the heal).
 	mark heal
+	heal
 	report cut heal "while cut ($CUT_T T)"
 	no_view_while_cut $small
 	if [[ " ${NET_ARGS:-} " == *" --rejoin "* ]]; then
@@ -222,8 +224,10 @@ oneway_leader_member() {
 	cut_oneway 1 3 || { fail "cannot cut"; return; }
 	mark cut
 	sleep "$(periods "$CUT_T")"
-	heal
+	# Marked first: a line after the heal must not count as printed while
+	# cut off (a peer may print within a millisecond of the heal).
 	mark heal
+	heal
 	report cut heal "while 1 -> 3 is cut ($CUT_T T)"
 	no_view_while_cut 3
 	if ! settle "$HEAL_T" oneway_settled; then
@@ -250,8 +254,10 @@ loss_member() {
 	mark cut
 	sleep "$LOSS_S"
 	thin_check 3 20
-	heal
+	# Marked first: a line after the heal must not count as printed while
+	# cut off (a peer may print within a millisecond of the heal).
 	mark heal
+	heal
 	report cut heal "while 20% of 3's UDP is dropped (${LOSS_S}s)"
 	for id in 1 2 4 5; do
 		n=$(printed "$id" cut heal | grep -c '"peer 3 unreachable"')
