@@ -25,8 +25,9 @@
 #     holds the peer itself and the leader;
 #   - one view id means one member list and one leader everywhere;
 #   - nothing after a peer's "crashing";
-#   - "peer X unreachable" at most once per peer and X, with "(leader)"
-#     exactly when X is the leader the line names.
+#   - "peer X unreachable" at most once per peer and X (with -v reheard=1:
+#     again only while X is in the reporter's latest view), with
+#     "(leader)" exactly when X is the leader the line names.
 # And per testcase (the full view is view 4, [1,2,3,4,5], leader 1):
 #   1  every peer ends in the full view; no crash, no failure reported;
 #   2  five crashes after the full view; one..four each then print
@@ -159,6 +160,7 @@ BEGIN {
 		# reported anew.
 		p = substr(s, 20) + 0
 		delete lastv[p]
+		delete lastl[p]
 		crashed[p] = 0
 		for (q = 1; q <= npeers; q++) {
 			ucount[p, q] = 0
@@ -223,6 +225,7 @@ BEGIN {
 		if ((p in lastv) && vid <= lastv[p])
 			fail("peer " p " view id went from " lastv[p] " to " vid)
 		lastv[p] = vid
+		lastl[p] = lst
 		if (vid in vlist) {
 			if (vlist[vid] != lst || vlead[vid] != ld)
 				fail("view " vid ": peer " p " has [" lst "] leader " ld \
@@ -246,7 +249,12 @@ BEGIN {
 			fail("peer " p " calls " t " the leader but its line names leader " ld)
 		if (!eisleader[p, k] && t == ld)
 			fail("peer " p " reports its leader " t " without \"(leader)\"")
-		if (++ucount[p, t] == 2)
+		# reheard=1: a peer reported and then heard again is alive again
+		# for the reporter (issue 10's detector), which may report it
+		# anew; honest only while it is still in the reporter's view.
+		if (++ucount[p, t] >= 2 && \
+		    !(reheard && index("," lastl[p] ",", "," t ",")) && \
+		    !dup_failed[p, t]++)
 			fail("peer " p " printed \"" token(p, k) "\" more than once")
 	}
 }

@@ -15,11 +15,16 @@ PROC_PORT=$((20000 + ($$ * 7) % 20000))
 declare -A PEER_PID=()
 FAILURES=0
 
+# The one EXIT trap: the peers, then this run's iptables rules when
+# tests/proc/cut.sh was sourced, then the logs. A signal exits through it
+# too (a timeout's TERM, ^C, a closed terminal), so nothing outlives a
+# run that failed, timed out or was interrupted.
 proc_cleanup() {
 	for id in "${!PEER_PID[@]}"; do
 		kill -9 "${PEER_PID[$id]}" 2>/dev/null
 	done
 	wait 2>/dev/null
+	if declare -F cut_teardown > /dev/null; then cut_teardown; fi
 	if [ "${KEEP_LOGS:-0}" = 1 ]; then
 		echo "logs kept in $PROC_DIR"
 	else
@@ -27,6 +32,9 @@ proc_cleanup() {
 	fi
 }
 trap proc_cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # hostsfile N: 127.0.0.1 .. 127.0.0.N
 proc_hostsfile() {
@@ -35,22 +43,22 @@ proc_hostsfile() {
 	for i in $(seq 1 "$n"); do echo "127.0.0.$i" >> "$PROC_DIR/hosts"; done
 }
 
-# peer_start ID [ARGS...]: the daemon's stderr goes to $PROC_DIR/ID.log
+# peer_start ID [ARGS...]: the daemon's stderr goes to $PROC_DIR/ID.log.
+# Each peer keeps its promises in a state directory of its own (--state),
+# kept across restarts of the same id within the run (PROC_STATE=0: in
+# memory only, the documented limit).
 peer_start() {
 	local id=$1
 	shift
-	local wrap=()
+	local wrap=() state=()
+	if [ "${PROC_STATE:-1}" = 1 ]; then
+		mkdir -p "$PROC_DIR/state/$id"
+		state=(--state "$PROC_DIR/state/$id")
+	fi
 	if [ "$VALGRIND" = 1 ]; then
 		wrap=(valgrind -q --log-file="$PROC_DIR/$id.vg" --error-exitcode=99
 			--leak-check=full --show-leak-kinds=definite,indirect
 			--errors-for-leak-kinds=definite,indirect)
-	fi
-	# Each peer keeps its promises in a state directory of its own, so a
-	# restarted peer keeps them (PROC_STATE=0: in memory only).
-	local state=()
-	if [ "${PROC_STATE:-1}" = 1 ]; then
-		mkdir -p "$PROC_DIR/state/$id"
-		state=(--state "$PROC_DIR/state/$id")
 	fi
 	"${wrap[@]}" "$ROLLCALL" -h "$PROC_DIR/hosts" --id "$id" --port "$PROC_PORT" \
 		--heartbeat-ms "$HB_MS" "${state[@]}" "$@" 2>> "$PROC_DIR/$id.log" &
@@ -106,6 +114,35 @@ wait_for() {
 	return 1
 }
 
+# Start peers 1..N, peer i after (i-1)*0.2 s, with extra args per peer
+# given as ARGS_<i>.
+start_group() {
+	local n=$1 i args
+	proc_hostsfile "$n"
+	for i in $(seq 1 "$n"); do
+		args="ARGS_$i"
+		# shellcheck disable=SC2086
+		peer_start "$i" -d "$(awk "BEGIN{print ($i-1)*0.2}")" ${!args:-}
+	done
+}
+
+all_at() {
+	local want=$1 id
+	shift
+	for id in "$@"; do has_view "$id" "$want" || return 1; done
+}
+
+# Wait until peers (the rest of the args) all end at view WANT, or fail.
+await_view() {
+	local limit=$1 want=$2
+	shift 2
+	wait_for "$limit" all_at "$want" "$@" ||
+		fail "peers $* did not reach '$want' in ${limit}s"
+}
+
+# Seconds for N heartbeat periods, stretched by TIMEOUT_SCALE.
+periods() { awk "BEGIN{print $1*$HB_MS/1000*$TIMEOUT_SCALE}"; }
+
 # The last view line of a peer, reduced to "VIEW LEADER [LIST]".
 last_view() {
 	peer_log "$1" | sed -n 's/^{peer_id:[0-9]*, view_id: \([0-9]*\), leader: \([0-9]*\), memb_list: \(\[[0-9,]*\]\)}$/\1 \2 \3/p' | tail -n 1
@@ -136,7 +173,8 @@ expect_count() {
 # Invariants over every log, by the compose judge's common checks (tc=0):
 # each line has one of the four formats, each peer's view ids strictly
 # increase, one view id means one list and leader everywhere, each
-# unreachable line at most once per peer, nothing after "crashing".
+# unreachable line at most once per peer (JUDGE_REHEARD=1: again while the
+# peer is still in the reporter's view), nothing after "crashing".
 check_invariants() {
 	local out f id names=""
 	compgen -G "$PROC_DIR/*.log" > /dev/null || return 0
@@ -147,7 +185,8 @@ check_invariants() {
 		grep -v '^rollcall\[' "$f" | sed "s/^/$id | /"
 	done > "$PROC_DIR/all.merged"
 	names=$(echo $names | tr ' ' '\n' | sort -n | paste -sd' ')
-	out=$(awk -v tc=0 -v names="$names" -f tests/compose/judge.awk \
+	out=$(awk -v tc=0 -v names="$names" -v reheard="${JUDGE_REHEARD:-0}" \
+		-f tests/compose/judge.awk \
 		"$PROC_DIR/all.merged") ||
 		fail "invariants: $(printf '%s\n' "$out" | grep '^why:')"
 	# Under VALGRIND=1, any report (errors, or leaks at a clean exit).

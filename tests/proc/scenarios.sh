@@ -6,32 +6,6 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/proc/lib.sh
 
-# Start peers 1..N, peer i after (i-1)*0.2 s, with extra args per peer
-# given as ARGS_<i>.
-start_group() {
-	local n=$1 i args
-	proc_hostsfile "$n"
-	for i in $(seq 1 "$n"); do
-		args="ARGS_$i"
-		# shellcheck disable=SC2086
-		peer_start "$i" -d "$(awk "BEGIN{print ($i-1)*0.2}")" ${!args:-}
-	done
-}
-
-all_at() {
-	local want=$1 id
-	shift
-	for id in "$@"; do has_view "$id" "$want" || return 1; done
-}
-
-# Wait until peers (the rest of the args) all end at view WANT, or fail.
-await_view() {
-	local limit=$1 want=$2
-	shift 2
-	wait_for "$limit" all_at "$want" "$@" ||
-		fail "peers $* did not reach '$want' in ${limit}s"
-}
-
 joins() {
 	start_group 5
 	await_view 10 "4 1 [1,2,3,4,5]" 1 2 3 4 5
@@ -103,9 +77,6 @@ two_at_once() {
 		expect_count $id 1 '"peer 5 unreachable"'
 	done
 }
-
-# Seconds for N heartbeat periods, stretched by TIMEOUT_SCALE.
-periods() { awk "BEGIN{print $1*$HB_MS/1000*$TIMEOUT_SCALE}"; }
 
 # Member 5 is stopped (SIGSTOP) for 3T, then continued. The others remove
 # it meanwhile. Run again, it does not take the group's silence for
