@@ -66,8 +66,12 @@ static int msg_check(const struct wire_msg *m)
 					       m->acc_ballot == 0
 				       ? 0
 				       : WIRE_ERANGE;
+		/* REFUSE's leader means nothing, but the decoder reads it as
+		 * a peer id or 0 (get_id): a larger one must not be sent. */
 		if (m->op == WIRE_OP_REFUSE)
-			return id_valid(m->peer) ? 0 : WIRE_ERANGE;
+			return id_valid(m->peer) && m->leader <= HOSTS_MAX
+				       ? 0
+				       : WIRE_ERANGE;
 		if (m->op != WIRE_OP_ADD && m->op != WIRE_OP_DEL)
 			return WIRE_ERANGE;
 		return id_valid(m->peer) && id_valid(m->leader) ? 0

@@ -50,40 +50,56 @@ struct seed_msg {
 
 /*
  * Incarnations run from 1 to UINT64_MAX across the seeds, one of each
- * msgpack width, so that mutations start from every form the field takes.
+ * msgpack width, and so do ballots and acc_ballots from 0 (2^32 among
+ * them, past what view_id can hold), so that mutations start from every
+ * form each field takes.
  */
 static struct seed_msg msgs[] = {
 	{ "join", { .type = WIRE_JOIN, .from = 3, .incarnation = 1 } },
 	{ "req-add", { .type = WIRE_REQ, .from = 1, .incarnation = 2,
-		       .view_id = 2, .request_id = 7, .op = WIRE_OP_ADD,
-		       .peer = 4 } },
+		       .view_id = 2, .ballot = 1, .request_id = 7,
+		       .op = WIRE_OP_ADD, .peer = 4, .leader = 1 } },
 	{ "req-del", { .type = WIRE_REQ, .from = 1, .incarnation = 0x80,
-		       .view_id = 300, .request_id = 70000,
-		       .op = WIRE_OP_DEL, .peer = 1024 } },
+		       .view_id = 300, .ballot = 0x10000, .request_id = 70000,
+		       .op = WIRE_OP_DEL, .peer = 1024, .leader = 1 } },
+	/* Answering a REQ: its fields echoed. */
 	{ "ok-add", { .type = WIRE_OK, .from = 4, .incarnation = 3,
-		      .view_id = 2, .request_id = 7, .op = WIRE_OP_ADD,
-		      .peer = 4 } },
+		      .view_id = 2, .ballot = 1, .request_id = 7,
+		      .op = WIRE_OP_ADD, .peer = 4, .leader = 1 } },
+	/* Answering a NEWLEADER: the change accepted, at its ballot. */
+	{ "ok-accepted", { .type = WIRE_OK, .from = 3, .incarnation = 0xff,
+			   .view_id = 5, .ballot = (uint64_t)UINT32_MAX + 1,
+			   .request_id = 9, .op = WIRE_OP_DEL, .peer = 2,
+			   .leader = 300, .acc_ballot = UINT64_MAX } },
 	{ "ok-nothing", { .type = WIRE_OK, .from = 2, .incarnation = 0x1234,
-			  .view_id = 9, .request_id = 8,
+			  .view_id = 9, .ballot = 0x80, .request_id = 8,
 			  .op = WIRE_OP_NOTHING } },
+	/* The higher ballot answered, and whom the sender follows. */
 	{ "ok-refuse", { .type = WIRE_OK, .from = 5, .incarnation = 1,
-			 .view_id = 9, .request_id = 8,
+			 .view_id = 9, .ballot = UINT64_MAX, .request_id = 8,
 			 .op = WIRE_OP_REFUSE, .peer = 2 } },
 	{ "newview", { .type = WIRE_NEWVIEW, .from = 1, .incarnation = 1,
-		       .view_id = 3, .leader = 1 } },
+		       .view_id = 3, .ballot = 1, .leader = 1 } },
 	{ "newview-wide", { .type = WIRE_NEWVIEW, .from = 2,
 			    .incarnation = UINT64_MAX, .view_id = 40,
+			    .ballot = UINT64_C(0xfedcba9876543210),
 			    .leader = 2 } },
 	{ "newleader", { .type = WIRE_NEWLEADER, .from = 2,
 			 .incarnation = 0x10000, .view_id = 4,
-			 .request_id = 9, .op = WIRE_OP_PENDING } },
+			 .ballot = UINT32_MAX, .request_id = 9,
+			 .op = WIRE_OP_PENDING } },
 	{ "heartbeat", { .type = WIRE_HEARTBEAT, .from = 2,
 			 .incarnation = (uint64_t)UINT32_MAX + 1,
-			 .view_id = UINT32_MAX, .leader = 1 } },
+			 .view_id = UINT32_MAX, .ballot = 0x7f, .leader = 1 } },
+	/* From a peer taking over, which follows no leader. */
+	{ "heartbeat-no-leader", { .type = WIRE_HEARTBEAT, .from = 3,
+				   .incarnation = 2, .view_id = 6,
+				   .ballot = 0x100, .leader = 0 } },
 	{ "redirect", { .type = WIRE_REDIRECT, .from = 3, .incarnation = 7,
-			.view_id = 1, .leader = 1 } },
+			.view_id = 1, .ballot = 1, .leader = 1 } },
 	{ "newview-full", { .type = WIRE_NEWVIEW, .from = 1,
-			    .incarnation = 1, .view_id = 1024, .leader = 1 } },
+			    .incarnation = 1, .view_id = 1024, .ballot = 2,
+			    .leader = 1 } },
 	/* From a peer that is joining too and knows no leader. */
 	{ "redirect-no-leader", { .type = WIRE_REDIRECT, .from = 4,
 				  .incarnation = UINT32_MAX,
@@ -92,7 +108,15 @@ static struct seed_msg msgs[] = {
 
 #define MSGS_COUNT (sizeof(msgs) / sizeof(msgs[0]))
 
-/* The NEWVIEWs' members, by their places in msgs[]. */
+static struct wire_msg *msg_named(const char *name)
+{
+	for (size_t i = 0; i < MSGS_COUNT; i++)
+		if (strcmp(msgs[i].name, name) == 0)
+			return &msgs[i].m;
+	abort();
+}
+
+/* The NEWVIEWs' members. */
 static void fill_members(void)
 {
 	static const unsigned view[] = { 1, 2, 3, 5 };
@@ -102,11 +126,11 @@ static void fill_members(void)
 					 1023, 1024 };
 
 	for (size_t i = 0; i < sizeof(view) / sizeof(view[0]); i++)
-		peerset_add(&msgs[6].m.members, view[i]);
+		peerset_add(&msg_named("newview")->members, view[i]);
 	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
-		peerset_add(&msgs[7].m.members, wide[i]);
+		peerset_add(&msg_named("newview-wide")->members, wide[i]);
 	for (unsigned id = 1; id <= HOSTS_MAX; id++)
-		peerset_add(&msgs[11].m.members, id);
+		peerset_add(&msg_named("newview-full")->members, id);
 }
 
 static void wire_seeds(void)
@@ -132,6 +156,14 @@ static void wire_seeds(void)
 	write_seed("fuzz_frame", "stream-all", stream, stream_len);
 	/* The stream cut mid-frame: the last frame is still awaited. */
 	write_seed("fuzz_frame", "stream-partial", stream, stream_len - 3);
+	/*
+	 * Version 2's HEARTBEAT, no ballot: refused as an unknown version,
+	 * one mutation away from version 3's number with one field short.
+	 */
+	static const unsigned char v2_heartbeat[] = { 0x96, 2, WIRE_HEARTBEAT,
+						      3, 1, 7, 2 };
+	write_seed("fuzz_datagram", "v2-heartbeat", v2_heartbeat,
+		   sizeof(v2_heartbeat));
 	/* A declared length one over the cap: the connection is closed. */
 	static const unsigned char too_big[] = { 0x00, 0x01, 0x00, 0x01, 0x94 };
 	write_seed("fuzz_frame", "too-big", too_big, sizeof(too_big));
