@@ -3,7 +3,7 @@
 # On failure a scenario's peer logs are printed, so CI shows what happened.
 set -u
 cd "$(dirname "$0")/../.."
-all="cli_errors joins crash_one crash_chain takeover leader_crash ten two_at_once frozen frozen_rejoin restart leader_restart hostile clean_exit"
+all="cli_errors joins crash_one crash_chain takeover leader_crash ten two_at_once frozen frozen_rejoin restart leader_restart hostile clean_exit hooks hooks_fail hooks_slow"
 passed=0 failed=0
 for name in ${*:-$all}; do
 	start=$(date +%s.%N)
