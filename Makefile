@@ -4,6 +4,7 @@
 #   make run TESTCASE=N   testcase N (1..4) under docker compose, judged
 #   make test         everything CI runs (installs what it needs first)
 #   make check        the unit tests only, plain build
+#   make test-timeline   tools/timeline's own tests (python3-matplotlib)
 #   make bench        latency, memory and CPU figures
 #   make clean
 #
@@ -39,7 +40,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 
 .PHONY: all check test test-unit test-proc test-valgrind test-compose \
-	test-sim sim-limits run bench deps clean
+	test-sim sim-limits run bench deps clean test-timeline
 all: $(BUILD)/rollcall
 
 $(BUILD)/%.o: %.c
@@ -85,10 +86,17 @@ test: deps
 
 test-unit:
 	$(MAKE) check
+	$(MAKE) test-timeline
 	$(MAKE) SAN=1 check
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
 		valgrind -q --error-exitcode=1 --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect $$t; done
+
+# tools/timeline: its parsing (the spans of one canned log) and a picture
+# of every canned log. Debian's python3, where python3-matplotlib is.
+PYTHON ?= /usr/bin/python3
+test-timeline:
+	$(PYTHON) -m unittest discover -s tests/timeline
 
 test-proc:
 	$(MAKE) all build/tests/hostile

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install what building and testing rollcall needs, from Debian's packages,
 # when it is missing. Idempotent; run by `make test` and the Dockerfile's
-# build stage needs only the first line's packages.
+# build stage needs only the first line's packages. python3-matplotlib
+# draws tools/timeline's pictures.
 set -eu
 need=(build-essential pkg-config libuv1-dev libmsgpack-dev libcmocka-dev
-	valgrind bc)
+	valgrind bc python3-matplotlib)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

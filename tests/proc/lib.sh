@@ -68,7 +68,7 @@ stamper_done() { ! kill -0 "${STAMP_PID[$1]:-0}" 2>/dev/null; }
 # life's last lines are in).
 peer_restart() {
 	wait_for 5 stamper_done "$1"
-	echo "== restart of peer $1" >> "$PROC_DIR/$1.log"
+	echo "== restart of peer $1" | stamp_utc >> "$PROC_DIR/$1.log"
 	peer_start "$@"
 }
 
