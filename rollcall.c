@@ -233,9 +233,6 @@ static void daemon_close_handles(void *ctx)
 {
 	struct daemon *d = ctx;
 	d->transport = NULL;
-	if (d->hooks_open)
-		hooks_destroy(&d->hooks, d->core.role == MSHIP_CRASHED ?
-			      NULL : "stopped");
 	uv_close((uv_handle_t *)&d->delay_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->core_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->stop_timer, on_handle_closed);
@@ -249,6 +246,10 @@ static void daemon_stop(struct daemon *d, int status)
 		return;
 	d->stopping = true;
 	d->exit_status = status;
+	/* The last status, while the transport's counters can still be read. */
+	if (d->hooks_open)
+		hooks_destroy(&d->hooks, d->core.role == MSHIP_CRASHED ?
+			      NULL : "stopped");
 	uv_timer_stop(&d->core_timer);
 	uv_timer_stop(&d->delay_timer);
 	if (d->transport != NULL)
