@@ -107,7 +107,7 @@ test-proc:
 
 test-valgrind: all
 	VALGRIND=1 HB_MS=400 TIMEOUT_SCALE=4 bash tests/proc/run.sh \
-		clean_exit crash_one takeover restart frozen_rejoin
+		clean_exit crash_one takeover restart frozen_rejoin hooks
 
 # The judge on canned logs, then the four testcases. 77 from all.sh: no
 # Docker engine can be had here; it said so, visibly.

@@ -313,6 +313,7 @@ ready_status() {
 	"$ROLLCALL" --ready "$PROC_DIR/$1.json" > /dev/null 2>&1
 	echo $?
 }
+is_ready() { [ "$(ready_status "$1")" = 0 ]; }
 
 # Five peers with --status and --on-change: after each join, a crash and a
 # takeover every status file matches the view line last printed, and each
@@ -334,7 +335,7 @@ hooks() {
 	wait_for 5 test -s "$PROC_DIR/5.json" || fail "peer 5 wrote no status"
 	[ "$(ready_status 5)" = 1 ] || fail "--ready before the join: not 1"
 	await_view 15 "4 1 [1,2,3,4,5]" 1 2 3 4 5
-	wait_for 2 test "$(ready_status 5)" = 0 ||
+	wait_for 2 is_ready 5 ||
 		fail "--ready after the join: not 0"
 	for id in 1 2 3 4 5; do expect_status $id; expect_records $id; done
 	peer_kill 4
