@@ -471,7 +471,7 @@ hooks_slow() {
 		fi
 		hooks_end_run "$name"
 	done
-	echo "  slow handler: crash to view line ${without} ms without handlers," \
+	echo "  figure: slow handler: crash to view line ${without} ms without handlers," \
 		"${with} ms with a handler sleeping 10 s on every event"
 }
 
