@@ -366,6 +366,7 @@ static int daemon_hooks_start(struct daemon *d)
 		.status_period_ms = d->cli.heartbeat_ms,
 		.on_change = d->cli.on_change,
 		.on_change_timeout_ms = d->cli.on_change_timeout_ms,
+		.on_change_log = d->cli.on_change_log,
 		.snapshot = on_hooks_snapshot,
 		.log = on_hooks_log,
 		.ctx = d,

@@ -29,6 +29,7 @@ enum cli__key {
 	CLI__STATUS,
 	CLI__ON_CHANGE,
 	CLI__ON_CHANGE_TIMEOUT,
+	CLI__ON_CHANGE_LOG,
 	CLI__READY,
 	CLI__HELP,
 	CLI__VERSION,
@@ -58,6 +59,8 @@ static const struct cli__opt cli__opts[] = {
 	{ 0, "on-change", CLI__ON_CHANGE, "--on-change /etc/rollcall/on-change" },
 	{ 0, "on-change-timeout", CLI__ON_CHANGE_TIMEOUT,
 	  "--on-change-timeout 30 or --on-change-timeout 0.5" },
+	{ 0, "on-change-log", CLI__ON_CHANGE_LOG,
+	  "--on-change-log /var/log/rollcall-handler.log" },
 	{ 0, "ready", CLI__READY, "--ready /run/rollcall/status.json" },
 	{ 0, "help", CLI__HELP, NULL },
 	{ 0, "version", CLI__VERSION, NULL },
@@ -264,6 +267,8 @@ static int cli__apply(struct cli *c, const struct cli__args *a,
 		if (rc == 0)
 			c->on_change_timeout_ms = n;
 		return rc;
+	case CLI__ON_CHANGE_LOG:
+		return cli__path(a, flag, o, value, &c->on_change_log);
 	case CLI__READY:
 		return cli__path(a, flag, o, value, &c->ready_path);
 	case CLI__HELP:
@@ -462,7 +467,7 @@ const char *cli_usage(void)
 "Usage: rollcall -h HOSTSFILE [-d SECONDS] [-c SECONDS] [-t] [-v]...\n"
 "                [--id N] [--port P] [--heartbeat-ms T] [--rejoin]\n"
 "                [--status FILE] [--on-change PROGRAM]\n"
-"                [--on-change-timeout SECONDS]\n"
+"                [--on-change-timeout SECONDS] [--on-change-log FILE]\n"
 "       rollcall --ready FILE\n"
 "       rollcall --help | --version\n"
 "\n"
@@ -502,6 +507,8 @@ CLI__STR(CLI_HEARTBEAT_MS_MIN) " to " CLI__STR(CLI_HEARTBEAT_MS_MAX) "\n"
 "                    one at a time, never delaying the protocol\n"
 "  --on-change-timeout SECONDS  kill a handler running longer (default "
 CLI__STR(CLI_ON_CHANGE_TIMEOUT_S_DEFAULT) ")\n"
+"  --on-change-log FILE  append handlers' stdout and stderr to FILE\n"
+"                    (default: /dev/null; never the output lines)\n"
 "  --ready FILE      exit 0 if the status file FILE shows a peer in a view\n"
 "                    (member or leader), 1 otherwise; needs no hostsfile\n"
 "  -v                diagnostics on stderr; repeat (-vv) for more\n"

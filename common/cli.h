@@ -16,6 +16,7 @@
  *   --status FILE       keep FILE as this peer's state in JSON (hooks/)
  *   --on-change PROG    run PROG for every event (hooks/)
  *   --on-change-timeout DELAY  seconds before a handler is killed
+ *   --on-change-log FILE  where handlers' stdout and stderr go
  *   --ready FILE        a mode: check a status file, exit 0 or 1
  *   -v                  diagnostics on stderr (repeat for more)
  *   --help, --version
@@ -52,6 +53,7 @@ struct cli {
 	const char *status_path;	/* --status, NULL when not given */
 	const char *on_change;		/* --on-change, NULL when not given */
 	uint32_t on_change_timeout_ms;	/* --on-change-timeout */
+	const char *on_change_log;	/* --on-change-log, NULL: /dev/null */
 	const char *ready_path;		/* --ready: the mode that checks it */
 	unsigned others_given;	/* options other than --ready and -v */
 	int verbose;		/* count of -v */

@@ -179,8 +179,8 @@ static bool handler_spawn(struct handler *h, const struct out_event *e)
 	uv_stdio_container_t stdio[3] = {
 		{ .flags = UV_CREATE_PIPE | UV_READABLE_PIPE,
 		  .data.stream = (uv_stream_t *)&r->in },
-		{ .flags = UV_INHERIT_FD, .data.fd = h->devnull_fd },
-		{ .flags = UV_INHERIT_FD, .data.fd = h->devnull_fd },
+		{ .flags = UV_INHERIT_FD, .data.fd = h->out_fd },
+		{ .flags = UV_INHERIT_FD, .data.fd = h->out_fd },
 	};
 	uv_process_options_t opt = {
 		.exit_cb = on_run_exit,
@@ -226,8 +226,8 @@ static void handler_next(struct handler *h)
 }
 
 int handler_create(struct handler *h, uv_loop_t *loop, const char *program,
-		   uint32_t timeout_ms, void (*log)(void *ctx, const char *what),
-		   void *log_ctx)
+		   const char *out_path, uint32_t timeout_ms,
+		   void (*log)(void *ctx, const char *what), void *log_ctx)
 {
 	memset(h, 0, sizeof(*h));
 	h->loop = loop;
@@ -235,11 +235,15 @@ int handler_create(struct handler *h, uv_loop_t *loop, const char *program,
 	h->timeout_ms = timeout_ms;
 	h->log = log;
 	h->log_ctx = log_ctx;
-	h->devnull_fd = -1;
+	h->out_fd = -1;
 	if (program == NULL)
 		return 0;
-	h->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	return h->devnull_fd < 0 ? -errno : 0;
+	if (out_path != NULL)
+		h->out_fd = open(out_path, O_WRONLY | O_CREAT | O_APPEND |
+				 O_CLOEXEC, 0644);
+	else
+		h->out_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	return h->out_fd < 0 ? -errno : 0;
 }
 
 void handler_push(struct handler *h, const struct out_event *e)
@@ -264,7 +268,7 @@ void handler_destroy(struct handler *h)
 	if (h->running != NULL)
 		handler_run_close(h->running);
 	h->running = NULL;
-	if (h->devnull_fd >= 0)
-		close(h->devnull_fd);
-	h->devnull_fd = -1;
+	if (h->out_fd >= 0)
+		close(h->out_fd);
+	h->out_fd = -1;
 }

@@ -9,8 +9,8 @@
  * counted. A handler running longer than the timeout is killed (its whole
  * process group: it runs in its own session) and counted. A handler that
  * fails, or cannot be started, is counted and logged at -v; nothing of it
- * reaches the protocol. Its stdout and stderr go to /dev/null, so they
- * never mix with the output lines on stderr.
+ * reaches the protocol. Its stdout and stderr go to /dev/null or to a log
+ * file of their own, so they never mix with the output lines on stderr.
  */
 #ifndef ROLLCALL_HANDLER_H
 #define ROLLCALL_HANDLER_H
@@ -49,7 +49,7 @@ struct handler {
 	uv_loop_t *loop;
 	const char *program;	/* NULL: no handler; events are ignored */
 	uint32_t timeout_ms;
-	int devnull_fd;
+	int out_fd;		/* the handlers' stdout and stderr */
 	void (*log)(void *ctx, const char *what);	/* -v diagnostics */
 	void *log_ctx;
 	struct handler_queue queue;
@@ -58,10 +58,14 @@ struct handler {
 	struct handler_stats stats;
 };
 
-/* program NULL makes a handler that does nothing. log may be NULL. */
+/*
+ * program NULL makes a handler that does nothing. out_path: where the
+ * handlers' output is appended (NULL: /dev/null). log may be NULL.
+ * Returns 0, or a negative errno when out_path cannot be opened.
+ */
 int handler_create(struct handler *h, uv_loop_t *loop, const char *program,
-		   uint32_t timeout_ms, void (*log)(void *ctx, const char *what),
-		   void *log_ctx);
+		   const char *out_path, uint32_t timeout_ms,
+		   void (*log)(void *ctx, const char *what), void *log_ctx);
 
 /* Queue e (it starts at the next handler_kick). */
 void handler_push(struct handler *h, const struct out_event *e);

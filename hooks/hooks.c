@@ -95,10 +95,12 @@ int hooks_create(struct hooks *h, const struct hooks_config *cfg, char *err,
 	memset(h, 0, sizeof(*h));
 	h->cfg = *cfg;
 	int rc = handler_create(&h->handler, cfg->loop, cfg->on_change,
-				cfg->on_change_timeout_ms, cfg->log, cfg->ctx);
+				cfg->on_change_log, cfg->on_change_timeout_ms,
+				cfg->log, cfg->ctx);
 	if (rc != 0) {
-		snprintf(err, err_cap, "--on-change: cannot open /dev/null: %s",
-			 uv_strerror(rc));
+		snprintf(err, err_cap, "--on-change-log %s: cannot open it: %s",
+			 cfg->on_change_log != NULL ? cfg->on_change_log :
+			 "/dev/null", strerror(-rc));
 		return rc;
 	}
 	if (cfg->status_path == NULL)

@@ -27,6 +27,7 @@ struct hooks_config {
 	uint32_t status_period_ms;	/* rewritten at least this often */
 	const char *on_change;		/* --on-change; NULL: no handler */
 	uint32_t on_change_timeout_ms;
+	const char *on_change_log;	/* NULL: handlers' output is dropped */
 	/* Fill a snapshot's core and transport parts (status_snap_core,
 	 * status_snap_transport). */
 	void (*snapshot)(void *ctx, struct status_snap *s);

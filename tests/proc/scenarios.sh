@@ -235,7 +235,7 @@ hostile() {
 
 # The handlers the hooks scenarios run: one that records each event (its
 # environment as one line, then its stdin line) in ID.rec, one that
-# sleeps 10 s, one that exits 1.
+# sleeps 10 s, one that prints on stdout and stderr and exits 1.
 hooks_scripts() {
 	cat > "$PROC_DIR/record" <<-EOF
 	#!/bin/sh
@@ -243,7 +243,8 @@ hooks_scripts() {
 	  cat; } >> "$PROC_DIR/\$ROLLCALL_PEER_ID.rec"
 	EOF
 	printf '#!/bin/sh\nsleep 10\n' > "$PROC_DIR/slow"
-	printf '#!/bin/sh\nexit 1\n' > "$PROC_DIR/fails"
+	printf '#!/bin/sh\necho "failing on $ROLLCALL_EVENT"\necho "to stderr" >&2\nexit 1\n' \
+		> "$PROC_DIR/fails"
 	chmod +x "$PROC_DIR/record" "$PROC_DIR/slow" "$PROC_DIR/fails"
 }
 
@@ -392,9 +393,10 @@ hooks_output() {
 	done
 }
 
-# A handler that exits 1, one that does not exist, and one killed by its
-# timeout leave the output lines exactly as in a run without handlers;
-# each failure is counted in the status file and logged at -v.
+# A handler that exits 1 (its output sent to --on-change-log), one that
+# does not exist, and one killed by its timeout leave the output lines
+# exactly as in a run without handlers; each failure is counted in the
+# status file and logged at -v.
 hooks_fail() {
 	local run out
 	hooks_scripts
@@ -402,11 +404,15 @@ hooks_fail() {
 	hooks_crash_run
 	hooks_end_run none
 	hooks_crash_run --on-change "$PROC_DIR/fails" -v \
-		--status "$PROC_DIR/@ID@.json"
+		--status "$PROC_DIR/@ID@.json" --on-change-log "$PROC_DIR/@ID@.out"
 	wait_for 2 grep -q '"handler_failed":[1-9]' "$PROC_DIR/1.json" ||
 		fail "exit 1: not counted: $(grep handler_ "$PROC_DIR/1.json")"
 	grep -q "handler $PROC_DIR/fails, for the view event of view 0: exit status 1" \
 		"$PROC_DIR/1.log" || fail "exit 1: not logged at -v"
+	# Its output went to its own log, not among the output lines.
+	grep -q "^failing on view$" "$PROC_DIR/1.out" &&
+		grep -q "^to stderr$" "$PROC_DIR/1.out" ||
+		fail "exit 1: its output is not in --on-change-log"
 	hooks_end_run fails
 	hooks_crash_run --on-change "$PROC_DIR/no-such-handler" -v \
 		--status "$PROC_DIR/@ID@.json"
@@ -513,6 +519,8 @@ cli_errors() {
 	expect_usage_error "$PROC_DIR/no/s.json" -h "$h" --id 1 \
 		--status "$PROC_DIR/no/s.json"
 	expect_usage_error "cannot replace" -h "$h" --id 1 --status "$PROC_DIR"
+	expect_usage_error "--on-change-log $PROC_DIR/no/h.log: cannot open" \
+		-h "$h" --id 1 --on-change /bin/true --on-change-log "$PROC_DIR/no/h.log"
 	"$ROLLCALL" --help | grep -q -- "--heartbeat-ms" || fail "--help"
 	"$ROLLCALL" --version | grep -q "^rollcall " || fail "--version"
 }

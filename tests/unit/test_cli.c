@@ -303,7 +303,9 @@ static void test_hooks_options(void **state)
 	(void)state;
 	assert_int_equal(PARSE(&c, "-h", "f", "--status", "/run/s.json",
 			       "--on-change=/bin/true",
-			       "--on-change-timeout", "0.25"), 0);
+			       "--on-change-timeout", "0.25",
+			       "--on-change-log", "/tmp/h.log"), 0);
+	assert_string_equal(c.on_change_log, "/tmp/h.log");
 	assert_string_equal(c.status_path, "/run/s.json");
 	assert_string_equal(c.on_change, "/bin/true");
 	assert_int_equal(c.on_change_timeout_ms, 250);
@@ -314,6 +316,8 @@ static void test_hooks_options(void **state)
 		     "missing value");
 	assert_error(PARSE(&c, "-h", "f", "--on-change="), "--on-change:",
 		     "empty value");
+	assert_error(PARSE(&c, "-h", "f", "--on-change-log", ""),
+		     "--on-change-log:", "empty value");
 	assert_error(PARSE(&c, "-h", "f", "--on-change-timeout", "0"),
 		     "--on-change-timeout:", "more than 0");
 	assert_error(PARSE(&c, "-h", "f", "--on-change-timeout", "-1"),
