@@ -321,14 +321,18 @@ is_ready() { [ "$(ready_status "$1")" = 0 ]; }
 # handler recorded the printed events in order; --ready says 1 before
 # peer 5 joins and 0 after.
 hooks() {
-	local id i hook
+	local id i
 	hooks_scripts
 	proc_hostsfile 5
 	[ "$(ready_status 5)" = 1 ] || fail "--ready of a missing file is not 1"
+	# One by one, each file checked after each join.
+	local list=1
 	for i in 1 2 3 4; do
-		hook="--status $PROC_DIR/$i.json --on-change $PROC_DIR/record"
-		# shellcheck disable=SC2086
-		peer_start "$i" -d "$(awk "BEGIN{print ($i-1)*0.2}")" $hook
+		[ "$i" = 1 ] || list="$list,$i"
+		peer_start "$i" --status "$PROC_DIR/$i.json" \
+			--on-change "$PROC_DIR/record"
+		await_view 10 "$((i - 1)) 1 [$list]" $(seq 1 "$i")
+		for id in $(seq 1 "$i"); do expect_status $id; done
 	done
 	# Five starts late: its file says "starting", then "joining".
 	peer_start 5 -d "$(periods 10)" --status "$PROC_DIR/5.json" \
