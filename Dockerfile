@@ -19,6 +19,7 @@ COPY common/ common/
 COPY heartbeat/ heartbeat/
 COPY membership/ membership/
 COPY reconcile/ reconcile/
+COPY hooks/ hooks/
 COPY hostsfiles/hostsfile.txt hostsfiles/
 RUN make build/rollcall
 

@@ -5,6 +5,7 @@
 #   make test         everything CI runs (installs what it needs first)
 #   make check        the unit tests only, plain build
 #   make test-net     the network scenarios: real cuts and loss (root)
+#   make test-timeline   tools/timeline's own tests (python3-matplotlib)
 #   make bench        latency, memory and CPU figures
 #   make clean
 #
@@ -31,7 +32,8 @@ ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) \
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 # The protocol core and the shared pieces, in reading order.
-LIB_SRC = $(wildcard common/*.c heartbeat/*.c membership/*.c reconcile/*.c)
+LIB_SRC = $(wildcard common/*.c heartbeat/*.c membership/*.c reconcile/*.c \
+	hooks/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -39,7 +41,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 
 .PHONY: all check test test-unit test-proc test-net test-valgrind test-compose \
-	test-sim sim-limits run bench deps clean
+	test-sim sim-limits run bench deps clean test-timeline
 all: $(BUILD)/rollcall
 
 $(BUILD)/%.o: %.c
@@ -86,10 +88,17 @@ test: deps
 
 test-unit:
 	$(MAKE) check
+	$(MAKE) test-timeline
 	$(MAKE) SAN=1 check
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
 		valgrind -q --error-exitcode=1 --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect $$t; done
+
+# tools/timeline: its parsing (the spans of one canned log) and a picture
+# of every canned log. Debian's python3, where python3-matplotlib is.
+PYTHON ?= /usr/bin/python3
+test-timeline:
+	$(PYTHON) -m unittest discover -s tests/timeline
 
 test-proc:
 	$(MAKE) all build/tests/hostile
@@ -112,7 +121,7 @@ test-net: all
 
 test-valgrind: all
 	VALGRIND=1 HB_MS=400 TIMEOUT_SCALE=4 bash tests/proc/run.sh \
-		clean_exit crash_one takeover restart frozen_rejoin
+		clean_exit crash_one takeover restart frozen_rejoin hooks
 
 # The judge on canned logs, then the four testcases. 77 from all.sh: no
 # Docker engine can be had here; it said so, visibly.

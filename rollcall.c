@@ -20,6 +20,8 @@
 #include "common/state.h"
 #include "common/outbox.h"
 #include "common/transport.h"
+#include "hooks/hooks.h"
+#include "hooks/ready.h"
 #include "membership/mship.h"
 
 #define ROLLCALL_VERSION "0.1.0"
@@ -37,6 +39,8 @@ struct daemon {
 	uv_signal_t sigterm;
 	struct transport *transport;
 	struct mship core;
+	struct hooks hooks;	/* --status and --on-change */
+	bool hooks_open;
 	uint64_t lives_seen;	/* the core's incarnation, last we looked */
 	uint64_t start_ns;
 	/* --state: DIR/state, and what it held at start. */
@@ -97,6 +101,15 @@ static void on_outbox_print(struct outbox *o, const char *line, size_t len)
 		line += n;
 		len -= (size_t)n;
 	}
+}
+
+/* Copied at once for the status file and the handler; acted on once the
+ * core has returned (daemon_rearm). */
+static void on_outbox_event(struct outbox *o, const struct out_event *e)
+{
+	struct daemon *d = (struct daemon *)o;
+	if (d->hooks_open)
+		hooks_on_event(&d->hooks, e);
 }
 
 static void daemon_stop(struct daemon *d, int status);
@@ -236,6 +249,8 @@ static void daemon_note_role(struct daemon *d)
 static void daemon_rearm(struct daemon *d)
 {
 	daemon_note_role(d);
+	if (d->hooks_open)
+		hooks_after_core(&d->hooks);
 	if (d->stopping)
 		return;
 	int64_t next = mship_next_deadline(&d->core);
@@ -333,6 +348,10 @@ static void daemon_stop(struct daemon *d, int status)
 		return;
 	d->stopping = true;
 	d->exit_status = status;
+	/* The last status, while the transport's counters can still be read. */
+	if (d->hooks_open)
+		hooks_destroy(&d->hooks, d->core.role == MSHIP_CRASHED ?
+			      NULL : "stopped");
 	uv_timer_stop(&d->core_timer);
 	uv_timer_stop(&d->delay_timer);
 	if (d->transport != NULL)
@@ -387,6 +406,16 @@ static int daemon_find_self(struct daemon *d)
 	return 0;
 }
 
+/* --ready FILE: one line, exit 0 when the file shows a peer in a view. */
+static int daemon_ready(const struct cli *c)
+{
+	char why[160];
+	bool ok = ready_check_file(c->ready_path, why, sizeof(why));
+	fprintf(ok ? stdout : stderr, "rollcall: --ready %s: %s\n",
+		c->ready_path, why);
+	return ok ? 0 : 1;
+}
+
 static int daemon_configure(struct daemon *d, int argc, char **argv)
 {
 	char err[512];
@@ -403,6 +432,8 @@ static int daemon_configure(struct daemon *d, int argc, char **argv)
 		       WIRE_VERSION);
 		return 0;
 	}
+	if (d->cli.ready_path != NULL)
+		return daemon_ready(&d->cli);
 	if (hosts_load(&d->hosts, d->cli.hostsfile, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rollcall: %s\n", err);
 		return 2;
@@ -410,6 +441,44 @@ static int daemon_configure(struct daemon *d, int argc, char **argv)
 	if (daemon_find_self(d) != 0)
 		return 2;
 	return -1;
+}
+
+static void on_hooks_log(void *ctx, const char *what)
+{
+	daemon_log(ctx, what);
+}
+
+/* The one place the status file reads the core (and the transport). */
+static void on_hooks_snapshot(void *ctx, struct status_snap *s)
+{
+	struct daemon *d = ctx;
+	status_snap_core(s, &d->core, daemon_now_ms(d));
+	status_snap_transport(s, d->transport != NULL ?
+			      transport_stats(d->transport) : NULL);
+}
+
+/* --status and --on-change; a status file that cannot be written is a
+ * mistake to say at once, as a wrong flag is. */
+static int daemon_hooks_start(struct daemon *d)
+{
+	char err[600];
+	struct hooks_config hc = {
+		.loop = &d->loop,
+		.status_path = d->cli.status_path,
+		.status_period_ms = d->cli.heartbeat_ms,
+		.on_change = d->cli.on_change,
+		.on_change_timeout_ms = d->cli.on_change_timeout_ms,
+		.on_change_log = d->cli.on_change_log,
+		.snapshot = on_hooks_snapshot,
+		.log = on_hooks_log,
+		.ctx = d,
+	};
+	if (hooks_create(&d->hooks, &hc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rollcall: %s\n", err);
+		return -1;
+	}
+	d->hooks_open = true;
+	return 0;
 }
 
 static void daemon_init_loop(struct daemon *d)
@@ -439,7 +508,7 @@ int main(int argc, char **argv)
 	d->outbox.send = on_outbox_send;
 	d->outbox.print = on_outbox_print;
 	d->outbox.exit = on_outbox_exit;
-	d->outbox.event = NULL;
+	d->outbox.event = on_outbox_event;
 	d->outbox.save = on_outbox_save;
 
 	int status = daemon_configure(d, argc, argv);
@@ -462,7 +531,9 @@ int main(int argc, char **argv)
 	mship_create(&d->core, &mc, &d->outbox);
 	daemon_init_loop(d);
 	d->start_ns = uv_hrtime();
-	if (d->cli.delay_ms > 0)
+	if (daemon_hooks_start(d) != 0)
+		daemon_stop(d, 2);
+	else if (d->cli.delay_ms > 0)
 		uv_timer_start(&d->delay_timer, on_delay_done, d->cli.delay_ms,
 			       0);
 	else

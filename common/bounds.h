@@ -40,6 +40,22 @@
 /* Longest output line: the view line of a full group. */
 #define OUT_LINE_BYTES_MAX (128 + 6 * HOSTS_MAX)
 
+/* Events waiting for the --on-change program while one runs (one runs
+ * at a time); when full, the oldest is dropped and counted. */
+#define HANDLER_QUEUE_MAX 64
+
+/* One event's JSON line on a handler's stdin: the view line's size and
+ * the field names. */
+#define HANDLER_EVENT_BYTES_MAX (256 + 6 * HOSTS_MAX)
+
+/* Largest status file: a full group's members, each with the time it
+ * was last heard, and every counter. */
+#define STATUS_BYTES_MAX (64 * 1024)
+
+/* Counters of one kind (the core's, the transport's, the handler's) in
+ * the status file. */
+#define STATUS_COUNTERS_MAX 24
+
 /* Other hosts a joiner asks, in turn, on each JOIN retry. */
 #define JOIN_PROBES_MAX 8
 

@@ -26,6 +26,11 @@ enum cli__key {
 	CLI__HEARTBEAT,
 	CLI__REJOIN,
 	CLI__DROP_UDP,
+	CLI__STATUS,
+	CLI__ON_CHANGE,
+	CLI__ON_CHANGE_TIMEOUT,
+	CLI__ON_CHANGE_LOG,
+	CLI__READY,
 	CLI__HELP,
 	CLI__VERSION,
 	CLI__STATE,
@@ -52,6 +57,13 @@ static const struct cli__opt cli__opts[] = {
 	{ 0, "rejoin", CLI__REJOIN, NULL },
 	{ 0, "state", CLI__STATE, "--state /var/lib/rollcall" },
 	{ 0, "test-drop-udp", CLI__DROP_UDP, "--test-drop-udp 20" },
+	{ 0, "status", CLI__STATUS, "--status /run/rollcall/status.json" },
+	{ 0, "on-change", CLI__ON_CHANGE, "--on-change /etc/rollcall/on-change" },
+	{ 0, "on-change-timeout", CLI__ON_CHANGE_TIMEOUT,
+	  "--on-change-timeout 30 or --on-change-timeout 0.5" },
+	{ 0, "on-change-log", CLI__ON_CHANGE_LOG,
+	  "--on-change-log /var/log/rollcall-handler.log" },
+	{ 0, "ready", CLI__READY, "--ready /run/rollcall/status.json" },
 	{ 0, "help", CLI__HELP, NULL },
 	{ 0, "version", CLI__VERSION, NULL },
 };
@@ -174,6 +186,18 @@ static int cli__uint(const struct cli__args *a, const char *flag,
 	return 0;
 }
 
+/* --status, --on-change, --ready: a path, which may not be empty. */
+static int cli__path(const struct cli__args *a, const char *flag,
+		     const struct cli__opt *o, const char *value,
+		     const char **out)
+{
+	if (value[0] == '\0')
+		return cli__fail(a, "%s: empty value; give a path (example: %s)",
+				 flag, o->example);
+	*out = value;
+	return 0;
+}
+
 static int cli__hostsfile(struct cli *c, const struct cli__args *a,
 			  const char *value)
 {
@@ -195,6 +219,8 @@ static int cli__apply(struct cli *c, const struct cli__args *a,
 	uint32_t n;
 	int rc = 0;
 
+	if (o->key != CLI__READY && o->key != CLI__VERBOSE)
+		c->others_given++;
 	switch (o->key) {
 	case CLI__HOSTSFILE:
 		return cli__hostsfile(c, a, value);
@@ -236,6 +262,23 @@ static int cli__apply(struct cli *c, const struct cli__args *a,
 	case CLI__DROP_UDP:
 		return cli__uint(a, flag, o, value, 0, 100,
 				 &c->drop_udp_percent);
+	case CLI__STATUS:
+		return cli__path(a, flag, o, value, &c->status_path);
+	case CLI__ON_CHANGE:
+		return cli__path(a, flag, o, value, &c->on_change);
+	case CLI__ON_CHANGE_TIMEOUT:
+		rc = cli__seconds(a, flag, o, value, &n);
+		if (rc == 0 && n == 0)
+			return cli__fail(a, "%s: '%s' is no time; give more "
+					 "than 0 seconds (example: %s)", flag,
+					 value, o->example);
+		if (rc == 0)
+			c->on_change_timeout_ms = n;
+		return rc;
+	case CLI__ON_CHANGE_LOG:
+		return cli__path(a, flag, o, value, &c->on_change_log);
+	case CLI__READY:
+		return cli__path(a, flag, o, value, &c->ready_path);
 	case CLI__HELP:
 		c->help = true;
 		return 0;
@@ -399,6 +442,7 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err,
 	c->crash_ms = -1;
 	c->port = CLI_PORT_DEFAULT;
 	c->heartbeat_ms = CLI_HEARTBEAT_MS_DEFAULT;
+	c->on_change_timeout_ms = CLI_ON_CHANGE_TIMEOUT_MS_DEFAULT;
 	if (err != NULL && err_cap > 0)
 		err[0] = '\0';
 
@@ -411,6 +455,14 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err,
 	}
 	if (rc < 0)
 		return rc;
+	/* A probe's command line: the file alone, so a typo cannot make a
+	 * probe that starts a peer. */
+	if (c->ready_path != NULL && c->others_given > 0)
+		return cli__fail(&a, "--ready: checks a status file and takes "
+				 "no other option but -v (example: rollcall "
+				 "--ready /run/rollcall/status.json)");
+	if (c->ready_path != NULL)
+		return 0;
 	if (c->hostsfile == NULL)
 		return cli__fail(&a, "-h: required; name the hostsfile "
 				 "(example: rollcall -h hostsfile.txt)");
@@ -422,7 +474,9 @@ const char *cli_usage(void)
 	return
 "Usage: rollcall -h HOSTSFILE [-d SECONDS] [-c SECONDS] [-t] [-v]...\n"
 "                [--id N] [--port P] [--heartbeat-ms T] [--rejoin]\n"
-"                [--state DIR]\n"
+"                [--state DIR] [--status FILE] [--on-change PROGRAM]\n"
+"                [--on-change-timeout SECONDS] [--on-change-log FILE]\n"
+"       rollcall --ready FILE\n"
 "       rollcall --help | --version\n"
 "\n"
 "Runs one peer of a group-membership service. The peers are the entries\n"
@@ -454,6 +508,20 @@ CLI__STR(CLI_HEARTBEAT_MS_MIN) " to " CLI__STR(CLI_HEARTBEAT_MS_MAX) "\n"
 "                    neither: kept in memory only)\n"
 "  --test-drop-udp P for tests only: drop P percent (0 to 100) of the\n"
 "                    heartbeats received, at random\n"
+"  --status FILE     keep FILE as one JSON object: this peer's role, view,\n"
+"                    leader, members, when each was last heard, counters;\n"
+"                    rewritten (atomically) on every change and every\n"
+"                    heartbeat period\n"
+"  --on-change PROGRAM  run PROGRAM (a path, no shell) for every event:\n"
+"                    ROLLCALL_EVENT=view|unreachable|removed|crashing and\n"
+"                    the rest in the environment, one JSON line on stdin;\n"
+"                    one at a time, never delaying the protocol\n"
+"  --on-change-timeout SECONDS  kill a handler running longer (default "
+CLI__STR(CLI_ON_CHANGE_TIMEOUT_S_DEFAULT) ")\n"
+"  --on-change-log FILE  append handlers' stdout and stderr to FILE\n"
+"                    (default: /dev/null; never the output lines)\n"
+"  --ready FILE      exit 0 if the status file FILE shows a peer in a view\n"
+"                    (member or leader), 1 otherwise; needs no hostsfile\n"
 "  -v                diagnostics on stderr; repeat (-vv) for more\n"
 "  --help            print this help and exit\n"
 "  --version         print the version and exit\n"

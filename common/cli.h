@@ -13,6 +13,11 @@
  *   --heartbeat-ms T    heartbeat period (default CLI_HEARTBEAT_MS_DEFAULT)
  *   --rejoin            join again as a new member once removed
  *   --test-drop-udp P   tests only: drop P% of incoming datagrams
+ *   --status FILE       keep FILE as this peer's state in JSON (hooks/)
+ *   --on-change PROG    run PROG for every event (hooks/)
+ *   --on-change-timeout DELAY  seconds before a handler is killed
+ *   --on-change-log FILE  where handlers' stdout and stderr go
+ *   --ready FILE        a mode: check a status file, exit 0 or 1
  *   -v                  diagnostics on stderr (repeat for more)
  *   --help, --version
  *
@@ -31,6 +36,9 @@
 #define CLI_HEARTBEAT_MS_MAX 60000
 /* Delays are capped at a day: longer is certainly a typo. */
 #define CLI_DELAY_MS_MAX (24 * 3600 * 1000)
+/* A handler longer than this is stuck, not busy: killed and counted. */
+#define CLI_ON_CHANGE_TIMEOUT_S_DEFAULT 30
+#define CLI_ON_CHANGE_TIMEOUT_MS_DEFAULT (CLI_ON_CHANGE_TIMEOUT_S_DEFAULT * 1000)
 
 struct cli {
 	const char *hostsfile;	/* NULL unless -h was given */
@@ -43,6 +51,12 @@ struct cli {
 	bool rejoin;		/* --rejoin */
 	const char *state_dir;	/* --state, NULL when not given */
 	uint32_t drop_udp_percent;	/* --test-drop-udp, 0 by default */
+	const char *status_path;	/* --status, NULL when not given */
+	const char *on_change;		/* --on-change, NULL when not given */
+	uint32_t on_change_timeout_ms;	/* --on-change-timeout */
+	const char *on_change_log;	/* --on-change-log, NULL: /dev/null */
+	const char *ready_path;		/* --ready: the mode that checks it */
+	unsigned others_given;	/* options other than --ready and -v */
 	int verbose;		/* count of -v */
 	bool help;
 	bool version;
@@ -51,7 +65,8 @@ struct cli {
 /*
  * Fill c from argv. Returns 0, or a negative code with a message in err.
  * With --help or --version the other checks (such as a missing -h) are
- * skipped so that those always work.
+ * skipped so that those always work. --ready needs no -h and takes no
+ * other option but -v.
  */
 int cli_parse(struct cli *c, int argc, char **argv, char *err,
 	      size_t err_cap);

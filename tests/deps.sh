@@ -2,10 +2,11 @@
 # Install what building and testing rollcall needs, from Debian's packages,
 # when it is missing. Idempotent; run by `make test` and `make test-net`;
 # the Dockerfile's build stage needs only the first line's packages
-# (iptables: the network scenarios' cuts and loss).
+# (iptables: the network scenarios' cuts and loss; python3-matplotlib:
+# tools/timeline's pictures).
 set -eu
 need=(build-essential pkg-config libuv1-dev libmsgpack-dev libcmocka-dev
-	valgrind bc iptables)
+	valgrind bc iptables python3-matplotlib)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

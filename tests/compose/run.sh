@@ -12,7 +12,9 @@
 # time order into build/compose/testcaseN.log, and always takes the
 # project down again (down -v --remove-orphans, on any exit). The verdict
 # is judge.awk's, from that log alone: a timeline per peer, then
-# "PASS testcaseN" (exit 0) or "FAIL testcaseN: reason" (exit 1). As a
+# "PASS testcaseN" (exit 0) or "FAIL testcaseN: reason" (exit 1), after
+# the path of the picture tools/timeline draws of the same log
+# (build/compose/testcaseN.png, beside it). As a
 # note beside it, a peer that should still run but has exited is a FAIL
 # too. ROLLCALL_TC_SECONDS overrides the bound.
 #
@@ -158,6 +160,14 @@ if [ "$verdict" -eq 0 ]; then
 			break
 		fi
 	done
+fi
+# The picture of the run, beside its judged timeline. Without matplotlib
+# the run is still judged; the line says what is missing.
+if pic=$("$root/tools/timeline" --title "rollcall testcase $tc ($file)" \
+	-o "$logdir/testcase$tc.png" "$log" 2>&1); then
+	echo "== picture: build/compose/testcase$tc.png"
+else
+	echo "== no picture: $pic"
 fi
 echo "$last"
 exit "$verdict"

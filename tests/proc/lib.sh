@@ -2,6 +2,9 @@
 # wait with bounded polls, read their output lines, and clean up.
 #
 # Every peer runs the real daemon with --id and a short heartbeat period.
+# Each line a peer prints is stamped as `docker logs -t` stamps it (UTC,
+# RFC 3339, microseconds) on its way into ID.log, so that tools/timeline
+# can draw the run and judge.awk (which strips the stamps) can judge it.
 # VALGRIND=1 runs each peer under memcheck (its report in ID.vg, so the
 # output lines stay clean); TIMEOUT_SCALE stretches every wait.
 
@@ -13,6 +16,7 @@ VALGRIND=${VALGRIND:-0}
 PROC_DIR=$(mktemp -d /tmp/rollcall-proc.XXXXXX)
 PROC_PORT=$((20000 + ($$ * 7) % 20000))
 declare -A PEER_PID=()
+declare -A STAMP_PID=()
 FAILURES=0
 
 # The one EXIT trap: the peers, then this run's iptables rules when
@@ -60,19 +64,51 @@ peer_start() {
 			--leak-check=full --show-leak-kinds=definite,indirect
 			--errors-for-leak-kinds=definite,indirect)
 	fi
+	# Through a FIFO rather than a pipe, so that $! is the peer's pid
+	# (for kill -9 and -STOP) and the stamper's is known too.
+	local fifo=$PROC_DIR/$id.fifo
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	stamp_utc < "$fifo" >> "$PROC_DIR/$id.log" &
+	STAMP_PID[$id]=$!
 	"${wrap[@]}" "$ROLLCALL" -h "$PROC_DIR/hosts" --id "$id" --port "$PROC_PORT" \
-		--heartbeat-ms "$HB_MS" "${state[@]}" "$@" 2>> "$PROC_DIR/$id.log" &
+		--heartbeat-ms "$HB_MS" "${state[@]}" "$@" 2> "$fifo" &
 	PEER_PID[$id]=$!
 }
 
+stamper_done() { ! kill -0 "${STAMP_PID[$1]:-0}" 2>/dev/null; }
+
 # peer_restart ID [ARGS...]: a new process with the same id, its lines
-# appended after a marker the judge reads as a new life.
+# appended after a marker the judge reads as a new life (once the old
+# life's last lines are in).
 peer_restart() {
-	echo "== restart of peer $1" >> "$PROC_DIR/$1.log"
+	wait_for 5 stamper_done "$1"
+	echo "== restart of peer $1" | stamp_utc >> "$PROC_DIR/$1.log"
 	peer_start "$@"
 }
 
-peer_log() { cat "$PROC_DIR/$1.log" 2>/dev/null; }
+# A peer's log as printed (stamps removed); peer_log_stamped as kept.
+peer_log() {
+	sed 's/^[0-9][0-9-]*T[0-9:.]*Z //' "$PROC_DIR/$1.log" 2>/dev/null
+}
+peer_log_stamped() { cat "$PROC_DIR/$1.log" 2>/dev/null; }
+
+# stamp_utc: each line of stdin prefixed with the UTC time it was read,
+# as `docker logs -t` does: 2026-12-01T10:00:02.123456Z LINE.
+stamp_utc() {
+	local line t
+	export TZ=UTC
+	while IFS= read -r line; do
+		t=$EPOCHREALTIME
+		printf '%(%Y-%m-%dT%H:%M:%S)T.%sZ %s\n' "${t%.*}" "${t#*.}" "$line"
+	done
+}
+
+# Seconds since midnight (UTC) of such a stamp, for measured figures.
+stamp_secs() {
+	awk -v t="$1" 'BEGIN { c = substr(t, index(t, "T") + 1)
+		printf "%.6f\n", substr(c, 1, 2) * 3600 + substr(c, 4, 2) * 60 + substr(c, 7) }'
+}
 
 # stamp: each line of stdin, prefixed with the time it was read
 # ($EPOCHREALTIME, no fork), for the benchmarks' figures.
@@ -182,7 +218,7 @@ check_invariants() {
 		id=$(basename "$f" .log)
 		names="$names $id"
 		# -v diagnostics start "rollcall[", never '{': not output lines.
-		grep -v '^rollcall\[' "$f" | sed "s/^/$id | /"
+		grep -v '^\([^ ]*Z \)\{0,1\}rollcall\[' "$f" | sed "s/^/$id | /"
 	done > "$PROC_DIR/all.merged"
 	names=$(echo $names | tr ' ' '\n' | sort -n | paste -sd' ')
 	out=$(awk -v tc=0 -v names="$names" -v reheard="${JUDGE_REHEARD:-0}" \

@@ -6,13 +6,14 @@
 # (--net: their output lines, without the -v diagnostics). Each scenario
 # runs under a time limit; one that exits 77 is skipped, not failed. After
 # a --net scenario, a rule or chain of its own still in iptables fails it
-# (and is removed).
+# (and is removed). A scenario's "  figure: " lines are printed whatever
+# the result.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/proc/cut.sh
 TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
 file=tests/proc/scenarios.sh
-all="cli_errors joins crash_one crash_chain takeover leader_crash ten two_at_once frozen frozen_rejoin restart leader_restart hostile clean_exit"
+all="cli_errors joins crash_one crash_chain takeover leader_crash ten two_at_once frozen frozen_rejoin restart leader_restart hostile clean_exit hooks hooks_fail hooks_slow"
 net=0
 if [ "${1:-}" = --net ]; then
 	shift
@@ -43,6 +44,8 @@ for name in ${*:-$all}; do
   FAIL: timed out"
 	printf '%s %-20s %.1fs\n' "$result" "$name" \
 		"$(echo "$(date +%s.%N) - $start" | bc)"
+	# Figures (measured, not asserted) are shown whatever the result.
+	printf '%s\n' "$out" | grep '^  figure: '
 	dir=$(printf '%s\n' "$out" | sed -n 's/^logs kept in //p')
 	if [ "$result" != PASS ] || [ "$net" = 1 ]; then
 		# bash's own notice of a peer it saw killed is not the test's.

@@ -204,6 +204,260 @@ hostile() {
 	for id in 1 2 3 4; do expect_count $id 1 '"peer 5 unreachable"'; done
 }
 
+# ---- The status file and the handlers (hooks/) ---------------------------
+
+# The handlers the hooks scenarios run: one that records each event (its
+# environment as one line, then its stdin line) in ID.rec, one that
+# sleeps 10 s, one that prints on stdout and stderr and exits 1.
+hooks_scripts() {
+	cat > "$PROC_DIR/record" <<-EOF
+	#!/bin/sh
+	{ echo "env \$ROLLCALL_EVENT \$ROLLCALL_PEER_ID \$ROLLCALL_VIEW_ID \$ROLLCALL_LEADER [\$ROLLCALL_MEMBERS] \${ROLLCALL_PEER:-}"
+	  cat; } >> "$PROC_DIR/\$ROLLCALL_PEER_ID.rec"
+	EOF
+	printf '#!/bin/sh\nsleep 10\n' > "$PROC_DIR/slow"
+	printf '#!/bin/sh\necho "failing on $ROLLCALL_EVENT"\necho "to stderr" >&2\nexit 1\n' \
+		> "$PROC_DIR/fails"
+	chmod +x "$PROC_DIR/record" "$PROC_DIR/slow" "$PROC_DIR/fails"
+}
+
+# The events a peer's handler should have recorded, from its printed
+# lines, in the recorder's "env ..." form.
+hooks_expected() {
+	peer_log "$1" | sed -n \
+		-e 's/^{peer_id:\([0-9]*\), view_id: \([0-9]*\), leader: \([0-9]*\), memb_list: \[\([0-9,]*\)\]}$/env view \1 \2 \3 [\4] /p' \
+		-e 's/^{peer_id:\([0-9]*\), view_id: \([0-9]*\), leader: \([0-9]*\), message:"peer \([0-9]*\)\( (leader)\)\{0,1\} unreachable"}$/env unreachable \1 \2 \3 [] \4/p' \
+		-e 's/^{peer_id:\([0-9]*\), view_id: \([0-9]*\), leader: \([0-9]*\), message:"crashing"}$/env crashing \1 \2 \3 [] /p'
+}
+
+hooks_recorded() { grep '^env ' "$PROC_DIR/$1.rec" 2>/dev/null; }
+hooks_caught_up() { [ "$(hooks_recorded "$1")" = "$(hooks_expected "$1")" ]; }
+
+# Each stdin line must be valid JSON and say what the environment said.
+HOOKS_CHECK_REC='
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+for env, text in zip(lines[0::2], lines[1::2]):
+    e = json.loads(text)
+    again = "env %s %s %s %s [%s] %s" % (e["event"], e["peer_id"],
+        e["view_id"], e["leader"], ",".join(map(str, e["members"])),
+        e.get("peer", ""))
+    if again != env:
+        print("stdin says %r, environment %r" % (again, env)); sys.exit(1)
+'
+
+# The handler of peer ID recorded every printed event, in order.
+expect_records() {
+	local id=$1 out
+	wait_for 5 hooks_caught_up "$id" ||
+		fail "peer $id's handler recorded: $(hooks_recorded "$id" | paste -sd';')," \
+			"printed: $(hooks_expected "$id" | paste -sd';')"
+	out=$(python3 -c "$HOOKS_CHECK_REC" "$PROC_DIR/$id.rec" 2>&1) ||
+		fail "peer $id's handler input: $out"
+}
+
+# "VIEW LEADER [LIST] ROLE" from a status file, which must be valid JSON
+# whose last_heard_ms names every other member.
+HOOKS_STATUS='
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d["members"]
+others = sorted(int(k) for k in d["last_heard_ms"])
+if others != [p for p in m if p != d["peer_id"]]:
+    print("last_heard_ms names", others, "for members", m); sys.exit(1)
+print(d["view_id"], d["leader"], "[" + ",".join(map(str, m)) + "]", d["role"])
+'
+status_shows() {
+	python3 -m json.tool "$PROC_DIR/$1.json" > /dev/null 2>&1 &&
+		[ "$(python3 -c "$HOOKS_STATUS" "$PROC_DIR/$1.json" 2>&1)" = "$2" ]
+}
+
+# The status file of peer ID shows its last printed view, as member or
+# leader.
+expect_status() {
+	local id=$1 view role=member
+	view=$(last_view "$id")
+	[ "$(echo "$view" | cut -d' ' -f2)" = "$id" ] && role=leader
+	wait_for 2 status_shows "$id" "$view $role" ||
+		fail "peer $id's status file: $(python3 -c "$HOOKS_STATUS" \
+			"$PROC_DIR/$id.json" 2>&1 | head -c 300), want '$view $role'"
+}
+
+ready_status() {
+	"$ROLLCALL" --ready "$PROC_DIR/$1.json" > /dev/null 2>&1
+	echo $?
+}
+is_ready() { [ "$(ready_status "$1")" = 0 ]; }
+
+# Five peers with --status and --on-change: after each join, a crash and a
+# takeover every status file matches the view line last printed, and each
+# handler recorded the printed events in order; --ready says 1 before
+# peer 5 joins and 0 after.
+hooks() {
+	local id i
+	hooks_scripts
+	proc_hostsfile 5
+	[ "$(ready_status 5)" = 1 ] || fail "--ready of a missing file is not 1"
+	# One by one, each file checked after each join.
+	local list=1
+	for i in 1 2 3 4; do
+		[ "$i" = 1 ] || list="$list,$i"
+		peer_start "$i" --status "$PROC_DIR/$i.json" \
+			--on-change "$PROC_DIR/record"
+		await_view 10 "$((i - 1)) 1 [$list]" $(seq 1 "$i")
+		for id in $(seq 1 "$i"); do expect_status $id; done
+	done
+	# Five starts late: its file says "starting", then "joining".
+	peer_start 5 -d "$(periods 10)" --status "$PROC_DIR/5.json" \
+		--on-change "$PROC_DIR/record"
+	wait_for 5 test -s "$PROC_DIR/5.json" || fail "peer 5 wrote no status"
+	[ "$(ready_status 5)" = 1 ] || fail "--ready before the join: not 1"
+	await_view 15 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+	wait_for 2 is_ready 5 ||
+		fail "--ready after the join: not 0"
+	for id in 1 2 3 4 5; do expect_status $id; expect_records $id; done
+	peer_kill 4
+	await_view 10 "5 1 [1,2,3,5]" 1 2 3 5
+	for id in 1 2 3 5; do expect_status $id; expect_records $id; done
+	peer_kill 1
+	await_view 10 "6 2 [2,3,5]" 2 3 5
+	for id in 2 3 5; do expect_status $id; expect_records $id; done
+	# A peer stopped by SIGTERM leaves a file that says so.
+	peer_stop 5
+	wait_for 2 status_shows 5 "6 2 [2,3,5] stopped" ||
+		fail "peer 5's status after SIGTERM: $(head -c 300 "$PROC_DIR/5.json")"
+	[ "$(ready_status 5)" = 1 ] || fail "--ready of a stopped peer: not 1"
+}
+
+# Kill every peer of a run and keep its files under NAME/, after
+# checking the run's invariants.
+hooks_end_run() {
+	local name=run_$1 id
+	check_invariants
+	for id in "${!PEER_PID[@]}"; do kill -9 "${PEER_PID[$id]}" 2>/dev/null; done
+	for id in "${!PEER_PID[@]}"; do wait_for 5 stamper_done "$id"; done
+	PEER_PID=()
+	mkdir -p "$PROC_DIR/$name"
+	mv "$PROC_DIR"/*.log "$PROC_DIR/$name/"
+	mv "$PROC_DIR"/*.json "$PROC_DIR/$name/" 2>/dev/null
+	PROC_PORT=$((PROC_PORT + 1))
+}
+
+# Start peers 1..5, 0.2 s apart, each with ARGS, where @ID@ stands for
+# its id.
+hooks_start_five() {
+	local id
+	for id in 1 2 3 4 5; do
+		peer_start "$id" -d "$(awk "BEGIN{print ($id-1)*0.2}")" \
+			"${@//@ID@/$id}" $([ "$id" = 5 ] && echo "${ARGS_5:-}")
+	done
+}
+
+# A run of five where five crashes (-c) after joining, every peer with
+# ARGS; ends once the survivors are at view 5 and 3T more have passed.
+hooks_crash_run() {
+	ARGS_5="-c $TIMEOUT_SCALE" hooks_start_five "$@"
+	await_view 15 "5 1 [1,2,3,4]" 1 2 3 4
+	sleep "$(periods 3)"
+}
+
+# The output lines of run NAME, peer by peer, without stamps or -v lines.
+hooks_output() {
+	local f
+	for f in "$PROC_DIR/run_$1"/*.log; do
+		echo "== $(basename "$f")"
+		sed 's/^[0-9][0-9-]*T[0-9:.]*Z //' "$f" | grep -v '^rollcall\['
+	done
+}
+
+# A handler that exits 1 (its output sent to --on-change-log), one that
+# does not exist, and one killed by its timeout leave the output lines
+# exactly as in a run without handlers; each failure is counted in the
+# status file and logged at -v.
+hooks_fail() {
+	local run out
+	hooks_scripts
+	proc_hostsfile 5
+	hooks_crash_run
+	hooks_end_run none
+	hooks_crash_run --on-change "$PROC_DIR/fails" -v \
+		--status "$PROC_DIR/@ID@.json" --on-change-log "$PROC_DIR/@ID@.out"
+	wait_for 2 grep -q '"handler_failed":[1-9]' "$PROC_DIR/1.json" ||
+		fail "exit 1: not counted: $(grep handler_ "$PROC_DIR/1.json")"
+	grep -q "handler $PROC_DIR/fails, for the view event of view 0: exit status 1" \
+		"$PROC_DIR/1.log" || fail "exit 1: not logged at -v"
+	# Its output went to its own log, not among the output lines.
+	grep -q "^failing on view$" "$PROC_DIR/1.out" &&
+		grep -q "^to stderr$" "$PROC_DIR/1.out" ||
+		fail "exit 1: its output is not in --on-change-log"
+	hooks_end_run fails
+	hooks_crash_run --on-change "$PROC_DIR/no-such-handler" -v \
+		--status "$PROC_DIR/@ID@.json"
+	grep -q '"handler_failed":[1-9]' "$PROC_DIR/1.json" ||
+		fail "missing handler: not counted"
+	grep -q "no-such-handler, for the view event of view 0: cannot run it: no such file" \
+		"$PROC_DIR/1.log" || fail "missing handler: not logged at -v"
+	hooks_end_run missing
+	hooks_crash_run --on-change "$PROC_DIR/slow" -v \
+		--on-change-timeout 0.2 --status "$PROC_DIR/@ID@.json"
+	wait_for 5 grep -q '"handler_timed_out":[1-9]' "$PROC_DIR/1.json" ||
+		fail "timeout: not counted: $(grep handler_ "$PROC_DIR/1.json")"
+	grep -q "slow, for the view event of view 0: still running after 200 ms; killed" \
+		"$PROC_DIR/1.log" || fail "timeout: not logged at -v"
+	hooks_end_run timeout
+	for run in fails missing timeout; do
+		out=$(diff <(hooks_output none) <(hooks_output "$run")) ||
+			fail "output with the '$run' handler differs: $out"
+	done
+}
+
+# Milliseconds from the kill of peer 5 (at KILL, epoch seconds) to the
+# view without it, printed by the slowest survivor.
+hooks_crash_to_view_ms() {
+	local kill_s=$1 id st worst=0 ms
+	for id in 1 2 3 4; do
+		st=$(peer_log_stamped "$id" | grep -F 'view_id: 5, leader: 1, memb_list: [1,2,3,4]}' |
+			head -n 1 | cut -d' ' -f1)
+		[ -n "$st" ] || continue
+		ms=$(awk -v v="$(stamp_secs "$st")" -v k="$kill_s" \
+			'BEGIN { printf "%d", (v - k % 86400) * 1000 }')
+		[ "$ms" -gt "$worst" ] && worst=$ms
+	done
+	echo "$worst"
+}
+
+# A handler that sleeps 10 s on every event holds up no view change: the
+# figure printed is the time from a crash to the survivors' new view
+# line, with and without it (a figure, not an assertion).
+hooks_slow() {
+	local name t0 without with id
+	hooks_scripts
+	proc_hostsfile 5
+	for name in none slow; do
+		local args=()
+		[ "$name" = slow ] && args=(--on-change "$PROC_DIR/slow"
+			--status "$PROC_DIR/@ID@.json")
+		hooks_start_five "${args[@]}"
+		await_view 15 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+		sleep "$(periods 2)"
+		t0=$EPOCHREALTIME
+		peer_kill 5
+		await_view 10 "5 1 [1,2,3,4]" 1 2 3 4
+		if [ "$name" = slow ]; then
+			with=$(hooks_crash_to_view_ms "$t0")
+			# The first handler still sleeps: the views went past it.
+			grep -q '"handler_started":1,"handler_succeeded":0' \
+				"$PROC_DIR/1.json" ||
+				fail "the slow handler was not running: $(grep handler_ "$PROC_DIR/1.json")"
+		else
+			without=$(hooks_crash_to_view_ms "$t0")
+		fi
+		hooks_end_run "$name"
+	done
+	echo "  figure: slow handler: crash to view line ${without} ms without handlers," \
+		"${with} ms with a handler sleeping 10 s on every event"
+}
+
 # expect_usage_error "MESSAGE PART" ARGS...: exit 2, one line naming it.
 expect_usage_error() {
 	local want=$1 out status
@@ -235,6 +489,15 @@ cli_errors() {
 	expect_usage_error "--test-drop-udp" -h "$h" --id 1 --test-drop-udp 101
 	expect_usage_error "--rejoin" -h "$h" --id 1 --rejoin=yes
 	expect_usage_error "not in the file" -h "$h"
+	expect_usage_error "--status" -h "$h" --id 1 --status ""
+	expect_usage_error "--on-change-timeout" -h "$h" --id 1 \
+		--on-change-timeout 0
+	expect_usage_error "no other option" --ready "$PROC_DIR/s" -h "$h"
+	expect_usage_error "$PROC_DIR/no/s.json" -h "$h" --id 1 \
+		--status "$PROC_DIR/no/s.json"
+	expect_usage_error "cannot replace" -h "$h" --id 1 --status "$PROC_DIR"
+	expect_usage_error "--on-change-log $PROC_DIR/no/h.log: cannot open" \
+		-h "$h" --id 1 --on-change /bin/true --on-change-log "$PROC_DIR/no/h.log"
 	"$ROLLCALL" --help | grep -q -- "--heartbeat-ms" || fail "--help"
 	"$ROLLCALL" --version | grep -q "^rollcall " || fail "--version"
 }

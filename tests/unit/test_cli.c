@@ -48,6 +48,10 @@ static void test_defaults(void **state)
 	assert_int_equal(c.verbose, 0);
 	assert_false(c.help);
 	assert_false(c.version);
+	assert_null(c.status_path);
+	assert_null(c.on_change);
+	assert_null(c.ready_path);
+	assert_int_equal(c.on_change_timeout_ms, 30000);
 	assert_string_equal(err, "");
 }
 
@@ -292,6 +296,57 @@ static void test_unknown_and_stray(void **state)
 	assert_error(PARSE(&c, "-h", "f", "-port=1"), "-port: ", "(--port)");
 }
 
+static void test_hooks_options(void **state)
+{
+	struct cli c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "-h", "f", "--status", "/run/s.json",
+			       "--on-change=/bin/true",
+			       "--on-change-timeout", "0.25",
+			       "--on-change-log", "/tmp/h.log"), 0);
+	assert_string_equal(c.on_change_log, "/tmp/h.log");
+	assert_string_equal(c.status_path, "/run/s.json");
+	assert_string_equal(c.on_change, "/bin/true");
+	assert_int_equal(c.on_change_timeout_ms, 250);
+	assert_null(c.ready_path);
+	assert_error(PARSE(&c, "-h", "f", "--status", ""), "--status:",
+		     "empty value");
+	assert_error(PARSE(&c, "-h", "f", "--status"), "--status:",
+		     "missing value");
+	assert_error(PARSE(&c, "-h", "f", "--on-change="), "--on-change:",
+		     "empty value");
+	assert_error(PARSE(&c, "-h", "f", "--on-change-log", ""),
+		     "--on-change-log:", "empty value");
+	assert_error(PARSE(&c, "-h", "f", "--on-change-timeout", "0"),
+		     "--on-change-timeout:", "more than 0");
+	assert_error(PARSE(&c, "-h", "f", "--on-change-timeout", "-1"),
+		     "--on-change-timeout:", "negative");
+	assert_error(PARSE(&c, "-h", "f", "--on-change-timeout", "x"),
+		     "--on-change-timeout:", "not a number");
+}
+
+/* --ready is a mode of its own: no -h needed, nothing else but -v. */
+static void test_ready_mode(void **state)
+{
+	struct cli c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "--ready", "/run/s.json"), 0);
+	assert_string_equal(c.ready_path, "/run/s.json");
+	assert_null(c.hostsfile);
+	assert_int_equal(PARSE(&c, "-v", "--ready=/run/s.json"), 0);
+	assert_int_equal(c.verbose, 1);
+	assert_error(PARSE(&c, "--ready", "s", "-h", "f"), "--ready:",
+		     "no other option");
+	assert_error(PARSE(&c, "--ready", "s", "--status", "t"), "--ready:",
+		     "no other option");
+	assert_error(PARSE(&c, "--ready", ""), "--ready:", "empty value");
+	assert_error(PARSE(&c, "--ready"), "--ready:", "missing value");
+	/* Without it, -h is still required. */
+	assert_error(PARSE(&c, "--status", "s"), "-h:", "required");
+}
+
 static void test_help_and_version(void **state)
 {
 	struct cli c;
@@ -363,6 +418,8 @@ int main(void)
 		cmocka_unit_test(test_heartbeat),
 		cmocka_unit_test(test_hostsfile_errors),
 		cmocka_unit_test(test_unknown_and_stray),
+		cmocka_unit_test(test_hooks_options),
+		cmocka_unit_test(test_ready_mode),
 		cmocka_unit_test(test_help_and_version),
 		cmocka_unit_test(test_small_err_buffer),
 		cmocka_unit_test(test_usage),
