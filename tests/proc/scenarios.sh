@@ -340,6 +340,8 @@ hooks_end_run() {
 	mkdir -p "$PROC_DIR/$name"
 	mv "$PROC_DIR"/*.log "$PROC_DIR/$name/"
 	mv "$PROC_DIR"/*.json "$PROC_DIR/$name/" 2>/dev/null
+	# The next run is a new group: its peers start without state files.
+	rm -rf "$PROC_DIR/state"
 	PROC_PORT=$((PROC_PORT + 1))
 }
 
