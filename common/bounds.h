@@ -37,6 +37,10 @@
 /* Membership changes waiting behind the one in flight. */
 #define OP_QUEUE_MAX (2 * HOSTS_MAX)
 
+/* Suspects one HEARTBEAT names (the lowest ids first): 128 ids keep the
+ * datagram under DATAGRAM_BYTES_MAX. */
+#define HEARTBEAT_SUSPECTS_MAX 128
+
 /* Longest output line: the view line of a full group. */
 #define OUT_LINE_BYTES_MAX (128 + 6 * HOSTS_MAX)
 

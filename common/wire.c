@@ -31,8 +31,17 @@ static const unsigned wire_fields[WIRE_TYPE_MAX + 1] = {
 };
 #define WIRE_FIELDS_MIN 6
 #define WIRE_FIELDS_MAX 11
-/* Where NEWVIEW carries its member array, the only nested container. */
+/* Where NEWVIEW carries its member array and HEARTBEAT its suspects, the
+ * only nested containers. A HEARTBEAT carries its suspects only when it
+ * has any: one element more. */
 #define WIRE_MEMBERS_INDEX 7
+
+/* Whether an array of count elements has type's shape. */
+static bool wire__count_fits(uint64_t type, uint64_t count)
+{
+	return count == wire_fields[type] ||
+	       (type == WIRE_HEARTBEAT && count == wire_fields[type] + 1);
+}
 
 static bool id_valid(uint64_t id)
 {
@@ -87,6 +96,8 @@ static int msg_check(const struct wire_msg *m)
 		return m->leader <= HOSTS_MAX ? 0 : WIRE_ERANGE;
 	case WIRE_HEARTBEAT:
 		/* 0: the sender follows no leader (it is taking over). */
+		if (peerset_count(&m->suspects) > HEARTBEAT_SUSPECTS_MAX)
+			return WIRE_ERANGE;
 		return m->leader <= HOSTS_MAX ? 0 : WIRE_ERANGE;
 	case WIRE_JOIN:
 		return 0;
@@ -140,7 +151,9 @@ static int pack_fields(msgpack_packer *pk, const struct wire_msg *m)
 {
 	int rc = 0;
 
-	rc |= msgpack_pack_array(pk, wire_fields[m->type]);
+	rc |= msgpack_pack_array(pk, wire_fields[m->type] +
+					     (m->type == WIRE_HEARTBEAT &&
+					      !peerset_empty(&m->suspects)));
 	rc |= msgpack_pack_uint32(pk, WIRE_VERSION);
 	rc |= msgpack_pack_uint32(pk, (uint32_t)m->type);
 	rc |= msgpack_pack_uint32(pk, m->from);
@@ -168,8 +181,12 @@ static int pack_fields(msgpack_packer *pk, const struct wire_msg *m)
 		rc |= msgpack_pack_uint32(pk, (uint32_t)m->op);
 		break;
 	case WIRE_REDIRECT:
+		rc |= msgpack_pack_uint32(pk, m->leader);
+		break;
 	case WIRE_HEARTBEAT:
 		rc |= msgpack_pack_uint32(pk, m->leader);
+		if (!peerset_empty(&m->suspects))
+			rc |= pack_members(pk, &m->suspects);
 		break;
 	case WIRE_JOIN:
 		break;
@@ -326,7 +343,8 @@ static int wire__walk(const unsigned char *buf, size_t len)
 				type = e.value;
 			continue;
 		}
-		if (i != WIRE_MEMBERS_INDEX || type != WIRE_NEWVIEW)
+		if (i != WIRE_MEMBERS_INDEX ||
+		    (type != WIRE_NEWVIEW && type != WIRE_HEARTBEAT))
 			return WIRE_ESHAPE;
 		rc = walk_members(&p, end, e.value);
 		if (rc != 0)
@@ -435,8 +453,16 @@ static int get_type_fields(const msgpack_object_array *a, struct wire_msg *m)
 			return rc;
 		break;
 	case WIRE_REDIRECT:
+		rc = get_id(a, 6, &m->leader);
+		break;
 	case WIRE_HEARTBEAT:
 		rc = get_id(a, 6, &m->leader);
+		if (rc == 0 && a->size > wire_fields[WIRE_HEARTBEAT]) {
+			rc = get_members(a, WIRE_MEMBERS_INDEX, &m->suspects);
+			/* Sent only when there are any. */
+			if (rc == 0 && peerset_empty(&m->suspects))
+				rc = WIRE_ESHAPE;
+		}
 		break;
 	case WIRE_JOIN:
 		break;
@@ -464,7 +490,7 @@ static int from_object(const msgpack_object *o, struct wire_msg *m)
 	if (type < 1 || type > WIRE_TYPE_MAX)
 		return WIRE_ETYPE;
 	m->type = (enum wire_type)type;
-	if (a->size != wire_fields[type])
+	if (!wire__count_fits(type, a->size))
 		return WIRE_ESHAPE;
 	if ((rc = get_id(a, 2, &m->from)) != 0 ||
 	    (rc = get_uint(a, 3, &m->incarnation)) != 0 ||

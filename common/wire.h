@@ -28,6 +28,8 @@
  *   NEWVIEW          4    leader, [member ids, ascending]
  *   NEWLEADER        5    request_id, op (PENDING)
  *   HEARTBEAT        6    leader (the one the sender follows; 0: none)
+ *                           [, [suspects, ascending]] (the members its
+ *                           detector holds dead; sent only when any)
  *   REDIRECT         7    leader (answer to a JOIN sent to a non-leader;
  *                           0 from a peer that is itself still joining)
  *
@@ -108,6 +110,7 @@ struct wire_msg {
 	uint16_t peer;		/* REQ, OK */
 	uint16_t leader;	/* all but JOIN and NEWLEADER */
 	uint64_t acc_ballot;	/* OK */
+	struct peerset suspects;	/* HEARTBEAT */
 	struct peerset members;	/* NEWVIEW */
 };
 

@@ -95,6 +95,10 @@ static struct seed_msg msgs[] = {
 	{ "heartbeat-no-leader", { .type = WIRE_HEARTBEAT, .from = 3,
 				   .incarnation = 2, .view_id = 6,
 				   .ballot = 0x100, .leader = 0 } },
+	/* Naming the members its detector holds dead. */
+	{ "heartbeat-suspects", { .type = WIRE_HEARTBEAT, .from = 4,
+				  .incarnation = 9, .view_id = 7,
+				  .ballot = 0x20001, .leader = 1 } },
 	{ "redirect", { .type = WIRE_REDIRECT, .from = 3, .incarnation = 7,
 			.view_id = 1, .ballot = 1, .leader = 1 } },
 	{ "newview-full", { .type = WIRE_NEWVIEW, .from = 1,
@@ -127,6 +131,8 @@ static void fill_members(void)
 
 	for (size_t i = 0; i < sizeof(view) / sizeof(view[0]); i++)
 		peerset_add(&msg_named("newview")->members, view[i]);
+	peerset_add(&msg_named("heartbeat-suspects")->suspects, 3);
+	peerset_add(&msg_named("heartbeat-suspects")->suspects, 1000);
 	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
 		peerset_add(&msg_named("newview-wide")->members, wide[i]);
 	for (unsigned id = 1; id <= HOSTS_MAX; id++)

@@ -282,6 +282,7 @@ static void assert_msg_equal(const struct wire_msg *a,
 	assert_int_equal(a->leader, b->leader);
 	assert_int_equal(a->acc_ballot, b->acc_ballot);
 	assert_true(peerset_equal(&a->members, &b->members));
+	assert_true(peerset_equal(&a->suspects, &b->suspects));
 }
 
 /*
@@ -1904,9 +1905,70 @@ static void test_fuzz(void **state)
 	assert_true(accepted > FUZZ_ITERATIONS / 20);
 }
 
+
+/*
+ * A HEARTBEAT names the members its sender's detector holds dead, as an
+ * eighth element, only when there are any: byte for byte, and back.
+ */
+static void test_heartbeat_suspects(void **state)
+{
+	static const unsigned char two[] = {
+		0x98, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x92, 3, 0xcd, 0x04, 0x00,
+	};
+	static const unsigned char empty[] = {
+		0x98, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90,
+	};
+	static const unsigned char unsorted[] = {
+		0x98, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x92, 5, 3,
+	};
+	static const unsigned char nested_elsewhere[] = {
+		0x97, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 0x91, 3,
+	};
+	static char buf[DATAGRAM_BYTES_MAX];
+	struct wire_msg m, out;
+	size_t len;
+
+	(void)state;
+	m = msg(WIRE_HEARTBEAT, 2, 9);
+	m.ballot = 4;
+	m.leader = 1;
+	peerset_add(&m.suspects, 3);
+	peerset_add(&m.suspects, HOSTS_MAX);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, sizeof(two));
+	assert_memory_equal(buf, two, len);
+	assert_int_equal(wire_decode(buf, len, &out), 0);
+	assert_msg_equal(&m, &out);
+	/* Empty, out of order, or in the leader's place: refused. */
+	assert_int_equal(decode_raw(empty, sizeof(empty)), WIRE_ESHAPE);
+	assert_int_equal(decode_raw(unsorted, sizeof(unsorted)), WIRE_ERANGE);
+	assert_int_equal(decode_raw(nested_elsewhere, sizeof(nested_elsewhere)),
+			 WIRE_ESHAPE);
+	/* Only HEARTBEAT has the extra element. */
+	assert_int_equal(DECODE_U(3, WIRE_REDIRECT, 1, 1, 0, 0, 1, 3),
+			 WIRE_ESHAPE);
+	/* At most HEARTBEAT_SUSPECTS_MAX, and those fit a datagram. */
+	peerset_clear(&m.suspects);
+	for (unsigned id = HOSTS_MAX; id > HOSTS_MAX - HEARTBEAT_SUSPECTS_MAX;
+	     id--)
+		peerset_add(&m.suspects, id);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
+	assert_true(len <= DATAGRAM_BYTES_MAX);
+	assert_int_equal(wire_decode(buf, len, &out), 0);
+	assert_msg_equal(&m, &out);
+	peerset_add(&m.suspects, 1);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	/* Every cut of the message with suspects is refused. */
+	m.suspects = out.suspects;
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_not_equal(wire_decode(buf, cut, &out), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_heartbeat_suspects),
 		cmocka_unit_test(test_roundtrip_every_type),
 		cmocka_unit_test(test_newview_full_fits_in_frame),
 		cmocka_unit_test(test_decode_zeroes_other_fields),
