@@ -12,16 +12,24 @@
 #   exposure    member-seconds spent in a view under watch of a leader
 #   rate        removals per member per minute of exposure
 #
-# and compares the rate with the one the loss predicts. The leader
-# declares a member dead 2T after it last heard it; heartbeats go every
-# T. A member is removed when, after a heartbeat that arrived, the next
-# one is lost and the one after is lost too (the silence reaches 3T), or
-# arrives a hair after 2T (each arrival jitters by a millisecond or so,
-# so that is about half the time). Per period, with p the loss:
+# and compares them with the rates the loss predicts. A detector declares
+# a member dead once nothing was heard from it for 2T plus the allowance
+# A = T/4; heartbeats go every T, so a single lost heartbeat never trips it
+# (the next one lands by 2T + jitter), and two consecutive losses do. Per
+# period and detector, with p the loss, that is p^2 (the allowance takes
+# the old rule's "a hair after 2T" term away). So, per member-minute:
 #
-#   p * (p + (1 - p) * q),   q the share of single losses that trip
+#   false suspicions   (n - 1) detectors * p^2 * periods per minute
 #
-# so between p^2 (q = 0) and p (q = 1), and p(p + (1-p)/2) for q = 1/2.
+# and the leader removes a member only once a quorum of the view (itself
+# included) holds it dead at once: besides the leader, k = quorum - 1 of
+# the other n - 2 detectors. Per group-minute:
+#
+#   false removals     (n - 1) members * p^2 * P(at least k of n - 2
+#                      detectors also suspect, each with p^2) * periods
+#
+# (a lower bound on suspicion overlap: a suspicion lasts until the member
+# is heard again, about a period, so the window is about one period).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/proc/lib.sh
@@ -97,16 +105,29 @@ END {
 	}
 	q = p / 100
 	per_min = 60000 / T
-	printf "loss %d%%, T = %d ms, %d peers, %.0f s: %d views, %d leader changes, %d unreachable lines\n", \
-		p, T, n, t1 - t0, views, takeovers, lines
-	printf "exposure %.1f member-s; false removals %d\n", exposure, removals
-	if (exposure > 0) {
-		r = removals / exposure * 60
-		printf "measured  %.2f removals per member-minute\n", r
-		if (q > 0)
-			printf "          (the q it implies: %.2f)\n", \
-				(r / per_min / q - q) / (1 - q)
+	printf "loss %d%%, T = %d ms, %d peers, %.0f s: %d views, %d leader changes\n", \
+		p, T, n, t1 - t0, views, takeovers
+	printf "exposure %.1f member-s; false removals %d; false suspicions (unreachable lines) %d\n", \
+		exposure, removals, lines
+	# Quorum of n: more than half, or half with the lowest id (the
+	# leader is peer 1, which is the lowest, so half suffices).
+	quorum = int(n / 2) + (n % 2)
+	if (n % 2 == 0) quorum = n / 2
+	k = quorum - 1
+	s2 = q * q
+	others = n - 2
+	tail = 0
+	for (j = k; j <= others; j++) {
+		c = 1
+		for (x = 0; x < j; x++) c = c * (others - x) / (x + 1)
+		tail += c * s2 ^ j * (1 - s2) ^ (others - j)
 	}
-	printf "predicted %.2f (q = 1/2), within %.2f (q = 0) .. %.2f (q = 1)\n", \
-		q * (q + (1 - q) / 2) * per_min, q * q * per_min, q * per_min
+	if (k <= 0) tail = 1
+	minutes = (t1 - t0) / 60
+	if (minutes > 0) {
+		printf "measured  %.3f false removals per group-minute, %.2f false suspicions per member-minute\n", \
+			removals / minutes, (exposure > 0 ? lines / exposure * 60 : 0)
+	}
+	printf "predicted %.3f false removals per group-minute, %.2f false suspicions per member-minute\n", \
+		(n - 1) * s2 * tail * per_min, (n - 1) * s2 * per_min
 }'
