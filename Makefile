@@ -8,20 +8,36 @@
 #   make clean
 #
 # SAN=1 builds with ASan and UBSan into build-san/; the test targets use it.
+# STATIC=1 links the daemon statically into build-static/ (the image's):
+# Debian's libuv_a.a and libmsgpackc.a, glibc's libc.a. The linker warns
+# that getaddrinfo in a static binary still wants the NSS modules of the
+# glibc it was built with at run time; without them it reads /etc/hosts
+# and asks the DNS servers of /etc/resolv.conf, which is all the image
+# needs (README: "The image").
 
 CC ?= cc
 SAN ?= 0
+STATIC ?= 0
 
 ifeq ($(SAN),1)
 BUILD ?= build-san
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
+else ifeq ($(STATIC),1)
+BUILD ?= build-static
+SANFLAGS =
 else
 BUILD ?= build
 SANFLAGS =
 endif
 
+ifeq ($(STATIC),1)
+PKGS = libuv-static msgpack
+LINK_STATIC = -static
+else
 PKGS = libuv msgpack
+LINK_STATIC =
+endif
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla
 CFLAGS ?= -O2 -g
@@ -50,7 +66,7 @@ $(BUILD)/librollcall.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/rollcall: $(BUILD)/rollcall.o $(BUILD)/librollcall.a
-	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -o $@
+	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELP) $(BUILD)/librollcall.a
 	@mkdir -p $(dir $@)
@@ -234,6 +250,6 @@ fuzz-replay: $(FUZZ_ALL:%=$(FUZZ_BUILD)/replay/%)
 	done
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-static build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
