@@ -4,7 +4,7 @@
 # build stage needs only the first line's packages.
 set -eu
 need=(build-essential pkg-config libuv1-dev libmsgpack-dev libcmocka-dev
-	valgrind bc)
+	valgrind bc python3-yaml)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

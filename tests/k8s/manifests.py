@@ -194,7 +194,8 @@ def check_all(path):
     check(status, f"--status names the status file ({status})")
     probe = c.get("readinessProbe", {}).get("exec", {}).get("command", [])
     check(probe == [BINARY, "--ready", status],
-          f"readiness probe: {BINARY} --ready {status}, no shell (found {probe})")
+          f"readiness probe: {BINARY} --ready {status}, no shell"
+          + ("" if probe == [BINARY, "--ready", status] else f" (found {probe})"))
     if status:
         sdir = os.path.dirname(status)
         check(any(m["mountPath"].rstrip("/") == sdir for m in mounts.values()),
