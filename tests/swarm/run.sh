@@ -20,7 +20,8 @@
 # Prints the per-peer timeline, then "PASS swarm" (exit 0) or "FAIL swarm:
 # reason" (exit 1). Without an engine, or when the engine cannot start a
 # swarm, one line says so and it exits 77 (skipped). The log is kept in
-# build/swarm/swarm.log. ROLLCALL_SWARM_WAIT_S bounds each wait.
+# build/swarm/swarm.log. ROLLCALL_SWARM_WAIT_S bounds each wait;
+# ROLLCALL_SWARM_STACK deploys another stack file instead.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +29,9 @@ root=$(cd "$here/../.." && pwd)
 cd "$root" || exit 2
 
 STACK=rollcall
+# Another stack file of the same five services, to see what the test
+# says of it (a copy without endpoint_mode: dnsrr, say).
+STACK_FILE=${ROLLCALL_SWARM_STACK:-compose/stack.yml}
 PEERS="one two three four five"
 VICTIM=three
 VICTIM_ID=3
@@ -108,9 +112,9 @@ if timeout 10 docker stack ls --format '{{.Name}}' 2>/dev/null | grep -qx "$STAC
 	deployed=0
 fi
 
-echo "== docker stack deploy -c compose/stack.yml $STACK"
+echo "== docker stack deploy -c $STACK_FILE $STACK"
 deployed=1
-if ! out=$(timeout 120 docker stack deploy -c compose/stack.yml "$STACK" 2>&1); then
+if ! out=$(timeout 120 docker stack deploy -c "$STACK_FILE" "$STACK" 2>&1); then
 	printf '%s\n' "$out" | tail -n 10
 	fail "docker stack deploy failed"
 fi
