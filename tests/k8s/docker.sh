@@ -127,49 +127,35 @@ for i in $(seq 0 $((REPLICAS - 1))); do
 		prj3 "${args[@]}" >/dev/null || fail "docker run of rollcall-$i failed"
 done
 
-plog() { timeout 30 docker logs "$PREFIX$1" 2>&1; }
-
-# wait_for REGEX INDEX... : until each container's log matches the
-# extended REGEX, at most WAIT_S seconds; the laggards are in $missing.
-wait_for() {
-	local what=$1 i n
-	shift
-	for n in $(seq 1 "$WAIT_S"); do
-		missing=
-		for i in "$@"; do
-			plog "$i" | grep -Eq "$what" || missing="$missing rollcall-$i"
-		done
-		[ -z "$missing" ] && return 0
-		sleep 1
-	done
-	return 1
-}
+# Containers are $PREFIX0..4; the scenario names them as their pods.
+peer_log() { timeout 30 docker logs -t "$PREFIX${1#rollcall-}" 2>&1; }
+# shellcheck source=../compose/scenario-lib.sh
+. "$root/tests/compose/scenario-lib.sh"
 
 restart_stamp=
 collect() {
-	local i
-	: >"$log.tmp"
-	for i in $(seq 0 $((REPLICAS - 1))); do
-		timeout 30 docker logs -t "$PREFIX$i" 2>&1 |
-			awk -v c="rollcall-$i" '{
-				st = $1; rest = substr($0, length($1) + 2)
-				if (match(st, /\.[0-9]+/)) {
-					fr = substr(st, RSTART + 1, RLENGTH - 1)
-					while (length(fr) < 9) fr = fr "0"
-					st = substr(st, 1, RSTART) fr substr(st, RSTART + RLENGTH)
-				}
-				print st " " c " | " rest
-			}' >>"$log.tmp"
-	done
+	# shellcheck disable=SC2086
+	merge_logs "$log" $all
 	# The judge's marker of a new life, at the moment of the restart.
-	[ -n "$restart_stamp" ] &&
-		echo "$restart_stamp rollcall-$VICTIM | == restart of peer $((VICTIM + 1))" >>"$log.tmp"
-	sort -s -k1,1 "$log.tmp" >"$log"
-	rm -f "$log.tmp"
+	if [ -n "$restart_stamp" ]; then
+		echo "$restart_stamp rollcall-$VICTIM | == restart of peer $((VICTIM + 1))" >>"$log"
+		sort -s -k1,1 -o "$log" "$log"
+	fi
 }
 
-all=$(seq 0 $((REPLICAS - 1)))
-others=$(seq 0 $((REPLICAS - 1)) | grep -vx "$VICTIM")
+# probe NAME... : the readiness probe's command in each, as the kubelet
+# runs it; fails the test naming the first that is not ready.
+probe() {
+	local name
+	for name in "$@"; do
+		timeout 10 docker exec "$PREFIX${name#rollcall-}" \
+			/usr/local/bin/rollcall --ready "$status" >/dev/null 2>&1 ||
+			fail "the readiness probe fails in $name ($probe_when)"
+	done
+}
+
+all=$(seq 0 $((REPLICAS - 1)) | sed 's/^/rollcall-/')
+others=$(printf '%s\n' $all | grep -vx "rollcall-$VICTIM")
 full='memb_list: \[1,2,3,4,5\]'
 t0=$(date +%s)
 # shellcheck disable=SC2086
@@ -177,11 +163,9 @@ wait_for "$full" $all || { collect; fail "after ${WAIT_S}s no full view from:$mi
 echo "== all five in view [1,2,3,4,5] after $(($(date +%s) - t0))s"
 
 if [ -n "$status" ]; then
-	for i in $all; do
-		timeout 10 docker exec "$PREFIX$i" /usr/local/bin/rollcall --ready "$status" \
-			>/dev/null 2>&1 ||
-			fail "the readiness probe fails in rollcall-$i although it is in a view"
-	done
+	probe_when="in a view"
+	# shellcheck disable=SC2086
+	probe $all
 	echo "== the readiness probe passes in all five"
 fi
 
@@ -198,11 +182,9 @@ echo "== the others report peer $((VICTIM + 1)) and view [1,2,4,5] after $(($(da
 
 if [ -n "$status" ]; then
 	sleep 1
-	for i in $others; do
-		timeout 10 docker exec "$PREFIX$i" /usr/local/bin/rollcall --ready "$status" \
-			>/dev/null 2>&1 ||
-			fail "the readiness probe fails in rollcall-$i after the crash"
-	done
+	probe_when="after the crash"
+	# shellcheck disable=SC2086
+	probe $others
 fi
 
 echo "== docker start rollcall-$VICTIM, as the kubelet would"
@@ -212,10 +194,9 @@ t0=$(date +%s)
 # Back in: the others' second full view, and the new life's first.
 for n in $(seq 1 "$WAIT_S"); do
 	missing=
-	for i in $others; do
-		[ "$(plog "$i" | grep -Ec "$full")" -ge 2 ] || missing="$missing rollcall-$i"
+	for name in $all; do
+		[ "$(peer_log "$name" | grep -Ec "$full")" -ge 2 ] || missing="$missing $name"
 	done
-	[ "$(plog "$VICTIM" | grep -Ec "$full")" -ge 2 ] || missing="$missing rollcall-$VICTIM"
 	[ -z "$missing" ] && break
 	sleep 1
 done
@@ -224,8 +205,7 @@ echo "== peer $((VICTIM + 1))'s new life is a member again after $(($(date +%s) 
 sleep "$SETTLE_S"
 collect
 
-names_list=$(for i in $all; do printf 'rollcall-%s ' "$i"; done)
-out=$(awk -v tc=0 -v names="$names_list" -f "$root/tests/compose/judge.awk" "$log")
+out=$(awk -v tc=0 -v names="$(echo $all)" -f "$root/tests/compose/judge.awk" "$log")
 verdict=$?
 printf '%s\n' "$out" | sed '$d'
 [ "$verdict" -eq 0 ] || fail "$(printf '%s\n' "$out" | tail -n 1 | sed 's/^FAIL testcase0: //')"
@@ -233,21 +213,19 @@ printf '%s\n' "$out" | sed '$d'
 # Exactly this after the first full view: the victim's unreachable line,
 # the view without it, the view with its new life; one final view for all.
 final=
-for i in $all; do
-	lines=$(grep " rollcall-$i | " "$log" | sed 's/.* | //' | grep '^{')
-	if [ "$i" -eq "$VICTIM" ]; then
+for name in $all; do
+	if [ "$name" = "rollcall-$VICTIM" ]; then
 		# The new life's lines: after the restart marker.
-		lines=$(sed -n "/ rollcall-$i | == restart/,\$p" "$log" | sed 1d |
-			grep " rollcall-$i | " | sed 's/.* | //')
+		got=$(events "$(sed -n "/ $name | == restart/,\$p" "$log" | sed 1d |
+			grep " $name | " | sed 's/.* | //')")
 		want_re='^(v[0-9]+ l1 memb_list: \[[0-9,]+\]\};)*v([0-9]+) l1 memb_list: \[1,2,3,4,5\]\};$'
-		after=$lines
+		want="views ending in [1,2,3,4,5]"
 	else
-		after=$(printf '%s\n' "$lines" | sed -n "/$full/,\$p" | sed 1d)
+		got=$(events "$(grep " $name | " "$log" | sed 's/.* | //' | sed -n "/$full/,\$p" | sed 1d)")
 		want_re="^v[0-9]+ l1 message:\"peer $((VICTIM + 1)) unreachable\"\\};v[0-9]+ l1 memb_list: \\[1,2,4,5\\]\\};v([0-9]+) l1 memb_list: \\[1,2,3,4,5\\]\\};\$"
+		want="peer $((VICTIM + 1)) unreachable, view [1,2,4,5], view [1,2,3,4,5]"
 	fi
-	got=$(printf '%s\n' "$after" | sed -E 's/^\{peer_id:[0-9]+, view_id: ([0-9]+), leader: ([0-9]+), /v\1 l\2 /' | tr '\n' ';')
-	[[ $got =~ $want_re ]] ||
-		fail "rollcall-$i printed: ${got:-nothing}; expected $([ "$i" -eq "$VICTIM" ] && echo "views ending in [1,2,3,4,5]" || echo "peer $((VICTIM + 1)) unreachable, view [1,2,4,5], view [1,2,3,4,5]")"
+	[[ $got =~ $want_re ]] || fail "$name printed: ${got:-nothing}; expected $want"
 	v=${BASH_REMATCH[${#BASH_REMATCH[@]} - 1]}
 	[ -z "$final" ] || [ "$final" = "$v" ] || fail "the pods end in different views ($final and $v)"
 	final=$v

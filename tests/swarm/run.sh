@@ -120,44 +120,12 @@ if ! out=$(timeout 120 docker stack deploy -c "$STACK_FILE" "$STACK" 2>&1); then
 fi
 
 # The raw lines of one peer's service, each stamped.
-service_log() {
+peer_log() {
 	timeout 30 docker service logs --raw --timestamps "${STACK}_$1" 2>&1
 }
-
-# wait_for WHAT PEER... : until every PEER's log has a line matching the
-# extended regex WHAT, at most WAIT_S seconds; the peers that never did
-# are left in $missing.
-wait_for() {
-	local what=$1 p i
-	shift
-	for i in $(seq 1 "$WAIT_S"); do
-		missing=
-		for p in "$@"; do
-			service_log "$p" | grep -Eq "$what" || missing="$missing $p"
-		done
-		[ -z "$missing" ] && return 0
-		sleep 1
-	done
-	return 1
-}
-
-collect() {
-	local p
-	: >"$log.tmp"
-	for p in $PEERS; do
-		service_log "$p" | awk -v c="$p" '
-			/^[0-9][0-9][0-9][0-9]-/ { st = $1; rest = substr($0, length($1) + 2)
-				if (match(st, /\.[0-9]+/)) {
-					fr = substr(st, RSTART + 1, RLENGTH - 1)
-					while (length(fr) < 9) fr = fr "0"
-					st = substr(st, 1, RSTART) fr substr(st, RSTART + RLENGTH)
-				}
-				print st " " c " | " rest; next }
-			{ print c " | " $0 }' >>"$log.tmp"
-	done
-	sort -s -k1,1 "$log.tmp" >"$log"
-	rm -f "$log.tmp"
-}
+# shellcheck source=../compose/scenario-lib.sh
+. "$root/tests/compose/scenario-lib.sh"
+collect() { merge_logs "$log" $PEERS; }
 
 t0=$(date +%s)
 if ! wait_for 'memb_list: \[1,2,3,4,5\]' $PEERS; then
@@ -196,8 +164,7 @@ printf '%s\n' "$out" | sed '$d'
 final=
 for p in $survivors; do
 	lines=$(grep " $p | " "$log" | sed 's/.* | //')
-	after=$(printf '%s\n' "$lines" | sed -n '/memb_list: \[1,2,3,4,5\]/,$p' | sed 1d)
-	got=$(printf '%s\n' "$after" | sed -E 's/^\{peer_id:[0-9]+, view_id: ([0-9]+), leader: ([0-9]+), /v\1 l\2 /' | tr '\n' ';')
+	got=$(events "$(printf '%s\n' "$lines" | sed -n '/memb_list: \[1,2,3,4,5\]/,$p' | sed 1d)")
 	want_re="^v[0-9]+ l1 message:\"peer $VICTIM_ID unreachable\"\\};v([0-9]+) l1 memb_list: \\[1,2,4,5\\]\\};\$"
 	[[ $got =~ $want_re ]] ||
 		fail "$p after the full view printed: ${got:-nothing}; expected peer $VICTIM_ID unreachable, then one view [1,2,4,5] led by 1"
