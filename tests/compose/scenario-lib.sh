@@ -40,3 +40,26 @@ events() {
 		sed -E 's/^\{peer_id:[0-9]+, view_id: ([0-9]+), leader: ([0-9]+), /v\1 l\2 /' |
 		tr '\n' ';'
 }
+
+# wait_removal ID LIST NAME... : until every NAME has printed "peer ID
+# unreachable" and a view [LIST] (as "1,2,4,5"); 1 on timeout, with the
+# laggards in $missing.
+wait_removal() {
+	local id=$1 list=$2
+	shift 2
+	wait_for "peer $id unreachable" "$@" &&
+		wait_for "memb_list: \\[$list\\]" "$@"
+}
+
+# judge_common LOG NAMES : judge.awk's checks common to every testcase on
+# LOG, whose peers are NAMES in id order; prints the timeline, and on a
+# failure its first reason in $judged. Returns judge.awk's status.
+judge_common() {
+	local out rc
+	out=$(awk -v tc=0 -v names="$2" \
+		-f "$(dirname "${BASH_SOURCE[0]}")/judge.awk" "$1")
+	rc=$?
+	printf '%s\n' "$out" | sed '$d'
+	judged=$(printf '%s\n' "$out" | tail -n 1 | sed 's/^FAIL testcase0: //')
+	return "$rc"
+}

@@ -173,8 +173,7 @@ echo "== docker kill rollcall-$VICTIM (peer $((VICTIM + 1)))"
 timeout 30 docker kill "$PREFIX$VICTIM" >/dev/null || fail "docker kill failed"
 t0=$(date +%s)
 # shellcheck disable=SC2086
-if ! wait_for "peer $((VICTIM + 1)) unreachable" $others ||
-	! wait_for 'memb_list: \[1,2,4,5\]' $others; then
+if ! wait_removal "$((VICTIM + 1))" 1,2,4,5 $others; then
 	collect
 	fail "after ${WAIT_S}s no \"peer $((VICTIM + 1)) unreachable\" and view [1,2,4,5] from:$missing"
 fi
@@ -205,10 +204,7 @@ echo "== peer $((VICTIM + 1))'s new life is a member again after $(($(date +%s) 
 sleep "$SETTLE_S"
 collect
 
-out=$(awk -v tc=0 -v names="$(echo $all)" -f "$root/tests/compose/judge.awk" "$log")
-verdict=$?
-printf '%s\n' "$out" | sed '$d'
-[ "$verdict" -eq 0 ] || fail "$(printf '%s\n' "$out" | tail -n 1 | sed 's/^FAIL testcase0: //')"
+judge_common "$log" "$(echo $all)" || fail "$judged"
 
 # Exactly this after the first full view: the victim's unreachable line,
 # the view without it, the view with its new life; one final view for all.

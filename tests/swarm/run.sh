@@ -142,8 +142,7 @@ timeout 30 docker kill "$victim" >/dev/null || fail "docker kill $victim failed"
 survivors=$(printf '%s\n' $PEERS | grep -vx "$VICTIM" | tr '\n' ' ')
 t0=$(date +%s)
 # shellcheck disable=SC2086
-if ! wait_for "peer $VICTIM_ID unreachable" $survivors ||
-	! wait_for 'memb_list: \[1,2,4,5\]' $survivors; then
+if ! wait_removal "$VICTIM_ID" 1,2,4,5 $survivors; then
 	collect
 	fail "after ${WAIT_S}s no \"peer $VICTIM_ID unreachable\" and view [1,2,4,5] from:$missing"
 fi
@@ -153,10 +152,7 @@ collect
 
 # The common checks (well-formed lines, ids matching names, one view id
 # one list, at most one unreachable line per pair, nothing after a crash).
-out=$(awk -v tc=0 -f "$root/tests/compose/judge.awk" "$log")
-verdict=$?
-printf '%s\n' "$out" | sed '$d'
-[ "$verdict" -eq 0 ] || fail "$(printf '%s\n' "$out" | tail -n 1 | sed 's/^FAIL testcase0: //')"
+judge_common "$log" "$PEERS" || fail "$judged"
 
 # What this scenario adds: after the full view, each survivor prints
 # exactly the victim's unreachable line and one view without it, the same
