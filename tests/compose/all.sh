@@ -71,7 +71,7 @@ done
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"
-echo "image prj3: $size bytes ($((size / 1000000)) MB)"
+echo "image prj3: $size bytes ($(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1e6 }') MB)"
 echo "memory per container, mid-testcase 1:"
 sed -n '/^== docker stats/,/^==/{/^==/d;p}' "$logdir/run1.out" | sed 's/^/  /'
 echo "$passed passed, $failed failed"
