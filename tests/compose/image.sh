@@ -6,8 +6,9 @@
 #   tests/compose/image.sh            (after docker build . -t prj3)
 #
 # Prints one line per check, then "PASS image" (exit 0) or "FAIL image:
-# first reason" (exit 1). Runs nothing on a network: the files are read
-# from `docker export` of a container that is created, never started.
+# first reason" (exit 1). The files are read from `docker export` of a
+# container that is created, never started; the one container that runs
+# has no network (--network none) and names the peers by --add-host.
 
 set -u
 IMAGE=prj3
@@ -49,6 +50,17 @@ check "$(has '^-r.x.*usr/local/bin/rollcall$')" "the binary at /usr/local/bin/ro
 check "$(has ' app/hostsfile.txt$')" "/app/hostsfile.txt"
 check "$( [ "$(has ' (bin|usr/bin)/(sh|bash|dash|busybox)$')" = no ] && echo ok || echo no)" \
 	"no shell"
+# The static libc's lookups through /etc/hosts, in a container with no
+# network but its loopback (so no DNS either): peer 1 finds its id by the
+# hostname, resolves every peer by the hosts file, leads view 0 and exits
+# by -c.
+out=$(timeout 30 docker run --rm --network none --hostname one \
+	--add-host one:127.0.0.1 --add-host two:127.0.0.2 --add-host three:127.0.0.3 \
+	--add-host four:127.0.0.4 --add-host five:127.0.0.5 \
+	"$IMAGE" -h hostsfile.txt -c 0.3 -v 2>&1)
+check "$( [ "$(printf '%s\n' "$out" | grep -o 'peer [1-5] ([a-z]*) resolved to 127\.0\.0\.[1-5]:' | sort -u | wc -l)" -eq 5 ] &&
+	printf '%s\n' "$out" | grep -q '^{peer_id:1, view_id: 0, leader: 1, message:"crashing"}$' &&
+	echo ok || echo no)" "names resolve through /etc/hosts (no network, no DNS)"
 files=$(printf '%s\n' "$listing" | grep -vc '^d')
 echo "   $files files; the largest: $(printf '%s\n' "$listing" | sort -k3 -n | tail -n 1 | awk '{print $3, $NF}')"
 if [ -n "$first" ]; then
