@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # missing and judged are read by the caller
 # Shared by the Docker scenarios that judge peers from their logs as they
 # run (tests/swarm/run.sh, tests/k8s/docker.sh). Source it; it needs
 #   peer_log NAME    a function printing NAME's stamped log lines
@@ -7,9 +9,9 @@
 # extended REGEX, polling once a second for at most WAIT_S seconds; the
 # names that never did are left in $missing. Returns 1 on timeout.
 wait_for() {
-	local what=$1 name n
+	local what=$1 name
 	shift
-	for n in $(seq 1 "$WAIT_S"); do
+	for _ in $(seq 1 "$WAIT_S"); do
 		missing=
 		for name in "$@"; do
 			peer_log "$name" | grep -Eq "$what" || missing="$missing $name"

@@ -191,7 +191,7 @@ restart_stamp=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
 timeout 30 docker start "$PREFIX$VICTIM" >/dev/null || fail "docker start failed"
 t0=$(date +%s)
 # Back in: the others' second full view, and the new life's first.
-for n in $(seq 1 "$WAIT_S"); do
+for _ in $(seq 1 "$WAIT_S"); do
 	missing=
 	for name in $all; do
 		[ "$(peer_log "$name" | grep -Ec "$full")" -ge 2 ] || missing="$missing $name"

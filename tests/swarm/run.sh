@@ -71,8 +71,7 @@ cleanup() {
 		timeout 60 docker stack rm "$STACK" >/dev/null 2>&1
 		# The network goes only once every task is gone; a swarm left
 		# or a stack deployed again before that finds it half there.
-		local i
-		for i in $(seq 1 30); do
+		for _ in $(seq 1 30); do
 			timeout 10 docker network inspect "${STACK}_rollcall" \
 				>/dev/null 2>&1 || break
 			sleep 1
