@@ -3,10 +3,10 @@
 # when it is missing. Idempotent; run by `make test` and `make test-net`;
 # the Dockerfile's build stage needs only the first line's packages
 # (iptables: the network scenarios' cuts and loss; python3-matplotlib:
-# tools/timeline's pictures).
+# tools/timeline's pictures; python3-yaml: the Kubernetes manifests' checks).
 set -eu
 need=(build-essential pkg-config libuv1-dev libmsgpack-dev libcmocka-dev
-	valgrind bc iptables python3-matplotlib)
+	valgrind bc iptables python3-matplotlib python3-yaml)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -5,10 +5,12 @@
 #
 # 1. docker-setup.sh; when it says no engine can be had (77), says so and
 #    exits 77 without counting anything.
-# 2. docker build . -t prj3 (a failure fails all four testcases).
+# 2. docker build . -t prj3 (a failure fails all four testcases);
+#    image.sh checks what it holds (size at most 2 MB, no shell, ...).
 # 3. run.sh 1..4, the first with --stats for a memory sample mid-run.
 # Then a summary: each testcase's verdict and wall time, the image size,
-# the memory each container used in testcase 1, and "N passed, N failed".
+# the memory each container used in testcase 1, and "N passed, N failed"
+# (the image's checks count as one).
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +26,7 @@ if [ "$rc" -eq 77 ]; then
 	exit 77
 elif [ "$rc" -ne 0 ]; then
 	echo "FAIL: docker-setup.sh exited $rc"
-	echo "0 passed, 4 failed"
+	echo "0 passed, 5 failed"
 	exit 1
 fi
 
@@ -33,7 +35,7 @@ t0=$(date +%s)
 if ! timeout 1200 docker build . -t prj3 >"$logdir/build.log" 2>&1; then
 	tail -n 30 "$logdir/build.log"
 	echo "FAIL: docker build failed (build/compose/build.log)"
-	echo "0 passed, 4 failed"
+	echo "0 passed, 5 failed"
 	exit 1
 fi
 echo "built in $(($(date +%s) - t0))s"
@@ -42,6 +44,14 @@ size=$(docker image inspect -f '{{.Size}}' prj3)
 passed=0
 failed=0
 summary=()
+"$here/image.sh" | tee "$logdir/image.out"
+if [ "${PIPESTATUS[0]}" -eq 0 ]; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+summary+=("$(tail -n 1 "$logdir/image.out")")
+echo
 for n in 1 2 3 4; do
 	extra=()
 	[ "$n" -eq 1 ] && extra=(--stats)
@@ -61,7 +71,7 @@ done
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"
-echo "image prj3: $size bytes ($((size / 1000000)) MB)"
+echo "image prj3: $size bytes ($(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1e6 }') MB)"
 echo "memory per container, mid-testcase 1:"
 sed -n '/^== docker stats/,/^==/{/^==/d;p}' "$logdir/run1.out" | sed 's/^/  /'
 echo "$passed passed, $failed failed"

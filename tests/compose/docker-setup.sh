@@ -88,7 +88,16 @@ start_engine() {
 	command -v dockerd >/dev/null 2>&1 || skip "no dockerd binary"
 	say "starting dockerd (log: $DOCKERD_LOG)"
 	# setsid and nohup: the daemon outlives this script and its terminal.
-	setsid nohup dockerd >"$DOCKERD_LOG" 2>&1 </dev/null &
+	# It must not inherit any other descriptor: run under
+	# `flock LOCK tests/compose/docker-setup.sh`, the lock's would go with
+	# it, and the lock would stay taken for as long as the engine runs.
+	(
+		for fd in /proc/self/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+		done
+		exec setsid nohup dockerd >"$DOCKERD_LOG" 2>&1 </dev/null
+	) &
 	local waited=0
 	while [ "$waited" -lt "$DOCKERD_WAIT_S" ]; do
 		engine_up && return 0

@@ -122,15 +122,7 @@ fi
 for c in $PEERS; do
 	timeout 10 docker container inspect "$c" >/dev/null 2>&1 || continue
 	timeout 30 docker logs -t "$c" 2>&1 |
-		awk -v c="$c" '{
-			st = $1; rest = substr($0, length($1) + 2)
-			if (match(st, /\.[0-9]+/)) {
-				fr = substr(st, RSTART + 1, RLENGTH - 1)
-				while (length(fr) < 9) fr = fr "0"
-				st = substr(st, 1, RSTART) fr substr(st, RSTART + RLENGTH)
-			}
-			print st " " c " | " rest
-		}' >>"$log.tmp"
+		awk -v c="$c" -f "$here/stamp.awk" >>"$log.tmp"
 done
 sort -s -k1,1 "$log.tmp" >"$log"
 rm -f "$log.tmp"

@@ -327,6 +327,40 @@ static void test_find_ip_literals(void **state)
 	hosts_destroy(&h);
 }
 
+/*
+ * deploy/k8s: a StatefulSet pod's hostname is its name, rollcall-N, and its
+ * line is its stable DNS name under the headless Service. The first label
+ * must find it, and rollcall-1 must not take rollcall-10's line.
+ */
+static void test_find_statefulset_names(void **state)
+{
+	static const char text[] =
+		"rollcall-0.rollcall.default.svc.cluster.local\n"
+		"rollcall-1.rollcall.default.svc.cluster.local\n"
+		"rollcall-2.rollcall.default.svc.cluster.local\n"
+		"rollcall-3.rollcall.default.svc.cluster.local\n"
+		"rollcall-4.rollcall.default.svc.cluster.local\n"
+		"rollcall-10.rollcall.default.svc.cluster.local\n";
+	struct hosts h;
+
+	(void)state;
+	assert_int_equal(parse(&h, text), 0);
+	assert_int_equal(hosts_find(&h, "rollcall-0"), 1);
+	assert_int_equal(hosts_find(&h, "rollcall-1"), 2);
+	assert_int_equal(hosts_find(&h, "rollcall-4"), 5);
+	assert_int_equal(hosts_find(&h, "rollcall-10"), 6);
+	assert_int_equal(hosts_find(&h, "ROLLCALL-2"), 3);
+	/* setHostnameAsFQDN: the hostname is the whole line. */
+	assert_int_equal(hosts_find(&h,
+		"rollcall-3.rollcall.default.svc.cluster.local"), 4);
+	/* A pod of another namespace or set is not one of these. */
+	assert_int_equal(hosts_find(&h,
+		"rollcall-3.rollcall.other.svc.cluster.local"), 0);
+	assert_int_equal(hosts_find(&h, "rollcall-5"), 0);
+	assert_int_equal(hosts_find(&h, "rollcall"), 0);
+	hosts_destroy(&h);
+}
+
 static void test_find_precedence_and_ambiguity(void **state)
 {
 	struct hosts h;
@@ -460,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_destroy_twice_and_zeroed),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_find_ip_literals),
+		cmocka_unit_test(test_find_statefulset_names),
 		cmocka_unit_test(test_find_precedence_and_ambiguity),
 		cmocka_unit_test(test_load_missing),
 		cmocka_unit_test(test_load_file),
