@@ -14,9 +14,10 @@
 # (rollcall-N.rollcall.default.svc.cluster.local), so each finds its id by
 # its hostname's first label and the others by the hostsfile, as in a
 # cluster. It runs as the pod does: user 10001, read-only root, no
-# capabilities, the state and status directories on tmpfs with the mode
-# the kubelet gives an emptyDir (0777, owned by root), not the image's
-# 0700 directory, which the volume hides.
+# capabilities, the state and status directories on tmpfs writable by
+# the pod's user, as the kubelet makes an emptyDir under the pod's fsGroup
+# (10001). (Docker gives a tmpfs over an image directory that directory's
+# 0700 mode whatever mode= says, so uid= is what makes it the user's.)
 #
 # 1. all five print the full view [1,2,3,4,5]; when the binary has
 #    --status, the readiness probe's command exits 0 in each (without it,
@@ -122,7 +123,8 @@ for i in $(seq 0 $((REPLICAS - 1))); do
 		--network "$NET" --network-alias "${names[i]}" \
 		--user 10001:10001 --read-only --cap-drop ALL \
 		--security-opt no-new-privileges \
-		--tmpfs /var/lib/rollcall:mode=0777 --tmpfs /run/rollcall:mode=0777 \
+		--tmpfs /var/lib/rollcall:mode=0777,uid=10001 \
+		--tmpfs /run/rollcall:mode=0777,uid=10001 \
 		-v "$tmp:$(dirname "$hosts_path"):ro" \
 		prj3 "${args[@]}" >/dev/null || fail "docker run of rollcall-$i failed"
 done
