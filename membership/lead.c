@@ -240,10 +240,14 @@ static void mship__round_accept(struct mship *m, int64_t now_ms)
 void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to)
 {
 	if ((m->role != MSHIP_MEMBER && m->role != MSHIP_LEADER) ||
-	    m->recon.active || now_ms < m->view_resent_ms[to])
+	    now_ms < m->view_resent_ms[to])
 		return;
 	m->view_resent_ms[to] = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
 	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
+	/* A candidate relays the view at the ballot it was decided under,
+	 * not its own: no quorum has promised that one yet. */
+	if (m->recon.active)
+		nv.ballot = m->follow_ballot;
 	nv.leader = (uint16_t)m->view_leader;
 	nv.members = m->members;
 	outbox_send_one(m->out, to, &nv);
@@ -272,7 +276,12 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 		return;
 	}
 	if (m->recon.active) {
-		/* Taking over: the joiner is to retry with us, once we lead. */
+		/* Taking over: the joiner is to retry with us, once we lead.
+		 * A member of our view joining again (a restart that missed
+		 * the view) gets the view first: its promise may be what our
+		 * round lacks, and it answers only in the view it holds. */
+		if (peerset_has(&m->members, msg->from))
+			mship__resend_view(m, now_ms, msg->from);
 		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
 		redirect.leader = (uint16_t)m->cfg.self;
 		outbox_send_one(m->out, msg->from, &redirect);
