@@ -186,6 +186,7 @@ void mship__start_round(struct mship *m, int64_t now_ms)
 		peerset_clear(&m->round_oks);
 		peerset_add(&m->round_oks, m->cfg.self);
 		m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
+		m->round_fresh = fresh;
 		m->round_confirming = fresh && c.op == WIRE_OP_ADD;
 		m->round_confirms = 1;
 		if (m->round_confirming) {
@@ -384,6 +385,33 @@ void mship__on_ok(struct mship *m, int64_t now_ms,
 		return;
 	}
 	mship__try_commit(m, now_ms);
+}
+
+/*
+ * Give up a fresh change of ours that can no longer be decided: the
+ * members of the view it makes that are alive, with the OKs we have, hold
+ * no quorum of it, while our view's live members still hold one of ours.
+ * Waiting would stall the group for good (the dead one may never come
+ * back), and finishing it would make a view that could never change again.
+ * Only we decide at our ballot, and a fresh change has no predecessor, so
+ * nothing accepted for it was decided: we take our view over at a higher
+ * ballot and ignore it there (void_ballot); the dead are removed first.
+ */
+void mship__check_hopeless(struct mship *m, int64_t now_ms)
+{
+	if (m->role != MSHIP_LEADER || !m->round_active || m->recon.active ||
+	    !m->round_fresh || m->round_confirming)
+		return;
+	struct peerset next = mship__round_members(m);
+	struct peerset have = next, live = m->members;
+	peerset_subtract(&have, &m->dead);
+	peerset_foreach(&m->round_oks, id) peerset_add(&have, id);
+	peerset_subtract(&live, &m->dead);
+	if (mship_quorum(&next, &have) || !mship_quorum(&m->members, &live))
+		return;
+	m->void_ballot = m->ballot;
+	m->void_view = m->round_view_id;
+	mship__take_over(m, now_ms);
 }
 
 /*

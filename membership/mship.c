@@ -261,6 +261,7 @@ void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer)
 	struct mship_change del = { .op = WIRE_OP_DEL, .peer = peer };
 	mship__enqueue(m, &del, false);
 	mship__start_round(m, now_ms);
+	mship__check_hopeless(m, now_ms);
 }
 
 static void mship__beat(struct mship *m, int64_t now_ms)

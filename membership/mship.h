@@ -154,6 +154,18 @@ struct mship {
 	 * so a joiner gone meanwhile is dropped after ADD_CONFIRMS_MAX. */
 	bool round_confirming;
 	unsigned round_confirms;
+	/* The change in flight is our own (queued by us, not a predecessor's
+	 * left to finish): only we can have decided it. */
+	bool round_fresh;
+	/*
+	 * A fresh change of ours we gave up undecided, because a quorum of
+	 * the view it makes is dead: the ballot it was asked at, in view
+	 * void_view. Whatever was accepted in that view at or below it was
+	 * decided by no one (only we decide at our ballot, and a fresh
+	 * change has no predecessor), so our next takeover ignores it.
+	 */
+	uint64_t void_ballot;
+	uint32_t void_view;
 	struct peerset round_oks;	/* who accepted it, us included */
 	struct peerset round_waiting;	/* asked and not answered */
 	/* When REQ (or, taking over, NEWLEADER) goes again to the silent. */

@@ -49,7 +49,8 @@ void mship__take_over(struct mship *m, int64_t now_ms)
 	struct peerset ask = m->members;
 	peerset_del(&ask, m->cfg.self);
 	recon_begin(&m->recon, ++m->next_request_id, m->ballot, m->view_id,
-		    &m->members, &ask, m->cfg.self, &own);
+		    &m->members, &ask, m->cfg.self, &own,
+		    m->void_view == m->view_id ? m->void_ballot : 0);
 	m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
 	mship__send_newleader(m);
 	if (recon_done(&m->recon))

@@ -313,6 +313,8 @@ struct sim_stats {
 	bool extinct;		/* every peer died; nothing left to judge */
 	bool no_quorum_left;	/* the latest view's live members hold no
 				 * quorum of it: nothing may be decided */
+	bool pending_no_quorum;	/* a change pending in it would make a
+				 * view without a live quorum (siminv.c) */
 };
 
 struct sim {
