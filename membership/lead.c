@@ -236,11 +236,14 @@ static void mship__round_accept(struct mship *m, int64_t now_ms)
  * once per 2T each: a member behind, or a peer that no longer is one and
  * does not know it. Any member may: the view was decided, and the peer
  * left behind may hear none of its leaders (a minority cut off, whose
- * heartbeats go only to the members of its old view).
+ * heartbeats go only to the members of its old view). So may a restarted
+ * peer for the view its state file holds: it may be the only one alive
+ * that knows it (a candidate in an older view waits on it for ever).
  */
 void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to)
 {
-	if ((m->role != MSHIP_MEMBER && m->role != MSHIP_LEADER) ||
+	if ((m->role != MSHIP_MEMBER && m->role != MSHIP_LEADER &&
+	     !mship__acceptor(m)) ||
 	    now_ms < m->view_resent_ms[to])
 		return;
 	m->view_resent_ms[to] = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
