@@ -154,8 +154,13 @@ void mship__on_newleader(struct mship *m, int64_t now_ms,
 		return;
 	}
 	if (m->role == MSHIP_LEADER) {
-		/* We lead, alive, or take over with the better claim. */
-		if (!m->recon.active || msg->from > m->cfg.self) {
+		/* We lead, alive, or take over with the better claim. A lower
+		 * id taking over beside us wins only above our ballot: we
+		 * would refuse it as an acceptor anyway, and stepping down
+		 * for it would leave each following the other. Refused, it
+		 * asks again above us. */
+		if (!m->recon.active || msg->from > m->cfg.self ||
+		    msg->ballot <= m->st.promised) {
 			mship__refuse(m, msg);
 			return;
 		}

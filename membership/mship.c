@@ -272,7 +272,7 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 	if (m->role == MSHIP_LEADER)
 		hb.leader = m->recon.active ? 0 : (uint16_t)m->cfg.self;
 	else
-		hb.leader = (uint16_t)BALLOT_LEADER(m->follow_ballot);
+		hb.leader = (uint16_t)m->leader;
 	if (hb.leader > m->cfg.hosts_count)
 		hb.leader = 0;
 	mship__send(m, &to, &hb);
@@ -292,6 +292,15 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 				const struct wire_msg *msg)
 {
 	unsigned from = msg->from;
+	if (m->role == MSHIP_MEMBER && from == m->leader && msg->leader != 0 &&
+	    msg->leader != from && msg->leader == m->cfg.self &&
+	    m->cfg.self < from) {
+		/* The one we follow follows us: nobody leads, and no
+		 * detector will say so, for both are heard. The lower of
+		 * the two takes over, above every ballot heard of. */
+		mship__take_over(m, now_ms);
+		return;
+	}
 	if (m->role == MSHIP_MEMBER && from == m->leader && msg->leader != 0 &&
 	    msg->leader != from && msg->leader != m->cfg.self &&
 	    peerset_has(&m->members, msg->leader)) {
