@@ -405,6 +405,13 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 	if (msg->view_id > m->view_id_seen)
 		m->view_id_seen = msg->view_id;
 	mship__heard_ballot(m, msg->ballot);
+	if (m->role == MSHIP_JOINING && mship__acceptor(m) &&
+	    msg->type != WIRE_JOIN && msg->view_id < m->view_id) {
+		/* A restarted peer may be the only one alive that knows its
+		 * view: whoever shows an older one (a candidate's REDIRECT or
+		 * NEWLEADER) is sent it, as a member does on heartbeats. */
+		mship__resend_view(m, now_ms, msg->from);
+	}
 	switch (msg->type) {
 	case WIRE_HEARTBEAT:
 		if (!peerset_has(&m->members, msg->from)) {
