@@ -240,4 +240,10 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 	else if (m->view_leader == m->cfg.self)
 		/* Another finished a change of ours naming us: lead. */
 		mship__take_over(m, now_ms);
+	/* The view names a leader our detector already gave up (a
+	 * successor finishing a dead leader's change names that leader, and
+	 * may itself leave the view): its death was seen before this view,
+	 * and nothing else will act on it. */
+	if (m->role == MSHIP_MEMBER && peerset_has(&m->dead, m->leader))
+		mship__leader_lost(m, now_ms);
 }
