@@ -347,7 +347,7 @@ static void expect_change(const struct rec_sent *s, uint32_t request_id,
 }
 
 /* A NEWVIEW's leader and list. */
-__attribute__((unused)) static void expect_newview(const struct rec_sent *s, unsigned leader,
+static void expect_newview(const struct rec_sent *s, unsigned leader,
 			   const char *members)
 {
 	assert_int_equal(s->msg.leader, leader);
@@ -992,6 +992,442 @@ static void test_net_cut_leader_commits_nothing(void **state)
 
 
 
+/* ---- The quorum core's rules, one by one ------------------------------------ */
+
+/* An OK at a ballot, for a hand-driven leader's round. */
+static struct wire_msg mk_okb(unsigned from, uint32_t view_id,
+			      uint32_t request_id, enum wire_op op,
+			      unsigned peer, uint64_t ballot)
+{
+	struct wire_msg m = mk_ok(from, view_id, request_id, op, peer);
+	m.ballot = ballot;
+	m.leader = 1;
+	return m;
+}
+
+/*
+ * Leader 1 of hosts_count hosts admits 2..n at at_ms, each change answered
+ * at once by every member: view n - 1 [1..n], every send and line checked.
+ */
+static void core_grow(struct core *c, unsigned hosts_count, unsigned n,
+		      int64_t at_ms)
+{
+	core_create(c, 1, hosts_count);
+	core_start(c, 0);
+	for (unsigned j = 2; j <= n; j++) {
+		c->r.sent_checked = c->r.sent_count;
+		struct rec_sent req = core_admit(c, at_ms, mk(WIRE_JOIN, j, 0));
+		for (unsigned k = 2; k < j && c->m.round_active; k++)
+			core_msg(c, at_ms,
+				 mk_okb(k, req.msg.view_id, req.msg.request_id,
+					WIRE_OP_ADD, j, req.msg.ballot));
+		assert_false(c->m.round_active);
+		assert_int_equal(c->m.view_id, j - 1);
+	}
+	c->r.sent_checked = c->r.sent_count;
+	c->r.lines_checked = c->r.lines_count;
+}
+
+/* A leader's REQ for change (op, peer) in flight, to whom. */
+static const struct rec_sent *expect_round(struct core *c, int64_t at_ms,
+					   enum wire_op op, unsigned peer,
+					   const char *to)
+{
+
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, at_ms, WIRE_REQ, c->m.cfg.self, s->msg.view_id, to);
+	assert_string_equal(wire_op_name(s->msg.op), wire_op_name(op));
+	assert_int_equal(s->msg.peer, peer);
+	assert_int_equal(s->msg.ballot, c->m.ballot);
+	return s;
+}
+
+/*
+ * Restored (ADD round, leader's side), under quorums. Leader 1 of [1,2]
+ * asked by 3: the REQ goes to 3 alone; 3's OK, with ours, is a quorum of
+ * [1,2] (half, holding its lowest id) and of [1,2,3]: decided without 2,
+ * which is asked all the same and whose late OK changes nothing.
+ */
+static void test_leader_add_round(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 3, 2, 0);
+	struct rec_sent req = core_admit(c, 60, mk(WIRE_JOIN, 3, 0));
+	expect_round(c, 60, WIRE_OP_ADD, 3, "2");
+	const struct rec_sent *nv = rec_next_send(&c->r);
+	expect_send(nv, 60, WIRE_NEWVIEW, 1, 2, "2,3");
+	expect_newview(nv, 1, "1,2,3");
+	rec_expect_no_send(&c->r);
+	rec_expect_line(&c->r, 60, net_line_view(1, 2, 1, "1,2,3"));
+	core_msg(c, 70, mk_okb(2, 1, req.msg.request_id, WIRE_OP_ADD, 3,
+			       req.msg.ballot));
+	assert_int_equal(c->m.stats.dropped_stale, 1);
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+}
+
+/*
+ * Quorum commit. Leader 1 of [1..5] asks DEL 5 at 300: nothing is decided
+ * at one OK (two of five), and the view is made at the second (three of
+ * five, and two of [1..4] holding 1). The dead 5 is asked too.
+ */
+static void test_leader_commits_at_quorum(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 5, 5, 0);
+	for (unsigned id = 2; id <= 4; id++)
+		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 4));
+	core_tick(c, 199);
+	rec_expect_only_heartbeats(&c->r);
+	rec_expect_quiet(&c->r);
+	core_tick(c, 200);	/* 5 last heard at 0 */
+	rec_expect_line(&c->r, 200, net_line_unreachable(1, 4, 1, 5));
+	const struct rec_sent *req =
+		expect_round(c, 200, WIRE_OP_DEL, 5, "2,3,4,5");
+	uint32_t rid = req->msg.request_id;
+	uint64_t b = req->msg.ballot;
+	core_msg(c, 210, mk_okb(2, 4, rid, WIRE_OP_DEL, 5, b));
+	rec_expect_only_heartbeats(&c->r);
+	rec_expect_quiet(&c->r);
+	assert_true(c->m.round_active);
+	core_msg(c, 220, mk_okb(3, 4, rid, WIRE_OP_DEL, 5, b));
+	const struct rec_sent *nv = rec_next_send_not_hb(&c->r);
+	expect_send(nv, 220, WIRE_NEWVIEW, 1, 5, "2,3,4,5");
+	expect_newview(nv, 1, "1,2,3,4");
+	rec_expect_line(&c->r, 220, net_line_view(1, 5, 1, "1,2,3,4"));
+}
+
+/*
+ * Joint quorum. Leader 1 of [1..4] asks DEL 4; 4's own OK, with ours, is
+ * a quorum of [1,2,3,4] (half, holding 1) but not of [1,2,3]: the view it
+ * makes must hold a quorum that promised our ballot, so that its next
+ * change needs no NEWLEADER. Decided at 2's OK.
+ */
+static void test_leader_needs_quorum_of_next_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 4, 4, 0);
+	/* 4 is thought dead (its heartbeats lost), but answers. */
+	for (unsigned id = 2; id <= 3; id++)
+		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 3));
+	core_tick(c, 200);
+	const struct rec_sent *req =
+		expect_round(c, 200, WIRE_OP_DEL, 4, "2,3,4");
+	uint32_t rid = req->msg.request_id;
+	uint64_t b = req->msg.ballot;
+	rec_expect_line(&c->r, 200, net_line_unreachable(1, 3, 1, 4));
+	core_msg(c, 205, mk_okb(4, 3, rid, WIRE_OP_DEL, 4, b));
+	assert_true(mship_quorum(&c->m.members, &c->m.round_oks));
+	assert_true(c->m.round_active);
+	rec_expect_quiet(&c->r);
+	core_msg(c, 210, mk_okb(2, 3, rid, WIRE_OP_DEL, 4, b));
+	assert_false(c->m.round_active);
+	rec_expect_line(&c->r, 210, net_line_view(1, 4, 1, "1,2,3"));
+}
+
+/* The quorum rule itself: more than half, or half holding the lowest id. */
+static void test_quorum_sizes(void **state)
+{
+	(void)state;
+	struct peerset v = net_set("2,4,6,8"), h;
+	h = net_set("2,4");
+	assert_true(mship_quorum(&v, &h));
+	h = net_set("4,6");
+	assert_false(mship_quorum(&v, &h));
+	h = net_set("4,6,8");
+	assert_true(mship_quorum(&v, &h));
+	h = net_set("2,3,5,7");	/* outsiders do not count */
+	assert_false(mship_quorum(&v, &h));
+	v = net_set("1,2");
+	h = net_set("1");
+	assert_true(mship_quorum(&v, &h));
+	h = net_set("2");
+	assert_false(mship_quorum(&v, &h));
+	v = net_set("");
+	assert_false(mship_quorum(&v, &h));
+}
+
+/*
+ * ADD confirmation. A joiner that does not answer the leader's REQ is
+ * asked again every 2T, ADD_CONFIRMS_MAX times in all; then the ADD is
+ * dropped. Nothing was accepted, printed or saved as accepted.
+ */
+static void test_add_unconfirmed_dropped(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	core_start(c, 0);
+	c->r.lines_checked = c->r.lines_count;
+	core_msg(c, 50, mk(WIRE_JOIN, 2, 0));
+	expect_round(c, 50, WIRE_OP_ADD, 2, "2");
+	assert_true(c->m.round_confirming);
+	assert_int_equal(mship_next_deadline(&c->m), 100);	/* a beat */
+	core_tick(c, 249);
+	rec_expect_no_send(&c->r);
+	core_tick(c, 250);
+	expect_round(c, 250, WIRE_OP_ADD, 2, "2");
+	core_tick(c, 450);
+	expect_round(c, 450, WIRE_OP_ADD, 2, "2");
+	assert_int_equal(c->m.round_confirms, ADD_CONFIRMS_MAX);
+	core_tick(c, 650);
+	rec_expect_no_send(&c->r);
+	assert_false(c->m.round_active);
+	assert_false(c->m.st.acc_set);
+	rec_expect_quiet(&c->r);
+	expect_view(&c->m, 0, 1, "1");
+	/* A late OK for it changes nothing. */
+	core_msg(c, 660, mk_okb(2, 0, 1, WIRE_OP_ADD, 2, c->m.ballot));
+	assert_int_equal(c->m.stats.dropped_stale, 1);
+	expect_view(&c->m, 0, 1, "1");
+}
+
+/*
+ * Ballots and REFUSE, the leader's side. A member answers our REQ with
+ * REFUSE at a higher ballot (it promised a candidate): we lead on, asking
+ * again above it, with a NEWLEADER of our view.
+ */
+static void test_leader_refused_asks_above(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 3, 3, 0);
+	uint64_t mine = c->m.ballot;
+	core_msg(c, 10, mk(WIRE_HEARTBEAT, 2, 2));
+	core_msg(c, 10, mk(WIRE_HEARTBEAT, 3, 2));
+	core_msg(c, 150, mk(WIRE_HEARTBEAT, 2, 2));
+	core_tick(c, 150);
+	c->r.sent_checked = c->r.sent_count;
+	core_tick(c, 210);	/* 3 dies... */
+	const struct rec_sent *req = expect_round(c, 210, WIRE_OP_DEL, 3,
+						  "2,3");
+	struct wire_msg no = mk_ok(2, 2, req->msg.request_id,
+				   WIRE_OP_REFUSE, 2);
+	no.ballot = BALLOT_MAKE(5, 2);
+	core_msg(c, 220, no);
+	assert_true(c->m.recon.active);
+	assert_true(c->m.ballot > BALLOT_MAKE(5, 2));
+	assert_int_equal(BALLOT_LEADER(c->m.ballot), 1);
+	assert_true(c->m.ballot > mine);
+	const struct rec_sent *nl = rec_next_send_not_hb(&c->r);
+	expect_send(nl, 220, WIRE_NEWLEADER, 1, 2, "2,3");
+	assert_int_equal(nl->msg.ballot, c->m.ballot);
+	/* A refusal at or below our ballot is stale. */
+	no.ballot = BALLOT_MAKE(1, 1);
+	no.peer = 1;
+	no.request_id = nl->msg.request_id;
+	core_msg(c, 230, no);
+	assert_int_equal(c->m.stats.dropped_stale, 1);
+}
+
+/*
+ * Restored (deferral). A NEWLEADER that comes while this member still
+ * hears the leader it follows waits for its own detector: 2 asks at 150,
+ * 1 (last heard at 10) is dead at 210, and only then does 3 promise,
+ * telling the change it accepted in the view.
+ */
+static void test_member_defers_newleader(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 3, 3, 2, "1,2,3");
+	struct wire_msg req = mk_req(1, 2, 7, WIRE_OP_ADD, 4);
+	req.ballot = BALLOT_MAKE(1, 1);
+	req.leader = 1;
+	c->m.cfg.hosts_count = 4;
+	core_msg(c, 20, req);
+	c->r.sent_checked = c->r.sent_count;
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 2, 2);
+	nl.request_id = 5;
+	nl.op = WIRE_OP_PENDING;
+	nl.ballot = BALLOT_MAKE(2, 2);
+	core_msg(c, 150, nl);
+	core_msg(c, 160, mk(WIRE_HEARTBEAT, 2, 2));
+	rec_expect_only_heartbeats(&c->r);
+	assert_true(c->m.newleader_deferred);
+	core_tick(c, 209);
+	rec_expect_only_heartbeats(&c->r);
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(3, 2, 1, 1));
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 210, WIRE_OK, 3, 2, "2");
+	expect_change(s, 5, WIRE_OP_ADD, 4);
+	assert_int_equal(s->msg.ballot, BALLOT_MAKE(2, 2));
+	assert_int_equal(s->msg.acc_ballot, BALLOT_MAKE(1, 1));
+	assert_int_equal(c->m.st.promised, BALLOT_MAKE(2, 2));
+	assert_int_equal(c->m.leader, 2);
+}
+
+/* Restored: a deferred NEWLEADER is dropped once the leader speaks. */
+static void test_member_refuses_newleader_below_promise(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 3, 3, 2, "1,2,3");
+	struct wire_msg req = mk_req(1, 2, 7, WIRE_OP_DEL, 2);
+	req.ballot = BALLOT_MAKE(3, 1);
+	req.leader = 1;
+	core_msg(c, 20, req);
+	c->r.sent_checked = c->r.sent_count;
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 2, 2);
+	nl.request_id = 5;
+	nl.op = WIRE_OP_PENDING;
+	nl.ballot = BALLOT_MAKE(2, 2);
+	core_msg(c, 30, nl);
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 30, WIRE_OK, 3, 2, "2");
+	assert_string_equal(wire_op_name(s->msg.op), "REFUSE");
+	assert_int_equal(s->msg.ballot, BALLOT_MAKE(3, 1));
+	assert_int_equal(s->msg.peer, 1);
+	assert_int_equal(c->m.leader, 1);
+	assert_false(c->m.newleader_deferred);
+}
+
+/*
+ * Highest-ballot finish. 2 takes over view 4 [1..5] at 210. 3 accepted
+ * DEL 5 at (1,1), 4 ADD 6 at (1,3) naming leader 3: a quorum (2, 3, 4)
+ * has promised, and the change at the highest ballot, ADD 6, is finished
+ * first, under the leader it names (view 5 led by 3), asked of every
+ * member and of 6; then the dead 1 is removed.
+ */
+static void test_takeover_finishes_highest_ballot(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 6, 4, "1,2,3,4,5");
+	for (unsigned id = 3; id <= 5; id++)
+		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 4));
+	c->r.sent_checked = c->r.sent_count;
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(2, 4, 1, 1));
+	const struct rec_sent *nl = rec_next_send_not_hb(&c->r);
+	expect_send(nl, 210, WIRE_NEWLEADER, 2, 4, "1,3,4,5");
+	uint64_t b = nl->msg.ballot;
+	uint32_t rid = nl->msg.request_id;
+	assert_int_equal(BALLOT_LEADER(b), 2);
+	struct wire_msg a3 = mk_okb(3, 4, rid, WIRE_OP_DEL, 5, b);
+	a3.acc_ballot = BALLOT_MAKE(1, 1);
+	struct wire_msg a4 = mk_okb(4, 4, rid, WIRE_OP_ADD, 6, b);
+	a4.leader = 3;
+	a4.acc_ballot = BALLOT_MAKE(1, 3);
+	core_msg(c, 220, a3);
+	assert_true(c->m.recon.active);
+	core_msg(c, 230, a4);
+	assert_false(c->m.recon.active);
+	const struct rec_sent *nv = rec_next_send_not_hb(&c->r);
+	expect_send(nv, 230, WIRE_NEWVIEW, 2, 4, "3,4,5");
+	assert_int_equal(nv->msg.ballot, b);
+	const struct rec_sent *req = rec_next_send_not_hb(&c->r);
+	expect_send(req, 230, WIRE_REQ, 2, 4, "1,3,4,5,6");
+	expect_change(req, req->msg.request_id, WIRE_OP_ADD, 6);
+	assert_int_equal(req->msg.leader, 3);
+	assert_int_equal(req->msg.ballot, b);
+	assert_int_equal(c->m.queue_count, 1);	/* DEL 1 */
+	rec_expect_quiet(&c->r);
+}
+
+/*
+ * A restarted acceptor. Peer 3's state file holds its promise (1,1) and
+ * view 4 [1,2,3]: it joins as a new life, and meanwhile answers for that
+ * view: it promises a higher candidate's NEWLEADER (saving first),
+ * refuses a lower REQ, and takes no view at or below 4 that admits it.
+ */
+static void test_restarted_peer_answers_for_its_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	static struct state st;
+	memset(&st, 0, sizeof(st));
+	st.promised = BALLOT_MAKE(1, 1);
+	st.in_view = true;
+	st.view_id = 4;
+	st.view_leader = 1;
+	st.members = net_set("1,2,3");
+	rec_create(&c->r);
+	c->r.self = 3;
+	struct mship_config cfg = {
+		.self = 3, .hosts_count = 3, .heartbeat_ms = T_MS,
+		.crash_ms = -1, .incarnation = 7, .restored = &st,
+	};
+	mship_create(&c->m, &cfg, &c->r.out);
+	core_start(c, 0);
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	const struct rec_sent *j = rec_next_send(&c->r);
+	expect_send(j, 0, WIRE_JOIN, 3, 4, "1");
+	assert_int_equal(j->msg.incarnation, 7);
+	rec_expect_quiet(&c->r);
+
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 2, 4);
+	nl.request_id = 9;
+	nl.op = WIRE_OP_PENDING;
+	nl.ballot = BALLOT_MAKE(2, 2);
+	uint64_t saves = c->m.stats.saves;
+	core_msg(c, 20, nl);
+	const struct rec_sent *ok = rec_next_send(&c->r);
+	expect_send(ok, 20, WIRE_OK, 3, 4, "2");
+	assert_string_equal(wire_op_name(ok->msg.op), "NOTHING");
+	assert_int_equal(ok->msg.ballot, BALLOT_MAKE(2, 2));
+	assert_int_equal(c->m.st.promised, BALLOT_MAKE(2, 2));
+	assert_int_equal(c->m.stats.saves, saves + 1);
+
+	struct wire_msg req = mk_req(1, 4, 3, WIRE_OP_DEL, 2);
+	req.ballot = BALLOT_MAKE(1, 1);
+	req.leader = 1;
+	core_msg(c, 30, req);
+	ok = rec_next_send(&c->r);
+	expect_send(ok, 30, WIRE_OK, 3, 4, "1");
+	assert_string_equal(wire_op_name(ok->msg.op), "REFUSE");
+
+	core_msg(c, 40, mk_newview(1, 4, 1, "1,2,3"));
+	core_msg(c, 41, mk_newview(1, 3, 1, "1,2,3"));
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	rec_expect_quiet(&c->r);
+	core_msg(c, 50, mk_newview(2, 6, 2, "1,2,3"));
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	rec_expect_line(&c->r, 50, net_line_view(3, 6, 2, "1,2,3"));
+}
+
+/*
+ * Silent-first removal. Leader 1 of [1..5] removing 4 (dead at 200) hears
+ * a JOIN from a new life of 5 at 205 (its old life is to be removed, then
+ * the new one admitted) and then loses 3 (silent since 10, dead at 210).
+ * The removal of the peer silent the longest goes first, DEL 3: each
+ * silent member counts against every quorum to come, while 5's new life
+ * answers.
+ */
+static void test_leader_removes_silent_first(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 5, 5, 0);
+	core_msg(c, 10, mk(WIRE_HEARTBEAT, 3, 4));
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 2, 4));
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 5, 4));
+	core_tick(c, 200);
+	const struct rec_sent *req = expect_round(c, 200, WIRE_OP_DEL, 4,
+						  "2,3,4,5");
+	uint32_t rid = req->msg.request_id;
+	uint64_t b = req->msg.ballot;
+	core_msg(c, 205, mk_life(WIRE_JOIN, 5, 4, 2));
+	assert_int_equal(c->m.stats.new_lives, 1);
+	core_tick(c, 210);
+	/* Queued in order: DEL 5 (its old life), ADD 5 (the new), DEL 3. */
+	assert_int_equal(c->m.queue_count, 3);
+	assert_int_equal(c->m.queue[c->m.queue_head].peer, 5);
+	/* 2 and the removed 4 itself (wrongly given up, it answers) make
+	 * the quorum. */
+	core_msg(c, 220, mk_okb(2, 4, rid, WIRE_OP_DEL, 4, b));
+	assert_int_equal(c->m.view_id, 4);
+	core_msg(c, 220, mk_okb(4, 4, rid, WIRE_OP_DEL, 4, b));
+	assert_int_equal(c->m.view_id, 5);
+	assert_true(c->m.round_active);
+	assert_int_equal(c->m.round.op, WIRE_OP_DEL);
+	assert_int_equal(c->m.round.peer, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1020,6 +1456,17 @@ int main(void)
 		cmocka_unit_test(test_member_readded_new_life),
 		cmocka_unit_test(test_removed_quiet_or_rejoins),
 		cmocka_unit_test(test_member_redirects_to_successor),
+		cmocka_unit_test(test_leader_add_round),
+		cmocka_unit_test(test_leader_commits_at_quorum),
+		cmocka_unit_test(test_leader_needs_quorum_of_next_view),
+		cmocka_unit_test(test_quorum_sizes),
+		cmocka_unit_test(test_add_unconfirmed_dropped),
+		cmocka_unit_test(test_leader_refused_asks_above),
+		cmocka_unit_test(test_member_defers_newleader),
+		cmocka_unit_test(test_member_refuses_newleader_below_promise),
+		cmocka_unit_test(test_takeover_finishes_highest_ballot),
+		cmocka_unit_test(test_restarted_peer_answers_for_its_view),
+		cmocka_unit_test(test_leader_removes_silent_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
