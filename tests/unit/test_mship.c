@@ -1428,6 +1428,278 @@ static void test_leader_removes_silent_first(void **state)
 	assert_int_equal(c->m.round.peer, 3);
 }
 
+/* ---- Liveness rules the simulator found (tests/sim/regressions.txt) ------ */
+
+/* A promise for a candidate's NEWLEADER: op NOTHING, at its ballot. */
+static struct wire_msg mk_promise(unsigned from, uint32_t view_id,
+				  const struct rec_sent *nl)
+{
+	struct wire_msg m = mk_okb(from, view_id, nl->msg.request_id,
+				   WIRE_OP_NOTHING, 0, nl->msg.ballot);
+	m.leader = 0;
+	return m;
+}
+
+/*
+ * Seed 103 (U). 2 took over view 3 [1..4] and asks DEL 1; 1 was only
+ * cut off, answers, and accepts its removal. Then 3 dies at 290 and 4 at
+ * 300: from then the view DEL 1 makes, [2,3,4], has no quorum alive while
+ * [1..4] has one ({1,2}, half with its lowest id). Only 2 decides at its
+ * ballot, and DEL 1 is its own change: it gives it up, takes its view
+ * over above that ballot, ignores DEL 1 in 1's answer, and removes the
+ * dead instead, 3 (silent the longest: last heard at 215) first.
+ */
+static void test_leader_gives_up_change_without_quorum(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 4, 3, "1,2,3,4");
+	core_msg(c, 90, mk(WIRE_HEARTBEAT, 3, 3));
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 4, 3));
+	c->r.sent_checked = c->r.sent_count;
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(2, 3, 1, 1));
+	const struct rec_sent *nl = rec_next_send_not_hb(&c->r);
+	expect_send(nl, 210, WIRE_NEWLEADER, 2, 3, "1,3,4");
+	struct rec_sent nl1 = *nl;
+	core_msg(c, 215, mk_promise(3, 3, &nl1));
+	assert_true(c->m.recon.active);	/* [1..4] needs 1 or a third */
+	core_msg(c, 220, mk_promise(4, 3, &nl1));
+	assert_false(c->m.recon.active);
+	expect_send(rec_next_send_not_hb(&c->r), 220, WIRE_NEWVIEW, 2, 3,
+		    "3,4");
+	const struct rec_sent *req = expect_round(c, 220, WIRE_OP_DEL, 1,
+						  "1,3,4");
+	struct rec_sent del1 = *req;
+	core_msg(c, 230, mk(WIRE_HEARTBEAT, 1, 3));
+	struct wire_msg ok1 = mk_okb(1, 3, del1.msg.request_id, WIRE_OP_DEL, 1,
+				     del1.msg.ballot);
+	ok1.leader = 2;
+	core_msg(c, 230, ok1);
+	assert_true(c->m.round_active);
+	rec_expect_only_heartbeats(&c->r);
+	/* 3 dies at 290: [2,3,4] still has a quorum alive ({2,4}). */
+	core_tick(c, 290);
+	rec_expect_line(&c->r, 290, net_line_unreachable(2, 3, 2, 3));
+	assert_true(c->m.round_active);
+	core_tick(c, 299);
+	assert_true(c->m.round_active);
+	core_tick(c, 300);
+	rec_expect_line(&c->r, 300, net_line_unreachable(2, 3, 2, 4));
+	assert_true(c->m.recon.active);
+	assert_int_equal(c->m.void_ballot, del1.msg.ballot);
+	nl = rec_next_send_not_hb(&c->r);
+	expect_send(nl, 300, WIRE_NEWLEADER, 2, 3, "1,3,4");
+	assert_true(nl->msg.ballot > del1.msg.ballot);
+	struct rec_sent nl2 = *nl;
+	/* 1 answers that it accepted DEL 1, at the ballot given up. */
+	struct wire_msg p1 = mk_promise(1, 3, &nl2);
+	p1.op = WIRE_OP_DEL;
+	p1.peer = 1;
+	p1.leader = 2;
+	p1.acc_ballot = del1.msg.ballot;
+	core_msg(c, 310, p1);
+	assert_false(c->m.recon.active);
+	expect_send(rec_next_send_not_hb(&c->r), 310, WIRE_NEWVIEW, 2, 3, "1");
+	req = expect_round(c, 310, WIRE_OP_DEL, 3, "1,3,4");
+	struct wire_msg ok = mk_okb(1, 3, req->msg.request_id, WIRE_OP_DEL, 3,
+				    req->msg.ballot);
+	ok.leader = 2;
+	core_msg(c, 320, ok);
+	rec_expect_line(&c->r, 320, net_line_view(2, 4, 2, "1,2,4"));
+}
+
+/*
+ * Seed 228 (W). A member that follows a peer whose heartbeat says it
+ * follows this member back is in a cycle no detector sees: nobody leads.
+ * The lower of the two takes over; the higher waits for it.
+ */
+static void test_follow_cycle_broken_by_lower(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	struct wire_msg req = mk_req(3, 2, 4, WIRE_OP_DEL, 1);
+	req.ballot = BALLOT_MAKE(2, 3);
+	req.leader = 3;
+	core_msg(c, 20, req);
+	assert_int_equal(c->m.leader, 3);
+	c->r.sent_checked = c->r.sent_count;
+	struct wire_msg hb = mk(WIRE_HEARTBEAT, 3, 2);
+	hb.leader = 2;
+	core_msg(c, 30, hb);
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+	const struct rec_sent *nl = rec_next_send_not_hb(&c->r);
+	expect_send(nl, 30, WIRE_NEWLEADER, 2, 2, "1,3");
+	assert_true(nl->msg.ballot > BALLOT_MAKE(2, 3));
+
+	/* The higher of the two, told the same, waits. */
+	core_member(c, 3, 3, 2, "1,2,3");
+	req = mk_req(2, 2, 4, WIRE_OP_DEL, 1);
+	req.ballot = BALLOT_MAKE(2, 2);
+	req.leader = 2;
+	core_msg(c, 20, req);
+	c->r.sent_checked = c->r.sent_count;
+	hb = mk(WIRE_HEARTBEAT, 2, 2);
+	hb.leader = 3;
+	core_msg(c, 30, hb);
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	rec_expect_only_heartbeats(&c->r);
+}
+
+/*
+ * Seed 127 (W). A candidate steps down for a lower id taking over beside
+ * it only above its promise; below it, it refuses, naming its ballot, and
+ * goes on: stepping down there would leave each following the other.
+ */
+static void test_candidate_yields_only_above_promise(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 3, 2));
+	core_tick(c, 210);
+	assert_true(c->m.recon.active);
+	uint64_t mine = c->m.ballot;
+	c->r.sent_checked = c->r.sent_count;
+	c->r.lines_checked = c->r.lines_count;
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 1, 2);
+	nl.request_id = 3;
+	nl.op = WIRE_OP_PENDING;
+	nl.ballot = mine - 1;	/* same counter, lower id */
+	core_msg(c, 220, nl);
+	const struct rec_sent *no = rec_next_send_not_hb(&c->r);
+	expect_send(no, 220, WIRE_OK, 2, 2, "1");
+	assert_string_equal(wire_op_name(no->msg.op), "REFUSE");
+	assert_int_equal(no->msg.ballot, mine);
+	assert_true(c->m.recon.active);
+	nl.ballot = BALLOT_MAKE(BALLOT_COUNTER(mine) + 1, 1);
+	core_msg(c, 230, nl);
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	const struct rec_sent *ok = rec_next_send_not_hb(&c->r);
+	expect_send(ok, 230, WIRE_OK, 2, 2, "1");
+	assert_string_equal(wire_op_name(ok->msg.op), "NOTHING");
+	assert_int_equal(c->m.leader, 1);
+}
+
+/*
+ * Seeds 814, 2937 (V, X). A restarted peer may be the only one alive that
+ * knows its view: it sends it to a peer whose message shows an older one
+ * (here a candidate's REDIRECT), at most once per 2T.
+ */
+static void test_restarted_peer_relays_its_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	static struct state st;
+	memset(&st, 0, sizeof(st));
+	st.in_view = true;
+	st.view_id = 4;
+	st.view_leader = 1;
+	st.members = net_set("1,2,3");
+	rec_create(&c->r);
+	c->r.self = 3;
+	struct mship_config cfg = {
+		.self = 3, .hosts_count = 3, .heartbeat_ms = T_MS,
+		.crash_ms = -1, .incarnation = 2, .restored = &st,
+	};
+	mship_create(&c->m, &cfg, &c->r.out);
+	core_start(c, 0);
+	c->r.sent_checked = c->r.sent_count;
+	/* The REDIRECT names the leader JOIN already goes to. */
+	core_msg(c, 10, mk_redirect(2, 3, 1));
+	const struct rec_sent *nv = rec_next_send(&c->r);
+	expect_send(nv, 10, WIRE_NEWVIEW, 3, 4, "2");
+	expect_newview(nv, 1, "1,2,3");
+	core_msg(c, 20, mk_redirect(2, 3, 1));
+	core_msg(c, 209, mk_redirect(2, 3, 1));
+	rec_expect_no_send(&c->r);
+	core_msg(c, 210, mk_redirect(2, 3, 1));
+	expect_send(rec_next_send(&c->r), 210, WIRE_NEWVIEW, 3, 4, "2");
+	rec_expect_quiet(&c->r);
+}
+
+/*
+ * Seed 3122 (Z). Asked by a stranger to our view in a later one (a
+ * candidate of view 2 [1,2,3], to a peer still in view 1 [1,2]), a
+ * member shows it its view with one heartbeat, so that it is sent the
+ * later view, and drops the NEWLEADER.
+ */
+static void test_member_shows_stranger_its_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 1, "1,2");
+	c->r.sent_checked = c->r.sent_count;
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 3, 2);
+	nl.request_id = 1;
+	nl.op = WIRE_OP_PENDING;
+	nl.ballot = BALLOT_MAKE(1, 3);
+	core_msg(c, 20, nl);
+	const struct rec_sent *hb = rec_next_send(&c->r);
+	expect_send(hb, 20, WIRE_HEARTBEAT, 2, 1, "3");
+	assert_int_equal(hb->msg.leader, 1);
+	assert_int_equal(c->m.stats.dropped_nonmember, 1);
+	rec_expect_no_send(&c->r);
+	/* Not for our view or an older one. */
+	nl.view_id = 1;
+	core_msg(c, 30, nl);
+	rec_expect_only_heartbeats(&c->r);
+}
+
+/*
+ * Seeds 1316, 2105 (Y). A successor finishing its dead predecessor's
+ * change that removes the successor names the dead leader on the new
+ * view. A member whose detector gave that leader up already acts at
+ * once: here 3, the lowest live member of [1,3], takes over.
+ */
+static void test_member_acts_on_dead_leader_named(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 3, 3, 2, "1,2,3");
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 2, 2));
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(3, 2, 1, 1));
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	c->r.sent_checked = c->r.sent_count;
+	struct wire_msg nv = mk_newview(2, 3, 1, "1,3");
+	nv.ballot = BALLOT_MAKE(1, 2);
+	core_msg(c, 220, nv);
+	rec_expect_line(&c->r, 220, net_line_view(3, 3, 1, "1,3"));
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+	assert_true(c->m.recon.active);
+	const struct rec_sent *nl = rec_next_send_not_hb(&c->r);
+	expect_send(nl, 220, WIRE_NEWLEADER, 3, 3, "1");
+	assert_true(nl->msg.ballot > BALLOT_MAKE(1, 2));
+}
+
+/*
+ * Seeds 188, 1126 (T). A candidate relays its view to a member of it
+ * that JOINs (a restart that missed the view), at the ballot the view was
+ * decided under, not its own, and tells it to retry with itself.
+ */
+static void test_candidate_relays_view_to_joining_member(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 3, 2));
+	core_tick(c, 210);
+	assert_true(c->m.recon.active);
+	c->r.sent_checked = c->r.sent_count;
+	core_msg(c, 220, mk_life(WIRE_JOIN, 1, 1, 5));
+	const struct rec_sent *nv = rec_next_send_not_hb(&c->r);
+	expect_send(nv, 220, WIRE_NEWVIEW, 2, 2, "1");
+	expect_newview(nv, 1, "1,2,3");
+	assert_int_equal(nv->msg.ballot, c->m.follow_ballot);
+	assert_true(nv->msg.ballot != c->m.ballot);
+	const struct rec_sent *rd = rec_next_send_not_hb(&c->r);
+	expect_send(rd, 220, WIRE_REDIRECT, 2, 2, "1");
+	assert_int_equal(rd->msg.leader, 2);
+	assert_int_equal(c->m.queue_count, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1467,6 +1739,13 @@ int main(void)
 		cmocka_unit_test(test_takeover_finishes_highest_ballot),
 		cmocka_unit_test(test_restarted_peer_answers_for_its_view),
 		cmocka_unit_test(test_leader_removes_silent_first),
+		cmocka_unit_test(test_leader_gives_up_change_without_quorum),
+		cmocka_unit_test(test_follow_cycle_broken_by_lower),
+		cmocka_unit_test(test_candidate_yields_only_above_promise),
+		cmocka_unit_test(test_restarted_peer_relays_its_view),
+		cmocka_unit_test(test_member_shows_stranger_its_view),
+		cmocka_unit_test(test_member_acts_on_dead_leader_named),
+		cmocka_unit_test(test_candidate_relays_view_to_joining_member),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
