@@ -400,21 +400,22 @@ void mship__on_ok(struct mship *m, int64_t now_ms,
  * nothing accepted for it was decided: we take our view over at a higher
  * ballot and ignore it there (void_ballot); the dead are removed first.
  */
-void mship__check_hopeless(struct mship *m, int64_t now_ms)
+bool mship__check_hopeless(struct mship *m, int64_t now_ms)
 {
 	if (m->role != MSHIP_LEADER || !m->round_active || m->recon.active ||
 	    !m->round_fresh || m->round_confirming)
-		return;
+		return false;
 	struct peerset next = mship__round_members(m);
 	struct peerset have = next, live = m->members;
 	peerset_subtract(&have, &m->dead);
 	peerset_foreach(&m->round_oks, id) peerset_add(&have, id);
 	peerset_subtract(&live, &m->dead);
 	if (mship_quorum(&next, &have) || !mship_quorum(&m->members, &live))
-		return;
+		return false;
 	m->void_ballot = m->ballot;
 	m->void_view = m->round_view_id;
 	mship__take_over(m, now_ms);
+	return true;
 }
 
 /*
@@ -426,6 +427,9 @@ void mship__check_hopeless(struct mship *m, int64_t now_ms)
 void mship__retry(struct mship *m, int64_t now_ms)
 {
 	m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
+	/* The dead may have been dead before the round began. */
+	if (mship__check_hopeless(m, now_ms))
+		return;
 	if (m->recon.active) {
 		mship__send_newleader(m);
 		return;

@@ -60,7 +60,7 @@ void mship__check_testcase4(struct mship *m);
 void mship__on_ok(struct mship *m, int64_t now_ms,
 		  const struct wire_msg *msg);
 void mship__retry(struct mship *m, int64_t now_ms);
-void mship__check_hopeless(struct mship *m, int64_t now_ms);
+bool mship__check_hopeless(struct mship *m, int64_t now_ms);
 
 /* Taking over (takeover.c) */
 void mship__take_over(struct mship *m, int64_t now_ms);
