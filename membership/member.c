@@ -31,7 +31,11 @@ void mship__refuse(struct mship *m, const struct wire_msg *msg)
 void mship__on_req(struct mship *m, int64_t now_ms,
 		   const struct wire_msg *msg)
 {
-	if (m->role == MSHIP_LEADER && msg->ballot > m->ballot)
+	/* A higher ballot leads our view (or a later one): yield. One
+	 * asking in an older view, held up in the network, was overtaken
+	 * by a view we have: it says nothing about who leads ours. */
+	if (m->role == MSHIP_LEADER && msg->ballot > m->ballot &&
+	    msg->view_id >= m->view_id)
 		mship__step_down(m, now_ms, msg->from);
 	if (m->role == MSHIP_JOINING && msg->op == WIRE_OP_ADD &&
 	    msg->peer == m->cfg.self && msg->view_id >= m->removed_in) {
