@@ -432,6 +432,8 @@ void mship__retry(struct mship *m, int64_t now_ms)
 		return;
 	if (m->recon.active) {
 		mship__send_newleader(m);
+		if (m->takeover_restarted)
+			mship__join_probe(m);
 		return;
 	}
 	if (m->round_confirming) {

@@ -31,6 +31,8 @@ void mship__refuse(struct mship *m, const struct wire_msg *msg)
 void mship__on_req(struct mship *m, int64_t now_ms,
 		   const struct wire_msg *msg)
 {
+	if (mship__takeover_moot(m, now_ms, msg->view_id, msg->from))
+		m->stats.takeovers_given_up++;
 	/* A higher ballot leads our view (or a later one): yield. One
 	 * asking in an older view, held up in the network, was overtaken
 	 * by a view we have: it says nothing about who leads ours. */

@@ -169,6 +169,19 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		peerset_del(&m->dead, id);
 		fd_unwatch(&m->fd, id);
 	}
+	if (view_id > m->view_id + 1) {
+		/* Views we never saw came between: a member we gave up may
+		 * have been removed and let in again (a new life) in them.
+		 * Our verdict was on the old membership: watch it afresh, and
+		 * our detector speaks again if it is still dead. */
+		struct peerset stayed = *members;
+		peerset_foreach(&stayed, id) {
+			if (!peerset_has(&m->dead, id) || id == m->cfg.self)
+				continue;
+			peerset_del(&m->dead, id);
+			fd_watch(&m->fd, id, now_ms);
+		}
+	}
 	m->members = *members;
 	m->view_id = view_id;
 	m->view_leader = leader;

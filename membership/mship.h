@@ -77,6 +77,7 @@ struct mship_stats {
 	uint64_t pauses;		/* times this peer found it had not
 					 * been run for over 1.5T */
 	uint64_t takeovers;		/* NEWLEADER rounds begun */
+	uint64_t takeovers_given_up;	/* a restarted peer's, moot */
 	uint64_t saves;			/* state handed to the outbox */
 };
 
@@ -138,6 +139,10 @@ struct mship {
 	 * heartbeats cannot depose it alone.
 	 */
 	bool newleader_deferred;
+	/* Taking over the view our state file holds, as a restarted peer
+	 * that no leader answered: we go on looking for a group (JOIN), and
+	 * give the takeover up once a later view is heard of. */
+	bool takeover_restarted;
 	unsigned newleader_from;
 	uint32_t newleader_request_id;
 	uint64_t newleader_ballot;
