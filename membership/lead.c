@@ -419,6 +419,26 @@ bool mship__check_hopeless(struct mship *m, int64_t now_ms)
 }
 
 /*
+ * A takeover that stalls may be a peer left behind: the group went on in
+ * views it never saw, among peers its view does not list, so none of them
+ * hears its heartbeats and tells it (mship__resend_view). Every 2T while
+ * it stalls, it shows its view to every other host with one heartbeat;
+ * a peer of a later view answers with that view.
+ */
+void mship__show_view_to_all(struct mship *m)
+{
+	struct peerset to;
+	peerset_clear(&to);
+	for (unsigned id = 1; id <= m->cfg.hosts_count; id++) {
+		if (id != m->cfg.self && !peerset_has(&m->members, id))
+			peerset_add(&to, id);
+	}
+	struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
+	hb.leader = 0;
+	mship__send(m, &to, &hb);
+}
+
+/*
  * A round or a takeover that waits longer than 2T asks the silent again:
  * a message can be lost with its connection, or the peer be cut off for a
  * while. Answers are idempotent. Without a quorum a leader goes on asking
@@ -434,6 +454,8 @@ void mship__retry(struct mship *m, int64_t now_ms)
 		mship__send_newleader(m);
 		if (m->takeover_restarted)
 			mship__join_probe(m);
+		else
+			mship__show_view_to_all(m);
 		return;
 	}
 	if (m->round_confirming) {

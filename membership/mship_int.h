@@ -64,6 +64,7 @@ void mship__on_ok(struct mship *m, int64_t now_ms,
 		  const struct wire_msg *msg);
 void mship__retry(struct mship *m, int64_t now_ms);
 bool mship__check_hopeless(struct mship *m, int64_t now_ms);
+void mship__show_view_to_all(struct mship *m);
 
 /* Taking over (takeover.c) */
 void mship__take_over(struct mship *m, int64_t now_ms);
