@@ -267,6 +267,7 @@ struct sim_ev {
 	uint32_t arg;		/* message slot, view id, tick gen, fault */
 	uint64_t from_inc;	/* the sender core's incarnation (HEARTBEAT) */
 	uint16_t hb_leader;	/* the leader a HEARTBEAT names */
+	uint64_t hb_ballot;	/* and the ballot it follows (wire v3) */
 };
 
 struct sim_msgslot {
