@@ -419,11 +419,11 @@ bool mship__check_hopeless(struct mship *m, int64_t now_ms)
 }
 
 /*
- * A takeover that stalls may be a peer left behind: the group went on in
- * views it never saw, among peers its view does not list, so none of them
- * hears its heartbeats and tells it (mship__resend_view). Every 2T while
- * it stalls, it shows its view to every other host with one heartbeat;
- * a peer of a later view answers with that view.
+ * A takeover or a round that stalls may be a peer left behind: the group
+ * went on in views it never saw, among peers its view does not list, so
+ * none of them hears its heartbeats and tells it (mship__resend_view).
+ * Every 2T while it stalls, it shows its view to every other host with
+ * one heartbeat; a peer of a later view answers with that view.
  */
 void mship__show_view_to_all(struct mship *m)
 {
@@ -478,4 +478,5 @@ void mship__retry(struct mship *m, int64_t now_ms)
 	peerset_subtract(&m->round_waiting, &m->round_oks);
 	peerset_foreach(&m->round_waiting, id) mship__resend_view(m, now_ms, id);
 	mship__send_round_req(m);
+	mship__show_view_to_all(m);
 }
