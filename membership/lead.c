@@ -408,8 +408,13 @@ bool mship__check_hopeless(struct mship *m, int64_t now_ms)
 	struct peerset next = mship__round_members(m);
 	struct peerset have = next, live = m->members;
 	peerset_subtract(&have, &m->dead);
-	peerset_foreach(&m->round_oks, id) peerset_add(&have, id);
 	peerset_subtract(&live, &m->dead);
+	/* Whoever answered lives, as far as a quorum goes (a restarted
+	 * peer's new life answers for a view that still lists its old). */
+	peerset_foreach(&m->round_oks, id) {
+		peerset_add(&have, id);
+		peerset_add(&live, id);
+	}
 	if (mship_quorum(&next, &have) || !mship_quorum(&m->members, &live))
 		return false;
 	m->void_ballot = m->ballot;
