@@ -1700,6 +1700,126 @@ static void test_candidate_relays_view_to_joining_member(void **state)
 	assert_int_equal(c->m.queue_count, 0);
 }
 
+/* ---- Restored network scenarios, under quorums ------------------------------ */
+
+/*
+ * Restored (testcase 4 without the twist). The leader dies between
+ * changes: 2, the lowest live id, takes over with a quorum of promises
+ * (nobody accepted anything) and removes 1 in the next view id, 5.
+ */
+static void test_net_leader_dies(void **state)
+{
+	(void)state;
+	form(5);
+	net_run_until(&net, 250);
+	net_crash(&net, 1);	/* last heartbeat at 200 */
+	net_run_until(&net, 399);
+	net_expect_quiet(&net);
+	net_run_until(&net, 400);
+	for (unsigned id = 2; id <= 5; id++) {
+		struct rec *r = net_rec(&net, id);
+		rec_expect_line(r, 400,
+				net_line_leader_unreachable(id, 4, 1, 1));
+		rec_expect_line(r, 400, net_line_view(id, 5, 2, "2,3,4,5"));
+		expect_view(net_mship(&net, id), 5, 2, "2,3,4,5");
+	}
+	struct mship *m2 = net_mship(&net, 2);
+	assert_int_equal(m2->role, MSHIP_LEADER);
+	assert_int_equal(BALLOT_LEADER(m2->ballot), 2);
+	for (unsigned id = 3; id <= 5; id++)
+		assert_int_equal(net_mship(&net, id)->st.promised, m2->ballot);
+	struct rec *r2 = net_rec(&net, 2);
+	const struct rec_sent *s = rec_next_send_not_hb(r2);
+	expect_send(s, 400, WIRE_NEWLEADER, 2, 4, "1,3,4,5");
+	assert_int_equal(s->msg.op, WIRE_OP_PENDING);
+	uint32_t rid = s->msg.request_id;
+	for (unsigned id = 3; id <= 5; id++) {
+		s = rec_next_send_not_hb(net_rec(&net, id));
+		expect_send(s, 400, WIRE_OK, id, 4, "2");
+		assert_int_equal(s->msg.request_id, rid);
+		assert_int_equal(s->msg.op, WIRE_OP_NOTHING);
+	}
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+}
+
+/*
+ * Restored, under deferral. 2 alone loses the live leader's messages: it
+ * suspects 1 at 300 and asks to take over, but 3, 4 and 5 still hear 1
+ * and hold their answers, so 2 gathers no quorum and nothing changes.
+ * Once it hears 1 again it follows it; the group goes on under 1.
+ */
+static void test_net_false_leader_suspicion_deferred(void **state)
+{
+	(void)state;
+	form(5);
+	net_run_until(&net, 150);
+	net_cut(&net, 1, 2, true);	/* 2 last hears 1 at 100 */
+	net_run_until(&net, 300);
+	rec_expect_line(net_rec(&net, 2), 300,
+			net_line_leader_unreachable(2, 4, 1, 1));
+	assert_true(net_mship(&net, 2)->recon.active);
+	for (unsigned id = 3; id <= 5; id++)
+		assert_true(net_mship(&net, id)->newleader_deferred);
+	net_run_until(&net, 1000);
+	net_expect_quiet(&net);
+	for (unsigned id = 1; id <= 5; id++)
+		assert_int_equal(net_mship(&net, id)->view_id, 4);
+	net_cut(&net, 1, 2, false);
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+	for (unsigned id = 1; id <= 5; id++) {
+		assert_int_equal(net_mship(&net, id)->view_id, 4);
+		assert_int_equal(net_mship(&net, id)->leader, 1);
+	}
+	assert_int_equal(net_mship(&net, 2)->role, MSHIP_MEMBER);
+	/* The group still works: 5 dies and is removed by 1. */
+	net_crash(&net, 5);
+	net_run_until(&net, 6000);
+	for (unsigned id = 1; id <= 4; id++)
+		expect_view(net_mship(&net, id), 5, 1, "1,2,3,4");
+}
+
+/*
+ * Restored (the leader dies mid-ADD). 2 and 3 accepted ADD 4 but their
+ * OKs were lost; 4 confirmed. The new leader learns of it from the
+ * promises and finishes it first, under the leader it names (view 3
+ * [1..4] led by 1), then removes 1: consecutive ids, no gap.
+ */
+static void test_net_leader_dies_mid_add(void **state)
+{
+	(void)state;
+	net_create(&net, 4, T_MS);
+	net_start_all(&net, 1, 3);
+	expect_formed_at0(3);
+	net_run_until(&net, 150);
+	net_cut(&net, 2, 1, true);
+	net_cut(&net, 3, 1, true);
+	net_start(&net, 4);
+	net_run_until(&net, 250);
+	net_crash(&net, 1);	/* 2 and 3 last heard it at 200 */
+	assert_true(net_mship(&net, 2)->st.acc_set);
+	assert_true(net_mship(&net, 3)->st.acc_set);
+	net_run_until(&net, 399);
+	net_expect_quiet(&net);
+	net_run_until(&net, 400);
+	for (unsigned id = 2; id <= 3; id++) {
+		struct rec *r = net_rec(&net, id);
+		rec_expect_line(r, 400,
+				net_line_leader_unreachable(id, 2, 1, 1));
+		rec_expect_line(r, 400, net_line_view(id, 3, 1, "1,2,3,4"));
+		rec_expect_line(r, 400, net_line_view(id, 4, 2, "2,3,4"));
+	}
+	struct rec *r4 = net_rec(&net, 4);
+	rec_expect_line(r4, 400, net_line_view(4, 3, 1, "1,2,3,4"));
+	rec_expect_line(r4, 400, net_line_unreachable(4, 3, 2, 1));
+	rec_expect_line(r4, 400, net_line_view(4, 4, 2, "2,3,4"));
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+	for (unsigned id = 2; id <= 4; id++)
+		expect_view(net_mship(&net, id), 4, 2, "2,3,4");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1746,6 +1866,9 @@ int main(void)
 		cmocka_unit_test(test_member_shows_stranger_its_view),
 		cmocka_unit_test(test_member_acts_on_dead_leader_named),
 		cmocka_unit_test(test_candidate_relays_view_to_joining_member),
+		cmocka_unit_test(test_net_leader_dies),
+		cmocka_unit_test(test_net_false_leader_suspicion_deferred),
+		cmocka_unit_test(test_net_leader_dies_mid_add),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
