@@ -1820,6 +1820,70 @@ static void test_net_leader_dies_mid_add(void **state)
 		expect_view(net_mship(&net, id), 4, 2, "2,3,4");
 }
 
+/*
+ * Restored (testcase 4). With -t the leader, once all five have joined,
+ * asks 3, 4 and 5 (not 2, the next leader) to remove 5, and crashes. 2
+ * takes over at 200, learns of DEL 5 from the promises (the highest
+ * ballot accepted), finishes it under the leader it names (view 5 led by
+ * 1), then removes 1 (view 6 led by 2). 5, told it was removed, goes
+ * quiet for good.
+ */
+static void test_net_testcase4(void **state)
+{
+	(void)state;
+	net_create(&net, 5, T_MS);
+	net_cfg(&net, 1)->testcase4 = true;
+	net_start_all(&net, 1, 5);
+	static const char *const lists[] = {
+		"1", "1,2", "1,2,3", "1,2,3,4", "1,2,3,4,5",
+	};
+	for (unsigned id = 1; id <= 5; id++)
+		for (unsigned v = id - 1; v < 5; v++)
+			rec_expect_line(net_rec(&net, id), 0,
+					net_line_view(id, v, 1, lists[v]));
+	rec_expect_line(net_rec(&net, 1), 0, net_line_crashing(1, 4, 1));
+	assert_int_equal(net_rec(&net, 1)->exits, 1);
+	struct rec *r1 = net_rec(&net, 1);
+	const struct rec_sent *s = &r1->sent[r1->sent_count - 1];
+	expect_send(s, 0, WIRE_REQ, 1, 4, "3,4,5");
+	expect_change(s, s->msg.request_id, WIRE_OP_DEL, 5);
+	for (unsigned id = 3; id <= 4; id++)
+		rec_expect_line(net_rec(&net, id), 0,
+				net_line_unreachable(id, 4, 1, 5));
+	net_expect_quiet(&net);
+	assert_false(net_mship(&net, 2)->st.acc_set);
+	for (unsigned id = 3; id <= 5; id++)
+		assert_true(net_mship(&net, id)->st.acc_set);
+
+	net_run_until(&net, 199);
+	net_expect_quiet(&net);
+	net_run_until(&net, 200);
+	struct rec *r2 = net_rec(&net, 2);
+	rec_expect_line(r2, 200, net_line_leader_unreachable(2, 4, 1, 1));
+	rec_expect_line(r2, 200, net_line_unreachable(2, 4, 2, 5));
+	rec_expect_line(r2, 200, net_line_view(2, 5, 1, "1,2,3,4"));
+	rec_expect_line(r2, 200, net_line_view(2, 6, 2, "2,3,4"));
+	for (unsigned id = 3; id <= 4; id++) {
+		struct rec *r = net_rec(&net, id);
+		rec_expect_line(r, 200,
+				net_line_leader_unreachable(id, 4, 1, 1));
+		rec_expect_line(r, 200, net_line_view(id, 5, 1, "1,2,3,4"));
+		rec_expect_line(r, 200, net_line_view(id, 6, 2, "2,3,4"));
+	}
+	struct rec *r5 = net_rec(&net, 5);
+	rec_expect_line(r5, 200, net_line_leader_unreachable(5, 4, 1, 1));
+	assert_int_equal(net_mship(&net, 5)->role, MSHIP_REMOVED);
+	net_run_until(&net, 5000);
+	net_expect_quiet(&net);
+	for (unsigned id = 2; id <= 4; id++) {
+		expect_view(net_mship(&net, id), 6, 2, "2,3,4");
+		assert_false(net_mship(&net, id)->st.acc_set);
+	}
+	unsigned last = r5->sent_count;
+	assert_true(r5->sent[last - 1].at_ms <= 200);
+	assert_int_equal(mship_next_deadline(net_mship(&net, 5)), MSHIP_NEVER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1869,6 +1933,7 @@ int main(void)
 		cmocka_unit_test(test_net_leader_dies),
 		cmocka_unit_test(test_net_false_leader_suspicion_deferred),
 		cmocka_unit_test(test_net_leader_dies_mid_add),
+		cmocka_unit_test(test_net_testcase4),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
