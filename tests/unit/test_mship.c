@@ -1330,6 +1330,30 @@ static void test_takeover_finishes_highest_ballot(void **state)
 }
 
 /*
+ * A restarted peer self of 3 hosts whose state file holds its promise and
+ * view view_id [members] led by 1; this life is incarnation.
+ */
+static void core_restarted(struct core *c, unsigned self, uint64_t promised,
+			   uint32_t view_id, const char *members,
+			   uint64_t incarnation)
+{
+	static struct state st;
+	memset(&st, 0, sizeof(st));
+	st.promised = promised;
+	st.in_view = true;
+	st.view_id = view_id;
+	st.view_leader = 1;
+	st.members = net_set(members);
+	rec_create(&c->r);
+	c->r.self = self;
+	struct mship_config cfg = {
+		.self = self, .hosts_count = 3, .heartbeat_ms = T_MS,
+		.crash_ms = -1, .incarnation = incarnation, .restored = &st,
+	};
+	mship_create(&c->m, &cfg, &c->r.out);
+}
+
+/*
  * A restarted acceptor. Peer 3's state file holds its promise (1,1) and
  * view 4 [1,2,3]: it joins as a new life, and meanwhile answers for that
  * view: it promises a higher candidate's NEWLEADER (saving first),
@@ -1339,20 +1363,7 @@ static void test_restarted_peer_answers_for_its_view(void **state)
 {
 	(void)state;
 	struct core *c = &core_a;
-	static struct state st;
-	memset(&st, 0, sizeof(st));
-	st.promised = BALLOT_MAKE(1, 1);
-	st.in_view = true;
-	st.view_id = 4;
-	st.view_leader = 1;
-	st.members = net_set("1,2,3");
-	rec_create(&c->r);
-	c->r.self = 3;
-	struct mship_config cfg = {
-		.self = 3, .hosts_count = 3, .heartbeat_ms = T_MS,
-		.crash_ms = -1, .incarnation = 7, .restored = &st,
-	};
-	mship_create(&c->m, &cfg, &c->r.out);
+	core_restarted(c, 3, BALLOT_MAKE(1, 1), 4, "1,2,3", 7);
 	core_start(c, 0);
 	assert_int_equal(c->m.role, MSHIP_JOINING);
 	const struct rec_sent *j = rec_next_send(&c->r);
@@ -1591,19 +1602,7 @@ static void test_restarted_peer_relays_its_view(void **state)
 {
 	(void)state;
 	struct core *c = &core_a;
-	static struct state st;
-	memset(&st, 0, sizeof(st));
-	st.in_view = true;
-	st.view_id = 4;
-	st.view_leader = 1;
-	st.members = net_set("1,2,3");
-	rec_create(&c->r);
-	c->r.self = 3;
-	struct mship_config cfg = {
-		.self = 3, .hosts_count = 3, .heartbeat_ms = T_MS,
-		.crash_ms = -1, .incarnation = 2, .restored = &st,
-	};
-	mship_create(&c->m, &cfg, &c->r.out);
+	core_restarted(c, 3, 0, 4, "1,2,3", 2);
 	core_start(c, 0);
 	c->r.sent_checked = c->r.sent_count;
 	/* The REDIRECT names the leader JOIN already goes to. */
