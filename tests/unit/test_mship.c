@@ -1883,6 +1883,292 @@ static void test_net_testcase4(void **state)
 	assert_int_equal(mship_next_deadline(net_mship(&net, 5)), MSHIP_NEVER);
 }
 
+/* ---- Restored one-core cases, under the quorum core ------------------------- */
+
+/* Restored: the ADD round seen from a member: REQ -> accept, saved, OK. */
+static void test_member_add_round(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 2, 3);
+	core_start(c, 0);
+	expect_send(rec_next_send(&c->r), 0, WIRE_JOIN, 2, 0, "1");
+	core_msg(c, 10, mk_newview(1, 1, 1, "1,2"));
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	rec_expect_line(&c->r, 10, net_line_view(2, 1, 1, "1,2"));
+	/* A new member beats at once, then every T; JOIN retries stop. */
+	assert_int_equal(mship_next_deadline(&c->m), 10);
+	core_tick(c, 10);
+	expect_send(rec_next_send(&c->r), 10, WIRE_HEARTBEAT, 2, 1, "1");
+	assert_int_equal(mship_next_deadline(&c->m), 110);
+	uint64_t saves = c->m.stats.saves;
+	struct wire_msg req = mk_req(1, 1, 7, WIRE_OP_ADD, 3);
+	req.ballot = BALLOT_MAKE(1, 1);
+	req.leader = 1;
+	core_msg(c, 20, req);
+	const struct rec_sent *ok = rec_next_send(&c->r);
+	expect_send(ok, 20, WIRE_OK, 2, 1, "1");
+	expect_change(ok, 7, WIRE_OP_ADD, 3);
+	assert_int_equal(ok->msg.ballot, BALLOT_MAKE(1, 1));
+	/* Accepted and saved before the OK left, not applied. */
+	assert_true(c->m.st.acc_set);
+	assert_int_equal(c->m.stats.saves, saves + 1);
+	expect_view(&c->m, 1, 1, "1,2");
+	rec_expect_quiet(&c->r);
+	core_msg(c, 30, mk_newview(1, 2, 1, "1,2,3"));
+	rec_expect_line(&c->r, 30, net_line_view(2, 2, 1, "1,2,3"));
+	assert_false(c->m.st.acc_set);
+	assert_int_equal(c->m.fd.deadline_ms[3], 230);
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+}
+
+/*
+ * Restored: one change at a time. Leader 1 of [1,2,3] asks ADD 4 (its OK
+ * and ours are no quorum of [1,2,3]); a JOIN from 5 meanwhile waits in
+ * the queue, and retries of either change nothing. At 2's OK the view is
+ * made and ADD 5 starts, asked of 5 alone. A member that JOINs again
+ * missed its view: it is sent it.
+ */
+static void test_second_join_queued(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 5, 3, 0);
+	struct rec_sent req4 = core_admit(c, 10, mk(WIRE_JOIN, 4, 0));
+	expect_round(c, 10, WIRE_OP_ADD, 4, "2,3");
+	core_msg(c, 11, mk(WIRE_JOIN, 5, 0));
+	core_msg(c, 12, mk(WIRE_JOIN, 4, 0));
+	core_msg(c, 13, mk(WIRE_JOIN, 5, 0));
+	assert_int_equal(c->m.queue_count, 1);
+	core_msg(c, 14, mk(WIRE_JOIN, 3, 2));
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 14, WIRE_NEWVIEW, 1, 2, "3");
+	expect_newview(s, 1, "1,2,3");
+	rec_expect_only_heartbeats(&c->r);
+	rec_expect_quiet(&c->r);
+	core_msg(c, 20, mk_okb(2, 2, req4.msg.request_id, WIRE_OP_ADD, 4,
+			       req4.msg.ballot));
+	s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 20, WIRE_NEWVIEW, 1, 3, "2,3,4");
+	rec_expect_line(&c->r, 20, net_line_view(1, 3, 1, "1,2,3,4"));
+	s = expect_round(c, 20, WIRE_OP_ADD, 5, "5");
+	assert_int_not_equal(s->msg.request_id, req4.msg.request_id);
+	assert_int_equal(c->m.queue_count, 0);
+}
+
+/* Restored: nothing a stranger or a stale message says changes a member. */
+static void test_member_drops_bad_messages(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	c->r.sent_checked = c->r.sent_count;
+	const int64_t deadline1 = c->m.fd.deadline_ms[1];
+	assert_int_equal(deadline1, 210);
+	struct {
+		struct wire_msg msg;
+		const uint64_t *counter;
+	} bad[] = {
+		/* Strangers: from 0, beyond the hostsfile, from self. */
+		{ mk(WIRE_HEARTBEAT, 0, 2), &c->m.stats.dropped_stranger },
+		{ mk(WIRE_JOIN, 4, 0), &c->m.stats.dropped_stranger },
+		{ mk_newview(4, 9, 4, "4"), &c->m.stats.dropped_stranger },
+		{ mk_req(2, 2, 9, WIRE_OP_DEL, 3),
+		  &c->m.stats.dropped_stranger },
+		/* A REQ from an older view. */
+		{ mk_req(1, 1, 9, WIRE_OP_DEL, 3), &c->m.stats.dropped_stale },
+		/* A NEWVIEW older than, or as old as, the one installed. */
+		{ mk_newview(1, 1, 1, "1,2"), &c->m.stats.dropped_stale },
+		{ mk_newview(1, 2, 1, "1,2"), &c->m.stats.dropped_stale },
+		/* An OK to a member. */
+		{ mk_ok(1, 2, 9, WIRE_OP_ADD, 3), &c->m.stats.dropped_role },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t before = *bad[i].counter;
+		core_msg(c, 20 + (int64_t)i, bad[i].msg);
+		assert_int_equal(*bad[i].counter, before + 1);
+		rec_expect_no_send(&c->r);
+		rec_expect_quiet(&c->r);
+		expect_view(&c->m, 2, 1, "1,2,3");
+		assert_int_equal(c->m.role, MSHIP_MEMBER);
+		assert_false(c->m.st.acc_set);
+		assert_true(peerset_empty(&c->m.dead));
+		assert_int_equal(c->m.fd.deadline_ms[1], deadline1);
+	}
+	assert_int_equal(c->m.stats.dropped_stranger, 4);
+	assert_int_equal(c->m.stats.dropped_stale, 3);
+	assert_int_equal(c->m.stats.dropped_role, 1);
+}
+
+/* Restored: the leader drops OKs that do not answer the round in flight. */
+static void test_leader_drops_bad_oks(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 5, 3, 0);
+	struct rec_sent req = core_admit(c, 10, mk(WIRE_JOIN, 4, 0));
+	uint32_t r4 = req.msg.request_id;
+	uint64_t b = req.msg.ballot;
+	expect_round(c, 10, WIRE_OP_ADD, 4, "2,3");
+	c->r.sent_checked = c->r.sent_count;
+	const struct wire_msg bad[] = {
+		mk_okb(2, 2, r4 + 1, WIRE_OP_ADD, 4, b),	/* request id */
+		mk_okb(2, 1, r4, WIRE_OP_ADD, 4, b),		/* view id */
+		mk_okb(2, 2, r4, WIRE_OP_ADD, 4, b + 1),	/* ballot */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		core_msg(c, 20, bad[i]);
+		assert_int_equal(c->m.stats.dropped_stale, i + 1);
+		assert_string_equal(net_set_str(&c->m.round_waiting), "2,3");
+	}
+	core_msg(c, 30, mk(WIRE_JOIN, 0, 0));
+	core_msg(c, 30, mk(WIRE_HEARTBEAT, 6, 2));
+	assert_int_equal(c->m.stats.dropped_stranger, 2);
+	/* A heartbeat from a peer not in the view that believes it is a
+	 * member: it is sent the view, once per 2T. */
+	core_msg(c, 30, mk(WIRE_HEARTBEAT, 5, 0));
+	core_msg(c, 31, mk(WIRE_HEARTBEAT, 5, 0));
+	assert_int_equal(c->m.stats.dropped_nonmember, 2);
+	const struct rec_sent *told = rec_next_send_not_hb(&c->r);
+	expect_send(told, 30, WIRE_NEWVIEW, 1, 2, "5");
+	expect_newview(told, 1, "1,2,3");
+	rec_expect_only_heartbeats(&c->r);
+	rec_expect_quiet(&c->r);
+	core_msg(c, 40, mk_okb(2, 2, r4, WIRE_OP_ADD, 4, b));
+	rec_expect_line(&c->r, 40, net_line_view(1, 3, 1, "1,2,3,4"));
+}
+
+/*
+ * Restored: a leader sends a view before it prints it, so a leader that
+ * dies between the two leaves no view that only it printed.
+ */
+static void test_leader_sends_newview_before_printing(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 3, 2, 0);
+	core_admit(c, 20, mk(WIRE_JOIN, 3, 0));
+	expect_round(c, 20, WIRE_OP_ADD, 3, "2");
+	const struct rec_sent *nv = rec_next_send(&c->r);
+	expect_send(nv, 20, WIRE_NEWVIEW, 1, 2, "2,3");
+	const struct rec_line *line = &c->r.lines[c->r.lines_checked];
+	rec_expect_line(&c->r, 20, net_line_view(1, 2, 1, "1,2,3"));
+	assert_true(nv->seq < line->seq);
+}
+
+/*
+ * Restored: a heartbeat shows its sender's view; a member behind is sent
+ * the leader's view, at most once per 2T each.
+ */
+static void test_leader_resends_view_to_lagging_member(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 3, 3, 0);
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 3, 2));
+	rec_expect_no_send(&c->r);
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 3, 1));
+	const struct rec_sent *s = rec_next_send(&c->r);
+	expect_send(s, 100, WIRE_NEWVIEW, 1, 2, "3");
+	expect_newview(s, 1, "1,2,3");
+	core_msg(c, 299, mk(WIRE_HEARTBEAT, 3, 1));
+	rec_expect_no_send(&c->r);
+	core_msg(c, 300, mk(WIRE_HEARTBEAT, 3, 1));
+	expect_send(rec_next_send(&c->r), 300, WIRE_NEWVIEW, 1, 2, "3");
+	core_msg(c, 300, mk(WIRE_HEARTBEAT, 2, 1));
+	expect_send(rec_next_send(&c->r), 300, WIRE_NEWVIEW, 1, 2, "2");
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+}
+
+/* Restored: a joiner answers peer 1's probe naming no leader. */
+static void test_joiner_answers_probe(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 3, 4);
+	core_start(c, 0);
+	rec_next_send(&c->r);
+	core_msg(c, 5, mk(WIRE_JOIN, 1, 0));
+	const struct rec_sent *s = rec_next_send(&c->r);
+	expect_send(s, 5, WIRE_REDIRECT, 3, 0, "1");
+	assert_int_equal(s->msg.leader, 0);
+}
+
+/*
+ * Restored: a newer life of a member heard in its own life since it was
+ * let in means the old process is gone: the leader reports it and removes
+ * it at once, then admits the new life (confirming it first).
+ */
+static void test_leader_new_life_removed_then_added(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 3, 3, 0);
+	core_msg(c, 40, mk_life(WIRE_HEARTBEAT, 3, 2, 1));
+	core_msg(c, 50, mk_life(WIRE_HEARTBEAT, 3, 2, 0));
+	assert_int_equal(c->m.stats.dropped_old_life, 1);
+	assert_int_equal(c->m.fd.deadline_ms[3], 240);
+	core_msg(c, 60, mk_life(WIRE_JOIN, 3, 2, 2));
+	assert_int_equal(c->m.stats.new_lives, 1);
+	rec_expect_line(&c->r, 60, net_line_unreachable(1, 2, 1, 3));
+	const struct rec_sent *req = expect_round(c, 60, WIRE_OP_DEL, 3, "2,3");
+	struct rec_sent del = *req;
+	/* The old life's messages are now refused. */
+	core_msg(c, 61, mk_life(WIRE_OK, 3, 2, 1));
+	assert_int_equal(c->m.stats.dropped_old_life, 2);
+	core_msg(c, 70, mk_okb(2, 2, del.msg.request_id, WIRE_OP_DEL, 3,
+			       del.msg.ballot));
+	expect_send(rec_next_send_not_hb(&c->r), 70, WIRE_NEWVIEW, 1, 3,
+		    "2,3");
+	rec_expect_line(&c->r, 70, net_line_view(1, 3, 1, "1,2"));
+	/* Then the new life's ADD, asked of it alone first. */
+	expect_round(c, 70, WIRE_OP_ADD, 3, "3");
+	assert_true(c->m.round_confirming);
+}
+
+/* Restored: a member that hears a new life of its leader takes over. */
+static void test_member_new_life_of_leader(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_msg(c, 20, mk_life(WIRE_HEARTBEAT, 1, 2, 1));
+	rec_expect_quiet(&c->r);
+	core_msg(c, 30, mk_life(WIRE_JOIN, 1, 0, 2));
+	rec_expect_line(&c->r, 30, net_line_leader_unreachable(2, 2, 1, 1));
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+	assert_true(c->m.recon.active);
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 30, WIRE_NEWLEADER, 2, 2, "1,3");
+}
+
+/*
+ * Restored: a pause of ours is not the others' silence. A tick 180 ms
+ * late (over 1.5T) gives every watched peer a fresh 2T from then; a gap
+ * of 1.5T is no pause, and the detector fires as ever.
+ */
+static void test_pause_is_not_silence(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_tick(c, 10);
+	core_tick(c, 110);
+	core_tick(c, 290);
+	assert_int_equal(c->m.stats.pauses, 1);
+	rec_expect_quiet(&c->r);
+	assert_int_equal(c->m.fd.deadline_ms[1], 490);
+	assert_int_equal(c->m.fd.deadline_ms[3], 490);
+	core_tick(c, 440);
+	core_tick(c, 489);
+	rec_expect_quiet(&c->r);
+	core_tick(c, 490);
+	assert_int_equal(c->m.stats.pauses, 1);
+	rec_expect_line(&c->r, 490, net_line_leader_unreachable(2, 2, 1, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1933,6 +2219,16 @@ int main(void)
 		cmocka_unit_test(test_net_false_leader_suspicion_deferred),
 		cmocka_unit_test(test_net_leader_dies_mid_add),
 		cmocka_unit_test(test_net_testcase4),
+		cmocka_unit_test(test_member_add_round),
+		cmocka_unit_test(test_second_join_queued),
+		cmocka_unit_test(test_member_drops_bad_messages),
+		cmocka_unit_test(test_leader_drops_bad_oks),
+		cmocka_unit_test(test_leader_sends_newview_before_printing),
+		cmocka_unit_test(test_leader_resends_view_to_lagging_member),
+		cmocka_unit_test(test_joiner_answers_probe),
+		cmocka_unit_test(test_leader_new_life_removed_then_added),
+		cmocka_unit_test(test_member_new_life_of_leader),
+		cmocka_unit_test(test_pause_is_not_silence),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
