@@ -2169,6 +2169,44 @@ static void test_pause_is_not_silence(void **state)
 	rec_expect_line(&c->r, 490, net_line_leader_unreachable(2, 2, 1, 1));
 }
 
+/*
+ * Restored, under quorums: 3 dies just as 4 joins. The ADD needs no OK
+ * from 3 (1, 2 and 4 are a quorum of [1,2,3] and of [1..4]), so view 3 is
+ * made at once; 3 is removed when the detectors say it is dead, at 400.
+ */
+static void test_net_member_dies_mid_round(void **state)
+{
+	(void)state;
+	net_create(&net, 4, T_MS);
+	net_start_all(&net, 1, 3);
+	expect_formed_at0(3);
+	net_run_until(&net, 250);
+	net_crash(&net, 3);
+	net_start(&net, 4);
+	net_run_until(&net, 250);
+	for (unsigned id = 1; id <= 2; id++)
+		rec_expect_line(net_rec(&net, id), 250,
+				net_line_view(id, 3, 1, "1,2,3,4"));
+	rec_expect_line(net_rec(&net, 4), 250,
+			net_line_view(4, 3, 1, "1,2,3,4"));
+	net_run_until(&net, 399);
+	net_expect_quiet(&net);
+	net_run_until(&net, 400);
+	for (unsigned id = 1; id <= 2; id++) {
+		struct rec *r = net_rec(&net, id);
+		rec_expect_line(r, 400, net_line_unreachable(id, 3, 1, 3));
+		rec_expect_line(r, 400, net_line_view(id, 4, 1, "1,2,4"));
+	}
+	struct rec *r4 = net_rec(&net, 4);
+	rec_expect_line(r4, 400, net_line_unreachable(4, 3, 1, 3));
+	rec_expect_line(r4, 400, net_line_view(4, 4, 1, "1,2,4"));
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+	for (unsigned id = 1; id <= 4; id++)
+		if (id != 3)
+			expect_view(net_mship(&net, id), 4, 1, "1,2,4");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2229,6 +2267,7 @@ int main(void)
 		cmocka_unit_test(test_leader_new_life_removed_then_added),
 		cmocka_unit_test(test_member_new_life_of_leader),
 		cmocka_unit_test(test_pause_is_not_silence),
+		cmocka_unit_test(test_net_member_dies_mid_round),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
