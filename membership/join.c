@@ -236,6 +236,10 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 			m->removed_in = msg->view_id;
 			peerset_clear(&m->members);
 			mship__save(m);
+			m->past_set = true;
+			m->past_view_id = msg->view_id;
+			m->past_leader = msg->leader;
+			m->past_members = msg->members;
 			m->join_unanswered = 0;
 			m->join_target = msg->from;
 		}
@@ -275,6 +279,7 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 		 * again while the peer stays listed. */
 		kept = m->reported;
 		peerset_clear(&m->members);
+		m->past_set = false;
 		m->role = MSHIP_MEMBER;
 		m->join_next_ms = MSHIP_NEVER;
 		m->next_beat_ms = now_ms;

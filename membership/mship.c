@@ -424,6 +424,17 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 		 * view: whoever shows an older one (a candidate's REDIRECT or
 		 * NEWLEADER) is sent it, as a member does on heartbeats. */
 		mship__resend_view(m, now_ms, msg->from);
+	} else if (m->role == MSHIP_JOINING && m->past_set &&
+		   msg->type != WIRE_JOIN && msg->view_id < m->past_view_id &&
+		   now_ms >= m->view_resent_ms[msg->from]) {
+		/* The same for a decided view that left us out. */
+		m->view_resent_ms[msg->from] =
+			now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
+		struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
+		nv.view_id = m->past_view_id;
+		nv.leader = (uint16_t)m->past_leader;
+		nv.members = m->past_members;
+		outbox_send_one(m->out, msg->from, &nv);
 	}
 	if ((m->role == MSHIP_MEMBER || m->role == MSHIP_LEADER) &&
 	    (msg->type == WIRE_NEWLEADER || msg->type == WIRE_REQ) &&

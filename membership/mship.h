@@ -183,6 +183,14 @@ struct mship {
 	unsigned queue_count;
 	struct recon recon;
 
+	/* Joining: a decided view that left us out, heard while joining
+	 * (the group went past the view our state held). We may be the only
+	 * one alive that knows it, so we relay it to a peer behind it. */
+	bool past_set;
+	uint32_t past_view_id;
+	unsigned past_leader;
+	struct peerset past_members;
+
 	/* Joining: where JOIN goes next, and when. */
 	unsigned join_target;
 	unsigned join_probe;	/* the last other host asked */

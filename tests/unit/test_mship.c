@@ -2207,6 +2207,38 @@ static void test_net_member_dies_mid_round(void **state)
 			expect_view(net_mship(&net, id), 4, 1, "1,2,4");
 }
 
+/*
+ * Seeds 10398, 12579 (AI). A restarted peer holding view 4 [1,2,3] hears
+ * view 5 [1,2], which leaves it out: it stops answering for view 4, but
+ * keeps view 5 and relays it to a peer whose message shows an older view
+ * (it may be the only one alive that knows it), once per 2T.
+ */
+static void test_joiner_relays_view_that_left_it_out(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_restarted(c, 3, 0, 4, "1,2,3", 2);
+	core_start(c, 0);
+	core_msg(c, 10, mk_newview(1, 5, 1, "1,2"));
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	assert_false(c->m.st.in_view);
+	c->r.sent_checked = c->r.sent_count;
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 2, 4);
+	nl.request_id = 3;
+	nl.op = WIRE_OP_PENDING;
+	nl.ballot = BALLOT_MAKE(2, 2);
+	core_msg(c, 20, nl);
+	const struct rec_sent *nv = rec_next_send(&c->r);
+	expect_send(nv, 20, WIRE_NEWVIEW, 3, 5, "2");
+	expect_newview(nv, 1, "1,2");
+	rec_expect_no_send(&c->r);
+	core_msg(c, 219, nl);
+	rec_expect_no_send(&c->r);
+	core_msg(c, 220, nl);
+	expect_send(rec_next_send(&c->r), 220, WIRE_NEWVIEW, 3, 5, "2");
+	rec_expect_quiet(&c->r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2268,6 +2300,7 @@ int main(void)
 		cmocka_unit_test(test_member_new_life_of_leader),
 		cmocka_unit_test(test_pause_is_not_silence),
 		cmocka_unit_test(test_net_member_dies_mid_round),
+		cmocka_unit_test(test_joiner_relays_view_that_left_it_out),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
