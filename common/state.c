@@ -51,8 +51,13 @@ int state_encode(const struct state *s, char *buf, size_t cap, size_t *len)
 			 (unsigned)s->acc_peer, (unsigned)s->acc_leader);
 	else
 		sink_add(&k, "accepted none\n");
-	if (!s->in_view) {
+	if (!s->in_view && s->view_id == 0) {
 		sink_add(&k, "view none\n");
+	} else if (!s->in_view) {
+		/* Out of every view, but one is known: the view that removed
+		 * us, or that went past the one we held. A later life must
+		 * take no view at or below it (mship's removed_in). */
+		sink_add(&k, "view none %u\n", (unsigned)s->view_id);
 	} else {
 		sink_add(&k, "view %u %u ", (unsigned)s->view_id,
 			 (unsigned)s->view_leader);
@@ -136,8 +141,14 @@ static int decode_accepted(struct state_src *r, struct state *s)
 static int decode_view(struct state_src *r, struct state *s)
 {
 	uint64_t id, leader, member, prev = 0;
-	if (src_word(r, "none"))
+	if (src_word(r, "none")) {
+		if (src_word(r, " ")) {
+			if (!src_num(r, UINT32_MAX, &id) || id == 0)
+				return STATE_EFORMAT;
+			s->view_id = (uint32_t)id;
+		}
 		return src_eol(r) ? 0 : STATE_EFORMAT;
+	}
 	if (!src_num(r, UINT32_MAX, &id) || !src_word(r, " ") ||
 	    !src_num(r, HOSTS_MAX, &leader) || !src_word(r, " "))
 		return STATE_EFORMAT;

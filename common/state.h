@@ -15,7 +15,10 @@
  *   accepted 65537 4 2 5 1      (ballot, base view, op, peer, leader)
  *   view 4 1 1,2,3,4,5          (id, leader, members)
  *
- * with "accepted none" and "view none" when there is none.
+ * with "accepted none" and "view none" when there is none, and
+ * "view none 7" when the peer is in no view but knows view 7 (the view
+ * that removed it, or one past the view it held): no later life may take
+ * a view at or below it.
  */
 #ifndef ROLLCALL_STATE_H
 #define ROLLCALL_STATE_H

@@ -41,8 +41,9 @@ void mship__join(struct mship *m, int64_t now_ms, unsigned target)
  * Retry JOIN with capped backoff: to the peer we believe leads, and to up
  * to JOIN_PROBES_MAX other hosts in turn, whose REDIRECT names the leader
  * after a takeover (in a large group many of the first ids may be dead).
+ * mship__join_probe sends one such round.
  */
-void mship__join_retry(struct mship *m, int64_t now_ms)
+void mship__join_probe(struct mship *m)
 {
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
 	struct peerset to;
@@ -59,6 +60,11 @@ void mship__join_retry(struct mship *m, int64_t now_ms)
 		peerset_add(&to, probe);
 	}
 	mship__send(m, &to, &join);
+}
+
+void mship__join_retry(struct mship *m, int64_t now_ms)
+{
+	mship__join_probe(m);
 	/*
 	 * A restarted peer whose JOINs no leader answers (the whole group
 	 * restarted, say) asks to lead the view its state file holds, as any
@@ -82,9 +88,49 @@ void mship__join_retry(struct mship *m, int64_t now_ms)
 	m->join_next_ms = now_ms + m->join_backoff_ms;
 }
 
+/*
+ * A restarted peer taking over the view its state holds hears of a later
+ * view (a REDIRECT or a REQ from its group): that view's successor was
+ * decided, and there is nothing left to answer for in it. It gives the
+ * takeover up and joins the group that went on, as a joiner that learns
+ * the same from a NEWVIEW does. Returns whether it did.
+ */
+bool mship__takeover_moot(struct mship *m, int64_t now_ms,
+			  uint32_t view_id, unsigned leader)
+{
+	if (m->role != MSHIP_LEADER || !m->recon.active ||
+	    !m->takeover_restarted || view_id <= m->view_id)
+		return false;
+	m->recon.active = false;
+	m->takeover_restarted = false;
+	m->next_beat_ms = MSHIP_NEVER;
+	peerset_clear(&m->fd.watched);
+	peerset_clear(&m->dead);
+	/* Who we reported stays: this life printed its view, and a failure
+	 * is printed once for as long as the peer stays in the lists we
+	 * print (mship__on_newview). */
+	peerset_clear(&m->members);
+	/* Out of our view, still taking no view at or below it; the later
+	 * one, unseen, may well admit us. */
+	m->st.in_view = false;
+	m->st.acc_set = false;
+	m->st.view_id = m->view_id;
+	m->removed_in = m->view_id;
+	m->view_id = 0;
+	m->role = MSHIP_JOINING;
+	mship__save(m);
+	if (leader == 0 || leader == m->cfg.self ||
+	    leader > m->cfg.hosts_count)
+		leader = m->join_target;
+	mship__join(m, now_ms, leader);
+	return true;
+}
+
 void mship__on_redirect(struct mship *m, int64_t now_ms,
 			const struct wire_msg *msg)
 {
+	if (mship__takeover_moot(m, now_ms, msg->view_id, msg->leader))
+		return;
 	if (m->role != MSHIP_JOINING) {
 		m->stats.dropped_role++;
 		return;
@@ -190,6 +236,10 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 			m->removed_in = msg->view_id;
 			peerset_clear(&m->members);
 			mship__save(m);
+			m->past_set = true;
+			m->past_view_id = msg->view_id;
+			m->past_leader = msg->leader;
+			m->past_members = msg->members;
 			m->join_unanswered = 0;
 			m->join_target = msg->from;
 		}
@@ -219,11 +269,17 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 		mship__removed(m, now_ms, msg->view_id, msg->from);
 		return;
 	}
+	struct peerset kept;
+	peerset_clear(&kept);
 	if (m->role == MSHIP_JOINING) {
 		/* A new membership: every member is new to it, and watched
 		 * from now (a restarted peer held its old view only to
-		 * answer for it). */
+		 * answer for it). Only a failure this life already printed
+		 * (it printed that view, taking it over) is not printed
+		 * again while the peer stays listed. */
+		kept = m->reported;
 		peerset_clear(&m->members);
+		m->past_set = false;
 		m->role = MSHIP_MEMBER;
 		m->join_next_ms = MSHIP_NEVER;
 		m->next_beat_ms = now_ms;
@@ -231,6 +287,10 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 	if (msg->ballot > m->follow_ballot)
 		m->follow_ballot = msg->ballot;
 	mship__install(m, now_ms, msg->view_id, msg->leader, &msg->members);
+	peerset_foreach(&kept, id) {
+		if (peerset_has(&m->members, id))
+			peerset_add(&m->reported, id);
+	}
 	/* We follow the leader of the ballot we know last, which may not be
 	 * the leader this view names (one finishing its predecessor's
 	 * change keeps its predecessor's name on that view). */
@@ -240,4 +300,10 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 	else if (m->view_leader == m->cfg.self)
 		/* Another finished a change of ours naming us: lead. */
 		mship__take_over(m, now_ms);
+	/* The view names a leader our detector already gave up (a
+	 * successor finishing a dead leader's change names that leader, and
+	 * may itself leave the view): its death was seen before this view,
+	 * and nothing else will act on it. */
+	if (m->role == MSHIP_MEMBER && peerset_has(&m->dead, m->leader))
+		mship__leader_lost(m, now_ms);
 }

@@ -186,6 +186,7 @@ void mship__start_round(struct mship *m, int64_t now_ms)
 		peerset_clear(&m->round_oks);
 		peerset_add(&m->round_oks, m->cfg.self);
 		m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
+		m->round_fresh = fresh;
 		m->round_confirming = fresh && c.op == WIRE_OP_ADD;
 		m->round_confirms = 1;
 		if (m->round_confirming) {
@@ -235,15 +236,22 @@ static void mship__round_accept(struct mship *m, int64_t now_ms)
  * once per 2T each: a member behind, or a peer that no longer is one and
  * does not know it. Any member may: the view was decided, and the peer
  * left behind may hear none of its leaders (a minority cut off, whose
- * heartbeats go only to the members of its old view).
+ * heartbeats go only to the members of its old view). So may a restarted
+ * peer for the view its state file holds: it may be the only one alive
+ * that knows it (a candidate in an older view waits on it for ever).
  */
 void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to)
 {
-	if ((m->role != MSHIP_MEMBER && m->role != MSHIP_LEADER) ||
-	    m->recon.active || now_ms < m->view_resent_ms[to])
+	if ((m->role != MSHIP_MEMBER && m->role != MSHIP_LEADER &&
+	     !mship__acceptor(m)) ||
+	    now_ms < m->view_resent_ms[to])
 		return;
 	m->view_resent_ms[to] = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
 	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
+	/* A candidate relays the view at the ballot it was decided under,
+	 * not its own: no quorum has promised that one yet. */
+	if (m->recon.active)
+		nv.ballot = m->follow_ballot;
 	nv.leader = (uint16_t)m->view_leader;
 	nv.members = m->members;
 	outbox_send_one(m->out, to, &nv);
@@ -272,7 +280,12 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 		return;
 	}
 	if (m->recon.active) {
-		/* Taking over: the joiner is to retry with us, once we lead. */
+		/* Taking over: the joiner is to retry with us, once we lead.
+		 * A member of our view joining again (a restart that missed
+		 * the view) gets the view first: its promise may be what our
+		 * round lacks, and it answers only in the view it holds. */
+		if (peerset_has(&m->members, msg->from))
+			mship__resend_view(m, now_ms, msg->from);
 		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
 		redirect.leader = (uint16_t)m->cfg.self;
 		outbox_send_one(m->out, msg->from, &redirect);
@@ -378,6 +391,59 @@ void mship__on_ok(struct mship *m, int64_t now_ms,
 }
 
 /*
+ * Give up a fresh change of ours that can no longer be decided: the
+ * members of the view it makes that are alive, with the OKs we have, hold
+ * no quorum of it, while our view's live members still hold one of ours.
+ * Waiting would stall the group for good (the dead one may never come
+ * back), and finishing it would make a view that could never change again.
+ * Only we decide at our ballot, and a fresh change has no predecessor, so
+ * nothing accepted for it was decided: we take our view over at a higher
+ * ballot and ignore it there (void_ballot); the dead are removed first.
+ */
+bool mship__check_hopeless(struct mship *m, int64_t now_ms)
+{
+	if (m->role != MSHIP_LEADER || !m->round_active || m->recon.active ||
+	    !m->round_fresh || m->round_confirming)
+		return false;
+	struct peerset next = mship__round_members(m);
+	struct peerset have = next, live = m->members;
+	peerset_subtract(&have, &m->dead);
+	peerset_subtract(&live, &m->dead);
+	/* Whoever answered lives, as far as a quorum goes (a restarted
+	 * peer's new life answers for a view that still lists its old). */
+	peerset_foreach(&m->round_oks, id) {
+		peerset_add(&have, id);
+		peerset_add(&live, id);
+	}
+	if (mship_quorum(&next, &have) || !mship_quorum(&m->members, &live))
+		return false;
+	m->void_ballot = m->ballot;
+	m->void_view = m->round_view_id;
+	mship__take_over(m, now_ms);
+	return true;
+}
+
+/*
+ * A takeover or a round that stalls may be a peer left behind: the group
+ * went on in views it never saw, among peers its view does not list, so
+ * none of them hears its heartbeats and tells it (mship__resend_view).
+ * Every 2T while it stalls, it shows its view to every other host with
+ * one heartbeat; a peer of a later view answers with that view.
+ */
+void mship__show_view_to_all(struct mship *m)
+{
+	struct peerset to;
+	peerset_clear(&to);
+	for (unsigned id = 1; id <= m->cfg.hosts_count; id++) {
+		if (id != m->cfg.self && !peerset_has(&m->members, id))
+			peerset_add(&to, id);
+	}
+	struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
+	hb.leader = 0;
+	mship__send(m, &to, &hb);
+}
+
+/*
  * A round or a takeover that waits longer than 2T asks the silent again:
  * a message can be lost with its connection, or the peer be cut off for a
  * while. Answers are idempotent. Without a quorum a leader goes on asking
@@ -386,8 +452,15 @@ void mship__on_ok(struct mship *m, int64_t now_ms,
 void mship__retry(struct mship *m, int64_t now_ms)
 {
 	m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
+	/* The dead may have been dead before the round began. */
+	if (mship__check_hopeless(m, now_ms))
+		return;
 	if (m->recon.active) {
 		mship__send_newleader(m);
+		if (m->takeover_restarted)
+			mship__join_probe(m);
+		else
+			mship__show_view_to_all(m);
 		return;
 	}
 	if (m->round_confirming) {
@@ -410,4 +483,5 @@ void mship__retry(struct mship *m, int64_t now_ms)
 	peerset_subtract(&m->round_waiting, &m->round_oks);
 	peerset_foreach(&m->round_waiting, id) mship__resend_view(m, now_ms, id);
 	mship__send_round_req(m);
+	mship__show_view_to_all(m);
 }

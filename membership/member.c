@@ -31,7 +31,13 @@ void mship__refuse(struct mship *m, const struct wire_msg *msg)
 void mship__on_req(struct mship *m, int64_t now_ms,
 		   const struct wire_msg *msg)
 {
-	if (m->role == MSHIP_LEADER && msg->ballot > m->ballot)
+	if (mship__takeover_moot(m, now_ms, msg->view_id, msg->from))
+		m->stats.takeovers_given_up++;
+	/* A higher ballot leads our view (or a later one): yield. One
+	 * asking in an older view, held up in the network, was overtaken
+	 * by a view we have: it says nothing about who leads ours. */
+	if (m->role == MSHIP_LEADER && msg->ballot > m->ballot &&
+	    msg->view_id >= m->view_id)
 		mship__step_down(m, now_ms, msg->from);
 	if (m->role == MSHIP_JOINING && msg->op == WIRE_OP_ADD &&
 	    msg->peer == m->cfg.self && msg->view_id >= m->removed_in) {
@@ -154,8 +160,13 @@ void mship__on_newleader(struct mship *m, int64_t now_ms,
 		return;
 	}
 	if (m->role == MSHIP_LEADER) {
-		/* We lead, alive, or take over with the better claim. */
-		if (!m->recon.active || msg->from > m->cfg.self) {
+		/* We lead, alive, or take over with the better claim. A lower
+		 * id taking over beside us wins only above our ballot: we
+		 * would refuse it as an acceptor anyway, and stepping down
+		 * for it would leave each following the other. Refused, it
+		 * asks again above us. */
+		if (!m->recon.active || msg->from > m->cfg.self ||
+		    msg->ballot <= m->st.promised) {
 			mship__refuse(m, msg);
 			return;
 		}

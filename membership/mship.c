@@ -169,6 +169,19 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		peerset_del(&m->dead, id);
 		fd_unwatch(&m->fd, id);
 	}
+	if (view_id > m->view_id + 1) {
+		/* Views we never saw came between: a member we gave up may
+		 * have been removed and let in again (a new life) in them.
+		 * Our verdict was on the old membership: watch it afresh, and
+		 * our detector speaks again if it is still dead. */
+		struct peerset stayed = *members;
+		peerset_foreach(&stayed, id) {
+			if (!peerset_has(&m->dead, id) || id == m->cfg.self)
+				continue;
+			peerset_del(&m->dead, id);
+			fd_watch(&m->fd, id, now_ms);
+		}
+	}
 	m->members = *members;
 	m->view_id = view_id;
 	m->view_leader = leader;
@@ -261,6 +274,7 @@ void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer)
 	struct mship_change del = { .op = WIRE_OP_DEL, .peer = peer };
 	mship__enqueue(m, &del, false);
 	mship__start_round(m, now_ms);
+	mship__check_hopeless(m, now_ms);
 }
 
 static void mship__beat(struct mship *m, int64_t now_ms)
@@ -271,7 +285,7 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 	if (m->role == MSHIP_LEADER)
 		hb.leader = m->recon.active ? 0 : (uint16_t)m->cfg.self;
 	else
-		hb.leader = (uint16_t)BALLOT_LEADER(m->follow_ballot);
+		hb.leader = (uint16_t)m->leader;
 	if (hb.leader > m->cfg.hosts_count)
 		hb.leader = 0;
 	mship__send(m, &to, &hb);
@@ -291,6 +305,15 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 				const struct wire_msg *msg)
 {
 	unsigned from = msg->from;
+	if (m->role == MSHIP_MEMBER && from == m->leader && msg->leader != 0 &&
+	    msg->leader != from && msg->leader == m->cfg.self &&
+	    m->cfg.self < from) {
+		/* The one we follow follows us: nobody leads, and no
+		 * detector will say so, for both are heard. The lower of
+		 * the two takes over, above every ballot heard of. */
+		mship__take_over(m, now_ms);
+		return;
+	}
 	if (m->role == MSHIP_MEMBER && from == m->leader && msg->leader != 0 &&
 	    msg->leader != from && msg->leader != m->cfg.self &&
 	    peerset_has(&m->members, msg->leader)) {
@@ -395,6 +418,37 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 	if (msg->view_id > m->view_id_seen)
 		m->view_id_seen = msg->view_id;
 	mship__heard_ballot(m, msg->ballot);
+	if (m->role == MSHIP_JOINING && mship__acceptor(m) &&
+	    msg->type != WIRE_JOIN && msg->view_id < m->view_id) {
+		/* A restarted peer may be the only one alive that knows its
+		 * view: whoever shows an older one (a candidate's REDIRECT or
+		 * NEWLEADER) is sent it, as a member does on heartbeats. */
+		mship__resend_view(m, now_ms, msg->from);
+	} else if (m->role == MSHIP_JOINING && m->past_set &&
+		   msg->type != WIRE_JOIN && msg->view_id < m->past_view_id &&
+		   now_ms >= m->view_resent_ms[msg->from]) {
+		/* The same for a decided view that left us out. */
+		m->view_resent_ms[msg->from] =
+			now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
+		struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
+		nv.view_id = m->past_view_id;
+		nv.leader = (uint16_t)m->past_leader;
+		nv.members = m->past_members;
+		outbox_send_one(m->out, msg->from, &nv);
+	}
+	if ((m->role == MSHIP_MEMBER || m->role == MSHIP_LEADER) &&
+	    (msg->type == WIRE_NEWLEADER || msg->type == WIRE_REQ) &&
+	    msg->view_id > m->view_id &&
+	    !peerset_has(&m->members, msg->from)) {
+		/* A leader of a later view that we lack, and that our view
+		 * does not list: it sends us no heartbeat we could answer,
+		 * and hears none from us. One heartbeat shows it our view;
+		 * it sends us its own (mship__resend_view). */
+		struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
+		hb.leader = (uint16_t)(m->role == MSHIP_LEADER ? m->cfg.self
+							       : m->leader);
+		outbox_send_one(m->out, msg->from, &hb);
+	}
 	switch (msg->type) {
 	case WIRE_HEARTBEAT:
 		if (!peerset_has(&m->members, msg->from)) {

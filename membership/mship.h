@@ -77,6 +77,7 @@ struct mship_stats {
 	uint64_t pauses;		/* times this peer found it had not
 					 * been run for over 1.5T */
 	uint64_t takeovers;		/* NEWLEADER rounds begun */
+	uint64_t takeovers_given_up;	/* a restarted peer's, moot */
 	uint64_t saves;			/* state handed to the outbox */
 };
 
@@ -138,6 +139,10 @@ struct mship {
 	 * heartbeats cannot depose it alone.
 	 */
 	bool newleader_deferred;
+	/* Taking over the view our state file holds, as a restarted peer
+	 * that no leader answered: we go on looking for a group (JOIN), and
+	 * give the takeover up once a later view is heard of. */
+	bool takeover_restarted;
 	unsigned newleader_from;
 	uint32_t newleader_request_id;
 	uint64_t newleader_ballot;
@@ -154,6 +159,18 @@ struct mship {
 	 * so a joiner gone meanwhile is dropped after ADD_CONFIRMS_MAX. */
 	bool round_confirming;
 	unsigned round_confirms;
+	/* The change in flight is our own (queued by us, not a predecessor's
+	 * left to finish): only we can have decided it. */
+	bool round_fresh;
+	/*
+	 * A fresh change of ours we gave up undecided, because a quorum of
+	 * the view it makes is dead: the ballot it was asked at, in view
+	 * void_view. Whatever was accepted in that view at or below it was
+	 * decided by no one (only we decide at our ballot, and a fresh
+	 * change has no predecessor), so our next takeover ignores it.
+	 */
+	uint64_t void_ballot;
+	uint32_t void_view;
 	struct peerset round_oks;	/* who accepted it, us included */
 	struct peerset round_waiting;	/* asked and not answered */
 	/* When REQ (or, taking over, NEWLEADER) goes again to the silent. */
@@ -165,6 +182,14 @@ struct mship {
 	unsigned queue_head;
 	unsigned queue_count;
 	struct recon recon;
+
+	/* Joining: a decided view that left us out, heard while joining
+	 * (the group went past the view our state held). We may be the only
+	 * one alive that knows it, so we relay it to a peer behind it. */
+	bool past_set;
+	uint32_t past_view_id;
+	unsigned past_leader;
+	struct peerset past_members;
 
 	/* Joining: where JOIN goes next, and when. */
 	unsigned join_target;

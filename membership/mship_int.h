@@ -32,7 +32,10 @@ void mship__heard_ballot(struct mship *m, uint64_t ballot);
 /* Joining, founding, leaving (join.c) */
 void mship__found(struct mship *m, int64_t now_ms, uint32_t view_id);
 void mship__join(struct mship *m, int64_t now_ms, unsigned target);
+void mship__join_probe(struct mship *m);
 void mship__join_retry(struct mship *m, int64_t now_ms);
+bool mship__takeover_moot(struct mship *m, int64_t now_ms,
+			  uint32_t view_id, unsigned leader);
 void mship__on_redirect(struct mship *m, int64_t now_ms,
 			const struct wire_msg *msg);
 void mship__removed(struct mship *m, int64_t now_ms,
@@ -60,6 +63,8 @@ void mship__check_testcase4(struct mship *m);
 void mship__on_ok(struct mship *m, int64_t now_ms,
 		  const struct wire_msg *msg);
 void mship__retry(struct mship *m, int64_t now_ms);
+bool mship__check_hopeless(struct mship *m, int64_t now_ms);
+void mship__show_view_to_all(struct mship *m);
 
 /* Taking over (takeover.c) */
 void mship__take_over(struct mship *m, int64_t now_ms);

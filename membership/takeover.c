@@ -14,6 +14,8 @@ void mship__take_over(struct mship *m, int64_t now_ms)
 	if (!m->recon.active || m->ballot < above)
 		m->ballot = BALLOT_MAKE(BALLOT_COUNTER(above) + 1, m->cfg.self);
 	m->newleader_deferred = false;
+	m->takeover_restarted = m->role == MSHIP_JOINING ||
+				(m->takeover_restarted && m->recon.active);
 	if (m->role == MSHIP_JOINING) {
 		/* A restarted peer leading the view its state file holds:
 		 * it watches that view's members from now. */
@@ -49,7 +51,8 @@ void mship__take_over(struct mship *m, int64_t now_ms)
 	struct peerset ask = m->members;
 	peerset_del(&ask, m->cfg.self);
 	recon_begin(&m->recon, ++m->next_request_id, m->ballot, m->view_id,
-		    &m->members, &ask, m->cfg.self, &own);
+		    &m->members, &ask, m->cfg.self, &own,
+		    m->void_view == m->view_id ? m->void_ballot : 0);
 	m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
 	mship__send_newleader(m);
 	if (recon_done(&m->recon))
@@ -84,6 +87,7 @@ void mship__on_recon_answer(struct mship *m, int64_t now_ms,
 	if (!recon_done(&m->recon))
 		return;
 	m->recon.active = false;
+	m->takeover_restarted = false;
 	m->follow_ballot = m->ballot;
 	/* Tell the view we lead it: members follow our ballot from now, so
 	 * a leader we replaced, hearing them, yields. */
@@ -117,6 +121,7 @@ void mship__on_recon_answer(struct mship *m, int64_t now_ms,
 void mship__step_down(struct mship *m, int64_t now_ms, unsigned follow)
 {
 	m->recon.active = false;
+	m->takeover_restarted = false;
 	m->round_active = false;
 	m->queue_count = 0;
 	m->role = MSHIP_MEMBER;

@@ -10,7 +10,8 @@
 
 static void recon_consider(struct recon *r, const struct recon_op *op)
 {
-	if (op->op != WIRE_OP_ADD && op->op != WIRE_OP_DEL)
+	if ((op->op != WIRE_OP_ADD && op->op != WIRE_OP_DEL) ||
+	    op->ballot <= r->void_ballot)
 		return;
 	if (r->best.op == WIRE_OP_NOTHING || op->ballot > r->best.ballot)
 		r->best = *op;
@@ -19,9 +20,10 @@ static void recon_consider(struct recon *r, const struct recon_op *op)
 void recon_begin(struct recon *r, uint32_t request_id, uint64_t ballot,
 		 uint32_t view_id, const struct peerset *members,
 		 const struct peerset *ask, unsigned self,
-		 const struct recon_op *own)
+		 const struct recon_op *own, uint64_t void_ballot)
 {
 	r->active = true;
+	r->void_ballot = void_ballot;
 	r->request_id = request_id;
 	r->ballot = ballot;
 	r->view_id = view_id;

@@ -37,16 +37,20 @@ struct recon {
 	struct peerset answered;	/* promises, ours included */
 	struct peerset waiting;		/* asked, not yet answered */
 	struct recon_op best;	/* accepted at the highest ballot */
+	/* Accepted at or below this ballot: known undecided, ignored. */
+	uint64_t void_ballot;
 };
 
 /*
  * Begin a round for view view_id with members: ask is who is asked; self
  * and own (the new leader's own accepted change) are the first answer.
+ * A change accepted at or below void_ballot (0: none) is one the new
+ * leader knows was never decided (its own, given up): it is not finished.
  */
 void recon_begin(struct recon *r, uint32_t request_id, uint64_t ballot,
 		 uint32_t view_id, const struct peerset *members,
 		 const struct peerset *ask, unsigned self,
-		 const struct recon_op *own);
+		 const struct recon_op *own, uint64_t void_ballot);
 
 /*
  * An OK from a peer, answering this round's NEWLEADER. Returns 1 when it

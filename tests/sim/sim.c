@@ -557,7 +557,10 @@ static void run_seed(const struct sim_opts *o, uint64_t seed, bool detail,
 			 (unsigned long long)s->stats.cut_held,
 			 (unsigned long long)s->stats.cut_lost,
 			 s->stats.extinct ? ", group extinct"
-			 : s->stats.no_quorum_left ? ", no quorum left" : "");
+			 : s->stats.no_quorum_left ? ", no quorum left"
+			 : s->stats.pending_no_quorum
+				 ? ", a pending change without a live quorum"
+				 : "");
 		if (s->failed) {
 			char opts[256];
 			sim__opts_str(o, opts, sizeof(opts));
@@ -844,6 +847,7 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 
 struct tally {
 	uint64_t passed, failed, known, events, extinct, no_quorum, saves;
+	uint64_t pending_no_quorum;
 	struct {
 		char kind[48];
 		uint64_t count, smallest;
@@ -861,6 +865,8 @@ static bool tally_add(struct tally *t, const struct sim_result *r)
 		t->extinct++;
 	if (r->stats.no_quorum_left)
 		t->no_quorum++;
+	if (r->stats.pending_no_quorum)
+		t->pending_no_quorum++;
 	if (!r->failed) {
 		t->passed++;
 		return false;
@@ -1201,6 +1207,10 @@ int main(int argc, char **argv)
 		printf("%llu runs ended with no quorum of the last view alive, "
 		       "so no side to converge to\n",
 		       (unsigned long long)t->no_quorum);
+	if (t->pending_no_quorum && !a.one)
+		printf("%llu runs ended with a change pending in the last view "
+		       "whose own view has no quorum alive, so no side may "
+		       "decide\n", (unsigned long long)t->pending_no_quorum);
 	if (t->known)
 		printf("%llu failed as known limits (%s)\n",
 		       (unsigned long long)t->known, a.known);

@@ -267,6 +267,7 @@ struct sim_ev {
 	uint32_t arg;		/* message slot, view id, tick gen, fault */
 	uint64_t from_inc;	/* the sender core's incarnation (HEARTBEAT) */
 	uint16_t hb_leader;	/* the leader a HEARTBEAT names */
+	uint64_t hb_ballot;	/* and the ballot it follows (wire v3) */
 };
 
 struct sim_msgslot {
@@ -313,6 +314,8 @@ struct sim_stats {
 	bool extinct;		/* every peer died; nothing left to judge */
 	bool no_quorum_left;	/* the latest view's live members hold no
 				 * quorum of it: nothing may be decided */
+	bool pending_no_quorum;	/* a change pending in it would make a
+				 * view without a live quorum (siminv.c) */
 };
 
 struct sim {

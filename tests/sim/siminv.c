@@ -699,6 +699,98 @@ static const char *role_name(enum mship_role r)
 	return "?";
 }
 
+/*
+ * Whether the latest view any live peer knows (installed, or held in its
+ * state file while it joins) is older than the group's latest and lacks a
+ * quorum alive: the views after it were installed only by peers now dead,
+ * so no live peer can learn them, and the one they know can decide
+ * nothing more. It is the same limit as a majority of the latest view
+ * dead at once, one view back.
+ */
+static bool siminv__known_no_quorum(const struct sim *s,
+				    const struct sim_view *latest,
+				    const struct peerset *live)
+{
+	uint32_t known = 0;
+	bool any = false;
+	peerset_foreach(live, id) {
+		const struct mship *m = s->peers[id].m;
+		bool holds = m->role == MSHIP_MEMBER ||
+			     m->role == MSHIP_LEADER ||
+			     (m->role == MSHIP_JOINING && m->st.in_view) ||
+			     (m->role == MSHIP_JOINING && m->removed_in > 0);
+		uint32_t v = m->role == MSHIP_JOINING && !m->st.in_view
+				     ? m->removed_in : m->view_id;
+		if (holds && (!any || v > known)) {
+			known = v;
+			any = true;
+		}
+	}
+	if (!any || known >= latest->id)
+		return false;
+	const struct sim_view *k = siminv__prev(s, known + 1);
+	if (k == NULL || k->id != known)
+		return false;
+	struct peerset up = k->members;
+	peerset_foreach(&k->members, id) {
+		if (!peerset_has(live, id))
+			peerset_del(&up, id);
+	}
+	return !sim_quorum(&k->members, &up);
+}
+
+/*
+ * Whether the latest view may have a successor that can never change: the
+ * change accepted in it at the highest ballot among the live peers that
+ * answer for it would make a view whose live members hold no quorum of it.
+ * A correct core can then neither finish that change (the view it makes
+ * needs the dead) nor drop it: it may have been decided, by peers now
+ * dead, and a view decided stands. This is the quorum system's own limit
+ * (tests/sim/known-limits.txt), with one exception the core must handle:
+ * the leader that asked the change at that ballot, still in that round
+ * and the change its own, knows it decided nothing (only it decides at its
+ * ballot), and must give it up (mship__check_hopeless).
+ */
+static bool siminv__pending_no_quorum(const struct sim *s,
+				      const struct sim_view *latest,
+				      const struct peerset *live)
+{
+	const struct state *best = NULL;
+	peerset_foreach(live, id) {
+		const struct mship *m = s->peers[id].m;
+		bool answers = m->role == MSHIP_MEMBER ||
+			       m->role == MSHIP_LEADER ||
+			       (m->role == MSHIP_JOINING && m->st.in_view);
+		if (!answers || m->view_id != latest->id || !m->st.acc_set ||
+		    m->st.acc_base != latest->id)
+			continue;
+		if (best == NULL || m->st.acc_ballot > best->acc_ballot)
+			best = &m->st;
+	}
+	if (best == NULL)
+		return false;
+	struct peerset next = latest->members, up;
+	if (best->acc_op == WIRE_OP_ADD)
+		peerset_add(&next, best->acc_peer);
+	else
+		peerset_del(&next, best->acc_peer);
+	up = next;
+	peerset_foreach(&next, id) {
+		if (!peerset_has(live, id))
+			peerset_del(&up, id);
+	}
+	if (sim_quorum(&next, &up))
+		return false;
+	unsigned asker = BALLOT_LEADER(best->acc_ballot);
+	if (asker >= 1 && asker <= s->cfg.peers && peerset_has(live, asker)) {
+		const struct mship *l = s->peers[asker].m;
+		if (l->role == MSHIP_LEADER && l->round_active &&
+		    l->round_fresh && l->ballot == best->acc_ballot)
+			return false;
+	}
+	return true;
+}
+
 void siminv_check_liveness(struct sim *s)
 {
 	struct peerset live, in_group;
@@ -727,8 +819,13 @@ void siminv_check_liveness(struct sim *s)
 			if (!peerset_has(&live, id))
 				peerset_del(&up, id);
 		}
-		if (!sim_quorum(&latest->members, &up)) {
+		if (!sim_quorum(&latest->members, &up) ||
+		    siminv__known_no_quorum(s, latest, &live)) {
 			s->stats.no_quorum_left = true;
+			return;
+		}
+		if (siminv__pending_no_quorum(s, latest, &live)) {
+			s->stats.pending_no_quorum = true;
 			return;
 		}
 	}

@@ -490,6 +490,7 @@ static void sim__udp(struct sim *s, struct sim_peer *from, unsigned to,
 			.arg = m->view_id,
 			.from_inc = m->incarnation,
 			.hb_leader = m->leader,
+			.hb_ballot = m->ballot,
 		};
 		sim__push_ev(s, ev);
 	}
@@ -875,6 +876,7 @@ void sim_deliver(struct sim *s, const struct sim_ev *ev)
 		msg.incarnation = ev->from_inc;
 		msg.view_id = ev->arg;
 		msg.leader = ev->hb_leader;
+		msg.ballot = ev->hb_ballot;
 	}
 	bool ok = q->running && q->life == ev->to_life;
 	if (p->life != ev->from_life)

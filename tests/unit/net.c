@@ -237,7 +237,9 @@ static struct net_peer *net__peer(struct net *n, unsigned id)
 /*
  * A view line: the core has just installed the view it prints. Its view
  * ids must rise, and whoever installed this view id before must have
- * installed the same members under the same leader.
+ * installed the same members under the same leader: the one the view
+ * names, as printed (view_leader), which a successor finishing its
+ * predecessor's change keeps; not the one the installer follows.
  */
 static void net__on_view(struct net *n, struct net_peer *p)
 {
@@ -248,20 +250,21 @@ static void net__on_view(struct net *n, struct net_peer *p)
 			 (unsigned)p->view_id);
 	p->installed = true;
 	p->view_id = m->view_id;
-	p->leader = m->leader;
+	p->leader = m->view_leader;
 	p->members = m->members;
 	assert_true(m->view_id < NET_VIEWS_MAX);
 	struct net_view *v = &n->views[m->view_id];
 	if (!v->set) {
 		v->set = true;
-		v->leader = m->leader;
+		v->leader = m->view_leader;
 		v->members = m->members;
 		return;
 	}
-	if (v->leader != m->leader || !peerset_equal(&v->members, &m->members))
+	if (v->leader != m->view_leader ||
+	    !peerset_equal(&v->members, &m->members))
 		fail_msg("peer %u installed view %u as leader %u [%s]; "
 			 "it was leader %u [%s]",
-			 p->rec.self, (unsigned)m->view_id, m->leader,
+			 p->rec.self, (unsigned)m->view_id, m->view_leader,
 			 net_set_str(&m->members), v->leader,
 			 net_set_str(&v->members));
 }

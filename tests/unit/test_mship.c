@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -99,7 +100,7 @@ static struct wire_msg mk_req(unsigned from, uint32_t view_id,
 	return m;
 }
 
-__attribute__((unused)) static struct wire_msg mk_ok(unsigned from, uint32_t view_id,
+static struct wire_msg mk_ok(unsigned from, uint32_t view_id,
 			     uint32_t request_id, enum wire_op op, unsigned peer)
 {
 	struct wire_msg m = mk(WIRE_OK, from, view_id);
@@ -144,6 +145,35 @@ static void expect_view(const struct mship *m, uint32_t view_id,
 	assert_int_equal(m->view_id, view_id);
 	assert_int_equal(m->leader, leader);
 	assert_string_equal(net_set_str(&m->members), members);
+}
+
+/*
+ * A leader asked by a joiner: an ADD of its own first asks the joiner
+ * alone (REQ, at the leader's ballot, in its view) and accepts nothing
+ * until the joiner's OK; the joiner answers at at_ms. Returns the REQ.
+ */
+static struct rec_sent core_admit(struct core *c, int64_t at_ms,
+				  struct wire_msg join)
+{
+	core_msg(c, at_ms, join);
+	const struct rec_sent *s = rec_next_send(&c->r);
+	char who[8];
+	snprintf(who, sizeof(who), "%u", (unsigned)join.from);
+	expect_send(s, at_ms, WIRE_REQ, c->m.cfg.self, c->m.view_id, who);
+	assert_string_equal(wire_op_name(s->msg.op), "ADD");
+	assert_int_equal(s->msg.peer, join.from);
+	assert_int_equal(s->msg.ballot, c->m.ballot);
+	assert_true(c->m.round_confirming);
+	/* Nothing accepted yet: no promise to ourselves, no saved change. */
+	assert_false(c->m.st.acc_set);
+	struct rec_sent req = *s;
+	struct wire_msg ok = mk_ok(join.from, req.msg.view_id,
+				   req.msg.request_id, WIRE_OP_ADD, join.from);
+	ok.ballot = req.msg.ballot;
+	ok.leader = req.msg.leader;
+	ok.incarnation = join.incarnation;
+	core_msg(c, at_ms, ok);
+	return req;
 }
 
 static void test_leader_start_prints_view0(void **state)
@@ -226,7 +256,7 @@ static void test_lone_leader_answers_join(void **state)
 	core_create(&core_a, 1, 3);
 	core_start(&core_a, 0);
 	rec_expect_line(&core_a.r, 0, net_line_view(1, 0, 1, "1"));
-	core_msg(&core_a, 50, mk(WIRE_JOIN, 2, 0));
+	core_admit(&core_a, 50, mk(WIRE_JOIN, 2, 0));
 	const struct rec_sent *s = rec_next_send(&core_a.r);
 	expect_send(s, 50, WIRE_NEWVIEW, 1, 1, "2");
 	assert_int_equal(s->msg.leader, 1);
@@ -317,7 +347,7 @@ static void expect_change(const struct rec_sent *s, uint32_t request_id,
 }
 
 /* A NEWVIEW's leader and list. */
-__attribute__((unused)) static void expect_newview(const struct rec_sent *s, unsigned leader,
+static void expect_newview(const struct rec_sent *s, unsigned leader,
 			   const char *members)
 {
 	assert_int_equal(s->msg.leader, leader);
@@ -355,7 +385,7 @@ static void test_peer1_redirect_dropped_once_grown(void **state)
 	core_create(c, 1, 3);
 	core_start(c, 0);
 	rec_expect_line(&c->r, 0, net_line_view(1, 0, 1, "1"));
-	core_msg(c, 10, mk(WIRE_JOIN, 2, 0));
+	core_admit(c, 10, mk(WIRE_JOIN, 2, 0));
 	expect_send(rec_next_send(&c->r), 10, WIRE_NEWVIEW, 1, 1, "2");
 	rec_expect_line(&c->r, 10, net_line_view(1, 1, 1, "1,2"));
 
@@ -512,11 +542,13 @@ static void test_net_member_dead_at_2T(void **state)
 	}
 	net_run_until(&net, 3000);
 	net_expect_quiet(&net);
-	/* The leader's round: REQ DEL 3 to 2 only; the NEWVIEW goes to 3
-	 * too, in case it lives (here the network loses it). */
+	/* The leader's round: REQ DEL 3 to every member, the dead one
+	 * too (a peer given up wrongly answers, and may make the quorum);
+	 * 2's OK makes a quorum of [1,2,3] and of [1,2]. The NEWVIEW goes
+	 * to 3 too, in case it lives (here the network loses both). */
 	struct rec *r = net_rec(&net, 1);
 	const struct rec_sent *s = rec_next_send_not_hb(r);
-	expect_send(s, 400, WIRE_REQ, 1, 2, "2");
+	expect_send(s, 400, WIRE_REQ, 1, 2, "2,3");
 	assert_int_equal(s->msg.op, WIRE_OP_DEL);
 	assert_int_equal(s->msg.peer, 3);
 	expect_send(rec_next_send_not_hb(r), 400, WIRE_NEWVIEW, 1, 3, "2,3");
@@ -794,7 +826,7 @@ static void test_leader_adopts_unheard_admitted_life(void **state)
 	struct core *c = &core_a;
 	core_create(c, 1, 3);
 	core_start(c, 0);
-	core_msg(c, 0, mk_life(WIRE_JOIN, 2, 0, 10));
+	core_admit(c, 0, mk_life(WIRE_JOIN, 2, 0, 10));
 	expect_view(&c->m, 1, 1, "1,2");
 	c->r.sent_checked = c->r.sent_count;
 	c->r.lines_checked = c->r.lines_count;
@@ -960,6 +992,1253 @@ static void test_net_cut_leader_commits_nothing(void **state)
 
 
 
+/* ---- The quorum core's rules, one by one ------------------------------------ */
+
+/* An OK at a ballot, for a hand-driven leader's round. */
+static struct wire_msg mk_okb(unsigned from, uint32_t view_id,
+			      uint32_t request_id, enum wire_op op,
+			      unsigned peer, uint64_t ballot)
+{
+	struct wire_msg m = mk_ok(from, view_id, request_id, op, peer);
+	m.ballot = ballot;
+	m.leader = 1;
+	return m;
+}
+
+/*
+ * Leader 1 of hosts_count hosts admits 2..n at at_ms, each change answered
+ * at once by every member: view n - 1 [1..n], every send and line checked.
+ */
+static void core_grow(struct core *c, unsigned hosts_count, unsigned n,
+		      int64_t at_ms)
+{
+	core_create(c, 1, hosts_count);
+	core_start(c, 0);
+	for (unsigned j = 2; j <= n; j++) {
+		c->r.sent_checked = c->r.sent_count;
+		struct rec_sent req = core_admit(c, at_ms, mk(WIRE_JOIN, j, 0));
+		for (unsigned k = 2; k < j && c->m.round_active; k++)
+			core_msg(c, at_ms,
+				 mk_okb(k, req.msg.view_id, req.msg.request_id,
+					WIRE_OP_ADD, j, req.msg.ballot));
+		assert_false(c->m.round_active);
+		assert_int_equal(c->m.view_id, j - 1);
+	}
+	c->r.sent_checked = c->r.sent_count;
+	c->r.lines_checked = c->r.lines_count;
+}
+
+/* A leader's REQ for change (op, peer) in flight, to whom. */
+static const struct rec_sent *expect_round(struct core *c, int64_t at_ms,
+					   enum wire_op op, unsigned peer,
+					   const char *to)
+{
+
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, at_ms, WIRE_REQ, c->m.cfg.self, s->msg.view_id, to);
+	assert_string_equal(wire_op_name(s->msg.op), wire_op_name(op));
+	assert_int_equal(s->msg.peer, peer);
+	assert_int_equal(s->msg.ballot, c->m.ballot);
+	return s;
+}
+
+/*
+ * Restored (ADD round, leader's side), under quorums. Leader 1 of [1,2]
+ * asked by 3: the REQ goes to 3 alone; 3's OK, with ours, is a quorum of
+ * [1,2] (half, holding its lowest id) and of [1,2,3]: decided without 2,
+ * which is asked all the same and whose late OK changes nothing.
+ */
+static void test_leader_add_round(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 3, 2, 0);
+	struct rec_sent req = core_admit(c, 60, mk(WIRE_JOIN, 3, 0));
+	expect_round(c, 60, WIRE_OP_ADD, 3, "2");
+	const struct rec_sent *nv = rec_next_send(&c->r);
+	expect_send(nv, 60, WIRE_NEWVIEW, 1, 2, "2,3");
+	expect_newview(nv, 1, "1,2,3");
+	rec_expect_no_send(&c->r);
+	rec_expect_line(&c->r, 60, net_line_view(1, 2, 1, "1,2,3"));
+	core_msg(c, 70, mk_okb(2, 1, req.msg.request_id, WIRE_OP_ADD, 3,
+			       req.msg.ballot));
+	assert_int_equal(c->m.stats.dropped_stale, 1);
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+}
+
+/*
+ * Quorum commit. Leader 1 of [1..5] asks DEL 5 at 300: nothing is decided
+ * at one OK (two of five), and the view is made at the second (three of
+ * five, and two of [1..4] holding 1). The dead 5 is asked too.
+ */
+static void test_leader_commits_at_quorum(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 5, 5, 0);
+	for (unsigned id = 2; id <= 4; id++)
+		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 4));
+	core_tick(c, 199);
+	rec_expect_only_heartbeats(&c->r);
+	rec_expect_quiet(&c->r);
+	core_tick(c, 200);	/* 5 last heard at 0 */
+	rec_expect_line(&c->r, 200, net_line_unreachable(1, 4, 1, 5));
+	const struct rec_sent *req =
+		expect_round(c, 200, WIRE_OP_DEL, 5, "2,3,4,5");
+	uint32_t rid = req->msg.request_id;
+	uint64_t b = req->msg.ballot;
+	core_msg(c, 210, mk_okb(2, 4, rid, WIRE_OP_DEL, 5, b));
+	rec_expect_only_heartbeats(&c->r);
+	rec_expect_quiet(&c->r);
+	assert_true(c->m.round_active);
+	core_msg(c, 220, mk_okb(3, 4, rid, WIRE_OP_DEL, 5, b));
+	const struct rec_sent *nv = rec_next_send_not_hb(&c->r);
+	expect_send(nv, 220, WIRE_NEWVIEW, 1, 5, "2,3,4,5");
+	expect_newview(nv, 1, "1,2,3,4");
+	rec_expect_line(&c->r, 220, net_line_view(1, 5, 1, "1,2,3,4"));
+}
+
+/*
+ * Joint quorum. Leader 1 of [1..4] asks DEL 4; 4's own OK, with ours, is
+ * a quorum of [1,2,3,4] (half, holding 1) but not of [1,2,3]: the view it
+ * makes must hold a quorum that promised our ballot, so that its next
+ * change needs no NEWLEADER. Decided at 2's OK.
+ */
+static void test_leader_needs_quorum_of_next_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 4, 4, 0);
+	/* 4 is thought dead (its heartbeats lost), but answers. */
+	for (unsigned id = 2; id <= 3; id++)
+		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 3));
+	core_tick(c, 200);
+	const struct rec_sent *req =
+		expect_round(c, 200, WIRE_OP_DEL, 4, "2,3,4");
+	uint32_t rid = req->msg.request_id;
+	uint64_t b = req->msg.ballot;
+	rec_expect_line(&c->r, 200, net_line_unreachable(1, 3, 1, 4));
+	core_msg(c, 205, mk_okb(4, 3, rid, WIRE_OP_DEL, 4, b));
+	assert_true(mship_quorum(&c->m.members, &c->m.round_oks));
+	assert_true(c->m.round_active);
+	rec_expect_quiet(&c->r);
+	core_msg(c, 210, mk_okb(2, 3, rid, WIRE_OP_DEL, 4, b));
+	assert_false(c->m.round_active);
+	rec_expect_line(&c->r, 210, net_line_view(1, 4, 1, "1,2,3"));
+}
+
+/* The quorum rule itself: more than half, or half holding the lowest id. */
+static void test_quorum_sizes(void **state)
+{
+	(void)state;
+	struct peerset v = net_set("2,4,6,8"), h;
+	h = net_set("2,4");
+	assert_true(mship_quorum(&v, &h));
+	h = net_set("4,6");
+	assert_false(mship_quorum(&v, &h));
+	h = net_set("4,6,8");
+	assert_true(mship_quorum(&v, &h));
+	h = net_set("2,3,5,7");	/* outsiders do not count */
+	assert_false(mship_quorum(&v, &h));
+	v = net_set("1,2");
+	h = net_set("1");
+	assert_true(mship_quorum(&v, &h));
+	h = net_set("2");
+	assert_false(mship_quorum(&v, &h));
+	v = net_set("");
+	assert_false(mship_quorum(&v, &h));
+}
+
+/*
+ * ADD confirmation. A joiner that does not answer the leader's REQ is
+ * asked again every 2T, ADD_CONFIRMS_MAX times in all; then the ADD is
+ * dropped. Nothing was accepted, printed or saved as accepted.
+ */
+static void test_add_unconfirmed_dropped(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	core_start(c, 0);
+	c->r.lines_checked = c->r.lines_count;
+	core_msg(c, 50, mk(WIRE_JOIN, 2, 0));
+	expect_round(c, 50, WIRE_OP_ADD, 2, "2");
+	assert_true(c->m.round_confirming);
+	assert_int_equal(mship_next_deadline(&c->m), 100);	/* a beat */
+	core_tick(c, 249);
+	rec_expect_no_send(&c->r);
+	core_tick(c, 250);
+	expect_round(c, 250, WIRE_OP_ADD, 2, "2");
+	core_tick(c, 450);
+	expect_round(c, 450, WIRE_OP_ADD, 2, "2");
+	assert_int_equal(c->m.round_confirms, ADD_CONFIRMS_MAX);
+	core_tick(c, 650);
+	rec_expect_no_send(&c->r);
+	assert_false(c->m.round_active);
+	assert_false(c->m.st.acc_set);
+	rec_expect_quiet(&c->r);
+	expect_view(&c->m, 0, 1, "1");
+	/* A late OK for it changes nothing. */
+	core_msg(c, 660, mk_okb(2, 0, 1, WIRE_OP_ADD, 2, c->m.ballot));
+	assert_int_equal(c->m.stats.dropped_stale, 1);
+	expect_view(&c->m, 0, 1, "1");
+}
+
+/*
+ * Ballots and REFUSE, the leader's side. A member answers our REQ with
+ * REFUSE at a higher ballot (it promised a candidate): we lead on, asking
+ * again above it, with a NEWLEADER of our view.
+ */
+static void test_leader_refused_asks_above(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 3, 3, 0);
+	uint64_t mine = c->m.ballot;
+	core_msg(c, 10, mk(WIRE_HEARTBEAT, 2, 2));
+	core_msg(c, 10, mk(WIRE_HEARTBEAT, 3, 2));
+	core_msg(c, 150, mk(WIRE_HEARTBEAT, 2, 2));
+	core_tick(c, 150);
+	c->r.sent_checked = c->r.sent_count;
+	core_tick(c, 210);	/* 3 dies... */
+	const struct rec_sent *req = expect_round(c, 210, WIRE_OP_DEL, 3,
+						  "2,3");
+	struct wire_msg no = mk_ok(2, 2, req->msg.request_id,
+				   WIRE_OP_REFUSE, 2);
+	no.ballot = BALLOT_MAKE(5, 2);
+	core_msg(c, 220, no);
+	assert_true(c->m.recon.active);
+	assert_true(c->m.ballot > BALLOT_MAKE(5, 2));
+	assert_int_equal(BALLOT_LEADER(c->m.ballot), 1);
+	assert_true(c->m.ballot > mine);
+	const struct rec_sent *nl = rec_next_send_not_hb(&c->r);
+	expect_send(nl, 220, WIRE_NEWLEADER, 1, 2, "2,3");
+	assert_int_equal(nl->msg.ballot, c->m.ballot);
+	/* A refusal at or below our ballot is stale. */
+	no.ballot = BALLOT_MAKE(1, 1);
+	no.peer = 1;
+	no.request_id = nl->msg.request_id;
+	core_msg(c, 230, no);
+	assert_int_equal(c->m.stats.dropped_stale, 1);
+}
+
+/*
+ * Restored (deferral). A NEWLEADER that comes while this member still
+ * hears the leader it follows waits for its own detector: 2 asks at 150,
+ * 1 (last heard at 10) is dead at 210, and only then does 3 promise,
+ * telling the change it accepted in the view.
+ */
+static void test_member_defers_newleader(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 3, 3, 2, "1,2,3");
+	struct wire_msg req = mk_req(1, 2, 7, WIRE_OP_ADD, 4);
+	req.ballot = BALLOT_MAKE(1, 1);
+	req.leader = 1;
+	c->m.cfg.hosts_count = 4;
+	core_msg(c, 20, req);
+	c->r.sent_checked = c->r.sent_count;
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 2, 2);
+	nl.request_id = 5;
+	nl.op = WIRE_OP_PENDING;
+	nl.ballot = BALLOT_MAKE(2, 2);
+	core_msg(c, 150, nl);
+	core_msg(c, 160, mk(WIRE_HEARTBEAT, 2, 2));
+	rec_expect_only_heartbeats(&c->r);
+	assert_true(c->m.newleader_deferred);
+	core_tick(c, 209);
+	rec_expect_only_heartbeats(&c->r);
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(3, 2, 1, 1));
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 210, WIRE_OK, 3, 2, "2");
+	expect_change(s, 5, WIRE_OP_ADD, 4);
+	assert_int_equal(s->msg.ballot, BALLOT_MAKE(2, 2));
+	assert_int_equal(s->msg.acc_ballot, BALLOT_MAKE(1, 1));
+	assert_int_equal(c->m.st.promised, BALLOT_MAKE(2, 2));
+	assert_int_equal(c->m.leader, 2);
+}
+
+/* Restored: a deferred NEWLEADER is dropped once the leader speaks. */
+static void test_member_refuses_newleader_below_promise(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 3, 3, 2, "1,2,3");
+	struct wire_msg req = mk_req(1, 2, 7, WIRE_OP_DEL, 2);
+	req.ballot = BALLOT_MAKE(3, 1);
+	req.leader = 1;
+	core_msg(c, 20, req);
+	c->r.sent_checked = c->r.sent_count;
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 2, 2);
+	nl.request_id = 5;
+	nl.op = WIRE_OP_PENDING;
+	nl.ballot = BALLOT_MAKE(2, 2);
+	core_msg(c, 30, nl);
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 30, WIRE_OK, 3, 2, "2");
+	assert_string_equal(wire_op_name(s->msg.op), "REFUSE");
+	assert_int_equal(s->msg.ballot, BALLOT_MAKE(3, 1));
+	assert_int_equal(s->msg.peer, 1);
+	assert_int_equal(c->m.leader, 1);
+	assert_false(c->m.newleader_deferred);
+}
+
+/*
+ * Highest-ballot finish. 2 takes over view 4 [1..5] at 210. 3 accepted
+ * DEL 5 at (1,1), 4 ADD 6 at (1,3) naming leader 3: a quorum (2, 3, 4)
+ * has promised, and the change at the highest ballot, ADD 6, is finished
+ * first, under the leader it names (view 5 led by 3), asked of every
+ * member and of 6; then the dead 1 is removed.
+ */
+static void test_takeover_finishes_highest_ballot(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 6, 4, "1,2,3,4,5");
+	for (unsigned id = 3; id <= 5; id++)
+		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 4));
+	c->r.sent_checked = c->r.sent_count;
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(2, 4, 1, 1));
+	const struct rec_sent *nl = rec_next_send_not_hb(&c->r);
+	expect_send(nl, 210, WIRE_NEWLEADER, 2, 4, "1,3,4,5");
+	uint64_t b = nl->msg.ballot;
+	uint32_t rid = nl->msg.request_id;
+	assert_int_equal(BALLOT_LEADER(b), 2);
+	struct wire_msg a3 = mk_okb(3, 4, rid, WIRE_OP_DEL, 5, b);
+	a3.acc_ballot = BALLOT_MAKE(1, 1);
+	struct wire_msg a4 = mk_okb(4, 4, rid, WIRE_OP_ADD, 6, b);
+	a4.leader = 3;
+	a4.acc_ballot = BALLOT_MAKE(1, 3);
+	core_msg(c, 220, a3);
+	assert_true(c->m.recon.active);
+	core_msg(c, 230, a4);
+	assert_false(c->m.recon.active);
+	const struct rec_sent *nv = rec_next_send_not_hb(&c->r);
+	expect_send(nv, 230, WIRE_NEWVIEW, 2, 4, "3,4,5");
+	assert_int_equal(nv->msg.ballot, b);
+	const struct rec_sent *req = rec_next_send_not_hb(&c->r);
+	expect_send(req, 230, WIRE_REQ, 2, 4, "1,3,4,5,6");
+	expect_change(req, req->msg.request_id, WIRE_OP_ADD, 6);
+	assert_int_equal(req->msg.leader, 3);
+	assert_int_equal(req->msg.ballot, b);
+	assert_int_equal(c->m.queue_count, 1);	/* DEL 1 */
+	rec_expect_quiet(&c->r);
+}
+
+/*
+ * A restarted peer self of 3 hosts whose state file holds its promise and
+ * view view_id [members] led by 1; this life is incarnation.
+ */
+static void core_restarted(struct core *c, unsigned self, uint64_t promised,
+			   uint32_t view_id, const char *members,
+			   uint64_t incarnation)
+{
+	static struct state st;
+	memset(&st, 0, sizeof(st));
+	st.promised = promised;
+	st.in_view = true;
+	st.view_id = view_id;
+	st.view_leader = 1;
+	st.members = net_set(members);
+	rec_create(&c->r);
+	c->r.self = self;
+	struct mship_config cfg = {
+		.self = self, .hosts_count = 3, .heartbeat_ms = T_MS,
+		.crash_ms = -1, .incarnation = incarnation, .restored = &st,
+	};
+	mship_create(&c->m, &cfg, &c->r.out);
+}
+
+/*
+ * A restarted acceptor. Peer 3's state file holds its promise (1,1) and
+ * view 4 [1,2,3]: it joins as a new life, and meanwhile answers for that
+ * view: it promises a higher candidate's NEWLEADER (saving first),
+ * refuses a lower REQ, and takes no view at or below 4 that admits it.
+ */
+static void test_restarted_peer_answers_for_its_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_restarted(c, 3, BALLOT_MAKE(1, 1), 4, "1,2,3", 7);
+	core_start(c, 0);
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	const struct rec_sent *j = rec_next_send(&c->r);
+	expect_send(j, 0, WIRE_JOIN, 3, 4, "1");
+	assert_int_equal(j->msg.incarnation, 7);
+	rec_expect_quiet(&c->r);
+
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 2, 4);
+	nl.request_id = 9;
+	nl.op = WIRE_OP_PENDING;
+	nl.ballot = BALLOT_MAKE(2, 2);
+	uint64_t saves = c->m.stats.saves;
+	core_msg(c, 20, nl);
+	const struct rec_sent *ok = rec_next_send(&c->r);
+	expect_send(ok, 20, WIRE_OK, 3, 4, "2");
+	assert_string_equal(wire_op_name(ok->msg.op), "NOTHING");
+	assert_int_equal(ok->msg.ballot, BALLOT_MAKE(2, 2));
+	assert_int_equal(c->m.st.promised, BALLOT_MAKE(2, 2));
+	assert_int_equal(c->m.stats.saves, saves + 1);
+
+	struct wire_msg req = mk_req(1, 4, 3, WIRE_OP_DEL, 2);
+	req.ballot = BALLOT_MAKE(1, 1);
+	req.leader = 1;
+	core_msg(c, 30, req);
+	ok = rec_next_send(&c->r);
+	expect_send(ok, 30, WIRE_OK, 3, 4, "1");
+	assert_string_equal(wire_op_name(ok->msg.op), "REFUSE");
+
+	core_msg(c, 40, mk_newview(1, 4, 1, "1,2,3"));
+	core_msg(c, 41, mk_newview(1, 3, 1, "1,2,3"));
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	rec_expect_quiet(&c->r);
+	core_msg(c, 50, mk_newview(2, 6, 2, "1,2,3"));
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	rec_expect_line(&c->r, 50, net_line_view(3, 6, 2, "1,2,3"));
+}
+
+/*
+ * Silent-first removal. Leader 1 of [1..5] removing 4 (dead at 200) hears
+ * a JOIN from a new life of 5 at 205 (its old life is to be removed, then
+ * the new one admitted) and then loses 3 (silent since 10, dead at 210).
+ * The removal of the peer silent the longest goes first, DEL 3: each
+ * silent member counts against every quorum to come, while 5's new life
+ * answers.
+ */
+static void test_leader_removes_silent_first(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 5, 5, 0);
+	core_msg(c, 10, mk(WIRE_HEARTBEAT, 3, 4));
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 2, 4));
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 5, 4));
+	core_tick(c, 200);
+	const struct rec_sent *req = expect_round(c, 200, WIRE_OP_DEL, 4,
+						  "2,3,4,5");
+	uint32_t rid = req->msg.request_id;
+	uint64_t b = req->msg.ballot;
+	core_msg(c, 205, mk_life(WIRE_JOIN, 5, 4, 2));
+	assert_int_equal(c->m.stats.new_lives, 1);
+	core_tick(c, 210);
+	/* Queued in order: DEL 5 (its old life), ADD 5 (the new), DEL 3. */
+	assert_int_equal(c->m.queue_count, 3);
+	assert_int_equal(c->m.queue[c->m.queue_head].peer, 5);
+	/* 2 and the removed 4 itself (wrongly given up, it answers) make
+	 * the quorum. */
+	core_msg(c, 220, mk_okb(2, 4, rid, WIRE_OP_DEL, 4, b));
+	assert_int_equal(c->m.view_id, 4);
+	core_msg(c, 220, mk_okb(4, 4, rid, WIRE_OP_DEL, 4, b));
+	assert_int_equal(c->m.view_id, 5);
+	assert_true(c->m.round_active);
+	assert_int_equal(c->m.round.op, WIRE_OP_DEL);
+	assert_int_equal(c->m.round.peer, 3);
+}
+
+/* ---- Liveness rules the simulator found (tests/sim/regressions.txt) ------ */
+
+/* A promise for a candidate's NEWLEADER: op NOTHING, at its ballot. */
+static struct wire_msg mk_promise(unsigned from, uint32_t view_id,
+				  const struct rec_sent *nl)
+{
+	struct wire_msg m = mk_okb(from, view_id, nl->msg.request_id,
+				   WIRE_OP_NOTHING, 0, nl->msg.ballot);
+	m.leader = 0;
+	return m;
+}
+
+/*
+ * Seed 103 (U). 2 took over view 3 [1..4] and asks DEL 1; 1 was only
+ * cut off, answers, and accepts its removal. Then 3 dies at 290 and 4 at
+ * 300: from then the view DEL 1 makes, [2,3,4], has no quorum alive while
+ * [1..4] has one ({1,2}, half with its lowest id). Only 2 decides at its
+ * ballot, and DEL 1 is its own change: it gives it up, takes its view
+ * over above that ballot, ignores DEL 1 in 1's answer, and removes the
+ * dead instead, 3 (silent the longest: last heard at 215) first.
+ */
+static void test_leader_gives_up_change_without_quorum(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 4, 3, "1,2,3,4");
+	core_msg(c, 90, mk(WIRE_HEARTBEAT, 3, 3));
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 4, 3));
+	c->r.sent_checked = c->r.sent_count;
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(2, 3, 1, 1));
+	const struct rec_sent *nl = rec_next_send_not_hb(&c->r);
+	expect_send(nl, 210, WIRE_NEWLEADER, 2, 3, "1,3,4");
+	struct rec_sent nl1 = *nl;
+	core_msg(c, 215, mk_promise(3, 3, &nl1));
+	assert_true(c->m.recon.active);	/* [1..4] needs 1 or a third */
+	core_msg(c, 220, mk_promise(4, 3, &nl1));
+	assert_false(c->m.recon.active);
+	expect_send(rec_next_send_not_hb(&c->r), 220, WIRE_NEWVIEW, 2, 3,
+		    "3,4");
+	const struct rec_sent *req = expect_round(c, 220, WIRE_OP_DEL, 1,
+						  "1,3,4");
+	struct rec_sent del1 = *req;
+	core_msg(c, 230, mk(WIRE_HEARTBEAT, 1, 3));
+	struct wire_msg ok1 = mk_okb(1, 3, del1.msg.request_id, WIRE_OP_DEL, 1,
+				     del1.msg.ballot);
+	ok1.leader = 2;
+	core_msg(c, 230, ok1);
+	assert_true(c->m.round_active);
+	rec_expect_only_heartbeats(&c->r);
+	/* 3 dies at 290: [2,3,4] still has a quorum alive ({2,4}). */
+	core_tick(c, 290);
+	rec_expect_line(&c->r, 290, net_line_unreachable(2, 3, 2, 3));
+	assert_true(c->m.round_active);
+	core_tick(c, 299);
+	assert_true(c->m.round_active);
+	core_tick(c, 300);
+	rec_expect_line(&c->r, 300, net_line_unreachable(2, 3, 2, 4));
+	assert_true(c->m.recon.active);
+	assert_int_equal(c->m.void_ballot, del1.msg.ballot);
+	nl = rec_next_send_not_hb(&c->r);
+	expect_send(nl, 300, WIRE_NEWLEADER, 2, 3, "1,3,4");
+	assert_true(nl->msg.ballot > del1.msg.ballot);
+	struct rec_sent nl2 = *nl;
+	/* 1 answers that it accepted DEL 1, at the ballot given up. */
+	struct wire_msg p1 = mk_promise(1, 3, &nl2);
+	p1.op = WIRE_OP_DEL;
+	p1.peer = 1;
+	p1.leader = 2;
+	p1.acc_ballot = del1.msg.ballot;
+	core_msg(c, 310, p1);
+	assert_false(c->m.recon.active);
+	expect_send(rec_next_send_not_hb(&c->r), 310, WIRE_NEWVIEW, 2, 3, "1");
+	req = expect_round(c, 310, WIRE_OP_DEL, 3, "1,3,4");
+	struct wire_msg ok = mk_okb(1, 3, req->msg.request_id, WIRE_OP_DEL, 3,
+				    req->msg.ballot);
+	ok.leader = 2;
+	core_msg(c, 320, ok);
+	rec_expect_line(&c->r, 320, net_line_view(2, 4, 2, "1,2,4"));
+}
+
+/*
+ * Seed 228 (W). A member that follows a peer whose heartbeat says it
+ * follows this member back is in a cycle no detector sees: nobody leads.
+ * The lower of the two takes over; the higher waits for it.
+ */
+static void test_follow_cycle_broken_by_lower(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	struct wire_msg req = mk_req(3, 2, 4, WIRE_OP_DEL, 1);
+	req.ballot = BALLOT_MAKE(2, 3);
+	req.leader = 3;
+	core_msg(c, 20, req);
+	assert_int_equal(c->m.leader, 3);
+	c->r.sent_checked = c->r.sent_count;
+	struct wire_msg hb = mk(WIRE_HEARTBEAT, 3, 2);
+	hb.leader = 2;
+	core_msg(c, 30, hb);
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+	const struct rec_sent *nl = rec_next_send_not_hb(&c->r);
+	expect_send(nl, 30, WIRE_NEWLEADER, 2, 2, "1,3");
+	assert_true(nl->msg.ballot > BALLOT_MAKE(2, 3));
+
+	/* The higher of the two, told the same, waits. */
+	core_member(c, 3, 3, 2, "1,2,3");
+	req = mk_req(2, 2, 4, WIRE_OP_DEL, 1);
+	req.ballot = BALLOT_MAKE(2, 2);
+	req.leader = 2;
+	core_msg(c, 20, req);
+	c->r.sent_checked = c->r.sent_count;
+	hb = mk(WIRE_HEARTBEAT, 2, 2);
+	hb.leader = 3;
+	core_msg(c, 30, hb);
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	rec_expect_only_heartbeats(&c->r);
+}
+
+/*
+ * Seed 127 (W). A candidate steps down for a lower id taking over beside
+ * it only above its promise; below it, it refuses, naming its ballot, and
+ * goes on: stepping down there would leave each following the other.
+ */
+static void test_candidate_yields_only_above_promise(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 3, 2));
+	core_tick(c, 210);
+	assert_true(c->m.recon.active);
+	uint64_t mine = c->m.ballot;
+	c->r.sent_checked = c->r.sent_count;
+	c->r.lines_checked = c->r.lines_count;
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 1, 2);
+	nl.request_id = 3;
+	nl.op = WIRE_OP_PENDING;
+	nl.ballot = mine - 1;	/* same counter, lower id */
+	core_msg(c, 220, nl);
+	const struct rec_sent *no = rec_next_send_not_hb(&c->r);
+	expect_send(no, 220, WIRE_OK, 2, 2, "1");
+	assert_string_equal(wire_op_name(no->msg.op), "REFUSE");
+	assert_int_equal(no->msg.ballot, mine);
+	assert_true(c->m.recon.active);
+	nl.ballot = BALLOT_MAKE(BALLOT_COUNTER(mine) + 1, 1);
+	core_msg(c, 230, nl);
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	const struct rec_sent *ok = rec_next_send_not_hb(&c->r);
+	expect_send(ok, 230, WIRE_OK, 2, 2, "1");
+	assert_string_equal(wire_op_name(ok->msg.op), "NOTHING");
+	assert_int_equal(c->m.leader, 1);
+}
+
+/*
+ * Seeds 814, 2937 (V, X). A restarted peer may be the only one alive that
+ * knows its view: it sends it to a peer whose message shows an older one
+ * (here a candidate's REDIRECT), at most once per 2T.
+ */
+static void test_restarted_peer_relays_its_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_restarted(c, 3, 0, 4, "1,2,3", 2);
+	core_start(c, 0);
+	c->r.sent_checked = c->r.sent_count;
+	/* The REDIRECT names the leader JOIN already goes to. */
+	core_msg(c, 10, mk_redirect(2, 3, 1));
+	const struct rec_sent *nv = rec_next_send(&c->r);
+	expect_send(nv, 10, WIRE_NEWVIEW, 3, 4, "2");
+	expect_newview(nv, 1, "1,2,3");
+	core_msg(c, 20, mk_redirect(2, 3, 1));
+	core_msg(c, 209, mk_redirect(2, 3, 1));
+	rec_expect_no_send(&c->r);
+	core_msg(c, 210, mk_redirect(2, 3, 1));
+	expect_send(rec_next_send(&c->r), 210, WIRE_NEWVIEW, 3, 4, "2");
+	rec_expect_quiet(&c->r);
+}
+
+/*
+ * Seed 3122 (Z). Asked by a stranger to our view in a later one (a
+ * candidate of view 2 [1,2,3], to a peer still in view 1 [1,2]), a
+ * member shows it its view with one heartbeat, so that it is sent the
+ * later view, and drops the NEWLEADER.
+ */
+static void test_member_shows_stranger_its_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 1, "1,2");
+	c->r.sent_checked = c->r.sent_count;
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 3, 2);
+	nl.request_id = 1;
+	nl.op = WIRE_OP_PENDING;
+	nl.ballot = BALLOT_MAKE(1, 3);
+	core_msg(c, 20, nl);
+	const struct rec_sent *hb = rec_next_send(&c->r);
+	expect_send(hb, 20, WIRE_HEARTBEAT, 2, 1, "3");
+	assert_int_equal(hb->msg.leader, 1);
+	assert_int_equal(c->m.stats.dropped_nonmember, 1);
+	rec_expect_no_send(&c->r);
+	/* Not for our view or an older one. */
+	nl.view_id = 1;
+	core_msg(c, 30, nl);
+	rec_expect_only_heartbeats(&c->r);
+}
+
+/*
+ * Seeds 1316, 2105 (Y). A successor finishing its dead predecessor's
+ * change that removes the successor names the dead leader on the new
+ * view. A member whose detector gave that leader up already acts at
+ * once: here 3, the lowest live member of [1,3], takes over.
+ */
+static void test_member_acts_on_dead_leader_named(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 3, 3, 2, "1,2,3");
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 2, 2));
+	core_tick(c, 210);
+	rec_expect_line(&c->r, 210, net_line_leader_unreachable(3, 2, 1, 1));
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	c->r.sent_checked = c->r.sent_count;
+	struct wire_msg nv = mk_newview(2, 3, 1, "1,3");
+	nv.ballot = BALLOT_MAKE(1, 2);
+	core_msg(c, 220, nv);
+	rec_expect_line(&c->r, 220, net_line_view(3, 3, 1, "1,3"));
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+	assert_true(c->m.recon.active);
+	const struct rec_sent *nl = rec_next_send_not_hb(&c->r);
+	expect_send(nl, 220, WIRE_NEWLEADER, 3, 3, "1");
+	assert_true(nl->msg.ballot > BALLOT_MAKE(1, 2));
+}
+
+/*
+ * Seeds 188, 1126 (T). A candidate relays its view to a member of it
+ * that JOINs (a restart that missed the view), at the ballot the view was
+ * decided under, not its own, and tells it to retry with itself.
+ */
+static void test_candidate_relays_view_to_joining_member(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 3, 2));
+	core_tick(c, 210);
+	assert_true(c->m.recon.active);
+	c->r.sent_checked = c->r.sent_count;
+	core_msg(c, 220, mk_life(WIRE_JOIN, 1, 1, 5));
+	const struct rec_sent *nv = rec_next_send_not_hb(&c->r);
+	expect_send(nv, 220, WIRE_NEWVIEW, 2, 2, "1");
+	expect_newview(nv, 1, "1,2,3");
+	assert_int_equal(nv->msg.ballot, c->m.follow_ballot);
+	assert_true(nv->msg.ballot != c->m.ballot);
+	const struct rec_sent *rd = rec_next_send_not_hb(&c->r);
+	expect_send(rd, 220, WIRE_REDIRECT, 2, 2, "1");
+	assert_int_equal(rd->msg.leader, 2);
+	assert_int_equal(c->m.queue_count, 0);
+}
+
+/* ---- Restored network scenarios, under quorums ------------------------------ */
+
+/*
+ * Restored (testcase 4 without the twist). The leader dies between
+ * changes: 2, the lowest live id, takes over with a quorum of promises
+ * (nobody accepted anything) and removes 1 in the next view id, 5.
+ */
+static void test_net_leader_dies(void **state)
+{
+	(void)state;
+	form(5);
+	net_run_until(&net, 250);
+	net_crash(&net, 1);	/* last heartbeat at 200 */
+	net_run_until(&net, 399);
+	net_expect_quiet(&net);
+	net_run_until(&net, 400);
+	for (unsigned id = 2; id <= 5; id++) {
+		struct rec *r = net_rec(&net, id);
+		rec_expect_line(r, 400,
+				net_line_leader_unreachable(id, 4, 1, 1));
+		rec_expect_line(r, 400, net_line_view(id, 5, 2, "2,3,4,5"));
+		expect_view(net_mship(&net, id), 5, 2, "2,3,4,5");
+	}
+	struct mship *m2 = net_mship(&net, 2);
+	assert_int_equal(m2->role, MSHIP_LEADER);
+	assert_int_equal(BALLOT_LEADER(m2->ballot), 2);
+	for (unsigned id = 3; id <= 5; id++)
+		assert_int_equal(net_mship(&net, id)->st.promised, m2->ballot);
+	struct rec *r2 = net_rec(&net, 2);
+	const struct rec_sent *s = rec_next_send_not_hb(r2);
+	expect_send(s, 400, WIRE_NEWLEADER, 2, 4, "1,3,4,5");
+	assert_int_equal(s->msg.op, WIRE_OP_PENDING);
+	uint32_t rid = s->msg.request_id;
+	for (unsigned id = 3; id <= 5; id++) {
+		s = rec_next_send_not_hb(net_rec(&net, id));
+		expect_send(s, 400, WIRE_OK, id, 4, "2");
+		assert_int_equal(s->msg.request_id, rid);
+		assert_int_equal(s->msg.op, WIRE_OP_NOTHING);
+	}
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+}
+
+/*
+ * Restored, under deferral. 2 alone loses the live leader's messages: it
+ * suspects 1 at 300 and asks to take over, but 3, 4 and 5 still hear 1
+ * and hold their answers, so 2 gathers no quorum and nothing changes.
+ * Once it hears 1 again it follows it; the group goes on under 1.
+ */
+static void test_net_false_leader_suspicion_deferred(void **state)
+{
+	(void)state;
+	form(5);
+	net_run_until(&net, 150);
+	net_cut(&net, 1, 2, true);	/* 2 last hears 1 at 100 */
+	net_run_until(&net, 300);
+	rec_expect_line(net_rec(&net, 2), 300,
+			net_line_leader_unreachable(2, 4, 1, 1));
+	assert_true(net_mship(&net, 2)->recon.active);
+	for (unsigned id = 3; id <= 5; id++)
+		assert_true(net_mship(&net, id)->newleader_deferred);
+	net_run_until(&net, 1000);
+	net_expect_quiet(&net);
+	for (unsigned id = 1; id <= 5; id++)
+		assert_int_equal(net_mship(&net, id)->view_id, 4);
+	net_cut(&net, 1, 2, false);
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+	for (unsigned id = 1; id <= 5; id++) {
+		assert_int_equal(net_mship(&net, id)->view_id, 4);
+		assert_int_equal(net_mship(&net, id)->leader, 1);
+	}
+	assert_int_equal(net_mship(&net, 2)->role, MSHIP_MEMBER);
+	/* The group still works: 5 dies and is removed by 1. */
+	net_crash(&net, 5);
+	net_run_until(&net, 6000);
+	for (unsigned id = 1; id <= 4; id++)
+		expect_view(net_mship(&net, id), 5, 1, "1,2,3,4");
+}
+
+/*
+ * Restored (the leader dies mid-ADD). 2 and 3 accepted ADD 4 but their
+ * OKs were lost; 4 confirmed. The new leader learns of it from the
+ * promises and finishes it first, under the leader it names (view 3
+ * [1..4] led by 1), then removes 1: consecutive ids, no gap.
+ */
+static void test_net_leader_dies_mid_add(void **state)
+{
+	(void)state;
+	net_create(&net, 4, T_MS);
+	net_start_all(&net, 1, 3);
+	expect_formed_at0(3);
+	net_run_until(&net, 150);
+	net_cut(&net, 2, 1, true);
+	net_cut(&net, 3, 1, true);
+	net_start(&net, 4);
+	net_run_until(&net, 250);
+	net_crash(&net, 1);	/* 2 and 3 last heard it at 200 */
+	assert_true(net_mship(&net, 2)->st.acc_set);
+	assert_true(net_mship(&net, 3)->st.acc_set);
+	net_run_until(&net, 399);
+	net_expect_quiet(&net);
+	net_run_until(&net, 400);
+	for (unsigned id = 2; id <= 3; id++) {
+		struct rec *r = net_rec(&net, id);
+		rec_expect_line(r, 400,
+				net_line_leader_unreachable(id, 2, 1, 1));
+		rec_expect_line(r, 400, net_line_view(id, 3, 1, "1,2,3,4"));
+		rec_expect_line(r, 400, net_line_view(id, 4, 2, "2,3,4"));
+	}
+	struct rec *r4 = net_rec(&net, 4);
+	rec_expect_line(r4, 400, net_line_view(4, 3, 1, "1,2,3,4"));
+	rec_expect_line(r4, 400, net_line_unreachable(4, 3, 2, 1));
+	rec_expect_line(r4, 400, net_line_view(4, 4, 2, "2,3,4"));
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+	for (unsigned id = 2; id <= 4; id++)
+		expect_view(net_mship(&net, id), 4, 2, "2,3,4");
+}
+
+/*
+ * Restored (testcase 4). With -t the leader, once all five have joined,
+ * asks 3, 4 and 5 (not 2, the next leader) to remove 5, and crashes. 2
+ * takes over at 200, learns of DEL 5 from the promises (the highest
+ * ballot accepted), finishes it under the leader it names (view 5 led by
+ * 1), then removes 1 (view 6 led by 2). 5, told it was removed, goes
+ * quiet for good.
+ */
+static void test_net_testcase4(void **state)
+{
+	(void)state;
+	net_create(&net, 5, T_MS);
+	net_cfg(&net, 1)->testcase4 = true;
+	net_start_all(&net, 1, 5);
+	static const char *const lists[] = {
+		"1", "1,2", "1,2,3", "1,2,3,4", "1,2,3,4,5",
+	};
+	for (unsigned id = 1; id <= 5; id++)
+		for (unsigned v = id - 1; v < 5; v++)
+			rec_expect_line(net_rec(&net, id), 0,
+					net_line_view(id, v, 1, lists[v]));
+	rec_expect_line(net_rec(&net, 1), 0, net_line_crashing(1, 4, 1));
+	assert_int_equal(net_rec(&net, 1)->exits, 1);
+	struct rec *r1 = net_rec(&net, 1);
+	const struct rec_sent *s = &r1->sent[r1->sent_count - 1];
+	expect_send(s, 0, WIRE_REQ, 1, 4, "3,4,5");
+	expect_change(s, s->msg.request_id, WIRE_OP_DEL, 5);
+	for (unsigned id = 3; id <= 4; id++)
+		rec_expect_line(net_rec(&net, id), 0,
+				net_line_unreachable(id, 4, 1, 5));
+	net_expect_quiet(&net);
+	assert_false(net_mship(&net, 2)->st.acc_set);
+	for (unsigned id = 3; id <= 5; id++)
+		assert_true(net_mship(&net, id)->st.acc_set);
+
+	net_run_until(&net, 199);
+	net_expect_quiet(&net);
+	net_run_until(&net, 200);
+	struct rec *r2 = net_rec(&net, 2);
+	rec_expect_line(r2, 200, net_line_leader_unreachable(2, 4, 1, 1));
+	rec_expect_line(r2, 200, net_line_unreachable(2, 4, 2, 5));
+	rec_expect_line(r2, 200, net_line_view(2, 5, 1, "1,2,3,4"));
+	rec_expect_line(r2, 200, net_line_view(2, 6, 2, "2,3,4"));
+	for (unsigned id = 3; id <= 4; id++) {
+		struct rec *r = net_rec(&net, id);
+		rec_expect_line(r, 200,
+				net_line_leader_unreachable(id, 4, 1, 1));
+		rec_expect_line(r, 200, net_line_view(id, 5, 1, "1,2,3,4"));
+		rec_expect_line(r, 200, net_line_view(id, 6, 2, "2,3,4"));
+	}
+	struct rec *r5 = net_rec(&net, 5);
+	rec_expect_line(r5, 200, net_line_leader_unreachable(5, 4, 1, 1));
+	assert_int_equal(net_mship(&net, 5)->role, MSHIP_REMOVED);
+	net_run_until(&net, 5000);
+	net_expect_quiet(&net);
+	for (unsigned id = 2; id <= 4; id++) {
+		expect_view(net_mship(&net, id), 6, 2, "2,3,4");
+		assert_false(net_mship(&net, id)->st.acc_set);
+	}
+	unsigned last = r5->sent_count;
+	assert_true(r5->sent[last - 1].at_ms <= 200);
+	assert_int_equal(mship_next_deadline(net_mship(&net, 5)), MSHIP_NEVER);
+}
+
+/* ---- Restored one-core cases, under the quorum core ------------------------- */
+
+/* Restored: the ADD round seen from a member: REQ -> accept, saved, OK. */
+static void test_member_add_round(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 2, 3);
+	core_start(c, 0);
+	expect_send(rec_next_send(&c->r), 0, WIRE_JOIN, 2, 0, "1");
+	core_msg(c, 10, mk_newview(1, 1, 1, "1,2"));
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	rec_expect_line(&c->r, 10, net_line_view(2, 1, 1, "1,2"));
+	/* A new member beats at once, then every T; JOIN retries stop. */
+	assert_int_equal(mship_next_deadline(&c->m), 10);
+	core_tick(c, 10);
+	expect_send(rec_next_send(&c->r), 10, WIRE_HEARTBEAT, 2, 1, "1");
+	assert_int_equal(mship_next_deadline(&c->m), 110);
+	uint64_t saves = c->m.stats.saves;
+	struct wire_msg req = mk_req(1, 1, 7, WIRE_OP_ADD, 3);
+	req.ballot = BALLOT_MAKE(1, 1);
+	req.leader = 1;
+	core_msg(c, 20, req);
+	const struct rec_sent *ok = rec_next_send(&c->r);
+	expect_send(ok, 20, WIRE_OK, 2, 1, "1");
+	expect_change(ok, 7, WIRE_OP_ADD, 3);
+	assert_int_equal(ok->msg.ballot, BALLOT_MAKE(1, 1));
+	/* Accepted and saved before the OK left, not applied. */
+	assert_true(c->m.st.acc_set);
+	assert_int_equal(c->m.stats.saves, saves + 1);
+	expect_view(&c->m, 1, 1, "1,2");
+	rec_expect_quiet(&c->r);
+	core_msg(c, 30, mk_newview(1, 2, 1, "1,2,3"));
+	rec_expect_line(&c->r, 30, net_line_view(2, 2, 1, "1,2,3"));
+	assert_false(c->m.st.acc_set);
+	assert_int_equal(c->m.fd.deadline_ms[3], 230);
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+}
+
+/*
+ * Restored: one change at a time. Leader 1 of [1,2,3] asks ADD 4 (its OK
+ * and ours are no quorum of [1,2,3]); a JOIN from 5 meanwhile waits in
+ * the queue, and retries of either change nothing. At 2's OK the view is
+ * made and ADD 5 starts, asked of 5 alone. A member that JOINs again
+ * missed its view: it is sent it.
+ */
+static void test_second_join_queued(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 5, 3, 0);
+	struct rec_sent req4 = core_admit(c, 10, mk(WIRE_JOIN, 4, 0));
+	expect_round(c, 10, WIRE_OP_ADD, 4, "2,3");
+	core_msg(c, 11, mk(WIRE_JOIN, 5, 0));
+	core_msg(c, 12, mk(WIRE_JOIN, 4, 0));
+	core_msg(c, 13, mk(WIRE_JOIN, 5, 0));
+	assert_int_equal(c->m.queue_count, 1);
+	core_msg(c, 14, mk(WIRE_JOIN, 3, 2));
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 14, WIRE_NEWVIEW, 1, 2, "3");
+	expect_newview(s, 1, "1,2,3");
+	rec_expect_only_heartbeats(&c->r);
+	rec_expect_quiet(&c->r);
+	core_msg(c, 20, mk_okb(2, 2, req4.msg.request_id, WIRE_OP_ADD, 4,
+			       req4.msg.ballot));
+	s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 20, WIRE_NEWVIEW, 1, 3, "2,3,4");
+	rec_expect_line(&c->r, 20, net_line_view(1, 3, 1, "1,2,3,4"));
+	s = expect_round(c, 20, WIRE_OP_ADD, 5, "5");
+	assert_int_not_equal(s->msg.request_id, req4.msg.request_id);
+	assert_int_equal(c->m.queue_count, 0);
+}
+
+/* Restored: nothing a stranger or a stale message says changes a member. */
+static void test_member_drops_bad_messages(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	c->r.sent_checked = c->r.sent_count;
+	const int64_t deadline1 = c->m.fd.deadline_ms[1];
+	assert_int_equal(deadline1, 210);
+	struct {
+		struct wire_msg msg;
+		const uint64_t *counter;
+	} bad[] = {
+		/* Strangers: from 0, beyond the hostsfile, from self. */
+		{ mk(WIRE_HEARTBEAT, 0, 2), &c->m.stats.dropped_stranger },
+		{ mk(WIRE_JOIN, 4, 0), &c->m.stats.dropped_stranger },
+		{ mk_newview(4, 9, 4, "4"), &c->m.stats.dropped_stranger },
+		{ mk_req(2, 2, 9, WIRE_OP_DEL, 3),
+		  &c->m.stats.dropped_stranger },
+		/* A REQ from an older view. */
+		{ mk_req(1, 1, 9, WIRE_OP_DEL, 3), &c->m.stats.dropped_stale },
+		/* A NEWVIEW older than, or as old as, the one installed. */
+		{ mk_newview(1, 1, 1, "1,2"), &c->m.stats.dropped_stale },
+		{ mk_newview(1, 2, 1, "1,2"), &c->m.stats.dropped_stale },
+		/* An OK to a member. */
+		{ mk_ok(1, 2, 9, WIRE_OP_ADD, 3), &c->m.stats.dropped_role },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t before = *bad[i].counter;
+		core_msg(c, 20 + (int64_t)i, bad[i].msg);
+		assert_int_equal(*bad[i].counter, before + 1);
+		rec_expect_no_send(&c->r);
+		rec_expect_quiet(&c->r);
+		expect_view(&c->m, 2, 1, "1,2,3");
+		assert_int_equal(c->m.role, MSHIP_MEMBER);
+		assert_false(c->m.st.acc_set);
+		assert_true(peerset_empty(&c->m.dead));
+		assert_int_equal(c->m.fd.deadline_ms[1], deadline1);
+	}
+	assert_int_equal(c->m.stats.dropped_stranger, 4);
+	assert_int_equal(c->m.stats.dropped_stale, 3);
+	assert_int_equal(c->m.stats.dropped_role, 1);
+}
+
+/* Restored: the leader drops OKs that do not answer the round in flight. */
+static void test_leader_drops_bad_oks(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 5, 3, 0);
+	struct rec_sent req = core_admit(c, 10, mk(WIRE_JOIN, 4, 0));
+	uint32_t r4 = req.msg.request_id;
+	uint64_t b = req.msg.ballot;
+	expect_round(c, 10, WIRE_OP_ADD, 4, "2,3");
+	c->r.sent_checked = c->r.sent_count;
+	const struct wire_msg bad[] = {
+		mk_okb(2, 2, r4 + 1, WIRE_OP_ADD, 4, b),	/* request id */
+		mk_okb(2, 1, r4, WIRE_OP_ADD, 4, b),		/* view id */
+		mk_okb(2, 2, r4, WIRE_OP_ADD, 4, b + 1),	/* ballot */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		core_msg(c, 20, bad[i]);
+		assert_int_equal(c->m.stats.dropped_stale, i + 1);
+		assert_string_equal(net_set_str(&c->m.round_waiting), "2,3");
+	}
+	core_msg(c, 30, mk(WIRE_JOIN, 0, 0));
+	core_msg(c, 30, mk(WIRE_HEARTBEAT, 6, 2));
+	assert_int_equal(c->m.stats.dropped_stranger, 2);
+	/* A heartbeat from a peer not in the view that believes it is a
+	 * member: it is sent the view, once per 2T. */
+	core_msg(c, 30, mk(WIRE_HEARTBEAT, 5, 0));
+	core_msg(c, 31, mk(WIRE_HEARTBEAT, 5, 0));
+	assert_int_equal(c->m.stats.dropped_nonmember, 2);
+	const struct rec_sent *told = rec_next_send_not_hb(&c->r);
+	expect_send(told, 30, WIRE_NEWVIEW, 1, 2, "5");
+	expect_newview(told, 1, "1,2,3");
+	rec_expect_only_heartbeats(&c->r);
+	rec_expect_quiet(&c->r);
+	core_msg(c, 40, mk_okb(2, 2, r4, WIRE_OP_ADD, 4, b));
+	rec_expect_line(&c->r, 40, net_line_view(1, 3, 1, "1,2,3,4"));
+}
+
+/*
+ * Restored: a leader sends a view before it prints it, so a leader that
+ * dies between the two leaves no view that only it printed.
+ */
+static void test_leader_sends_newview_before_printing(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 3, 2, 0);
+	core_admit(c, 20, mk(WIRE_JOIN, 3, 0));
+	expect_round(c, 20, WIRE_OP_ADD, 3, "2");
+	const struct rec_sent *nv = rec_next_send(&c->r);
+	expect_send(nv, 20, WIRE_NEWVIEW, 1, 2, "2,3");
+	const struct rec_line *line = &c->r.lines[c->r.lines_checked];
+	rec_expect_line(&c->r, 20, net_line_view(1, 2, 1, "1,2,3"));
+	assert_true(nv->seq < line->seq);
+}
+
+/*
+ * Restored: a heartbeat shows its sender's view; a member behind is sent
+ * the leader's view, at most once per 2T each.
+ */
+static void test_leader_resends_view_to_lagging_member(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 3, 3, 0);
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 3, 2));
+	rec_expect_no_send(&c->r);
+	core_msg(c, 100, mk(WIRE_HEARTBEAT, 3, 1));
+	const struct rec_sent *s = rec_next_send(&c->r);
+	expect_send(s, 100, WIRE_NEWVIEW, 1, 2, "3");
+	expect_newview(s, 1, "1,2,3");
+	core_msg(c, 299, mk(WIRE_HEARTBEAT, 3, 1));
+	rec_expect_no_send(&c->r);
+	core_msg(c, 300, mk(WIRE_HEARTBEAT, 3, 1));
+	expect_send(rec_next_send(&c->r), 300, WIRE_NEWVIEW, 1, 2, "3");
+	core_msg(c, 300, mk(WIRE_HEARTBEAT, 2, 1));
+	expect_send(rec_next_send(&c->r), 300, WIRE_NEWVIEW, 1, 2, "2");
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+}
+
+/* Restored: a joiner answers peer 1's probe naming no leader. */
+static void test_joiner_answers_probe(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 3, 4);
+	core_start(c, 0);
+	rec_next_send(&c->r);
+	core_msg(c, 5, mk(WIRE_JOIN, 1, 0));
+	const struct rec_sent *s = rec_next_send(&c->r);
+	expect_send(s, 5, WIRE_REDIRECT, 3, 0, "1");
+	assert_int_equal(s->msg.leader, 0);
+}
+
+/*
+ * Restored: a newer life of a member heard in its own life since it was
+ * let in means the old process is gone: the leader reports it and removes
+ * it at once, then admits the new life (confirming it first).
+ */
+static void test_leader_new_life_removed_then_added(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 3, 3, 0);
+	core_msg(c, 40, mk_life(WIRE_HEARTBEAT, 3, 2, 1));
+	core_msg(c, 50, mk_life(WIRE_HEARTBEAT, 3, 2, 0));
+	assert_int_equal(c->m.stats.dropped_old_life, 1);
+	assert_int_equal(c->m.fd.deadline_ms[3], 240);
+	core_msg(c, 60, mk_life(WIRE_JOIN, 3, 2, 2));
+	assert_int_equal(c->m.stats.new_lives, 1);
+	rec_expect_line(&c->r, 60, net_line_unreachable(1, 2, 1, 3));
+	const struct rec_sent *req = expect_round(c, 60, WIRE_OP_DEL, 3, "2,3");
+	struct rec_sent del = *req;
+	/* The old life's messages are now refused. */
+	core_msg(c, 61, mk_life(WIRE_OK, 3, 2, 1));
+	assert_int_equal(c->m.stats.dropped_old_life, 2);
+	core_msg(c, 70, mk_okb(2, 2, del.msg.request_id, WIRE_OP_DEL, 3,
+			       del.msg.ballot));
+	expect_send(rec_next_send_not_hb(&c->r), 70, WIRE_NEWVIEW, 1, 3,
+		    "2,3");
+	rec_expect_line(&c->r, 70, net_line_view(1, 3, 1, "1,2"));
+	/* Then the new life's ADD, asked of it alone first. */
+	expect_round(c, 70, WIRE_OP_ADD, 3, "3");
+	assert_true(c->m.round_confirming);
+}
+
+/* Restored: a member that hears a new life of its leader takes over. */
+static void test_member_new_life_of_leader(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_msg(c, 20, mk_life(WIRE_HEARTBEAT, 1, 2, 1));
+	rec_expect_quiet(&c->r);
+	core_msg(c, 30, mk_life(WIRE_JOIN, 1, 0, 2));
+	rec_expect_line(&c->r, 30, net_line_leader_unreachable(2, 2, 1, 1));
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+	assert_true(c->m.recon.active);
+	const struct rec_sent *s = rec_next_send_not_hb(&c->r);
+	expect_send(s, 30, WIRE_NEWLEADER, 2, 2, "1,3");
+}
+
+/*
+ * Restored: a pause of ours is not the others' silence. A tick 180 ms
+ * late (over 1.5T) gives every watched peer a fresh 2T from then; a gap
+ * of 1.5T is no pause, and the detector fires as ever.
+ */
+static void test_pause_is_not_silence(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 2, 3, 2, "1,2,3");
+	core_tick(c, 10);
+	core_tick(c, 110);
+	core_tick(c, 290);
+	assert_int_equal(c->m.stats.pauses, 1);
+	rec_expect_quiet(&c->r);
+	assert_int_equal(c->m.fd.deadline_ms[1], 490);
+	assert_int_equal(c->m.fd.deadline_ms[3], 490);
+	core_tick(c, 440);
+	core_tick(c, 489);
+	rec_expect_quiet(&c->r);
+	core_tick(c, 490);
+	assert_int_equal(c->m.stats.pauses, 1);
+	rec_expect_line(&c->r, 490, net_line_leader_unreachable(2, 2, 1, 1));
+}
+
+/*
+ * Restored, under quorums: 3 dies just as 4 joins. The ADD needs no OK
+ * from 3 (1, 2 and 4 are a quorum of [1,2,3] and of [1..4]), so view 3 is
+ * made at once; 3 is removed when the detectors say it is dead, at 400.
+ */
+static void test_net_member_dies_mid_round(void **state)
+{
+	(void)state;
+	net_create(&net, 4, T_MS);
+	net_start_all(&net, 1, 3);
+	expect_formed_at0(3);
+	net_run_until(&net, 250);
+	net_crash(&net, 3);
+	net_start(&net, 4);
+	net_run_until(&net, 250);
+	for (unsigned id = 1; id <= 2; id++)
+		rec_expect_line(net_rec(&net, id), 250,
+				net_line_view(id, 3, 1, "1,2,3,4"));
+	rec_expect_line(net_rec(&net, 4), 250,
+			net_line_view(4, 3, 1, "1,2,3,4"));
+	net_run_until(&net, 399);
+	net_expect_quiet(&net);
+	net_run_until(&net, 400);
+	for (unsigned id = 1; id <= 2; id++) {
+		struct rec *r = net_rec(&net, id);
+		rec_expect_line(r, 400, net_line_unreachable(id, 3, 1, 3));
+		rec_expect_line(r, 400, net_line_view(id, 4, 1, "1,2,4"));
+	}
+	struct rec *r4 = net_rec(&net, 4);
+	rec_expect_line(r4, 400, net_line_unreachable(4, 3, 1, 3));
+	rec_expect_line(r4, 400, net_line_view(4, 4, 1, "1,2,4"));
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+	for (unsigned id = 1; id <= 4; id++)
+		if (id != 3)
+			expect_view(net_mship(&net, id), 4, 1, "1,2,4");
+}
+
+/*
+ * Seeds 10398, 12579 (AI). A restarted peer holding view 4 [1,2,3] hears
+ * view 5 [1,2], which leaves it out: it stops answering for view 4, but
+ * keeps view 5 and relays it to a peer whose message shows an older view
+ * (it may be the only one alive that knows it), once per 2T.
+ */
+static void test_joiner_relays_view_that_left_it_out(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_restarted(c, 3, 0, 4, "1,2,3", 2);
+	core_start(c, 0);
+	core_msg(c, 10, mk_newview(1, 5, 1, "1,2"));
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	assert_false(c->m.st.in_view);
+	c->r.sent_checked = c->r.sent_count;
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 2, 4);
+	nl.request_id = 3;
+	nl.op = WIRE_OP_PENDING;
+	nl.ballot = BALLOT_MAKE(2, 2);
+	core_msg(c, 20, nl);
+	const struct rec_sent *nv = rec_next_send(&c->r);
+	expect_send(nv, 20, WIRE_NEWVIEW, 3, 5, "2");
+	expect_newview(nv, 1, "1,2");
+	rec_expect_no_send(&c->r);
+	core_msg(c, 219, nl);
+	rec_expect_no_send(&c->r);
+	core_msg(c, 220, nl);
+	expect_send(rec_next_send(&c->r), 220, WIRE_NEWVIEW, 3, 5, "2");
+	rec_expect_quiet(&c->r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -988,6 +2267,40 @@ int main(void)
 		cmocka_unit_test(test_member_readded_new_life),
 		cmocka_unit_test(test_removed_quiet_or_rejoins),
 		cmocka_unit_test(test_member_redirects_to_successor),
+		cmocka_unit_test(test_leader_add_round),
+		cmocka_unit_test(test_leader_commits_at_quorum),
+		cmocka_unit_test(test_leader_needs_quorum_of_next_view),
+		cmocka_unit_test(test_quorum_sizes),
+		cmocka_unit_test(test_add_unconfirmed_dropped),
+		cmocka_unit_test(test_leader_refused_asks_above),
+		cmocka_unit_test(test_member_defers_newleader),
+		cmocka_unit_test(test_member_refuses_newleader_below_promise),
+		cmocka_unit_test(test_takeover_finishes_highest_ballot),
+		cmocka_unit_test(test_restarted_peer_answers_for_its_view),
+		cmocka_unit_test(test_leader_removes_silent_first),
+		cmocka_unit_test(test_leader_gives_up_change_without_quorum),
+		cmocka_unit_test(test_follow_cycle_broken_by_lower),
+		cmocka_unit_test(test_candidate_yields_only_above_promise),
+		cmocka_unit_test(test_restarted_peer_relays_its_view),
+		cmocka_unit_test(test_member_shows_stranger_its_view),
+		cmocka_unit_test(test_member_acts_on_dead_leader_named),
+		cmocka_unit_test(test_candidate_relays_view_to_joining_member),
+		cmocka_unit_test(test_net_leader_dies),
+		cmocka_unit_test(test_net_false_leader_suspicion_deferred),
+		cmocka_unit_test(test_net_leader_dies_mid_add),
+		cmocka_unit_test(test_net_testcase4),
+		cmocka_unit_test(test_member_add_round),
+		cmocka_unit_test(test_second_join_queued),
+		cmocka_unit_test(test_member_drops_bad_messages),
+		cmocka_unit_test(test_leader_drops_bad_oks),
+		cmocka_unit_test(test_leader_sends_newview_before_printing),
+		cmocka_unit_test(test_leader_resends_view_to_lagging_member),
+		cmocka_unit_test(test_joiner_answers_probe),
+		cmocka_unit_test(test_leader_new_life_removed_then_added),
+		cmocka_unit_test(test_member_new_life_of_leader),
+		cmocka_unit_test(test_pause_is_not_silence),
+		cmocka_unit_test(test_net_member_dies_mid_round),
+		cmocka_unit_test(test_joiner_relays_view_that_left_it_out),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

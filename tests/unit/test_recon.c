@@ -79,7 +79,7 @@ static struct wire_msg answer(unsigned from, uint64_t ballot, uint32_t view,
 static void begin5(const struct recon_op *own)
 {
 	struct peerset view = set_of("12345"), ask = set_of("1345");
-	recon_begin(&r, 7, BALLOT_MAKE(2, 2), 4, &view, &ask, 2, own);
+	recon_begin(&r, 7, BALLOT_MAKE(2, 2), 4, &view, &ask, 2, own, 0);
 }
 
 /* Done at a quorum of promises, ours included, not when all answered. */
@@ -144,6 +144,35 @@ static void test_ignored_answers(void **state)
 	assert_false(recon_done(&r));
 }
 
+/*
+ * A new leader that gave up its own change at ballot (1,2) knows nothing
+ * accepted at or below it was decided: those answers promise, but the
+ * change is not finished; one above it is.
+ */
+static void test_void_ballot_ignored(void **state)
+{
+	(void)state;
+	struct peerset view = set_of("12345"), ask = set_of("1345");
+	struct recon_op own = { .op = WIRE_OP_DEL, .peer = 5, .leader = 2,
+				.ballot = BALLOT_MAKE(1, 2) };
+	recon_begin(&r, 7, BALLOT_MAKE(2, 2), 4, &view, &ask, 2, &own,
+		    BALLOT_MAKE(1, 2));
+	assert_int_equal(r.best.op, WIRE_OP_NOTHING);
+	struct wire_msg ok = answer(3, BALLOT_MAKE(2, 2), 4, WIRE_OP_DEL, 5,
+				    BALLOT_MAKE(1, 2));
+	assert_int_equal(recon_answer(&r, 3, &ok), 1);
+	ok = answer(4, BALLOT_MAKE(2, 2), 4, WIRE_OP_ADD, 6,
+		    BALLOT_MAKE(1, 1));
+	assert_int_equal(recon_answer(&r, 4, &ok), 1);
+	assert_true(recon_done(&r));
+	assert_int_equal(r.best.op, WIRE_OP_NOTHING);
+	ok = answer(5, BALLOT_MAKE(2, 2), 4, WIRE_OP_ADD, 6,
+		    BALLOT_MAKE(1, 4));
+	assert_int_equal(recon_answer(&r, 5, &ok), 1);
+	assert_int_equal(r.best.op, WIRE_OP_ADD);
+	assert_int_equal(r.best.ballot, BALLOT_MAKE(1, 4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_done_at_quorum),
 		cmocka_unit_test(test_highest_ballot_wins),
 		cmocka_unit_test(test_ignored_answers),
+		cmocka_unit_test(test_void_ballot_ignored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
