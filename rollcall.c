@@ -108,6 +108,14 @@ static void on_outbox_print(struct outbox *o, const char *line, size_t len)
 static void on_outbox_event(struct outbox *o, const struct out_event *e)
 {
 	struct daemon *d = (struct daemon *)o;
+	if (e->kind == OUT_EVENT_HEARD) {
+		/* Not an event handlers are run for: the peer printed
+		 * nothing, and the view did not change. */
+		char line[64];
+		snprintf(line, sizeof(line), "peer %u heard again", e->peer);
+		daemon_log(d, line);
+		return;
+	}
 	if (d->hooks_open)
 		hooks_on_event(&d->hooks, e);
 }
@@ -527,6 +535,9 @@ int main(int argc, char **argv)
 		.incarnation = daemon_incarnation(),
 		.rejoin = d->cli.rejoin,
 		.restored = d->has_restored ? &d->restored : NULL,
+		/* The most issue 10 allows: a heartbeat a quarter period
+		 * late still counts. */
+		.allowance_ms = d->cli.heartbeat_ms / 4,
 	};
 	mship_create(&d->core, &mc, &d->outbox);
 	daemon_init_loop(d);

@@ -41,6 +41,10 @@
  * datagram under DATAGRAM_BYTES_MAX. */
 #define HEARTBEAT_SUSPECTS_MAX 128
 
+/* Peers a leader tracks as suspected by members at once (each with the
+ * members that suspect it); past it a new suspect waits for a free slot. */
+#define SUSPICIONS_MAX 64
+
 /* Longest output line: the view line of a full group. */
 #define OUT_LINE_BYTES_MAX (128 + 6 * HOSTS_MAX)
 

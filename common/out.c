@@ -65,6 +65,7 @@ size_t out_event_line(char *buf, const struct out_event *e)
 	case OUT_EVENT_CRASHING:
 		return out_crashing(buf, e->self, e->view_id, e->leader);
 	case OUT_EVENT_REMOVED:
+	case OUT_EVENT_HEARD:
 		break;
 	}
 	return 0;
@@ -81,6 +82,8 @@ const char *out_event_name(enum out_event_kind kind)
 		return "removed";
 	case OUT_EVENT_CRASHING:
 		return "crashing";
+	case OUT_EVENT_HEARD:
+		return "heard";
 	}
 	return "?";
 }

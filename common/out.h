@@ -28,6 +28,9 @@ enum out_event_kind {
 	OUT_EVENT_UNREACHABLE = 2,
 	OUT_EVENT_REMOVED = 3,
 	OUT_EVENT_CRASHING = 4,
+	/* A peer this one's detector held dead spoke, and was never removed:
+	 * alive again for it (no line; logged at -v). */
+	OUT_EVENT_HEARD = 5,
 };
 
 struct out_event {
@@ -40,7 +43,8 @@ struct out_event {
 	bool peer_is_leader;
 };
 
-/* The event's output line into buf; 0 for REMOVED, which has none. */
+/* The event's output line into buf; 0 for REMOVED and HEARD, which have
+ * none. */
 size_t out_event_line(char *buf, const struct out_event *e);
 
 /* "view", "unreachable", "removed", "crashing" */

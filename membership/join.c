@@ -65,6 +65,8 @@ void mship__join_probe(struct mship *m)
 void mship__join_retry(struct mship *m, int64_t now_ms)
 {
 	mship__join_probe(m);
+	if (mship__acceptor(m) && !peerset_empty(&m->suspected))
+		mship__beat_to(m, m->join_target);
 	/*
 	 * A restarted peer whose JOINs no leader answers (the whole group
 	 * restarted, say) asks to lead the view its state file holds, as any
@@ -201,10 +203,19 @@ static bool mship__newview_acceptable(struct mship *m, int64_t now_ms,
 {
 	if (!peerset_has(&msg->members, msg->leader))
 		return false;
-	if (m->role == MSHIP_JOINING)
-		return peerset_has(&msg->members, m->cfg.self) &&
-		       msg->view_id > m->view_id &&
+	if (m->role == MSHIP_JOINING) {
+		if (!peerset_has(&msg->members, m->cfg.self))
+			return false;
+		/* A restarted acceptor may take again the very view its state
+		 * file holds: the leader took this life for the member (its
+		 * old one was let in and never spoke). Nothing older. */
+		if (mship__acceptor(m) && msg->view_id == m->view_id &&
+		    msg->leader == m->view_leader &&
+		    peerset_equal(&msg->members, &m->members))
+			return true;
+		return msg->view_id > m->view_id &&
 		       msg->view_id > m->removed_in;
+	}
 	if (msg->view_id == m->view_id && m->role == MSHIP_MEMBER &&
 	    msg->ballot > m->follow_ballot && msg->ballot >= m->st.promised &&
 	    BALLOT_LEADER(msg->ballot) == msg->from &&

@@ -140,6 +140,8 @@ static void mship__try_commit(struct mship *m, int64_t now_ms)
 
 	mship__check_testcase4(m);
 	if (m->role == MSHIP_LEADER)
+		mship__recheck_suspects(m, now_ms);
+	if (m->role == MSHIP_LEADER)
 		mship__start_round(m, now_ms);
 }
 
@@ -284,7 +286,8 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 		 * A member of our view joining again (a restart that missed
 		 * the view) gets the view first: its promise may be what our
 		 * round lacks, and it answers only in the view it holds. */
-		if (peerset_has(&m->members, msg->from))
+		if (peerset_has(&m->members, msg->from) &&
+		    !peerset_has(&m->dead, msg->from))
 			mship__resend_view(m, now_ms, msg->from);
 		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
 		redirect.leader = (uint16_t)m->cfg.self;
@@ -293,7 +296,8 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 	}
 	if (peerset_has(&m->members, msg->from) &&
 	    !peerset_has(&m->dead, msg->from)) {
-		/* It is in; it may have missed the NEWVIEW. */
+		/* It is in; it may have missed the NEWVIEW (or be a new
+		 * life that takes this view as its old one's). */
 		mship__resend_view(m, now_ms, msg->from);
 		return;
 	}

@@ -164,7 +164,9 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		if (id != m->cfg.self)
 			fd_watch(&m->fd, id, now_ms);
 	}
+	peerset_foreach(&joined, id) mship__forget_suspicions(m, id);
 	peerset_foreach(&left, id) {
+		mship__forget_suspicions(m, id);
 		peerset_del(&m->reported, id);
 		peerset_del(&m->dead, id);
 		fd_unwatch(&m->fd, id);
@@ -203,7 +205,7 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 	m->role = MSHIP_IDLE;
 	m->incarnation = cfg->incarnation > 0 ? cfg->incarnation : 1;
 	m->last_run_ms = MSHIP_NEVER;
-	fd_create(&m->fd, 2 * cfg->heartbeat_ms);
+	fd_create(&m->fd, 2 * cfg->heartbeat_ms + cfg->allowance_ms);
 	m->next_beat_ms = MSHIP_NEVER;
 	m->join_next_ms = MSHIP_NEVER;
 	m->crash_at_ms = MSHIP_NEVER;
@@ -256,7 +258,174 @@ void mship_start(struct mship *m, int64_t now_ms)
 		mship__found(m, now_ms, 0);
 		return;
 	}
+	/* A restarted acceptor watches its view's members too: its verdicts
+	 * count towards the quorum a removal needs (mship__check_agreement),
+	 * as its promises count towards every other. */
+	if (mship__acceptor(m)) {
+		peerset_foreach(&m->members, id) {
+			if (id != m->cfg.self)
+				fd_watch(&m->fd, id, now_ms);
+		}
+	}
 	mship__join(m, now_ms, target);
+}
+
+/* ---- Suspicions: removal needs a quorum's agreement --------------------- */
+
+static struct mship_suspicion *mship__suspicion(struct mship *m,
+						unsigned peer, bool add)
+{
+	for (unsigned i = 0; i < m->suspicions_count; i++)
+		if (m->suspicions[i].peer == peer)
+			return &m->suspicions[i];
+	if (!add || m->suspicions_count == SUSPICIONS_MAX)
+		return NULL;
+	struct mship_suspicion *s = &m->suspicions[m->suspicions_count++];
+	s->peer = peer;
+	peerset_clear(&s->by);
+	return s;
+}
+
+/* Forget what anyone said of peer (it left the view, or came back). */
+void mship__forget_suspicions(struct mship *m, unsigned peer)
+{
+	for (unsigned i = 0; i < m->suspicions_count; i++) {
+		struct mship_suspicion *s = &m->suspicions[i];
+		peerset_del(&s->by, peer);
+		if (s->peer == peer)
+			peerset_clear(&s->by);
+	}
+	unsigned kept = 0;
+	for (unsigned i = 0; i < m->suspicions_count; i++)
+		if (!peerset_empty(&m->suspicions[i].by))
+			m->suspicions[kept++] = m->suspicions[i];
+	m->suspicions_count = kept;
+	peerset_del(&m->suspected, peer);
+}
+
+/*
+ * The leader removes a member its own detector holds dead only once a
+ * quorum of the view, itself included, does: a lossy path between the
+ * leader and one member cannot remove it while the others hear it. (A
+ * change already accepted, a predecessor's, is finished without asking.)
+ */
+static void mship__check_agreement(struct mship *m, int64_t now_ms,
+				   unsigned peer)
+{
+	if (m->role != MSHIP_LEADER || !peerset_has(&m->members, peer) ||
+	    !peerset_has(&m->suspected, peer))
+		return;
+	struct peerset agree;
+	peerset_clear(&agree);
+	struct mship_suspicion *s = mship__suspicion(m, peer, false);
+	if (s != NULL)
+		agree = s->by;
+	peerset_add(&agree, m->cfg.self);
+	if (!mship_quorum(&m->members, &agree))
+		return;
+	struct mship_change del = { .op = WIRE_OP_DEL, .peer = peer };
+	mship__enqueue(m, &del, false);
+	mship__start_round(m, now_ms);
+}
+
+/* A new view may make a quorum of suspicions that the last did not. */
+void mship__recheck_suspects(struct mship *m, int64_t now_ms)
+{
+	struct peerset s = m->suspected;
+	peerset_foreach(&s, id) mship__check_agreement(m, now_ms, id);
+}
+
+/* A member's heartbeat names whom it suspects: the leader keeps count. */
+static void mship__heard_suspects(struct mship *m, int64_t now_ms,
+				  const struct wire_msg *msg)
+{
+	if (m->role != MSHIP_LEADER || m->recon.active)
+		return;
+	for (unsigned i = 0; i < m->suspicions_count; i++) {
+		struct mship_suspicion *s = &m->suspicions[i];
+		if (peerset_has(&msg->suspects, s->peer))
+			peerset_add(&s->by, msg->from);
+		else
+			peerset_del(&s->by, msg->from);
+	}
+	peerset_foreach(&msg->suspects, id) {
+		if (!peerset_has(&m->members, id) || id == m->cfg.self)
+			continue;
+		struct mship_suspicion *s = mship__suspicion(m, id, true);
+		if (s != NULL)
+			peerset_add(&s->by, msg->from);
+	}
+	peerset_foreach(&msg->suspects, id) mship__check_agreement(m, now_ms, id);
+}
+
+/*
+ * Our detector holds peer dead. We print its line, as ever; a member tells
+ * the leader at once (a heartbeat naming its suspects, not waiting for the
+ * next one), or takes over if the peer is its leader; the leader counts
+ * the suspicions before it removes anyone.
+ */
+static void mship__on_suspect(struct mship *m, int64_t now_ms, unsigned peer)
+{
+	m->stats.suspicions++;
+	peerset_add(&m->suspected, peer);
+	if (m->role != MSHIP_LEADER) {
+		bool leader = peer == m->leader;
+		mship__on_dead(m, now_ms, peer);
+		if (!leader && m->role == MSHIP_MEMBER && m->leader != 0 &&
+		    !peerset_has(&m->dead, m->leader))
+			mship__beat_to(m, m->leader);
+		return;
+	}
+	peerset_add(&m->dead, peer);
+	mship__report(m, peer);
+	peerset_del(&m->round_waiting, peer);
+	peerset_del(&m->recon.waiting, peer);
+	mship__check_agreement(m, now_ms, peer);
+	mship__check_hopeless(m, now_ms);
+}
+
+/*
+ * A restarted acceptor's detector: it prints nothing (this life is in no
+ * view), and tells the peer it JOINs, with a heartbeat naming no leader
+ * (it follows none yet), whom it holds dead.
+ */
+void mship__acceptor_detect(struct mship *m, int64_t now_ms)
+{
+	struct peerset dead;
+	peerset_clear(&dead);
+	if (!mship__acceptor(m) || fd_expire(&m->fd, now_ms, &dead) == 0)
+		return;
+	peerset_foreach(&dead, id) {
+		m->stats.suspicions++;
+		peerset_add(&m->suspected, id);
+	}
+	mship__beat_to(m, m->join_target);
+}
+
+/*
+ * A peer our detector held dead speaks, and is still in our view: we were
+ * wrong. It is alive again for us: watched afresh, and its next failure
+ * is printed again.
+ */
+static void mship__heard_again(struct mship *m, int64_t now_ms,
+			       unsigned peer)
+{
+	if (!peerset_has(&m->suspected, peer))
+		return;
+	peerset_del(&m->suspected, peer);
+	if (!peerset_has(&m->members, peer))
+		return;
+	m->stats.heard_again++;
+	peerset_del(&m->reported, peer);
+	mship__revive(m, now_ms, peer);
+	if (m->out->event != NULL) {
+		struct out_event e = {
+			.kind = OUT_EVENT_HEARD, .self = m->cfg.self,
+			.view_id = m->view_id, .leader = m->leader,
+			.members = m->members, .peer = peer,
+		};
+		m->out->event(m->out, &e);
+	}
 }
 
 void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer)
@@ -277,17 +446,41 @@ void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer)
 	mship__check_hopeless(m, now_ms);
 }
 
-static void mship__beat(struct mship *m, int64_t now_ms)
+/* Our heartbeat: whom we follow, and whom our detector holds dead (the
+ * lowest HEARTBEAT_SUSPECTS_MAX). */
+static struct wire_msg mship__heartbeat(const struct mship *m)
 {
-	struct peerset to = m->members;
-	peerset_del(&to, m->cfg.self);
 	struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
 	if (m->role == MSHIP_LEADER)
 		hb.leader = m->recon.active ? 0 : (uint16_t)m->cfg.self;
+	else if (m->role == MSHIP_JOINING)
+		hb.leader = 0;
 	else
 		hb.leader = (uint16_t)m->leader;
 	if (hb.leader > m->cfg.hosts_count)
 		hb.leader = 0;
+	unsigned n = 0;
+	peerset_foreach(&m->suspected, id) {
+		if (!peerset_has(&m->members, id))
+			continue;
+		if (n++ == HEARTBEAT_SUSPECTS_MAX)
+			break;
+		peerset_add(&hb.suspects, id);
+	}
+	return hb;
+}
+
+void mship__beat_to(struct mship *m, unsigned to)
+{
+	struct wire_msg hb = mship__heartbeat(m);
+	outbox_send_one(m->out, to, &hb);
+}
+
+static void mship__beat(struct mship *m, int64_t now_ms)
+{
+	struct peerset to = m->members;
+	peerset_del(&to, m->cfg.self);
+	struct wire_msg hb = mship__heartbeat(m);
 	mship__send(m, &to, &hb);
 	m->next_beat_ms += m->cfg.heartbeat_ms;
 	if (m->next_beat_ms <= now_ms)
@@ -322,6 +515,14 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 		m->leader = msg->leader;
 		mship__revive(m, now_ms, msg->leader);
 	}
+	if (m->role == MSHIP_LEADER && peerset_has(&m->dead, from) &&
+	    msg->leader == 0) {
+		/* A restarted acceptor (or a candidate) reporting whom it
+		 * holds dead: its old life is still gone. */
+		if (msg->view_id == m->view_id)
+			mship__heard_suspects(m, now_ms, msg);
+		return;
+	}
 	if (m->role != MSHIP_LEADER || peerset_has(&m->dead, from)) {
 		/* We were wrong (a leader too: a removal not yet asked is
 		 * dropped; one asked goes on, and the peer answers it). */
@@ -339,6 +540,8 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 	if (msg->view_id < m->view_id)
 		mship__resend_view(m, now_ms, from);
 	fd_heard(&m->fd, from, now_ms);
+	if (m->role == MSHIP_LEADER && msg->view_id == m->view_id)
+		mship__heard_suspects(m, now_ms, msg);
 }
 
 /* A leader with a round or a takeover waiting on answers. */
@@ -377,6 +580,8 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 	if (m->role == MSHIP_JOINING) {
 		if (now_ms >= m->join_next_ms)
 			mship__join_retry(m, now_ms);
+		if (m->role == MSHIP_JOINING)
+			mship__acceptor_detect(m, now_ms);
 		return;
 	}
 	if (now_ms >= m->next_beat_ms)
@@ -390,12 +595,12 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 	/* The leader's death first, so each line names the right leader. */
 	if (peerset_has(&dead, m->leader)) {
 		peerset_del(&dead, m->leader);
-		mship__on_dead(m, now_ms, m->leader);
+		mship__on_suspect(m, now_ms, m->leader);
 	}
 	peerset_foreach(&dead, id) {
 		if (!mship__active(m))
 			return;
-		mship__on_dead(m, now_ms, id);
+		mship__on_suspect(m, now_ms, id);
 	}
 }
 
@@ -415,6 +620,7 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 	m->heard_ms[msg->from] = now_ms;
 	if (!mship__same_life(m, now_ms, msg))
 		return;
+	mship__heard_again(m, now_ms, msg->from);
 	if (msg->view_id > m->view_id_seen)
 		m->view_id_seen = msg->view_id;
 	mship__heard_ballot(m, msg->ballot);
@@ -487,8 +693,13 @@ int64_t mship_next_deadline(const struct mship *m)
 	if (!mship__active(m))
 		return MSHIP_NEVER;
 	int64_t next = m->crash_at_ms;
-	if (m->role == MSHIP_JOINING)
-		return m->join_next_ms < next ? m->join_next_ms : next;
+	if (m->role == MSHIP_JOINING) {
+		if (m->join_next_ms < next)
+			next = m->join_next_ms;
+		int64_t fd_at = mship__acceptor(m) ? fd_next_deadline(&m->fd)
+						   : MSHIP_NEVER;
+		return fd_at < next ? fd_at : next;
+	}
 	if (m->next_beat_ms < next)
 		next = m->next_beat_ms;
 	if (mship__waiting(m) && m->round_retry_ms < next)

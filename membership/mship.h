@@ -51,6 +51,10 @@ struct mship_config {
 	/* What an earlier life saved (the state file); NULL: none, a peer
 	 * that never ran before. */
 	const struct state *restored;
+	/* How long past 2T a silent peer still counts as alive: delivery
+	 * jitter, so that one lost heartbeat followed by a normal one never
+	 * reaches the deadline (the daemon: T/4). */
+	uint32_t allowance_ms;
 };
 #define MSHIP_HAS_RESTORED 1
 
@@ -79,6 +83,15 @@ struct mship_stats {
 	uint64_t takeovers;		/* NEWLEADER rounds begun */
 	uint64_t takeovers_given_up;	/* a restarted peer's, moot */
 	uint64_t saves;			/* state handed to the outbox */
+	uint64_t suspicions;		/* our detector held a member dead */
+	uint64_t heard_again;		/* ... and it spoke again, never
+					 * removed: a false suspicion */
+};
+
+/* Leader: a member suspected by others, and who suspects it. */
+struct mship_suspicion {
+	unsigned peer;
+	struct peerset by;
 };
 
 /* A change to make; leader is the one the view it makes names. */
@@ -131,6 +144,13 @@ struct mship {
 	struct peerset reported;
 	/* Members this peer believes dead: its detector's or a leader's word. */
 	struct peerset dead;
+	/* Those of them our own detector holds dead, until heard again: what
+	 * our heartbeats name as suspects. */
+	struct peerset suspected;
+	/* Leader: what members' heartbeats say they suspect. A member is
+	 * removed only once a quorum of the view, we included, suspects it. */
+	struct mship_suspicion suspicions[SUSPICIONS_MAX];
+	unsigned suspicions_count;
 
 	/*
 	 * Member: a NEWLEADER not yet answered, because this peer still

@@ -25,6 +25,10 @@ void mship__crash(struct mship *m);
 void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		    unsigned leader, const struct peerset *members);
 void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer);
+void mship__forget_suspicions(struct mship *m, unsigned peer);
+void mship__recheck_suspects(struct mship *m, int64_t now_ms);
+void mship__beat_to(struct mship *m, unsigned to);
+void mship__acceptor_detect(struct mship *m, int64_t now_ms);
 bool mship__active(const struct mship *m);
 bool mship__acceptor(const struct mship *m);
 void mship__heard_ballot(struct mship *m, uint64_t ballot);

@@ -96,10 +96,15 @@ void mship__on_recon_answer(struct mship *m, int64_t now_ms,
 	nv.members = m->members;
 	struct peerset to = mship__live_others(m);
 	mship__send(m, &to, &nv);
+	/* The dead go: the old leader (every promise said so, each by its
+	 * own detector) and those dead for certain (a new life spoke, or a
+	 * leader asked); those only our detector holds dead go once enough
+	 * others agree (mship__recheck_suspects, after the queue). */
 	struct peerset dead = m->dead;
 	peerset_foreach(&dead, id) {
 		struct mship_change del = { .op = WIRE_OP_DEL, .peer = id };
-		if (peerset_has(&m->members, id))
+		if (peerset_has(&m->members, id) &&
+		    (id == m->view_leader || !peerset_has(&m->suspected, id)))
 			mship__enqueue(m, &del, true);
 	}
 	const struct recon_op *best = &m->recon.best;
@@ -111,6 +116,7 @@ void mship__on_recon_answer(struct mship *m, int64_t now_ms,
 		mship__enqueue(m, &c, true);
 	}
 	mship__start_round(m, now_ms);
+	mship__recheck_suspects(m, now_ms);
 }
 
 /*

@@ -268,6 +268,9 @@ struct sim_ev {
 	uint64_t from_inc;	/* the sender core's incarnation (HEARTBEAT) */
 	uint16_t hb_leader;	/* the leader a HEARTBEAT names */
 	uint64_t hb_ballot;	/* and the ballot it follows (wire v3) */
+	/* A HEARTBEAT naming suspects: its whole message is in slot
+	 * hb_slot - 1 (0: none, the common case kept compact). */
+	uint32_t hb_slot;
 };
 
 struct sim_msgslot {

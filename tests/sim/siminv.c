@@ -581,7 +581,8 @@ static void siminv__on_unreachable(struct sim *s, struct sim_peer *p,
 	if (peerset_has(&p->reported, l->subject)) {
 		sim_fail(s, "output/duplicate",
 			 "peer %u reported peer %u unreachable twice in one "
-			 "membership", p->id, l->subject);
+			 "membership, not hearing it between", p->id,
+			 l->subject);
 		return;
 	}
 	peerset_add(&p->reported, l->subject);

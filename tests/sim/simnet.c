@@ -492,6 +492,11 @@ static void sim__udp(struct sim *s, struct sim_peer *from, unsigned to,
 			.hb_leader = m->leader,
 			.hb_ballot = m->ballot,
 		};
+		if (!peerset_empty(&m->suspects)) {
+			uint32_t slot = slot_new(s, m);
+			s->slots[slot].refs++;
+			ev.hb_slot = slot + 1;
+		}
 		sim__push_ev(s, ev);
 	}
 }
@@ -743,6 +748,7 @@ void sim_peer_start(struct sim *s, unsigned id)
 		 * included), as the daemon's clock gives. */
 		.incarnation = (p->life > 0 ? p->m->incarnation : 0) + 1,
 		.rejoin = s->opts.rejoin,
+		.allowance_ms = s->cfg.heartbeat_ms / 4,
 	};
 	/* -c and -t are the first life's command line only. */
 	if (p->life == 0) {
@@ -869,6 +875,9 @@ void sim_deliver(struct sim *s, const struct sim_ev *ev)
 	if (tcp) {
 		msg = s->slots[ev->arg].msg;
 		slot_unref(s, ev->arg);
+	} else if (ev->hb_slot != 0) {
+		msg = s->slots[ev->hb_slot - 1].msg;
+		slot_unref(s, ev->hb_slot - 1);
 	} else {
 		memset(&msg, 0, sizeof(msg));
 		msg.type = WIRE_HEARTBEAT;
@@ -890,6 +899,10 @@ void sim_deliver(struct sim *s, const struct sim_ev *ev)
 	s->stats.delivered++;
 	if (msg.type == WIRE_OK && msg.from >= 1 && msg.from <= s->cfg.peers)
 		peerset_add(&q->ok_from, msg.from);
+	/* Heard again: a peer may report the sender unreachable once more
+	 * (its detector held it dead and was wrong), only after this. */
+	if (msg.incarnation >= q->m->lives[msg.from])
+		peerset_del(&q->reported, msg.from);
 	bool hb = !tcp;
 	if (hb && s->opts.verbose < 2) {
 		/* The common case, kept cheap: traced only if it does more
