@@ -30,6 +30,7 @@ void mship__join(struct mship *m, int64_t now_ms, unsigned target)
 {
 	m->role = MSHIP_JOINING;
 	m->join_target = target;
+	m->join_target_leads = false;
 	m->join_unanswered = 0;
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
 	outbox_send_one(m->out, m->join_target, &join);
@@ -65,7 +66,8 @@ void mship__join_probe(struct mship *m)
 void mship__join_retry(struct mship *m, int64_t now_ms)
 {
 	mship__join_probe(m);
-	if (mship__acceptor(m) && !peerset_empty(&m->suspected))
+	if (mship__acceptor(m) && m->join_target_leads &&
+	    !peerset_empty(&m->suspected))
 		mship__beat_to(m, m->join_target);
 	/*
 	 * A restarted peer whose JOINs no leader answers (the whole group
@@ -144,6 +146,7 @@ void mship__on_redirect(struct mship *m, int64_t now_ms,
 		return;
 	}
 	m->join_unanswered = 0;
+	m->join_target_leads = true;
 	if (msg->leader == m->join_target)
 		return;
 	m->join_target = msg->leader;

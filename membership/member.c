@@ -15,7 +15,11 @@ void mship__refuse(struct mship *m, const struct wire_msg *msg)
 	no.ballot = m->st.promised;
 	no.request_id = msg->request_id;
 	no.op = WIRE_OP_REFUSE;
-	unsigned follow = m->role == MSHIP_LEADER ? m->cfg.self : m->leader;
+	/* A restarted acceptor follows nobody yet: it names the asker, who
+	 * then asks again above our promise. */
+	unsigned follow = m->role == MSHIP_LEADER    ? m->cfg.self
+			  : m->role == MSHIP_JOINING ? msg->from
+						     : m->leader;
 	if (follow == 0 || follow > m->cfg.hosts_count)
 		follow = m->cfg.self;
 	no.peer = (uint16_t)follow;

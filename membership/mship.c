@@ -261,13 +261,13 @@ void mship_start(struct mship *m, int64_t now_ms)
 	/* A restarted acceptor watches its view's members too: its verdicts
 	 * count towards the quorum a removal needs (mship__check_agreement),
 	 * as its promises count towards every other. */
+	mship__join(m, now_ms, target);
 	if (mship__acceptor(m)) {
 		peerset_foreach(&m->members, id) {
 			if (id != m->cfg.self)
 				fd_watch(&m->fd, id, now_ms);
 		}
 	}
-	mship__join(m, now_ms, target);
 }
 
 /* ---- Suspicions: removal needs a quorum's agreement --------------------- */
@@ -339,7 +339,7 @@ void mship__recheck_suspects(struct mship *m, int64_t now_ms)
 static void mship__heard_suspects(struct mship *m, int64_t now_ms,
 				  const struct wire_msg *msg)
 {
-	if (m->role != MSHIP_LEADER || m->recon.active)
+	if (m->role != MSHIP_LEADER)
 		return;
 	for (unsigned i = 0; i < m->suspicions_count; i++) {
 		struct mship_suspicion *s = &m->suspicions[i];
@@ -386,8 +386,8 @@ static void mship__on_suspect(struct mship *m, int64_t now_ms, unsigned peer)
 
 /*
  * A restarted acceptor's detector: it prints nothing (this life is in no
- * view), and tells the peer it JOINs, with a heartbeat naming no leader
- * (it follows none yet), whom it holds dead.
+ * view), and tells the leader it JOINs (once a REDIRECT named it), with a
+ * heartbeat naming no leader (it follows none yet), whom it holds dead.
  */
 void mship__acceptor_detect(struct mship *m, int64_t now_ms)
 {
@@ -399,7 +399,8 @@ void mship__acceptor_detect(struct mship *m, int64_t now_ms)
 		m->stats.suspicions++;
 		peerset_add(&m->suspected, id);
 	}
-	mship__beat_to(m, m->join_target);
+	if (m->join_target_leads)
+		mship__beat_to(m, m->join_target);
 }
 
 /*

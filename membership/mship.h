@@ -213,6 +213,7 @@ struct mship {
 
 	/* Joining: where JOIN goes next, and when. */
 	unsigned join_target;
+	bool join_target_leads;	/* a REDIRECT named it the leader */
 	unsigned join_probe;	/* the last other host asked */
 	int64_t join_next_ms;
 	uint32_t join_backoff_ms;

@@ -537,6 +537,8 @@ static void run_seed(const struct sim_opts *o, uint64_t seed, bool detail,
 	simnet_create(s);
 	siminv_create(s);
 	sim__run(s);
+	s->stats.member_ms = (uint64_t)s->cfg.peers * (uint64_t)s->now_ms;
+	s->stats.loss = s->cfg.udp_loss;
 	memset(res, 0, sizeof(*res));
 	res->seed = seed;
 	res->failed = s->failed;
@@ -594,7 +596,7 @@ static void run_seed(const struct sim_opts *o, uint64_t seed, bool detail,
 static void sim__opts_default(struct sim_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->loss_max = 0.05;
+	o->loss_max = 0.2;
 	o->loss = -1;
 	o->dup_max = 0.02;
 	o->faults = -1;
@@ -669,7 +671,7 @@ static void usage(void)
 		"  --peers N          group size (default: per seed, 3..8)\n"
 		"  --heartbeat-ms T   heartbeat period (default: per seed)\n"
 		"  --loss P           UDP loss for every seed (0..1)\n"
-		"  --loss-max P       UDP loss per seed in [0, P] (0.05)\n"
+		"  --loss-max P       UDP loss per seed in [0, P] (0.2)\n"
 		"  --dup-max P        UDP duplication per seed in [0, P] (0.02)\n"
 		"  --delay-max MS     message delay 1..MS (default: per seed)\n"
 		"  --faults N         planned faults (default: per seed)\n"
@@ -847,6 +849,9 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 
 struct tally {
 	uint64_t passed, failed, known, events, extinct, no_quorum, saves;
+	uint64_t removed_live, member_ms;
+	double loss_sum;
+	uint64_t runs;
 	uint64_t pending_no_quorum;
 	struct {
 		char kind[48];
@@ -861,6 +866,10 @@ static bool tally_add(struct tally *t, const struct sim_result *r)
 {
 	t->events += r->stats.events;
 	t->saves += r->stats.saves;
+	t->removed_live += r->stats.removed_live;
+	t->member_ms += r->stats.member_ms;
+	t->loss_sum += r->stats.loss;
+	t->runs++;
 	if (r->stats.extinct)
 		t->extinct++;
 	if (r->stats.no_quorum_left)
@@ -1200,6 +1209,13 @@ int main(int argc, char **argv)
 	       (unsigned long long)t->events, secs,
 	       secs > 0 ? (double)t->events / secs / 1e6 : 0.0,
 	       (unsigned long long)t->saves);
+	if (t->member_ms > 0)
+		printf("live peers removed: %llu in %.1f member-hours, %.2f per "
+		       "member-hour, at a mean UDP loss of %.1f%%\n",
+		       (unsigned long long)t->removed_live,
+		       (double)t->member_ms / 3.6e6,
+		       (double)t->removed_live / ((double)t->member_ms / 3.6e6),
+		       t->runs ? 100 * t->loss_sum / (double)t->runs : 0.0);
 	if (t->extinct && !a.one)
 		printf("%llu runs ended with no group left to judge\n",
 		       (unsigned long long)t->extinct);

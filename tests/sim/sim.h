@@ -311,6 +311,12 @@ struct sim_stats {
 	unsigned suspicions;	/* detector expiries */
 	unsigned views;		/* distinct view ids installed */
 	unsigned saves;		/* durable states saved through the outbox */
+	/* Peers removed while running, in a view, and not stopped: a
+	 * detector fooled (the loss, a cut) or testcase 4's victim. Over member_ms, the
+	 * peers times the run's length, for a rate per member-hour. */
+	unsigned removed_live;
+	uint64_t member_ms;
+	double loss;		/* this seed's UDP loss */
 	unsigned cuts;		/* partitions that began */
 	uint64_t cut_lost;	/* TCP messages lost to a broken connection */
 	uint64_t cut_held;	/* TCP messages held until a heal */

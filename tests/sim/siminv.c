@@ -515,6 +515,19 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 		v->members = l->members;
 		s->stats.views++;
 		siminv__integrity(s, p, l);
+		const struct sim_view *before = siminv__prev(s, l->view_id);
+		if (before != NULL) {
+			struct peerset gone = before->members;
+			peerset_subtract(&gone, &l->members);
+			peerset_foreach(&gone, id) {
+				const struct sim_peer *q = &s->peers[id];
+				/* This life, running and in a view: not a
+				 * restart's old life, nor a stopped one. */
+				if (q->running && q->installed &&
+				    q->frozen_until_ms <= s->now_ms)
+					s->stats.removed_live++;
+			}
+		}
 	} else if (v->leader != l->leader ||
 		   !peerset_equal(&v->members, &l->members)) {
 		sim_fmt_set(b, sizeof(b), &v->members);
