@@ -128,13 +128,9 @@ test-proc:
 # build: iptables rules of this run only, removed however it ends. Where
 # iptables cannot be used (not root, no netfilter) each scenario says so
 # and is skipped. Not yet part of `make test`: today's core fails them.
-# NET_SCENARIOS: all of them but loss_member, until the detector that a
-# lossy network does not fool (issue 10) lands.
-NET_SCENARIOS ?= cut_self leader_cut member_cut two_members_cut \
-	split_leader_small oneway_leader_member leader_cut_rejoin
 test-net: all
 	@bash tests/deps.sh || echo "test-net: packages missing; the scenarios say what they lack"
-	bash tests/proc/run.sh --net $(NET_SCENARIOS)
+	bash tests/proc/run.sh --net
 
 test-valgrind: all
 	VALGRIND=1 HB_MS=400 TIMEOUT_SCALE=4 bash tests/proc/run.sh \
