@@ -26,6 +26,19 @@ void mship__refuse(struct mship *m, const struct wire_msg *msg)
 	outbox_send_one(m->out, msg->from, &no);
 }
 
+/* OK to a REQ: its fields echoed, at its ballot. */
+static void mship__ok_req(struct mship *m, const struct wire_msg *msg)
+{
+	struct wire_msg ok = mship__msg(m, WIRE_OK);
+	ok.view_id = msg->view_id;
+	ok.ballot = msg->ballot;
+	ok.request_id = msg->request_id;
+	ok.op = msg->op;
+	ok.peer = msg->peer;
+	ok.leader = msg->leader;
+	outbox_send_one(m->out, msg->from, &ok);
+}
+
 /*
  * Accept a REQ: the change that makes view view_id + 1. Only in the view
  * it is asked in (a member behind is sent the view by the leader first),
@@ -53,14 +66,7 @@ void mship__on_req(struct mship *m, int64_t now_ms,
 		}
 		m->st.promised = msg->ballot;
 		mship__save(m);
-		struct wire_msg ok = mship__msg(m, WIRE_OK);
-		ok.view_id = msg->view_id;
-		ok.ballot = msg->ballot;
-		ok.request_id = msg->request_id;
-		ok.op = msg->op;
-		ok.peer = msg->peer;
-		ok.leader = msg->leader;
-		outbox_send_one(m->out, msg->from, &ok);
+		mship__ok_req(m, msg);
 		return;
 	}
 	if (!mship__acceptor(m) || !peerset_has(&m->members, msg->from)) {
@@ -101,14 +107,7 @@ void mship__on_req(struct mship *m, int64_t now_ms,
 			fd_unwatch(&m->fd, msg->peer);
 		}
 	}
-	struct wire_msg ok = mship__msg(m, WIRE_OK);
-	ok.view_id = msg->view_id;
-	ok.ballot = msg->ballot;
-	ok.request_id = msg->request_id;
-	ok.op = msg->op;
-	ok.peer = msg->peer;
-	ok.leader = msg->leader;
-	outbox_send_one(m->out, msg->from, &ok);
+	mship__ok_req(m, msg);
 }
 
 /* Promise a candidate's ballot, saved first, and tell it what we accepted
