@@ -89,6 +89,16 @@ static struct wire_msg mk(enum wire_type type, unsigned from, uint32_t view_id)
 	return m;
 }
 
+/* A member's heartbeat in view_id naming the members it suspects (issue
+ * 10: what the leader counts before it removes anyone). */
+static struct wire_msg mk_hb(unsigned from, uint32_t view_id,
+			     const char *suspects)
+{
+	struct wire_msg m = mk(WIRE_HEARTBEAT, from, view_id);
+	m.suspects = net_set(suspects);
+	return m;
+}
+
 static struct wire_msg mk_req(unsigned from, uint32_t view_id,
 			      uint32_t request_id, enum wire_op op,
 			      unsigned peer)
@@ -561,26 +571,31 @@ static void test_net_member_dead_at_2T(void **state)
 }
 
 /*
- * The leader stops hearing 3 a heartbeat early, so its REQ DEL reaches 2
- * before 2's own detector fires: 2 prints at the REQ, and not again.
+ * The leader and two members stop hearing 3 a heartbeat early: a quorum
+ * of [1..5] suspects it at 300, so the leader's REQ DEL reaches 5 before
+ * 5's own detector fires: 5 prints at the REQ, and not again.
  */
 static void test_net_req_del_before_own_detector(void **state)
 {
 	(void)state;
-	form(3);
+	form(5);
 	net_run_until(&net, 150);
-	net_cut(&net, 3, 1, true);	/* 1 last hears 3 at 100 */
+	net_cut(&net, 3, 1, true);	/* 1, 2, 4 last hear 3 at 100 */
+	net_cut(&net, 3, 2, true);
+	net_cut(&net, 3, 4, true);
 	net_run_until(&net, 250);
-	net_crash(&net, 3);	/* 2 last hears 3 at 200 */
+	net_crash(&net, 3);	/* 5 last hears 3 at 200 */
 	net_run_until(&net, 299);
 	net_expect_quiet(&net);
 	net_run_until(&net, 300);
-	for (unsigned id = 1; id <= 2; id++) {
+	static const unsigned survivors[] = { 1, 2, 4, 5 };
+	for (unsigned i = 0; i < 4; i++) {
+		unsigned id = survivors[i];
 		struct rec *r = net_rec(&net, id);
-		rec_expect_line(r, 300, net_line_unreachable(id, 2, 1, 3));
-		rec_expect_line(r, 300, net_line_view(id, 3, 1, "1,2"));
+		rec_expect_line(r, 300, net_line_unreachable(id, 4, 1, 3));
+		rec_expect_line(r, 300, net_line_view(id, 5, 1, "1,2,4,5"));
 	}
-	/* 2's detector would have fired at 400. */
+	/* 5's detector would have fired at 400. */
 	net_run_until(&net, 3000);
 	net_expect_quiet(&net);
 }
@@ -767,8 +782,9 @@ static void test_net_join_after_takeover(void **state)
 
 
 /*
- * A member wrongly thought dead (its messages to the leader are lost, but
- * it is alive and still hears the leader) is removed. It must learn that,
+ * A member wrongly thought dead (its messages to the others are lost, but
+ * it is alive and still hears them) is removed: the leader and 2 both
+ * suspect it, a quorum of [1,2,3]. It must learn that,
  * and go quiet, rather than go on alone: otherwise, hearing no one, it
  * takes over and installs its own view 3, which the others already hold
  * with other members.
@@ -778,7 +794,8 @@ static void test_net_removed_alive_goes_quiet(void **state)
 	(void)state;
 	form(3);
 	net_run_until(&net, 150);
-	net_cut(&net, 3, 1, true);	/* 1 last hears 3 at 100 */
+	net_cut(&net, 3, 1, true);	/* 1 and 2 last hear 3 at 100 */
+	net_cut(&net, 3, 2, true);
 	net_run_until(&net, 300);
 	for (unsigned id = 1; id <= 2; id++) {
 		struct rec *r = net_rec(&net, id);
@@ -1068,7 +1085,8 @@ static void test_leader_add_round(void **state)
 }
 
 /*
- * Quorum commit. Leader 1 of [1..5] asks DEL 5 at 300: nothing is decided
+ * Quorum commit. Leader 1 of [1..5] asks DEL 5 at 200, once 2 and 3
+ * suspect it too: nothing is decided
  * at one OK (two of five), and the view is made at the second (three of
  * five, and two of [1..4] holding 1). The dead 5 is asked too.
  */
@@ -1084,6 +1102,12 @@ static void test_leader_commits_at_quorum(void **state)
 	rec_expect_quiet(&c->r);
 	core_tick(c, 200);	/* 5 last heard at 0 */
 	rec_expect_line(&c->r, 200, net_line_unreachable(1, 4, 1, 5));
+	/* Our suspicion and 2's are two of five: no removal yet; 3's is
+	 * the third. */
+	rec_expect_only_heartbeats(&c->r);
+	core_msg(c, 200, mk_hb(2, 4, "5"));
+	rec_expect_no_send(&c->r);
+	core_msg(c, 200, mk_hb(3, 4, "5"));
 	const struct rec_sent *req =
 		expect_round(c, 200, WIRE_OP_DEL, 5, "2,3,4,5");
 	uint32_t rid = req->msg.request_id;
@@ -1114,6 +1138,8 @@ static void test_leader_needs_quorum_of_next_view(void **state)
 	for (unsigned id = 2; id <= 3; id++)
 		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 3));
 	core_tick(c, 200);
+	/* 2 suspects 4 too: {1,2} is a quorum of [1..4] (half, holding 1). */
+	core_msg(c, 200, mk_hb(2, 3, "4"));
 	const struct rec_sent *req =
 		expect_round(c, 200, WIRE_OP_DEL, 4, "2,3,4");
 	uint32_t rid = req->msg.request_id;
@@ -1202,6 +1228,8 @@ static void test_leader_refused_asks_above(void **state)
 	core_tick(c, 150);
 	c->r.sent_checked = c->r.sent_count;
 	core_tick(c, 210);	/* 3 dies... */
+	rec_expect_only_heartbeats(&c->r);	/* we alone: no quorum */
+	core_msg(c, 210, mk_hb(2, 2, "3"));	/* ... for 2 too */
 	const struct rec_sent *req = expect_round(c, 210, WIRE_OP_DEL, 3,
 						  "2,3");
 	struct wire_msg no = mk_ok(2, 2, req->msg.request_id,
@@ -1357,7 +1385,8 @@ static void core_restarted(struct core *c, unsigned self, uint64_t promised,
  * A restarted acceptor. Peer 3's state file holds its promise (1,1) and
  * view 4 [1,2,3]: it joins as a new life, and meanwhile answers for that
  * view: it promises a higher candidate's NEWLEADER (saving first),
- * refuses a lower REQ, and takes no view at or below 4 that admits it.
+ * refuses a lower REQ, and takes no view at or below 4 that admits it but
+ * view 4 itself as its file holds it (issue 10).
  */
 static void test_restarted_peer_answers_for_its_view(void **state)
 {
@@ -1392,10 +1421,17 @@ static void test_restarted_peer_answers_for_its_view(void **state)
 	expect_send(ok, 30, WIRE_OK, 3, 4, "1");
 	assert_string_equal(wire_op_name(ok->msg.op), "REFUSE");
 
-	core_msg(c, 40, mk_newview(1, 4, 1, "1,2,3"));
+	/* View 4 as another list or leader, or an older view: no. */
+	core_msg(c, 40, mk_newview(1, 4, 1, "1,3"));
+	core_msg(c, 40, mk_newview(2, 4, 2, "1,2,3"));
 	core_msg(c, 41, mk_newview(1, 3, 1, "1,2,3"));
 	assert_int_equal(c->m.role, MSHIP_JOINING);
 	rec_expect_quiet(&c->r);
+	/* The very view the state file holds: the leader took this life
+	 * for the member (its old one was let in and never spoke). */
+	core_msg(c, 45, mk_newview(1, 4, 1, "1,2,3"));
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	rec_expect_line(&c->r, 45, net_line_view(3, 4, 1, "1,2,3"));
 	core_msg(c, 50, mk_newview(2, 6, 2, "1,2,3"));
 	assert_int_equal(c->m.role, MSHIP_MEMBER);
 	rec_expect_line(&c->r, 50, net_line_view(3, 6, 2, "1,2,3"));
@@ -1418,6 +1454,9 @@ static void test_leader_removes_silent_first(void **state)
 	core_msg(c, 100, mk(WIRE_HEARTBEAT, 2, 4));
 	core_msg(c, 100, mk(WIRE_HEARTBEAT, 5, 4));
 	core_tick(c, 200);
+	/* 2 and 5 suspect 4 too: with us, three of five. */
+	core_msg(c, 200, mk_hb(2, 4, "4"));
+	core_msg(c, 200, mk_hb(5, 4, "4"));
 	const struct rec_sent *req = expect_round(c, 200, WIRE_OP_DEL, 4,
 						  "2,3,4,5");
 	uint32_t rid = req->msg.request_id;
@@ -1425,6 +1464,13 @@ static void test_leader_removes_silent_first(void **state)
 	core_msg(c, 205, mk_life(WIRE_JOIN, 5, 4, 2));
 	assert_int_equal(c->m.stats.new_lives, 1);
 	core_tick(c, 210);
+	assert_int_equal(c->m.queue_count, 2);	/* 3: we alone suspect it */
+	/* 2 suspects 3 too, and so does 5's new life, a restarted acceptor
+	 * (its heartbeat names no leader): three of five. */
+	core_msg(c, 210, mk_hb(2, 4, "3,4"));
+	struct wire_msg hb5 = mk_life(WIRE_HEARTBEAT, 5, 4, 2);
+	hb5.suspects = net_set("3,4");
+	core_msg(c, 210, hb5);
 	/* Queued in order: DEL 5 (its old life), ADD 5 (the new), DEL 3. */
 	assert_int_equal(c->m.queue_count, 3);
 	assert_int_equal(c->m.queue[c->m.queue_head].peer, 5);
@@ -1458,7 +1504,8 @@ static struct wire_msg mk_promise(unsigned from, uint32_t view_id,
  * [1..4] has one ({1,2}, half with its lowest id). Only 2 decides at its
  * ballot, and DEL 1 is its own change: it gives it up, takes its view
  * over above that ballot, ignores DEL 1 in 1's answer, and removes the
- * dead instead, 3 (silent the longest: last heard at 215) first.
+ * dead instead, 3 (silent the longest: last heard at 215) first, which 1
+ * suspects too (issue 10: a removal needs a quorum's suspicions).
  */
 static void test_leader_gives_up_change_without_quorum(void **state)
 {
@@ -1493,6 +1540,9 @@ static void test_leader_gives_up_change_without_quorum(void **state)
 	core_tick(c, 290);
 	rec_expect_line(&c->r, 290, net_line_unreachable(2, 3, 2, 3));
 	assert_true(c->m.round_active);
+	/* 1 suspects 3 too: {1,2} is a quorum of [1..4] (half, holding 1),
+	 * so 3 may go once the takeover is done. */
+	core_msg(c, 295, mk_hb(1, 3, "3"));
 	core_tick(c, 299);
 	assert_true(c->m.round_active);
 	core_tick(c, 300);
