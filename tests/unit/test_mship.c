@@ -44,7 +44,9 @@ static struct core core_a;
 __attribute__((unused)) static struct core core_b;
 static struct net net;
 
-static void core_create(struct core *c, unsigned self, unsigned hosts_count)
+/* A core whose detector allows allowance_ms past 2T (fixed at creation). */
+static void core_create_allowance(struct core *c, unsigned self,
+				  unsigned hosts_count, uint32_t allowance_ms)
 {
 	rec_create(&c->r);
 	c->r.self = self;
@@ -54,8 +56,15 @@ static void core_create(struct core *c, unsigned self, unsigned hosts_count)
 		.heartbeat_ms = T_MS,
 		.crash_ms = -1,
 		.testcase4 = false,
+		.allowance_ms = allowance_ms,
 	};
 	mship_create(&c->m, &cfg, &c->r.out);
+}
+
+/* No allowance: dead at 2T exactly, so the literal times below hold. */
+static void core_create(struct core *c, unsigned self, unsigned hosts_count)
+{
+	core_create_allowance(c, self, hosts_count, 0);
 }
 
 /* Start a core: peer 1 founds at once, with no probe and no wait. */
@@ -442,16 +451,24 @@ static void test_member_takes_any_newer_view(void **state)
 
 /* ---- Networks of cores --------------------------------------------------- */
 
+/* "1,2,...,n" */
+static const char *list_upto(unsigned n)
+{
+	struct peerset s;
+	peerset_clear(&s);
+	for (unsigned id = 1; id <= n; id++)
+		peerset_add(&s, id);
+	return net_set_str(&s);
+}
+
 /* Every line of the one-by-one joins at 0: peer k prints views k-1..n-1. */
 static void expect_formed_at0(unsigned hosts_count)
 {
-	static const char *const lists[] = {
-		"1", "1,2", "1,2,3", "1,2,3,4", "1,2,3,4,5", "1,2,3,4,5,6",
-	};
 	for (unsigned id = 1; id <= hosts_count; id++) {
 		struct rec *r = net_rec(&net, id);
 		for (unsigned v = id - 1; v < hosts_count; v++)
-			rec_expect_line(r, 0, net_line_view(id, v, 1, lists[v]));
+			rec_expect_line(r, 0, net_line_view(id, v, 1,
+							    list_upto(v + 1)));
 		rec_expect_quiet(r);
 	}
 }
@@ -465,12 +482,17 @@ static void sends_checked(void)
 	}
 }
 
-static void form(unsigned hosts_count)
+static void form_allowance(unsigned hosts_count, uint32_t allowance_ms)
 {
-	net_create(&net, hosts_count, T_MS);
+	net_create_allowance(&net, hosts_count, T_MS, allowance_ms);
 	net_start_all(&net, 1, hosts_count);
 	expect_formed_at0(hosts_count);
 	sends_checked();
+}
+
+static void form(unsigned hosts_count)
+{
+	form_allowance(hosts_count, 0);
 }
 
 /* Testcase 1: one by one, a second apart; every member prints each view. */
@@ -1026,10 +1048,10 @@ static struct wire_msg mk_okb(unsigned from, uint32_t view_id,
  * Leader 1 of hosts_count hosts admits 2..n at at_ms, each change answered
  * at once by every member: view n - 1 [1..n], every send and line checked.
  */
-static void core_grow(struct core *c, unsigned hosts_count, unsigned n,
-		      int64_t at_ms)
+static void core_grow_allowance(struct core *c, unsigned hosts_count,
+				unsigned n, int64_t at_ms, uint32_t allowance_ms)
 {
-	core_create(c, 1, hosts_count);
+	core_create_allowance(c, 1, hosts_count, allowance_ms);
 	core_start(c, 0);
 	for (unsigned j = 2; j <= n; j++) {
 		c->r.sent_checked = c->r.sent_count;
@@ -1043,6 +1065,12 @@ static void core_grow(struct core *c, unsigned hosts_count, unsigned n,
 	}
 	c->r.sent_checked = c->r.sent_count;
 	c->r.lines_checked = c->r.lines_count;
+}
+
+static void core_grow(struct core *c, unsigned hosts_count, unsigned n,
+		      int64_t at_ms)
+{
+	core_grow_allowance(c, hosts_count, n, at_ms, 0);
 }
 
 /* A leader's REQ for change (op, peer) in flight, to whom. */
@@ -2289,9 +2317,294 @@ static void test_joiner_relays_view_that_left_it_out(void **state)
 	rec_expect_quiet(&c->r);
 }
 
+/* ---- Issue 10: the allowance, and removal by a quorum's suspicions ------- */
+
+#define A_MS (T_MS / 4)	/* the daemon's allowance */
+
+/*
+ * The allowance. Leader 1 of [1,2] (alone a quorum of it) last heard 2 at
+ * 0: with A = T/4 it is alive at 2T + A - 1 = 224 and dead at 225.
+ */
+static void test_allowance_dead_at_2T_plus_A(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow_allowance(c, 2, 2, 0, A_MS);
+	core_tick(c, 100);
+	core_tick(c, 200);
+	core_tick(c, 224);
+	rec_expect_only_heartbeats(&c->r);
+	rec_expect_quiet(&c->r);
+	assert_int_equal(mship_next_deadline(&c->m), 225);
+	core_tick(c, 225);
+	rec_expect_line(&c->r, 225, net_line_unreachable(1, 1, 1, 2));
+	expect_round(c, 225, WIRE_OP_DEL, 2, "2");
+	rec_expect_line(&c->r, 225, net_line_view(1, 2, 1, "1"));
+	assert_int_equal(c->m.stats.suspicions, 1);
+}
+
+/*
+ * One lost heartbeat followed by a normal one. 2 beats every T from 0 and
+ * every third beat is lost; the others come up to A - 1 late. The longest
+ * silence is 2T + A - 1: never dead with A = T/4, ticked every ms for 3 s.
+ * The same schedule without the allowance kills 2 at its first gap.
+ */
+static unsigned run_lossy_schedule(struct core *c)
+{
+	int64_t last_ms = 0;
+	for (int64_t now = 1; now <= 3000; now++) {
+		int64_t k = now / T_MS, late = now % T_MS;
+		/* Beat k (sent at k*T) lost if k % 3 == 1, else late by
+		 * (k * 7) % A_MS < A_MS ms. */
+		if (k % 3 != 1 && late == (k * 7) % A_MS) {
+			core_msg(c, now, mk(WIRE_HEARTBEAT, 2, 1));
+			assert_true(now - last_ms < 2 * T_MS + A_MS);
+			last_ms = now;
+		}
+		core_tick(c, now);
+		if (c->r.lines_count > c->r.lines_checked)
+			return (unsigned)now;
+	}
+	return 0;
+}
+
+static void test_allowance_one_lost_heartbeat(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow_allowance(c, 2, 2, 0, A_MS);
+	assert_int_equal(run_lossy_schedule(c), 0);
+	rec_expect_only_heartbeats(&c->r);
+	expect_view(&c->m, 1, 1, "1,2");
+	assert_int_equal(c->m.stats.suspicions, 0);
+
+	/* Without it: 2 heard at 0 and not again until 214 (beat 1 lost,
+	 * beat 2 late by 14), dead at 200. */
+	core_grow(c, 2, 2, 0);
+	assert_int_equal(run_lossy_schedule(c), 200);
+	rec_expect_line(&c->r, 200, net_line_unreachable(1, 1, 1, 2));
+}
+
+/*
+ * The leader alone does not remove. Leader 1 of [1..5] holds 5 dead at
+ * 200 (last heard at 0) and prints its line; 2, 3, 4 still beat naming
+ * nobody: 5 stays, through 1000. A suspicion withdrawn does not count
+ * (2 names 5, then nobody); once two members' heartbeats name 5, with
+ * ours a quorum of three, the REQ DEL goes out.
+ */
+static void test_leader_alone_does_not_remove(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 5, 5, 0);
+	for (int64_t at = 100; at <= 1000; at += T_MS) {
+		for (unsigned id = 2; id <= 4; id++)
+			core_msg(c, at, mk(WIRE_HEARTBEAT, id, 4));
+		core_tick(c, at);
+		if (at == 200)
+			rec_expect_line(&c->r, 200,
+					net_line_unreachable(1, 4, 1, 5));
+	}
+	rec_expect_only_heartbeats(&c->r);
+	rec_expect_quiet(&c->r);
+	expect_view(&c->m, 4, 1, "1,2,3,4,5");
+	assert_int_equal(c->m.stats.suspicions, 1);
+	/* Our heartbeats name our suspect too. */
+	assert_true(peerset_has(&c->r.sent[c->r.sent_count - 1].msg.suspects,
+				5));
+
+	core_msg(c, 1010, mk_hb(2, 4, "5"));
+	core_msg(c, 1020, mk_hb(2, 4, ""));	/* 2 hears 5 again */
+	core_msg(c, 1030, mk_hb(3, 4, "5"));
+	rec_expect_no_send(&c->r);
+	assert_false(c->m.round_active);
+	core_msg(c, 1040, mk_hb(4, 4, "5"));
+	expect_round(c, 1040, WIRE_OP_DEL, 5, "2,3,4,5");
+	rec_expect_quiet(&c->r);
+}
+
+/*
+ * A member's verdict goes to the leader at once. Member 3 of [1..5] (led
+ * by 1, joined at 10) last hears 5 at 50: at 250 it prints its line and
+ * sends one heartbeat, to 1 alone, naming 5 and its leader; its next
+ * regular beat, at 310, names 5 to everyone.
+ */
+static void test_member_tells_leader_at_once(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 3, 5, 4, "1,2,3,4,5");
+	core_msg(c, 50, mk(WIRE_HEARTBEAT, 5, 4));
+	for (int64_t at = 100; at <= 300; at += T_MS) {
+		struct wire_msg hb = mk(WIRE_HEARTBEAT, 1, 4);
+		hb.leader = 1;
+		core_msg(c, at, hb);
+		core_msg(c, at, mk(WIRE_HEARTBEAT, 2, 4));
+		core_msg(c, at, mk(WIRE_HEARTBEAT, 4, 4));
+	}
+	core_tick(c, 110);
+	core_tick(c, 210);
+	c->r.sent_checked = c->r.sent_count;
+	core_tick(c, 249);
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+	core_tick(c, 250);
+	rec_expect_line(&c->r, 250, net_line_unreachable(3, 4, 1, 5));
+	const struct rec_sent *s = rec_next_send(&c->r);
+	expect_send(s, 250, WIRE_HEARTBEAT, 3, 4, "1");
+	assert_int_equal(s->msg.leader, 1);
+	assert_string_equal(net_set_str(&s->msg.suspects), "5");
+	rec_expect_no_send(&c->r);
+	core_tick(c, 310);
+	s = rec_next_send(&c->r);
+	expect_send(s, 310, WIRE_HEARTBEAT, 3, 4, "1,2,4,5");
+	assert_string_equal(net_set_str(&s->msg.suspects), "5");
+	rec_expect_no_send(&c->r);
+	/* A member removes no one itself. */
+	expect_view(&c->m, 4, 1, "1,2,3,4,5");
+	assert_int_equal(c->m.stats.suspicions, 1);
+}
+
+/*
+ * A lossy link. Everything 3 sends the leader is lost from 150 on: the
+ * leader holds it dead at 325 (2T + A after 100) and prints its line, but
+ * 2, 4 and 5 hear 3 and never suspect it, so 3 stays, through 3 s.
+ */
+static void test_net_lossy_link_removes_nobody(void **state)
+{
+	(void)state;
+	form_allowance(5, A_MS);
+	net_run_until(&net, 150);
+	net_cut(&net, 3, 1, true);
+	net_run_until(&net, 324);
+	net_expect_quiet(&net);
+	net_run_until(&net, 325);
+	rec_expect_line(net_rec(&net, 1), 325,
+			net_line_unreachable(1, 4, 1, 3));
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+	for (unsigned id = 1; id <= 5; id++) {
+		expect_view(net_mship(&net, id), 4, 1, "1,2,3,4,5");
+		assert_int_equal(net_mship(&net, id)->stats.suspicions,
+				 id == 1 ? 1 : 0);
+		assert_int_equal(rec_count(net_rec(&net, id), WIRE_REQ, 1,
+					   3000), 0);
+	}
+	assert_true(peerset_has(&net_mship(&net, 1)->suspected, 3));
+}
+
+/*
+ * Heard again. The leader alone holds 3 dead at 300 (3 -> 1 cut at 150);
+ * the link heals at 350 and 3's beat at 400 comes: an OUT_EVENT_HEARD,
+ * no line, heard_again 1, 3 watched afresh. Cut again at 450, 3 is dead
+ * again at 600 (2T after 400), and its line is printed a second time.
+ */
+static void test_net_heard_again(void **state)
+{
+	(void)state;
+	form(3);
+	struct rec *r1 = net_rec(&net, 1);
+	const struct mship *m1 = net_mship(&net, 1);
+	net_run_until(&net, 150);
+	net_cut(&net, 3, 1, true);
+	net_run_until(&net, 300);
+	rec_expect_line(r1, 300, net_line_unreachable(1, 2, 1, 3));
+	net_run_until(&net, 350);
+	net_cut(&net, 3, 1, false);
+	net_run_until(&net, 399);
+	assert_int_equal(rec_count_events(r1, OUT_EVENT_HEARD, NULL), 0);
+	net_run_until(&net, 400);
+	int64_t at = 0;
+	assert_int_equal(rec_count_events(r1, OUT_EVENT_HEARD, &at), 1);
+	assert_int_equal(at, 400);
+	const struct out_event *e = &r1->events[r1->events_count - 1];
+	assert_int_equal(e->kind, OUT_EVENT_HEARD);
+	assert_int_equal(e->peer, 3);
+	assert_int_equal(e->view_id, 2);
+	assert_int_equal(m1->stats.heard_again, 1);
+	assert_false(peerset_has(&m1->suspected, 3));
+	assert_false(peerset_has(&m1->reported, 3));
+	assert_true(peerset_has(&m1->fd.watched, 3));
+	net_expect_quiet(&net);
+
+	net_run_until(&net, 450);
+	net_cut(&net, 3, 1, true);
+	net_run_until(&net, 599);
+	net_expect_quiet(&net);
+	net_run_until(&net, 600);
+	rec_expect_line(r1, 600, net_line_unreachable(1, 2, 1, 3));
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+	assert_int_equal(m1->stats.suspicions, 2);
+	assert_int_equal(m1->stats.heard_again, 1);
+	for (unsigned id = 1; id <= 3; id++)
+		expect_view(net_mship(&net, id), 2, 1, "1,2,3");
+	/* Nobody else suspected anyone, nor heard anyone again. */
+	for (unsigned id = 2; id <= 3; id++)
+		assert_int_equal(rec_count_events(net_rec(&net, id),
+						  OUT_EVENT_HEARD, NULL), 0);
+}
+
+/*
+ * A crash in a group of hosts_count, A = T/4. Every peer heard the victim
+ * last at 200; the network has no latency, so the first observer and
+ * every survivor hold it dead at 2T + A = 425, and the survivors' new view
+ * comes in the same millisecond (the members' immediate heartbeats make
+ * the quorum at once). Nothing is printed before, or after.
+ */
+static void crash_detected(unsigned hosts_count, unsigned victim)
+{
+	form_allowance(hosts_count, A_MS);
+	uint32_t view = hosts_count - 1;
+	net_run_until(&net, 250);
+	net_crash(&net, victim);
+	net_run_until(&net, 424);
+	net_expect_quiet(&net);
+	net_run_until(&net, 430);	/* a few ms for the round */
+	struct peerset rest;
+	peerset_clear(&rest);
+	for (unsigned id = 1; id <= hosts_count; id++)
+		if (id != victim)
+			peerset_add(&rest, id);
+	char members[64];
+	snprintf(members, sizeof(members), "%s", net_set_str(&rest));
+	for (unsigned id = 1; id <= hosts_count; id++) {
+		if (id == victim)
+			continue;
+		struct rec *r = net_rec(&net, id);
+		rec_expect_line(r, 425, net_line_unreachable(id, view, 1,
+							     victim));
+		rec_expect_line(r, 425, net_line_view(id, view + 1, 1,
+						      members));
+		expect_view(net_mship(&net, id), view + 1, 1, members);
+	}
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+}
+
+static void test_net_crash_detected_5(void **state)
+{
+	(void)state;
+	crash_detected(5, 4);
+}
+
+static void test_net_crash_detected_10(void **state)
+{
+	(void)state;
+	crash_detected(10, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_allowance_dead_at_2T_plus_A),
+		cmocka_unit_test(test_allowance_one_lost_heartbeat),
+		cmocka_unit_test(test_leader_alone_does_not_remove),
+		cmocka_unit_test(test_member_tells_leader_at_once),
+		cmocka_unit_test(test_net_lossy_link_removes_nobody),
+		cmocka_unit_test(test_net_heard_again),
+		cmocka_unit_test(test_net_crash_detected_5),
+		cmocka_unit_test(test_net_crash_detected_10),
 		cmocka_unit_test(test_member_refuses_below_promise),
 		cmocka_unit_test(test_net_cut_leader_commits_nothing),
 		cmocka_unit_test(test_leader_start_prints_view0),
