@@ -2424,6 +2424,39 @@ static void test_leader_alone_does_not_remove(void **state)
 }
 
 /*
+ * Rechecked after every committed view. Leader 1 of [1..5] and 2 suspect
+ * 5 (two of five: it stays); 4's new life JOINs, a certain death, so DEL
+ * 4 goes at once without agreement. In the view it makes, [1,2,3,5], the
+ * two are a quorum (half, holding 1): DEL 5 is asked at the commit.
+ */
+static void test_leader_rechecks_after_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 5, 5, 0);
+	for (unsigned id = 2; id <= 4; id++)
+		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 4));
+	core_tick(c, 200);
+	rec_expect_line(&c->r, 200, net_line_unreachable(1, 4, 1, 5));
+	core_msg(c, 200, mk_hb(2, 4, "5"));
+	core_msg(c, 200, mk(WIRE_HEARTBEAT, 3, 4));
+	rec_expect_only_heartbeats(&c->r);
+	core_msg(c, 210, mk_life(WIRE_JOIN, 4, 4, 2));
+	rec_expect_line(&c->r, 210, net_line_unreachable(1, 4, 1, 4));
+	const struct rec_sent *req =
+		expect_round(c, 210, WIRE_OP_DEL, 4, "2,3,4,5");
+	uint32_t rid = req->msg.request_id;
+	uint64_t b = req->msg.ballot;
+	core_msg(c, 220, mk_okb(2, 4, rid, WIRE_OP_DEL, 4, b));
+	core_msg(c, 220, mk_okb(3, 4, rid, WIRE_OP_DEL, 4, b));
+	const struct rec_sent *nv = rec_next_send_not_hb(&c->r);
+	expect_send(nv, 220, WIRE_NEWVIEW, 1, 5, "2,3,4,5");
+	expect_newview(nv, 1, "1,2,3,5");
+	rec_expect_line(&c->r, 220, net_line_view(1, 5, 1, "1,2,3,5"));
+	expect_round(c, 220, WIRE_OP_DEL, 5, "2,3,5");
+}
+
+/*
  * A member's verdict goes to the leader at once. Member 3 of [1..5] (led
  * by 1, joined at 10) last hears 5 at 50: at 250 it prints its line and
  * sends one heartbeat, to 1 alone, naming 5 and its leader; its next
@@ -2653,6 +2686,7 @@ int main(void)
 		cmocka_unit_test(test_allowance_dead_at_2T_plus_A),
 		cmocka_unit_test(test_allowance_one_lost_heartbeat),
 		cmocka_unit_test(test_leader_alone_does_not_remove),
+		cmocka_unit_test(test_leader_rechecks_after_view),
 		cmocka_unit_test(test_member_tells_leader_at_once),
 		cmocka_unit_test(test_net_lossy_link_removes_nobody),
 		cmocka_unit_test(test_net_heard_again),
