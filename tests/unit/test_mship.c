@@ -2499,6 +2499,68 @@ static void test_member_tells_leader_at_once(void **state)
 }
 
 /*
+ * A restarted acceptor's detector. Peer 3's state file holds view 4
+ * [1,2,3]; joining, it watches 1 and 2 from its start. 2 beats to its old
+ * address every T (this life hears it), 1 is silent: at 200 it holds 1
+ * dead, prints nothing (this life is in no view), and tells the peer it
+ * JOINs with a heartbeat naming no leader, its view, and 1; each JOIN
+ * retry after that repeats it, to the JOIN's target.
+ *
+ * KNOWN CORE BUG, so left out of the test list (the lead fixes the core):
+ * mship_start asks mship__acceptor() before mship__join() has made the
+ * role MSHIP_JOINING, so it is false there (the role is still IDLE) and
+ * the restarted acceptor watches nobody: it never suspects anyone, and
+ * its heartbeats never reach the leader. Checked: with the watch loop
+ * moved after mship__join() (a scratch copy of the core, not committed)
+ * this test passes, and so does every other.
+ */
+__attribute__((unused)) static void
+test_restarted_acceptor_reports_suspects(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_restarted(c, 3, BALLOT_MAKE(1, 1), 4, "1,2,3", 7);
+	core_start(c, 0);
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	assert_string_equal(net_set_str(&c->m.fd.watched), "1,2");
+	for (int64_t now = 1; now <= 2000; now++) {
+		if (now % T_MS == 0)
+			core_msg(c, now, mk(WIRE_HEARTBEAT, 2, 4));
+		if (mship_next_deadline(&c->m) <= now)
+			core_tick(c, now);
+	}
+	rec_expect_quiet(&c->r);
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	assert_int_equal(c->m.stats.suspicions, 1);
+	unsigned hbs = 0, joins_after = 0;
+	for (unsigned i = 0; i < c->r.sent_count; i++) {
+		const struct rec_sent *s = &c->r.sent[i];
+		if (s->msg.type == WIRE_JOIN && s->at_ms > 200)
+			joins_after++;
+		if (s->msg.type != WIRE_HEARTBEAT)
+			continue;
+		if (hbs++ == 0)
+			assert_int_equal(s->at_ms, 200);
+		assert_int_equal(s->msg.leader, 0);
+		assert_int_equal(s->msg.view_id, 4);
+		assert_int_equal(s->msg.incarnation, 7);
+		assert_string_equal(net_set_str(&s->msg.suspects), "1");
+		if (s->at_ms == 200)
+			continue;
+		/* A retry's: to the JOIN's target, among the peers the JOIN
+		 * just before it went to. */
+		assert_true(i > 0);
+		const struct rec_sent *j = &c->r.sent[i - 1];
+		assert_int_equal(j->msg.type, WIRE_JOIN);
+		assert_int_equal(j->at_ms, s->at_ms);
+		assert_int_equal(peerset_count(&s->to), 1);
+		assert_true(peerset_has(&j->to, peerset_first(&s->to)));
+	}
+	assert_true(joins_after >= 1);
+	assert_int_equal(hbs, 1 + joins_after);
+}
+
+/*
  * A lossy link. Everything 3 sends the leader is lost from 150 on: the
  * leader holds it dead at 325 (2T + A after 100) and prints its line, but
  * 2, 4 and 5 hear 3 and never suspect it, so 3 stays, through 3 s.
@@ -2688,6 +2750,8 @@ int main(void)
 		cmocka_unit_test(test_leader_alone_does_not_remove),
 		cmocka_unit_test(test_leader_rechecks_after_view),
 		cmocka_unit_test(test_member_tells_leader_at_once),
+		/* cmocka_unit_test(test_restarted_acceptor_reports_suspects),
+		 * fails: see its comment (a core bug, for the lead). */
 		cmocka_unit_test(test_net_lossy_link_removes_nobody),
 		cmocka_unit_test(test_net_heard_again),
 		cmocka_unit_test(test_net_crash_detected_5),
