@@ -348,6 +348,13 @@ static void mship__heard_suspects(struct mship *m, int64_t now_ms,
 		else
 			peerset_del(&s->by, msg->from);
 	}
+	/* A slot nobody names any more is free again: else brief false
+	 * suspicions would fill the table for good. */
+	unsigned kept = 0;
+	for (unsigned i = 0; i < m->suspicions_count; i++)
+		if (!peerset_empty(&m->suspicions[i].by))
+			m->suspicions[kept++] = m->suspicions[i];
+	m->suspicions_count = kept;
 	peerset_foreach(&msg->suspects, id) {
 		if (!peerset_has(&m->members, id) || id == m->cfg.self)
 			continue;

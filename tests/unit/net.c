@@ -57,6 +57,31 @@ static void rec_print(struct outbox *o, const char *line, size_t len)
 		net__on_print(r->net, r->self, l->text);
 }
 
+static void rec_event(struct outbox *o, const struct out_event *e)
+{
+	struct rec *r = (struct rec *)(void *)o;
+	assert_true(r->events_count < REC_EVENTS_MAX);
+	r->events_at_ms[r->events_count] = r->now_ms;
+	r->events[r->events_count++] = *e;
+	assert_int_equal(e->self, r->self);
+}
+
+unsigned rec_count_events(const struct rec *r, enum out_event_kind kind,
+			  int64_t *last_at_ms)
+{
+	unsigned n = 0;
+	if (last_at_ms != NULL)
+		*last_at_ms = -1;
+	for (unsigned i = 0; i < r->events_count; i++) {
+		if (r->events[i].kind != kind)
+			continue;
+		n++;
+		if (last_at_ms != NULL)
+			*last_at_ms = r->events_at_ms[i];
+	}
+	return n;
+}
+
 static void rec_exit(struct outbox *o)
 {
 	struct rec *r = (struct rec *)(void *)o;
@@ -71,7 +96,7 @@ void rec_create(struct rec *r)
 	r->out.send = rec_send;
 	r->out.print = rec_print;
 	r->out.exit = rec_exit;
-	r->out.event = NULL;
+	r->out.event = rec_event;
 	r->out.save = NULL;
 }
 
@@ -344,6 +369,12 @@ static void net__on_send(struct net *n, unsigned from,
 
 void net_create(struct net *n, unsigned hosts_count, uint32_t heartbeat_ms)
 {
+	net_create_allowance(n, hosts_count, heartbeat_ms, 0);
+}
+
+void net_create_allowance(struct net *n, unsigned hosts_count,
+			  uint32_t heartbeat_ms, uint32_t allowance_ms)
+{
 	assert_true(hosts_count >= 1 && hosts_count <= NET_PEERS_MAX);
 	memset(n, 0, sizeof(*n));
 	n->hosts_count = hosts_count;
@@ -361,6 +392,7 @@ void net_create(struct net *n, unsigned hosts_count, uint32_t heartbeat_ms)
 			.heartbeat_ms = heartbeat_ms,
 			.crash_ms = -1,
 			.testcase4 = false,
+			.allowance_ms = allowance_ms,
 		};
 		mship_create(&p->m, &cfg, &p->rec.out);
 	}

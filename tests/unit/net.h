@@ -3,7 +3,8 @@
  * synchronous network of cores on a virtual clock.
  *
  * struct rec is an outbox that remembers every message sent (with its
- * recipients and the time), every line printed and every exit, so a test
+ * recipients and the time), every line printed, every event (the lines as
+ * data, and those with no line: HEARD) and every exit, so a test
  * can drive one core by hand and assert on exactly what came out. Sends
  * and lines also carry a sequence number from one counter, for their
  * order relative to each other.
@@ -26,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../../common/out.h"
 #include "../../common/outbox.h"
 #include "../../common/peerset.h"
 #include "../../common/wire.h"
@@ -34,6 +36,7 @@
 #define REC_SENT_MAX 2048
 #define REC_LINES_MAX 256
 #define REC_LINE_BYTES 256
+#define REC_EVENTS_MAX 256
 
 struct rec_sent {
 	int64_t at_ms;
@@ -60,6 +63,9 @@ struct rec {
 	struct rec_line lines[REC_LINES_MAX];
 	unsigned lines_count;
 	unsigned lines_checked;	/* cursor of rec_expect_line */
+	struct out_event events[REC_EVENTS_MAX];
+	int64_t events_at_ms[REC_EVENTS_MAX];
+	unsigned events_count;
 	unsigned exits;
 	/* One count for sends and lines together, so a test can tell which
 	 * came first within one event (they share at_ms). */
@@ -69,6 +75,10 @@ struct rec {
 };
 
 void rec_create(struct rec *r);
+
+/* Events of kind recorded so far, and the time of the last (-1: none). */
+unsigned rec_count_events(const struct rec *r, enum out_event_kind kind,
+			  int64_t *last_at_ms);
 
 /* The next line not yet checked is text, printed at at_ms. */
 void rec_expect_line(struct rec *r, int64_t at_ms, const char *text);
@@ -106,7 +116,7 @@ const char *net_line_leader_unreachable(unsigned self, uint32_t view_id,
 
 /* ---- The network -------------------------------------------------------- */
 
-#define NET_PEERS_MAX 6
+#define NET_PEERS_MAX 10
 #define NET_FLIGHT_MAX 1024
 #define NET_VIEWS_MAX 64
 #define NET_STEPS_MAX 1000000
@@ -154,8 +164,13 @@ struct net {
 	bool quick_found;
 };
 
-/* hosts_count cores with T = heartbeat_ms, no -c, no -t; time 0. */
+/* hosts_count cores with T = heartbeat_ms, no -c, no -t, no allowance (a
+ * peer is dead once silent for 2T exactly); time 0. */
 void net_create(struct net *n, unsigned hosts_count, uint32_t heartbeat_ms);
+/* The same, each core's detector allowing allowance_ms past 2T (the
+ * daemon's T/4): it is fixed when the core is created. */
+void net_create_allowance(struct net *n, unsigned hosts_count,
+			  uint32_t heartbeat_ms, uint32_t allowance_ms);
 
 /* A core's configuration, to change before net_start. */
 struct mship_config *net_cfg(struct net *n, unsigned id);

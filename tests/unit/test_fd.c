@@ -3,7 +3,7 @@
  *
  * Literal times throughout, with T = 100 ms and so a timeout of 200 ms: a
  * peer last heard at 1000 is alive at 1199 and dead at 1200, not a
- * millisecond either side.
+ * millisecond either side (the daemon's 2T + T/4 in one test).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -162,6 +162,25 @@ static void test_expire_several_adds_to_set(void **state)
 	assert_int_equal(fd_next_deadline(&d), 1220);
 }
 
+/*
+ * The daemon's timeout, 2T + T/4 = 225 (issue 10): a peer heard at 1000
+ * whose beat at 1100 is lost and whose beat at 1200 comes 24 ms late is
+ * never dead; silent from 1224, it is dead at 1449, not at 1448.
+ */
+static void test_allowance_covers_one_lost_beat(void **state)
+{
+	(void)state;
+	fd_create(&d, 2 * 100 + 100 / 4);
+	fd_watch(&d, 4, 1000);
+	expire(1200, 0);
+	expire(1223, 0);
+	fd_heard(&d, 4, 1224);
+	assert_int_equal(fd_next_deadline(&d), 1449);
+	expire(1448, 0);
+	struct peerset dead = expire(1449, 1);
+	assert_true(peerset_has(&dead, 4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +194,8 @@ int main(void)
 		cmocka_unit_test_setup(test_unwatch, setup),
 		cmocka_unit_test_setup(test_next_deadline_is_minimum, setup),
 		cmocka_unit_test_setup(test_expire_several_adds_to_set, setup),
+		cmocka_unit_test_setup(test_allowance_covers_one_lost_beat,
+				       setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,7 +44,9 @@ static struct core core_a;
 __attribute__((unused)) static struct core core_b;
 static struct net net;
 
-static void core_create(struct core *c, unsigned self, unsigned hosts_count)
+/* A core whose detector allows allowance_ms past 2T (fixed at creation). */
+static void core_create_allowance(struct core *c, unsigned self,
+				  unsigned hosts_count, uint32_t allowance_ms)
 {
 	rec_create(&c->r);
 	c->r.self = self;
@@ -54,8 +56,15 @@ static void core_create(struct core *c, unsigned self, unsigned hosts_count)
 		.heartbeat_ms = T_MS,
 		.crash_ms = -1,
 		.testcase4 = false,
+		.allowance_ms = allowance_ms,
 	};
 	mship_create(&c->m, &cfg, &c->r.out);
+}
+
+/* No allowance: dead at 2T exactly, so the literal times below hold. */
+static void core_create(struct core *c, unsigned self, unsigned hosts_count)
+{
+	core_create_allowance(c, self, hosts_count, 0);
 }
 
 /* Start a core: peer 1 founds at once, with no probe and no wait. */
@@ -86,6 +95,16 @@ static struct wire_msg mk(enum wire_type type, unsigned from, uint32_t view_id)
 	m.from = (uint16_t)from;
 	m.incarnation = 1;
 	m.view_id = view_id;
+	return m;
+}
+
+/* A member's heartbeat in view_id naming the members it suspects (issue
+ * 10: what the leader counts before it removes anyone). */
+static struct wire_msg mk_hb(unsigned from, uint32_t view_id,
+			     const char *suspects)
+{
+	struct wire_msg m = mk(WIRE_HEARTBEAT, from, view_id);
+	m.suspects = net_set(suspects);
 	return m;
 }
 
@@ -432,16 +451,24 @@ static void test_member_takes_any_newer_view(void **state)
 
 /* ---- Networks of cores --------------------------------------------------- */
 
+/* "1,2,...,n" */
+static const char *list_upto(unsigned n)
+{
+	struct peerset s;
+	peerset_clear(&s);
+	for (unsigned id = 1; id <= n; id++)
+		peerset_add(&s, id);
+	return net_set_str(&s);
+}
+
 /* Every line of the one-by-one joins at 0: peer k prints views k-1..n-1. */
 static void expect_formed_at0(unsigned hosts_count)
 {
-	static const char *const lists[] = {
-		"1", "1,2", "1,2,3", "1,2,3,4", "1,2,3,4,5", "1,2,3,4,5,6",
-	};
 	for (unsigned id = 1; id <= hosts_count; id++) {
 		struct rec *r = net_rec(&net, id);
 		for (unsigned v = id - 1; v < hosts_count; v++)
-			rec_expect_line(r, 0, net_line_view(id, v, 1, lists[v]));
+			rec_expect_line(r, 0, net_line_view(id, v, 1,
+							    list_upto(v + 1)));
 		rec_expect_quiet(r);
 	}
 }
@@ -455,12 +482,17 @@ static void sends_checked(void)
 	}
 }
 
-static void form(unsigned hosts_count)
+static void form_allowance(unsigned hosts_count, uint32_t allowance_ms)
 {
-	net_create(&net, hosts_count, T_MS);
+	net_create_allowance(&net, hosts_count, T_MS, allowance_ms);
 	net_start_all(&net, 1, hosts_count);
 	expect_formed_at0(hosts_count);
 	sends_checked();
+}
+
+static void form(unsigned hosts_count)
+{
+	form_allowance(hosts_count, 0);
 }
 
 /* Testcase 1: one by one, a second apart; every member prints each view. */
@@ -561,26 +593,31 @@ static void test_net_member_dead_at_2T(void **state)
 }
 
 /*
- * The leader stops hearing 3 a heartbeat early, so its REQ DEL reaches 2
- * before 2's own detector fires: 2 prints at the REQ, and not again.
+ * The leader and two members stop hearing 3 a heartbeat early: a quorum
+ * of [1..5] suspects it at 300, so the leader's REQ DEL reaches 5 before
+ * 5's own detector fires: 5 prints at the REQ, and not again.
  */
 static void test_net_req_del_before_own_detector(void **state)
 {
 	(void)state;
-	form(3);
+	form(5);
 	net_run_until(&net, 150);
-	net_cut(&net, 3, 1, true);	/* 1 last hears 3 at 100 */
+	net_cut(&net, 3, 1, true);	/* 1, 2, 4 last hear 3 at 100 */
+	net_cut(&net, 3, 2, true);
+	net_cut(&net, 3, 4, true);
 	net_run_until(&net, 250);
-	net_crash(&net, 3);	/* 2 last hears 3 at 200 */
+	net_crash(&net, 3);	/* 5 last hears 3 at 200 */
 	net_run_until(&net, 299);
 	net_expect_quiet(&net);
 	net_run_until(&net, 300);
-	for (unsigned id = 1; id <= 2; id++) {
+	static const unsigned survivors[] = { 1, 2, 4, 5 };
+	for (unsigned i = 0; i < 4; i++) {
+		unsigned id = survivors[i];
 		struct rec *r = net_rec(&net, id);
-		rec_expect_line(r, 300, net_line_unreachable(id, 2, 1, 3));
-		rec_expect_line(r, 300, net_line_view(id, 3, 1, "1,2"));
+		rec_expect_line(r, 300, net_line_unreachable(id, 4, 1, 3));
+		rec_expect_line(r, 300, net_line_view(id, 5, 1, "1,2,4,5"));
 	}
-	/* 2's detector would have fired at 400. */
+	/* 5's detector would have fired at 400. */
 	net_run_until(&net, 3000);
 	net_expect_quiet(&net);
 }
@@ -767,8 +804,9 @@ static void test_net_join_after_takeover(void **state)
 
 
 /*
- * A member wrongly thought dead (its messages to the leader are lost, but
- * it is alive and still hears the leader) is removed. It must learn that,
+ * A member wrongly thought dead (its messages to the others are lost, but
+ * it is alive and still hears them) is removed: the leader and 2 both
+ * suspect it, a quorum of [1,2,3]. It must learn that,
  * and go quiet, rather than go on alone: otherwise, hearing no one, it
  * takes over and installs its own view 3, which the others already hold
  * with other members.
@@ -778,7 +816,8 @@ static void test_net_removed_alive_goes_quiet(void **state)
 	(void)state;
 	form(3);
 	net_run_until(&net, 150);
-	net_cut(&net, 3, 1, true);	/* 1 last hears 3 at 100 */
+	net_cut(&net, 3, 1, true);	/* 1 and 2 last hear 3 at 100 */
+	net_cut(&net, 3, 2, true);
 	net_run_until(&net, 300);
 	for (unsigned id = 1; id <= 2; id++) {
 		struct rec *r = net_rec(&net, id);
@@ -1009,10 +1048,10 @@ static struct wire_msg mk_okb(unsigned from, uint32_t view_id,
  * Leader 1 of hosts_count hosts admits 2..n at at_ms, each change answered
  * at once by every member: view n - 1 [1..n], every send and line checked.
  */
-static void core_grow(struct core *c, unsigned hosts_count, unsigned n,
-		      int64_t at_ms)
+static void core_grow_allowance(struct core *c, unsigned hosts_count,
+				unsigned n, int64_t at_ms, uint32_t allowance_ms)
 {
-	core_create(c, 1, hosts_count);
+	core_create_allowance(c, 1, hosts_count, allowance_ms);
 	core_start(c, 0);
 	for (unsigned j = 2; j <= n; j++) {
 		c->r.sent_checked = c->r.sent_count;
@@ -1026,6 +1065,12 @@ static void core_grow(struct core *c, unsigned hosts_count, unsigned n,
 	}
 	c->r.sent_checked = c->r.sent_count;
 	c->r.lines_checked = c->r.lines_count;
+}
+
+static void core_grow(struct core *c, unsigned hosts_count, unsigned n,
+		      int64_t at_ms)
+{
+	core_grow_allowance(c, hosts_count, n, at_ms, 0);
 }
 
 /* A leader's REQ for change (op, peer) in flight, to whom. */
@@ -1068,7 +1113,8 @@ static void test_leader_add_round(void **state)
 }
 
 /*
- * Quorum commit. Leader 1 of [1..5] asks DEL 5 at 300: nothing is decided
+ * Quorum commit. Leader 1 of [1..5] asks DEL 5 at 200, once 2 and 3
+ * suspect it too: nothing is decided
  * at one OK (two of five), and the view is made at the second (three of
  * five, and two of [1..4] holding 1). The dead 5 is asked too.
  */
@@ -1084,6 +1130,12 @@ static void test_leader_commits_at_quorum(void **state)
 	rec_expect_quiet(&c->r);
 	core_tick(c, 200);	/* 5 last heard at 0 */
 	rec_expect_line(&c->r, 200, net_line_unreachable(1, 4, 1, 5));
+	/* Our suspicion and 2's are two of five: no removal yet; 3's is
+	 * the third. */
+	rec_expect_only_heartbeats(&c->r);
+	core_msg(c, 200, mk_hb(2, 4, "5"));
+	rec_expect_no_send(&c->r);
+	core_msg(c, 200, mk_hb(3, 4, "5"));
 	const struct rec_sent *req =
 		expect_round(c, 200, WIRE_OP_DEL, 5, "2,3,4,5");
 	uint32_t rid = req->msg.request_id;
@@ -1114,6 +1166,8 @@ static void test_leader_needs_quorum_of_next_view(void **state)
 	for (unsigned id = 2; id <= 3; id++)
 		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 3));
 	core_tick(c, 200);
+	/* 2 suspects 4 too: {1,2} is a quorum of [1..4] (half, holding 1). */
+	core_msg(c, 200, mk_hb(2, 3, "4"));
 	const struct rec_sent *req =
 		expect_round(c, 200, WIRE_OP_DEL, 4, "2,3,4");
 	uint32_t rid = req->msg.request_id;
@@ -1202,6 +1256,8 @@ static void test_leader_refused_asks_above(void **state)
 	core_tick(c, 150);
 	c->r.sent_checked = c->r.sent_count;
 	core_tick(c, 210);	/* 3 dies... */
+	rec_expect_only_heartbeats(&c->r);	/* we alone: no quorum */
+	core_msg(c, 210, mk_hb(2, 2, "3"));	/* ... for 2 too */
 	const struct rec_sent *req = expect_round(c, 210, WIRE_OP_DEL, 3,
 						  "2,3");
 	struct wire_msg no = mk_ok(2, 2, req->msg.request_id,
@@ -1357,7 +1413,8 @@ static void core_restarted(struct core *c, unsigned self, uint64_t promised,
  * A restarted acceptor. Peer 3's state file holds its promise (1,1) and
  * view 4 [1,2,3]: it joins as a new life, and meanwhile answers for that
  * view: it promises a higher candidate's NEWLEADER (saving first),
- * refuses a lower REQ, and takes no view at or below 4 that admits it.
+ * refuses a lower REQ, and takes no view at or below 4 that admits it but
+ * view 4 itself as its file holds it (issue 10).
  */
 static void test_restarted_peer_answers_for_its_view(void **state)
 {
@@ -1392,10 +1449,17 @@ static void test_restarted_peer_answers_for_its_view(void **state)
 	expect_send(ok, 30, WIRE_OK, 3, 4, "1");
 	assert_string_equal(wire_op_name(ok->msg.op), "REFUSE");
 
-	core_msg(c, 40, mk_newview(1, 4, 1, "1,2,3"));
+	/* View 4 as another list or leader, or an older view: no. */
+	core_msg(c, 40, mk_newview(1, 4, 1, "1,3"));
+	core_msg(c, 40, mk_newview(2, 4, 2, "1,2,3"));
 	core_msg(c, 41, mk_newview(1, 3, 1, "1,2,3"));
 	assert_int_equal(c->m.role, MSHIP_JOINING);
 	rec_expect_quiet(&c->r);
+	/* The very view the state file holds: the leader took this life
+	 * for the member (its old one was let in and never spoke). */
+	core_msg(c, 45, mk_newview(1, 4, 1, "1,2,3"));
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	rec_expect_line(&c->r, 45, net_line_view(3, 4, 1, "1,2,3"));
 	core_msg(c, 50, mk_newview(2, 6, 2, "1,2,3"));
 	assert_int_equal(c->m.role, MSHIP_MEMBER);
 	rec_expect_line(&c->r, 50, net_line_view(3, 6, 2, "1,2,3"));
@@ -1418,6 +1482,9 @@ static void test_leader_removes_silent_first(void **state)
 	core_msg(c, 100, mk(WIRE_HEARTBEAT, 2, 4));
 	core_msg(c, 100, mk(WIRE_HEARTBEAT, 5, 4));
 	core_tick(c, 200);
+	/* 2 and 5 suspect 4 too: with us, three of five. */
+	core_msg(c, 200, mk_hb(2, 4, "4"));
+	core_msg(c, 200, mk_hb(5, 4, "4"));
 	const struct rec_sent *req = expect_round(c, 200, WIRE_OP_DEL, 4,
 						  "2,3,4,5");
 	uint32_t rid = req->msg.request_id;
@@ -1425,6 +1492,13 @@ static void test_leader_removes_silent_first(void **state)
 	core_msg(c, 205, mk_life(WIRE_JOIN, 5, 4, 2));
 	assert_int_equal(c->m.stats.new_lives, 1);
 	core_tick(c, 210);
+	assert_int_equal(c->m.queue_count, 2);	/* 3: we alone suspect it */
+	/* 2 suspects 3 too, and so does 5's new life, a restarted acceptor
+	 * (its heartbeat names no leader): three of five. */
+	core_msg(c, 210, mk_hb(2, 4, "3,4"));
+	struct wire_msg hb5 = mk_life(WIRE_HEARTBEAT, 5, 4, 2);
+	hb5.suspects = net_set("3,4");
+	core_msg(c, 210, hb5);
 	/* Queued in order: DEL 5 (its old life), ADD 5 (the new), DEL 3. */
 	assert_int_equal(c->m.queue_count, 3);
 	assert_int_equal(c->m.queue[c->m.queue_head].peer, 5);
@@ -1458,7 +1532,8 @@ static struct wire_msg mk_promise(unsigned from, uint32_t view_id,
  * [1..4] has one ({1,2}, half with its lowest id). Only 2 decides at its
  * ballot, and DEL 1 is its own change: it gives it up, takes its view
  * over above that ballot, ignores DEL 1 in 1's answer, and removes the
- * dead instead, 3 (silent the longest: last heard at 215) first.
+ * dead instead, 3 (silent the longest: last heard at 215) first, which 1
+ * suspects too (issue 10: a removal needs a quorum's suspicions).
  */
 static void test_leader_gives_up_change_without_quorum(void **state)
 {
@@ -1493,6 +1568,9 @@ static void test_leader_gives_up_change_without_quorum(void **state)
 	core_tick(c, 290);
 	rec_expect_line(&c->r, 290, net_line_unreachable(2, 3, 2, 3));
 	assert_true(c->m.round_active);
+	/* 1 suspects 3 too: {1,2} is a quorum of [1..4] (half, holding 1),
+	 * so 3 may go once the takeover is done. */
+	core_msg(c, 295, mk_hb(1, 3, "3"));
 	core_tick(c, 299);
 	assert_true(c->m.round_active);
 	core_tick(c, 300);
@@ -2239,9 +2317,440 @@ static void test_joiner_relays_view_that_left_it_out(void **state)
 	rec_expect_quiet(&c->r);
 }
 
+/* ---- Issue 10: the allowance, and removal by a quorum's suspicions ------- */
+
+#define A_MS (T_MS / 4)	/* the daemon's allowance */
+
+/*
+ * The allowance. Leader 1 of [1,2] (alone a quorum of it) last heard 2 at
+ * 0: with A = T/4 it is alive at 2T + A - 1 = 224 and dead at 225.
+ */
+static void test_allowance_dead_at_2T_plus_A(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow_allowance(c, 2, 2, 0, A_MS);
+	core_tick(c, 100);
+	core_tick(c, 200);
+	core_tick(c, 224);
+	rec_expect_only_heartbeats(&c->r);
+	rec_expect_quiet(&c->r);
+	assert_int_equal(mship_next_deadline(&c->m), 225);
+	core_tick(c, 225);
+	rec_expect_line(&c->r, 225, net_line_unreachable(1, 1, 1, 2));
+	expect_round(c, 225, WIRE_OP_DEL, 2, "2");
+	rec_expect_line(&c->r, 225, net_line_view(1, 2, 1, "1"));
+	assert_int_equal(c->m.stats.suspicions, 1);
+}
+
+/*
+ * One lost heartbeat followed by a normal one. 2 beats every T from 0 and
+ * every third beat is lost; the others come up to A - 1 late. The longest
+ * silence is 2T + A - 1: never dead with A = T/4, ticked every ms for 3 s.
+ * The same schedule without the allowance kills 2 at its first gap.
+ */
+static unsigned run_lossy_schedule(struct core *c)
+{
+	int64_t last_ms = 0;
+	for (int64_t now = 1; now <= 3000; now++) {
+		int64_t k = now / T_MS, late = now % T_MS;
+		/* Beat k (sent at k*T) lost if k % 3 == 1, else late by
+		 * (k * 7) % A_MS < A_MS ms. */
+		if (k % 3 != 1 && late == (k * 7) % A_MS) {
+			core_msg(c, now, mk(WIRE_HEARTBEAT, 2, 1));
+			assert_true(now - last_ms < 2 * T_MS + A_MS);
+			last_ms = now;
+		}
+		core_tick(c, now);
+		if (c->r.lines_count > c->r.lines_checked)
+			return (unsigned)now;
+	}
+	return 0;
+}
+
+static void test_allowance_one_lost_heartbeat(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow_allowance(c, 2, 2, 0, A_MS);
+	assert_int_equal(run_lossy_schedule(c), 0);
+	rec_expect_only_heartbeats(&c->r);
+	expect_view(&c->m, 1, 1, "1,2");
+	assert_int_equal(c->m.stats.suspicions, 0);
+
+	/* Without it: 2 heard at 0 and not again until 214 (beat 1 lost,
+	 * beat 2 late by 14), dead at 200. */
+	core_grow(c, 2, 2, 0);
+	assert_int_equal(run_lossy_schedule(c), 200);
+	rec_expect_line(&c->r, 200, net_line_unreachable(1, 1, 1, 2));
+}
+
+/*
+ * The leader alone does not remove. Leader 1 of [1..5] holds 5 dead at
+ * 200 (last heard at 0) and prints its line; 2, 3, 4 still beat naming
+ * nobody: 5 stays, through 1000. A suspicion withdrawn does not count
+ * (2 names 5, then nobody); once two members' heartbeats name 5, with
+ * ours a quorum of three, the REQ DEL goes out.
+ */
+static void test_leader_alone_does_not_remove(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 5, 5, 0);
+	for (int64_t at = 100; at <= 1000; at += T_MS) {
+		for (unsigned id = 2; id <= 4; id++)
+			core_msg(c, at, mk(WIRE_HEARTBEAT, id, 4));
+		core_tick(c, at);
+		if (at == 200)
+			rec_expect_line(&c->r, 200,
+					net_line_unreachable(1, 4, 1, 5));
+	}
+	rec_expect_only_heartbeats(&c->r);
+	rec_expect_quiet(&c->r);
+	expect_view(&c->m, 4, 1, "1,2,3,4,5");
+	assert_int_equal(c->m.stats.suspicions, 1);
+	/* Our heartbeats name our suspect too. */
+	assert_true(peerset_has(&c->r.sent[c->r.sent_count - 1].msg.suspects,
+				5));
+
+	core_msg(c, 1010, mk_hb(2, 4, "5"));
+	core_msg(c, 1020, mk_hb(2, 4, ""));	/* 2 hears 5 again */
+	core_msg(c, 1030, mk_hb(3, 4, "5"));
+	rec_expect_no_send(&c->r);
+	assert_false(c->m.round_active);
+	core_msg(c, 1040, mk_hb(4, 4, "5"));
+	expect_round(c, 1040, WIRE_OP_DEL, 5, "2,3,4,5");
+	rec_expect_quiet(&c->r);
+}
+
+/*
+ * Rechecked after every committed view. Leader 1 of [1..5] and 2 suspect
+ * 5 (two of five: it stays); 4's new life JOINs, a certain death, so DEL
+ * 4 goes at once without agreement. In the view it makes, [1,2,3,5], the
+ * two are a quorum (half, holding 1): DEL 5 is asked at the commit.
+ */
+static void test_leader_rechecks_after_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 5, 5, 0);
+	for (unsigned id = 2; id <= 4; id++)
+		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 4));
+	core_tick(c, 200);
+	rec_expect_line(&c->r, 200, net_line_unreachable(1, 4, 1, 5));
+	core_msg(c, 200, mk_hb(2, 4, "5"));
+	core_msg(c, 200, mk(WIRE_HEARTBEAT, 3, 4));
+	rec_expect_only_heartbeats(&c->r);
+	core_msg(c, 210, mk_life(WIRE_JOIN, 4, 4, 2));
+	rec_expect_line(&c->r, 210, net_line_unreachable(1, 4, 1, 4));
+	const struct rec_sent *req =
+		expect_round(c, 210, WIRE_OP_DEL, 4, "2,3,4,5");
+	uint32_t rid = req->msg.request_id;
+	uint64_t b = req->msg.ballot;
+	core_msg(c, 220, mk_okb(2, 4, rid, WIRE_OP_DEL, 4, b));
+	core_msg(c, 220, mk_okb(3, 4, rid, WIRE_OP_DEL, 4, b));
+	const struct rec_sent *nv = rec_next_send_not_hb(&c->r);
+	expect_send(nv, 220, WIRE_NEWVIEW, 1, 5, "2,3,4,5");
+	expect_newview(nv, 1, "1,2,3,5");
+	rec_expect_line(&c->r, 220, net_line_view(1, 5, 1, "1,2,3,5"));
+	expect_round(c, 220, WIRE_OP_DEL, 5, "2,3,5");
+}
+
+/*
+ * A member's verdict goes to the leader at once. Member 3 of [1..5] (led
+ * by 1, joined at 10) last hears 5 at 50: at 250 it prints its line and
+ * sends one heartbeat, to 1 alone, naming 5 and its leader; its next
+ * regular beat, at 310, names 5 to everyone.
+ */
+static void test_member_tells_leader_at_once(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_member(c, 3, 5, 4, "1,2,3,4,5");
+	core_msg(c, 50, mk(WIRE_HEARTBEAT, 5, 4));
+	for (int64_t at = 100; at <= 300; at += T_MS) {
+		struct wire_msg hb = mk(WIRE_HEARTBEAT, 1, 4);
+		hb.leader = 1;
+		core_msg(c, at, hb);
+		core_msg(c, at, mk(WIRE_HEARTBEAT, 2, 4));
+		core_msg(c, at, mk(WIRE_HEARTBEAT, 4, 4));
+	}
+	core_tick(c, 110);
+	core_tick(c, 210);
+	c->r.sent_checked = c->r.sent_count;
+	core_tick(c, 249);
+	rec_expect_no_send(&c->r);
+	rec_expect_quiet(&c->r);
+	core_tick(c, 250);
+	rec_expect_line(&c->r, 250, net_line_unreachable(3, 4, 1, 5));
+	const struct rec_sent *s = rec_next_send(&c->r);
+	expect_send(s, 250, WIRE_HEARTBEAT, 3, 4, "1");
+	assert_int_equal(s->msg.leader, 1);
+	assert_string_equal(net_set_str(&s->msg.suspects), "5");
+	rec_expect_no_send(&c->r);
+	core_tick(c, 310);
+	s = rec_next_send(&c->r);
+	expect_send(s, 310, WIRE_HEARTBEAT, 3, 4, "1,2,4,5");
+	assert_string_equal(net_set_str(&s->msg.suspects), "5");
+	rec_expect_no_send(&c->r);
+	/* A member removes no one itself. */
+	expect_view(&c->m, 4, 1, "1,2,3,4,5");
+	assert_int_equal(c->m.stats.suspicions, 1);
+}
+
+/*
+ * A restarted acceptor's detector. Peer 3's state file holds view 4
+ * [1,2,3]; joining, it watches 1 and 2 from its start. 2 beats to its old
+ * address every T (this life hears it), 1 is silent: at 200 it holds 1
+ * dead, prints nothing (this life is in no view), and tells the peer it
+ * JOINs with a heartbeat naming no leader, its view, and 1; each JOIN
+ * retry after that repeats it, to the JOIN's target.
+ *
+ * (It once watched nobody: mship_start asked mship__acceptor() before
+ * mship__join() had made the role MSHIP_JOINING.)
+ */
+static void
+test_restarted_acceptor_reports_suspects(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_restarted(c, 3, BALLOT_MAKE(1, 1), 4, "1,2,3", 7);
+	core_start(c, 0);
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	assert_string_equal(net_set_str(&c->m.fd.watched), "1,2");
+	/* Its reports go to a peer a REDIRECT named the leader. */
+	core_msg(c, 1, mk_redirect(2, 4, 2));
+	for (int64_t now = 2; now <= 2000; now++) {
+		if (now % T_MS == 0)
+			core_msg(c, now, mk(WIRE_HEARTBEAT, 2, 4));
+		if (mship_next_deadline(&c->m) <= now)
+			core_tick(c, now);
+	}
+	rec_expect_quiet(&c->r);
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	assert_int_equal(c->m.stats.suspicions, 1);
+	unsigned hbs = 0, joins_after = 0;
+	for (unsigned i = 0; i < c->r.sent_count; i++) {
+		const struct rec_sent *s = &c->r.sent[i];
+		if (s->msg.type == WIRE_JOIN && s->at_ms > 200)
+			joins_after++;
+		if (s->msg.type != WIRE_HEARTBEAT)
+			continue;
+		if (hbs++ == 0)
+			assert_int_equal(s->at_ms, 200);
+		assert_int_equal(s->msg.leader, 0);
+		assert_int_equal(s->msg.view_id, 4);
+		assert_int_equal(s->msg.incarnation, 7);
+		assert_string_equal(net_set_str(&s->msg.suspects), "1");
+		if (s->at_ms == 200)
+			continue;
+		/* A retry's: to the JOIN's target, among the peers the JOIN
+		 * just before it went to. */
+		assert_true(i > 0);
+		const struct rec_sent *j = &c->r.sent[i - 1];
+		assert_int_equal(j->msg.type, WIRE_JOIN);
+		assert_int_equal(j->at_ms, s->at_ms);
+		assert_int_equal(peerset_count(&s->to), 1);
+		assert_true(peerset_has(&j->to, peerset_first(&s->to)));
+	}
+	assert_true(joins_after >= 1);
+	assert_int_equal(hbs, 1 + joins_after);
+}
+
+/*
+ * A lossy link. Everything 3 sends the leader is lost from 150 on: the
+ * leader holds it dead at 325 (2T + A after 100) and prints its line, but
+ * 2, 4 and 5 hear 3 and never suspect it, so 3 stays, through 3 s.
+ */
+static void test_net_lossy_link_removes_nobody(void **state)
+{
+	(void)state;
+	form_allowance(5, A_MS);
+	net_run_until(&net, 150);
+	net_cut(&net, 3, 1, true);
+	net_run_until(&net, 324);
+	net_expect_quiet(&net);
+	net_run_until(&net, 325);
+	rec_expect_line(net_rec(&net, 1), 325,
+			net_line_unreachable(1, 4, 1, 3));
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+	for (unsigned id = 1; id <= 5; id++) {
+		expect_view(net_mship(&net, id), 4, 1, "1,2,3,4,5");
+		assert_int_equal(net_mship(&net, id)->stats.suspicions,
+				 id == 1 ? 1 : 0);
+		assert_int_equal(rec_count(net_rec(&net, id), WIRE_REQ, 1,
+					   3000), 0);
+	}
+	assert_true(peerset_has(&net_mship(&net, 1)->suspected, 3));
+}
+
+/*
+ * Heard again. The leader alone holds 3 dead at 300 (3 -> 1 cut at 150);
+ * the link heals at 350 and 3's beat at 400 comes: an OUT_EVENT_HEARD,
+ * no line, heard_again 1, 3 watched afresh. Cut again at 450, 3 is dead
+ * again at 600 (2T after 400), and its line is printed a second time.
+ */
+static void test_net_heard_again(void **state)
+{
+	(void)state;
+	form(3);
+	struct rec *r1 = net_rec(&net, 1);
+	const struct mship *m1 = net_mship(&net, 1);
+	net_run_until(&net, 150);
+	net_cut(&net, 3, 1, true);
+	net_run_until(&net, 300);
+	rec_expect_line(r1, 300, net_line_unreachable(1, 2, 1, 3));
+	net_run_until(&net, 350);
+	net_cut(&net, 3, 1, false);
+	net_run_until(&net, 399);
+	assert_int_equal(rec_count_events(r1, OUT_EVENT_HEARD, NULL), 0);
+	net_run_until(&net, 400);
+	int64_t at = 0;
+	assert_int_equal(rec_count_events(r1, OUT_EVENT_HEARD, &at), 1);
+	assert_int_equal(at, 400);
+	const struct out_event *e = &r1->events[r1->events_count - 1];
+	assert_int_equal(e->kind, OUT_EVENT_HEARD);
+	assert_int_equal(e->peer, 3);
+	assert_int_equal(e->view_id, 2);
+	assert_int_equal(m1->stats.heard_again, 1);
+	assert_false(peerset_has(&m1->suspected, 3));
+	assert_false(peerset_has(&m1->reported, 3));
+	assert_true(peerset_has(&m1->fd.watched, 3));
+	net_expect_quiet(&net);
+
+	net_run_until(&net, 450);
+	net_cut(&net, 3, 1, true);
+	net_run_until(&net, 599);
+	net_expect_quiet(&net);
+	net_run_until(&net, 600);
+	rec_expect_line(r1, 600, net_line_unreachable(1, 2, 1, 3));
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+	assert_int_equal(m1->stats.suspicions, 2);
+	assert_int_equal(m1->stats.heard_again, 1);
+	for (unsigned id = 1; id <= 3; id++)
+		expect_view(net_mship(&net, id), 2, 1, "1,2,3");
+	/* Nobody else suspected anyone, nor heard anyone again. */
+	for (unsigned id = 2; id <= 3; id++)
+		assert_int_equal(rec_count_events(net_rec(&net, id),
+						  OUT_EVENT_HEARD, NULL), 0);
+}
+
+/*
+ * A crash in a group of hosts_count, A = T/4. Every peer heard the victim
+ * last at 200; the network has no latency, so the first observer and
+ * every survivor hold it dead at 2T + A = 425, and the survivors' new view
+ * comes in the same millisecond (the members' immediate heartbeats make
+ * the quorum at once). Nothing is printed before, or after.
+ */
+static void crash_detected(unsigned hosts_count, unsigned victim)
+{
+	form_allowance(hosts_count, A_MS);
+	uint32_t view = hosts_count - 1;
+	net_run_until(&net, 250);
+	net_crash(&net, victim);
+	net_run_until(&net, 424);
+	net_expect_quiet(&net);
+	net_run_until(&net, 430);	/* a few ms for the round */
+	struct peerset rest;
+	peerset_clear(&rest);
+	for (unsigned id = 1; id <= hosts_count; id++)
+		if (id != victim)
+			peerset_add(&rest, id);
+	char members[64];
+	snprintf(members, sizeof(members), "%s", net_set_str(&rest));
+	for (unsigned id = 1; id <= hosts_count; id++) {
+		if (id == victim)
+			continue;
+		struct rec *r = net_rec(&net, id);
+		rec_expect_line(r, 425, net_line_unreachable(id, view, 1,
+							     victim));
+		rec_expect_line(r, 425, net_line_view(id, view + 1, 1,
+						      members));
+		expect_view(net_mship(&net, id), view + 1, 1, members);
+	}
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+}
+
+static void test_net_crash_detected_5(void **state)
+{
+	(void)state;
+	crash_detected(5, 4);
+}
+
+static void test_net_crash_detected_10(void **state)
+{
+	(void)state;
+	crash_detected(10, 7);
+}
+
+
+/*
+ * The leader's table of members' suspicions (SUSPICIONS_MAX = 64 slots)
+ * frees a slot nobody names any more: else, in a view of more than 64
+ * members, 64 brief false suspicions (each heard again) would fill it for
+ * good, and a crashed member would never be removed, however many
+ * members named it (as it was once). Here leader 1 of [1..70]: 2 briefly
+ * suspects 3..66 in turn; then 70 dies, and 35 members (with us, a quorum
+ * of 70) name it: the REQ DEL 70 goes out, as it does in the control
+ * (transient = false) without the brief suspicions.
+ */
+static void suspicions_table(bool transient)
+{
+	struct core *c = &core_a;
+	core_grow(c, 70, 70, 0);
+	for (unsigned id = 2; id <= 69; id++)
+		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 69));
+	if (transient) {
+		for (unsigned p = 3; p <= 66; p++) {
+			char one[8];
+			snprintf(one, sizeof(one), "%u", p);
+			core_msg(c, 100 + p, mk_hb(2, 69, one));
+		}
+		core_msg(c, 180, mk_hb(2, 69, ""));
+	}
+	for (unsigned id = 2; id <= 69; id++)
+		core_msg(c, 200, mk(WIRE_HEARTBEAT, id, 69));
+	core_tick(c, 200);	/* 70 last heard at 0 */
+	rec_expect_line(&c->r, 200, net_line_unreachable(1, 69, 1, 70));
+	rec_expect_only_heartbeats(&c->r);
+	for (unsigned id = 2; id <= 36; id++)
+		core_msg(c, 210, mk_hb(id, 69, "70"));
+	char to[512];
+	snprintf(to, sizeof(to), "%s", list_upto(70) + 2);	/* "2,...,70" */
+	expect_round(c, 210, WIRE_OP_DEL, 70, to);
+}
+
+static void test_suspicions_table_control(void **state)
+{
+	(void)state;
+	suspicions_table(false);
+}
+
+static void
+test_suspicions_table_full_of_stale_slots(void **state)
+{
+	(void)state;
+	suspicions_table(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_allowance_dead_at_2T_plus_A),
+		cmocka_unit_test(test_allowance_one_lost_heartbeat),
+		cmocka_unit_test(test_leader_alone_does_not_remove),
+		cmocka_unit_test(test_leader_rechecks_after_view),
+		cmocka_unit_test(test_member_tells_leader_at_once),
+		cmocka_unit_test(test_restarted_acceptor_reports_suspects),
+		cmocka_unit_test(test_net_lossy_link_removes_nobody),
+		cmocka_unit_test(test_net_heard_again),
+		cmocka_unit_test(test_net_crash_detected_5),
+		cmocka_unit_test(test_net_crash_detected_10),
+		cmocka_unit_test(test_suspicions_table_control),
+		cmocka_unit_test(test_suspicions_table_full_of_stale_slots),
 		cmocka_unit_test(test_member_refuses_below_promise),
 		cmocka_unit_test(test_net_cut_leader_commits_nothing),
 		cmocka_unit_test(test_leader_start_prints_view0),
