@@ -166,13 +166,11 @@ void mship__on_redirect(struct mship *m, int64_t now_ms,
 void mship__removed(struct mship *m, int64_t now_ms,
 		    uint32_t view_id, unsigned leader)
 {
-	if (m->out->event != NULL) {
-		struct out_event e = {
-			.kind = OUT_EVENT_REMOVED, .self = m->cfg.self,
-			.view_id = view_id, .leader = leader,
-		};
-		m->out->event(m->out, &e);
-	}
+	struct out_event e = {
+		.kind = OUT_EVENT_REMOVED, .self = m->cfg.self,
+		.view_id = view_id, .leader = leader,
+	};
+	mship__emit_event(m, &e);
 	m->round_active = false;
 	m->recon.active = false;
 	m->queue_count = 0;

@@ -157,6 +157,17 @@ static void mship__send_round_req(struct mship *m)
 	mship__send(m, &m->round_waiting, &req);
 }
 
+/* Who still owes the round an OK: every member, and for an ADD the
+ * joiner, but us and those that answered. */
+static void mship__round_unanswered(struct mship *m)
+{
+	m->round_waiting = m->members;
+	if (m->round.op == WIRE_OP_ADD)
+		peerset_add(&m->round_waiting, m->round.peer);
+	peerset_del(&m->round_waiting, m->cfg.self);
+	peerset_subtract(&m->round_waiting, &m->round_oks);
+}
+
 static void mship__round_accept(struct mship *m, int64_t now_ms);
 
 /*
@@ -221,11 +232,7 @@ static void mship__round_accept(struct mship *m, int64_t now_ms)
 	m->st.acc_peer = (uint16_t)c->peer;
 	m->st.acc_leader = (uint16_t)c->leader;
 	mship__save(m);
-	m->round_waiting = m->members;
-	if (c->op == WIRE_OP_ADD)
-		peerset_add(&m->round_waiting, c->peer);
-	peerset_subtract(&m->round_waiting, &m->round_oks);
-	peerset_del(&m->round_waiting, m->cfg.self);
+	mship__round_unanswered(m);
 	if (c->op == WIRE_OP_DEL)
 		mship__report(m, c->peer);
 	mship__send_round_req(m);
@@ -480,11 +487,7 @@ void mship__retry(struct mship *m, int64_t now_ms)
 	}
 	/* Ask again every member that has not answered; one that missed
 	 * our view would drop the REQ, so the view first. */
-	m->round_waiting = m->members;
-	if (m->round.op == WIRE_OP_ADD)
-		peerset_add(&m->round_waiting, m->round.peer);
-	peerset_del(&m->round_waiting, m->cfg.self);
-	peerset_subtract(&m->round_waiting, &m->round_oks);
+	mship__round_unanswered(m);
 	peerset_foreach(&m->round_waiting, id) mship__resend_view(m, now_ms, id);
 	mship__send_round_req(m);
 	mship__show_view_to_all(m);

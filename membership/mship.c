@@ -58,12 +58,27 @@ void mship__emit(struct mship *m, enum out_event_kind kind, unsigned peer)
 		.members = m->members, .peer = peer,
 		.peer_is_leader = peer != 0 && peer == m->leader,
 	};
+	mship__emit_event(m, &e);
+}
+
+/* Any event: its line, if it has one, then the event itself. */
+void mship__emit_event(struct mship *m, const struct out_event *e)
+{
 	char line[OUT_LINE_BYTES_MAX];
-	size_t len = out_event_line(line, &e);
+	size_t len = out_event_line(line, e);
 	if (len > 0)
 		m->out->print(m->out, line, len);
 	if (m->out->event != NULL)
-		m->out->event(m->out, &e);
+		m->out->event(m->out, e);
+}
+
+/* Watch every other member of our view, each with a full timeout. */
+void mship__watch_members(struct mship *m, int64_t now_ms)
+{
+	peerset_foreach(&m->members, id) {
+		if (id != m->cfg.self)
+			fd_watch(&m->fd, id, now_ms);
+	}
 }
 
 /*
@@ -176,8 +191,7 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		 * have been removed and let in again (a new life) in them.
 		 * Our verdict was on the old membership: watch it afresh, and
 		 * our detector speaks again if it is still dead. */
-		struct peerset stayed = *members;
-		peerset_foreach(&stayed, id) {
+		peerset_foreach(members, id) {
 			if (!peerset_has(&m->dead, id) || id == m->cfg.self)
 				continue;
 			peerset_del(&m->dead, id);
@@ -211,7 +225,6 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 	m->crash_at_ms = MSHIP_NEVER;
 	if (cfg->restored != NULL) {
 		m->st = *cfg->restored;
-		m->st.members = cfg->restored->members;
 		m->ballot_seen = m->st.promised;
 		m->view_id_seen = m->st.view_id;
 		/* A later life takes no view older than the last one an
@@ -262,12 +275,8 @@ void mship_start(struct mship *m, int64_t now_ms)
 	 * count towards the quorum a removal needs (mship__check_agreement),
 	 * as its promises count towards every other. */
 	mship__join(m, now_ms, target);
-	if (mship__acceptor(m)) {
-		peerset_foreach(&m->members, id) {
-			if (id != m->cfg.self)
-				fd_watch(&m->fd, id, now_ms);
-		}
-	}
+	if (mship__acceptor(m))
+		mship__watch_members(m, now_ms);
 }
 
 /* ---- Suspicions: removal needs a quorum's agreement --------------------- */
@@ -426,14 +435,7 @@ static void mship__heard_again(struct mship *m, int64_t now_ms,
 	m->stats.heard_again++;
 	peerset_del(&m->reported, peer);
 	mship__revive(m, now_ms, peer);
-	if (m->out->event != NULL) {
-		struct out_event e = {
-			.kind = OUT_EVENT_HEARD, .self = m->cfg.self,
-			.view_id = m->view_id, .leader = m->leader,
-			.members = m->members, .peer = peer,
-		};
-		m->out->event(m->out, &e);
-	}
+	mship__emit(m, OUT_EVENT_HEARD, peer);
 }
 
 void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer)

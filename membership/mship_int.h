@@ -16,6 +16,8 @@ struct wire_msg mship__msg(const struct mship *m, enum wire_type type);
 void mship__send(struct mship *m, const struct peerset *to,
 		 const struct wire_msg *msg);
 void mship__emit(struct mship *m, enum out_event_kind kind, unsigned peer);
+void mship__emit_event(struct mship *m, const struct out_event *e);
+void mship__watch_members(struct mship *m, int64_t now_ms);
 void mship__report(struct mship *m, unsigned peer);
 struct peerset mship__live_others(const struct mship *m);
 unsigned mship__lowest_live(const struct mship *m);

@@ -21,12 +21,7 @@ void mship__take_over(struct mship *m, int64_t now_ms)
 		 * it watches that view's members from now. */
 		m->join_next_ms = MSHIP_NEVER;
 		m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
-		peerset_foreach(&m->members, id) {
-			if (id != m->cfg.self)
-				fd_watch(&m->fd, id, now_ms);
-		}
-		m->role = MSHIP_LEADER;
-		m->leader = m->view_leader;
+		mship__watch_members(m, now_ms);
 		/* It is in that view again, this life: say so. */
 		mship__emit(m, OUT_EVENT_VIEW, 0);
 	}
@@ -59,7 +54,8 @@ void mship__take_over(struct mship *m, int64_t now_ms)
 		mship__on_recon_answer(m, now_ms, NULL);
 }
 
-/* NEWLEADER to every live member that has not promised yet. */
+/* NEWLEADER to every member that has not promised yet (the dead too: a
+ * restarted one answers). */
 void mship__send_newleader(struct mship *m)
 {
 	struct peerset to = m->members;
