@@ -112,8 +112,8 @@ test-unit:
 		--errors-for-leak-kinds=definite,indirect $$t; done
 
 # tools/timeline: its parsing (the spans of one canned log) and a picture
-# of every canned log. Debian's python3, where python3-matplotlib is.
-PYTHON ?= /usr/bin/python3
+# of every canned log, with Debian's python3 (PYTHON, below), where
+# python3-matplotlib is.
 test-timeline:
 	$(PYTHON) -m unittest discover -s tests/timeline
 
@@ -143,8 +143,8 @@ test-valgrind: all
 # could not run here (no engine, no compose, no swarm) and said so in one
 # line; that is a skip, not a failure.
 SKIP_OK = rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]
-# Debian's python3, which python3-yaml (tests/deps.sh) is for, even when
-# another python3 comes first on PATH.
+# Debian's python3, which python3-matplotlib and python3-yaml
+# (tests/deps.sh) are for, even when another python3 comes first on PATH.
 PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 export PYTHON
 test-compose:

@@ -258,7 +258,7 @@ static void daemon_rearm(struct daemon *d)
 {
 	daemon_note_role(d);
 	if (d->hooks_open)
-		hooks_after_core(&d->hooks);
+		hooks_after_core(&d->hooks, &d->core);
 	if (d->stopping)
 		return;
 	int64_t next = mship_next_deadline(&d->core);

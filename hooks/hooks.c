@@ -129,17 +129,19 @@ void hooks_on_event(struct hooks *h, const struct out_event *e)
 	handler_push(&h->handler, e);
 }
 
-void hooks_after_core(struct hooks *h)
+void hooks_after_core(struct hooks *h, const struct mship *core)
 {
 	if (h->destroyed)
 		return;
 	handler_kick(&h->handler);
-	if (h->cfg.status_path == NULL)
+	/* Most events are heartbeats that change nothing shown: the full
+	 * snapshot (every member, every counter) waits for the timer. */
+	if (h->cfg.status_path == NULL ||
+	    (!h->dirty &&
+	     !status_core_changed(core, h->role, h->view_id, h->leader)))
 		return;
 	hooks_take(h, NULL);
-	if (h->dirty || strcmp(h->snap.role, h->role) != 0 ||
-	    h->snap.view_id != h->view_id || h->snap.leader != h->leader)
-		hooks_write_now(h);
+	hooks_write_now(h);
 }
 
 void hooks_destroy(struct hooks *h, const char *final_role)

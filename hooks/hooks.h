@@ -63,7 +63,7 @@ int hooks_create(struct hooks *h, const struct hooks_config *cfg, char *err,
 void hooks_on_event(struct hooks *h, const struct out_event *e);
 
 /* The core has returned: write the file if anything shown changed. */
-void hooks_after_core(struct hooks *h);
+void hooks_after_core(struct hooks *h, const struct mship *core);
 
 /*
  * The last write, with role final_role when not NULL ("stopped"), and

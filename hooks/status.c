@@ -68,6 +68,13 @@ void status_counters_add(struct status_counters *cs, const char *name,
 	cs->count++;
 }
 
+bool status_core_changed(const struct mship *m, const char *role,
+			 uint32_t view_id, unsigned leader)
+{
+	return strcmp(status_role_name(m->role), role) != 0 ||
+	       m->view_id != view_id || m->leader != leader;
+}
+
 void status_snap_core(struct status_snap *s, const struct mship *m,
 		      int64_t now_ms)
 {

@@ -22,6 +22,7 @@
 #ifndef ROLLCALL_STATUS_H
 #define ROLLCALL_STATUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,6 +68,11 @@ struct status_snap {
  * incarnation, last heard, and the core's counters. The only function
  * that reads struct mship for the status file.
  */
+/* Whether the core's role, view or leader differ from those given (the
+ * last written): cheap, so it can run after every event. */
+bool status_core_changed(const struct mship *m, const char *role,
+			 uint32_t view_id, unsigned leader);
+
 void status_snap_core(struct status_snap *s, const struct mship *m,
 		      int64_t now_ms);
 
