@@ -41,7 +41,6 @@ struct daemon {
 	struct mship core;
 	struct hooks hooks;	/* --status and --on-change */
 	bool hooks_open;
-	uint64_t lives_seen;	/* the core's incarnation, last we looked */
 	uint64_t start_ns;
 	/* --state: DIR/state, and what it held at start. */
 	char state_path[4096];
@@ -108,13 +107,20 @@ static void on_outbox_print(struct outbox *o, const char *line, size_t len)
 static void on_outbox_event(struct outbox *o, const struct out_event *e)
 {
 	struct daemon *d = (struct daemon *)o;
+	char line[128];
 	if (e->kind == OUT_EVENT_HEARD) {
 		/* Not an event handlers are run for: the peer printed
 		 * nothing, and the view did not change. */
-		char line[64];
 		snprintf(line, sizeof(line), "peer %u heard again", e->peer);
 		daemon_log(d, line);
 		return;
+	}
+	if (e->kind == OUT_EVENT_REMOVED) {
+		snprintf(line, sizeof(line), "removed from the group in view "
+			 "%u; %s", (unsigned)e->view_id,
+			 d->cli.rejoin ? "joining again as a new member"
+				       : "staying quiet (--rejoin joins again)");
+		daemon_log(d, line);
 	}
 	if (d->hooks_open)
 		hooks_on_event(&d->hooks, e);
@@ -231,32 +237,9 @@ static int daemon_state_load(struct daemon *d)
 
 static void on_core_timer(uv_timer_t *timer);
 
-/* What the core became that only diagnostics show (with -v). */
-static void daemon_note_role(struct daemon *d)
-{
-	char line[128];
-	if (d->core.role == MSHIP_REMOVED && d->lives_seen != 0) {
-		snprintf(line, sizeof(line), "removed from the group in view "
-			 "%u; staying quiet (--rejoin joins again)",
-			 (unsigned)d->core.removed_in);
-		daemon_log(d, line);
-		d->lives_seen = 0;
-	} else if (d->core.incarnation != d->lives_seen &&
-		   d->core.role != MSHIP_REMOVED) {
-		if (d->lives_seen != 0) {
-			snprintf(line, sizeof(line), "removed from the group "
-				 "in view %u; joining again as a new member",
-				 (unsigned)d->core.removed_in);
-			daemon_log(d, line);
-		}
-		d->lives_seen = d->core.incarnation;
-	}
-}
-
 /* After every event, sleep until the core's next deadline. */
 static void daemon_rearm(struct daemon *d)
 {
-	daemon_note_role(d);
 	if (d->hooks_open)
 		hooks_after_core(&d->hooks, &d->core);
 	if (d->stopping)
