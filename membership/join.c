@@ -9,7 +9,7 @@
  * Peer 1, at its very first start (no state file), founds the group: it
  * leads view 0 alone, at the first ballot.
  */
-void mship__found(struct mship *m, int64_t now_ms, uint32_t view_id)
+void mship__found(struct mship *m, int64_t now_ms)
 {
 	struct peerset self;
 	peerset_clear(&self);
@@ -21,7 +21,7 @@ void mship__found(struct mship *m, int64_t now_ms, uint32_t view_id)
 	m->follow_ballot = m->ballot;
 	m->leader = m->cfg.self;
 	m->join_next_ms = MSHIP_NEVER;
-	mship__install(m, now_ms, view_id, m->cfg.self, &self);
+	mship__install(m, now_ms, 0, m->cfg.self, &self);
 	m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
 }
 

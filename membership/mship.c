@@ -253,7 +253,7 @@ void mship_start(struct mship *m, int64_t now_ms)
 		return;
 	mship__arm_crash(m, now_ms);
 	if (m->cfg.self == 1 && m->cfg.restored == NULL) {
-		mship__found(m, now_ms, 0);
+		mship__found(m, now_ms);
 		mship__check_testcase4(m);
 		return;
 	}
@@ -268,7 +268,14 @@ void mship_start(struct mship *m, int64_t now_ms)
 	if (target == 0 || target == m->cfg.self)
 		target = m->cfg.self == 1 ? 2 : 1;
 	if (target > m->cfg.hosts_count) {
-		mship__found(m, now_ms, 0);
+		/* Alone in the hostsfile: nobody to join. Lead the view our
+		 * state file holds (we are its quorum), never view 0 again. */
+		if (m->st.in_view) {
+			m->role = MSHIP_JOINING;
+			mship__take_over(m, now_ms);
+		} else {
+			mship__found(m, now_ms);
+		}
 		return;
 	}
 	/* A restarted acceptor watches its view's members too: its verdicts

@@ -36,7 +36,7 @@ bool mship__acceptor(const struct mship *m);
 void mship__heard_ballot(struct mship *m, uint64_t ballot);
 
 /* Joining, founding, leaving (join.c) */
-void mship__found(struct mship *m, int64_t now_ms, uint32_t view_id);
+void mship__found(struct mship *m, int64_t now_ms);
 void mship__join(struct mship *m, int64_t now_ms, unsigned target);
 void mship__join_probe(struct mship *m);
 void mship__join_retry(struct mship *m, int64_t now_ms);

@@ -2736,9 +2736,43 @@ test_suspicions_table_full_of_stale_slots(void **state)
 	suspicions_table(true);
 }
 
+
+/*
+ * A peer alone in its hostsfile, restarted with its state file, has
+ * nobody to join: it leads the view that file holds again (it is that
+ * view's quorum), and never founds view 0 a second time.
+ */
+static void test_lone_restarted_peer_keeps_its_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	static struct state st;
+	memset(&st, 0, sizeof(st));
+	st.promised = BALLOT_MAKE(3, 1);
+	st.in_view = true;
+	st.view_id = 7;
+	st.view_leader = 1;
+	st.members = net_set("1");
+	rec_create(&c->r);
+	c->r.self = 1;
+	struct mship_config cfg = {
+		.self = 1, .hosts_count = 1, .heartbeat_ms = T_MS,
+		.crash_ms = -1, .incarnation = 9, .restored = &st,
+	};
+	mship_create(&c->m, &cfg, &c->r.out);
+	core_start(c, 0);
+	rec_expect_line(&c->r, 0, net_line_view(1, 7, 1, "1"));
+	assert_int_equal(c->m.role, MSHIP_LEADER);
+	assert_false(c->m.recon.active);
+	assert_int_equal(c->m.view_id, 7);
+	assert_true(c->m.ballot > st.promised);
+	assert_int_equal(c->m.st.promised, c->m.ballot);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lone_restarted_peer_keeps_its_view),
 		cmocka_unit_test(test_allowance_dead_at_2T_plus_A),
 		cmocka_unit_test(test_allowance_one_lost_heartbeat),
 		cmocka_unit_test(test_leader_alone_does_not_remove),
