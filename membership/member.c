@@ -179,8 +179,11 @@ void mship__on_newleader(struct mship *m, int64_t now_ms,
 		m->stats.dropped_role++;
 		return;
 	}
+	/* A ballot is its leader's alone: the one we promised, asked
+	 * again (by that leader, maybe of a life we never heard), gets the
+	 * same answer. */
 	if (msg->ballot < m->st.promised ||
-	    (msg->ballot == m->st.promised && msg->from != m->leader)) {
+	    BALLOT_LEADER(msg->ballot) != msg->from) {
 		mship__refuse(m, msg);
 		return;
 	}
