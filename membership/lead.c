@@ -293,8 +293,7 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 		 * A member of our view joining again (a restart that missed
 		 * the view) gets the view first: its promise may be what our
 		 * round lacks, and it answers only in the view it holds. */
-		if (peerset_has(&m->members, msg->from) &&
-		    !peerset_has(&m->dead, msg->from))
+		if (peerset_has(&m->members, msg->from))
 			mship__resend_view(m, now_ms, msg->from);
 		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
 		redirect.leader = (uint16_t)m->cfg.self;
