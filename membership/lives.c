@@ -26,8 +26,10 @@ bool mship__same_life(struct mship *m, int64_t now_ms,
 	bool earlier = *known != 0 && !admitted;
 	*known = msg->incarnation;
 	if (!earlier || m->role == MSHIP_JOINING ||
-	    !peerset_has(&m->members, msg->from) ||
-	    peerset_has(&m->dead, msg->from))
+	    !peerset_has(&m->members, msg->from))
+		return true;
+	peerset_add(&m->replaced, msg->from);
+	if (peerset_has(&m->dead, msg->from))
 		return true;
 	m->stats.new_lives++;
 	fd_unwatch(&m->fd, msg->from);

@@ -117,6 +117,7 @@ void mship__revive(struct mship *m, int64_t now_ms, unsigned peer)
 	if (!peerset_has(&m->dead, peer) || !peerset_has(&m->members, peer))
 		return;
 	peerset_del(&m->dead, peer);
+	peerset_del(&m->replaced, peer);
 	fd_watch(&m->fd, peer, now_ms);
 }
 
@@ -169,6 +170,7 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	peerset_foreach(&joined, id) {
 		peerset_del(&m->reported, id);
 		peerset_del(&m->dead, id);
+		peerset_del(&m->replaced, id);
 		/*
 		 * A new membership, of whichever life first speaks in it:
 		 * the process whose JOIN was heard may have died since and
@@ -184,6 +186,7 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		mship__forget_suspicions(m, id);
 		peerset_del(&m->reported, id);
 		peerset_del(&m->dead, id);
+		peerset_del(&m->replaced, id);
 		fd_unwatch(&m->fd, id);
 	}
 	if (view_id > m->view_id + 1) {
@@ -195,6 +198,7 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 			if (!peerset_has(&m->dead, id) || id == m->cfg.self)
 				continue;
 			peerset_del(&m->dead, id);
+			peerset_del(&m->replaced, id);
 			fd_watch(&m->fd, id, now_ms);
 		}
 	}
@@ -477,7 +481,9 @@ static struct wire_msg mship__heartbeat(const struct mship *m)
 	if (hb.leader > m->cfg.hosts_count)
 		hb.leader = 0;
 	unsigned n = 0;
-	peerset_foreach(&m->suspected, id) {
+	struct peerset suspects = m->suspected;
+	peerset_union(&suspects, &m->replaced);
+	peerset_foreach(&suspects, id) {
 		if (!peerset_has(&m->members, id))
 			continue;
 		if (n++ == HEARTBEAT_SUSPECTS_MAX)

@@ -147,6 +147,10 @@ struct mship {
 	/* Those of them our own detector holds dead, until heard again: what
 	 * our heartbeats name as suspects. */
 	struct peerset suspected;
+	/* Members held dead because a newer life spoke: our heartbeats name
+	 * them as suspects too (the leader may never hear that life), until
+	 * they are revived or the view lets them go. */
+	struct peerset replaced;
 	/* Leader: what members' heartbeats say they suspect. A member is
 	 * removed only once a quorum of the view, we included, suspects it. */
 	struct mship_suspicion suspicions[SUSPICIONS_MAX];
