@@ -67,10 +67,6 @@
 /* Other hosts a joiner asks, in turn, on each JOIN retry. */
 #define JOIN_PROBES_MAX 8
 
-/* JOIN rounds no leader answers before a restarted peer asks to lead the
- * view its state file holds (two more per member of lower id in it). */
-#define JOIN_ROUNDS_NO_GROUP 3
-
 /* REQs a leader sends a joiner, 2T apart, before it drops the joiner's
  * ADD unanswered (nothing was accepted yet, so it may). */
 #define ADD_CONFIRMS_MAX 3

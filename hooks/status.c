@@ -43,7 +43,7 @@ static const char *status_role_name(enum mship_role role)
 #define STATUS_MSHIP_STATS(X) \
 	X(dropped_stranger) X(dropped_nonmember) X(dropped_stale) \
 	X(dropped_role) X(dropped_queue_full) X(dropped_old_life) \
-	X(refused) X(new_lives) X(pauses) X(takeovers) X(takeovers_given_up) \
+	X(refused) X(new_lives) X(pauses) X(takeovers) \
 	X(saves) X(suspicions) X(heard_again)
 
 /* A counter added to struct mship_stats and not here fails the build. */

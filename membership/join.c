@@ -30,8 +30,6 @@ void mship__join(struct mship *m, int64_t now_ms, unsigned target)
 {
 	m->role = MSHIP_JOINING;
 	m->join_target = target;
-	m->join_target_leads = false;
-	m->join_unanswered = 0;
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
 	outbox_send_one(m->out, m->join_target, &join);
 	m->join_backoff_ms = BACKOFF_MIN_MS;
@@ -44,7 +42,7 @@ void mship__join(struct mship *m, int64_t now_ms, unsigned target)
  * after a takeover (in a large group many of the first ids may be dead).
  * mship__join_probe sends one such round.
  */
-void mship__join_probe(struct mship *m)
+static void mship__join_probe(struct mship *m)
 {
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
 	struct peerset to;
@@ -66,75 +64,15 @@ void mship__join_probe(struct mship *m)
 void mship__join_retry(struct mship *m, int64_t now_ms)
 {
 	mship__join_probe(m);
-	if (mship__acceptor(m) && m->join_target_leads &&
-	    !peerset_empty(&m->suspected))
-		mship__beat_to(m, m->join_target);
-	/*
-	 * A restarted peer whose JOINs no leader answers (the whole group
-	 * restarted, say) asks to lead the view its state file holds, as any
-	 * candidate does: it leads only if a quorum of that view promises.
-	 * The lower its rank in the view, the sooner, so that one asks first.
-	 */
-	unsigned rank = 0;
-	peerset_foreach(&m->members, id) {
-		if (id == m->cfg.self)
-			break;
-		rank++;
-	}
-	if (mship__acceptor(m) &&
-	    ++m->join_unanswered > JOIN_ROUNDS_NO_GROUP + 2 * rank) {
-		mship__take_over(m, now_ms);
-		return;
-	}
 	m->join_backoff_ms *= 2;
 	if (m->join_backoff_ms > BACKOFF_MAX_MS)
 		m->join_backoff_ms = BACKOFF_MAX_MS;
 	m->join_next_ms = now_ms + m->join_backoff_ms;
 }
 
-/*
- * A restarted peer taking over the view its state holds hears of a later
- * view (a REDIRECT or a REQ from its group): that view's successor was
- * decided, and there is nothing left to answer for in it. It gives the
- * takeover up and joins the group that went on, as a joiner that learns
- * the same from a NEWVIEW does. Returns whether it did.
- */
-bool mship__takeover_moot(struct mship *m, int64_t now_ms,
-			  uint32_t view_id, unsigned leader)
-{
-	if (m->role != MSHIP_LEADER || !m->recon.active ||
-	    !m->takeover_restarted || view_id <= m->view_id)
-		return false;
-	m->recon.active = false;
-	m->takeover_restarted = false;
-	m->next_beat_ms = MSHIP_NEVER;
-	peerset_clear(&m->fd.watched);
-	peerset_clear(&m->dead);
-	/* Who we reported stays: this life printed its view, and a failure
-	 * is printed once for as long as the peer stays in the lists we
-	 * print (mship__on_newview). */
-	peerset_clear(&m->members);
-	/* Out of our view, still taking no view at or below it; the later
-	 * one, unseen, may well admit us. */
-	m->st.in_view = false;
-	m->st.acc_set = false;
-	m->st.view_id = m->view_id;
-	m->removed_in = m->view_id;
-	m->view_id = 0;
-	m->role = MSHIP_JOINING;
-	mship__save(m);
-	if (leader == 0 || leader == m->cfg.self ||
-	    leader > m->cfg.hosts_count)
-		leader = m->join_target;
-	mship__join(m, now_ms, leader);
-	return true;
-}
-
 void mship__on_redirect(struct mship *m, int64_t now_ms,
 			const struct wire_msg *msg)
 {
-	if (mship__takeover_moot(m, now_ms, msg->view_id, msg->leader))
-		return;
 	if (m->role != MSHIP_JOINING) {
 		m->stats.dropped_role++;
 		return;
@@ -145,8 +83,6 @@ void mship__on_redirect(struct mship *m, int64_t now_ms,
 		m->stats.dropped_role++;
 		return;
 	}
-	m->join_unanswered = 0;
-	m->join_target_leads = true;
 	if (msg->leader == m->join_target)
 		return;
 	m->join_target = msg->leader;
@@ -157,14 +93,20 @@ void mship__on_redirect(struct mship *m, int64_t now_ms,
 }
 
 /*
- * The leader removed us: our detector missed its heartbeats, we were
- * paused or cut off, or we were the -t victim. Go quiet for good, or with
- * --rejoin join again as a new life: JOIN with a higher incarnation, so
- * whatever the old life still had in flight is ignored, and a later view
- * than the removal one. The promise stays: it binds every life.
+ * The leader removed us (view view_id [members] led by leader; ask is
+ * whom to JOIN if we join again): our detector missed its
+ * heartbeats, we were paused or cut off, or we were the -t victim. Go
+ * quiet for good, or with --rejoin join again as a new life: JOIN with a
+ * higher incarnation, so whatever the old life still had in flight is
+ * ignored, and a later view than the removal one. A life that resumed its
+ * view and learns first of a removal joins again too: the group removed
+ * the earlier process, and this one was started to be a member. The
+ * promise stays: it binds every life. We keep the removal view, to show
+ * whoever lacks it: we may be the only one alive that knows it.
  */
-void mship__removed(struct mship *m, int64_t now_ms,
-		    uint32_t view_id, unsigned leader)
+void mship__removed(struct mship *m, int64_t now_ms, uint32_t view_id,
+		    unsigned leader, const struct peerset *members,
+		    unsigned ask)
 {
 	struct out_event e = {
 		.kind = OUT_EVENT_REMOVED, .self = m->cfg.self,
@@ -187,10 +129,15 @@ void mship__removed(struct mship *m, int64_t now_ms,
 	m->removed_in = view_id;
 	m->role = MSHIP_REMOVED;
 	mship__save(m);
-	if (!m->cfg.rejoin)
+	m->past_set = true;
+	m->past_view_id = view_id;
+	m->past_leader = leader;
+	m->past_members = *members;
+	if (!m->cfg.rejoin && !m->resumed)
 		return;
+	m->resumed = false;
 	m->incarnation++;
-	mship__join(m, now_ms, leader);
+	mship__join(m, now_ms, ask);
 }
 
 /*
@@ -207,13 +154,6 @@ static bool mship__newview_acceptable(struct mship *m, int64_t now_ms,
 	if (m->role == MSHIP_JOINING) {
 		if (!peerset_has(&msg->members, m->cfg.self))
 			return false;
-		/* A restarted acceptor may take again the very view its state
-		 * file holds: the leader took this life for the member (its
-		 * old one was let in and never spoke). Nothing older. */
-		if (mship__acceptor(m) && msg->view_id == m->view_id &&
-		    msg->leader == m->view_leader &&
-		    peerset_equal(&msg->members, &m->members))
-			return true;
 		return msg->view_id > m->view_id &&
 		       msg->view_id > m->removed_in;
 	}
@@ -237,24 +177,6 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 		       const struct wire_msg *msg)
 {
 	if (!mship__newview_acceptable(m, now_ms, msg)) {
-		if (m->role == MSHIP_JOINING && msg->view_id > m->view_id &&
-		    m->st.in_view) {
-			/* The group went past the view our state file holds:
-			 * nothing is left to answer for in it. Join that
-			 * group's leader. */
-			m->st.in_view = false;
-			m->st.acc_set = false;
-			m->st.view_id = msg->view_id;
-			m->removed_in = msg->view_id;
-			peerset_clear(&m->members);
-			mship__save(m);
-			m->past_set = true;
-			m->past_view_id = msg->view_id;
-			m->past_leader = msg->leader;
-			m->past_members = msg->members;
-			m->join_unanswered = 0;
-			m->join_target = msg->from;
-		}
 		m->stats.dropped_stale++;
 		return;
 	}
@@ -278,19 +200,13 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 	}
 	m->newleader_deferred = false;
 	if (!peerset_has(&msg->members, m->cfg.self)) {
-		mship__removed(m, now_ms, msg->view_id, msg->from);
+		mship__removed(m, now_ms, msg->view_id, msg->leader,
+			       &msg->members, msg->from);
 		return;
 	}
-	struct peerset kept;
-	peerset_clear(&kept);
 	if (m->role == MSHIP_JOINING) {
 		/* A new membership: every member is new to it, and watched
-		 * from now (a restarted peer held its old view only to
-		 * answer for it). Only a failure this life already printed
-		 * (it printed that view, taking it over) is not printed
-		 * again while the peer stays listed. */
-		kept = m->reported;
-		peerset_clear(&m->members);
+		 * from now. */
 		m->past_set = false;
 		m->role = MSHIP_MEMBER;
 		m->join_next_ms = MSHIP_NEVER;
@@ -299,10 +215,6 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 	if (msg->ballot > m->follow_ballot)
 		m->follow_ballot = msg->ballot;
 	mship__install(m, now_ms, msg->view_id, msg->leader, &msg->members);
-	peerset_foreach(&kept, id) {
-		if (peerset_has(&m->members, id))
-			peerset_add(&m->reported, id);
-	}
 	/* We follow the leader of the ballot we know last, which may not be
 	 * the leader this view names (one finishing its predecessor's
 	 * change keeps its predecessor's name on that view). */

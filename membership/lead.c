@@ -55,36 +55,6 @@ void mship__enqueue(struct mship *m, const struct mship_change *c,
 	*mship__queue_at(m, front ? 0 : m->queue_count - 1) = *c;
 }
 
-/*
- * The next change to make: a predecessor's first (it must be finished),
- * then the removal of the peer silent the longest, then the rest in order.
- * The silent go first because each one still in the view counts against
- * every quorum to come, while a peer that speaks (a restarted one, whose
- * old life is removed) answers.
- */
-static struct mship_change mship__queue_take(struct mship *m)
-{
-	unsigned pick = 0;
-	bool found = false;
-	if (mship__queue_at(m, 0)->leader == 0) {
-		for (unsigned i = 0; i < m->queue_count; i++) {
-			const struct mship_change *q = mship__queue_at(m, i);
-			if (q->op != WIRE_OP_DEL || q->leader != 0)
-				continue;
-			const struct mship_change *best =
-				mship__queue_at(m, pick);
-			if (!found ||
-			    m->heard_ms[q->peer] < m->heard_ms[best->peer]) {
-				pick = i;
-				found = true;
-			}
-		}
-	}
-	struct mship_change c = *mship__queue_at(m, pick);
-	mship__queue_remove(m, pick);
-	return c;
-}
-
 /* Drop a queued change (not the one in flight), if it waits. */
 void mship__dequeue(struct mship *m, const struct mship_change *c)
 {
@@ -133,7 +103,8 @@ static void mship__try_commit(struct mship *m, int64_t now_ms)
 	mship__send(m, &to, &nv);
 	if (!peerset_has(&next, m->cfg.self)) {
 		/* We finished a predecessor's change removing us. */
-		mship__removed(m, now_ms, nv.view_id, m->round.leader);
+		mship__removed(m, now_ms, nv.view_id, m->round.leader, &next,
+			       m->round.leader);
 		return;
 	}
 	mship__install(m, now_ms, nv.view_id, m->round.leader, &next);
@@ -179,7 +150,8 @@ void mship__start_round(struct mship *m, int64_t now_ms)
 {
 	while (m->role == MSHIP_LEADER && !m->round_active &&
 	       !m->recon.active && m->queue_count > 0) {
-		struct mship_change c = mship__queue_take(m);
+		struct mship_change c = *mship__queue_at(m, 0);
+		mship__queue_remove(m, 0);
 		/* A change of our own that changes nothing, or asks us to
 		 * remove ourselves (a peer wrongly given up), is moot. One
 		 * a predecessor asked (it names its leader) is not ours to
@@ -245,14 +217,11 @@ static void mship__round_accept(struct mship *m, int64_t now_ms)
  * once per 2T each: a member behind, or a peer that no longer is one and
  * does not know it. Any member may: the view was decided, and the peer
  * left behind may hear none of its leaders (a minority cut off, whose
- * heartbeats go only to the members of its old view). So may a restarted
- * peer for the view its state file holds: it may be the only one alive
- * that knows it (a candidate in an older view waits on it for ever).
+ * heartbeats go only to the members of its old view).
  */
 void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to)
 {
-	if ((m->role != MSHIP_MEMBER && m->role != MSHIP_LEADER &&
-	     !mship__acceptor(m)) ||
+	if ((m->role != MSHIP_MEMBER && m->role != MSHIP_LEADER) ||
 	    now_ms < m->view_resent_ms[to])
 		return;
 	m->view_resent_ms[to] = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
@@ -288,25 +257,21 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 		m->stats.dropped_role++;
 		return;
 	}
+	/* A member that JOINs missed the NEWVIEW that let it in (or is a
+	 * new life that kept no state file): it is sent the view, which it
+	 * takes and answers in; its answer may be what our round lacks. */
+	bool member = peerset_has(&m->members, msg->from);
+	if (member)
+		mship__resend_view(m, now_ms, msg->from);
 	if (m->recon.active) {
-		/* Taking over: the joiner is to retry with us, once we lead.
-		 * A member of our view joining again (a restart that missed
-		 * the view) gets the view first: its promise may be what our
-		 * round lacks, and it answers only in the view it holds. */
-		if (peerset_has(&m->members, msg->from))
-			mship__resend_view(m, now_ms, msg->from);
+		/* Taking over: the joiner is to retry with us, once we lead. */
 		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
 		redirect.leader = (uint16_t)m->cfg.self;
 		outbox_send_one(m->out, msg->from, &redirect);
 		return;
 	}
-	if (peerset_has(&m->members, msg->from) &&
-	    !peerset_has(&m->dead, msg->from)) {
-		/* It is in; it may have missed the NEWVIEW (or be a new
-		 * life that takes this view as its old one's). */
-		mship__resend_view(m, now_ms, msg->from);
+	if (member)
 		return;
-	}
 	struct mship_change add = { .op = WIRE_OP_ADD, .peer = msg->from };
 	mship__enqueue(m, &add, false);
 	mship__start_round(m, now_ms);
@@ -419,8 +384,7 @@ bool mship__check_hopeless(struct mship *m, int64_t now_ms)
 	struct peerset have = next, live = m->members;
 	peerset_subtract(&have, &m->dead);
 	peerset_subtract(&live, &m->dead);
-	/* Whoever answered lives, as far as a quorum goes (a restarted
-	 * peer's new life answers for a view that still lists its old). */
+	/* Whoever answered lives, as far as a quorum goes. */
 	peerset_foreach(&m->round_oks, id) {
 		peerset_add(&have, id);
 		peerset_add(&live, id);
@@ -467,10 +431,7 @@ void mship__retry(struct mship *m, int64_t now_ms)
 		return;
 	if (m->recon.active) {
 		mship__send_newleader(m);
-		if (m->takeover_restarted)
-			mship__join_probe(m);
-		else
-			mship__show_view_to_all(m);
+		mship__show_view_to_all(m);
 		return;
 	}
 	if (m->round_confirming) {

@@ -1,40 +1,56 @@
 /*
- * Lives and pauses. Incarnations tell a restarted peer from its earlier
- * process; gaps in our own running tell a pause of ours from the others'
+ * Lives and pauses. Incarnations tell a restarted peer's messages from
+ * its earlier process's; a restarted peer resumes the view its state file
+ * holds; gaps in our own running tell a pause of ours from the others'
  * silence.
  */
 #include "mship_int.h"
 
 /*
- * Messages from a sender's earlier life are dropped. The first message of
- * a newer life means the old process is gone (restarted, or removed and
- * rejoining): whatever our detector says, it is dead as a member, and its
- * new life joins as a new member. Returns whether to go on with msg.
+ * Messages from a sender's earlier life are dropped: whatever that
+ * process still had in flight is void. A newer life is the same member,
+ * not a death: with its state file it kept every promise (mship__resume),
+ * and without one it joins again. Returns whether to go on with msg.
  */
-bool mship__same_life(struct mship *m, int64_t now_ms,
-		      const struct wire_msg *msg)
+bool mship__same_life(struct mship *m, const struct wire_msg *msg)
 {
 	uint64_t *known = &m->lives[msg->from];
 	if (msg->incarnation < *known) {
 		m->stats.dropped_old_life++;
 		return false;
 	}
-	bool admitted = peerset_has(&m->lives_new, msg->from);
-	peerset_del(&m->lives_new, msg->from);
-	if (msg->incarnation == *known)
-		return true;
-	bool earlier = *known != 0 && !admitted;
-	*known = msg->incarnation;
-	if (!earlier || m->role == MSHIP_JOINING ||
-	    !peerset_has(&m->members, msg->from))
-		return true;
-	peerset_add(&m->replaced, msg->from);
-	if (peerset_has(&m->dead, msg->from))
-		return true;
-	m->stats.new_lives++;
-	fd_unwatch(&m->fd, msg->from);
-	mship__on_dead(m, now_ms, msg->from);
-	return mship__active(m);
+	if (msg->incarnation > *known) {
+		if (*known != 0)
+			m->stats.new_lives++;
+		*known = msg->incarnation;
+	}
+	return true;
+}
+
+/*
+ * A restarted peer whose state file holds a view resumes it as a member:
+ * it is the same acceptor (its promises and acceptance were kept), so to
+ * the others its restart was a pause. It prints that view, since this
+ * life is in it, watches its members afresh and follows the leader of
+ * the ballot it promised last. If that leader is itself, the round it led
+ * died with the earlier process: it takes its view over, as any leader
+ * does after a change. A group that went on without it shows it the later
+ * view (mship__resend_view), which may remove it (mship__removed).
+ */
+void mship__resume(struct mship *m, int64_t now_ms)
+{
+	struct peerset members = m->members;
+	peerset_clear(&m->members);
+	m->role = MSHIP_MEMBER;
+	m->resumed = true;
+	m->follow_ballot = m->st.promised;
+	m->next_beat_ms = now_ms;
+	mship__install(m, now_ms, m->st.view_id, m->st.view_leader, &members);
+	unsigned follow = BALLOT_LEADER(m->st.promised);
+	if (peerset_has(&m->members, follow))
+		m->leader = follow;
+	if (m->leader == m->cfg.self || !peerset_has(&m->members, m->leader))
+		mship__take_over(m, now_ms);
 }
 
 /*

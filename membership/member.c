@@ -15,8 +15,8 @@ void mship__refuse(struct mship *m, const struct wire_msg *msg)
 	no.ballot = m->st.promised;
 	no.request_id = msg->request_id;
 	no.op = WIRE_OP_REFUSE;
-	/* A restarted acceptor follows nobody yet: it names the asker, who
-	 * then asks again above our promise. */
+	/* A joiner follows nobody yet: it names the asker, who then asks
+	 * again above our promise. */
 	unsigned follow = m->role == MSHIP_LEADER    ? m->cfg.self
 			  : m->role == MSHIP_JOINING ? msg->from
 						     : m->leader;
@@ -48,8 +48,6 @@ static void mship__ok_req(struct mship *m, const struct wire_msg *msg)
 void mship__on_req(struct mship *m, int64_t now_ms,
 		   const struct wire_msg *msg)
 {
-	if (mship__takeover_moot(m, now_ms, msg->view_id, msg->from))
-		m->stats.takeovers_given_up++;
 	/* A higher ballot leads our view (or a later one): yield. One
 	 * asking in an older view, held up in the network, was overtaken
 	 * by a view we have: it says nothing about who leads ours. */
@@ -69,7 +67,7 @@ void mship__on_req(struct mship *m, int64_t now_ms,
 		mship__ok_req(m, msg);
 		return;
 	}
-	if (!mship__acceptor(m) || !peerset_has(&m->members, msg->from)) {
+	if (m->role != MSHIP_MEMBER || !peerset_has(&m->members, msg->from)) {
 		m->stats.dropped_role++;
 		return;
 	}
@@ -92,10 +90,8 @@ void mship__on_req(struct mship *m, int64_t now_ms,
 	m->st.acc_op = (uint8_t)msg->op;
 	m->st.acc_peer = msg->peer;
 	m->st.acc_leader = msg->leader;
-	if (m->role == MSHIP_MEMBER) {
-		m->follow_ballot = msg->ballot;
-		m->leader = msg->from;
-	}
+	m->follow_ballot = msg->ballot;
+	m->leader = msg->from;
 	m->newleader_deferred = false;
 	mship__revive(m, now_ms, msg->from);
 	mship__save(m);
@@ -117,8 +113,7 @@ static void mship__promise(struct mship *m, unsigned to, uint32_t request_id,
 {
 	m->newleader_deferred = false;
 	m->st.promised = ballot;
-	if (m->role == MSHIP_MEMBER)
-		m->leader = to;
+	m->leader = to;
 	mship__save(m);
 	struct wire_msg ok = mship__msg(m, WIRE_OK);
 	ok.ballot = ballot;
@@ -175,7 +170,7 @@ void mship__on_newleader(struct mship *m, int64_t now_ms,
 		}
 		mship__step_down(m, now_ms, msg->from);
 	}
-	if (!mship__acceptor(m)) {
+	if (m->role != MSHIP_MEMBER) {
 		m->stats.dropped_role++;
 		return;
 	}
@@ -188,8 +183,8 @@ void mship__on_newleader(struct mship *m, int64_t now_ms,
 		return;
 	}
 	mship__revive(m, now_ms, msg->from);
-	if (msg->ballot == m->st.promised || m->role == MSHIP_JOINING ||
-	    peerset_has(&m->dead, m->leader) || m->leader == msg->from) {
+	if (msg->ballot == m->st.promised || peerset_has(&m->dead, m->leader) ||
+	    m->leader == msg->from) {
 		/* Asked again, or our leader is gone: promise. */
 		mship__promise(m, msg->from, msg->request_id, msg->ballot,
 			       msg->view_id);

@@ -72,15 +72,6 @@ void mship__emit_event(struct mship *m, const struct out_event *e)
 		m->out->event(m->out, e);
 }
 
-/* Watch every other member of our view, each with a full timeout. */
-void mship__watch_members(struct mship *m, int64_t now_ms)
-{
-	peerset_foreach(&m->members, id) {
-		if (id != m->cfg.self)
-			fd_watch(&m->fd, id, now_ms);
-	}
-}
-
 /*
  * Print the unreachable line for peer, once per membership: whichever of
  * the detector, a leader's REQ or a NEWLEADER tells us first prints it.
@@ -117,7 +108,6 @@ void mship__revive(struct mship *m, int64_t now_ms, unsigned peer)
 	if (!peerset_has(&m->dead, peer) || !peerset_has(&m->members, peer))
 		return;
 	peerset_del(&m->dead, peer);
-	peerset_del(&m->replaced, peer);
 	fd_watch(&m->fd, peer, now_ms);
 }
 
@@ -170,14 +160,6 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	peerset_foreach(&joined, id) {
 		peerset_del(&m->reported, id);
 		peerset_del(&m->dead, id);
-		peerset_del(&m->replaced, id);
-		/*
-		 * A new membership, of whichever life first speaks in it:
-		 * the process whose JOIN was heard may have died since and
-		 * a new one taken the view that let it in.
-		 */
-		if (id != leader)
-			peerset_add(&m->lives_new, id);
 		if (id != m->cfg.self)
 			fd_watch(&m->fd, id, now_ms);
 	}
@@ -186,7 +168,6 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		mship__forget_suspicions(m, id);
 		peerset_del(&m->reported, id);
 		peerset_del(&m->dead, id);
-		peerset_del(&m->replaced, id);
 		fd_unwatch(&m->fd, id);
 	}
 	if (view_id > m->view_id + 1) {
@@ -198,10 +179,11 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 			if (!peerset_has(&m->dead, id) || id == m->cfg.self)
 				continue;
 			peerset_del(&m->dead, id);
-			peerset_del(&m->replaced, id);
 			fd_watch(&m->fd, id, now_ms);
 		}
 	}
+	if (view_id != m->view_id)
+		m->resumed = false;
 	m->members = *members;
 	m->view_id = view_id;
 	m->view_leader = leader;
@@ -234,8 +216,7 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 		/* A later life takes no view older than the last one an
 		 * earlier life knew: it answered for those. */
 		m->removed_in = m->st.view_id;
-		/* Still an acceptor of the view it was in: it answers for
-		 * it while it joins as a new life (mship__acceptor). */
+		/* Still a member of the view it was in (mship__resume). */
 		if (m->st.in_view) {
 			m->view_id = m->st.view_id;
 			m->view_leader = m->st.view_leader;
@@ -246,48 +227,31 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 
 /*
  * Begin. A peer that never ran before: peer 1 founds the group, leading
- * view 0 alone; the others send JOIN. A peer that kept a state file from
- * an earlier life joins the group it knew, peer 1 included: whatever it
- * promised still binds it, and it has no view to lead until one admits
- * this new life.
+ * view 0 alone; the others send JOIN. A peer whose state file holds a view
+ * resumes it (mship__resume); one that a view removed joins again, and
+ * takes no view at or below that one.
  */
 void mship_start(struct mship *m, int64_t now_ms)
 {
 	if (m->role != MSHIP_IDLE)
 		return;
 	mship__arm_crash(m, now_ms);
+	if (m->st.in_view) {
+		mship__resume(m, now_ms);
+		return;
+	}
 	if (m->cfg.self == 1 && m->cfg.restored == NULL) {
 		mship__found(m, now_ms);
 		mship__check_testcase4(m);
 		return;
 	}
-	unsigned target = 1;
-	if (m->cfg.restored != NULL && m->st.in_view) {
-		struct peerset others = m->st.members;
-		peerset_del(&others, m->cfg.self);
-		target = peerset_has(&others, m->st.view_leader)
-				 ? m->st.view_leader
-				 : peerset_first(&others);
-	}
-	if (target == 0 || target == m->cfg.self)
-		target = m->cfg.self == 1 ? 2 : 1;
+	unsigned target = m->cfg.self == 1 ? 2 : 1;
 	if (target > m->cfg.hosts_count) {
-		/* Alone in the hostsfile: nobody to join. Lead the view our
-		 * state file holds (we are its quorum), never view 0 again. */
-		if (m->st.in_view) {
-			m->role = MSHIP_JOINING;
-			mship__take_over(m, now_ms);
-		} else {
-			mship__found(m, now_ms);
-		}
+		/* Alone in the hostsfile, removed once: nobody to join. */
+		mship__found(m, now_ms);
 		return;
 	}
-	/* A restarted acceptor watches its view's members too: its verdicts
-	 * count towards the quorum a removal needs (mship__check_agreement),
-	 * as its promises count towards every other. */
 	mship__join(m, now_ms, target);
-	if (mship__acceptor(m))
-		mship__watch_members(m, now_ms);
 }
 
 /* ---- Suspicions: removal needs a quorum's agreement --------------------- */
@@ -412,25 +376,6 @@ static void mship__on_suspect(struct mship *m, int64_t now_ms, unsigned peer)
 }
 
 /*
- * A restarted acceptor's detector: it prints nothing (this life is in no
- * view), and tells the leader it JOINs (once a REDIRECT named it), with a
- * heartbeat naming no leader (it follows none yet), whom it holds dead.
- */
-void mship__acceptor_detect(struct mship *m, int64_t now_ms)
-{
-	struct peerset dead;
-	peerset_clear(&dead);
-	if (!mship__acceptor(m) || fd_expire(&m->fd, now_ms, &dead) == 0)
-		return;
-	peerset_foreach(&dead, id) {
-		m->stats.suspicions++;
-		peerset_add(&m->suspected, id);
-	}
-	if (m->join_target_leads)
-		mship__beat_to(m, m->join_target);
-}
-
-/*
  * A peer our detector held dead speaks, and is still in our view: we were
  * wrong. It is alive again for us: watched afresh, and its next failure
  * is printed again.
@@ -481,9 +426,7 @@ static struct wire_msg mship__heartbeat(const struct mship *m)
 	if (hb.leader > m->cfg.hosts_count)
 		hb.leader = 0;
 	unsigned n = 0;
-	struct peerset suspects = m->suspected;
-	peerset_union(&suspects, &m->replaced);
-	peerset_foreach(&suspects, id) {
+	peerset_foreach(&m->suspected, id) {
 		if (!peerset_has(&m->members, id))
 			continue;
 		if (n++ == HEARTBEAT_SUSPECTS_MAX)
@@ -538,14 +481,6 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 		m->leader = msg->leader;
 		mship__revive(m, now_ms, msg->leader);
 	}
-	if (m->role == MSHIP_LEADER && peerset_has(&m->dead, from) &&
-	    msg->leader == 0) {
-		/* A restarted acceptor (or a candidate) reporting whom it
-		 * holds dead: its old life is still gone. */
-		if (msg->view_id == m->view_id)
-			mship__heard_suspects(m, now_ms, msg);
-		return;
-	}
 	if (m->role != MSHIP_LEADER || peerset_has(&m->dead, from)) {
 		/* We were wrong (a leader too: a removal not yet asked is
 		 * dropped; one asked goes on, and the peer answers it). */
@@ -573,18 +508,6 @@ static bool mship__waiting(const struct mship *m)
 	return m->role == MSHIP_LEADER && (m->round_active || m->recon.active);
 }
 
-/*
- * Whether we answer REQ and NEWLEADER for our view: as a member, or as a
- * new life that kept its state file, whose promises still bind it and
- * still count in that view's quorums until a view removes it.
- */
-bool mship__acceptor(const struct mship *m)
-{
-	return m->role == MSHIP_MEMBER ||
-	       (m->role == MSHIP_JOINING && m->st.in_view &&
-		m->view_id == m->st.view_id);
-}
-
 bool mship__active(const struct mship *m)
 {
 	return m->role == MSHIP_JOINING || m->role == MSHIP_MEMBER ||
@@ -603,8 +526,6 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 	if (m->role == MSHIP_JOINING) {
 		if (now_ms >= m->join_next_ms)
 			mship__join_retry(m, now_ms);
-		if (m->role == MSHIP_JOINING)
-			mship__acceptor_detect(m, now_ms);
 		return;
 	}
 	if (now_ms >= m->next_beat_ms)
@@ -641,25 +562,24 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 		return;
 	}
 	m->heard_ms[msg->from] = now_ms;
-	if (!mship__same_life(m, now_ms, msg))
+	if (!mship__same_life(m, msg))
 		return;
 	mship__heard_again(m, now_ms, msg->from);
 	if (msg->view_id > m->view_id_seen)
 		m->view_id_seen = msg->view_id;
 	mship__heard_ballot(m, msg->ballot);
-	if (m->role == MSHIP_JOINING && mship__acceptor(m) &&
-	    msg->type != WIRE_JOIN && msg->view_id < m->view_id) {
-		/* A restarted peer may be the only one alive that knows its
-		 * view: whoever shows an older one (a candidate's REDIRECT or
-		 * NEWLEADER) is sent it, as a member does on heartbeats. */
-		mship__resend_view(m, now_ms, msg->from);
-	} else if (m->role == MSHIP_JOINING && m->past_set &&
-		   msg->type != WIRE_JOIN && msg->view_id < m->past_view_id &&
-		   now_ms >= m->view_resent_ms[msg->from]) {
-		/* The same for a decided view that left us out. */
+	if (m->role == MSHIP_JOINING && m->past_set &&
+	    msg->type != WIRE_JOIN && msg->view_id < m->past_view_id &&
+	    now_ms >= m->view_resent_ms[msg->from]) {
+		/* A decided view that left us out: we may be the only one
+		 * alive that knows it, so whoever shows an older one (a
+		 * candidate's NEWLEADER) is sent it, as a member does on
+		 * heartbeats. At no ballot: it tells the view, and nothing
+		 * of who leads it now. */
 		m->view_resent_ms[msg->from] =
 			now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
 		struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
+		nv.ballot = 0;
 		nv.view_id = m->past_view_id;
 		nv.leader = (uint16_t)m->past_leader;
 		nv.members = m->past_members;
@@ -716,13 +636,8 @@ int64_t mship_next_deadline(const struct mship *m)
 	if (!mship__active(m))
 		return MSHIP_NEVER;
 	int64_t next = m->crash_at_ms;
-	if (m->role == MSHIP_JOINING) {
-		if (m->join_next_ms < next)
-			next = m->join_next_ms;
-		int64_t fd_at = mship__acceptor(m) ? fd_next_deadline(&m->fd)
-						   : MSHIP_NEVER;
-		return fd_at < next ? fd_at : next;
-	}
+	if (m->role == MSHIP_JOINING)
+		return m->join_next_ms < next ? m->join_next_ms : next;
 	if (m->next_beat_ms < next)
 		next = m->next_beat_ms;
 	if (mship__waiting(m) && m->round_retry_ms < next)

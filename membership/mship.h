@@ -81,7 +81,6 @@ struct mship_stats {
 	uint64_t pauses;		/* times this peer found it had not
 					 * been run for over 1.5T */
 	uint64_t takeovers;		/* NEWLEADER rounds begun */
-	uint64_t takeovers_given_up;	/* a restarted peer's, moot */
 	uint64_t saves;			/* state handed to the outbox */
 	uint64_t suspicions;		/* our detector held a member dead */
 	uint64_t heard_again;		/* ... and it spoke again, never
@@ -108,9 +107,6 @@ struct mship {
 	uint64_t incarnation;	/* this life's, in every message sent */
 	/* The newest life heard from each peer; 0 before it spoke. */
 	uint64_t lives[HOSTS_MAX + 1];
-	/* Members let in since we last heard them: their next life, however
-	 * new, is the member, not a restart. */
-	struct peerset lives_new;
 	/* When the core last ran: a longer gap than 1.5T is a pause of our
 	 * own (stopped, starved), not silence of the others. */
 	int64_t last_run_ms;
@@ -118,6 +114,10 @@ struct mship {
 	int64_t heard_ms[HOSTS_MAX + 1];
 	/* The view that removed us (rejoining: a later one admits us). */
 	uint32_t removed_in;
+	/* This life resumed the view its state file holds and has installed
+	 * no later one: a removal it learns of may be of the earlier life's
+	 * membership, and it joins again (mship__removed). */
+	bool resumed;
 
 	/* The installed view (the last decided one we know), and the leader
 	 * we follow: the view's, or the one whose ballot we answered since. */
@@ -147,10 +147,6 @@ struct mship {
 	/* Those of them our own detector holds dead, until heard again: what
 	 * our heartbeats name as suspects. */
 	struct peerset suspected;
-	/* Members held dead because a newer life spoke: our heartbeats name
-	 * them as suspects too (the leader may never hear that life), until
-	 * they are revived or the view lets them go. */
-	struct peerset replaced;
 	/* Leader: what members' heartbeats say they suspect. A member is
 	 * removed only once a quorum of the view, we included, suspects it. */
 	struct mship_suspicion suspicions[SUSPICIONS_MAX];
@@ -163,10 +159,6 @@ struct mship {
 	 * heartbeats cannot depose it alone.
 	 */
 	bool newleader_deferred;
-	/* Taking over the view our state file holds, as a restarted peer
-	 * that no leader answered: we go on looking for a group (JOIN), and
-	 * give the takeover up once a later view is heard of. */
-	bool takeover_restarted;
 	unsigned newleader_from;
 	uint32_t newleader_request_id;
 	uint64_t newleader_ballot;
@@ -207,9 +199,9 @@ struct mship {
 	unsigned queue_count;
 	struct recon recon;
 
-	/* Joining: a decided view that left us out, heard while joining
-	 * (the group went past the view our state held). We may be the only
-	 * one alive that knows it, so we relay it to a peer behind it. */
+	/* Removed and joining again: the decided view that left us out. We
+	 * may be the only one alive that knows it, so we relay it to a peer
+	 * behind it. */
 	bool past_set;
 	uint32_t past_view_id;
 	unsigned past_leader;
@@ -217,11 +209,9 @@ struct mship {
 
 	/* Joining: where JOIN goes next, and when. */
 	unsigned join_target;
-	bool join_target_leads;	/* a REDIRECT named it the leader */
 	unsigned join_probe;	/* the last other host asked */
 	int64_t join_next_ms;
 	uint32_t join_backoff_ms;
-	unsigned join_unanswered;	/* JOINs sent since an answer */
 	uint32_t view_id_seen;		/* the highest in any message */
 
 	int64_t crash_at_ms;	/* MSHIP_NEVER when not armed */

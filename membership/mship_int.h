@@ -17,7 +17,6 @@ void mship__send(struct mship *m, const struct peerset *to,
 		 const struct wire_msg *msg);
 void mship__emit(struct mship *m, enum out_event_kind kind, unsigned peer);
 void mship__emit_event(struct mship *m, const struct out_event *e);
-void mship__watch_members(struct mship *m, int64_t now_ms);
 void mship__report(struct mship *m, unsigned peer);
 struct peerset mship__live_others(const struct mship *m);
 unsigned mship__lowest_live(const struct mship *m);
@@ -30,22 +29,18 @@ void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer);
 void mship__forget_suspicions(struct mship *m, unsigned peer);
 void mship__recheck_suspects(struct mship *m, int64_t now_ms);
 void mship__beat_to(struct mship *m, unsigned to);
-void mship__acceptor_detect(struct mship *m, int64_t now_ms);
 bool mship__active(const struct mship *m);
-bool mship__acceptor(const struct mship *m);
 void mship__heard_ballot(struct mship *m, uint64_t ballot);
 
 /* Joining, founding, leaving (join.c) */
 void mship__found(struct mship *m, int64_t now_ms);
 void mship__join(struct mship *m, int64_t now_ms, unsigned target);
-void mship__join_probe(struct mship *m);
 void mship__join_retry(struct mship *m, int64_t now_ms);
-bool mship__takeover_moot(struct mship *m, int64_t now_ms,
-			  uint32_t view_id, unsigned leader);
 void mship__on_redirect(struct mship *m, int64_t now_ms,
 			const struct wire_msg *msg);
-void mship__removed(struct mship *m, int64_t now_ms,
-		    uint32_t view_id, unsigned leader);
+void mship__removed(struct mship *m, int64_t now_ms, uint32_t view_id,
+		    unsigned leader, const struct peerset *members,
+		    unsigned ask);
 void mship__on_newview(struct mship *m, int64_t now_ms,
 		       const struct wire_msg *msg);
 
@@ -81,8 +76,8 @@ void mship__step_down(struct mship *m, int64_t now_ms, unsigned follow);
 void mship__leader_lost(struct mship *m, int64_t now_ms);
 
 /* Lives and pauses (lives.c) */
-bool mship__same_life(struct mship *m, int64_t now_ms,
-		      const struct wire_msg *msg);
+bool mship__same_life(struct mship *m, const struct wire_msg *msg);
+void mship__resume(struct mship *m, int64_t now_ms);
 void mship__notice_pause(struct mship *m, int64_t now_ms);
 
 #endif

@@ -14,17 +14,6 @@ void mship__take_over(struct mship *m, int64_t now_ms)
 	if (!m->recon.active || m->ballot < above)
 		m->ballot = BALLOT_MAKE(BALLOT_COUNTER(above) + 1, m->cfg.self);
 	m->newleader_deferred = false;
-	m->takeover_restarted = m->role == MSHIP_JOINING ||
-				(m->takeover_restarted && m->recon.active);
-	if (m->role == MSHIP_JOINING) {
-		/* A restarted peer leading the view its state file holds:
-		 * it watches that view's members from now. */
-		m->join_next_ms = MSHIP_NEVER;
-		m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
-		mship__watch_members(m, now_ms);
-		/* It is in that view again, this life: say so. */
-		mship__emit(m, OUT_EVENT_VIEW, 0);
-	}
 	m->role = MSHIP_LEADER;
 	m->leader = m->cfg.self;
 	m->round_active = false;
@@ -40,9 +29,8 @@ void mship__take_over(struct mship *m, int64_t now_ms)
 		own.leader = m->st.acc_leader;
 		own.ballot = m->st.acc_ballot;
 	}
-	/* Every member, the dead too: a restarted one answers for the
-	 * view it was in (its promises were kept), and may be what makes
-	 * the quorum. */
+	/* Every member, the dead too: one we gave up wrongly answers, and
+	 * may be what makes the quorum. */
 	struct peerset ask = m->members;
 	peerset_del(&ask, m->cfg.self);
 	recon_begin(&m->recon, ++m->next_request_id, m->ballot, m->view_id,
@@ -54,8 +42,7 @@ void mship__take_over(struct mship *m, int64_t now_ms)
 		mship__on_recon_answer(m, now_ms, NULL);
 }
 
-/* NEWLEADER to every member that has not promised yet (the dead too: a
- * restarted one answers). */
+/* NEWLEADER to every member that has not promised yet (the dead too). */
 void mship__send_newleader(struct mship *m)
 {
 	struct peerset to = m->members;
@@ -83,7 +70,6 @@ void mship__on_recon_answer(struct mship *m, int64_t now_ms,
 	if (!recon_done(&m->recon))
 		return;
 	m->recon.active = false;
-	m->takeover_restarted = false;
 	m->follow_ballot = m->ballot;
 	/* Tell the view we lead it: members follow our ballot from now, so
 	 * a leader we replaced, hearing them, yields. */
@@ -93,9 +79,9 @@ void mship__on_recon_answer(struct mship *m, int64_t now_ms,
 	struct peerset to = mship__live_others(m);
 	mship__send(m, &to, &nv);
 	/* The dead go: the old leader (every promise said so, each by its
-	 * own detector) and those dead for certain (a new life spoke, or a
-	 * leader asked); those only our detector holds dead go once enough
-	 * others agree (mship__recheck_suspects, after the queue). */
+	 * own detector) and those a leader asked to remove; those only our
+	 * detector holds dead go once enough others agree
+	 * (mship__recheck_suspects, after the queue). */
 	struct peerset dead = m->dead;
 	peerset_foreach(&dead, id) {
 		struct mship_change del = { .op = WIRE_OP_DEL, .peer = id };
@@ -123,7 +109,6 @@ void mship__on_recon_answer(struct mship *m, int64_t now_ms,
 void mship__step_down(struct mship *m, int64_t now_ms, unsigned follow)
 {
 	m->recon.active = false;
-	m->takeover_restarted = false;
 	m->round_active = false;
 	m->queue_count = 0;
 	m->role = MSHIP_MEMBER;

@@ -186,6 +186,8 @@ last_view() {
 
 # has_view ID "VIEW LEADER [LIST]"
 has_view() { [ "$(last_view "$1")" = "$2" ]; }
+# has_count ID N TEXT: peer ID printed exactly N lines with TEXT.
+has_count() { [ "$(count_lines "$1" "$3")" = "$2" ]; }
 
 # count_lines ID FIXED-STRING
 count_lines() { peer_log "$1" | grep -cF -- "$2"; }

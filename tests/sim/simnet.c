@@ -853,8 +853,12 @@ void sim_after_step(struct sim *s, struct sim_peer *p, bool exact)
 		return;
 	if (p->m->incarnation != p->incarnation) {
 		/* Removed and joining again: what it reported is of its
-		 * old membership, and every peer it sees is a new one. */
+		 * old membership, and every peer it sees is a new one; the
+		 * view that admits it is the first of this membership (its
+		 * commit is judged against the group's view before, not
+		 * against an empty one of ours). */
 		p->incarnation = p->m->incarnation;
+		p->installed = false;
 		peerset_clear(&p->reported);
 		peerset_clear(&p->members);
 		/* Its old membership is over by its own word: removing it
