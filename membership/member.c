@@ -95,8 +95,12 @@ void mship__on_req(struct mship *m, int64_t now_ms,
 	m->newleader_deferred = false;
 	mship__revive(m, now_ms, msg->from);
 	mship__save(m);
-	if (msg->op == WIRE_OP_DEL && msg->peer != m->cfg.self) {
-		/* The leader's detector spoke first; ours stays quiet. */
+	if (msg->op == WIRE_OP_DEL && msg->peer != m->cfg.self &&
+	    msg->peer != msg->from) {
+		/* The leader's detector spoke first; ours stays quiet. (A
+		 * leader finishing its predecessor's removal of itself is
+		 * alive: we keep watching it, or its death would go unseen
+		 * if it dies before the view is decided.) */
 		mship__report(m, msg->peer);
 		if (peerset_has(&m->members, msg->peer)) {
 			peerset_add(&m->dead, msg->peer);
