@@ -53,18 +53,21 @@ int state_encode(const struct state *s, char *buf, size_t cap, size_t *len)
 		sink_add(&k, "accepted none\n");
 	if (!s->in_view && s->view_id == 0) {
 		sink_add(&k, "view none\n");
-	} else if (!s->in_view) {
-		/* Out of every view, but one is known: the view that removed
-		 * us, or that went past the one we held. A later life must
-		 * take no view at or below it (mship's removed_in). */
-		sink_add(&k, "view none %u\n", (unsigned)s->view_id);
 	} else {
-		sink_add(&k, "view %u %u ", (unsigned)s->view_id,
-			 (unsigned)s->view_leader);
-		const char *sep = "";
-		peerset_foreach(&s->members, id) {
-			sink_add(&k, "%s%u", sep, id);
-			sep = ",";
+		/* Out of every view, but one is known: the view that removed
+		 * us. A later life must take no view at or below it (mship's
+		 * removed_in), and relays it while it joins again. */
+		if (!s->in_view)
+			sink_add(&k, "view none %u", (unsigned)s->view_id);
+		else
+			sink_add(&k, "view %u", (unsigned)s->view_id);
+		if (s->in_view || !peerset_empty(&s->members)) {
+			sink_add(&k, " %u ", (unsigned)s->view_leader);
+			const char *sep = "";
+			peerset_foreach(&s->members, id) {
+				sink_add(&k, "%s%u", sep, id);
+				sep = ",";
+			}
 		}
 		sink_add(&k, "\n");
 	}
@@ -138,19 +141,11 @@ static int decode_accepted(struct state_src *r, struct state *s)
 	return 0;
 }
 
-static int decode_view(struct state_src *r, struct state *s)
+/* "ID LEADER M1,M2,...": a view, into s (not yet marked in_view). */
+static int decode_list(struct state_src *r, struct state *s, uint64_t id)
 {
-	uint64_t id, leader, member, prev = 0;
-	if (src_word(r, "none")) {
-		if (src_word(r, " ")) {
-			if (!src_num(r, UINT32_MAX, &id) || id == 0)
-				return STATE_EFORMAT;
-			s->view_id = (uint32_t)id;
-		}
-		return src_eol(r) ? 0 : STATE_EFORMAT;
-	}
-	if (!src_num(r, UINT32_MAX, &id) || !src_word(r, " ") ||
-	    !src_num(r, HOSTS_MAX, &leader) || !src_word(r, " "))
+	uint64_t leader, member, prev = 0;
+	if (!src_num(r, HOSTS_MAX, &leader) || !src_word(r, " "))
 		return STATE_EFORMAT;
 	do {
 		if (!src_num(r, HOSTS_MAX, &member))
@@ -160,14 +155,40 @@ static int decode_view(struct state_src *r, struct state *s)
 		peerset_add(&s->members, (unsigned)member);
 		prev = member;
 	} while (src_word(r, ","));
-	if (!src_eol(r))
+	if (r->p < r->end && *r->p != '\n')
 		return STATE_EFORMAT;
+	/* Before the end of the line, so that the error names this one. */
 	if (leader == 0 || !peerset_has(&s->members, (unsigned)leader))
 		return STATE_ERANGE;
-	s->in_view = true;
+	if (!src_eol(r))
+		return STATE_EFORMAT;
 	s->view_id = (uint32_t)id;
 	s->view_leader = (uint16_t)leader;
 	return 0;
+}
+
+static int decode_view(struct state_src *r, struct state *s)
+{
+	uint64_t id;
+	if (src_word(r, "none")) {
+		/* "none", "none ID" or "none ID LEADER MEMBERS". */
+		if (!src_word(r, " "))
+			return src_eol(r) ? 0 : STATE_EFORMAT;
+		if (!src_num(r, UINT32_MAX, &id) || id == 0)
+			return STATE_EFORMAT;
+		s->view_id = (uint32_t)id;
+		if (src_eol(r))
+			return 0;
+		if (!src_word(r, " "))
+			return STATE_EFORMAT;
+		return decode_list(r, s, id);
+	}
+	if (!src_num(r, UINT32_MAX, &id) || !src_word(r, " "))
+		return STATE_EFORMAT;
+	int rc = decode_list(r, s, id);
+	if (rc == 0)
+		s->in_view = true;
+	return rc;
 }
 
 int state_decode(const char *buf, size_t len, struct state *s,

@@ -49,7 +49,10 @@ struct state {
 	uint8_t acc_op;		/* WIRE_OP_ADD or WIRE_OP_DEL */
 	uint16_t acc_peer;
 	uint16_t acc_leader;	/* the leader the new view names */
-	/* The last view installed (in_view false: never in one). */
+	/* The last view installed. in_view false: in none now; view_id is
+	 * then the view that removed us (0: never in one), and members, if
+	 * any, that view's list, led by view_leader: we may be the only one
+	 * alive that knows it. */
 	bool in_view;
 	uint32_t view_id;
 	uint16_t view_leader;

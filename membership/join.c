@@ -126,6 +126,8 @@ void mship__removed(struct mship *m, int64_t now_ms, uint32_t view_id,
 	/* Never again a view at or below this one, in any life: we may
 	 * have answered for them, and forgotten how. */
 	m->st.view_id = view_id;
+	m->st.view_leader = (uint16_t)leader;
+	m->st.members = *members;
 	m->removed_in = view_id;
 	m->role = MSHIP_REMOVED;
 	mship__save(m);
@@ -183,14 +185,14 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 	if (m->role == MSHIP_LEADER && msg->ballot < m->ballot &&
 	    peerset_has(&msg->members, m->cfg.self)) {
 		/* A view decided at a lower ballot that we lacked: take it,
-		 * and lead on from it (ask again there, taking over). */
+		 * and lead on from it. Our ballot was promised by a quorum
+		 * of an older view, which says nothing of what this view's
+		 * members accepted since: we ask them first (phase 1 again,
+		 * in this view), or we could undo a change they decided. */
 		mship__install(m, now_ms, msg->view_id, msg->leader,
 			       &msg->members);
 		m->round_active = false;
-		if (m->recon.active)
-			mship__take_over(m, now_ms);
-		else
-			mship__start_round(m, now_ms);
+		mship__take_over(m, now_ms);
 		return;
 	}
 	if (m->role == MSHIP_LEADER) {

@@ -216,11 +216,17 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 		/* A later life takes no view older than the last one an
 		 * earlier life knew: it answered for those. */
 		m->removed_in = m->st.view_id;
-		/* Still a member of the view it was in (mship__resume). */
+		/* Still a member of the view it was in (mship__resume); or
+		 * one that view removed, which this life relays. */
 		if (m->st.in_view) {
 			m->view_id = m->st.view_id;
 			m->view_leader = m->st.view_leader;
 			m->members = m->st.members;
+		} else if (!peerset_empty(&m->st.members)) {
+			m->past_set = true;
+			m->past_view_id = m->st.view_id;
+			m->past_leader = m->st.view_leader;
+			m->past_members = m->st.members;
 		}
 	}
 }
