@@ -454,6 +454,16 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 	peerset_del(&to, m->cfg.self);
 	struct wire_msg hb = mship__heartbeat(m);
 	mship__send(m, &to, &hb);
+	/* A leader idle for want of a quorum (its detector holds too many
+	 * of its view dead to remove any) may have been left behind by a
+	 * group among peers its view no longer lists: it shows them its
+	 * view, as a stalled round does, and one of a later view sends
+	 * that view back. */
+	struct peerset live = m->members;
+	peerset_subtract(&live, &m->dead);
+	if (m->role == MSHIP_LEADER && !m->round_active && !m->recon.active &&
+	    !mship_quorum(&m->members, &live))
+		mship__show_view_to_all(m);
 	m->next_beat_ms += m->cfg.heartbeat_ms;
 	if (m->next_beat_ms <= now_ms)
 		m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
