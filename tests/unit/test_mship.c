@@ -2363,6 +2363,46 @@ static void test_leader_alone_does_not_remove(void **state)
 }
 
 /*
+ * Seeds 52322, 64000, 98532 (AM). A leader left behind with no round:
+ * leader 1 of view 2 [1,2,3], of five hosts, hears 2 and 3 no more (the
+ * group went on without it, and they left). It cannot remove them, as no
+ * quorum agrees, so no round stalls; without a quorum alive it shows its
+ * view on each beat to the hosts its view does not list. A peer of a
+ * later view answers with that view, which removes it.
+ */
+static void test_leader_without_quorum_shows_view(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 5, 3, 0);
+	core_tick(c, 100);
+	rec_expect_only_heartbeats(&c->r);
+	core_tick(c, 200);
+	rec_expect_line(&c->r, 200, net_line_unreachable(1, 2, 1, 2));
+	rec_expect_line(&c->r, 200, net_line_unreachable(1, 2, 1, 3));
+	assert_false(c->m.round_active);
+	unsigned shown = 0;
+	for (int64_t at = 300; at <= 600; at += T_MS)
+		core_tick(c, at);
+	for (unsigned i = 0; i < c->r.sent_count; i++) {
+		const struct rec_sent *s = &c->r.sent[i];
+		if (s->msg.type != WIRE_HEARTBEAT ||
+		    strcmp(net_set_str(&s->to), "4,5") != 0)
+			continue;
+		assert_true(s->at_ms >= 300 && s->at_ms % T_MS == 0);
+		assert_int_equal(s->msg.view_id, 2);
+		assert_int_equal(s->msg.leader, 0);
+		shown++;
+	}
+	assert_int_equal(shown, 4);
+	rec_expect_only_heartbeats(&c->r);
+	struct wire_msg nv = mk_newview(4, 7, 4, "2,3,4");
+	nv.ballot = BALLOT_MAKE(5, 4);
+	core_msg(c, 610, nv);
+	assert_int_equal(c->m.role, MSHIP_REMOVED);
+}
+
+/*
  * Rechecked after every committed view. Leader 1 of [1..5] holds 4 and 5
  * dead; 2 suspects both, 3 only 4: DEL 4 goes (three of five), 5 stays
  * (two of five). In the view DEL 4 makes, [1,2,3,5], the two are a quorum
@@ -2657,6 +2697,7 @@ int main(void)
 		cmocka_unit_test(test_allowance_dead_at_2T_plus_A),
 		cmocka_unit_test(test_allowance_one_lost_heartbeat),
 		cmocka_unit_test(test_leader_alone_does_not_remove),
+		cmocka_unit_test(test_leader_without_quorum_shows_view),
 		cmocka_unit_test(test_leader_rechecks_after_view),
 		cmocka_unit_test(test_member_tells_leader_at_once),
 		cmocka_unit_test(test_net_lossy_link_removes_nobody),
