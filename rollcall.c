@@ -118,8 +118,8 @@ static void on_outbox_event(struct outbox *o, const struct out_event *e)
 	if (e->kind == OUT_EVENT_REMOVED) {
 		snprintf(line, sizeof(line), "removed from the group in view "
 			 "%u; %s", (unsigned)e->view_id,
-			 d->cli.rejoin ? "joining again as a new member"
-				       : "staying quiet (--rejoin joins again)");
+			 e->rejoining ? "joining again as a new member"
+				      : "staying quiet (--rejoin joins again)");
 		daemon_log(d, line);
 	}
 	if (d->hooks_open)

@@ -41,6 +41,7 @@ struct out_event {
 	struct peerset members;
 	unsigned peer;
 	bool peer_is_leader;
+	bool rejoining;		/* REMOVED: we join again, as a new member */
 };
 
 /* The event's output line into buf; 0 for REMOVED and HEARD, which have

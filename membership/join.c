@@ -111,6 +111,7 @@ void mship__removed(struct mship *m, int64_t now_ms, uint32_t view_id,
 	struct out_event e = {
 		.kind = OUT_EVENT_REMOVED, .self = m->cfg.self,
 		.view_id = view_id, .leader = leader,
+		.rejoining = m->cfg.rejoin || m->resumed,
 	};
 	mship__emit_event(m, &e);
 	m->round_active = false;
@@ -135,7 +136,7 @@ void mship__removed(struct mship *m, int64_t now_ms, uint32_t view_id,
 	m->past_view_id = view_id;
 	m->past_leader = leader;
 	m->past_members = *members;
-	if (!m->cfg.rejoin && !m->resumed)
+	if (!e.rejoining)
 		return;
 	m->resumed = false;
 	m->incarnation++;

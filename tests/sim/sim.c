@@ -922,7 +922,7 @@ static void print_pass(const struct sim_result *r)
 }
 
 /*
- * --known FILE: runs listed as open limits (tests/sim/known-limits.txt).
+ * --known FILE: runs listed as open limits (a seed list, as below).
  * One of them failing is reported as known and fails nothing; any other
  * failure still does, and a listed run that passes is simply a pass.
  */
@@ -1077,7 +1077,7 @@ static void run_many(const struct sim_opts *o, uint64_t base, uint64_t count,
 
 /* Each line: a seed, options, and a comment after '#'. */
 /*
- * Each line of a seed list (regressions.txt, known-limits.txt): a seed and
+ * Each line of a seed list (regressions.txt, or --known's): a seed and
  * options over base, '#' to the end of a line a comment.
  */
 static void read_list(const char *path, const struct sim_opts *base,

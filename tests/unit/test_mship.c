@@ -1509,6 +1509,9 @@ static void test_restarted_peer_removed_joins_again(void **state)
 	core_msg(c, 10, mk_newview(1, 5, 1, "1,2"));
 	assert_int_equal(c->m.role, MSHIP_JOINING);
 	assert_false(c->m.st.in_view);
+	const struct out_event *ev = &c->r.events[c->r.events_count - 1];
+	assert_int_equal(ev->kind, OUT_EVENT_REMOVED);
+	assert_true(ev->rejoining);
 	const struct rec_sent *j = rec_next_send(&c->r);
 	expect_send(j, 10, WIRE_JOIN, 3, 5, "1");
 	assert_int_equal(j->msg.incarnation, 8);
@@ -1517,6 +1520,9 @@ static void test_restarted_peer_removed_joins_again(void **state)
 	rec_expect_line(&c->r, 20, net_line_view(3, 6, 1, "1,2,3"));
 	core_msg(c, 30, mk_newview(1, 7, 1, "1,2"));
 	assert_int_equal(c->m.role, MSHIP_REMOVED);
+	ev = &c->r.events[c->r.events_count - 1];
+	assert_int_equal(ev->kind, OUT_EVENT_REMOVED);
+	assert_false(ev->rejoining);
 	rec_expect_quiet(&c->r);
 }
 
