@@ -127,7 +127,7 @@ test-proc:
 # Partitions and real loss on loopback (tests/proc/partitions.sh), plain
 # build: iptables rules of this run only, removed however it ends. Where
 # iptables cannot be used (not root, no netfilter) each scenario says so
-# and is skipped. Not yet part of `make test`: today's core fails them.
+# and is skipped.
 test-net: all
 	@bash tests/deps.sh || echo "test-net: packages missing; the scenarios say what they lack"
 	bash tests/proc/run.sh --net
