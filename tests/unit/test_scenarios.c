@@ -24,8 +24,12 @@
  *   line at=200 {peer_id:3, view_id: 4, leader: 1, memb_list: [1,2,3]}
  *   quiet                   nothing more (implied before every event and
  *                           at the end of the file; written for a reader)
- *   state role=MEMBER view=4 leader=1 members=1,2,3 promised=2.2 next=300
- *                           the core's state: only the keys written
+ *   state role=MEMBER view=4 leader=1 members=1,2,3 promised=2.2
+ *         accepted=DEL.5 next=300
+ *                           the core's state, only the keys written:
+ *                           leader is the one it follows, accepted the
+ *                           change it accepted (op.peer, or none), next
+ *                           its next deadline (or never)
  *
  * A message's fields are those its type carries on the wire (README, Wire
  * format): inc (default 1) and ballot for all; req, op, peer, leader for
@@ -130,8 +134,11 @@ static int scen_fail(struct scen *s, const char *fmt, ...)
 {
 	if (s->err[0] != '\0')
 		return -1;
-	int n = snprintf(s->err, sizeof(s->err), "%s:%u: ", s->path,
-			 s->line_no);
+	/* Line 0: the file as a whole (unreadable, empty, too big). */
+	int n = s->line_no == 0 ?
+			snprintf(s->err, sizeof(s->err), "%s: ", s->path) :
+			snprintf(s->err, sizeof(s->err), "%s:%u: ", s->path,
+				 s->line_no);
 	if (n < 0 || (size_t)n >= sizeof(s->err))
 		return -1;
 	va_list ap;
@@ -766,14 +773,22 @@ static int scen_do_state(struct scen *s, const struct scen_words *ws)
 	if (!s->started)
 		return scen_fail(s, "state before start");
 	if (scen_keys_check(s, ws, 1, "role view leader members promised "
-				      "next") < 0)
+				      "accepted next") < 0)
 		return -1;
 	const struct mship *m = &s->m;
 	const char *v;
-	if ((v = scen_value(ws, 1, "role")) != NULL &&
-	    strcmp(v, scen_roles[m->role]) != 0)
-		return scen_fail(s, "state role=%s, expected %s",
-				 scen_roles[m->role], v);
+	if ((v = scen_value(ws, 1, "role")) != NULL) {
+		bool known = false;
+		for (size_t i = 0; i < sizeof(scen_roles) / sizeof(scen_roles[0]);
+		     i++)
+			known = known || strcmp(v, scen_roles[i]) == 0;
+		if (!known)
+			return scen_fail(s, "role=%s: not a role (IDLE, JOINING, "
+					 "MEMBER, LEADER, REMOVED, CRASHED)", v);
+		if (strcmp(v, scen_roles[m->role]) != 0)
+			return scen_fail(s, "state role=%s, expected %s",
+					 scen_roles[m->role], v);
+	}
 	if (scen_state_uint(s, ws, "view", m->view_id) < 0 ||
 	    scen_state_uint(s, ws, "leader", m->leader) < 0)
 		return -1;
@@ -794,6 +809,16 @@ static int scen_do_state(struct scen *s, const struct scen_words *ws)
 					 "expected %s",
 					 (uint64_t)BALLOT_COUNTER(m->st.promised),
 					 BALLOT_LEADER(m->st.promised), v);
+	}
+	if ((v = scen_value(ws, 1, "accepted")) != NULL) {
+		char got[32] = "none";
+		if (m->st.acc_set)
+			snprintf(got, sizeof(got), "%s.%u",
+				 wire_op_name(m->st.acc_op),
+				 (unsigned)m->st.acc_peer);
+		if (strcmp(got, v) != 0)
+			return scen_fail(s, "state accepted=%s, expected %s",
+					 got, v);
 	}
 	if ((v = scen_value(ws, 1, "next")) != NULL) {
 		int64_t next = mship_next_deadline(m);
