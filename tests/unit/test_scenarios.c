@@ -1,24 +1,27 @@
 /*
- * The membership core's scenarios as data: every file tests/unit/scenarios/
- * NAME.txt drives one core by hand, as test_mship.c's first kind of test does, and
- * says what must come out of each event. One cmocka case per file, named
- * by the file; a failure names the file and line. Run from the repository
- * root (make check does), or give the directory as the first argument.
+ * The membership core's scenarios as data. Each NAME.txt in
+ * tests/unit/scenarios (its README says the same) drives one core by hand,
+ * as the first kind of test in test_mship.c does, and says what must come
+ * out of each event: one cmocka case per file, named by it. Run from the repository
+ * root, as make check does, or name the directory as the first argument.
+ * A bad file fails its case with the file, the line and what is wrong; no
+ * input reaches an assert, and nothing is allocated.
  *
- * The format, one directive a line; '#' starts a comment; words are
- * key=value. Ballots are written counter.id (2.2 is BALLOT_MAKE(2, 2)),
- * lists of ids 1,2,3 (empty: nothing after '=').
+ * One directive a line; '#' starts a comment (no output line holds one);
+ * words are key=value. Ballots are written counter.id (2.2 is
+ * BALLOT_MAKE(2, 2)), lists of ids 1,2,3 (empty: nothing after '=').
  *
- *   heartbeats ignored      (optional, before start) drop every HEARTBEAT
- *                           the core sends; expecting one is then an error
+ *   heartbeats ignored      (before start) drop every HEARTBEAT the core
+ *                           sends; expecting one is then an error
  *   core self=3 hosts=5 [allowance=0] [hb=100] [inc=1] [rejoin]
  *   restored promised=1.1 view=4 leader=1 members=1,2,3
- *                           (optional, before start) the state file
+ *                           (before start) what the state file holds
  *   start at=0
  *   msg at=20 TYPE from=2 view=4 [field=...]   a message arrives
  *   tick at=200                                 time passes
  *
- * and after each event what it must bring, in order:
+ * start, msg and tick are the events; times never go back. After each,
+ * what it must bring, in order:
  *
  *   send at=200 TYPE to=2 view=4 [field=...]
  *   line at=200 {peer_id:3, view_id: 4, leader: 1, memb_list: [1,2,3]}
@@ -32,17 +35,18 @@
  *                           its next deadline (or never)
  *
  * A message's fields are those its type carries on the wire (README, Wire
- * format): inc (default 1) and ballot for all; req, op, peer, leader for
- * REQ; OK adds acc; NEWVIEW leader, members; NEWLEADER req, op; HEARTBEAT
- * leader, suspects; REDIRECT leader. A field not written is zero (inc: 1),
- * so an expected send is checked whole: every field of its type, its time
- * and its recipients. Every send and line the core makes must be expected,
- * in the order it made them (sends and lines share one sequence).
+ * format): view, inc and ballot for all; req, op, peer, leader for REQ;
+ * OK adds acc; NEWVIEW leader, members; NEWLEADER req, op; HEARTBEAT
+ * leader, suspects; REDIRECT leader. A field not written is zero (inc:
+ * 1), so an expected send is checked whole: every field of its type, its
+ * time and its recipients (from is the core's own id). Every send and
+ * line the core makes must be expected, in the order it made them (sends
+ * and lines share one sequence); a send to nobody is no output.
  *
- * SCENARIO_TRACE=1 prints every send and line as a directive, on stderr,
- * to write a new file from: it checks what the file expects but lets
- * unexpected output pass, so it fails every file at its end, to judge
- * none.
+ * SCENARIO_TRACE=1 prints each event and what came out of it as
+ * directives, on stderr, to write a new file from: it checks what the
+ * file expects but lets unexpected output pass, so it fails every file
+ * at its end, and judges none.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -148,7 +152,7 @@ static int scen_fail(struct scen *s, const char *fmt, ...)
 	return -1;
 }
 
-/* ---- Values ---------------------------------------------------------------- */
+/* ---- Values ----------------------------------------------------------- */
 
 static int scen_u64(struct scen *s, const char *key, const char *v,
 		    uint64_t max, uint64_t *out)
@@ -250,7 +254,7 @@ static const char *const scen_roles[] = {
 	[MSHIP_REMOVED] = "REMOVED", [MSHIP_CRASHED] = "CRASHED",
 };
 
-/* ---- Rendering, for comparison and for messages ---------------------------- */
+/* ---- Rendering, for comparison and for messages ----------------------- */
 
 static void scen_cat(char *buf, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -317,7 +321,7 @@ static void scen_render_send(char *buf, size_t cap, unsigned self,
 		scen_cat_list(buf, cap, "members", &m->members);
 }
 
-/* ---- The core's output, in the order it came ------------------------------- */
+/* ---- The core's output, in the order it came -------------------------- */
 
 static bool scen_skipped(const struct scen *s, const struct rec_sent *sent)
 {
@@ -409,15 +413,15 @@ static void scen_trace_outputs(struct scen *s)
 	}
 }
 
-/* ---- Directives ------------------------------------------------------------ */
+/* ---- Directives ------------------------------------------------------- */
 
 struct scen_words {
 	char *w[SCEN_WORDS_MAX];
 	unsigned count;
 };
 
-/* The value of key=... among words[from..]; NULL if absent. Every word
- * must be key=value of a key in keys (space-separated). */
+/* Every word from 'from' on is key=value (or a bare flag) of a key in
+ * keys (space-separated), each given once. */
 static int scen_keys_check(struct scen *s, const struct scen_words *ws,
 			   unsigned from, const char *keys)
 {
@@ -445,6 +449,7 @@ static int scen_keys_check(struct scen *s, const struct scen_words *ws,
 	return 0;
 }
 
+/* The value of key=... among the words from 'from' on; NULL if absent. */
 static const char *scen_value(const struct scen_words *ws, unsigned from,
 			      const char *key)
 {
@@ -932,7 +937,7 @@ static int scen_directive(struct scen *s, char *line)
 			 "start, msg, tick, send, line, quiet, state)", d);
 }
 
-/* ---- Files ------------------------------------------------------------------ */
+/* ---- Files ------------------------------------------------------------ */
 
 /* The whole file into buf, NUL-terminated; bounded, and closed at once,
  * so that a failure later leaves nothing open. */
