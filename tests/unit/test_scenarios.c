@@ -2,10 +2,10 @@
  * The membership core's scenarios as data. Each NAME.txt in
  * tests/unit/scenarios (its README says the same) drives one core by hand,
  * as the first kind of test in test_mship.c does, and says what must come
- * out of each event: one cmocka case per file, named by it. Run from the repository
- * root, as make check does, or name the directory as the first argument.
- * A bad file fails its case with the file, the line and what is wrong; no
- * input reaches an assert, and nothing is allocated.
+ * out of each event: one cmocka case per file, named by it. Run from the
+ * repository root, as make check does, or name the directory as the first
+ * argument. A bad file fails its case with the file, the line and what is
+ * wrong; no input reaches an assert, and nothing is allocated.
  *
  * One directive a line; '#' starts a comment (no output line holds one);
  * words are key=value. Ballots are written counter.id (2.2 is
