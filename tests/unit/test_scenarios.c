@@ -1,0 +1,1061 @@
+/*
+ * The membership core's scenarios as data. Each NAME.txt in
+ * tests/unit/scenarios (its README says the same) drives one core by hand,
+ * as the first kind of test in test_mship.c does, and says what must come
+ * out of each event: one cmocka case per file, named by it. Run from the
+ * repository root, as make check does, or name the directory as the first
+ * argument. A bad file fails its case with the file, the line and what is
+ * wrong; no input reaches an assert, and nothing is allocated.
+ *
+ * One directive a line; '#' starts a comment (no output line holds one);
+ * words are key=value. Ballots are written counter.id (2.2 is
+ * BALLOT_MAKE(2, 2)), lists of ids 1,2,3 (empty: nothing after '=').
+ *
+ *   heartbeats ignored      (before start) drop every HEARTBEAT the core
+ *                           sends; expecting one is then an error
+ *   core self=3 hosts=5 [allowance=0] [hb=100] [inc=1] [rejoin]
+ *   restored promised=1.1 view=4 leader=1 members=1,2,3
+ *                           (before start) what the state file holds
+ *   start at=0
+ *   msg at=20 TYPE from=2 view=4 [field=...]   a message arrives
+ *   tick at=200                                 time passes
+ *
+ * start, msg and tick are the events; times never go back. After each,
+ * what it must bring, in order:
+ *
+ *   send at=200 TYPE to=2 view=4 [field=...]
+ *   line at=200 {peer_id:3, view_id: 4, leader: 1, memb_list: [1,2,3]}
+ *   quiet                   nothing more (implied before every event and
+ *                           at the end of the file; written for a reader)
+ *   state role=MEMBER view=4 leader=1 members=1,2,3 promised=2.2
+ *         accepted=DEL.5 next=300
+ *                           the core's state, only the keys written:
+ *                           leader is the one it follows, accepted the
+ *                           change it accepted (op.peer, or none), next
+ *                           its next deadline (or never)
+ *
+ * A message's fields are those its type carries on the wire (README, Wire
+ * format): view, inc and ballot for all; req, op, peer, leader for REQ;
+ * OK adds acc; NEWVIEW leader, members; NEWLEADER req, op; HEARTBEAT
+ * leader, suspects; REDIRECT leader. A field not written is zero (inc:
+ * 1), so an expected send is checked whole: every field of its type, its
+ * time and its recipients (from is the core's own id). Every send and
+ * line the core makes must be expected, in the order it made them (sends
+ * and lines share one sequence); a send to nobody is no output.
+ *
+ * SCENARIO_TRACE=1 prints each event and what came out of it as
+ * directives, on stderr, to write a new file from: it checks what the
+ * file expects but lets unexpected output pass, so it fails every file
+ * at its end, and judges none.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../common/peerset.h"
+#include "../../common/state.h"
+#include "../../common/wire.h"
+#include "../../membership/mship.h"
+#include "net.h"
+
+#define SCEN_DIR "tests/unit/scenarios"
+#define SCEN_FILES_MAX 64
+#define SCEN_PATH_BYTES 256
+#define SCEN_FILE_BYTES_MAX (64 * 1024)
+#define SCEN_LINE_BYTES 512
+#define SCEN_WORDS_MAX 24
+#define SCEN_ERR_BYTES 768
+#define SCEN_TEXT_BYTES 512
+/* Small enough that every line the core can print fits a rec line. */
+#define SCEN_HOSTS_MAX 32
+#define SCEN_BALLOT_COUNTER_MAX (UINT64_C(1) << 47)
+
+/* What a message type carries besides view, inc and ballot. */
+enum {
+	F_REQ = 1 << 0,
+	F_OP = 1 << 1,
+	F_PEER = 1 << 2,
+	F_LEADER = 1 << 3,
+	F_ACC = 1 << 4,
+	F_SUSPECTS = 1 << 5,
+	F_MEMBERS = 1 << 6,
+};
+
+static unsigned scen_fields(enum wire_type type)
+{
+	switch (type) {
+	case WIRE_REQ:
+		return F_REQ | F_OP | F_PEER | F_LEADER;
+	case WIRE_OK:
+		return F_REQ | F_OP | F_PEER | F_LEADER | F_ACC;
+	case WIRE_NEWVIEW:
+		return F_LEADER | F_MEMBERS;
+	case WIRE_NEWLEADER:
+		return F_REQ | F_OP;
+	case WIRE_HEARTBEAT:
+		return F_LEADER | F_SUSPECTS;
+	case WIRE_REDIRECT:
+		return F_LEADER;
+	case WIRE_JOIN:
+	default:
+		return 0;
+	}
+}
+
+/* One file being run. Large (the recording outbox): kept static. */
+struct scen {
+	const char *path;
+	unsigned line_no;
+	char err[SCEN_ERR_BYTES];
+	bool trace;
+	bool ignore_hb;
+	bool created;
+	bool started;
+	struct mship_config cfg;
+	bool restored_set;
+	struct state restored;
+	int64_t now_ms;
+	unsigned event_line;	/* the event whose output is being checked */
+	struct rec r;
+	struct mship m;
+};
+
+static struct scen scen;
+
+/* Record the first error, naming the file and line; returns -1. */
+__attribute__((format(printf, 2, 3)))
+static int scen_fail(struct scen *s, const char *fmt, ...)
+{
+	if (s->err[0] != '\0')
+		return -1;
+	/* Line 0: the file as a whole (unreadable, empty, too big). */
+	int n = s->line_no == 0 ?
+			snprintf(s->err, sizeof(s->err), "%s: ", s->path) :
+			snprintf(s->err, sizeof(s->err), "%s:%u: ", s->path,
+				 s->line_no);
+	if (n < 0 || (size_t)n >= sizeof(s->err))
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->err + n, sizeof(s->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- Values ----------------------------------------------------------- */
+
+static int scen_u64(struct scen *s, const char *key, const char *v,
+		    uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (v[0] < '0' || v[0] > '9')
+		return scen_fail(s, "%s=%s: not a number", key, v);
+	unsigned long long x = strtoull(v, &end, 10);
+	if (errno != 0 || *end != '\0' || x > max)
+		return scen_fail(s, "%s=%s: a number from 0 to %" PRIu64
+				 " is wanted", key, v, max);
+	*out = x;
+	return 0;
+}
+
+static int scen_uint(struct scen *s, const char *key, const char *v,
+		     uint64_t max, unsigned *out)
+{
+	uint64_t x;
+	if (scen_u64(s, key, v, max, &x) < 0)
+		return -1;
+	*out = (unsigned)x;
+	return 0;
+}
+
+/* "counter.id", or 0 for none. */
+static int scen_ballot(struct scen *s, const char *key, const char *v,
+		       uint64_t *out)
+{
+	if (strcmp(v, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	char buf[64];
+	const char *dot = strchr(v, '.');
+	size_t len = dot != NULL ? (size_t)(dot - v) : 0;
+	if (dot == NULL || len == 0 || len >= sizeof(buf))
+		return scen_fail(s, "%s=%s: a ballot is counter.id, as 2.2",
+				 key, v);
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	uint64_t counter, id;
+	if (scen_u64(s, key, buf, SCEN_BALLOT_COUNTER_MAX, &counter) < 0 ||
+	    scen_u64(s, key, dot + 1, 0xffff, &id) < 0)
+		return -1;
+	*out = BALLOT_MAKE(counter, id);
+	return 0;
+}
+
+static int scen_list(struct scen *s, const char *key, const char *v,
+		     struct peerset *out)
+{
+	peerset_clear(out);
+	const char *p = v;
+	while (*p != '\0') {
+		char *end;
+		if (*p < '0' || *p > '9')
+			return scen_fail(s, "%s=%s: ids are 1,2,3", key, v);
+		unsigned long id = strtoul(p, &end, 10);
+		if (id < 1 || id > SCEN_HOSTS_MAX)
+			return scen_fail(s, "%s=%s: ids run from 1 to %d", key,
+					 v, SCEN_HOSTS_MAX);
+		if (*end != ',' && *end != '\0')
+			return scen_fail(s, "%s=%s: ids are 1,2,3", key, v);
+		peerset_add(out, (unsigned)id);
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int scen_type(struct scen *s, const char *v, enum wire_type *out)
+{
+	for (int t = 1; t <= WIRE_TYPE_MAX; t++) {
+		if (strcmp(v, wire_type_name(t)) == 0) {
+			*out = (enum wire_type)t;
+			return 0;
+		}
+	}
+	return scen_fail(s, "%s: not a message type (JOIN, REQ, OK, NEWVIEW, "
+			 "NEWLEADER, HEARTBEAT, REDIRECT)", v);
+}
+
+static int scen_op(struct scen *s, const char *v, enum wire_op *out)
+{
+	for (int op = WIRE_OP_ADD; op <= WIRE_OP_REFUSE; op++) {
+		if (strcmp(v, wire_op_name(op)) == 0) {
+			*out = (enum wire_op)op;
+			return 0;
+		}
+	}
+	return scen_fail(s, "op=%s: not an op (ADD, DEL, PENDING, NOTHING, "
+			 "REFUSE)", v);
+}
+
+static const char *const scen_roles[] = {
+	[MSHIP_IDLE] = "IDLE",       [MSHIP_JOINING] = "JOINING",
+	[MSHIP_MEMBER] = "MEMBER",   [MSHIP_LEADER] = "LEADER",
+	[MSHIP_REMOVED] = "REMOVED", [MSHIP_CRASHED] = "CRASHED",
+};
+
+/* ---- Rendering, for comparison and for messages ----------------------- */
+
+static void scen_cat(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void scen_cat(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	if (len + 1 >= cap)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, cap - len, fmt, ap);
+	va_end(ap);
+}
+
+static void scen_cat_ballot(char *buf, size_t cap, const char *key,
+			    uint64_t b)
+{
+	if (b != 0)
+		scen_cat(buf, cap, " %s=%" PRIu64 ".%u", key,
+			 (uint64_t)BALLOT_COUNTER(b), BALLOT_LEADER(b));
+}
+
+static void scen_cat_list(char *buf, size_t cap, const char *key,
+			  const struct peerset *l)
+{
+	if (!peerset_empty(l))
+		scen_cat(buf, cap, " %s=%s", key, net_set_str(l));
+}
+
+/*
+ * A send as its directive: the fields of its type only, each omitted when
+ * zero (inc when 1), in one fixed order. Two sends are equal when their
+ * renderings are, so the expected and the actual compare as a reader
+ * sees them.
+ */
+static void scen_render_send(char *buf, size_t cap, unsigned self,
+			     int64_t at_ms, const struct peerset *to,
+			     const struct wire_msg *m)
+{
+	unsigned f = scen_fields(m->type);
+	buf[0] = '\0';
+	scen_cat(buf, cap, "send at=%lld %s to=%s view=%u", (long long)at_ms,
+		 wire_type_name(m->type), net_set_str(to),
+		 (unsigned)m->view_id);
+	if (m->from != self)
+		scen_cat(buf, cap, " from=%u", (unsigned)m->from);
+	if (m->incarnation != 1)
+		scen_cat(buf, cap, " inc=%" PRIu64, m->incarnation);
+	scen_cat_ballot(buf, cap, "ballot", m->ballot);
+	if ((f & F_REQ) && m->request_id != 0)
+		scen_cat(buf, cap, " req=%u", (unsigned)m->request_id);
+	if ((f & F_OP) && m->op != 0)
+		scen_cat(buf, cap, " op=%s", wire_op_name(m->op));
+	if ((f & F_PEER) && m->peer != 0)
+		scen_cat(buf, cap, " peer=%u", (unsigned)m->peer);
+	if ((f & F_LEADER) && m->leader != 0)
+		scen_cat(buf, cap, " leader=%u", (unsigned)m->leader);
+	if (f & F_ACC)
+		scen_cat_ballot(buf, cap, "acc", m->acc_ballot);
+	if (f & F_SUSPECTS)
+		scen_cat_list(buf, cap, "suspects", &m->suspects);
+	if (f & F_MEMBERS)
+		scen_cat_list(buf, cap, "members", &m->members);
+}
+
+/* ---- The core's output, in the order it came -------------------------- */
+
+static bool scen_skipped(const struct scen *s, const struct rec_sent *sent)
+{
+	return s->ignore_hb && sent->msg.type == WIRE_HEARTBEAT;
+}
+
+/* The next unchecked output: a send (*sent) or a line (*line), or none. */
+static bool scen_peek(struct scen *s, const struct rec_sent **sent,
+		      const struct rec_line **line)
+{
+	struct rec *r = &s->r;
+	while (r->sent_checked < r->sent_count &&
+	       scen_skipped(s, &r->sent[r->sent_checked]))
+		r->sent_checked++;
+	*sent = r->sent_checked < r->sent_count ? &r->sent[r->sent_checked]
+						: NULL;
+	*line = r->lines_checked < r->lines_count ?
+			&r->lines[r->lines_checked] : NULL;
+	if (*sent != NULL && *line != NULL) {
+		if ((*sent)->seq < (*line)->seq)
+			*line = NULL;
+		else
+			*sent = NULL;
+	}
+	return *sent != NULL || *line != NULL;
+}
+
+/* An output as its directive, for a message; the line without newline. */
+static void scen_render_output(const struct scen *s, char *buf, size_t cap,
+			       const struct rec_sent *sent,
+			       const struct rec_line *line)
+{
+	if (sent != NULL) {
+		scen_render_send(buf, cap, s->cfg.self, sent->at_ms, &sent->to,
+				 &sent->msg);
+		return;
+	}
+	snprintf(buf, cap, "line at=%lld %.*s", (long long)line->at_ms,
+		 (int)strcspn(line->text, "\n"), line->text);
+}
+
+/* Nothing unchecked is left: else the first of it fails the file. */
+static int scen_expect_quiet(struct scen *s)
+{
+	const struct rec_sent *sent;
+	const struct rec_line *line;
+	if (!scen_peek(s, &sent, &line))
+		return 0;
+	char got[SCEN_TEXT_BYTES];
+	scen_render_output(s, got, sizeof(got), sent, line);
+	return scen_fail(s, "unexpected output of the event at line %u: %s",
+			 s->event_line, got);
+}
+
+/* Before an event: everything so far was checked; start the records
+ * afresh, so that a file of any length fits them. */
+static void scen_records_reset(struct scen *s)
+{
+	s->r.sent_count = s->r.sent_checked = 0;
+	s->r.lines_count = s->r.lines_checked = 0;
+	s->r.events_count = 0;
+}
+
+static void scen_trace_outputs(struct scen *s)
+{
+	if (!s->trace)
+		return;
+	char buf[SCEN_TEXT_BYTES];
+	unsigned si = 0, li = 0;
+	while (si < s->r.sent_count || li < s->r.lines_count) {
+		const struct rec_sent *sent =
+			si < s->r.sent_count ? &s->r.sent[si] : NULL;
+		const struct rec_line *line =
+			li < s->r.lines_count ? &s->r.lines[li] : NULL;
+		if (sent != NULL && line != NULL) {
+			if (sent->seq < line->seq)
+				line = NULL;
+			else
+				sent = NULL;
+		}
+		if (sent != NULL)
+			si++;
+		else
+			li++;
+		if (sent != NULL && scen_skipped(s, sent))
+			continue;
+		scen_render_output(s, buf, sizeof(buf), sent, line);
+		fprintf(stderr, "%s\n", buf);
+	}
+}
+
+/* ---- Directives ------------------------------------------------------- */
+
+struct scen_words {
+	char *w[SCEN_WORDS_MAX];
+	unsigned count;
+};
+
+/* Every word from 'from' on is key=value (or a bare flag) of a key in
+ * keys (space-separated), each given once. */
+static int scen_keys_check(struct scen *s, const struct scen_words *ws,
+			   unsigned from, const char *keys)
+{
+	for (unsigned i = from; i < ws->count; i++) {
+		const char *w = ws->w[i];
+		const char *eq = strchr(w, '=');
+		size_t klen = eq != NULL ? (size_t)(eq - w) : strlen(w);
+		const char *k = keys;
+		bool found = false;
+		while (*k != '\0' && !found) {
+			size_t len = strcspn(k, " ");
+			found = len == klen && strncmp(k, w, klen) == 0;
+			k += len;
+			k += *k == ' ';
+		}
+		if (!found)
+			return scen_fail(s, "%s: unknown here (this directive "
+					 "takes: %s)", w, keys);
+		for (unsigned j = from; j < i; j++)
+			if (strncmp(ws->w[j], w, klen) == 0 &&
+			    (ws->w[j][klen] == '=' || ws->w[j][klen] == '\0'))
+				return scen_fail(s, "%.*s given twice",
+						 (int)klen, w);
+	}
+	return 0;
+}
+
+/* The value of key=... among the words from 'from' on; NULL if absent. */
+static const char *scen_value(const struct scen_words *ws, unsigned from,
+			      const char *key)
+{
+	size_t klen = strlen(key);
+	for (unsigned i = from; i < ws->count; i++)
+		if (strncmp(ws->w[i], key, klen) == 0 &&
+		    ws->w[i][klen] == '=')
+			return ws->w[i] + klen + 1;
+	return NULL;
+}
+
+static bool scen_flag(const struct scen_words *ws, unsigned from,
+		      const char *key)
+{
+	for (unsigned i = from; i < ws->count; i++)
+		if (strcmp(ws->w[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* at=T: required, and never before the last event. */
+static int scen_at(struct scen *s, const struct scen_words *ws, unsigned from,
+		   int64_t *at_ms)
+{
+	const char *v = scen_value(ws, from, "at");
+	uint64_t x;
+	if (v == NULL)
+		return scen_fail(s, "at=MS is required");
+	if (scen_u64(s, "at", v, INT64_MAX / 2, &x) < 0)
+		return -1;
+	*at_ms = (int64_t)x;
+	return 0;
+}
+
+static int scen_event_time(struct scen *s, const struct scen_words *ws,
+			   int64_t *at_ms)
+{
+	if (scen_at(s, ws, 1, at_ms) < 0)
+		return -1;
+	if (*at_ms < s->now_ms)
+		return scen_fail(s, "at=%lld is before the last event's %lld",
+				 (long long)*at_ms, (long long)s->now_ms);
+	s->now_ms = *at_ms;
+	s->r.now_ms = *at_ms;
+	return 0;
+}
+
+static int scen_do_core(struct scen *s, const struct scen_words *ws)
+{
+	if (s->created)
+		return scen_fail(s, "one core per file");
+	if (scen_keys_check(s, ws, 1, "self hosts allowance hb inc rejoin") < 0)
+		return -1;
+	const char *self = scen_value(ws, 1, "self");
+	const char *hosts = scen_value(ws, 1, "hosts");
+	if (self == NULL || hosts == NULL)
+		return scen_fail(s, "core needs self= and hosts=");
+	unsigned hosts_count, self_id, allowance = 0, hb = 100;
+	uint64_t inc = 1;
+	const char *v;
+	if (scen_uint(s, "hosts", hosts, SCEN_HOSTS_MAX, &hosts_count) < 0 ||
+	    scen_uint(s, "self", self, hosts_count, &self_id) < 0)
+		return -1;
+	if (self_id < 1)
+		return scen_fail(s, "self=0: ids start at 1");
+	if ((v = scen_value(ws, 1, "allowance")) != NULL &&
+	    scen_uint(s, "allowance", v, 60000, &allowance) < 0)
+		return -1;
+	if ((v = scen_value(ws, 1, "hb")) != NULL &&
+	    scen_uint(s, "hb", v, 60000, &hb) < 0)
+		return -1;
+	if (hb < 1)
+		return scen_fail(s, "hb=0: T must be at least 1 ms");
+	if ((v = scen_value(ws, 1, "inc")) != NULL &&
+	    scen_u64(s, "inc", v, UINT64_MAX / 2, &inc) < 0)
+		return -1;
+	s->cfg = (struct mship_config){
+		.self = self_id,
+		.hosts_count = hosts_count,
+		.heartbeat_ms = hb,
+		.crash_ms = -1,
+		.incarnation = inc,
+		.rejoin = scen_flag(ws, 1, "rejoin"),
+		.allowance_ms = allowance,
+	};
+	rec_create(&s->r);
+	s->r.self = self_id;
+	s->created = true;
+	return 0;
+}
+
+/*
+ * The state file an earlier life left, checked as the daemon would read
+ * it: encoded and decoded by its codec, so the core is never handed a
+ * state no file could hold.
+ */
+static int scen_do_restored(struct scen *s, const struct scen_words *ws)
+{
+	if (!s->created || s->started || s->restored_set)
+		return scen_fail(s, "restored comes once, after core and "
+				 "before start");
+	if (scen_keys_check(s, ws, 1, "promised view leader members") < 0)
+		return -1;
+	struct state *st = &s->restored;
+	memset(st, 0, sizeof(*st));
+	const char *v;
+	unsigned view_id = 0, leader = 0;
+	if ((v = scen_value(ws, 1, "promised")) != NULL &&
+	    scen_ballot(s, "promised", v, &st->promised) < 0)
+		return -1;
+	if ((v = scen_value(ws, 1, "view")) != NULL &&
+	    scen_uint(s, "view", v, UINT32_MAX, &view_id) < 0)
+		return -1;
+	if ((v = scen_value(ws, 1, "leader")) != NULL &&
+	    scen_uint(s, "leader", v, SCEN_HOSTS_MAX, &leader) < 0)
+		return -1;
+	if ((v = scen_value(ws, 1, "members")) != NULL &&
+	    scen_list(s, "members", v, &st->members) < 0)
+		return -1;
+	st->in_view = !peerset_empty(&st->members);
+	st->view_id = view_id;
+	st->view_leader = (uint16_t)leader;
+	if (st->in_view && (!peerset_has(&st->members, s->cfg.self) ||
+			    !peerset_has(&st->members, leader)))
+		return scen_fail(s, "restored members= must hold self and "
+				 "leader=");
+	static char buf[STATE_BYTES_MAX];
+	size_t len;
+	unsigned bad_line;
+	struct state back;
+	if (state_encode(st, buf, sizeof(buf), &len) < 0 ||
+	    state_decode(buf, len, &back, &bad_line) < 0)
+		return scen_fail(s, "restored: no state file could hold this");
+	*st = back;
+	s->cfg.restored = st;
+	s->restored_set = true;
+	return 0;
+}
+
+static int scen_do_start(struct scen *s, const struct scen_words *ws)
+{
+	if (!s->created || s->started)
+		return scen_fail(s, "start comes once, after core");
+	if (scen_keys_check(s, ws, 1, "at") < 0)
+		return -1;
+	int64_t at_ms;
+	if (scen_event_time(s, ws, &at_ms) < 0)
+		return -1;
+	mship_create(&s->m, &s->cfg, &s->r.out);
+	s->started = true;
+	mship_start(&s->m, at_ms);
+	return 0;
+}
+
+static int scen_do_tick(struct scen *s, const struct scen_words *ws)
+{
+	if (!s->started)
+		return scen_fail(s, "tick before start");
+	if (scen_keys_check(s, ws, 1, "at") < 0)
+		return -1;
+	int64_t at_ms;
+	if (scen_event_time(s, ws, &at_ms) < 0)
+		return -1;
+	mship_on_tick(&s->m, at_ms);
+	return 0;
+}
+
+/*
+ * msg or send: at=MS TYPE key=value..., the fields of TYPE only, and the
+ * keys in extra.
+ */
+static int scen_parse_msg(struct scen *s, const struct scen_words *ws,
+			  const char *extra, struct wire_msg *m)
+{
+	const unsigned first = 2;
+	if (ws->count <= first || strncmp(ws->w[1], "at=", 3) != 0)
+		return scen_fail(s, "%s at=MS TYPE key=value...", ws->w[0]);
+	memset(m, 0, sizeof(*m));
+	m->incarnation = 1;
+	if (scen_type(s, ws->w[first], &m->type) < 0)
+		return -1;
+	unsigned f = scen_fields(m->type);
+	char keys[160];
+	snprintf(keys, sizeof(keys), "%s view inc ballot%s%s%s%s%s%s%s", extra,
+		 f & F_REQ ? " req" : "", f & F_OP ? " op" : "",
+		 f & F_PEER ? " peer" : "", f & F_LEADER ? " leader" : "",
+		 f & F_ACC ? " acc" : "", f & F_SUSPECTS ? " suspects" : "",
+		 f & F_MEMBERS ? " members" : "");
+	if (scen_keys_check(s, ws, first + 1, keys) < 0)
+		return -1;
+	const char *v;
+	unsigned x;
+	if ((v = scen_value(ws, first + 1, "view")) != NULL) {
+		if (scen_uint(s, "view", v, UINT32_MAX, &x) < 0)
+			return -1;
+		m->view_id = x;
+	}
+	if ((v = scen_value(ws, first + 1, "inc")) != NULL &&
+	    scen_u64(s, "inc", v, UINT64_MAX / 2, &m->incarnation) < 0)
+		return -1;
+	if ((v = scen_value(ws, first + 1, "ballot")) != NULL &&
+	    scen_ballot(s, "ballot", v, &m->ballot) < 0)
+		return -1;
+	if ((v = scen_value(ws, first + 1, "acc")) != NULL &&
+	    scen_ballot(s, "acc", v, &m->acc_ballot) < 0)
+		return -1;
+	if ((v = scen_value(ws, first + 1, "req")) != NULL) {
+		if (scen_uint(s, "req", v, UINT32_MAX, &x) < 0)
+			return -1;
+		m->request_id = x;
+	}
+	if ((v = scen_value(ws, first + 1, "op")) != NULL &&
+	    scen_op(s, v, &m->op) < 0)
+		return -1;
+	if ((v = scen_value(ws, first + 1, "peer")) != NULL) {
+		if (scen_uint(s, "peer", v, 0xffff, &x) < 0)
+			return -1;
+		m->peer = (uint16_t)x;
+	}
+	if ((v = scen_value(ws, first + 1, "leader")) != NULL) {
+		if (scen_uint(s, "leader", v, 0xffff, &x) < 0)
+			return -1;
+		m->leader = (uint16_t)x;
+	}
+	if ((v = scen_value(ws, first + 1, "suspects")) != NULL &&
+	    scen_list(s, "suspects", v, &m->suspects) < 0)
+		return -1;
+	if ((v = scen_value(ws, first + 1, "members")) != NULL &&
+	    scen_list(s, "members", v, &m->members) < 0)
+		return -1;
+	return 0;
+}
+
+static int scen_do_msg(struct scen *s, const struct scen_words *ws)
+{
+	if (!s->started)
+		return scen_fail(s, "msg before start");
+	struct wire_msg m;
+	int64_t at_ms;
+	if (scen_parse_msg(s, ws, "from", &m) < 0)
+		return -1;
+	const char *from = scen_value(ws, 2, "from");
+	unsigned x;
+	if (from == NULL)
+		return scen_fail(s, "msg needs from=");
+	if (scen_uint(s, "from", from, 0xffff, &x) < 0)
+		return -1;
+	m.from = (uint16_t)x;
+	if (scen_event_time(s, ws, &at_ms) < 0)
+		return -1;
+	mship_on_message(&s->m, at_ms, &m);
+	return 0;
+}
+
+static int scen_do_send(struct scen *s, const struct scen_words *ws)
+{
+	struct wire_msg m;
+	int64_t at_ms;
+	if (scen_parse_msg(s, ws, "to", &m) < 0 ||
+	    scen_at(s, ws, 1, &at_ms) < 0)
+		return -1;
+	const char *to_v = scen_value(ws, 2, "to");
+	struct peerset to;
+	if (to_v == NULL)
+		return scen_fail(s, "send needs to=");
+	if (scen_list(s, "to", to_v, &to) < 0)
+		return -1;
+	if (s->ignore_hb && m.type == WIRE_HEARTBEAT)
+		return scen_fail(s, "heartbeats are ignored in this file: "
+				 "none can be expected");
+	m.from = (uint16_t)s->cfg.self;
+	char want[SCEN_TEXT_BYTES], got[SCEN_TEXT_BYTES];
+	scen_render_send(want, sizeof(want), s->cfg.self, at_ms, &to, &m);
+	const struct rec_sent *sent;
+	const struct rec_line *line;
+	if (!scen_peek(s, &sent, &line))
+		return scen_fail(s, "expected %s; nothing more came out", want);
+	scen_render_output(s, got, sizeof(got), sent, line);
+	if (strcmp(want, got) != 0)
+		return scen_fail(s, "expected %s\n    got %s", want, got);
+	s->r.sent_checked++;
+	return 0;
+}
+
+/* line at=T TEXT: the rest of the directive, after at=T, is the line. */
+static int scen_do_line(struct scen *s, const struct scen_words *ws,
+			const char *text)
+{
+	int64_t at_ms;
+	if (ws->count < 3 || strncmp(ws->w[1], "at=", 3) != 0)
+		return scen_fail(s, "line at=MS TEXT");
+	struct scen_words at = { .w = { ws->w[0], ws->w[1] }, .count = 2 };
+	if (scen_at(s, &at, 1, &at_ms) < 0)
+		return -1;
+	char want[SCEN_TEXT_BYTES + SCEN_LINE_BYTES], got[SCEN_TEXT_BYTES];
+	snprintf(want, sizeof(want), "line at=%lld %s", (long long)at_ms,
+		 text);
+	const struct rec_sent *sent;
+	const struct rec_line *line;
+	if (!scen_peek(s, &sent, &line))
+		return scen_fail(s, "expected %s; nothing more came out", want);
+	scen_render_output(s, got, sizeof(got), sent, line);
+	if (strcmp(want, got) != 0)
+		return scen_fail(s, "expected %s\n    got %s", want, got);
+	s->r.lines_checked++;
+	return 0;
+}
+
+static int scen_state_uint(struct scen *s, const struct scen_words *ws,
+			   const char *key, uint64_t got)
+{
+	const char *v = scen_value(ws, 1, key);
+	uint64_t want;
+	if (v == NULL)
+		return 0;
+	if (scen_u64(s, key, v, UINT64_MAX / 2, &want) < 0)
+		return -1;
+	if (want != got)
+		return scen_fail(s, "state %s=%" PRIu64 ", expected %" PRIu64,
+				 key, got, want);
+	return 0;
+}
+
+static int scen_do_state(struct scen *s, const struct scen_words *ws)
+{
+	if (!s->started)
+		return scen_fail(s, "state before start");
+	if (scen_keys_check(s, ws, 1, "role view leader members promised "
+				      "accepted next") < 0)
+		return -1;
+	const struct mship *m = &s->m;
+	const char *v;
+	if ((v = scen_value(ws, 1, "role")) != NULL) {
+		bool known = false;
+		for (size_t i = 0; i < sizeof(scen_roles) / sizeof(scen_roles[0]);
+		     i++)
+			known = known || strcmp(v, scen_roles[i]) == 0;
+		if (!known)
+			return scen_fail(s, "role=%s: not a role (IDLE, JOINING, "
+					 "MEMBER, LEADER, REMOVED, CRASHED)", v);
+		if (strcmp(v, scen_roles[m->role]) != 0)
+			return scen_fail(s, "state role=%s, expected %s",
+					 scen_roles[m->role], v);
+	}
+	if (scen_state_uint(s, ws, "view", m->view_id) < 0 ||
+	    scen_state_uint(s, ws, "leader", m->leader) < 0)
+		return -1;
+	if ((v = scen_value(ws, 1, "members")) != NULL) {
+		struct peerset want;
+		if (scen_list(s, "members", v, &want) < 0)
+			return -1;
+		if (!peerset_equal(&want, &m->members))
+			return scen_fail(s, "state members=%s, expected %s",
+					 net_set_str(&m->members), v);
+	}
+	if ((v = scen_value(ws, 1, "promised")) != NULL) {
+		uint64_t want;
+		if (scen_ballot(s, "promised", v, &want) < 0)
+			return -1;
+		if (want != m->st.promised)
+			return scen_fail(s, "state promised=%" PRIu64 ".%u, "
+					 "expected %s",
+					 (uint64_t)BALLOT_COUNTER(m->st.promised),
+					 BALLOT_LEADER(m->st.promised), v);
+	}
+	if ((v = scen_value(ws, 1, "accepted")) != NULL) {
+		char got[32] = "none";
+		if (m->st.acc_set)
+			snprintf(got, sizeof(got), "%s.%u",
+				 wire_op_name(m->st.acc_op),
+				 (unsigned)m->st.acc_peer);
+		if (strcmp(got, v) != 0)
+			return scen_fail(s, "state accepted=%s, expected %s",
+					 got, v);
+	}
+	if ((v = scen_value(ws, 1, "next")) != NULL) {
+		int64_t next = mship_next_deadline(m);
+		if (strcmp(v, "never") == 0)
+			return next == MSHIP_NEVER ? 0 :
+			       scen_fail(s, "state next=%lld, expected never",
+					 (long long)next);
+		if (next == MSHIP_NEVER)
+			return scen_fail(s, "state next=never, expected %s", v);
+		return scen_state_uint(s, ws, "next", (uint64_t)next);
+	}
+	return 0;
+}
+
+/* Split a directive into words, in place; the comment is already gone. */
+static int scen_split(struct scen *s, char *line, struct scen_words *ws)
+{
+	ws->count = 0;
+	char *p = line;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			*p++ = '\0';
+		if (*p == '\0')
+			return 0;
+		if (ws->count == SCEN_WORDS_MAX)
+			return scen_fail(s, "more than %d words",
+					 SCEN_WORDS_MAX);
+		ws->w[ws->count++] = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+	}
+}
+
+/* start, msg, tick: the directive d, or a line that begins with one. */
+static bool scen_is_event(const char *d)
+{
+	static const char *const events[] = { "start", "msg", "tick" };
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		size_t len = strlen(events[i]);
+		if (strncmp(d, events[i], len) == 0 &&
+		    (d[len] == '\0' || d[len] == ' ' || d[len] == '\t'))
+			return true;
+	}
+	return false;
+}
+
+static int scen_directive(struct scen *s, char *line)
+{
+	char *hash = strchr(line, '#');
+	if (hash != NULL)
+		*hash = '\0';
+	size_t len = strlen(line);
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
+			   line[len - 1] == '\r'))
+		line[--len] = '\0';
+	/* The text of a line directive, before splitting cuts it up. */
+	char text[SCEN_LINE_BYTES];
+	const char *rest = line + strspn(line, " \t");
+	rest += strcspn(rest, " \t");
+	rest += strspn(rest, " \t");
+	rest += strcspn(rest, " \t");
+	rest += strspn(rest, " \t");
+	snprintf(text, sizeof(text), "%s", rest);
+
+	if (s->trace && scen_is_event(line + strspn(line, " \t")))
+		fprintf(stderr, "%s\n", line);
+	struct scen_words ws;
+	if (scen_split(s, line, &ws) < 0)
+		return -1;
+	if (ws.count == 0)
+		return 0;
+	const char *d = ws.w[0];
+	if (scen_is_event(d)) {
+		if (!s->trace && scen_expect_quiet(s) < 0)
+			return -1;
+		scen_records_reset(s);
+		s->event_line = s->line_no;
+		int rc = strcmp(d, "start") == 0 ? scen_do_start(s, &ws) :
+			 strcmp(d, "msg") == 0	 ? scen_do_msg(s, &ws) :
+						   scen_do_tick(s, &ws);
+		scen_trace_outputs(s);
+		return rc;
+	}
+	if (strcmp(d, "core") == 0)
+		return scen_do_core(s, &ws);
+	if (strcmp(d, "restored") == 0)
+		return scen_do_restored(s, &ws);
+	if (strcmp(d, "heartbeats") == 0) {
+		if (ws.count != 2 || strcmp(ws.w[1], "ignored") != 0)
+			return scen_fail(s, "heartbeats ignored");
+		if (s->started)
+			return scen_fail(s, "heartbeats ignored comes before "
+					 "start");
+		s->ignore_hb = true;
+		return 0;
+	}
+	if (!s->started)
+		return scen_fail(s, "%s before start (or not a directive: "
+				 "heartbeats, core, restored, start, msg, tick, "
+				 "send, line, quiet, state)", d);
+	if (strcmp(d, "send") == 0)
+		return scen_do_send(s, &ws);
+	if (strcmp(d, "line") == 0)
+		return scen_do_line(s, &ws, text);
+	if (strcmp(d, "quiet") == 0)
+		return ws.count == 1 ? scen_expect_quiet(s) :
+				       scen_fail(s, "quiet takes nothing");
+	if (strcmp(d, "state") == 0)
+		return scen_do_state(s, &ws);
+	return scen_fail(s, "%s: not a directive (heartbeats, core, restored, "
+			 "start, msg, tick, send, line, quiet, state)", d);
+}
+
+/* ---- Files ------------------------------------------------------------ */
+
+/* The whole file into buf, NUL-terminated; bounded, and closed at once,
+ * so that a failure later leaves nothing open. */
+static int scen_read(struct scen *s, char *buf, size_t cap)
+{
+	FILE *f = fopen(s->path, "r");
+	if (f == NULL)
+		return scen_fail(s, "cannot open: %s", strerror(errno));
+	size_t len = fread(buf, 1, cap, f);
+	bool err = ferror(f) != 0;
+	fclose(f);
+	if (err)
+		return scen_fail(s, "cannot read");
+	if (len == cap)
+		return scen_fail(s, "over %zu bytes", cap - 1);
+	if (memchr(buf, '\0', len) != NULL)
+		return scen_fail(s, "a NUL byte: not a text file");
+	buf[len] = '\0';
+	return 0;
+}
+
+/* Run one file; 0, or -1 with s->err naming the file and line. */
+static int scen_run(struct scen *s, const char *path)
+{
+	static char text[SCEN_FILE_BYTES_MAX];
+	memset(s, 0, sizeof(*s));
+	s->path = path;
+	const char *trace = getenv("SCENARIO_TRACE");
+	s->trace = trace != NULL && trace[0] == '1';
+	if (scen_read(s, text, sizeof(text)) < 0)
+		return -1;
+	char *p = text;
+	while (*p != '\0') {
+		s->line_no++;
+		size_t len = strcspn(p, "\n");
+		char line[SCEN_LINE_BYTES];
+		if (len >= sizeof(line))
+			return scen_fail(s, "line over %zu bytes",
+					 sizeof(line) - 1);
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (p[len] == '\n');
+		if (scen_directive(s, line) < 0)
+			return -1;
+	}
+	if (!s->started)
+		return scen_fail(s, "the file never starts its core");
+	if (s->trace)
+		return scen_fail(s, "SCENARIO_TRACE=1: unexpected output let "
+				 "pass, so nothing is judged");
+	return scen_expect_quiet(s);
+}
+
+static void test_scenario(void **state)
+{
+	const char *path = *state;
+	if (scen_run(&scen, path) < 0)
+		fail_msg("%s", scen.err);
+}
+
+static char scen_paths[SCEN_FILES_MAX][SCEN_PATH_BYTES];
+
+static int scen_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The *.txt of dir, sorted; their count, or -1 after saying why. */
+static int scen_list_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		fprintf(stderr, "test_scenarios: %s: %s (run from the "
+			"repository root, or name the directory)\n", dir,
+			strerror(errno));
+		return -1;
+	}
+	int count = 0, rc = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		if (len < 5 || strcmp(e->d_name + len - 4, ".txt") != 0)
+			continue;
+		if (count == SCEN_FILES_MAX ||
+		    strlen(dir) + 1 + len >= SCEN_PATH_BYTES) {
+			fprintf(stderr, "test_scenarios: %s: over %d files, or "
+				"a name too long\n", dir, SCEN_FILES_MAX);
+			rc = -1;
+			break;
+		}
+		char *path = scen_paths[count++];
+		memcpy(path, dir, strlen(dir));
+		path[strlen(dir)] = '/';
+		memcpy(path + strlen(dir) + 1, e->d_name, len + 1);
+	}
+	closedir(d);
+	if (rc < 0)
+		return -1;
+	if (count == 0) {
+		fprintf(stderr, "test_scenarios: %s holds no *.txt\n", dir);
+		return -1;
+	}
+	qsort(scen_paths, (size_t)count, SCEN_PATH_BYTES, scen_cmp);
+	return count;
+}
+
+int main(int argc, char **argv)
+{
+	static struct CMUnitTest tests[SCEN_FILES_MAX];
+	int count = scen_list_dir(argc > 1 ? argv[1] : SCEN_DIR);
+	if (count < 0)
+		return 1;
+	for (int i = 0; i < count; i++)
+		tests[i] = (struct CMUnitTest){
+			.name = scen_paths[i],
+			.test_func = test_scenario,
+			.initial_state = scen_paths[i],
+		};
+	return _cmocka_run_group_tests("scenarios", tests, (size_t)count, NULL,
+				       NULL);
+}
