@@ -101,8 +101,9 @@ void mship__on_redirect(struct mship *m, int64_t now_ms,
  * ignored, and a later view than the removal one. A life that resumed its
  * view and learns first of a removal joins again too: the group removed
  * the earlier process, and this one was started to be a member. The
- * promise stays: it binds every life. We keep the removal view, to show
- * whoever lacks it: we may be the only one alive that knows it.
+ * promise stays: it binds every life. The state keeps the removal view,
+ * which we show whoever lacks it while we join again: we may be the only
+ * one alive that knows it.
  */
 void mship__removed(struct mship *m, int64_t now_ms, uint32_t view_id,
 		    unsigned leader, const struct peerset *members,
@@ -132,10 +133,6 @@ void mship__removed(struct mship *m, int64_t now_ms, uint32_t view_id,
 	m->removed_in = view_id;
 	m->role = MSHIP_REMOVED;
 	mship__save(m);
-	m->past_set = true;
-	m->past_view_id = view_id;
-	m->past_leader = leader;
-	m->past_members = *members;
 	if (!e.rejoining)
 		return;
 	m->resumed = false;
@@ -210,7 +207,6 @@ void mship__on_newview(struct mship *m, int64_t now_ms,
 	if (m->role == MSHIP_JOINING) {
 		/* A new membership: every member is new to it, and watched
 		 * from now. */
-		m->past_set = false;
 		m->role = MSHIP_MEMBER;
 		m->join_next_ms = MSHIP_NEVER;
 		m->next_beat_ms = now_ms;

@@ -216,17 +216,11 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 		/* A later life takes no view older than the last one an
 		 * earlier life knew: it answered for those. */
 		m->removed_in = m->st.view_id;
-		/* Still a member of the view it was in (mship__resume); or
-		 * one that view removed, which this life relays. */
+		/* Still a member of the view it was in (mship__resume). */
 		if (m->st.in_view) {
 			m->view_id = m->st.view_id;
 			m->view_leader = m->st.view_leader;
 			m->members = m->st.members;
-		} else if (!peerset_empty(&m->st.members)) {
-			m->past_set = true;
-			m->past_view_id = m->st.view_id;
-			m->past_leader = m->st.view_leader;
-			m->past_members = m->st.members;
 		}
 	}
 }
@@ -584,21 +578,22 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 	if (msg->view_id > m->view_id_seen)
 		m->view_id_seen = msg->view_id;
 	mship__heard_ballot(m, msg->ballot);
-	if (m->role == MSHIP_JOINING && m->past_set &&
-	    msg->type != WIRE_JOIN && msg->view_id < m->past_view_id &&
+	if (m->role == MSHIP_JOINING && !m->st.in_view &&
+	    !peerset_empty(&m->st.members) && msg->type != WIRE_JOIN &&
+	    msg->view_id < m->st.view_id &&
 	    now_ms >= m->view_resent_ms[msg->from]) {
-		/* A decided view that left us out: we may be the only one
-		 * alive that knows it, so whoever shows an older one (a
-		 * candidate's NEWLEADER) is sent it, as a member does on
-		 * heartbeats. At no ballot: it tells the view, and nothing
-		 * of who leads it now. */
+		/* The decided view that removed us (our state keeps it): we
+		 * may be the only one alive that knows it, so whoever shows
+		 * an older one (a candidate's NEWLEADER) is sent it, as a
+		 * member does on heartbeats. At no ballot: it tells the
+		 * view, and nothing of who leads it now. */
 		m->view_resent_ms[msg->from] =
 			now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
 		struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
 		nv.ballot = 0;
-		nv.view_id = m->past_view_id;
-		nv.leader = (uint16_t)m->past_leader;
-		nv.members = m->past_members;
+		nv.view_id = m->st.view_id;
+		nv.leader = m->st.view_leader;
+		nv.members = m->st.members;
 		outbox_send_one(m->out, msg->from, &nv);
 	}
 	if ((m->role == MSHIP_MEMBER || m->role == MSHIP_LEADER) &&

@@ -199,14 +199,6 @@ struct mship {
 	unsigned queue_count;
 	struct recon recon;
 
-	/* Removed and joining again: the decided view that left us out. We
-	 * may be the only one alive that knows it, so we relay it to a peer
-	 * behind it. */
-	bool past_set;
-	uint32_t past_view_id;
-	unsigned past_leader;
-	struct peerset past_members;
-
 	/* Joining: where JOIN goes next, and when. */
 	unsigned join_target;
 	unsigned join_probe;	/* the last other host asked */
