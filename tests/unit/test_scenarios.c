@@ -704,6 +704,20 @@ static int scen_do_msg(struct scen *s, const struct scen_words *ws)
 	return 0;
 }
 
+/* The next output, rendered, must be want; the caller counts it checked. */
+static int scen_match_next(struct scen *s, const char *want)
+{
+	const struct rec_sent *sent;
+	const struct rec_line *line;
+	char got[SCEN_TEXT_BYTES];
+	if (!scen_peek(s, &sent, &line))
+		return scen_fail(s, "expected %s; nothing more came out", want);
+	scen_render_output(s, got, sizeof(got), sent, line);
+	if (strcmp(want, got) != 0)
+		return scen_fail(s, "expected %s\n    got %s", want, got);
+	return 0;
+}
+
 static int scen_do_send(struct scen *s, const struct scen_words *ws)
 {
 	struct wire_msg m;
@@ -721,15 +735,10 @@ static int scen_do_send(struct scen *s, const struct scen_words *ws)
 		return scen_fail(s, "heartbeats are ignored in this file: "
 				 "none can be expected");
 	m.from = (uint16_t)s->cfg.self;
-	char want[SCEN_TEXT_BYTES], got[SCEN_TEXT_BYTES];
+	char want[SCEN_TEXT_BYTES];
 	scen_render_send(want, sizeof(want), s->cfg.self, at_ms, &to, &m);
-	const struct rec_sent *sent;
-	const struct rec_line *line;
-	if (!scen_peek(s, &sent, &line))
-		return scen_fail(s, "expected %s; nothing more came out", want);
-	scen_render_output(s, got, sizeof(got), sent, line);
-	if (strcmp(want, got) != 0)
-		return scen_fail(s, "expected %s\n    got %s", want, got);
+	if (scen_match_next(s, want) < 0)
+		return -1;
 	s->r.sent_checked++;
 	return 0;
 }
@@ -744,16 +753,11 @@ static int scen_do_line(struct scen *s, const struct scen_words *ws,
 	struct scen_words at = { .w = { ws->w[0], ws->w[1] }, .count = 2 };
 	if (scen_at(s, &at, 1, &at_ms) < 0)
 		return -1;
-	char want[SCEN_TEXT_BYTES + SCEN_LINE_BYTES], got[SCEN_TEXT_BYTES];
+	char want[SCEN_TEXT_BYTES + SCEN_LINE_BYTES];
 	snprintf(want, sizeof(want), "line at=%lld %s", (long long)at_ms,
 		 text);
-	const struct rec_sent *sent;
-	const struct rec_line *line;
-	if (!scen_peek(s, &sent, &line))
-		return scen_fail(s, "expected %s; nothing more came out", want);
-	scen_render_output(s, got, sizeof(got), sent, line);
-	if (strcmp(want, got) != 0)
-		return scen_fail(s, "expected %s\n    got %s", want, got);
+	if (scen_match_next(s, want) < 0)
+		return -1;
 	s->r.lines_checked++;
 	return 0;
 }
