@@ -288,10 +288,6 @@ static void test_lone_leader_answers_join(void **state)
 	assert_int_equal(core_a.m.fd.deadline_ms[2], 250);
 }
 
-
-
-
-
 /* A member asked to let someone in names the leader instead. */
 static void test_member_redirects_join(void **state)
 {
@@ -349,11 +345,6 @@ static void test_joiner_follows_redirect(void **state)
 	rec_expect_quiet(&core_a.r);
 }
 
-
-
-
-
-
 /* ---- Fixes for the simulator's findings (tests/sim/regressions.txt) ------ */
 
 /* A REQ or OK's op and peer. */
@@ -388,14 +379,6 @@ static void core_member(struct core *c, unsigned self, unsigned hosts_count,
 	assert_int_equal(c->m.role, MSHIP_MEMBER);
 }
 
-
-
-
-
-
-
-
-
 /* Once peer 1 has let a member in, it leads a group: REDIRECT is dropped. */
 static void test_peer1_redirect_dropped_once_grown(void **state)
 {
@@ -415,7 +398,6 @@ static void test_peer1_redirect_dropped_once_grown(void **state)
 	rec_expect_quiet(&c->r);
 	expect_view(&c->m, 1, 1, "1,2");
 }
-
 
 /*
  * Regression E, the member's side. A member takes any view newer than
@@ -622,7 +604,6 @@ static void test_net_req_del_before_own_detector(void **state)
 	net_expect_quiet(&net);
 }
 
-
 /* Testcase 3: crash members one by one until the leader is alone. */
 static void test_net_crash_one_by_one(void **state)
 {
@@ -736,7 +717,6 @@ static void test_net_crash_option_while_joining(void **state)
 	assert_int_equal(rec_count(net_rec(&net, 3), WIRE_JOIN, 501, 5000), 0);
 }
 
-
 /*
  * 2 stops hearing the leader a beat early, so it takes over at 300 and
  * its NEWLEADER reaches 3, 4 and 5 before their own detectors fire at
@@ -770,8 +750,6 @@ static void test_net_newleader_before_own_detector(void **state)
 	net_expect_quiet(&net);
 }
 
-
-
 /* After a takeover, a newcomer's JOIN to the dead leader is lost; its
  * retry also asks 2, which now leads and lets it in. */
 static void test_net_join_after_takeover(void **state)
@@ -801,7 +779,6 @@ static void test_net_join_after_takeover(void **state)
 	net_run_until(&net, 3000);
 	net_expect_quiet(&net);
 }
-
 
 /*
  * A member wrongly thought dead (its messages to the others are lost, but
@@ -837,7 +814,6 @@ static void test_net_removed_alive_goes_quiet(void **state)
 	net_expect_quiet(&net);
 }
 
-
 /* ---- Lives, pauses, founding and rejoining ------------------------------ */
 
 static struct wire_msg mk_life(enum wire_type type, unsigned from,
@@ -847,12 +823,6 @@ static struct wire_msg mk_life(enum wire_type type, unsigned from,
 	m.incarnation = incarnation;
 	return m;
 }
-
-
-
-
-
-
 
 /*
  * A newer life of a member is the same member (it kept its state file, or
@@ -888,8 +858,6 @@ static void test_leader_new_life_is_same_member(void **state)
 	assert_false(peerset_has(&c->m.dead, 2));
 }
 
-
-
 /*
  * A member hears a newer life of another member, or of its leader: the
  * same member, alive. Nothing is printed, nobody is held dead, and the
@@ -913,15 +881,6 @@ static void test_member_new_life_is_same_member(void **state)
 	assert_int_equal(c->m.role, MSHIP_MEMBER);
 	assert_int_equal(c->m.leader, 1);
 }
-
-
-
-
-
-
-
-
-
 
 /* Removed, a peer goes quiet; with --rejoin it joins again, a new life. */
 static void test_removed_quiet_or_rejoins(void **state)
@@ -970,7 +929,6 @@ static void test_member_redirects_to_successor(void **state)
 	expect_send(s, 220, WIRE_REDIRECT, 3, 2, "4");
 	assert_int_equal(s->msg.leader, 2);
 }
-
 
 /* ---- Quorums and ballots -------------------------------------------------- */
 
@@ -1033,8 +991,6 @@ static void test_net_cut_leader_commits_nothing(void **state)
 	net_run_until(&net, net.now_ms + 10 * T_MS);
 	assert_int_equal(net.peers[1].m.role, MSHIP_REMOVED);
 }
-
-
 
 /* ---- The quorum core's rules, one by one ------------------------------------ */
 
@@ -1526,8 +1482,6 @@ static void test_restarted_peer_removed_joins_again(void **state)
 	rec_expect_quiet(&c->r);
 }
 
-
-
 /* ---- Liveness rules the simulator found (tests/sim/regressions.txt) ------ */
 
 /* A promise for a candidate's NEWLEADER: op NOTHING, at its ballot. */
@@ -1685,7 +1639,6 @@ static void test_candidate_yields_only_above_promise(void **state)
 	assert_string_equal(wire_op_name(ok->msg.op), "NOTHING");
 	assert_int_equal(c->m.leader, 1);
 }
-
 
 /*
  * Seed 3122 (Z). Asked by a stranger to our view in a later one (a
@@ -2165,8 +2118,6 @@ static void test_joiner_answers_probe(void **state)
 	assert_int_equal(s->msg.leader, 0);
 }
 
-
-
 /*
  * Restored: a pause of ours is not the others' silence. A tick 180 ms
  * late (over 1.5T) gives every watched peer a fresh 2T from then; a gap
@@ -2440,7 +2391,6 @@ static void test_leader_rechecks_after_view(void **state)
 	expect_round(c, 220, WIRE_OP_DEL, 5, "2,3,5");
 }
 
-
 /*
  * A member's verdict goes to the leader at once. Member 3 of [1..5] (led
  * by 1, joined at 10) last hears 5 at 50: at 250 it prints its line and
@@ -2482,7 +2432,6 @@ static void test_member_tells_leader_at_once(void **state)
 	expect_view(&c->m, 4, 1, "1,2,3,4,5");
 	assert_int_equal(c->m.stats.suspicions, 1);
 }
-
 
 /*
  * A lossy link. Everything 3 sends the leader is lost from 150 on: the
@@ -2613,7 +2562,6 @@ static void test_net_crash_detected_10(void **state)
 	crash_detected(10, 7);
 }
 
-
 /*
  * The leader's table of members' suspicions (SUSPICIONS_MAX = 64 slots)
  * frees a slot nobody names any more: else, in a view of more than 64
@@ -2662,7 +2610,6 @@ test_suspicions_table_full_of_stale_slots(void **state)
 	(void)state;
 	suspicions_table(true);
 }
-
 
 /*
  * A peer alone in its hostsfile, restarted with its state file, has
