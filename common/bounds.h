@@ -14,6 +14,9 @@
 /* Longest hostsfile entry (a DNS name is at most 253 bytes). */
 #define HOST_NAME_BYTES_MAX 253
 
+/* Roles on one line of a hostsfile in the roles form (the Paxos lab's). */
+#define HOST_ROLES_MAX 16
+
 /* Largest hostsfile accepted, in bytes. */
 #define HOSTS_FILE_BYTES_MAX (1024 * 1024)
 

@@ -216,6 +216,19 @@ static void hosts_seeds(void)
 	hosts_text_seed("name-longest", long_name);
 	hosts_count_seed("hosts-max", HOSTS_MAX);
 	hosts_count_seed("hosts-max-plus-one", HOSTS_MAX + 1);
+	/* The roles form (the Paxos lab's): the instructor's two files, and
+	 * one error of each kind. */
+	hosts_text_seed("roles-testcase1", "peer1:proposer1\npeer2:acceptor1\n"
+			"peer3:acceptor1\npeer4:acceptor1\npeer5:learner1\n");
+	hosts_text_seed("roles-testcase2", "peer1:proposer1\n"
+			"peer2:acceptor1,acceptor2\npeer3:acceptor1,acceptor2\n"
+			"peer4:acceptor1,acceptor2\npeer5:proposer2\n");
+	hosts_text_seed("roles-blanks-ipv6", " peer4 : acceptor1 , learner1\r\n"
+			"::1:proposer1024\n");
+	hosts_text_seed("roles-none", "peer1:proposer1\npeer2\n");
+	hosts_text_seed("roles-unknown", "peer1:leader1\n");
+	hosts_text_seed("roles-bad-k", "peer1:acceptor01,acceptor0\n");
+	hosts_text_seed("roles-repeated", "peer1:learner2,learner2\n");
 }
 
 /* ---- argv sets: a name, then the arguments after argv[0] ---- */
