@@ -239,8 +239,8 @@ FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h)
 
 # Each target links only the pieces it exercises: no libuv.
-fuzz_frame_SRC = common/wire.c tests/fuzz/wire_check.c
-fuzz_datagram_SRC = common/wire.c tests/fuzz/wire_check.c
+fuzz_frame_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c
+fuzz_datagram_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c
 fuzz_hosts_SRC = common/hosts.c
 fuzz_cli_SRC = common/cli.c
 
@@ -265,7 +265,7 @@ $(foreach t,$(FUZZ_ALL),$(eval $(call FUZZ_TARGET_RULES,$(t))))
 
 # Writes the seed corpora: build-fuzz/make_seeds tests/fuzz/corpus
 $(FUZZ_BUILD)/make_seeds: $(patsubst %.c,$(FUZZ_BUILD)/replay/obj/%.o,\
-		tests/fuzz/make_seeds.c common/wire.c)
+		tests/fuzz/make_seeds.c common/wire.c common/wire_walk.c)
 	$(CC) $(CFLAGS) $(FUZZ_SAN) $^ $(FUZZ_LIBS) -o $@
 
 # One target at a time, each for FUZZ_SECONDS, e.g.
