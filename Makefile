@@ -226,7 +226,7 @@ bench: all
 FUZZ_BUILD = build-fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_ALL = fuzz_frame fuzz_datagram fuzz_hosts fuzz_cli
+FUZZ_ALL = fuzz_frame fuzz_datagram fuzz_hosts fuzz_cli fuzz_paxos
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_ARGS ?=
 # Allocation bombs must show: msgpack-c allocates on declared sizes.
@@ -236,13 +236,14 @@ FUZZ_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) \
 FUZZ_LIBS = $(shell pkg-config --libs msgpack 2>/dev/null)
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h)
+FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h paxos/*.h)
 
 # Each target links only the pieces it exercises: no libuv.
 fuzz_frame_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c
 fuzz_datagram_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c
 fuzz_hosts_SRC = common/hosts.c
 fuzz_cli_SRC = common/cli.c
+fuzz_paxos_SRC = common/wire.c common/wire_walk.c common/wire_paxos.c
 
 .PHONY: fuzz fuzz-replay
 
@@ -265,7 +266,8 @@ $(foreach t,$(FUZZ_ALL),$(eval $(call FUZZ_TARGET_RULES,$(t))))
 
 # Writes the seed corpora: build-fuzz/make_seeds tests/fuzz/corpus
 $(FUZZ_BUILD)/make_seeds: $(patsubst %.c,$(FUZZ_BUILD)/replay/obj/%.o,\
-		tests/fuzz/make_seeds.c common/wire.c common/wire_walk.c)
+		tests/fuzz/make_seeds.c common/wire.c common/wire_walk.c \
+		common/wire_paxos.c)
 	$(CC) $(CFLAGS) $(FUZZ_SAN) $^ $(FUZZ_LIBS) -o $@
 
 # One target at a time, each for FUZZ_SECONDS, e.g.

@@ -109,31 +109,6 @@ static int msg_check(const struct wire_msg *m)
 
 /* ---- encoding ---- */
 
-/* The packer's sink: the caller's fixed buffer, never grown. */
-struct wire_sink {
-	char *buf;
-	size_t cap;
-	size_t len;
-	bool full;
-};
-
-/*
- * Once a write has not fitted, every later one fails too, so a message is
- * either written whole or reported as not fitting.
- */
-static int on_pack_write(void *data, const char *bytes, size_t len)
-{
-	struct wire_sink *s = data;
-
-	if (s->full || len > s->cap - s->len) {
-		s->full = true;
-		return -1;
-	}
-	memcpy(s->buf + s->len, bytes, len);
-	s->len += len;
-	return 0;
-}
-
 static int pack_members(msgpack_packer *pk, const struct peerset *members)
 {
 	size_t count = 0;
@@ -206,7 +181,7 @@ int wire_encode(const struct wire_msg *m, char *buf, size_t cap, size_t *len)
 	rc = msg_check(m);
 	if (rc != 0)
 		return rc;
-	msgpack_packer_init(&pk, &sink, on_pack_write);
+	msgpack_packer_init(&pk, &sink, wire_sink_write);
 	/* The sink is the packer's only failure: the buffer is full. */
 	if (pack_fields(&pk, m) != 0 || sink.full)
 		return WIRE_ENOSPACE;
@@ -232,10 +207,7 @@ int wire_encode_frame(const struct wire_msg *m, char *buf, size_t cap,
 		return rc;
 	if (body_len > FRAME_BYTES_MAX)
 		return WIRE_ETOOBIG;
-	buf[0] = (char)(body_len >> 24 & 0xff);
-	buf[1] = (char)(body_len >> 16 & 0xff);
-	buf[2] = (char)(body_len >> 8 & 0xff);
-	buf[3] = (char)(body_len & 0xff);
+	wire_frame_header(buf, body_len);
 	*len = WIRE_FRAME_HEADER_BYTES + body_len;
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include "wire_walk.h"
 
 #include <assert.h>
+#include <string.h>
 
 #include "bounds.h"
 
@@ -113,4 +114,25 @@ int wire_get_u32(const msgpack_object_array *a, unsigned i, uint32_t *v)
 	if (rc == 0)
 		*v = (uint32_t)x;
 	return rc;
+}
+
+int wire_sink_write(void *data, const char *bytes, size_t len)
+{
+	struct wire_sink *s = data;
+
+	if (s->full || len > s->cap - s->len) {
+		s->full = true;
+		return -1;
+	}
+	memcpy(s->buf + s->len, bytes, len);
+	s->len += len;
+	return 0;
+}
+
+void wire_frame_header(char *buf, size_t body_len)
+{
+	buf[0] = (char)(body_len >> 24 & 0xff);
+	buf[1] = (char)(body_len >> 16 & 0xff);
+	buf[2] = (char)(body_len >> 8 & 0xff);
+	buf[3] = (char)(body_len & 0xff);
 }

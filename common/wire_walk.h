@@ -13,10 +13,14 @@
  * array element as a field, type and range checked. Nothing here
  * allocates beyond what msgpack-c needs for a body already bounded, and
  * nothing keeps state.
+ *
+ * The encoding side shares two small pieces: the packer's sink into a
+ * fixed buffer, and the frame's length prefix.
  */
 #ifndef ROLLCALL_WIRE_WALK_H
 #define ROLLCALL_WIRE_WALK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,5 +74,23 @@ int wire_get_u32(const msgpack_object_array *a, unsigned i, uint32_t *v);
  * codec allows it. */
 int wire_get_max(const msgpack_object_array *a, unsigned i, uint64_t max,
 		 uint64_t *v);
+
+/* msgpack_packer's sink: the caller's fixed buffer, never grown. */
+struct wire_sink {
+	char *buf;
+	size_t cap;
+	size_t len;
+	bool full;
+};
+
+/*
+ * The packer's write callback on a struct wire_sink. Once a write has not
+ * fitted, every later one fails too, so a message is either written whole
+ * or reported as not fitting (sink.full).
+ */
+int wire_sink_write(void *data, const char *bytes, size_t len);
+
+/* The 4-byte big-endian length prefix of a body of body_len bytes. */
+void wire_frame_header(char *buf, size_t body_len);
 
 #endif
