@@ -130,6 +130,8 @@ struct transport {
 	int verbose;
 	unsigned drop_udp_percent;
 	struct transport_events ev;
+	const struct transport_codec *codec;
+	void *codec_msg;	/* codec->msg_bytes: the message decoded */
 	struct transport_stats stats;
 	uint64_t rng;
 
@@ -270,6 +272,7 @@ static void finish(struct transport *t)
 	}
 	assert(t->inbound == NULL);
 	free(t->peers);
+	free(t->codec_msg);
 	free(t);
 	if (done)
 		done(ctx);
@@ -765,6 +768,24 @@ static void peer_heard(struct peer *p)
 
 /* ---- inbound: checks common to TCP and UDP ---------------------------- */
 
+/* Decode with the program's codec, or as a membership message. */
+static int decode(struct transport *t, const char *body, size_t len,
+		  struct wire_msg *m, unsigned *from, const char **type)
+{
+	int rc;
+
+	if (t->codec == NULL) {
+		rc = wire_decode(body, len, m);
+		*from = m->from;
+		*type = wire_type_name(m->type);
+		return rc;
+	}
+	*from = 0;
+	rc = t->codec->decode(body, len, t->codec_msg, from);
+	*type = rc == 0 ? t->codec->type_name(t->codec_msg) : "?";
+	return rc;
+}
+
 /*
  * Decode, check and hand on one message; true when it passed the checks.
  * May close the transport.
@@ -775,9 +796,11 @@ static bool deliver(struct transport *t, const char *body, size_t len,
 	struct wire_msg m;
 	struct peer *p;
 	char name[ADDR_STR_BYTES];
+	const char *type;
+	unsigned from;
 	int rc;
 
-	rc = wire_decode(body, len, &m);
+	rc = decode(t, body, len, &m, &from, &type);
 	if (rc < 0) {
 		t->stats.dropped_malformed++;
 		addr_format(src, name, sizeof(name));
@@ -785,20 +808,19 @@ static bool deliver(struct transport *t, const char *body, size_t len,
 		     via, len, name, wire_strerror(rc));
 		return false;
 	}
-	if (m.from < 1 || m.from > t->hosts->count) {
+	if (from < 1 || from > t->hosts->count) {
 		t->stats.dropped_stranger++;
 		addr_format(src, name, sizeof(name));
-		tlog(t, "dropped %s from unknown peer id %u at %s",
-		     wire_type_name(m.type), (unsigned)m.from, name);
+		tlog(t, "dropped %s from unknown peer id %u at %s", type, from,
+		     name);
 		return false;
 	}
-	p = &t->peers[m.from];
+	p = &t->peers[from];
 	if (!p->resolved || !same_ip(src, peer_sa(p))) {
 		t->stats.dropped_spoofed++;
 		addr_format(src, name, sizeof(name));
-		tlog(t, "dropped %s claiming peer %u (%s) from %s",
-		     wire_type_name(m.type), p->id, t->hosts->names[p->id],
-		     name);
+		tlog(t, "dropped %s claiming peer %u (%s) from %s", type,
+		     p->id, t->hosts->names[p->id], name);
 		/* The peer may have come back at a new address: look it up
 		 * again, no more often than the backoff allows. */
 		if (p->state == PEER_IDLE && p->id != t->self)
@@ -806,11 +828,14 @@ static bool deliver(struct transport *t, const char *body, size_t len,
 		return false;
 	}
 	if (t->verbose > 1)
-		tlog(t, "received %s from peer %u by %s",
-		     wire_type_name(m.type), p->id, via);
+		tlog(t, "received %s from peer %u by %s", type, p->id, via);
 	peer_heard(p);
-	if (t->ev.on_message)
+	if (t->codec != NULL) {
+		if (t->ev.on_decoded)
+			t->ev.on_decoded(t->ev.ctx, from, t->codec_msg);
+	} else if (t->ev.on_message) {
 		t->ev.on_message(t->ev.ctx, &m);
+	}
 	return true;
 }
 
@@ -1143,10 +1168,14 @@ int transport_new(struct transport **out, const struct transport_config *cfg,
 	if (!t)
 		return UV_ENOMEM;
 	t->peers = calloc(count + 1, sizeof(*t->peers));
-	if (!t->peers) {
+	if (cfg->codec != NULL)
+		t->codec_msg = malloc(cfg->codec->msg_bytes);
+	if (!t->peers || (cfg->codec != NULL && !t->codec_msg)) {
+		free(t->peers);
 		free(t);
 		return UV_ENOMEM;
 	}
+	t->codec = cfg->codec;
 	t->loop = cfg->loop;
 	t->hosts = cfg->hosts;
 	t->self = cfg->self;
@@ -1199,6 +1228,19 @@ void transport_send(struct transport *t, const struct peerset *to,
 		if (id == t->self || id > t->hosts->count)
 			continue;
 		peer_enqueue(&t->peers[id], t->scratch, len);
+	}
+}
+
+void transport_send_frame(struct transport *t, const struct peerset *to,
+			  const char *frame, size_t len)
+{
+	if (t->closing)
+		return;
+	assert(len <= sizeof(t->scratch));
+	peerset_foreach(to, id) {
+		if (id == t->self || id > t->hosts->count)
+			continue;
+		peer_enqueue(&t->peers[id], frame, len);
 	}
 }
 

@@ -18,7 +18,13 @@
  * bytes came from is dropped and counted. Only messages that pass reach
  * on_message. HEARTBEAT goes by UDP, everything else by TCP.
  *
- * It knows nothing of the protocol: no view, no roles.
+ * It knows nothing of the protocol: no view, no roles. By default it
+ * carries rollcall's membership messages (wire.h: wire_decode, on_message,
+ * transport_send). Another program gives its own codec in the config
+ * (struct transport_codec): the transport then decodes every body with it,
+ * applies the same checks to the sender id it reports, hands the message
+ * to on_decoded, and sends frames the program encoded
+ * (transport_send_frame). Framing, bounds and every check stay here.
  */
 #ifndef ROLLCALL_TRANSPORT_H
 #define ROLLCALL_TRANSPORT_H
@@ -32,6 +38,21 @@
 
 struct transport;
 
+/* Another program's messages on the same framing (see the top). */
+struct transport_codec {
+	/* Bytes of one decoded message: the transport keeps one. */
+	size_t msg_bytes;
+	/*
+	 * Decode exactly len bytes (one frame body or datagram) into msg and
+	 * set *from to the sender id it claims; 0, or a negative wire.h
+	 * error (the body is then dropped and counted as malformed).
+	 */
+	int (*decode)(const char *body, size_t len, void *msg,
+		      unsigned *from);
+	/* A name for the message's type, for diagnostics. */
+	const char *(*type_name)(const void *msg);
+};
+
 struct transport_config {
 	uv_loop_t *loop;
 	const struct hosts *hosts;	/* must outlive the transport */
@@ -41,6 +62,8 @@ struct transport_config {
 	/* Tests only: share of received datagrams dropped at random, in
 	 * percent (0 to 100), to measure the detector under loss. */
 	unsigned drop_udp_percent;
+	/* NULL: rollcall's membership messages. */
+	const struct transport_codec *codec;
 };
 
 struct transport_events {
@@ -49,6 +72,9 @@ struct transport_events {
 	void (*on_ready)(void *ctx);
 	/* A checked message from peer m->from. */
 	void (*on_message)(void *ctx, const struct wire_msg *m);
+	/* With a codec, instead of on_message: a checked message from peer
+	 * from, as the codec decoded it (valid during the call only). */
+	void (*on_decoded)(void *ctx, unsigned from, const void *msg);
 	/* Binding failed (address in use, not local): a one-line reason. */
 	void (*on_fatal)(void *ctx, const char *reason);
 };
@@ -75,6 +101,14 @@ int transport_new(struct transport **out, const struct transport_config *cfg,
 /* Queue m for every peer in to (self is skipped). Never blocks. */
 void transport_send(struct transport *t, const struct peerset *to,
 		    const struct wire_msg *m);
+
+/*
+ * Queue one frame already encoded (length prefix and body, at most
+ * WIRE_FRAME_HEADER_BYTES + FRAME_BYTES_MAX bytes) for every peer in to
+ * (self is skipped), by TCP. Never blocks. For a program with a codec.
+ */
+void transport_send_frame(struct transport *t, const struct peerset *to,
+			  const char *frame, size_t len);
 
 /*
  * Stop reading, let queued writes finish (at most about a second), close
