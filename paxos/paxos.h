@@ -343,6 +343,7 @@ struct paxos_learner_stats {
 	uint64_t dropped_full;		/* slot beyond the table */
 	uint64_t dropped_conflict;	/* same ballot, another value:
 					 * a broken proposer */
+	uint64_t dropped_repeat;	/* a second vote from one sender */
 	uint64_t dropped_type;
 	uint64_t decided;		/* slots output */
 };
@@ -492,6 +493,9 @@ struct paxos_proposer {
 	uint64_t decided_below;
 	/* The next slot a new command takes. */
 	uint64_t next_slot;
+	/* Slots below this (and at or above decided_below) had ACCEPT at
+	 * the current ballot: the part of the window in flight. */
+	uint64_t sent_below;
 	/* Slots decided_below .. + PAXOS_SLOTS_MAX - 1, at slot % MAX. */
 	struct paxos_proposer_slot slots[PAXOS_SLOTS_MAX];
 
