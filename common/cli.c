@@ -141,16 +141,16 @@ static int cli__parse_seconds(const char *s, uint32_t *ms_out)
 
 /* -d and -c: a delay in seconds, with messages that say how to write one. */
 static int cli__seconds(const struct cli__args *a, const char *flag,
-			const struct cli__opt *o, const char *value,
+			const char *example, const char *value,
 			uint32_t *ms_out)
 {
 	if (value[0] == '\0')
 		return cli__fail(a, "%s: empty value; give a number of seconds "
-				 "(example: %s)", flag, o->example);
+				 "(example: %s)", flag, example);
 	if (value[0] == '-' && cli__parse_seconds(value + 1, ms_out) != -EINVAL)
 		return cli__fail(a, "%s: '%s' is negative; give 0 or more "
 				 "seconds (example: %s)", flag, value,
-				 o->example);
+				 example);
 	int rc = cli__parse_seconds(value, ms_out);
 	if (rc == -ERANGE)
 		return cli__fail(a, "%s: '%s' is more than a day; give at most "
@@ -158,13 +158,13 @@ static int cli__seconds(const struct cli__args *a, const char *flag,
 				 CLI_DELAY_MS_MAX / 1000);
 	if (rc < 0)
 		return cli__fail(a, "%s: '%s' is not a number of seconds "
-				 "(example: %s)", flag, value, o->example);
+				 "(example: %s)", flag, value, example);
 	return 0;
 }
 
 /* A decimal integer in [min, max]: digits only, no sign or spaces. */
 static int cli__uint(const struct cli__args *a, const char *flag,
-		     const struct cli__opt *o, const char *value,
+		     const char *example, const char *value,
 		     uint32_t min, uint32_t max, uint32_t *out)
 {
 	uint64_t n = 0;
@@ -172,10 +172,10 @@ static int cli__uint(const struct cli__args *a, const char *flag,
 
 	if (value[0] == '\0')
 		return cli__fail(a, "%s: empty value; give a whole number "
-				 "(example: %s)", flag, o->example);
+				 "(example: %s)", flag, example);
 	if (*s == '\0' || strspn(s, "0123456789") != strlen(s))
 		return cli__fail(a, "%s: '%s' is not a whole number "
-				 "(example: %s)", flag, value, o->example);
+				 "(example: %s)", flag, value, example);
 	for (; *s != '\0' && n <= max; s++)
 		n = n * 10 + (uint64_t)(*s - '0');
 	if (value[0] == '-' || n < min || n > max)
@@ -184,6 +184,24 @@ static int cli__uint(const struct cli__args *a, const char *flag,
 				 (unsigned long)max);
 	*out = (uint32_t)n;
 	return 0;
+}
+
+int cli_parse_seconds(const char *flag, const char *example,
+		      const char *value, uint32_t *ms_out, char *err,
+		      size_t err_cap)
+{
+	const struct cli__args a = { .err = err, .err_cap = err_cap };
+
+	return cli__seconds(&a, flag, example, value, ms_out);
+}
+
+int cli_parse_uint(const char *flag, const char *example, const char *value,
+		   uint32_t min, uint32_t max, uint32_t *out, char *err,
+		   size_t err_cap)
+{
+	const struct cli__args a = { .err = err, .err_cap = err_cap };
+
+	return cli__uint(&a, flag, example, value, min, max, out);
 }
 
 /* --status, --on-change, --ready: a path, which may not be empty. */
@@ -225,9 +243,9 @@ static int cli__apply(struct cli *c, const struct cli__args *a,
 	case CLI__HOSTSFILE:
 		return cli__hostsfile(c, a, value);
 	case CLI__DELAY:
-		return cli__seconds(a, flag, o, value, &c->delay_ms);
+		return cli__seconds(a, flag, o->example, value, &c->delay_ms);
 	case CLI__CRASH:
-		rc = cli__seconds(a, flag, o, value, &n);
+		rc = cli__seconds(a, flag, o->example, value, &n);
 		if (rc == 0)
 			c->crash_ms = n;
 		return rc;
@@ -238,18 +256,19 @@ static int cli__apply(struct cli *c, const struct cli__args *a,
 		c->verbose++;
 		return 0;
 	case CLI__ID:
-		rc = cli__uint(a, flag, o, value, 1, HOSTS_MAX, &n);
+		rc = cli__uint(a, flag, o->example, value, 1, HOSTS_MAX, &n);
 		if (rc == 0)
 			c->id = n;
 		return rc;
 	case CLI__PORT:
-		rc = cli__uint(a, flag, o, value, 1, 65535, &n);
+		rc = cli__uint(a, flag, o->example, value, 1, 65535, &n);
 		if (rc == 0)
 			c->port = (uint16_t)n;
 		return rc;
 	case CLI__HEARTBEAT:
-		return cli__uint(a, flag, o, value, CLI_HEARTBEAT_MS_MIN,
-				 CLI_HEARTBEAT_MS_MAX, &c->heartbeat_ms);
+		return cli__uint(a, flag, o->example, value,
+				 CLI_HEARTBEAT_MS_MIN, CLI_HEARTBEAT_MS_MAX,
+				 &c->heartbeat_ms);
 	case CLI__REJOIN:
 		c->rejoin = true;
 		return 0;
@@ -260,14 +279,14 @@ static int cli__apply(struct cli *c, const struct cli__args *a,
 		c->state_dir = value;
 		return 0;
 	case CLI__DROP_UDP:
-		return cli__uint(a, flag, o, value, 0, 100,
+		return cli__uint(a, flag, o->example, value, 0, 100,
 				 &c->drop_udp_percent);
 	case CLI__STATUS:
 		return cli__path(a, flag, o, value, &c->status_path);
 	case CLI__ON_CHANGE:
 		return cli__path(a, flag, o, value, &c->on_change);
 	case CLI__ON_CHANGE_TIMEOUT:
-		rc = cli__seconds(a, flag, o, value, &n);
+		rc = cli__seconds(a, flag, o->example, value, &n);
 		if (rc == 0 && n == 0)
 			return cli__fail(a, "%s: '%s' is no time; give more "
 					 "than 0 seconds (example: %s)", flag,

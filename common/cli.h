@@ -74,4 +74,22 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err,
 /* The --help text, ending in a newline. */
 const char *cli_usage(void);
 
+/*
+ * The value parsers every program's command line shares (rollcall's and
+ * the Paxos lab's), with the same one-line messages: each names flag as
+ * written and shows example ("-t 10"). 0, or a negative code with the
+ * message in err.
+ *
+ * cli_parse_seconds: seconds as digits with an optional fraction ("2",
+ * "0.5"), no sign, exponent or spaces, rounded to the millisecond, at
+ * most CLI_DELAY_MS_MAX. cli_parse_uint: a decimal whole number in
+ * [min, max], digits only.
+ */
+int cli_parse_seconds(const char *flag, const char *example,
+		      const char *value, uint32_t *ms_out, char *err,
+		      size_t err_cap);
+int cli_parse_uint(const char *flag, const char *example, const char *value,
+		   uint32_t min, uint32_t max, uint32_t *out, char *err,
+		   size_t err_cap);
+
 #endif
