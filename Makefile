@@ -50,7 +50,7 @@ LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 # The protocol core and the shared pieces, in reading order.
 LIB_SRC = $(wildcard common/*.c heartbeat/*.c membership/*.c reconcile/*.c \
-	hooks/*.c)
+	hooks/*.c paxos/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -59,7 +59,7 @@ UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 
 .PHONY: all check test test-unit test-proc test-net test-valgrind test-compose \
 	test-sim run bench deps clean test-timeline
-all: $(BUILD)/rollcall
+all: $(BUILD)/rollcall $(BUILD)/paxos-peer
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -70,6 +70,13 @@ $(BUILD)/librollcall.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/rollcall: $(BUILD)/rollcall.o $(BUILD)/librollcall.a
+	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
+
+# The Paxos lab (paxos-lab/, docs/paxos-lab.md): its own folder on the
+# same library.
+LAB_SRC = $(wildcard paxos-lab/*.c)
+LAB_OBJ = $(LAB_SRC:%.c=$(BUILD)/%.o)
+$(BUILD)/paxos-peer: $(LAB_OBJ) $(BUILD)/librollcall.a
 	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELP) $(BUILD)/librollcall.a

@@ -19,6 +19,7 @@
 #include "common/hosts.h"
 #include "common/state.h"
 #include "common/outbox.h"
+#include "common/savefile.h"
 #include "common/transport.h"
 #include "hooks/hooks.h"
 #include "hooks/ready.h"
@@ -149,35 +150,15 @@ static void on_outbox_exit(struct outbox *o)
 static void on_outbox_save(struct outbox *o, const struct state *s)
 {
 	struct daemon *d = (struct daemon *)o;
-	char buf[STATE_BYTES_MAX], tmp[sizeof(d->state_path) + 8];
+	char buf[STATE_BYTES_MAX];
 	size_t len;
 	if (d->state_path[0] == '\0' || state_encode(s, buf, sizeof(buf),
 						      &len) != 0)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->state_path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	bool ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len &&
-		  fsync(fd) == 0;
-	if (fd >= 0 && close(fd) != 0)
-		ok = false;
-	if (ok && rename(tmp, d->state_path) != 0)
-		ok = false;
-	if (!ok) {
+	int rc = savefile_write(d->state_path, buf, len);
+	if (rc != 0)
 		fprintf(stderr, "rollcall[%u]: cannot write %s: %s\n", d->self,
-			d->state_path, strerror(errno));
-		return;
-	}
-	char dir[sizeof(d->state_path)];
-	snprintf(dir, sizeof(dir), "%s", d->state_path);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		int dfd = open(dir[0] ? dir : "/", O_RDONLY | O_CLOEXEC);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-	}
+			d->state_path, strerror(-rc));
 }
 
 /*
