@@ -24,6 +24,8 @@ COPY heartbeat/ heartbeat/
 COPY membership/ membership/
 COPY reconcile/ reconcile/
 COPY hooks/ hooks/
+# The Paxos core: the library (common/wire_paxos.c) carries its messages.
+COPY paxos/ paxos/
 COPY hostsfiles/hostsfile.txt hostsfiles/
 # The linker's warnings about getaddrinfo and getpwuid_r in a static
 # binary are expected: see the Makefile's STATIC=1.
