@@ -131,6 +131,12 @@ static int lab__apply(struct lab_cli *c, const char *flag, const char *value,
 		c->state_dir = value;
 		return 0;
 	}
+	if (strcmp(flag, "--test-accept-to") == 0) {
+		rc = cli_parse_uint(flag, "--test-accept-to 2", value, 1,
+				    HOSTS_MAX, &n, err, cap);
+		c->test_accept_to = n;
+		return rc;
+	}
 	if (strcmp(flag, "--verbose") == 0) {
 		c->verbose++;
 		return 0;
@@ -148,7 +154,7 @@ static bool lab__known(const char *flag)
 {
 	static const char *const flags[] = { "-h", "-v", "-t", "--id",
 					     "--port", "--state", "--verbose",
-					     "--help" };
+					     "--help", "--test-accept-to" };
 
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (strcmp(flag, flags[i]) == 0)
@@ -244,6 +250,8 @@ LAB__STR(LAB_PORT_DEFAULT) ")\n"
 "                last round, in DIR (default: $PAXOS_STATE; neither:\n"
 "                in memory only, a restart forgets)\n"
 "  --verbose     diagnostics on stderr; repeat for more\n"
+"  --test-accept-to N  tests only: a proposer sends accept to its first N\n"
+"                acceptors only, then dies (SIGKILL) half a second later\n"
 "\n"
 "Output, on stdout, one JSON object per line:\n"
 "  {\"peer_id\":1, \"action\":\"sent\", \"message_type\":\"prepare\", "

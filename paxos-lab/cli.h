@@ -14,6 +14,13 @@
  *   --verbose      diagnostics on stderr (repeat for more)
  *   --help
  *
+ * and one for tests only (tests/paxos/proc.sh's kill_proposer case):
+ *
+ *   --test-accept-to N  a proposer sends ACCEPT to its first N acceptors
+ *                  only, then hears nothing more and kills itself (SIGKILL)
+ *                  half a second later: a proposer that died after some
+ *                  acceptors accepted, whatever the timing
+ *
  * Parses argv only: checks that need the hostsfile (a proposer without -v,
  * -t on a peer that is not a proposer) are the program's. Numbers go
  * through common/cli.c's parsers, so messages read as rollcall's do.
@@ -41,6 +48,7 @@ struct lab_cli {
 	const char *state_dir;		/* --state, NULL when not given */
 	int verbose;
 	bool help;
+	unsigned test_accept_to;	/* --test-accept-to, 0: not given */
 };
 
 int lab_cli_parse(struct lab_cli *c, int argc, char **argv, char *err,

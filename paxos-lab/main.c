@@ -81,6 +81,9 @@ struct lab {
 	uv_loop_t loop;
 	uv_timer_t delay_timer;
 	uv_timer_t core_timer;
+	uv_timer_t test_timer;		/* --test-accept-to's death */
+	unsigned test_accepts;		/* ACCEPTs sent so far */
+	bool test_dying;
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
 	struct transport *transport;
@@ -320,6 +323,26 @@ static void lab_local_push(struct lab *l, const struct paxos_msg *m)
 	l->local_count++;
 }
 
+static void on_test_timer(uv_timer_t *timer)
+{
+	(void)timer;
+	raise(SIGKILL);
+}
+
+/* --test-accept-to N: the Nth ACCEPT is the last; then deaf, then dead. */
+static bool lab_test_drops(struct lab *l, const struct paxos_msg *m)
+{
+	if (l->cli.test_accept_to == 0 || m->type != PAXOS_ACCEPT)
+		return l->test_dying;
+	if (l->test_dying)
+		return true;
+	if (++l->test_accepts == l->cli.test_accept_to) {
+		l->test_dying = true;
+		uv_timer_start(&l->test_timer, on_test_timer, 500, 0);
+	}
+	return false;
+}
+
 static void on_outbox_send(struct paxos_outbox *o, unsigned to,
 			   const struct paxos_msg *m)
 {
@@ -328,7 +351,8 @@ static void on_outbox_send(struct paxos_outbox *o, unsigned to,
 	size_t len;
 	int rc;
 
-	if (l->stopping || to < 1 || to > l->hosts.count)
+	if (l->stopping || to < 1 || to > l->hosts.count ||
+	    lab_test_drops(l, m))
 		return;
 	if (m->type == PAXOS_PREPARE)
 		lab_save_round(l, paxos_ballot_round(m->ballot));
@@ -444,6 +468,8 @@ static void on_core_timer(uv_timer_t *timer)
 {
 	struct lab *l = timer->data;
 
+	if (l->test_dying)
+		return;
 	paxos_proposer_tick(&l->proposer, lab_now_ms(l));
 	lab_after(l);
 }
@@ -485,7 +511,7 @@ static void on_transport_decoded(void *ctx, unsigned from, const void *msg)
 	struct lab *l = ctx;
 
 	(void)from;
-	if (l->stopping)
+	if (l->stopping || l->test_dying)
 		return;
 	l->inbound = *(const struct paxos_msg *)msg;
 	lab_step(l, &l->inbound);
@@ -504,6 +530,7 @@ static void lab_close_handles(void *ctx)
 	l->transport = NULL;
 	uv_close((uv_handle_t *)&l->delay_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&l->core_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&l->test_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&l->sigint, on_handle_closed);
 	uv_close((uv_handle_t *)&l->sigterm, on_handle_closed);
 }
@@ -516,6 +543,7 @@ static void lab_stop(struct lab *l, int status)
 	l->exit_status = status;
 	uv_timer_stop(&l->core_timer);
 	uv_timer_stop(&l->delay_timer);
+	uv_timer_stop(&l->test_timer);
 	if (l->transport != NULL)
 		transport_close(l->transport, lab_close_handles, l);
 	else
@@ -797,6 +825,7 @@ static void lab_init_loop(struct lab *l)
 	uv_loop_init(&l->loop);
 	uv_timer_init(&l->loop, &l->delay_timer);
 	uv_timer_init(&l->loop, &l->core_timer);
+	uv_timer_init(&l->loop, &l->test_timer);
 	l->delay_timer.data = l;
 	l->core_timer.data = l;
 	uv_signal_init(&l->loop, &l->sigint);

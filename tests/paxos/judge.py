@@ -6,7 +6,9 @@
 LOG holds lines "STAMP NAME | LINE" (or "NAME | LINE"), time ordered, as
 tests/compose/stamp.awk writes them for docker logs, and as
 tests/paxos/proc.sh writes them for processes; NAME ends in the printing
-peer's id (peer3). Every LINE must be one JSON object with the handout's
+peer's id (peer3). One NAME is one life of a peer: a restarted peer's
+lines go under another name with the same id (r1-peer3), and the checks
+of one process (order, chose once) are per life. Every LINE must be one JSON object with the handout's
 fields in order: peer_id, action, message_type, message_value,
 proposal_num (a number). Then, from the hostsfile's roles:
 
@@ -18,10 +20,9 @@ proposal_num (a number). Then, from the hostsfile's roles:
 - order, as each peer printed it: an acceptor answers a prepare or accept
   only after receiving it; a proposer sends accept only after prepare_acks
   from a majority of its acceptors at that number, and chooses only after
-  accept_acks from a majority; a proposer that sent accept carries the
-  value reported with the highest proposal in those prepare_acks, or its
-  own when none reported one; an acceptor or learner prints chose only
-  after receiving chose;
+  accept_acks from a majority; a proposer's accept carries a value one
+  of its prepare_acks at that number reported, when any reported one; an
+  acceptor or learner prints chose only after receiving chose;
 - safety: one value per proposal number, and one value chosen by all;
   each peer prints chose at most once;
 - liveness: every peer that takes part (a proposer's acceptors and
@@ -120,7 +121,7 @@ def parse_log(path):
             if not isinstance(num, int) or isinstance(num, bool) or num < 1:
                 raise Fail("line %d (%s): proposal_num is not a positive "
                            "JSON number" % (n, name))
-            out.append((stamp, printer, o, n))
+            out.append((stamp, printer, o, n, name))
     return out
 
 
@@ -139,7 +140,7 @@ def learners_of(roles, k):
 
 
 def check_lines(lines):
-    for _, printer, o, n in lines:
+    for _, printer, o, n, _ in lines:
         a, t = o["action"], o["message_type"]
         if a in ("sent", "chose") and o["peer_id"] != printer:
             raise Fail("line %d: peer %d printed %s with peer_id %d (the "
@@ -162,7 +163,7 @@ def key(o):
 
 def check_matching(lines):
     sent, received = {}, {}
-    for _, printer, o, n in lines:
+    for _, printer, o, n, _ in lines:
         if o["action"] == "sent":
             sent[key(o)] = sent.get(key(o), 0) + 1
         elif o["action"] == "received":
@@ -178,7 +179,7 @@ def check_matching(lines):
 def check_values(lines):
     """One value per proposal number (prepares and prepare_acks aside)."""
     value = {}
-    for _, _, o, n in lines:
+    for _, _, o, n, _ in lines:
         if o["message_type"] in ("accept", "accept_ack", "chose"):
             v = value.setdefault(o["proposal_num"], (o["message_value"], n))
             if v[0] != o["message_value"]:
@@ -187,10 +188,19 @@ def check_values(lines):
                                            o["message_value"], v[1], v[0]))
 
 
-def check_acceptor_order(lines, peer):
+def lives(lines, peer):
+    """The names (lives) under which peer printed, in order."""
+    names = []
+    for _, printer, _, _, name in lines:
+        if printer == peer and name not in names:
+            names.append(name)
+    return names
+
+
+def check_acceptor_order(lines, life):
     got = set()
-    for _, printer, o, n in lines:
-        if printer != peer:
+    for _, peer, o, n, name in lines:
+        if name != life:
             continue
         t, num = o["message_type"], o["proposal_num"]
         if o["action"] == "received" and t in ("prepare", "accept"):
@@ -202,13 +212,11 @@ def check_acceptor_order(lines, peer):
                            "%s %d" % (n, peer, t, num, asked, num))
 
 
-def check_proposer_order(lines, peer, acceptors, own):
-    """own: the value the proposer proposes when no promise reports one
-    (None: not known from the log)."""
-    promised, voted, reported = {}, {}, {}
+def check_proposer_order(lines, life, acceptors):
+    promised, voted = {}, {}
     majority = len(acceptors) // 2 + 1
-    for _, printer, o, n in lines:
-        if printer != peer:
+    for _, peer, o, n, name in lines:
+        if name != life:
             continue
         t, num, a = o["message_type"], o["proposal_num"], o["action"]
         if a == "received" and t == "prepare_ack":
@@ -233,12 +241,13 @@ def check_proposer_order(lines, peer, acceptors, own):
 
 
 def check_chose(lines, roles, dead, expect):
-    chose = {}
-    for _, printer, o, n in lines:
+    chose, lives_chose = {}, set()
+    for _, printer, o, n, name in lines:
         if o["action"] != "chose":
             continue
-        if printer in chose:
+        if name in lives_chose:
             raise Fail("line %d: peer %d printed chose twice" % (n, printer))
+        lives_chose.add(name)
         chose[printer] = o["message_value"]
         if expect is not None and o["message_value"] != expect:
             raise Fail("line %d: peer %d chose %r, not %r"
@@ -249,7 +258,7 @@ def check_chose(lines, roles, dead, expect):
                    % ", ".join("peer %d %r" % kv for kv in sorted(chose.items())))
     must = set()
     for k, p in proposers_of(roles).items():
-        ran = any(pr == p for _, pr, _, _ in lines)
+        ran = any(pr == p for _, pr, _, _, _ in lines)
         if not ran:
             continue
         must |= {p} | acceptors_of(roles, k)
@@ -268,20 +277,20 @@ def check_received_chose(lines, roles):
     """A non-proposer prints chose only after receiving chose."""
     props = set(proposers_of(roles).values())
     seen = set()
-    for _, printer, o, n in lines:
+    for _, printer, o, n, name in lines:
         if o["action"] == "received" and o["message_type"] == "chose":
-            seen.add(printer)
+            seen.add(name)
         if o["action"] == "chose" and printer not in props and \
-                printer not in seen:
+                name not in seen:
             raise Fail("line %d: peer %d chose before receiving chose"
                        % (n, printer))
 
 
-def check_adopted(lines, peer, promised_by_num):
-    """The accept carries the highest-numbered reported value, else any."""
+def check_adopted(lines, life):
+    """The accept carries a value a promise reported, when any did."""
     reports = {}
-    for _, printer, o, n in lines:
-        if printer != peer:
+    for _, peer, o, n, name in lines:
+        if name != life:
             continue
         t, num = o["message_type"], o["proposal_num"]
         if o["action"] == "received" and t == "prepare_ack" and \
@@ -297,7 +306,7 @@ def check_adopted(lines, peer, promised_by_num):
 
 def check_tc2(lines):
     ack3 = None
-    for i, (_, printer, o, n) in enumerate(lines):
+    for i, (_, printer, o, n, _) in enumerate(lines):
         if printer == 3 and o["action"] == "sent" and \
                 o["message_type"] == "accept_ack" and \
                 o["proposal_num"] % 65536 == 1 and ack3 is None:
@@ -310,13 +319,13 @@ def check_tc2(lines):
             break
     else:
         raise Fail("peer 5 never sent prepare")
-    for _, printer, o, n in lines:
+    for _, printer, o, n, _ in lines:
         if o["message_value"] == "Y" and \
                 o["message_type"] in ("accept", "accept_ack", "chose"):
             raise Fail("line %d: %s with Y (peer %d)"
                        % (n, o["message_type"], printer))
     if not any(p == 5 and o["action"] == "sent" and
-               o["message_type"] == "accept" for _, p, o, _ in lines):
+               o["message_type"] == "accept" for _, p, o, _, _ in lines):
         raise Fail("peer 5 never sent accept (it should propose X)")
 
 
@@ -325,7 +334,7 @@ def judge(args):
     lines = parse_log(args.log)
     if not lines:
         raise Fail("no output lines")
-    for _, printer, _, n in lines:
+    for _, printer, _, n, _ in lines:
         if printer not in roles:
             raise Fail("line %d: peer %d is not in %s" % (n, printer,
                                                           args.hosts))
@@ -334,17 +343,18 @@ def judge(args):
     check_values(lines)
     for peer, rs in roles.items():
         if any(kind == "acceptor" for kind, _ in rs):
-            check_acceptor_order(lines, peer)
+            for life in lives(lines, peer):
+                check_acceptor_order(lines, life)
     for k, p in proposers_of(roles).items():
-        promised = check_proposer_order(lines, p, acceptors_of(roles, k),
-                                        None)
-        check_adopted(lines, p, promised)
+        for life in lives(lines, p):
+            check_proposer_order(lines, life, acceptors_of(roles, k))
+            check_adopted(lines, life)
     check_received_chose(lines, roles)
     chose, value = check_chose(lines, roles, args.dead, args.expect)
     if args.tc == 2:
         check_tc2(lines)
     for peer in sorted(roles):
-        n = sum(1 for _, p, _, _ in lines if p == peer)
+        n = sum(1 for _, p, _, _, _ in lines if p == peer)
         print("peer %d: %d lines, %s" % (
             peer, n, ("chose %r" % chose[peer]) if peer in chose
             else "chose nothing"))
