@@ -106,6 +106,7 @@ test: deps
 	$(MAKE) fuzz-replay
 	$(MAKE) test-sim
 	$(MAKE) test-proc
+	$(MAKE) test-paxos
 	$(MAKE) test-net
 	$(MAKE) test-valgrind
 	$(MAKE) test-compose
@@ -135,6 +136,18 @@ test-proc:
 # build: iptables rules of this run only, removed however it ends. Where
 # iptables cannot be used (not root, no netfilter) each scenario says so
 # and is skipped.
+# The Paxos lab as processes (tests/paxos/): its bad input, then its
+# crash cases, plain and under ASan/UBSan. Its Docker testcases are in
+# test-compose.
+.PHONY: test-paxos
+test-paxos:
+	$(MAKE) all
+	$(MAKE) SAN=1 all
+	bash tests/paxos/errors.sh build/paxos-peer
+	bash tests/paxos/errors.sh build-san/paxos-peer
+	bash tests/paxos/proc.sh
+	PAXOS_PEER=build-san/paxos-peer TIMEOUT_SCALE=2 bash tests/paxos/proc.sh
+
 test-net: all
 	@bash tests/deps.sh || echo "test-net: packages missing; the scenarios say what they lack"
 	bash tests/proc/run.sh --net
@@ -156,10 +169,13 @@ PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo pytho
 export PYTHON
 test-compose:
 	bash tests/compose/test-judge.sh
+	bash tests/paxos/test-judge.sh
+	@bash tests/paxos/reference.sh; $(SKIP_OK)
 	$(PYTHON) tests/k8s/manifests.py
 	bash tests/k8s/test-manifests.sh
 	@bash tests/compose/all.sh; $(SKIP_OK)
 	@bash tests/compose/config.sh; $(SKIP_OK)
+	@bash tests/paxos/compose.sh; $(SKIP_OK)
 	@bash tests/k8s/docker.sh; $(SKIP_OK)
 	@bash tests/swarm/run.sh; $(SKIP_OK)
 
