@@ -16,7 +16,7 @@
 # that getaddrinfo in a static binary still wants the NSS modules of the
 # glibc it was built with at run time; without them it reads /etc/hosts
 # and asks the DNS servers of /etc/resolv.conf, which is all the image
-# needs (README: "The image").
+# needs (docs/operations.md: "The image").
 
 CC ?= cc
 SAN ?= 0
