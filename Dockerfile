@@ -18,12 +18,12 @@ RUN apt-get update \
 WORKDIR /src
 # Only what `make build-static/rollcall` reads: the tests and the rest of
 # the repository stay out, so editing them does not rebuild this layer.
-COPY Makefile rollcall.c ./
+COPY Makefile ./
 COPY common/ common/
 COPY heartbeat/ heartbeat/
 COPY membership/ membership/
 COPY reconcile/ reconcile/
-COPY hooks/ hooks/
+COPY rollcall/ rollcall/
 COPY hostsfiles/hostsfile.txt hostsfiles/
 # The linker's warnings about getaddrinfo and getpwuid_r in a static
 # binary are expected: see the Makefile's STATIC=1.
