@@ -16,7 +16,7 @@
 # that getaddrinfo in a static binary still wants the NSS modules of the
 # glibc it was built with at run time; without them it reads /etc/hosts
 # and asks the DNS servers of /etc/resolv.conf, which is all the image
-# needs (README: "The image").
+# needs (docs/operations.md: "The image").
 
 CC ?= cc
 SAN ?= 0
@@ -50,8 +50,8 @@ LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 # The protocol core and the shared pieces, in reading order.
 LIB_SRC = $(wildcard common/*.c heartbeat/*.c membership/*.c reconcile/*.c \
-	hooks/*.c paxos/*.c)
-LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+	paxos/*.c) $(filter-out rollcall/main.c,$(wildcard rollcall/*.c))
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -61,7 +61,7 @@ UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 	test-sim run bench deps clean test-timeline
 all: $(BUILD)/rollcall $(BUILD)/paxos-peer
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -69,13 +69,13 @@ $(BUILD)/librollcall.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/rollcall: $(BUILD)/rollcall.o $(BUILD)/librollcall.a
+$(BUILD)/rollcall: $(BUILD)/obj/rollcall/main.o $(BUILD)/librollcall.a
 	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
 
 # The Paxos lab (paxos-lab/, docs/paxos-lab.md): its own folder on the
 # same library.
 LAB_SRC = $(wildcard paxos-lab/*.c)
-LAB_OBJ = $(LAB_SRC:%.c=$(BUILD)/%.o)
+LAB_OBJ = $(LAB_SRC:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/paxos-peer: $(LAB_OBJ) $(BUILD)/librollcall.a
 	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
 
@@ -192,7 +192,7 @@ test-compose:
 # PEERS=N fixes the group size, LOSS=P the UDP loss; SIM_OPTS passes any
 # other option (build/tests/rollcall-sim with no arguments lists them).
 SIM_SRC = $(wildcard tests/sim/*.c)
-SIM_OBJ = $(SIM_SRC:%.c=$(BUILD)/%.o)
+SIM_OBJ = $(SIM_SRC:%.c=$(BUILD)/obj/%.o)
 SIM_BIN = $(BUILD)/tests/rollcall-sim
 SIM_FLAGS = $(if $(PEERS),--peers $(PEERS)) $(if $(LOSS),--loss $(LOSS)) \
 	$(SIM_OPTS)
