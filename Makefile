@@ -50,6 +50,7 @@ LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 # The protocol core and the shared pieces, in reading order.
 LIB_SRC = $(wildcard common/*.c heartbeat/*.c membership/*.c reconcile/*.c \
+	paxos/*.c \
 	hooks/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 
