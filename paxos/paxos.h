@@ -282,6 +282,7 @@ struct paxos_acceptor_stats {
 	uint64_t dropped_trimmed;	/* ACCEPT for a trimmed slot */
 	uint64_t dropped_full;	/* ACCEPT for a slot beyond the table */
 	uint64_t dropped_type;	/* a type an acceptor does not take */
+	uint64_t dropped_malformed;	/* a value over its bound */
 	uint64_t saves;		/* states handed to outbox.save */
 };
 
@@ -345,6 +346,8 @@ struct paxos_learner_stats {
 					 * a broken proposer */
 	uint64_t dropped_repeat;	/* a second vote from one sender */
 	uint64_t dropped_type;
+	uint64_t dropped_malformed;	/* no ballot, or a value over its
+					 * bound */
 	uint64_t decided;		/* slots output */
 };
 
@@ -454,6 +457,9 @@ struct paxos_proposer_stats {
 	uint64_t dropped_round;		/* for another ballot */
 	uint64_t dropped_repeat;	/* a second answer from one sender */
 	uint64_t dropped_type;
+	uint64_t dropped_malformed;	/* a value or a promise over its
+					 * bound, or a promise that does not
+					 * cover our prepare's slots */
 	uint64_t dropped_queue_full;	/* paxos_proposer_propose refused */
 	uint64_t noops;			/* gaps filled */
 	uint64_t chosen;		/* slots seen decided */

@@ -373,7 +373,7 @@ void paxos_proposer_step(struct paxos_proposer *p, int64_t now_ms,
 {
 	if (m->value.len > PAXOS_VALUE_BYTES_MAX ||
 	    m->entries_count > PAXOS_PROMISE_ENTRIES_MAX) {
-		p->stats.dropped_type++;
+		p->stats.dropped_malformed++;
 		return;
 	}
 	switch (m->type) {
@@ -417,6 +417,12 @@ void paxos_proposer_handle_promise(struct paxos_proposer *p, int64_t now_ms,
 	}
 	if (p->promised_by & (UINT64_C(1) << i)) {
 		p->stats.dropped_repeat++;
+		return;
+	}
+	/* Our PREPAREs ask from decided_below, which only grows: a promise
+	 * from a later slot leaves slots unreported, and is not ours. */
+	if (m->slot > p->decided_below) {
+		p->stats.dropped_malformed++;
 		return;
 	}
 	p->promised_by |= UINT64_C(1) << i;
