@@ -417,9 +417,9 @@ struct paxos_proposer_config {
 	/*
 	 * The first round this life uses. Ballots must never repeat across
 	 * lives (a restarted proposer reusing one with another value breaks
-	 * safety), so it must be above any round an earlier life used: the
-	 * lab takes the wall clock in seconds, the simulator the life
-	 * number times a large step. 0 means 1.
+	 * safety), so it must be above any round an earlier life used: one
+	 * above the last round the previous life kept on disk (the lab, the
+	 * simulator), or the wall clock in seconds. 0 means 1.
 	 */
 	uint64_t first_round;
 	/* Phase 1 or 2 unanswered this long: ask the silent ones again. */
