@@ -465,14 +465,24 @@ struct paxos_proposer_stats {
 	uint64_t chosen;		/* slots seen decided */
 };
 
-/* One slot in flight: its value, and who voted for it at our ballot. */
+/* One slot in flight: what we propose there, and who voted for it at our
+ * ballot. */
 struct paxos_proposer_slot {
 	bool used;
 	bool decided;
-	/* Our own command (requeued if the slot goes to another value). */
+	/*
+	 * The slot was given our own command. A later phase 1 may make us
+	 * propose another value there (one a promise reported, or a no-op),
+	 * yet ours may still be chosen there, by a leader that hears of
+	 * the vote we got; so the command goes back to the queue only once
+	 * the slot is decided with another value. A command is then never
+	 * chosen in two slots, and never lost while this life lasts.
+	 */
 	bool own;
-	struct paxos_value value;
 	uint64_t voters;	/* bit i: cfg.acceptors[i] */
+	/* The flags above are cleared as one prefix, up to value. */
+	struct paxos_value value;
+	struct paxos_value command;
 };
 
 struct paxos_proposer {
@@ -558,8 +568,8 @@ void paxos_proposer_handle_nack(struct paxos_proposer *p, int64_t now_ms,
 				const struct paxos_msg *m);
 
 /* CHOSEN (from another proposer, or the local learner's output turned
- * into one): the slot is decided; our command there, if another value
- * won, goes back to the queue. */
+ * into one): the slot is decided; our command given that slot, if
+ * another value won it, goes back to the head of the queue. */
 void paxos_proposer_handle_chosen(struct paxos_proposer *p, int64_t now_ms,
 				  const struct paxos_msg *m);
 
