@@ -276,6 +276,10 @@ fuzz_frame_SRC = common/wire.c tests/fuzz/wire_check.c
 fuzz_datagram_SRC = common/wire.c tests/fuzz/wire_check.c
 fuzz_hosts_SRC = common/hosts.c
 fuzz_cli_SRC = common/cli.c
+# The Paxos acceptor's state file (paxos/state.c).
+FUZZ_ALL += fuzz_paxos_state
+FUZZ_HDR += paxos/paxos.h
+fuzz_paxos_state_SRC = paxos/state.c paxos/value.c
 
 .PHONY: fuzz fuzz-replay
 
