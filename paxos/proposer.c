@@ -237,6 +237,10 @@ static void lead(struct paxos_proposer *p, int64_t now_ms)
 		if (r->vballot != 0 && r->slot == slot)
 			hi = slot + 1;
 	}
+	/* A slot was reported beyond the table: every slot of the table
+	 * is below it, so each unreported one is a gap, a no-op. */
+	if (p->reported_beyond)
+		hi = p->decided_below + PAXOS_SLOTS_MAX;
 	for (slot = p->decided_below; slot < hi; slot++) {
 		s = slot_at(p, slot);
 		r = &p->reported[slot % PAXOS_SLOTS_MAX];
