@@ -200,7 +200,8 @@ static bool pop(struct ev *out)
 		c = 2 * i + 1;
 		if (c >= S.heap_count)
 			break;
-		if (c + 1 < S.heap_count && ev_before(&S.heap[c + 1], &S.heap[c]))
+		if (c + 1 < S.heap_count &&
+		    ev_before(&S.heap[c + 1], &S.heap[c]))
 			c++;
 		if (!ev_before(&S.heap[c], &last))
 			break;
@@ -211,7 +212,7 @@ static bool pop(struct ev *out)
 	return true;
 }
 
-/* ---- Messages in flight --------------------------------------------------- */
+/* ---- Messages in flight ------------------------------------------------ */
 
 static void msg_free(unsigned i)
 {
@@ -244,7 +245,7 @@ static int msg_new(unsigned to, const struct paxos_msg *m)
 	return (int)i;
 }
 
-/* ---- Votes: the ground truth of what is chosen ----------------------------- */
+/* ---- Votes: the ground truth of what is chosen ------------------------- */
 
 static unsigned quorum(void)
 {
@@ -367,7 +368,7 @@ static void vote_cast(unsigned ai, uint64_t slot, uint64_t ballot,
 		chosen_now(slot, ballot, value);
 }
 
-/* ---- Outboxes ---------------------------------------------------------------- */
+/* ---- Outboxes ---------------------------------------------------------- */
 
 static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -489,7 +490,7 @@ static void on_chosen(struct paxos_outbox *o, uint64_t slot, uint64_t ballot,
 	}
 }
 
-/* ---- Nodes ------------------------------------------------------------------- */
+/* ---- Nodes ------------------------------------------------------------- */
 
 static void command(unsigned pi, unsigned k, struct paxos_value *v)
 {
@@ -632,7 +633,7 @@ static void restart(unsigned ni)
 	(void)pi;
 }
 
-/* ---- Events ------------------------------------------------------------------ */
+/* ---- Events ------------------------------------------------------------ */
 
 static void deliver(const struct ev *e)
 {
@@ -796,7 +797,7 @@ static void step(const struct ev *e)
 	}
 }
 
-/* ---- A run ----------------------------------------------------------------------- */
+/* ---- A run ------------------------------------------------------------- */
 
 static void configure(const struct psim_opts *o, uint64_t seed)
 {

@@ -38,7 +38,8 @@ static bool print_passes = true;
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: rollcall-paxos-sim (--seed S | --seeds N [--base B]) [options]\n"
+		"usage: rollcall-paxos-sim (--seed S | --seeds N [--base B]) "
+		"[options]\n"
 		"  --jobs N          run seeds in N processes\n"
 		"  --failures-only   print a line for failing seeds only\n"
 		"  --acceptors N     3..%d (default: per seed, 3, 5 or 7)\n"
