@@ -158,6 +158,8 @@ test-net: all
 test-valgrind: all
 	VALGRIND=1 HB_MS=400 TIMEOUT_SCALE=4 bash tests/proc/run.sh \
 		clean_exit crash_one takeover restart frozen_rejoin hooks
+	VALGRIND=1 TIMEOUT_SCALE=4 bash tests/paxos/proc.sh duel \
+		restart_acceptor
 
 # What needs no engine first: the judge on canned logs, the Kubernetes
 # manifests (and the check's own cases). Then the image and the four

@@ -152,9 +152,9 @@ static int hosts__parse_role(const char *text, size_t start, size_t end,
 				 "role; roles are proposerK, acceptorK and "
 				 "learnerK", ch, column + (j - start));
 		else
-			snprintf(what, cap, "byte 0x%02x (column %zu) cannot be "
-				 "in a role; roles are proposerK, acceptorK "
-				 "and learnerK", (unsigned char)ch,
+			snprintf(what, cap, "byte 0x%02x (column %zu) cannot "
+				 "be in a role; roles are proposerK, "
+				 "acceptorK and learnerK", (unsigned char)ch,
 				 column + (j - start));
 		return -EINVAL;
 	}
@@ -169,9 +169,12 @@ static int hosts__parse_role(const char *text, size_t start, size_t end,
 			 text + start, column);
 		return -EINVAL;
 	}
-	for (size_t j = i; j < end && k <= HOSTS_MAX; j++)
-		k = hosts__is_digit(text[j]) ? k * 10 + (uint64_t)(text[j] - '0')
-					     : HOSTS_MAX + 1;
+	for (size_t j = i; j < end && k <= HOSTS_MAX; j++) {
+		if (!hosts__is_digit(text[j]))
+			k = HOSTS_MAX + 1;
+		else
+			k = k * 10 + (uint64_t)(text[j] - '0');
+	}
 	if (i == end || text[i] == '0' || k < 1 || k > HOSTS_MAX) {
 		snprintf(what, cap, "role '%.*s' (column %zu) needs a number "
 			 "K from 1 to %d after '%s', without leading zeros "
@@ -200,7 +203,8 @@ static int hosts__parse_roles(struct hosts__scan *s, size_t line_start,
 	s->roles_count = 0;
 	while (true) {
 		const char *comma = memchr(s->text + pos, ',', end - pos);
-		size_t tok_end = comma != NULL ? (size_t)(comma - s->text) : end;
+		size_t tok_end = comma != NULL ? (size_t)(comma - s->text)
+					       : end;
 		size_t a = pos, b = tok_end;
 		struct hosts_role r;
 

@@ -54,7 +54,8 @@
 #define LAB_PROPOSER_STATE_BYTES_MAX 64
 
 struct lab {
-	struct paxos_outbox outbox;	/* first: the cores' outbox is the lab */
+	/* First: the cores' outbox is the lab. */
+	struct paxos_outbox outbox;
 	struct lab_cli cli;
 	struct hosts hosts;
 	unsigned self;
@@ -63,7 +64,7 @@ struct lab {
 	unsigned proposer_k;
 	bool is_acceptor;
 	bool is_learner;
-	struct peerset serves;		/* the K of each acceptorK listed */
+	struct peerset serves;		/* K of each acceptorK listed */
 	uint16_t k_of[HOSTS_MAX + 1];
 
 	struct paxos_proposer proposer;
@@ -76,7 +77,7 @@ struct lab {
 	char proposer_path[LAB_PATH_BYTES_MAX];
 	struct paxos_state restored;
 	bool has_restored;
-	uint64_t round_saved;		/* highest round this proposer used */
+	uint64_t round_saved;		/* highest round used */
 
 	uv_loop_t loop;
 	uv_timer_t delay_timer;
@@ -619,8 +620,9 @@ static int lab_roles(struct lab *l)
 
 	memset(line_of_k, 0, sizeof(line_of_k));
 	for (unsigned id = 1; id <= h->count; id++) {
-		for (unsigned r = h->roles_first[id]; r < h->roles_first[id + 1];
-		     r++) {
+		unsigned end = h->roles_first[id + 1];
+
+		for (unsigned r = h->roles_first[id]; r < end; r++) {
 			const struct hosts_role *x = &h->roles[r];
 
 			if (x->kind != HOSTS_PROPOSER)

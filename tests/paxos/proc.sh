@@ -25,6 +25,10 @@
 #
 #   tests/paxos/proc.sh [CASE...]        (default: all; PAXOS_PEER=binary)
 #
+# VALGRIND=1 runs every peer under memcheck (its report in NAME.vg): a
+# peer with an error or a leak exits 99 when stopped, which fails the
+# case; TIMEOUT_SCALE=4 suits it.
+#
 # Every case ends with tests/paxos/judge.py on the merged log (all lines
 # valid, every received line sent, the order of each peer, one value) and
 # its own assertions; it prints "ok CASE: ..." or "FAIL CASE: reason". Every
@@ -37,6 +41,7 @@ root=$(cd "$here/../.." && pwd)
 BIN=${PAXOS_PEER:-$root/build/paxos-peer}
 PYTHON=${PYTHON:-python3}
 TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
+VALGRIND=${VALGRIND:-0}
 DIR=$(mktemp -d /tmp/paxos-proc.XXXXXX)
 PORT=$((20000 + ($$ * 11) % 20000))
 declare -A PID=()
@@ -53,6 +58,7 @@ cleanup() {
 	else
 		rm -rf "$DIR"
 	fi
+	rm -f "$DIR.stderr"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -91,7 +97,11 @@ start() {
 	mkfifo "$DIR/$name.fifo"
 	stamp "$name" <"$DIR/$name.fifo" >>"$DIR/$name.log" &
 	STAMPER[$name]=$!
-	"$BIN" -h "$DIR/hosts" --id "$id" --port "$PORT" \
+	local wrap=()
+	[ "$VALGRIND" = 1 ] && wrap=(valgrind -q --log-file="$DIR/$name.vg"
+		--error-exitcode=99 --leak-check=full
+		--errors-for-leak-kinds=definite,indirect)
+	"${wrap[@]}" "$BIN" -h "$DIR/hosts" --id "$id" --port "$PORT" \
 		--state "$DIR/state/$id" --verbose "$@" \
 		>"$DIR/$name.fifo" 2>>"$DIR/$name.err" &
 	PID[$name]=$!
@@ -358,7 +368,11 @@ for c in "${CASES[@]}"; do
 		FAILED=$((FAILED + 1))
 		continue
 	fi
-	"case_$c"
+	# A peer killed on purpose makes bash print a job notice: kept in
+	# a file, shown only when the case fails.
+	before=$FAILED
+	"case_$c" 2>"$DIR.stderr"
+	[ "$FAILED" = "$before" ] || cat "$DIR.stderr"
 	reset
 done
 echo "$PASSED passed, $FAILED failed"

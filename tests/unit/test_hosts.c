@@ -578,7 +578,8 @@ static void test_roles_errors(void **state)
 		{ "peer1:acceptor1,acceptor1\n", PATH ":1: ",
 		  "role 'acceptor1' given twice" },
 		{ "peer1:acceptor1;learner1\n", PATH ":1: ", "';'" },
-		{ "peer1:accep tor1\n", PATH ":1: ", "whitespace inside a role" },
+		{ "peer1:accep tor1\n", PATH ":1: ",
+		  "whitespace inside a role" },
 		{ "peer 1:acceptor1\n", PATH ":1: ", "whitespace inside" },
 		{ "peer1:acceptor1\npeer1:acceptor2\n", PATH ":2: ",
 		  "duplicate entry 'peer1' (first on line 1)" },
@@ -586,7 +587,8 @@ static void test_roles_errors(void **state)
 		{ "peer1:acceptor1,acceptor2,acceptor3,acceptor4,acceptor5,"
 		  "acceptor6,acceptor7,acceptor8,acceptor9,acceptor10,"
 		  "acceptor11,acceptor12,acceptor13,acceptor14,acceptor15,"
-		  "acceptor16,acceptor17\n", PATH ":1: ", "more than 16 roles" },
+		  "acceptor16,acceptor17\n", PATH ":1: ",
+		  "more than 16 roles" },
 	};
 	struct hosts h;
 
