@@ -1310,6 +1310,13 @@ void transport_close(struct transport *t, void (*done)(void *ctx), void *ctx)
 			       0);
 }
 
+bool transport_backlogged(const struct transport *t, unsigned id)
+{
+	if (id < 1 || id > t->hosts->count)
+		return false;
+	return t->peers[id].queue_head != NULL;
+}
+
 const struct transport_stats *transport_stats(const struct transport *t)
 {
 	return &t->stats;

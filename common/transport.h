@@ -29,6 +29,7 @@
 #ifndef ROLLCALL_TRANSPORT_H
 #define ROLLCALL_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -109,6 +110,13 @@ void transport_send(struct transport *t, const struct peerset *to,
  */
 void transport_send_frame(struct transport *t, const struct peerset *to,
 			  const char *frame, size_t len);
+
+/*
+ * Whether messages to peer id wait in its queue, not yet handed to a
+ * connection (it is not connected yet, or reconnecting): a program that
+ * would send the same message again may leave the queued one to go.
+ */
+bool transport_backlogged(const struct transport *t, unsigned id);
 
 /*
  * Stop reading, let queued writes finish (at most about a second), close

@@ -69,6 +69,12 @@ struct lab {
 	bool stopping;
 	int exit_status;
 
+	/* The last PREPARE or ACCEPT handed to each peer, so that a retry
+	 * is not queued behind the same message still waiting for its
+	 * connection (a peer whose container is not up yet). */
+	uint8_t last_type[HOSTS_MAX + 1];
+	uint64_t last_ballot[HOSTS_MAX + 1];
+
 	struct paxos_msg local[LAB_LOCAL_MAX];
 	unsigned local_head;
 	unsigned local_count;

@@ -32,10 +32,10 @@
 #include "lab.h"
 #include "lines.h"
 
-/* Phase 1 or 2 unanswered for a second: ask the silent again; after four
+/* Phase 1 or 2 unanswered for a second: ask the silent again; after six
  * asks, a new round (above every ballot heard of) after a random backoff. */
 #define LAB_RETRY_MS 1000
-#define LAB_RETRIES_MAX 4
+#define LAB_RETRIES_MAX 6
 #define LAB_BACKOFF_MIN_MS 100
 #define LAB_BACKOFF_MAX_MS 1000
 #define LAB_BACKOFF_CAP_MS 4000
@@ -155,6 +155,27 @@ static bool lab_test_drops(struct lab *l, const struct paxos_msg *m)
 	return false;
 }
 
+/*
+ * A retry of the PREPARE or ACCEPT last handed to a peer that has not
+ * connected since: the queued one will go when it does, and a second
+ * copy would only be answered twice.
+ */
+static bool lab_still_queued(struct lab *l, unsigned to,
+			     const struct paxos_msg *m)
+{
+	bool same = l->last_type[to] == m->type &&
+		    l->last_ballot[to] == m->ballot;
+
+	if (m->type != PAXOS_PREPARE && m->type != PAXOS_ACCEPT)
+		return false;
+	if (same && l->transport != NULL &&
+	    transport_backlogged(l->transport, to))
+		return true;
+	l->last_type[to] = (uint8_t)m->type;
+	l->last_ballot[to] = m->ballot;
+	return false;
+}
+
 static void on_outbox_send(struct paxos_outbox *o, unsigned to,
 			   const struct paxos_msg *m)
 {
@@ -166,6 +187,11 @@ static void on_outbox_send(struct paxos_outbox *o, unsigned to,
 	if (l->stopping || to < 1 || to > l->hosts.count ||
 	    lab_test_drops(l, m))
 		return;
+	if (lab_still_queued(l, to, m)) {
+		lab_log(l, 2, "%s to peer %u still queued: not sent again",
+			wire_paxos_type_name(m->type), to);
+		return;
+	}
 	if (m->type == PAXOS_PREPARE)
 		lab_save_round(l, paxos_ballot_round(m->ballot));
 	lab_print_msg("sent", m);
