@@ -35,10 +35,10 @@ SANFLAGS =
 endif
 
 ifeq ($(STATIC),1)
-PKGS = libuv-static msgpack
+PKGS = libuv-static msgpack libsodium
 LINK_STATIC = -static
 else
-PKGS = libuv msgpack
+PKGS = libuv msgpack libsodium
 LINK_STATIC =
 endif
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
