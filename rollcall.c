@@ -17,6 +17,8 @@
 
 #include "common/cli.h"
 #include "common/hosts.h"
+#include "common/keyring.h"
+#include "common/seal.h"
 #include "common/state.h"
 #include "common/outbox.h"
 #include "common/transport.h"
@@ -37,6 +39,11 @@ struct daemon {
 	uv_timer_t stop_timer;
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
+	uv_signal_t sighup;	/* rereads the keyring; only with one */
+	/* --keyring or $ROLLCALL_KEYRING: its path, and its keys (the
+	 * transport reads them in place). */
+	const char *keyring_path;
+	struct keyring keyring;
 	struct transport *transport;
 	struct mship core;
 	struct hooks hooks;	/* --status and --on-change */
@@ -295,6 +302,7 @@ static void daemon_begin(struct daemon *d)
 		.port = d->cli.port,
 		.verbose = d->cli.verbose,
 		.drop_udp_percent = d->cli.drop_udp_percent,
+		.keyring = d->keyring_path != NULL ? &d->keyring : NULL,
 	};
 	struct transport_events ev = {
 		.ctx = d,
@@ -331,6 +339,7 @@ static void daemon_close_handles(void *ctx)
 	uv_close((uv_handle_t *)&d->stop_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
+	uv_close((uv_handle_t *)&d->sighup, on_handle_closed);
 }
 
 static void daemon_stop(struct daemon *d, int status)
@@ -365,7 +374,54 @@ static void on_signal(uv_signal_t *sig, int signum)
 	daemon_stop(d, 0);
 }
 
+/*
+ * SIGHUP: read the keyring file again. A file that does not load keeps
+ * the keys in use, and says so on one line whatever -v says: the peer
+ * carries on, but the operator's next rotation step did not happen.
+ */
+static void on_sighup(uv_signal_t *sig, int signum)
+{
+	struct daemon *d = sig->data;
+	struct keyring fresh;
+	char err[512], line[600];
+	(void)signum;
+	if (keyring_load(&fresh, d->keyring_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rollcall[%u]: keyring not reread, %u keys "
+			"kept: %s\n", d->self, d->keyring.count, err);
+		return;
+	}
+	d->keyring = fresh;
+	keyring_wipe(&fresh);
+	snprintf(line, sizeof(line), "keyring %s reread: %u keys",
+		 d->keyring_path, d->keyring.count);
+	daemon_log(d, line);
+}
+
 /* ---- Start-up ----------------------------------------------------------- */
+
+/* --keyring, else $ROLLCALL_KEYRING: load it now, refuse to start on any
+ * fault in it. Neither: no keyring, plain messages. */
+static int daemon_keyring_load(struct daemon *d)
+{
+	char err[512];
+	d->keyring_path = d->cli.keyring;
+	if (d->keyring_path == NULL) {
+		d->keyring_path = getenv("ROLLCALL_KEYRING");
+		if (d->keyring_path != NULL && d->keyring_path[0] == '\0')
+			d->keyring_path = NULL;
+	}
+	if (d->keyring_path == NULL)
+		return 0;
+	if (seal_init() != 0) {
+		fprintf(stderr, "rollcall: %s\n", seal_strerror(SEAL_EINIT));
+		return -1;
+	}
+	if (keyring_load(&d->keyring, d->keyring_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rollcall: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
 
 /* Our id: --id, or the hostsfile entry that matches our hostname. */
 static int daemon_find_self(struct daemon *d)
@@ -431,6 +487,8 @@ static int daemon_configure(struct daemon *d, int argc, char **argv)
 	}
 	if (daemon_find_self(d) != 0)
 		return 2;
+	if (daemon_keyring_load(d) != 0)
+		return 2;
 	return -1;
 }
 
@@ -487,6 +545,12 @@ static void daemon_init_loop(struct daemon *d)
 	d->sigterm.data = d;
 	uv_signal_start(&d->sigint, on_signal, SIGINT);
 	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	/* Without a keyring, SIGHUP keeps its default: it ends the peer. */
+	uv_signal_init(&d->loop, &d->sighup);
+	d->sighup.data = d;
+	if (d->keyring_path != NULL)
+		uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+	uv_unref((uv_handle_t *)&d->sighup);
 	/* The signal handles must not keep a finished peer alive. */
 	uv_unref((uv_handle_t *)&d->sigint);
 	uv_unref((uv_handle_t *)&d->sigterm);
@@ -539,5 +603,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rollcall[%u]: loop close: %s\n", d->self,
 			uv_strerror(rc));
 	hosts_destroy(&d->hosts);
+	keyring_wipe(&d->keyring);
 	return d->exit_status;
 }

@@ -39,6 +39,7 @@
 #include <uv.h>
 
 #include "bounds.h"
+#include "seal.h"
 #include "transport.h"
 #include "wire.h"
 
@@ -105,6 +106,8 @@ struct peer {
 	struct frame *queue_tail;
 	/* Bytes queued plus bytes written but not yet called back. */
 	size_t queued_bytes;
+	/* Keyed: the life and counters last opened from this peer. */
+	struct seal_replay replay;
 };
 
 struct inbound {
@@ -129,6 +132,8 @@ struct transport {
 	uint16_t port;
 	int verbose;
 	unsigned drop_udp_percent;
+	const struct keyring *keyring;
+	uint64_t seal_counter;	/* the last envelope's, this process */
 	struct transport_events ev;
 	struct transport_stats stats;
 	uint64_t rng;
@@ -158,6 +163,8 @@ struct transport {
 	char udp_buf[DATAGRAM_BYTES_MAX];
 	char discard[DISCARD_BYTES];
 	char scratch[FRAME_BYTES_MAX + WIRE_FRAME_HEADER_BYTES];
+	/* Keyed: a body before sealing, or after opening. */
+	char plain[FRAME_BYTES_MAX];
 };
 
 static void peer_lookup(struct peer *p);
@@ -770,7 +777,8 @@ static void peer_heard(struct peer *p)
  * May close the transport.
  */
 static bool deliver(struct transport *t, const char *body, size_t len,
-		    const struct sockaddr *src, const char *via)
+		    const struct sockaddr *src, const char *via,
+		    const struct seal_header *h)
 {
 	struct wire_msg m;
 	struct peer *p;
@@ -805,12 +813,119 @@ static bool deliver(struct transport *t, const char *body, size_t len,
 			peer_backoff(p);
 		return false;
 	}
+	if (h != NULL && (h->from != m.from ||
+			  h->incarnation != m.incarnation)) {
+		/* Only a keyholder can seal: this is a peer's bug, or a
+		 * keyholder speaking for another. */
+		t->stats.dropped_spoofed++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped %s sealed by peer %u but claiming peer %u "
+		     "from %s", wire_type_name(m.type), (unsigned)h->from,
+		     p->id, name);
+		return false;
+	}
+	if (h != NULL)
+		seal_replay_accept(&p->replay, h);
 	if (t->verbose > 1)
 		tlog(t, "received %s from peer %u by %s",
 		     wire_type_name(m.type), p->id, via);
 	peer_heard(p);
 	if (t->ev.on_message)
 		t->ev.on_message(t->ev.ctx, &m);
+	return true;
+}
+
+/*
+ * Bytes as they came (a datagram, or a frame's body): with a keyring,
+ * open the envelope and apply the replay rule before anything is
+ * decoded; without one, refuse an envelope. True when the message passed.
+ */
+static bool receive(struct transport *t, const char *bytes, size_t len,
+		    const struct sockaddr *src, enum seal_channel channel)
+{
+	const char *via = channel == SEAL_DATAGRAM ? "udp" : "tcp";
+	char name[ADDR_STR_BYTES];
+	struct seal_header h;
+	size_t body_len = 0;
+	int rc;
+
+	if (t->keyring == NULL) {
+		if (!seal_is_envelope(bytes, len))
+			return deliver(t, bytes, len, src, via, NULL);
+		t->stats.dropped_sealed++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped sealed %s message (%zu bytes) from %s: this "
+		     "peer has no keyring (--keyring)", via, len, name);
+		return false;
+	}
+	if (!seal_is_envelope(bytes, len)) {
+		t->stats.dropped_unsealed++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped unsealed %s message (%zu bytes) from %s: this "
+		     "peer has a keyring", via, len, name);
+		return false;
+	}
+	rc = seal_open(t->keyring, channel, bytes, len, &h, t->plain,
+		       sizeof(t->plain), &body_len, NULL);
+	if (rc < 0) {
+		t->stats.dropped_unopened++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped %s message (%zu bytes) from %s: %s", via, len,
+		     name, seal_strerror(rc));
+		return false;
+	}
+	if (h.from < 1 || h.from > t->hosts->count) {
+		t->stats.dropped_stranger++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped %s message sealed by unknown peer id %u at %s",
+		     via, (unsigned)h.from, name);
+		return false;
+	}
+	rc = seal_replay_check(&t->peers[h.from].replay, &h);
+	if (rc < 0) {
+		t->stats.dropped_replayed++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped %s message sealed by peer %u from %s: %s", via,
+		     (unsigned)h.from, name, seal_strerror(rc));
+		return false;
+	}
+	return deliver(t, t->plain, body_len, src, via, &h);
+}
+
+/*
+ * The bytes that go out for m: its body, sealed with a keyring. Into out
+ * (cap bytes); false, logged, when it cannot be encoded.
+ */
+static bool outgoing(struct transport *t, const struct wire_msg *m,
+		     enum seal_channel channel, char *out, size_t cap,
+		     size_t *len)
+{
+	struct seal_header h;
+	size_t body_len = 0;
+	int rc;
+
+	if (t->keyring == NULL) {
+		rc = wire_encode(m, out, cap, len);
+	} else if (cap < SEAL_OVERHEAD_BYTES) {
+		rc = WIRE_ENOSPACE;
+	} else {
+		rc = wire_encode(m, t->plain, cap - SEAL_OVERHEAD_BYTES,
+				 &body_len);
+	}
+	if (rc == 0 && t->keyring != NULL) {
+		h.channel = channel;
+		h.from = m->from;
+		h.incarnation = m->incarnation;
+		h.counter = ++t->seal_counter;
+		if (seal_box(t->keyring, &h, t->plain, body_len, out, cap,
+			     len) != 0)
+			rc = WIRE_ENOSPACE;
+	}
+	if (rc < 0) {
+		tlog(t, "cannot encode %s: %s", wire_type_name(m->type),
+		     wire_strerror(rc));
+		return false;
+	}
 	return true;
 }
 
@@ -893,8 +1008,8 @@ static void inbound_process(struct inbound *c)
 		}
 		off += used;
 		t->stats.frames_in++;
-		if (deliver(t, body, body_len,
-			    (const struct sockaddr *)&c->addr, "tcp"))
+		if (receive(t, body, body_len,
+			    (const struct sockaddr *)&c->addr, SEAL_FRAME))
 			c->identified = true;
 	}
 	if (t->closing || c->closing) {
@@ -1089,7 +1204,7 @@ static void on_udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		     DATAGRAM_BYTES_MAX, name);
 		return;
 	}
-	deliver(t, buf->base, (size_t)nread, addr, "udp");
+	receive(t, buf->base, (size_t)nread, addr, SEAL_DATAGRAM);
 }
 
 /* Heartbeats are unreliable by design: anything but an immediate send is
@@ -1101,12 +1216,8 @@ static void send_datagrams(struct transport *t, const struct peerset *to,
 	size_t len;
 	int rc;
 
-	rc = wire_encode(m, bytes, sizeof(bytes), &len);
-	if (rc < 0) {
-		tlog(t, "cannot encode %s: %s", wire_type_name(m->type),
-		     wire_strerror(rc));
+	if (!outgoing(t, m, SEAL_DATAGRAM, bytes, sizeof(bytes), &len))
 		return;
-	}
 	if (!t->ready)
 		return;
 	peerset_foreach(to, id) {
@@ -1153,6 +1264,7 @@ int transport_new(struct transport **out, const struct transport_config *cfg,
 	t->port = cfg->port;
 	t->verbose = cfg->verbose;
 	t->drop_udp_percent = cfg->drop_udp_percent;
+	t->keyring = cfg->keyring;
 	t->ev = *ev;
 	t->rng = uv_hrtime() ^ ((uint64_t)cfg->self * UINT64_C(0x9e3779b97f4a7c15));
 	t->first_lookups_left = count;
@@ -1179,7 +1291,6 @@ void transport_send(struct transport *t, const struct peerset *to,
 		    const struct wire_msg *m)
 {
 	size_t len;
-	int rc;
 
 	if (t->closing)
 		return;
@@ -1187,12 +1298,13 @@ void transport_send(struct transport *t, const struct peerset *to,
 		send_datagrams(t, to, m);
 		return;
 	}
-	rc = wire_encode_frame(m, t->scratch, sizeof(t->scratch), &len);
-	if (rc < 0) {
-		tlog(t, "cannot encode %s: %s", wire_type_name(m->type),
-		     wire_strerror(rc));
+	if (!outgoing(t, m, SEAL_FRAME, t->scratch + WIRE_FRAME_HEADER_BYTES,
+		      FRAME_BYTES_MAX, &len))
 		return;
-	}
+	/* The length prefix, as wire_encode_frame writes it. */
+	for (unsigned i = 0; i < WIRE_FRAME_HEADER_BYTES; i++)
+		t->scratch[i] = (char)(unsigned char)(len >> (8 * (3 - i)));
+	len += WIRE_FRAME_HEADER_BYTES;
 	if (t->verbose > 1)
 		tlog(t, "sending %s (%zu bytes)", wire_type_name(m->type), len);
 	peerset_foreach(to, id) {
