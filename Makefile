@@ -12,7 +12,7 @@
 #
 # SAN=1 builds with ASan and UBSan into build-san/; the test targets use it.
 # STATIC=1 links the daemon statically into build-static/ (the image's):
-# Debian's libuv_a.a and libmsgpackc.a, glibc's libc.a. The linker warns
+# Debian's libuv_a.a, libmsgpackc.a and libsodium.a, glibc's libc.a. The linker warns
 # that getaddrinfo in a static binary still wants the NSS modules of the
 # glibc it was built with at run time; without them it reads /etc/hosts
 # and asks the DNS servers of /etc/resolv.conf, which is all the image
