@@ -16,7 +16,7 @@
 # that getaddrinfo in a static binary still wants the NSS modules of the
 # glibc it was built with at run time; without them it reads /etc/hosts
 # and asks the DNS servers of /etc/resolv.conf, which is all the image
-# needs (README: "The image").
+# needs (docs/operations.md: "The image").
 
 CC ?= cc
 SAN ?= 0
@@ -49,9 +49,9 @@ ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) \
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 # The protocol core and the shared pieces, in reading order.
-LIB_SRC = $(wildcard common/*.c heartbeat/*.c membership/*.c reconcile/*.c \
-	hooks/*.c)
-LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_SRC = $(wildcard common/*.c heartbeat/*.c membership/*.c reconcile/*.c) \
+	$(filter-out rollcall/main.c,$(wildcard rollcall/*.c))
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -61,7 +61,7 @@ UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 	test-sim run bench deps clean test-timeline
 all: $(BUILD)/rollcall
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -69,7 +69,7 @@ $(BUILD)/librollcall.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/rollcall: $(BUILD)/rollcall.o $(BUILD)/librollcall.a
+$(BUILD)/rollcall: $(BUILD)/obj/rollcall/main.o $(BUILD)/librollcall.a
 	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELP) $(BUILD)/librollcall.a
@@ -169,7 +169,7 @@ test-compose:
 # PEERS=N fixes the group size, LOSS=P the UDP loss; SIM_OPTS passes any
 # other option (build/tests/rollcall-sim with no arguments lists them).
 SIM_SRC = $(wildcard tests/sim/*.c)
-SIM_OBJ = $(SIM_SRC:%.c=$(BUILD)/%.o)
+SIM_OBJ = $(SIM_SRC:%.c=$(BUILD)/obj/%.o)
 SIM_BIN = $(BUILD)/tests/rollcall-sim
 SIM_FLAGS = $(if $(PEERS),--peers $(PEERS)) $(if $(LOSS),--loss $(LOSS)) \
 	$(SIM_OPTS)

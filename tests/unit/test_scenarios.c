@@ -34,9 +34,9 @@
  *                           change it accepted (op.peer, or none), next
  *                           its next deadline (or never)
  *
- * A message's fields are those its type carries on the wire (README, Wire
- * format): view, inc and ballot for all; req, op, peer, leader for REQ;
- * OK adds acc; NEWVIEW leader, members; NEWLEADER req, op; HEARTBEAT
+ * A message's fields are those its type carries on the wire
+ * (docs/membership.md, Wire format): view, inc and ballot for all; req,
+ * op, peer, leader for REQ; OK adds acc; NEWVIEW leader, members; NEWLEADER req, op; HEARTBEAT
  * leader, suspects; REDIRECT leader. A field not written is zero (inc:
  * 1), so an expected send is checked whole: every field of its type, its
  * time and its recipients (from is the core's own id). Every send and
