@@ -226,14 +226,14 @@ bench: all
 FUZZ_BUILD = build-fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_ALL = fuzz_frame fuzz_datagram fuzz_hosts fuzz_cli
+FUZZ_ALL = fuzz_frame fuzz_datagram fuzz_sealed fuzz_hosts fuzz_cli
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_ARGS ?=
 # Allocation bombs must show: msgpack-c allocates on declared sizes.
 FUZZ_OPTS = -rss_limit_mb=2048 -malloc_limit_mb=64 -print_final_stats=1
 FUZZ_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) \
-	$(shell pkg-config --cflags msgpack 2>/dev/null)
-FUZZ_LIBS = $(shell pkg-config --libs msgpack 2>/dev/null)
+	$(shell pkg-config --cflags msgpack libsodium 2>/dev/null)
+FUZZ_LIBS = $(shell pkg-config --libs msgpack libsodium 2>/dev/null)
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h)
@@ -241,6 +241,9 @@ FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h)
 # Each target links only the pieces it exercises: no libuv.
 fuzz_frame_SRC = common/wire.c tests/fuzz/wire_check.c
 fuzz_datagram_SRC = common/wire.c tests/fuzz/wire_check.c
+# The keyed paths: an envelope opened, a body sealed and opened again.
+fuzz_sealed_SRC = common/wire.c tests/fuzz/wire_check.c common/seal.c \
+	common/keyring.c
 fuzz_hosts_SRC = common/hosts.c
 fuzz_cli_SRC = common/cli.c
 
