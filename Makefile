@@ -77,6 +77,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELP) $(BUILD)/librollcall.a
 	$(CC) $(ALL_CFLAGS) $< $(UNIT_HELP) $(BUILD)/librollcall.a \
 		$(LDLIBS_ALL) -lcmocka -o $@
 
+# What sealing costs one datagram (make bench).
+$(BUILD)/tests/seal_cost: tests/bench/seal_cost.c $(BUILD)/librollcall.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/librollcall.a $(LDLIBS_ALL) -o $@
+
 # The hostile-input tool of the multi-process `hostile` scenario.
 $(BUILD)/tests/hostile: tests/proc/hostile.c $(BUILD)/librollcall.a
 	@mkdir -p $(dir $@)
