@@ -17,6 +17,16 @@ void keyring_wipe(struct keyring *k)
 	sodium_memzero(k, sizeof(*k));
 }
 
+void keyring_ids(struct keyring *k)
+{
+	for (unsigned i = 0; i < k->count; i++) {
+		unsigned char h[crypto_generichash_BYTES];
+		crypto_generichash(h, sizeof(h), k->keys[i], KEYRING_KEY_BYTES,
+				   NULL, 0);
+		memcpy(k->ids[i], h, KEYRING_ID_BYTES);
+	}
+}
+
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
@@ -95,6 +105,7 @@ int keyring_parse(struct keyring *k, const char *text, size_t len,
 		}
 		off += n + (nl ? 1 : 0);
 	}
+	keyring_ids(k);
 	if (k->count == 0) {
 		snprintf(err, err_cap, "%s: no key (one a line, the base64 "
 			 "of 32 bytes: head -c 32 /dev/urandom | base64)",

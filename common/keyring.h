@@ -22,10 +22,14 @@
 #include "bounds.h"
 
 #define KEYRING_KEY_BYTES 32
+#define KEYRING_ID_BYTES 4
 
 struct keyring {
 	unsigned count;		/* 1..KEYRING_KEYS_MAX once loaded */
 	unsigned char keys[KEYRING_KEYS_MAX][KEYRING_KEY_BYTES];
+	/* Each key's id: the first bytes of its BLAKE2b-256 hash. Public:
+	 * it names a key on the wire and says nothing of it. */
+	unsigned char ids[KEYRING_KEYS_MAX][KEYRING_ID_BYTES];
 };
 
 enum keyring_error {
@@ -55,6 +59,9 @@ int keyring_perm_check(mode_t mode, uid_t uid, gid_t gid, uid_t euid,
 /* Open path, check its permissions, read and parse it. */
 int keyring_load(struct keyring *k, const char *path, char *err,
 		 size_t err_cap);
+
+/* Fill in the ids of k's keys (keyring_parse does it). */
+void keyring_ids(struct keyring *k);
 
 /* Zero every key (safe on a zeroed or half-filled keyring). */
 void keyring_wipe(struct keyring *k);

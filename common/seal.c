@@ -62,9 +62,11 @@ int seal_box(const struct keyring *k, const struct seal_header *h,
 	o[1] = SEAL_VERSION;
 	o[2] = (unsigned char)h->channel;
 	o[3] = 0;
-	put_be(o + 4, h->from, 2);
-	put_be(o + 6, h->incarnation, 8);
-	put_be(o + 14, h->counter, 8);
+	memcpy(o + 4, k->ids[0], KEYRING_ID_BYTES);
+	put_be(o + 8, h->from, 2);
+	put_be(o + 10, h->to, 2);
+	put_be(o + 12, h->incarnation, 8);
+	put_be(o + 20, h->counter, 8);
 	randombytes_buf(o + SEAL_HEADER_BYTES, SEAL_NONCE_BYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(
 		o + SEAL_HEADER_BYTES + SEAL_NONCE_BYTES, &clen, body, len,
@@ -81,6 +83,7 @@ int seal_open(const struct keyring *k, enum seal_channel channel,
 	const unsigned char *i = in;
 	const unsigned char *c = i + SEAL_HEADER_BYTES + SEAL_NONCE_BYTES;
 	size_t clen;
+	int rc = SEAL_ENOKEY;
 
 	if (len < SEAL_OVERHEAD_BYTES)
 		return SEAL_ETRUNCATED;
@@ -92,20 +95,24 @@ int seal_open(const struct keyring *k, enum seal_channel channel,
 		return SEAL_ENOSPACE;
 	for (unsigned n = 0; n < k->count; n++) {
 		unsigned long long blen = 0;
+		if (memcmp(i + 4, k->ids[n], KEYRING_ID_BYTES) != 0)
+			continue;
+		rc = SEAL_EOPEN;
 		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
 			    body, &blen, NULL, c, clen, i, SEAL_HEADER_BYTES,
 			    i + SEAL_HEADER_BYTES, k->keys[n]) != 0)
 			continue;
 		h->channel = channel;
-		h->from = (uint16_t)get_be(i + 4, 2);
-		h->incarnation = get_be(i + 6, 8);
-		h->counter = get_be(i + 14, 8);
+		h->from = (uint16_t)get_be(i + 8, 2);
+		h->to = (uint16_t)get_be(i + 10, 2);
+		h->incarnation = get_be(i + 12, 8);
+		h->counter = get_be(i + 20, 8);
 		*body_len = (size_t)blen;
 		if (key_index)
 			*key_index = n;
 		return 0;
 	}
-	return SEAL_EOPEN;
+	return rc;
 }
 
 int seal_replay_check(const struct seal_replay *r,
@@ -142,6 +149,7 @@ const char *seal_strerror(int err)
 	case SEAL_EREPLAY: return "replayed (counter not above the last)";
 	case SEAL_EOLD_LIFE: return "from an older life of its sender";
 	case SEAL_EINIT: return "libsodium could not start";
+	case SEAL_ENOKEY: return "sealed with a key not in the keyring";
 	default: return "?";
 	}
 }

@@ -17,19 +17,25 @@
  *   1       1      SEAL_VERSION
  *   2       1      channel: SEAL_DATAGRAM (UDP) or SEAL_FRAME (TCP)
  *   3       1      0
- *   4       2      sender's peer id
- *   6       8      sender's incarnation (its life)
- *   14      8      counter: the sender's, one more for every envelope
+ *   4       4      key id: the first bytes of the BLAKE2b hash of the
+ *                  key that sealed it (keyring.h), so that a receiver
+ *                  tries that key alone, and none when it has no such key
+ *   8       2      sender's peer id
+ *   10      2      recipient's peer id
+ *   12      8      sender's incarnation (its life)
+ *   20      8      counter: the sender's, one more for every envelope
  *                  of this life
- *   22      24     nonce, random
- *   46      n      the body (a wire.h message), encrypted
- *   46+n    16     Poly1305 tag
+ *   28      24     nonce, random
+ *   52      n      the body (a wire.h message), encrypted
+ *   52+n    16     Poly1305 tag
  *
- * Bytes 0..45, the header, are the authenticated data: the sender's id,
- * life, counter and channel cannot be changed without the tag failing,
- * nor can an envelope for UDP be played into TCP. The receiver then
- * checks that the body's sender and life are the header's (transport.c),
- * and applies the replay rule below.
+ * Bytes 0..27, the header, are the authenticated data: the sender, the
+ * recipient, the sender's life, the counter and the channel cannot be
+ * changed without the tag failing, so an envelope cannot be played to
+ * another peer than the one it was sealed for, nor from UDP into TCP.
+ * The receiver then checks that the recipient is itself and that the
+ * body's sender and life are the header's (transport.c), and applies the
+ * replay rule below.
  *
  * The replay rule: per sender, a receiver keeps the highest life it has
  * opened and, for that life, the highest counter per channel. An envelope
@@ -47,7 +53,7 @@
 
 #define SEAL_MAGIC 0xc1
 #define SEAL_VERSION 1
-#define SEAL_HEADER_BYTES 22
+#define SEAL_HEADER_BYTES 28
 #define SEAL_NONCE_BYTES 24
 #define SEAL_TAG_BYTES 16
 /* What sealing adds to a body. */
@@ -68,12 +74,14 @@ enum seal_error {
 	SEAL_EREPLAY = -5,	/* counter not above the last one opened */
 	SEAL_EOLD_LIFE = -6,	/* a life older than the last one opened */
 	SEAL_EINIT = -7,	/* libsodium could not start */
+	SEAL_ENOKEY = -8,	/* sealed with a key not in the keyring */
 };
 
 /* What the header says: the authenticated data. */
 struct seal_header {
 	enum seal_channel channel;
 	uint16_t from;
+	uint16_t to;
 	uint64_t incarnation;
 	uint64_t counter;
 };
@@ -99,8 +107,9 @@ int seal_box(const struct keyring *k, const struct seal_header *h,
 	     size_t *out_len);
 
 /*
- * Open the envelope of len bytes, expected on channel: try every key of
- * k, first to last. On success *h is its header, the body (len -
+ * Open the envelope of len bytes, expected on channel, with the key of k
+ * its key id names (SEAL_ENOKEY when none does; two keys of one id, each
+ * in turn). On success *h is its header, the body (len -
  * SEAL_OVERHEAD_BYTES bytes) is in body, and *key_index (when not NULL)
  * says which key opened it. Nothing in body is meaningful on failure.
  */

@@ -163,8 +163,9 @@ struct transport {
 	char udp_buf[DATAGRAM_BYTES_MAX];
 	char discard[DISCARD_BYTES];
 	char scratch[FRAME_BYTES_MAX + WIRE_FRAME_HEADER_BYTES];
-	/* Keyed: a body before sealing, or after opening. */
+	/* Keyed: a body after opening, and one before sealing. */
 	char plain[FRAME_BYTES_MAX];
+	char send_body[FRAME_BYTES_MAX];
 };
 
 static void peer_lookup(struct peer *p);
@@ -874,6 +875,13 @@ static bool receive(struct transport *t, const char *bytes, size_t len,
 		     name, seal_strerror(rc));
 		return false;
 	}
+	if (h.to != t->self) {
+		t->stats.dropped_spoofed++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped %s message sealed for peer %u from %s", via,
+		     (unsigned)h.to, name);
+		return false;
+	}
 	if (h.from < 1 || h.from > t->hosts->count) {
 		t->stats.dropped_stranger++;
 		addr_format(src, name, sizeof(name));
@@ -893,40 +901,41 @@ static bool receive(struct transport *t, const char *bytes, size_t len,
 }
 
 /*
- * The bytes that go out for m: its body, sealed with a keyring. Into out
- * (cap bytes); false, logged, when it cannot be encoded.
+ * Encode m into out, leaving room for an envelope when keyed; false,
+ * logged, when it cannot be encoded.
  */
-static bool outgoing(struct transport *t, const struct wire_msg *m,
-		     enum seal_channel channel, char *out, size_t cap,
-		     size_t *len)
+static bool encode_body(struct transport *t, const struct wire_msg *m,
+			char *out, size_t cap, size_t *len)
 {
-	struct seal_header h;
-	size_t body_len = 0;
 	int rc;
 
-	if (t->keyring == NULL) {
-		rc = wire_encode(m, out, cap, len);
-	} else if (cap < SEAL_OVERHEAD_BYTES) {
-		rc = WIRE_ENOSPACE;
-	} else {
-		rc = wire_encode(m, t->plain, cap - SEAL_OVERHEAD_BYTES,
-				 &body_len);
-	}
-	if (rc == 0 && t->keyring != NULL) {
-		h.channel = channel;
-		h.from = m->from;
-		h.incarnation = m->incarnation;
-		h.counter = ++t->seal_counter;
-		if (seal_box(t->keyring, &h, t->plain, body_len, out, cap,
-			     len) != 0)
-			rc = WIRE_ENOSPACE;
-	}
-	if (rc < 0) {
+	if (t->keyring != NULL)
+		cap = cap > SEAL_OVERHEAD_BYTES ? cap - SEAL_OVERHEAD_BYTES : 0;
+	rc = wire_encode(m, out, cap, len);
+	if (rc < 0)
 		tlog(t, "cannot encode %s: %s", wire_type_name(m->type),
 		     wire_strerror(rc));
-		return false;
-	}
-	return true;
+	return rc == 0;
+}
+
+/* Seal m's body for peer to, with the next counter of this process. */
+static bool seal_for(struct transport *t, const struct wire_msg *m,
+		     unsigned to, enum seal_channel channel, const char *body,
+		     size_t body_len, char *out, size_t cap, size_t *len)
+{
+	struct seal_header h = {
+		.channel = channel,
+		.from = m->from,
+		.to = (uint16_t)to,
+		.incarnation = m->incarnation,
+		.counter = ++t->seal_counter,
+	};
+	int rc = seal_box(t->keyring, &h, body, body_len, out, cap, len);
+
+	if (rc < 0)
+		tlog(t, "cannot seal %s: %s", wire_type_name(m->type),
+		     seal_strerror(rc));
+	return rc == 0;
 }
 
 /* ---- inbound TCP ------------------------------------------------------ */
@@ -1212,23 +1221,32 @@ static void on_udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 static void send_datagrams(struct transport *t, const struct peerset *to,
 			   const struct wire_msg *m)
 {
-	char bytes[DATAGRAM_BYTES_MAX];
-	size_t len;
+	char body[DATAGRAM_BYTES_MAX], env[DATAGRAM_BYTES_MAX];
+	size_t body_len;
 	int rc;
 
-	if (!outgoing(t, m, SEAL_DATAGRAM, bytes, sizeof(bytes), &len))
+	if (!encode_body(t, m, body, sizeof(body), &body_len))
 		return;
 	if (!t->ready)
 		return;
 	peerset_foreach(to, id) {
-		uv_buf_t b = uv_buf_init(bytes, (unsigned)len);
+		uv_buf_t b = uv_buf_init(body, (unsigned)body_len);
 		struct peer *p;
+		size_t len;
 
 		if (id == t->self || id > t->hosts->count)
 			continue;
 		p = &t->peers[id];
 		if (!p->resolved)
 			continue;
+		/* Sealed for each peer: an envelope opens only where it was
+		 * sent. */
+		if (t->keyring != NULL) {
+			if (!seal_for(t, m, id, SEAL_DATAGRAM, body, body_len,
+				      env, sizeof(env), &len))
+				return;
+			b = uv_buf_init(env, (unsigned)len);
+		}
 		rc = uv_udp_try_send(&t->udp, &b, 1, peer_sa(p));
 		if (rc < 0)
 			tlog(t, "peer %u: %s dropped: %s", id,
@@ -1287,6 +1305,13 @@ int transport_new(struct transport **out, const struct transport_config *cfg,
 	return 0;
 }
 
+/* The length prefix, as wire_encode_frame writes it. */
+static void frame_prefix(char *out, size_t len)
+{
+	for (unsigned i = 0; i < WIRE_FRAME_HEADER_BYTES; i++)
+		out[i] = (char)(unsigned char)(len >> (8 * (3 - i)));
+}
+
 void transport_send(struct transport *t, const struct peerset *to,
 		    const struct wire_msg *m)
 {
@@ -1298,19 +1323,29 @@ void transport_send(struct transport *t, const struct peerset *to,
 		send_datagrams(t, to, m);
 		return;
 	}
-	if (!outgoing(t, m, SEAL_FRAME, t->scratch + WIRE_FRAME_HEADER_BYTES,
-		      FRAME_BYTES_MAX, &len))
+	/* Unkeyed, the body is encoded in place behind its length prefix
+	 * and the same frame goes to every peer; keyed, it is sealed for
+	 * each peer in turn. */
+	char *body = t->keyring != NULL ? t->send_body
+					: t->scratch + WIRE_FRAME_HEADER_BYTES;
+	size_t body_len;
+	if (!encode_body(t, m, body, FRAME_BYTES_MAX, &body_len))
 		return;
-	/* The length prefix, as wire_encode_frame writes it. */
-	for (unsigned i = 0; i < WIRE_FRAME_HEADER_BYTES; i++)
-		t->scratch[i] = (char)(unsigned char)(len >> (8 * (3 - i)));
-	len += WIRE_FRAME_HEADER_BYTES;
+	len = body_len;
 	if (t->verbose > 1)
-		tlog(t, "sending %s (%zu bytes)", wire_type_name(m->type), len);
+		tlog(t, "sending %s (%zu bytes)", wire_type_name(m->type),
+		     len + WIRE_FRAME_HEADER_BYTES);
 	peerset_foreach(to, id) {
 		if (id == t->self || id > t->hosts->count)
 			continue;
-		peer_enqueue(&t->peers[id], t->scratch, len);
+		if (t->keyring != NULL &&
+		    !seal_for(t, m, id, SEAL_FRAME, body, body_len,
+			      t->scratch + WIRE_FRAME_HEADER_BYTES,
+			      FRAME_BYTES_MAX, &len))
+			return;
+		frame_prefix(t->scratch, len);
+		peer_enqueue(&t->peers[id], t->scratch,
+			     len + WIRE_FRAME_HEADER_BYTES);
 	}
 }
 

@@ -58,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h.channel = size <= DATAGRAM_BYTES_MAX - SEAL_OVERHEAD_BYTES
 			    ? SEAL_DATAGRAM : SEAL_FRAME;
 	h.from = size > 0 ? data[0] : 1;
+	h.to = size > 1 ? data[1] : 2;
 	h.incarnation = size;
 	h.counter = 1 + size;
 	fuzz_check(seal_box(&ring, &h, data, size, env, sizeof(env),
@@ -69,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   memcmp(body, data, size) == 0);
 	fuzz_check(seal_open(&ring, h.channel, env, env_len, &got, body,
 			     sizeof(body), &body_len, &idx) == 0);
-	fuzz_check(idx == 0 && got.from == h.from &&
+	fuzz_check(idx == 0 && got.from == h.from && got.to == h.to &&
 		   got.incarnation == h.incarnation &&
 		   got.counter == h.counter && got.channel == h.channel);
 	fuzz_wire_body((const char *)body, body_len);

@@ -628,10 +628,13 @@ static uint64_t forge_counter = UINT64_C(1) << 62;
 
 /* Body b as sent: sealed when a keyring was given, else as it is. */
 static size_t forge_bytes(char *out, size_t cap, const char *b, size_t len,
-			  const struct wire_msg *m, enum seal_channel ch)
+			  const struct wire_msg *m, enum seal_channel ch,
+			  unsigned to)
 {
-	struct seal_header h = { ch, m->from, m->incarnation,
-				 forge_counter++ };
+	struct seal_header h = {
+		.channel = ch, .from = m->from, .to = (uint16_t)to,
+		.incarnation = m->incarnation, .counter = forge_counter++,
+	};
 	size_t n = 0;
 	if (!opt.keyring) {
 		memcpy(out, b, len);
@@ -702,14 +705,14 @@ static void phase_forge(void)
 					continue;
 				sealed = forge_bytes(out, sizeof(out), body,
 						     len, &all[k],
-						     SEAL_DATAGRAM);
+						     SEAL_DATAGRAM, id);
 				udp_shot(id, out, sealed);
 				/* TCP every tenth round: a connection each. */
 				if (rounds % 10 != 0)
 					continue;
 				sealed = forge_bytes(out + 4, sizeof(out) - 4,
 						     body, len, &all[k],
-						     SEAL_FRAME);
+						     SEAL_FRAME, id);
 				be32(out, (uint32_t)sealed);
 				tcp_shot(id, out, sealed + 4);
 			}

@@ -38,8 +38,8 @@ static struct keyring ring(const char *text)
 }
 
 static const struct seal_header hdr = {
-	.channel = SEAL_DATAGRAM, .from = 3, .incarnation = 1700000000000000u,
-	.counter = 42,
+	.channel = SEAL_DATAGRAM, .from = 3, .to = 5,
+	.incarnation = 1700000000000000u, .counter = 42,
 };
 static const char body[] = "\x96\x03\x06\x03\x01\x00\x00 a heartbeat body";
 
@@ -84,6 +84,7 @@ static void test_seal_open(void **state)
 	assert_int_equal(idx, 0);
 	assert_int_equal(h.channel, SEAL_DATAGRAM);
 	assert_int_equal(h.from, 3);
+	assert_int_equal(h.to, 5);
 	assert_true(h.incarnation == hdr.incarnation);
 	assert_int_equal(h.counter, 42);
 }
@@ -106,6 +107,10 @@ static void test_wrong_key(void **state)
 	struct seal_header h;
 	size_t len = box(&a, out, sizeof(out));
 	(void)state;
+	/* No key of that id: not even tried. */
+	assert_int_equal(open_(&b, out, len, &h, NULL), SEAL_ENOKEY);
+	/* A forged key id of a key we hold: tried, and it fails. */
+	memcpy(out + 4, b.ids[1], KEYRING_ID_BYTES);
 	assert_int_equal(open_(&b, out, len, &h, NULL), SEAL_EOPEN);
 }
 
@@ -238,7 +243,7 @@ static void test_rotation(void **state)
 	assert_int_equal(idx, 1);
 	/* Two steps apart do not talk: A alone and B alone. */
 	a = box(&step[0], out, sizeof(out));
-	assert_int_equal(open_(&step[3], out, a, &h, &idx), SEAL_EOPEN);
+	assert_int_equal(open_(&step[3], out, a, &h, &idx), SEAL_ENOKEY);
 }
 
 /* ---- the keyring file ---- */
