@@ -215,10 +215,13 @@ run:
 	bash tests/compose/run.sh --build $(TESTCASE)
 
 # detect.sh: 10 peers, detection and view-change latency, memory, CPU.
+# keyed.sh: the same on 5 and 64 peers, with and without --keyring, and
+# what sealing costs one datagram (seal_cost).
 # loss.sh, three ways (issue 10's table): 20% and 5% loss at T = 100 ms
 # for 60 s, and 20% at T = 1 s for 5 minutes.
-bench: all
+bench: all $(BUILD)/tests/seal_cost
 	bash tests/bench/detect.sh
+	bash tests/bench/keyed.sh
 	LOSS=20 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=5 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=20 HB_MS=1000 SECONDS_RUN=300 bash tests/bench/loss.sh

@@ -48,8 +48,8 @@ static uint64_t get_be(const unsigned char *p, unsigned bytes)
 }
 
 int seal_box(const struct keyring *k, const struct seal_header *h,
-	     const void *body, size_t len, void *out, size_t cap,
-	     size_t *out_len)
+	     const unsigned char *salt, const void *body, size_t len,
+	     void *out, size_t cap, size_t *out_len)
 {
 	unsigned char *o = out;
 	unsigned long long clen = 0;
@@ -67,7 +67,12 @@ int seal_box(const struct keyring *k, const struct seal_header *h,
 	put_be(o + 10, h->to, 2);
 	put_be(o + 12, h->incarnation, 8);
 	put_be(o + 20, h->counter, 8);
-	randombytes_buf(o + SEAL_HEADER_BYTES, SEAL_NONCE_BYTES);
+	if (salt != NULL) {
+		memcpy(o + SEAL_HEADER_BYTES, salt, SEAL_SALT_BYTES);
+		put_be(o + SEAL_HEADER_BYTES + SEAL_SALT_BYTES, h->counter, 8);
+	} else {
+		randombytes_buf(o + SEAL_HEADER_BYTES, SEAL_NONCE_BYTES);
+	}
 	crypto_aead_xchacha20poly1305_ietf_encrypt(
 		o + SEAL_HEADER_BYTES + SEAL_NONCE_BYTES, &clen, body, len,
 		o, SEAL_HEADER_BYTES, NULL, o + SEAL_HEADER_BYTES,

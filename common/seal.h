@@ -3,8 +3,9 @@
  * with XChaCha20-Poly1305 (IETF), libsodium's crypto_aead_xchacha20poly1305_ietf.
  *
  * Pure byte work: a body in, an envelope out, and back. It does no I/O,
- * reads no clock and keeps no state; the only thing it takes from outside
- * is the random nonce (libsodium's randombytes_buf). The keys come from a
+ * reads no clock and keeps no state; the only thing it may take from
+ * outside is a random nonce (libsodium's randombytes_buf), when the
+ * caller gives no salt. The keys come from a
  * struct keyring (common/keyring.h): the first key seals, every key is
  * tried on open.
  *
@@ -25,7 +26,8 @@
  *   12      8      sender's incarnation (its life)
  *   20      8      counter: the sender's, one more for every envelope
  *                  of this life
- *   28      24     nonce, random
+ *   28      24     nonce: the sender's salt (16 random bytes drawn once
+ *                  per process) and the counter; or 24 random bytes
  *   52      n      the body (a wire.h message), encrypted
  *   52+n    16     Poly1305 tag
  *
@@ -56,6 +58,7 @@
 #define SEAL_HEADER_BYTES 28
 #define SEAL_NONCE_BYTES 24
 #define SEAL_TAG_BYTES 16
+#define SEAL_SALT_BYTES 16
 /* What sealing adds to a body. */
 #define SEAL_OVERHEAD_BYTES (SEAL_HEADER_BYTES + SEAL_NONCE_BYTES + \
 			     SEAL_TAG_BYTES)
@@ -101,10 +104,14 @@ bool seal_is_envelope(const void *bytes, size_t len);
 /*
  * Seal len bytes of body under k's first key with header h into out (cap
  * bytes; len + SEAL_OVERHEAD_BYTES are needed); *out_len gets the size.
+ * The nonce is salt and h->counter when salt is not NULL: the caller
+ * draws the salt at random once and never seals two envelopes with one
+ * counter (a nonce is then never used twice, whatever the key, and no
+ * system call is made per envelope); else it is drawn at random.
  */
 int seal_box(const struct keyring *k, const struct seal_header *h,
-	     const void *body, size_t len, void *out, size_t cap,
-	     size_t *out_len);
+	     const unsigned char *salt, const void *body, size_t len,
+	     void *out, size_t cap, size_t *out_len);
 
 /*
  * Open the envelope of len bytes, expected on channel, with the key of k

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <uv.h>
 
 #include "bounds.h"
@@ -134,6 +135,7 @@ struct transport {
 	unsigned drop_udp_percent;
 	const struct keyring *keyring;
 	uint64_t seal_counter;	/* the last envelope's, this process */
+	unsigned char seal_salt[SEAL_SALT_BYTES];	/* nonces' first part */
 	struct transport_events ev;
 	struct transport_stats stats;
 	uint64_t rng;
@@ -930,7 +932,8 @@ static bool seal_for(struct transport *t, const struct wire_msg *m,
 		.incarnation = m->incarnation,
 		.counter = ++t->seal_counter,
 	};
-	int rc = seal_box(t->keyring, &h, body, body_len, out, cap, len);
+	int rc = seal_box(t->keyring, &h, t->seal_salt, body, body_len, out,
+			  cap, len);
 
 	if (rc < 0)
 		tlog(t, "cannot seal %s: %s", wire_type_name(m->type),
@@ -1283,6 +1286,8 @@ int transport_new(struct transport **out, const struct transport_config *cfg,
 	t->verbose = cfg->verbose;
 	t->drop_udp_percent = cfg->drop_udp_percent;
 	t->keyring = cfg->keyring;
+	if (t->keyring != NULL)
+		randombytes_buf(t->seal_salt, sizeof(t->seal_salt));
 	t->ev = *ev;
 	t->rng = uv_hrtime() ^ ((uint64_t)cfg->self * UINT64_C(0x9e3779b97f4a7c15));
 	t->first_lookups_left = count;

@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h.to = size > 1 ? data[1] : 2;
 	h.incarnation = size;
 	h.counter = 1 + size;
-	fuzz_check(seal_box(&ring, &h, data, size, env, sizeof(env),
+	fuzz_check(seal_box(&ring, &h, NULL, data, size, env, sizeof(env),
 			    &env_len) == 0);
 	fuzz_check(env_len == size + SEAL_OVERHEAD_BYTES);
 	fuzz_check(seal_open(&turned, h.channel, env, env_len, &got, body,

@@ -640,7 +640,7 @@ static size_t forge_bytes(char *out, size_t cap, const char *b, size_t len,
 		memcpy(out, b, len);
 		return len;
 	}
-	if (seal_box(&forge_ring, &h, b, len, out, cap, &n) != 0)
+	if (seal_box(&forge_ring, &h, NULL, b, len, out, cap, &n) != 0)
 		return 0;
 	return n;
 }

@@ -47,7 +47,7 @@ static const char body[] = "\x96\x03\x06\x03\x01\x00\x00 a heartbeat body";
 static size_t box(const struct keyring *k, unsigned char *out, size_t cap)
 {
 	size_t len = 0;
-	assert_int_equal(seal_box(k, &hdr, body, sizeof(body), out, cap, &len),
+	assert_int_equal(seal_box(k, &hdr, NULL, body, sizeof(body), out, cap, &len),
 			 0);
 	assert_int_equal(len, sizeof(body) + SEAL_OVERHEAD_BYTES);
 	return len;
@@ -98,6 +98,23 @@ static void test_nonce_differs(void **state)
 	assert_int_equal(la, lb);
 	assert_memory_not_equal(a + SEAL_HEADER_BYTES, b + SEAL_HEADER_BYTES,
 				SEAL_NONCE_BYTES);
+}
+
+/* With a salt, the nonce is the salt and the counter, and opens alike. */
+static void test_salted_nonce(void **state)
+{
+	struct keyring k = ring(KEY_A);
+	unsigned char salt[SEAL_SALT_BYTES], out[512];
+	struct seal_header h;
+	size_t len = 0;
+	(void)state;
+	memset(salt, 0x5c, sizeof(salt));
+	assert_int_equal(seal_box(&k, &hdr, salt, body, sizeof(body), out,
+				  sizeof(out), &len), 0);
+	assert_memory_equal(out + SEAL_HEADER_BYTES, salt, SEAL_SALT_BYTES);
+	assert_int_equal(out[SEAL_HEADER_BYTES + SEAL_NONCE_BYTES - 1], 42);
+	assert_int_equal(open_(&k, out, len, &h, NULL), 0);
+	assert_int_equal(h.counter, 42);
 }
 
 static void test_wrong_key(void **state)
@@ -172,7 +189,7 @@ static void test_no_space(void **state)
 	struct seal_header h;
 	size_t n, len = box(&k, out, sizeof(out));
 	(void)state;
-	assert_int_equal(seal_box(&k, &hdr, body, sizeof(body), out,
+	assert_int_equal(seal_box(&k, &hdr, NULL, body, sizeof(body), out,
 				  sizeof(body) + SEAL_OVERHEAD_BYTES - 1, &n),
 			 SEAL_ENOSPACE);
 	assert_int_equal(seal_open(&k, SEAL_DATAGRAM, out, len, &h, plain,
@@ -397,6 +414,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seal_open),
 		cmocka_unit_test(test_nonce_differs),
+		cmocka_unit_test(test_salted_nonce),
 		cmocka_unit_test(test_wrong_key),
 		cmocka_unit_test(test_flipped_bit),
 		cmocka_unit_test(test_truncated),
