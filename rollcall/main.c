@@ -27,6 +27,8 @@
 #include "../membership/mship.h"
 
 #define ROLLCALL_VERSION "0.1.0"
+/* How often the keyring file's stat is looked at for a change. */
+#define KEYRING_POLL_MS 2000
 
 struct daemon {
 	struct outbox outbox;	/* first: the core's outbox is the daemon */
@@ -40,6 +42,7 @@ struct daemon {
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
 	uv_signal_t sighup;	/* rereads the keyring; only with one */
+	uv_fs_poll_t keyring_poll;	/* rereads it when it changes */
 	/* --keyring or $ROLLCALL_KEYRING: its path, and its keys (the
 	 * transport reads them in place). */
 	const char *keyring_path;
@@ -340,6 +343,7 @@ static void daemon_close_handles(void *ctx)
 	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sighup, on_handle_closed);
+	uv_close((uv_handle_t *)&d->keyring_poll, on_handle_closed);
 }
 
 static void daemon_stop(struct daemon *d, int status)
@@ -375,26 +379,45 @@ static void on_signal(uv_signal_t *sig, int signum)
 }
 
 /*
- * SIGHUP: read the keyring file again. A file that does not load keeps
- * the keys in use, and says so on one line whatever -v says: the peer
- * carries on, but the operator's next rotation step did not happen.
+ * Read the keyring file again (SIGHUP, or the file changed). Either way
+ * one line says so whatever -v says, since each step of a rotation must
+ * be seen done everywhere before the next: the keys' count and the id
+ * of the sealing key (public: a hash's first bytes). A file that does not
+ * load keeps the keys in use.
  */
-static void on_sighup(uv_signal_t *sig, int signum)
+static void daemon_keyring_reread(struct daemon *d, const char *why)
 {
-	struct daemon *d = sig->data;
 	struct keyring fresh;
-	char err[512], line[600];
-	(void)signum;
+	char err[512];
 	if (keyring_load(&fresh, d->keyring_path, err, sizeof(err)) != 0) {
-		fprintf(stderr, "rollcall[%u]: keyring not reread, %u keys "
-			"kept: %s\n", d->self, d->keyring.count, err);
+		fprintf(stderr, "rollcall[%u]: keyring not reread (%s), %u keys "
+			"kept: %s\n", d->self, why, d->keyring.count, err);
 		return;
 	}
 	d->keyring = fresh;
 	keyring_wipe(&fresh);
-	snprintf(line, sizeof(line), "keyring %s reread: %u keys",
-		 d->keyring_path, d->keyring.count);
-	daemon_log(d, line);
+	fprintf(stderr, "rollcall[%u]: keyring %s reread (%s): %u keys, "
+		"sealing with key %02x%02x%02x%02x\n", d->self,
+		d->keyring_path, why, d->keyring.count, d->keyring.ids[0][0],
+		d->keyring.ids[0][1], d->keyring.ids[0][2],
+		d->keyring.ids[0][3]);
+}
+
+static void on_sighup(uv_signal_t *sig, int signum)
+{
+	(void)signum;
+	daemon_keyring_reread(sig->data, "SIGHUP");
+}
+
+/* A Kubernetes Secret's update and a compose secret rewritten in place
+ * reach the file without a signal: its stat changing is one. */
+static void on_keyring_change(uv_fs_poll_t *poll, int status,
+			      const uv_stat_t *prev, const uv_stat_t *curr)
+{
+	(void)prev;
+	(void)curr;
+	if (status == 0)
+		daemon_keyring_reread(poll->data, "changed");
 }
 
 /* ---- Start-up ----------------------------------------------------------- */
@@ -548,9 +571,15 @@ static void daemon_init_loop(struct daemon *d)
 	/* Without a keyring, SIGHUP keeps its default: it ends the peer. */
 	uv_signal_init(&d->loop, &d->sighup);
 	d->sighup.data = d;
-	if (d->keyring_path != NULL)
+	uv_fs_poll_init(&d->loop, &d->keyring_poll);
+	d->keyring_poll.data = d;
+	if (d->keyring_path != NULL) {
 		uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+		uv_fs_poll_start(&d->keyring_poll, on_keyring_change,
+				 d->keyring_path, KEYRING_POLL_MS);
+	}
 	uv_unref((uv_handle_t *)&d->sighup);
+	uv_unref((uv_handle_t *)&d->keyring_poll);
 	/* The signal handles must not keep a finished peer alive. */
 	uv_unref((uv_handle_t *)&d->sigint);
 	uv_unref((uv_handle_t *)&d->sigterm);

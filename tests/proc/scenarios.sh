@@ -724,9 +724,14 @@ keyed_rotation() {
 	rotate_step 6 "$b"
 	wait "$hp" || fail "hostile exited with $?"
 	sleep "$(periods 10)"
+	local b_id
+	b_id=$(key_id "$b")
 	for id in 1 2 3 4 5 6; do
 		expect_count $id 0 "unreachable"
 		expect_view $id "5 1 [1,2,3,4,5,6]"
+		peer_log $id | grep 'keyring .* reread' | tail -n 1 |
+			grep -q ": 1 keys, sealing with key $b_id\$" ||
+			fail "peer $id's last reread is not B alone ($b_id)"
 	done
 	mark_quiet 1 2 3 4 5 6
 	local u0
@@ -739,12 +744,22 @@ keyed_rotation() {
 	stranger_gone 7 old-key
 	printf 'not a key\n' > "$PROC_DIR/keys.2"
 	peer_kill 2 HUP
-	wait_for 5 grep -q "keyring not reread, 1 keys kept: .*keys.2:1: not a key" \
+	wait_for 5 grep -q "keyring not reread (SIGHUP), 1 keys kept: .*keys.2:1: not a key" \
 		"$PROC_DIR/2.log" || fail "peer 2 did not say its reread failed"
+	# A change with no signal is read too (within KEYRING_POLL_MS).
+	keyring_write 3 "$b" "$a"
+	wait_for 5 grep -q "keyring .*keys.3 reread (changed): 2 keys, sealing with key $b_id" \
+		"$PROC_DIR/3.log" || fail "peer 3 did not reread its changed file"
 	grep -q "$b" "$PROC_DIR"/*.log && fail "a key appears in a log"
 	grep -q "$b" "$PROC_DIR"/*.status && fail "a key appears in a status file"
 	sleep "$(periods 10)"
 	expect_quiet 1 2 3 4 5 6
+}
+
+# key_id KEY: the id an envelope names it by (BLAKE2b-256, first 4 bytes).
+key_id() {
+	"${PYTHON:-python3}" -c 'import base64, hashlib, sys
+print(hashlib.blake2b(base64.b64decode(sys.argv[1]), digest_size=32).hexdigest()[:8])' "$1"
 }
 
 # rotate_step N KEY...: peers 1..N get these keys, one period apart.
