@@ -657,6 +657,10 @@ keyed_strangers() {
 # no keyring (it keeps the dead peer alive while it lasts).
 keyed_replay() {
 	local k id hp t_kill t_seen
+	if [ "$(id -u)" != 0 ]; then
+		echo "keyed_replay: capturing with raw sockets needs root; skipped"
+		exit 77
+	fi
 	k=$(new_key)
 	for id in 1 2 3 4 5 6; do keyring_write $id "$k"; done
 	local key=(--keyring "$PROC_DIR/keys.ID")
