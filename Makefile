@@ -158,6 +158,7 @@ test-compose:
 	bash tests/k8s/test-manifests.sh
 	@bash tests/compose/all.sh; $(SKIP_OK)
 	@bash tests/compose/config.sh; $(SKIP_OK)
+	@bash tests/compose/keyed.sh; $(SKIP_OK)
 	@bash tests/k8s/docker.sh; $(SKIP_OK)
 	@bash tests/swarm/run.sh; $(SKIP_OK)
 

@@ -701,7 +701,8 @@ keyed_replay() {
 	wait_for 3 counters_above dropped_replayed 1 2 3 4 6 ||
 		fail "no replay was counted"
 	echo "  figure: replays dropped by peers 1-4 and 6:" \
-		"$(counter_sum dropped_replayed 1 2 3 4 6)"
+		"$(counter_sum dropped_replayed 1 2 3 4 6) as replays," \
+		"$(counter_sum dropped_spoofed 1 2 3 4 6) as sealed for another peer"
 }
 
 # The three-step rotation under load (a stranger's plain messages and a
