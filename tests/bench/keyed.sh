@@ -56,6 +56,63 @@ for n in $SIZES; do
 		BEGIN { printf "%-6s %-6s %-24s %-24s %-24s\n", n, t, cell(c0, c1),
 			cell(d0, d1), cell(s0, s1) }'
 done
+
+# Side by side: a keyed and an unkeyed group of N run at once (on
+# 127.0.0.x and 127.0.1.x), so both see the same machine at the same
+# moment, and their idle CPU is read over the same IDLE_S seconds.
+side_by_side() {
+	local n=$1 hb=$2 dir g i pids=() want
+	dir=$(mktemp -d /tmp/rollcall-side.XXXXXX)
+	(umask 077 && head -c 32 /dev/urandom | base64 > "$dir/keyring")
+	local port=$((20000 + ($$ * 11) % 20000))
+	for g in 0 1; do
+		: > "$dir/hosts.$g"
+		for i in $(seq 1 "$n"); do echo "127.0.$g.$i" >> "$dir/hosts.$g"; done
+	done
+	for i in $(seq 1 "$n"); do
+		for g in 0 1; do
+			local key=()
+			[ "$g" = 1 ] && key=(--keyring "$dir/keyring")
+			"$ROLLCALL" -h "$dir/hosts.$g" --id "$i" --port "$port" \
+				--heartbeat-ms "$hb" "${key[@]}" 2> "$dir/$g.$i.log" &
+			pids+=($!)
+		done
+		sleep 0.05
+	done
+	want="memb_list: [$(seq -s, 1 "$n")]"
+	local tries
+	for tries in $(seq 1 600); do
+		local ok=1 f
+		for f in "$dir"/*.log; do grep -qF "$want" "$f" || { ok=0; break; }; done
+		[ "$ok" = 1 ] && break
+		sleep 0.1
+	done
+	sleep 1
+	cpu_of() { # group: summed schedstat ns of its peers
+		local sum=0 k
+		for k in $(seq 0 $((n - 1))); do
+			sum=$((sum + $(awk '{print $1}' "/proc/${pids[$((2 * k + $1))]}/schedstat")))
+		done
+		echo "$sum"
+	}
+	local u0 k0 u1 k1
+	u0=$(cpu_of 0) k0=$(cpu_of 1)
+	sleep "$IDLE_S"
+	u1=$(cpu_of 0) k1=$(cpu_of 1)
+	kill "${pids[@]}" 2>/dev/null
+	wait "${pids[@]}" 2>/dev/null
+	[ "$ok" = 1 ] || echo "  ($n peers: not every group formed; figures anyway)"
+	awk -v n="$n" -v hb="$hb" -v s="$IDLE_S" -v u=$((u1 - u0)) -v k=$((k1 - k0)) 'BEGIN {
+		cu = 100 * u / 1e9 / n / s; ck = 100 * k / 1e9 / n / s
+		printf "%-6s %-6s %.3f%% -> %.3f%% of one core per peer (x%.2f)\n",
+			n, hb, cu, ck, ck / cu }'
+	rm -rf "$dir"
+}
+echo
+echo "idle CPU, a keyed and an unkeyed group side by side, over $IDLE_S s"
+printf '%-6s %-6s %s\n' peers T "unkeyed -> keyed"
+for n in $SIZES; do side_by_side "$n" "$(hb_of "$n")"; done
+
 echo
 make -s "$(dirname "$ROLLCALL")/tests/seal_cost" >/dev/null &&
 	"$(dirname "$ROLLCALL")/tests/seal_cost"
