@@ -13,7 +13,7 @@
 #
 # SAN=1 builds with ASan and UBSan into build-san/; the test targets use it.
 # STATIC=1 links the daemon statically into build-static/ (the image's):
-# Debian's libuv_a.a and libmsgpackc.a, glibc's libc.a. The linker warns
+# Debian's libuv_a.a, libmsgpackc.a and libsodium.a, glibc's libc.a. The linker warns
 # that getaddrinfo in a static binary still wants the NSS modules of the
 # glibc it was built with at run time; without them it reads /etc/hosts
 # and asks the DNS servers of /etc/resolv.conf, which is all the image
@@ -36,10 +36,10 @@ SANFLAGS =
 endif
 
 ifeq ($(STATIC),1)
-PKGS = libuv-static msgpack
+PKGS = libuv-static msgpack libsodium
 LINK_STATIC = -static
 else
-PKGS = libuv msgpack
+PKGS = libuv msgpack libsodium
 LINK_STATIC =
 endif
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -85,6 +85,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELP) $(BUILD)/librollcall.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(UNIT_HELP) $(BUILD)/librollcall.a \
 		$(LDLIBS_ALL) -lcmocka -o $@
+
+# What sealing costs one datagram (make bench).
+$(BUILD)/tests/seal_cost: tests/bench/seal_cost.c $(BUILD)/librollcall.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/librollcall.a $(LDLIBS_ALL) -o $@
 
 # The hostile-input tool of the multi-process `hostile` scenario.
 $(BUILD)/tests/hostile: tests/proc/hostile.c $(BUILD)/librollcall.a
@@ -181,6 +186,7 @@ test-compose:
 	@bash tests/compose/all.sh; $(SKIP_OK)
 	@bash tests/compose/config.sh; $(SKIP_OK)
 	@bash tests/paxos/compose.sh; $(SKIP_OK)
+	@bash tests/compose/keyed.sh; $(SKIP_OK)
 	@bash tests/k8s/docker.sh; $(SKIP_OK)
 	@bash tests/swarm/run.sh; $(SKIP_OK)
 
@@ -287,10 +293,13 @@ run:
 endif
 
 # detect.sh: 10 peers, detection and view-change latency, memory, CPU.
+# keyed.sh: the same on 5 and 64 peers, with and without --keyring, and
+# what sealing costs one datagram (seal_cost).
 # loss.sh, three ways (issue 10's table): 20% and 5% loss at T = 100 ms
 # for 60 s, and 20% at T = 1 s for 5 minutes.
-bench: all
+bench: all $(BUILD)/tests/seal_cost
 	bash tests/bench/detect.sh
+	bash tests/bench/keyed.sh
 	LOSS=20 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=5 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=20 HB_MS=1000 SECONDS_RUN=300 bash tests/bench/loss.sh
@@ -303,14 +312,14 @@ bench: all
 FUZZ_BUILD = build-fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_ALL = fuzz_frame fuzz_datagram fuzz_hosts fuzz_cli fuzz_paxos
+FUZZ_ALL = fuzz_frame fuzz_datagram fuzz_sealed fuzz_hosts fuzz_cli fuzz_paxos
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_ARGS ?=
 # Allocation bombs must show: msgpack-c allocates on declared sizes.
 FUZZ_OPTS = -rss_limit_mb=2048 -malloc_limit_mb=64 -print_final_stats=1
 FUZZ_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) \
-	$(shell pkg-config --cflags msgpack 2>/dev/null)
-FUZZ_LIBS = $(shell pkg-config --libs msgpack 2>/dev/null)
+	$(shell pkg-config --cflags msgpack libsodium 2>/dev/null)
+FUZZ_LIBS = $(shell pkg-config --libs msgpack libsodium 2>/dev/null)
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h paxos/*.h)
@@ -318,6 +327,9 @@ FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h paxos/*.h)
 # Each target links only the pieces it exercises: no libuv.
 fuzz_frame_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c
 fuzz_datagram_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c
+# The keyed paths: an envelope opened, a body sealed and opened again.
+fuzz_sealed_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c \
+	common/seal.c common/keyring.c
 fuzz_hosts_SRC = common/hosts.c
 fuzz_cli_SRC = common/cli.c
 fuzz_paxos_SRC = common/wire.c common/wire_walk.c common/wire_paxos.c

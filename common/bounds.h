@@ -81,5 +81,10 @@
 /* Largest state file: the header fields and a full member list. */
 #define STATE_BYTES_MAX (256 + 3 * HOSTS_MAX)
 
+/* Keys in a keyring: a rotation needs two, a few more leave room. */
+#define KEYRING_KEYS_MAX 8
+
+/* Largest keyring file, comments included. */
+#define KEYRING_FILE_BYTES_MAX (16 * 1024)
 
 #endif

@@ -34,6 +34,7 @@ enum cli__key {
 	CLI__HELP,
 	CLI__VERSION,
 	CLI__STATE,
+	CLI__KEYRING,
 };
 
 /* One table drives both forms, so a flag's name and example live once. */
@@ -56,6 +57,7 @@ static const struct cli__opt cli__opts[] = {
 	  "--heartbeat-ms " CLI__STR(CLI_HEARTBEAT_MS_DEFAULT) },
 	{ 0, "rejoin", CLI__REJOIN, NULL },
 	{ 0, "state", CLI__STATE, "--state /var/lib/rollcall" },
+	{ 0, "keyring", CLI__KEYRING, "--keyring /run/secrets/rollcall-keyring" },
 	{ 0, "test-drop-udp", CLI__DROP_UDP, "--test-drop-udp 20" },
 	{ 0, "status", CLI__STATUS, "--status /run/rollcall/status.json" },
 	{ 0, "on-change", CLI__ON_CHANGE, "--on-change /etc/rollcall/on-change" },
@@ -278,6 +280,8 @@ static int cli__apply(struct cli *c, const struct cli__args *a,
 					 "%s)", flag, o->example);
 		c->state_dir = value;
 		return 0;
+	case CLI__KEYRING:
+		return cli__path(a, flag, o, value, &c->keyring);
 	case CLI__DROP_UDP:
 		return cli__uint(a, flag, o->example, value, 0, 100,
 				 &c->drop_udp_percent);
@@ -493,7 +497,8 @@ const char *cli_usage(void)
 	return
 "Usage: rollcall -h HOSTSFILE [-d SECONDS] [-c SECONDS] [-t] [-v]...\n"
 "                [--id N] [--port P] [--heartbeat-ms T] [--rejoin]\n"
-"                [--state DIR] [--status FILE] [--on-change PROGRAM]\n"
+"                [--state DIR] [--keyring FILE] [--status FILE]\n"
+"                [--on-change PROGRAM]\n"
 "                [--on-change-timeout SECONDS] [--on-change-log FILE]\n"
 "       rollcall --ready FILE\n"
 "       rollcall --help | --version\n"
@@ -525,6 +530,11 @@ CLI__STR(CLI_HEARTBEAT_MS_MIN) " to " CLI__STR(CLI_HEARTBEAT_MS_MAX) "\n"
 "  --state DIR       keep what this peer promised in DIR/state, so that a\n"
 "                    restart never breaks it (default: $ROLLCALL_STATE;\n"
 "                    neither: kept in memory only)\n"
+"  --keyring FILE    seal every message with the first key of FILE and\n"
+"                    open with any of its keys (one a line, base64 of 32\n"
+"                    bytes; the file readable by its owner only); SIGHUP\n"
+"                    rereads it (default: $ROLLCALL_KEYRING; neither:\n"
+"                    plain messages, as peers without a keyring speak)\n"
 "  --test-drop-udp P for tests only: drop P percent (0 to 100) of the\n"
 "                    heartbeats received, at random\n"
 "  --status FILE     keep FILE as one JSON object: this peer's role, view,\n"

@@ -12,6 +12,7 @@
  *   --port P            TCP and UDP port (default CLI_PORT_DEFAULT)
  *   --heartbeat-ms T    heartbeat period (default CLI_HEARTBEAT_MS_DEFAULT)
  *   --rejoin            join again as a new member once removed
+ *   --keyring FILE      seal and open every message with FILE's keys
  *   --test-drop-udp P   tests only: drop P% of incoming datagrams
  *   --status FILE       keep FILE as this peer's state in JSON (rollcall/hooks.h)
  *   --on-change PROG    run PROG for every event (rollcall/hooks.h)
@@ -50,6 +51,7 @@ struct cli {
 	uint32_t heartbeat_ms;
 	bool rejoin;		/* --rejoin */
 	const char *state_dir;	/* --state, NULL when not given */
+	const char *keyring;	/* --keyring, NULL when not given */
 	uint32_t drop_udp_percent;	/* --test-drop-udp, 0 by default */
 	const char *status_path;	/* --status, NULL when not given */
 	const char *on_change;		/* --on-change, NULL when not given */

@@ -18,6 +18,13 @@
  * bytes came from is dropped and counted. Only messages that pass reach
  * on_message. HEARTBEAT goes by UDP, everything else by TCP.
  *
+ * With a keyring, every datagram and every frame's body is an envelope
+ * (common/seal.h): sealed after encoding, opened before decoding. What no
+ * key opens, what is not an envelope, a replay and an envelope whose
+ * sender or life is not its message's are dropped and counted, never
+ * decoded. Without one, the wire is plain msgpack, and an envelope is
+ * dropped and counted: keyed and unkeyed peers never talk.
+ *
  * It knows nothing of the protocol: no view, no roles. By default it
  * carries rollcall's membership messages (wire.h: wire_decode, on_message,
  * transport_send). Another program gives its own codec in the config
@@ -34,6 +41,7 @@
 #include <uv.h>
 
 #include "hosts.h"
+#include "keyring.h"
 #include "peerset.h"
 #include "wire.h"
 
@@ -65,6 +73,10 @@ struct transport_config {
 	unsigned drop_udp_percent;
 	/* NULL: rollcall's membership messages. */
 	const struct transport_codec *codec;
+	/* NULL: plain msgpack, as without --keyring. Else the keys to seal
+	 * and open with; it must outlive the transport, and may be changed
+	 * in place between callbacks (SIGHUP rereads the file). */
+	const struct keyring *keyring;
 };
 
 struct transport_events {
@@ -93,6 +105,10 @@ struct transport_stats {
 	uint64_t conns_source_capped;	/* closed: INBOUND_PER_SOURCE_MAX */
 	uint64_t dropped_test_loss;	/* drop_udp_percent's doing */
 	uint64_t conns_oversize;	/* closed for an oversize frame */
+	uint64_t dropped_unsealed;	/* keyed: plain msgpack received */
+	uint64_t dropped_sealed;	/* unkeyed: an envelope received */
+	uint64_t dropped_unopened;	/* keyed: no key opens it */
+	uint64_t dropped_replayed;	/* keyed: an old counter or life */
 };
 
 /* Allocate and start resolving; sockets are bound once self resolves. */

@@ -25,6 +25,8 @@
 #include <cmocka.h>
 
 #include "../../common/hosts.h"
+#include "../../common/keyring.h"
+#include "../../common/seal.h"
 #include "../../common/bounds.h"
 #include "../../common/peerset.h"
 #include "../../common/transport.h"
@@ -184,6 +186,9 @@ static const char *paxos_type_name(const void *msg)
 	return wire_paxos_type_name(((const struct paxos_msg *)msg)->type);
 }
 
+/* The keyring the next node_start* gives its transport (NULL: none). */
+static const struct keyring *next_keyring;
+
 /* Another program's messages: the Paxos lab's codec. */
 static const struct transport_codec paxos_codec = {
 	.msg_bytes = sizeof(struct paxos_msg),
@@ -205,6 +210,7 @@ static struct node *node_start_codec(struct fixture *fx, unsigned i,
 		.port = fx->port,
 		.verbose = fx->verbose,
 		.codec = codec,
+		.keyring = next_keyring,
 	};
 	struct transport_events ev = {
 		.ctx = n,
@@ -530,6 +536,209 @@ static void test_big_newview(void **state)
 		assert_int_equal(b->msgs[i].view_id, 12);
 		assert_true(peerset_equal(&b->msgs[i].members, &m.members));
 	}
+	close_all_and_check(fx);
+}
+
+/* ---- keyed transports (--keyring) -------------------------------------- */
+
+static struct keyring ring_of(const char *text)
+{
+	struct keyring k;
+	char err[256];
+	assert_int_equal(keyring_parse(&k, text, strlen(text), "keys", err,
+				       sizeof(err)), 0);
+	return k;
+}
+
+#define KEY_A "q83vEjRWeJC6xN3u8QEjRWeJq83vEjRWeJC6xN3u8QE="
+#define KEY_B "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+static struct wire_msg make_heartbeat(unsigned from, unsigned suspects)
+{
+	struct wire_msg m;
+	memset(&m, 0, sizeof(m));
+	m.incarnation = UINT64_MAX;
+	m.type = WIRE_HEARTBEAT;
+	m.from = (uint16_t)from;
+	m.view_id = UINT32_MAX;
+	m.ballot = UINT64_MAX;
+	m.leader = HOSTS_MAX;
+	/* The largest heartbeat: HEARTBEAT_SUSPECTS_MAX ids of 3 bytes. */
+	for (unsigned i = 0; i < suspects; i++)
+		peerset_add(&m.suspects, HOSTS_MAX - i);
+	return m;
+}
+
+/* Keyed peers talk by TCP and UDP, the largest messages included, and
+ * the same message twice is two envelopes (no replay drop). */
+static void test_keyed_talk(void **state)
+{
+	struct fixture *fx = *state;
+	struct keyring k = ring_of(KEY_A);
+	struct wire_msg big;
+	struct node *a, *b;
+
+	next_keyring = &k;
+	a = node_start_ready(fx, 1);
+	b = node_start_ready(fx, 2);
+	next_keyring = NULL;
+	struct wire_msg req = make_req(1, 42);
+	struct wire_msg hb = make_heartbeat(1, HEARTBEAT_SUSPECTS_MAX);
+	/* One sender, one life: an earlier life's frame behind a later
+	 * life's datagram would be dropped as that. */
+	req.incarnation = hb.incarnation;
+	send_to(a, 2, &req);
+	send_to(a, 2, &req);
+	WAIT_UNTIL(fx, b->msgs_count == 2);
+	send_to(a, 2, &hb);
+	WAIT_UNTIL(fx, b->msgs_count == 3);
+	assert_int_equal(b->msgs[0].request_id, 42);
+	assert_int_equal(b->msgs[1].request_id, 42);
+	assert_int_equal(b->msgs[2].type, WIRE_HEARTBEAT);
+	assert_true(peerset_equal(&b->msgs[2].suspects, &hb.suspects));
+	memset(&big, 0, sizeof(big));
+	big.incarnation = 1;
+	big.type = WIRE_NEWVIEW;
+	big.from = 2;
+	big.view_id = 12;
+	big.leader = 2;
+	for (unsigned id = 1; id <= HOSTS_MAX; id++)
+		peerset_add(&big.members, id);
+	send_to(b, 1, &big);
+	WAIT_UNTIL(fx, a->msgs_count == 1);
+	assert_true(peerset_equal(&a->msgs[0].members, &big.members));
+	assert_int_equal(stats(b)->dropped_unopened +
+				 stats(b)->dropped_replayed +
+				 stats(b)->dropped_unsealed, 0);
+	close_all_and_check(fx);
+}
+
+/* Keyed, unkeyed and wrong-keyed peers never deliver to each other, and
+ * each drop is counted as what it is. */
+static void test_keyed_apart(void **state)
+{
+	struct fixture *fx = *state;
+	struct keyring ka = ring_of(KEY_A), kb = ring_of(KEY_B);
+	struct wire_msg hb = make_heartbeat(0, 0);
+	struct wire_msg req;
+	struct node *a, *b, *c;
+
+	next_keyring = &ka;
+	a = node_start_ready(fx, 1);
+	next_keyring = NULL;
+	b = node_start_ready(fx, 2);
+	next_keyring = &kb;
+	c = node_start_ready(fx, 3);
+	next_keyring = NULL;
+	for (unsigned from = 1; from <= 3; from++) {
+		struct node *n = &fx->nodes[from];
+		req = make_req(from, 7);
+		hb.from = (uint16_t)from;
+		for (unsigned to = 1; to <= 3; to++) {
+			if (to == from)
+				continue;
+			send_to(n, to, &req);
+			send_to(n, to, &hb);
+		}
+	}
+	WAIT_UNTIL(fx, stats(a)->dropped_unsealed == 2 &&
+			       stats(a)->dropped_unopened == 2 &&
+			       stats(b)->dropped_sealed == 4 &&
+			       stats(c)->dropped_unsealed == 2 &&
+			       stats(c)->dropped_unopened == 2);
+	assert_int_equal(a->msgs_count + b->msgs_count + c->msgs_count, 0);
+	close_all_and_check(fx);
+}
+
+/* Rotation's step 1 against step 2: A,B and B,A open each other. */
+static void test_keyed_rotation_step(void **state)
+{
+	struct fixture *fx = *state;
+	struct keyring k1 = ring_of(KEY_A "\n" KEY_B),
+		       k2 = ring_of(KEY_B "\n" KEY_A);
+	struct wire_msg hb = make_heartbeat(1, 3);
+	struct node *a, *b;
+
+	next_keyring = &k1;
+	a = node_start_ready(fx, 1);
+	next_keyring = &k2;
+	b = node_start_ready(fx, 2);
+	next_keyring = NULL;
+	send_to(a, 2, &hb);
+	hb.from = 2;
+	send_to(b, 1, &hb);
+	WAIT_UNTIL(fx, a->msgs_count == 1 && b->msgs_count == 1);
+	close_all_and_check(fx);
+}
+
+/* A datagram captured and sent again, from the sender's own address,
+ * opens and is dropped as a replay; so is one of an earlier life. */
+static void test_keyed_replay(void **state)
+{
+	struct fixture *fx = *state;
+	struct keyring k = ring_of(KEY_A);
+	struct wire_msg hb = make_heartbeat(1, 0);
+	struct seal_header h = { .channel = SEAL_DATAGRAM, .from = 1, .to = 2,
+				 .incarnation = 5, .counter = 10 };
+	char body[DATAGRAM_BYTES_MAX], env[DATAGRAM_BYTES_MAX];
+	size_t body_len, env_len;
+	struct sockaddr_in src, dst;
+	uv_udp_t u;
+	struct node *b;
+
+	next_keyring = &k;
+	b = node_start_ready(fx, 2);
+	next_keyring = NULL;
+	hb.incarnation = 5;
+	assert_int_equal(wire_encode(&hb, body, sizeof(body), &body_len), 0);
+	assert_int_equal(seal_box(&k, &h, NULL, body, body_len, env,
+				  sizeof(env), &env_len), 0);
+	assert_int_equal(uv_ip4_addr("127.0.0.1", 0, &src), 0);
+	assert_int_equal(uv_ip4_addr("127.0.0.2", fx->port, &dst), 0);
+	assert_int_equal(uv_udp_init(&fx->loop, &u), 0);
+	assert_int_equal(uv_udp_bind(&u, (const struct sockaddr *)&src, 0), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		uv_buf_t buf = uv_buf_init(env, (unsigned)env_len);
+		assert_true(uv_udp_try_send(&u, &buf, 1,
+					    (const struct sockaddr *)&dst) > 0);
+		WAIT_UNTIL(fx, stats(b)->datagrams_in == i + 1);
+	}
+	assert_int_equal(b->msgs_count, 1);
+	assert_int_equal(stats(b)->dropped_replayed, 2);
+	/* A later life, then the earlier one with a higher counter. */
+	h.incarnation = 6;
+	hb.incarnation = 6;
+	assert_int_equal(wire_encode(&hb, body, sizeof(body), &body_len), 0);
+	assert_int_equal(seal_box(&k, &h, NULL, body, body_len, env,
+				  sizeof(env), &env_len), 0);
+	uv_buf_t buf = uv_buf_init(env, (unsigned)env_len);
+	assert_true(uv_udp_try_send(&u, &buf, 1,
+				    (const struct sockaddr *)&dst) > 0);
+	WAIT_UNTIL(fx, b->msgs_count == 2);
+	h.incarnation = 5;
+	h.counter = 99;
+	hb.incarnation = 5;
+	assert_int_equal(wire_encode(&hb, body, sizeof(body), &body_len), 0);
+	assert_int_equal(seal_box(&k, &h, NULL, body, body_len, env,
+				  sizeof(env), &env_len), 0);
+	buf = uv_buf_init(env, (unsigned)env_len);
+	assert_true(uv_udp_try_send(&u, &buf, 1,
+				    (const struct sockaddr *)&dst) > 0);
+	WAIT_UNTIL(fx, stats(b)->dropped_replayed == 3);
+	/* Sealed for peer 3, sent to 2: spoofed. */
+	h.incarnation = 6;
+	h.counter = 100;
+	h.to = 3;
+	hb.incarnation = 6;
+	assert_int_equal(wire_encode(&hb, body, sizeof(body), &body_len), 0);
+	assert_int_equal(seal_box(&k, &h, NULL, body, body_len, env,
+				  sizeof(env), &env_len), 0);
+	buf = uv_buf_init(env, (unsigned)env_len);
+	assert_true(uv_udp_try_send(&u, &buf, 1,
+				    (const struct sockaddr *)&dst) > 0);
+	WAIT_UNTIL(fx, stats(b)->dropped_spoofed == 1);
+	assert_int_equal(b->msgs_count, 2);
+	uv_close((uv_handle_t *)&u, NULL);
 	close_all_and_check(fx);
 }
 
@@ -876,12 +1085,22 @@ static void test_codec(void **state)
 
 int main(void)
 {
+	if (seal_init() != 0)
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_req_by_tcp, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_by_udp, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_big_newview, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_keyed_talk, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_keyed_apart, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_keyed_rotation_step,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keyed_replay, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_sent_before_receiver_listens, setup, teardown),
