@@ -88,8 +88,8 @@ static void mship__try_commit(struct mship *m, int64_t now_ms)
 {
 	struct peerset next = mship__round_members(m);
 	if (!m->round_active || m->round_confirming ||
-	    !mship_quorum(&m->members, &m->round_oks) ||
-	    !mship_quorum(&next, &m->round_oks))
+	    !quorum_holds(&m->members, &m->round_oks) ||
+	    !quorum_holds(&next, &m->round_oks))
 		return;
 	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
 	nv.view_id = m->round_view_id + 1;
@@ -389,7 +389,7 @@ bool mship__check_hopeless(struct mship *m, int64_t now_ms)
 		peerset_add(&have, id);
 		peerset_add(&live, id);
 	}
-	if (mship_quorum(&next, &have) || !mship_quorum(&m->members, &live))
+	if (quorum_holds(&next, &have) || !quorum_holds(&m->members, &live))
 		return false;
 	m->void_ballot = m->ballot;
 	m->void_view = m->round_view_id;

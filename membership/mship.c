@@ -11,17 +11,6 @@
 
 #include "mship_int.h"
 
-bool mship_quorum(const struct peerset *view, const struct peerset *have)
-{
-	unsigned n = peerset_count(view), k = 0;
-	peerset_foreach(view, id) {
-		if (peerset_has(have, id))
-			k++;
-	}
-	return 2 * k > n ||
-	       (n > 0 && 2 * k == n && peerset_has(have, peerset_first(view)));
-}
-
 struct wire_msg mship__msg(const struct mship *m, enum wire_type type)
 {
 	struct wire_msg msg;
@@ -305,7 +294,7 @@ static void mship__check_agreement(struct mship *m, int64_t now_ms,
 	if (s != NULL)
 		agree = s->by;
 	peerset_add(&agree, m->cfg.self);
-	if (!mship_quorum(&m->members, &agree))
+	if (!quorum_holds(&m->members, &agree))
 		return;
 	struct mship_change del = { .op = WIRE_OP_DEL, .peer = peer };
 	mship__enqueue(m, &del, false);
@@ -456,7 +445,7 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 	struct peerset live = m->members;
 	peerset_subtract(&live, &m->dead);
 	if (m->role == MSHIP_LEADER && !m->round_active && !m->recon.active &&
-	    !mship_quorum(&m->members, &live))
+	    !quorum_holds(&m->members, &live))
 		mship__show_view_to_all(m);
 	m->next_beat_ms += m->cfg.heartbeat_ms;
 	if (m->next_beat_ms <= now_ms)

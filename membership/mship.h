@@ -29,6 +29,7 @@
 
 #include "../common/outbox.h"
 #include "../common/peerset.h"
+#include "../common/quorum.h"
 #include "../common/state.h"
 #include "../common/wire.h"
 #include "../heartbeat/fd.h"
@@ -210,14 +211,6 @@ struct mship {
 
 	struct mship_stats stats;
 };
-
-/*
- * A quorum of a view with members view: more than half of them, or
- * exactly half when that half holds the view's lowest id. Any two quorums
- * of one view share a member; so do a quorum of a view and one of the next
- * when a change needs both (mship's rounds do).
- */
-bool mship_quorum(const struct peerset *view, const struct peerset *have);
 
 /* Set up in place; nothing is sent until mship_start. */
 void mship_create(struct mship *m, const struct mship_config *cfg,

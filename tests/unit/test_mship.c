@@ -1135,7 +1135,7 @@ static void test_leader_needs_quorum_of_next_view(void **state)
 	uint64_t b = req->msg.ballot;
 	rec_expect_line(&c->r, 200, net_line_unreachable(1, 3, 1, 4));
 	core_msg(c, 205, mk_okb(4, 3, rid, WIRE_OP_DEL, 4, b));
-	assert_true(mship_quorum(&c->m.members, &c->m.round_oks));
+	assert_true(quorum_holds(&c->m.members, &c->m.round_oks));
 	assert_true(c->m.round_active);
 	rec_expect_quiet(&c->r);
 	core_msg(c, 210, mk_okb(2, 3, rid, WIRE_OP_DEL, 4, b));
@@ -1149,20 +1149,20 @@ static void test_quorum_sizes(void **state)
 	(void)state;
 	struct peerset v = net_set("2,4,6,8"), h;
 	h = net_set("2,4");
-	assert_true(mship_quorum(&v, &h));
+	assert_true(quorum_holds(&v, &h));
 	h = net_set("4,6");
-	assert_false(mship_quorum(&v, &h));
+	assert_false(quorum_holds(&v, &h));
 	h = net_set("4,6,8");
-	assert_true(mship_quorum(&v, &h));
+	assert_true(quorum_holds(&v, &h));
 	h = net_set("2,3,5,7");	/* outsiders do not count */
-	assert_false(mship_quorum(&v, &h));
+	assert_false(quorum_holds(&v, &h));
 	v = net_set("1,2");
 	h = net_set("1");
-	assert_true(mship_quorum(&v, &h));
+	assert_true(quorum_holds(&v, &h));
 	h = net_set("2");
-	assert_false(mship_quorum(&v, &h));
+	assert_false(quorum_holds(&v, &h));
 	v = net_set("");
-	assert_false(mship_quorum(&v, &h));
+	assert_false(quorum_holds(&v, &h));
 }
 
 /*
