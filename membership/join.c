@@ -6,8 +6,8 @@
 #include "mship_int.h"
 
 /*
- * Peer 1, at its very first start (no state file), founds the group: it
- * leads view 0 alone, at the first ballot.
+ * Peer 1, as a new life (mship.h, fresh) that no host showed a view,
+ * founds the group: it leads view 0 alone, above any ballot it heard of.
  */
 void mship__found(struct mship *m, int64_t now_ms)
 {
@@ -23,6 +23,41 @@ void mship__found(struct mship *m, int64_t now_ms)
 	m->join_next_ms = MSHIP_NEVER;
 	mship__install(m, now_ms, 0, m->cfg.self, &self);
 	m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
+}
+
+/*
+ * A new peer 1 founds only if no other host shows it a view: it sends
+ * JOIN to every other host, and founds 2T + A later (the time a live
+ * member's answer, or a detector, takes) unless one answers as a member
+ * of a view first (mship__heard_group); then it goes on joining that
+ * group, as any new life. Alone in the hostsfile, it founds at once.
+ */
+void mship__probe(struct mship *m, int64_t now_ms)
+{
+	if (m->cfg.hosts_count < 2) {
+		mship__found(m, now_ms);
+		mship__check_testcase4(m);
+		return;
+	}
+	mship__join(m, now_ms, 2);
+	struct peerset to;
+	peerset_clear(&to);
+	for (unsigned id = 3; id <= m->cfg.hosts_count; id++)
+		peerset_add(&to, id);
+	struct wire_msg join = mship__msg(m, WIRE_JOIN);
+	mship__send(m, &to, &join);
+	m->found_at_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms +
+			 m->cfg.allowance_ms;
+}
+
+/* Nobody showed us a view in time: we found the group. If one lived
+ * beyond a cut, we hear of it later and join it (mship__found_undo). */
+void mship__found_unanswered(struct mship *m, int64_t now_ms)
+{
+	m->found_at_ms = MSHIP_NEVER;
+	mship__found(m, now_ms);
+	m->founded_alone = true;
+	mship__check_testcase4(m);
 }
 
 /* Start joining, JOIN first to target. */
@@ -154,6 +189,8 @@ static bool mship__newview_acceptable(struct mship *m, int64_t now_ms,
 	if (m->role == MSHIP_JOINING) {
 		if (!peerset_has(&msg->members, m->cfg.self))
 			return false;
+		if (m->fresh)
+			return mship__admits(m, msg);
 		return msg->view_id > m->view_id &&
 		       msg->view_id > m->removed_in;
 	}

@@ -235,9 +235,31 @@ void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to)
 	outbox_send_one(m->out, to, &nv);
 }
 
+/*
+ * A JOIN holding no vote (ballot 0) from a member of our view, and from a
+ * later life than any we heard act as one: the process our view lists is
+ * gone, and this is a new life (mship.h, fresh). That is a death as
+ * certain as a crash's: the leader removes it (and admits the new life
+ * after), a member that followed it takes over or answers who does.
+ * Returns whether it was.
+ */
+bool mship__life_gone(struct mship *m, int64_t now_ms,
+		      const struct wire_msg *msg)
+{
+	unsigned p = msg->from;
+	if (msg->ballot != 0 || !peerset_has(&m->members, p) ||
+	    msg->incarnation <= m->voter_lives[p] ||
+	    peerset_has(&m->dead, p) ||
+	    (m->role != MSHIP_LEADER && p != m->leader))
+		return false;
+	mship__on_dead(m, now_ms, p);
+	return true;
+}
+
 void mship__on_join(struct mship *m, int64_t now_ms,
 		    const struct wire_msg *msg)
 {
+	mship__life_gone(m, now_ms, msg);
 	if (m->role == MSHIP_MEMBER || m->role == MSHIP_JOINING) {
 		/* Name the leader, or its successor if it is dead; a joiner
 		 * answers naming none. */
@@ -257,9 +279,9 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 		m->stats.dropped_role++;
 		return;
 	}
-	/* A member that JOINs missed the NEWVIEW that let it in (or is a
-	 * new life that kept no state file): it is sent the view, which it
-	 * takes and answers in; its answer may be what our round lacks. */
+	/* A member that JOINs holding a vote missed the NEWVIEW that let
+	 * it in: it is sent the view, which it takes and answers in; its
+	 * answer may be what our round lacks. */
 	bool member = peerset_has(&m->members, msg->from);
 	if (member)
 		mship__resend_view(m, now_ms, msg->from);

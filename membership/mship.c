@@ -20,9 +20,15 @@ struct wire_msg mship__msg(const struct mship *m, enum wire_type type)
 	msg.incarnation = m->incarnation;
 	msg.view_id = m->view_id;
 	msg.ballot = m->role == MSHIP_LEADER ? m->ballot : m->follow_ballot;
-	/* A joiner has no view: it tells the highest id it has seen. */
+	/* A joiner has no view: it tells the highest id it has seen, and
+	 * the ballot of the admission it holds: 0 from a new life that
+	 * confirmed none, which holds no vote (mship__on_join). */
 	if (type == WIRE_JOIN && m->view_id_seen > m->view_id)
 		msg.view_id = m->view_id_seen;
+	if (type == WIRE_JOIN)
+		msg.ballot = !m->fresh		 ? m->st.promised
+			     : mship__admit_set(m) ? m->st.acc_ballot
+						 : 0;
 	return msg;
 }
 
@@ -173,6 +179,9 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	}
 	if (view_id != m->view_id)
 		m->resumed = false;
+	if (peerset_count(members) > 1)
+		m->founded_alone = false;
+	m->fresh = false;
 	m->members = *members;
 	m->view_id = view_id;
 	m->view_leader = leader;
@@ -198,6 +207,13 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 	m->next_beat_ms = MSHIP_NEVER;
 	m->join_next_ms = MSHIP_NEVER;
 	m->crash_at_ms = MSHIP_NEVER;
+	m->found_at_ms = MSHIP_NEVER;
+	/* A life without a state file, or with one that never held a view
+	 * (nor the view that removed it): nothing it kept binds an earlier
+	 * life's votes, which may have been lost with their file. */
+	m->fresh = cfg->restored == NULL ||
+		   (!cfg->restored->in_view &&
+		    peerset_empty(&cfg->restored->members));
 	if (cfg->restored != NULL) {
 		m->st = *cfg->restored;
 		m->ballot_seen = m->st.promised;
@@ -215,10 +231,11 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 }
 
 /*
- * Begin. A peer that never ran before: peer 1 founds the group, leading
- * view 0 alone; the others send JOIN. A peer whose state file holds a view
- * resumes it (mship__resume); one that a view removed joins again, and
- * takes no view at or below that one.
+ * Begin. A new life (mship.h, fresh) joins: peer 1 founds the group,
+ * leading view 0 alone, only if no other host shows it a view first
+ * (mship__probe). A peer whose state file holds a view resumes it
+ * (mship__resume); one that a view removed joins again, and takes no view
+ * at or below that one.
  */
 void mship_start(struct mship *m, int64_t now_ms)
 {
@@ -229,9 +246,8 @@ void mship_start(struct mship *m, int64_t now_ms)
 		mship__resume(m, now_ms);
 		return;
 	}
-	if (m->cfg.self == 1 && m->cfg.restored == NULL) {
-		mship__found(m, now_ms);
-		mship__check_testcase4(m);
+	if (m->cfg.self == 1 && m->fresh) {
+		mship__probe(m, now_ms);
 		return;
 	}
 	unsigned target = m->cfg.self == 1 ? 2 : 1;
@@ -523,7 +539,9 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 		return;
 	}
 	if (m->role == MSHIP_JOINING) {
-		if (now_ms >= m->join_next_ms)
+		if (now_ms >= m->found_at_ms)
+			mship__found_unanswered(m, now_ms);
+		else if (now_ms >= m->join_next_ms)
 			mship__join_retry(m, now_ms);
 		return;
 	}
@@ -562,6 +580,9 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 	}
 	m->heard_ms[msg->from] = now_ms;
 	if (!mship__same_life(m, msg))
+		return;
+	mship__heard_group(m, now_ms, msg);
+	if (!mship__active(m))
 		return;
 	mship__heard_again(m, now_ms, msg->from);
 	if (msg->view_id > m->view_id_seen)
@@ -636,8 +657,11 @@ int64_t mship_next_deadline(const struct mship *m)
 	if (!mship__active(m))
 		return MSHIP_NEVER;
 	int64_t next = m->crash_at_ms;
-	if (m->role == MSHIP_JOINING)
+	if (m->role == MSHIP_JOINING) {
+		if (m->found_at_ms < next)
+			next = m->found_at_ms;
 		return m->join_next_ms < next ? m->join_next_ms : next;
+	}
 	if (m->next_beat_ms < next)
 		next = m->next_beat_ms;
 	if (mship__waiting(m) && m->round_retry_ms < next)

@@ -120,6 +120,32 @@ struct mship {
 	 * membership, and it joins again (mship__removed). */
 	bool resumed;
 
+	/*
+	 * A new life: this process started without a state file, and no
+	 * view has admitted it yet. Whatever an earlier process of this id
+	 * promised or accepted is lost with the file, so this life holds no
+	 * vote: it answers no NEWLEADER and no REQ but the ADD of itself,
+	 * and takes no view but the one that ADD makes (admit_*). Views
+	 * that list its id before that are an earlier life's membership,
+	 * which the group removes when this life JOINs (mship__on_join).
+	 * The ADD of itself it confirmed is kept as its accepted change
+	 * (st.acc_*, saved): the view after st.acc_base, naming
+	 * st.acc_leader, admits it (mship__admits).
+	 */
+	bool fresh;
+	/* A new peer 1 asks the other hosts before it founds a group: it
+	 * founds at this time unless one shows it a view first
+	 * (MSHIP_NEVER: not probing). */
+	int64_t found_at_ms;
+	/* We founded view 0 after an unanswered probe and nobody joined it
+	 * yet: a later view we hear of is a group we did not see, whose
+	 * view 0 was an earlier life's. We join it rather than lead. */
+	bool founded_alone;
+	/* The newest life of each peer heard acting as a member (anything
+	 * but JOIN and a joiner's REDIRECT or refusal): a JOIN from a later
+	 * life holding no vote says that member's process is gone. */
+	uint64_t voter_lives[HOSTS_MAX + 1];
+
 	/* The installed view (the last decided one we know), and the leader
 	 * we follow: the view's, or the one whose ballot we answered since. */
 	uint32_t view_id;

@@ -34,6 +34,8 @@ void mship__heard_ballot(struct mship *m, uint64_t ballot);
 
 /* Joining, founding, leaving (join.c) */
 void mship__found(struct mship *m, int64_t now_ms);
+void mship__probe(struct mship *m, int64_t now_ms);
+void mship__found_unanswered(struct mship *m, int64_t now_ms);
 void mship__join(struct mship *m, int64_t now_ms, unsigned target);
 void mship__join_retry(struct mship *m, int64_t now_ms);
 void mship__on_redirect(struct mship *m, int64_t now_ms,
@@ -61,6 +63,8 @@ void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to);
 void mship__on_join(struct mship *m, int64_t now_ms,
 		    const struct wire_msg *msg);
 void mship__check_testcase4(struct mship *m);
+bool mship__life_gone(struct mship *m, int64_t now_ms,
+		      const struct wire_msg *msg);
 void mship__on_ok(struct mship *m, int64_t now_ms,
 		  const struct wire_msg *msg);
 void mship__retry(struct mship *m, int64_t now_ms);
@@ -79,5 +83,10 @@ void mship__leader_lost(struct mship *m, int64_t now_ms);
 bool mship__same_life(struct mship *m, const struct wire_msg *msg);
 void mship__resume(struct mship *m, int64_t now_ms);
 void mship__notice_pause(struct mship *m, int64_t now_ms);
+void mship__heard_group(struct mship *m, int64_t now_ms,
+			const struct wire_msg *msg);
+void mship__found_undo(struct mship *m, int64_t now_ms, unsigned ask);
+bool mship__admits(struct mship *m, const struct wire_msg *msg);
+bool mship__admit_set(const struct mship *m);
 
 #endif

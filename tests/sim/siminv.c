@@ -58,7 +58,9 @@
 
 void sim_fail(struct sim *s, const char *kind, const char *fmt, ...)
 {
-	if (s->failed)
+	/* After a refounding while the group lived (siminv__refounding),
+	 * the run is the known limit, counted and no longer judged. */
+	if (s->failed || s->stats.refounds_live > 0)
 		return;
 	s->failed = true;
 	s->fail_ms = s->now_ms;
@@ -462,6 +464,44 @@ static bool siminv__is_installed(const struct sim_peer *p, uint32_t view_id,
 	       peerset_equal(&p->members, members);
 }
 
+/*
+ * Refounding: a later life of peer 1, started without its state, founds
+ * view 0 because no host showed it a view within its probe (2T + A). The
+ * group it founded before is over for it: its views were decided by
+ * quorums that held peer 1's lost votes. The record starts afresh (views,
+ * and every peer's log), and the run is counted, two ways:
+ *   - the group died out: no running peer holds a view (every member died
+ *     and came back without its state, or not at all), so no process
+ *     remembers one, and nothing can contradict the new group;
+ *   - the group lived on: a running peer holds a view of it, beyond a cut
+ *     or a silence longer than the probe. The README's known limit: the
+ *     new group numbers views from 0 again, the ids it shares with the
+ *     old one may name other lists, and peer 1's log goes back to view 0.
+ *     From then on the run is counted, not judged: the two groups merge
+ *     only while the new one is peer 1 alone (mship__found_undo).
+ */
+static void siminv__refounding(struct sim *s, struct sim_peer *p,
+			       const struct line *l)
+{
+	if (l->view_id != 0 || p->id != 1 || !p->forgot ||
+	    s->views_count == 0)
+		return;
+	bool lives = false;
+	for (unsigned id = 1; id <= s->cfg.peers; id++) {
+		const struct sim_peer *q = &s->peers[id];
+		if (id != p->id && q->running && q->installed)
+			lives = true;
+	}
+	memset(s->views, 0, s->views_cap * sizeof(*s->views));
+	s->views_count = 0;
+	for (unsigned id = 1; id <= s->cfg.peers; id++)
+		s->peers[id].log_any = false;
+	if (lives)
+		s->stats.refounds_live++;
+	else
+		s->stats.refounds++;
+}
+
 static void siminv__on_view(struct sim *s, struct sim_peer *p,
 			    const struct line *l)
 {
@@ -490,12 +530,22 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 			 l->leader, a);
 		return;
 	}
+	siminv__refounding(s, p, l);
 	if (p->installed && l->view_id <= p->view_id) {
 		sim_fail(s, "monotonic", "peer %u (life %u) installed view %u "
 			 "after view %u", p->id, p->life, l->view_id,
 			 (unsigned)p->view_id);
 		return;
 	}
+	if (p->log_any && l->view_id < p->log_view_max) {
+		sim_fail(s, "monotonic/log", "peer %u (life %u) printed view "
+			 "%u after an earlier life printed view %u", p->id,
+			 p->life, l->view_id, (unsigned)p->log_view_max);
+		return;
+	}
+	if (!p->log_any || l->view_id > p->log_view_max)
+		p->log_view_max = l->view_id;
+	p->log_any = true;
 	struct sim_view *v = siminv__view(s, l->view_id);
 	if (v == NULL) {
 		sim_fail(s, "view/range", "peer %u installed view id %u, past "
@@ -556,6 +606,7 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 	peerset_subtract(&gone, &l->members);
 	peerset_subtract(&p->reported, &gone);
 	p->installed = true;
+	p->forgot = false;
 	p->view_id = l->view_id;
 	p->leader = l->leader;
 	p->members = l->members;
@@ -807,14 +858,19 @@ static bool siminv__pending_no_quorum(const struct sim *s,
 
 void siminv_check_liveness(struct sim *s)
 {
-	struct peerset live, in_group;
+	struct peerset live, in_group, voters;
 	peerset_clear(&live);
 	peerset_clear(&in_group);
+	peerset_clear(&voters);
 	for (unsigned id = 1; id <= s->cfg.peers; id++) {
 		const struct sim_peer *p = &s->peers[id];
 		if (!p->running || p->m->role == MSHIP_REMOVED)
 			continue;
 		peerset_add(&live, id);
+		/* A life that forgot its state holds no vote in the view
+		 * that lists its id: alive, it is no member of it. */
+		if (!p->forgot)
+			peerset_add(&voters, id);
 		if (p->m->role == MSHIP_MEMBER || p->m->role == MSHIP_LEADER)
 			peerset_add(&in_group, id);
 	}
@@ -822,6 +878,8 @@ void siminv_check_liveness(struct sim *s)
 		s->stats.extinct = true;
 		return;
 	}
+	if (s->stats.refounds_live > 0)
+		return;
 	/* The primary side is the live members of the group's latest view,
 	 * when they hold a quorum of it. When they do not (a majority died
 	 * at once and stayed down), no side may decide anything: a correct
@@ -830,15 +888,15 @@ void siminv_check_liveness(struct sim *s)
 	if (latest != NULL) {
 		struct peerset up = latest->members;
 		peerset_foreach(&latest->members, id) {
-			if (!peerset_has(&live, id))
+			if (!peerset_has(&voters, id))
 				peerset_del(&up, id);
 		}
 		if (!sim_quorum(&latest->members, &up) ||
-		    siminv__known_no_quorum(s, latest, &live)) {
+		    siminv__known_no_quorum(s, latest, &voters)) {
 			s->stats.no_quorum_left = true;
 			return;
 		}
-		if (siminv__pending_no_quorum(s, latest, &live)) {
+		if (siminv__pending_no_quorum(s, latest, &voters)) {
 			s->stats.pending_no_quorum = true;
 			return;
 		}

@@ -780,6 +780,7 @@ void sim_peer_start(struct sim *s, unsigned id)
 	p->frozen_until_ms = 0;
 	peerset_clear(&p->fin_to);
 	p->installed = false;
+	p->forgot = p->life > 1 && !restore;
 	p->announced = false;
 	p->view_id = 0;
 	p->leader = 0;
