@@ -50,6 +50,18 @@ void mship__probe(struct mship *m, int64_t now_ms)
 			 m->cfg.allowance_ms;
 }
 
+/*
+ * A new peer 1 that heard a member goes on joining; it founds only if no
+ * member speaks to it for this long (every JOIN retry unanswered by one,
+ * at the longest backoff, twice, after a detector's time): the group it
+ * heard died out, every member restarted without its state.
+ */
+int64_t mship__found_quiet(const struct mship *m, int64_t now_ms)
+{
+	return now_ms + 2 * (int64_t)m->cfg.heartbeat_ms +
+	       m->cfg.allowance_ms + 2 * BACKOFF_MAX_MS;
+}
+
 /* Nobody showed us a view in time: we found the group. If one lived
  * beyond a cut, we hear of it later and join it (mship__found_undo). */
 void mship__found_unanswered(struct mship *m, int64_t now_ms)

@@ -102,7 +102,8 @@ void mship__heard_group(struct mship *m, int64_t now_ms,
 		return;
 	if (msg->incarnation > m->voter_lives[msg->from])
 		m->voter_lives[msg->from] = msg->incarnation;
-	m->found_at_ms = MSHIP_NEVER;
+	if (m->found_at_ms != MSHIP_NEVER)
+		m->found_at_ms = mship__found_quiet(m, now_ms);
 	if (m->founded_alone && m->role == MSHIP_LEADER &&
 	    msg->view_id > m->view_id)
 		mship__found_undo(m, now_ms, msg->from);
@@ -143,6 +144,7 @@ void mship__found_undo(struct mship *m, int64_t now_ms, unsigned ask)
 	mship__save(m);
 	m->incarnation++;
 	mship__join(m, now_ms, ask);
+	m->found_at_ms = mship__found_quiet(m, now_ms);
 }
 
 /*

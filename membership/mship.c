@@ -182,6 +182,7 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	if (peerset_count(members) > 1)
 		m->founded_alone = false;
 	m->fresh = false;
+	m->found_at_ms = MSHIP_NEVER;
 	m->members = *members;
 	m->view_id = view_id;
 	m->view_leader = leader;
@@ -462,6 +463,11 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 	peerset_subtract(&live, &m->dead);
 	if (m->role == MSHIP_LEADER && !m->round_active && !m->recon.active &&
 	    !quorum_holds(&m->members, &live))
+		mship__show_view_to_all(m);
+	/* So does a peer 1 that founded alone when no host answered: a
+	 * group beyond a cut, once it heals, sends it its later view, and
+	 * we join that group (mship__found_undo). */
+	else if (m->founded_alone && m->role == MSHIP_LEADER)
 		mship__show_view_to_all(m);
 	m->next_beat_ms += m->cfg.heartbeat_ms;
 	if (m->next_beat_ms <= now_ms)

@@ -36,6 +36,7 @@ void mship__heard_ballot(struct mship *m, uint64_t ballot);
 void mship__found(struct mship *m, int64_t now_ms);
 void mship__probe(struct mship *m, int64_t now_ms);
 void mship__found_unanswered(struct mship *m, int64_t now_ms);
+int64_t mship__found_quiet(const struct mship *m, int64_t now_ms);
 void mship__join(struct mship *m, int64_t now_ms, unsigned target);
 void mship__join_retry(struct mship *m, int64_t now_ms);
 void mship__on_redirect(struct mship *m, int64_t now_ms,

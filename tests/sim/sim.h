@@ -336,6 +336,9 @@ struct sim_stats {
 	unsigned refounds;
 	/* ... while a running peer held a view of it: the known limit. */
 	unsigned refounds_live;
+	bool refound_collision;	/* ... and then a view id named two lists */
+	bool refound_unmerged;	/* ... and the groups did not end as one */
+	bool refound_other;	/* ... and another invariant broke */
 	bool no_quorum_left;	/* the latest view's live members hold no
 				 * quorum of it: nothing may be decided */
 	bool pending_no_quorum;	/* a change pending in it would make a
@@ -345,6 +348,7 @@ struct sim_stats {
 struct sim {
 	struct sim_opts opts;
 	struct sim_cfg cfg;
+	bool refound_noted;	/* -v: the first failure counted, printed */
 	struct rng rng_net, rng_fault, rng_sched;
 	struct sim_peer *peers;	/* 1..cfg.peers */
 

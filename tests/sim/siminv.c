@@ -58,10 +58,30 @@
 
 void sim_fail(struct sim *s, const char *kind, const char *fmt, ...)
 {
-	/* After a refounding while the group lived (siminv__refounding),
-	 * the run is the known limit, counted and no longer judged. */
-	if (s->failed || s->stats.refounds_live > 0)
+	if (s->failed)
 		return;
+	/* After a refounding while the group lived (siminv__refounding),
+	 * the run is the known limit: what goes wrong is counted, by kind,
+	 * and the run is judged no further. */
+	if (s->stats.refounds_live > 0) {
+		if (!strncmp(kind, "agreement", 9))
+			s->stats.refound_collision = true;
+		else if (!strncmp(kind, "liveness", 8))
+			s->stats.refound_unmerged = true;
+		else
+			s->stats.refound_other = true;
+		if (s->opts.verbose > 0 && !s->refound_noted) {
+			va_list ap;
+			va_start(ap, fmt);
+			printf("  counted (refounded while the group lived): "
+			       "%s: ", kind);
+			vprintf(fmt, ap);
+			printf("\n");
+			va_end(ap);
+			s->refound_noted = true;
+		}
+		return;
+	}
 	s->failed = true;
 	s->fail_ms = s->now_ms;
 	snprintf(s->kind, sizeof(s->kind), "%s", kind);
@@ -467,39 +487,42 @@ static bool siminv__is_installed(const struct sim_peer *p, uint32_t view_id,
 /*
  * Refounding: a later life of peer 1, started without its state, founds
  * view 0 because no host showed it a view within its probe (2T + A). The
- * group it founded before is over for it: its views were decided by
- * quorums that held peer 1's lost votes. The record starts afresh (views,
- * and every peer's log), and the run is counted, two ways:
+ * run is counted, two ways:
  *   - the group died out: no running peer holds a view (every member died
  *     and came back without its state, or not at all), so no process
- *     remembers one, and nothing can contradict the new group;
+ *     remembers one, and nothing can contradict the new group. The record
+ *     starts afresh (views, and every peer's log).
  *   - the group lived on: a running peer holds a view of it, beyond a cut
- *     or a silence longer than the probe. The README's known limit: the
- *     new group numbers views from 0 again, the ids it shares with the
- *     old one may name other lists, and peer 1's log goes back to view 0.
- *     From then on the run is counted, not judged: the two groups merge
- *     only while the new one is peer 1 alone (mship__found_undo).
+ *     or a silence longer than the probe. This is the known limit: peer
+ *     1's log goes back to view 0 (its log alone starts afresh), and the
+ *     record is kept, so that a view id the new group decides with
+ *     another list than the old one is seen. From then on a failure is
+ *     counted by kind, not failed: agreement (a view id named two lists),
+ *     liveness (the two groups did not end as one), other.
  */
-static void siminv__refounding(struct sim *s, struct sim_peer *p,
+static bool siminv__refounding(struct sim *s, struct sim_peer *p,
 			       const struct line *l)
 {
 	if (l->view_id != 0 || p->id != 1 || !p->forgot ||
 	    s->views_count == 0)
-		return;
-	bool lives = false;
+		return false;
+	p->log_any = false;
 	for (unsigned id = 1; id <= s->cfg.peers; id++) {
 		const struct sim_peer *q = &s->peers[id];
-		if (id != p->id && q->running && q->installed)
-			lives = true;
+		if (id != p->id && q->running && q->installed) {
+			s->stats.refounds_live++;
+			simtrace_add(s, " | REFOUNDED while peer %u holds "
+				     "view %u", id, (unsigned)q->view_id);
+			/* Still no voter of the group that lives on. */
+			return true;
+		}
 	}
 	memset(s->views, 0, s->views_cap * sizeof(*s->views));
 	s->views_count = 0;
 	for (unsigned id = 1; id <= s->cfg.peers; id++)
 		s->peers[id].log_any = false;
-	if (lives)
-		s->stats.refounds_live++;
-	else
-		s->stats.refounds++;
+	s->stats.refounds++;
+	return false;
 }
 
 static void siminv__on_view(struct sim *s, struct sim_peer *p,
@@ -530,7 +553,7 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 			 l->leader, a);
 		return;
 	}
-	siminv__refounding(s, p, l);
+	bool apart = siminv__refounding(s, p, l);
 	if (p->installed && l->view_id <= p->view_id) {
 		sim_fail(s, "monotonic", "peer %u (life %u) installed view %u "
 			 "after view %u", p->id, p->life, l->view_id,
@@ -606,7 +629,8 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 	peerset_subtract(&gone, &l->members);
 	peerset_subtract(&p->reported, &gone);
 	p->installed = true;
-	p->forgot = false;
+	if (!apart)
+		p->forgot = false;
 	p->view_id = l->view_id;
 	p->leader = l->leader;
 	p->members = l->members;
@@ -878,8 +902,6 @@ void siminv_check_liveness(struct sim *s)
 		s->stats.extinct = true;
 		return;
 	}
-	if (s->stats.refounds_live > 0)
-		return;
 	/* The primary side is the live members of the group's latest view,
 	 * when they hold a quorum of it. When they do not (a majority died
 	 * at once and stayed down), no side may decide anything: a correct
