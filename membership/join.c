@@ -27,14 +27,14 @@ void mship__found(struct mship *m, int64_t now_ms)
 
 /*
  * A new peer 1 founds only if no other host shows it a view: it sends
- * JOIN to every other host, and founds 2T + A later (the time a live
- * member's answer, or a detector, takes) unless one answers as a member
- * of a view first (mship__heard_group); then it goes on joining that
- * group, as any new life. Alone in the hostsfile, it founds at once.
+ * JOIN to every other host, and founds probe_ms later (the daemon: 2T + A,
+ * a detector's time) unless one answers as a member of a view first
+ * (mship__heard_group); then it goes on joining that group, as any new
+ * life. Alone in the hostsfile (or with no probe), it founds at once.
  */
 void mship__probe(struct mship *m, int64_t now_ms)
 {
-	if (m->cfg.hosts_count < 2) {
+	if (m->cfg.hosts_count < 2 || m->cfg.probe_ms == 0) {
 		mship__found(m, now_ms);
 		mship__check_testcase4(m);
 		return;
@@ -46,20 +46,18 @@ void mship__probe(struct mship *m, int64_t now_ms)
 		peerset_add(&to, id);
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
 	mship__send(m, &to, &join);
-	m->found_at_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms +
-			 m->cfg.allowance_ms;
+	m->found_at_ms = now_ms + m->cfg.probe_ms;
 }
 
 /*
  * A new peer 1 that heard a member goes on joining; it founds only if no
- * member speaks to it for this long (every JOIN retry unanswered by one,
- * at the longest backoff, twice, after a detector's time): the group it
- * heard died out, every member restarted without its state.
+ * member speaks to it for this long (the probe, then two JOIN retries at
+ * the longest backoff unanswered by any member): the group it heard died
+ * out, every member restarted without its state.
  */
 int64_t mship__found_quiet(const struct mship *m, int64_t now_ms)
 {
-	return now_ms + 2 * (int64_t)m->cfg.heartbeat_ms +
-	       m->cfg.allowance_ms + 2 * BACKOFF_MAX_MS;
+	return now_ms + m->cfg.probe_ms + 2 * BACKOFF_MAX_MS;
 }
 
 /* Nobody showed us a view in time: we found the group. If one lived

@@ -590,7 +590,10 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 	mship__heard_group(m, now_ms, msg);
 	if (!mship__active(m))
 		return;
-	mship__heard_again(m, now_ms, msg->from);
+	/* A JOIN holding no vote is no sign of the member's life: it is a
+	 * later process that lost it (mship__life_gone). */
+	if (msg->type != WIRE_JOIN || msg->ballot != 0)
+		mship__heard_again(m, now_ms, msg->from);
 	if (msg->view_id > m->view_id_seen)
 		m->view_id_seen = msg->view_id;
 	mship__heard_ballot(m, msg->ballot);

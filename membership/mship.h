@@ -56,6 +56,10 @@ struct mship_config {
 	 * jitter, so that one lost heartbeat followed by a normal one never
 	 * reaches the deadline (the daemon: T/4). */
 	uint32_t allowance_ms;
+	/* How long a new peer 1 asks the other hosts whether a group lives
+	 * before it founds one (the daemon: 2T + A, a detector's time); 0:
+	 * it founds at once, asking nobody (the tests' literal times). */
+	uint32_t probe_ms;
 };
 #define MSHIP_HAS_RESTORED 1
 

@@ -749,6 +749,7 @@ void sim_peer_start(struct sim *s, unsigned id)
 		.incarnation = (p->life > 0 ? p->m->incarnation : 0) + 1,
 		.rejoin = s->opts.rejoin,
 		.allowance_ms = s->cfg.heartbeat_ms / 4,
+		.probe_ms = 2 * s->cfg.heartbeat_ms + s->cfg.heartbeat_ms / 4,
 	};
 	/* -c and -t are the first life's command line only. */
 	if (p->life == 0) {

@@ -13,7 +13,7 @@
  *
  *   heartbeats ignored      (before start) drop every HEARTBEAT the core
  *                           sends; expecting one is then an error
- *   core self=3 hosts=5 [allowance=0] [hb=100] [inc=1] [rejoin]
+ *   core self=3 hosts=5 [allowance=0] [hb=100] [inc=1] [rejoin] [probe=0]
  *   restored promised=1.1 view=4 leader=1 members=1,2,3
  *                           (before start) what the state file holds
  *   start at=0
@@ -501,13 +501,13 @@ static int scen_do_core(struct scen *s, const struct scen_words *ws)
 {
 	if (s->created)
 		return scen_fail(s, "one core per file");
-	if (scen_keys_check(s, ws, 1, "self hosts allowance hb inc rejoin") < 0)
+	if (scen_keys_check(s, ws, 1, "self hosts allowance hb inc rejoin probe") < 0)
 		return -1;
 	const char *self = scen_value(ws, 1, "self");
 	const char *hosts = scen_value(ws, 1, "hosts");
 	if (self == NULL || hosts == NULL)
 		return scen_fail(s, "core needs self= and hosts=");
-	unsigned hosts_count, self_id, allowance = 0, hb = 100;
+	unsigned hosts_count, self_id, allowance = 0, hb = 100, probe = 0;
 	uint64_t inc = 1;
 	const char *v;
 	if (scen_uint(s, "hosts", hosts, SCEN_HOSTS_MAX, &hosts_count) < 0 ||
@@ -523,6 +523,9 @@ static int scen_do_core(struct scen *s, const struct scen_words *ws)
 		return -1;
 	if (hb < 1)
 		return scen_fail(s, "hb=0: T must be at least 1 ms");
+	if ((v = scen_value(ws, 1, "probe")) != NULL &&
+	    scen_uint(s, "probe", v, 600000, &probe) < 0)
+		return -1;
 	if ((v = scen_value(ws, 1, "inc")) != NULL &&
 	    scen_u64(s, "inc", v, UINT64_MAX / 2, &inc) < 0)
 		return -1;
@@ -534,6 +537,7 @@ static int scen_do_core(struct scen *s, const struct scen_words *ws)
 		.incarnation = inc,
 		.rejoin = scen_flag(ws, 1, "rejoin"),
 		.allowance_ms = allowance,
+		.probe_ms = probe,
 	};
 	rec_create(&s->r);
 	s->r.self = self_id;
