@@ -236,18 +236,22 @@ void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to)
 }
 
 /*
- * A JOIN holding no vote (ballot 0) from a member of our view, and from a
- * later life than any we heard act as one: the process our view lists is
- * gone, and this is a new life (mship.h, fresh). That is a death as
- * certain as a crash's: the leader removes it (and admits the new life
- * after), a member that followed it takes over or answers who does.
- * Returns whether it was.
+ * A JOIN holding no vote (ballot 0) from a member of our view, from a
+ * later life than any we heard act as one, and showing our view (so sent
+ * after it: a JOIN the admitted life sent before its ADD, held up in the
+ * network, shows an older one): the process our view lists is gone, and
+ * this is a new life (mship.h, fresh). That is a death as certain as a
+ * crash's: the leader removes it (and admits the new life after), a
+ * member that followed it takes over or answers who does. A new life
+ * showing an older view is sent ours (mship__on_join), and shows it in
+ * its next JOIN. Returns whether it was.
  */
 bool mship__life_gone(struct mship *m, int64_t now_ms,
 		      const struct wire_msg *msg)
 {
 	unsigned p = msg->from;
 	if (msg->ballot != 0 || !peerset_has(&m->members, p) ||
+	    msg->view_id < m->view_id ||
 	    msg->incarnation <= m->voter_lives[p] ||
 	    peerset_has(&m->dead, p) ||
 	    (m->role != MSHIP_LEADER && p != m->leader))

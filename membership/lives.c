@@ -102,6 +102,9 @@ void mship__heard_group(struct mship *m, int64_t now_ms,
 		return;
 	if (msg->incarnation > m->voter_lives[msg->from])
 		m->voter_lives[msg->from] = msg->incarnation;
+	if (msg->view_id > m->member_view_seen)
+		m->member_view_seen = msg->view_id;
+	m->member_seen_ms = now_ms;
 	if (m->found_at_ms != MSHIP_NEVER)
 		m->found_at_ms = mship__found_quiet(m, now_ms);
 	if (m->founded_alone && m->role == MSHIP_LEADER &&
@@ -148,26 +151,29 @@ void mship__found_undo(struct mship *m, int64_t now_ms, unsigned ask)
 }
 
 /*
- * A new life (mship.h, fresh) is admitted by the view its confirmed ADD
- * makes: the view after the one it was asked in, naming the leader that
- * asked. Any other view that lists us is an earlier life's membership,
- * or one we cannot tell from it: we give our ADD up and JOIN anew as a
- * later life holding no vote, which the group removes and admits again.
- * Returns whether msg (a NEWVIEW listing us) admits this life.
+ * A new life (mship.h, fresh) is admitted by the ADD of itself that it
+ * confirmed: a view listing us above the one that ADD was asked in lists
+ * us by that ADD, since the asker's view did not list us and a leader
+ * asks in the latest view it knows. That holds only if the asker was not
+ * behind a later view listing an earlier life of ours, whose admission
+ * would come between: so we confirm no ADD asked in a view older than
+ * one a member showed us, while members still speak to us (a group that
+ * died out, every member restarted without its state, speaks no more,
+ * and a founding peer 1 may then admit us). A view at or below the ADD's
+ * is an earlier life's membership: not taken.
  */
+bool mship__may_confirm(const struct mship *m, int64_t now_ms,
+			const struct wire_msg *msg)
+{
+	return !m->fresh || msg->view_id >= m->member_view_seen ||
+	       now_ms >= m->member_seen_ms + m->cfg.probe_ms +
+				 2 * BACKOFF_MAX_MS;
+}
+
+/* Whether msg, a NEWVIEW listing us, admits this new life. */
 bool mship__admits(struct mship *m, const struct wire_msg *msg)
 {
-	if (!mship__admit_set(m))
-		return false;
-	if (msg->view_id == m->st.acc_base + 1 &&
-	    msg->leader == m->st.acc_leader)
-		return true;
-	if (msg->view_id > m->st.acc_base) {
-		m->st.acc_set = false;
-		mship__save(m);
-		m->incarnation++;
-	}
-	return false;
+	return mship__admit_set(m) && msg->view_id > m->st.acc_base;
 }
 
 /* A new life holds the ADD of itself it confirmed (its only vote). */

@@ -62,6 +62,10 @@ void mship__on_req(struct mship *m, int64_t now_ms,
 			mship__refuse(m, msg);
 			return;
 		}
+		if (!mship__may_confirm(m, now_ms, msg)) {
+			m->stats.dropped_stale++;
+			return;
+		}
 		m->st.promised = msg->ballot;
 		if (m->fresh) {
 			/* Our only vote, kept across a restart: the view

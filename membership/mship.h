@@ -149,6 +149,11 @@ struct mship {
 	 * but JOIN and a joiner's REDIRECT or refusal): a JOIN from a later
 	 * life holding no vote says that member's process is gone. */
 	uint64_t voter_lives[HOSTS_MAX + 1];
+	/* The highest view id a peer acting in a view showed us, and when
+	 * one last spoke to us: a new life confirms no ADD asked in an
+	 * older view while members speak (mship__may_confirm). */
+	uint32_t member_view_seen;
+	int64_t member_seen_ms;
 
 	/* The installed view (the last decided one we know), and the leader
 	 * we follow: the view's, or the one whose ballot we answered since. */

@@ -88,6 +88,8 @@ void mship__heard_group(struct mship *m, int64_t now_ms,
 			const struct wire_msg *msg);
 void mship__found_undo(struct mship *m, int64_t now_ms, unsigned ask);
 bool mship__admits(struct mship *m, const struct wire_msg *msg);
+bool mship__may_confirm(const struct mship *m, int64_t now_ms,
+			const struct wire_msg *msg);
 bool mship__admit_set(const struct mship *m);
 
 #endif
