@@ -102,9 +102,10 @@ void mship__heard_group(struct mship *m, int64_t now_ms,
 		return;
 	if (msg->incarnation > m->voter_lives[msg->from])
 		m->voter_lives[msg->from] = msg->incarnation;
-	if (msg->view_id > m->member_view_seen)
+	if (msg->view_id >= m->member_view_seen) {
 		m->member_view_seen = msg->view_id;
-	m->member_seen_ms = now_ms;
+		m->member_seen_ms = now_ms;
+	}
 	if (m->found_at_ms != MSHIP_NEVER)
 		m->found_at_ms = mship__found_quiet(m, now_ms);
 	if (m->founded_alone && m->role == MSHIP_LEADER &&
@@ -157,10 +158,10 @@ void mship__found_undo(struct mship *m, int64_t now_ms, unsigned ask)
  * asks in the latest view it knows. That holds only if the asker was not
  * behind a later view listing an earlier life of ours, whose admission
  * would come between: so we confirm no ADD asked in a view older than
- * one a member showed us, while members still speak to us (a group that
- * died out, every member restarted without its state, speaks no more,
- * and a founding peer 1 may then admit us). A view at or below the ADD's
- * is an earlier life's membership: not taken.
+ * one a member showed us, while members of that view still speak to us
+ * (a group that died out, every member restarted without its state,
+ * speaks no more, and a founding peer 1 may then admit us). A view at or
+ * below the ADD's is an earlier life's membership: not taken.
  */
 bool mship__may_confirm(const struct mship *m, int64_t now_ms,
 			const struct wire_msg *msg)

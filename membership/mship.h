@@ -150,8 +150,8 @@ struct mship {
 	 * life holding no vote says that member's process is gone. */
 	uint64_t voter_lives[HOSTS_MAX + 1];
 	/* The highest view id a peer acting in a view showed us, and when
-	 * one last spoke to us: a new life confirms no ADD asked in an
-	 * older view while members speak (mship__may_confirm). */
+	 * one last showed it: a new life confirms no ADD asked in an older
+	 * view while that group speaks (mship__may_confirm). */
 	uint32_t member_view_seen;
 	int64_t member_seen_ms;
 
