@@ -5,7 +5,7 @@
 # and lays out everything the final stage holds under /out. The final
 # stage is empty but for that: the stripped binary, the hostsfile, the
 # state directory and two lines of /etc, run as an unprivileged numeric
-# user. About 1.3 MB in all (README: "The image"). The entrypoint is the
+# user. About 1.3 MB in all (docs/operations.md: "The image"). The entrypoint is the
 # daemon, so a compose file's `command: -h hostsfile.txt -d 2` is its argv,
 # resolved against /app. There is no shell: a probe or a healthcheck runs
 # the daemon's own binary.
@@ -18,12 +18,12 @@ RUN apt-get update \
 WORKDIR /src
 # Only what `make build-static/rollcall` reads: the tests and the rest of
 # the repository stay out, so editing them does not rebuild this layer.
-COPY Makefile rollcall.c ./
+COPY Makefile ./
 COPY common/ common/
 COPY heartbeat/ heartbeat/
 COPY membership/ membership/
 COPY reconcile/ reconcile/
-COPY hooks/ hooks/
+COPY rollcall/ rollcall/
 COPY hostsfiles/hostsfile.txt hostsfiles/
 # The linker's warnings about getaddrinfo and getpwuid_r in a static
 # binary are expected: see the Makefile's STATIC=1.

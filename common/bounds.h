@@ -3,7 +3,7 @@
  *
  * A table, queue, frame or retry that grows with input is capped here, so
  * that nothing a peer or a file sends can make a process allocate without
- * limit. The README lists each bound and what happens when it is reached.
+ * limit. docs/membership.md lists each bound and what happens when it is reached.
  */
 #ifndef ROLLCALL_BOUNDS_H
 #define ROLLCALL_BOUNDS_H

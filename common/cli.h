@@ -13,8 +13,8 @@
  *   --heartbeat-ms T    heartbeat period (default CLI_HEARTBEAT_MS_DEFAULT)
  *   --rejoin            join again as a new member once removed
  *   --test-drop-udp P   tests only: drop P% of incoming datagrams
- *   --status FILE       keep FILE as this peer's state in JSON (hooks/)
- *   --on-change PROG    run PROG for every event (hooks/)
+ *   --status FILE       keep FILE as this peer's state in JSON (rollcall/hooks.h)
+ *   --on-change PROG    run PROG for every event (rollcall/hooks.h)
  *   --on-change-timeout DELAY  seconds before a handler is killed
  *   --on-change-log FILE  where handlers' stdout and stderr go
  *   --ready FILE        a mode: check a status file, exit 0 or 1

@@ -289,7 +289,7 @@ hostile() {
 	for id in 1 2 3 4; do expect_count $id 1 '"peer 5 unreachable"'; done
 }
 
-# ---- The status file and the handlers (hooks/) ---------------------------
+# ---- The status file and the handlers (rollcall/) ------------------------
 
 # The handlers the hooks scenarios run: one that records each event (its
 # environment as one line, then its stdin line) in ID.rec, one that

@@ -835,7 +835,7 @@ static bool siminv__known_no_quorum(const struct sim *s,
  * A correct core can then neither finish that change (the view it makes
  * needs the dead) nor drop it: it may have been decided, by peers now
  * dead, and a view decided stands. This is the quorum system's own limit
- * (README, Known limits), with one exception the core must handle:
+ * (docs/design.md, Known limits), with one exception the core must handle:
  * the leader that asked the change at that ballot, still in that round
  * and the change its own, knows it decided nothing (only it decides at its
  * ballot), and must give it up (mship__check_hopeless).

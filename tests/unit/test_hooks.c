@@ -1,5 +1,5 @@
 /*
- * Unit tests for hooks/: the status file's JSON (exact text, a full group
+ * Unit tests for rollcall/ (the daemon's hooks): the status file's JSON (exact text, a full group
  * fits, a short buffer is refused), the snapshot of a real core, the
  * atomic write, the readiness check on good, other-role and corrupt
  * files, an event's JSON line and environment, and the handler queue
@@ -19,10 +19,10 @@
 
 #include "../../common/bounds.h"
 #include "../../common/transport.h"
-#include "../../hooks/event.h"
-#include "../../hooks/handler.h"
-#include "../../hooks/ready.h"
-#include "../../hooks/status.h"
+#include "../../rollcall/event.h"
+#include "../../rollcall/handler.h"
+#include "../../rollcall/ready.h"
+#include "../../rollcall/status.h"
 #include "../../membership/mship.h"
 #include "net.h"
 

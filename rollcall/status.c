@@ -50,7 +50,7 @@ static const char *status_role_name(enum mship_role role)
 #define STATUS_COUNT(f) +1
 _Static_assert(sizeof(struct mship_stats) ==
 		       sizeof(uint64_t) * (0 STATUS_MSHIP_STATS(STATUS_COUNT)),
-	       "hooks/status.c: STATUS_MSHIP_STATS misses a counter");
+	       "rollcall/status.c: STATUS_MSHIP_STATS misses a counter");
 
 #define STATUS_TRANSPORT_STATS(X) \
 	X(frames_in) X(datagrams_in) X(dropped_malformed) \

@@ -15,14 +15,14 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "common/cli.h"
-#include "common/hosts.h"
-#include "common/state.h"
-#include "common/outbox.h"
-#include "common/transport.h"
-#include "hooks/hooks.h"
-#include "hooks/ready.h"
-#include "membership/mship.h"
+#include "../common/cli.h"
+#include "../common/hosts.h"
+#include "../common/state.h"
+#include "../common/outbox.h"
+#include "../common/transport.h"
+#include "hooks.h"
+#include "ready.h"
+#include "../membership/mship.h"
 
 #define ROLLCALL_VERSION "0.1.0"
 
