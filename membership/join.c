@@ -35,6 +35,7 @@ void mship__found(struct mship *m, int64_t now_ms)
 void mship__probe(struct mship *m, int64_t now_ms)
 {
 	if (m->cfg.hosts_count < 2 || m->cfg.probe_ms == 0) {
+		mship__arm_crash(m, now_ms);
 		mship__found(m, now_ms);
 		mship__check_testcase4(m);
 		return;
@@ -65,6 +66,7 @@ int64_t mship__found_quiet(const struct mship *m, int64_t now_ms)
 void mship__found_unanswered(struct mship *m, int64_t now_ms)
 {
 	m->found_at_ms = MSHIP_NEVER;
+	mship__arm_crash(m, now_ms);
 	mship__found(m, now_ms);
 	m->founded_alone = true;
 	mship__check_testcase4(m);

@@ -106,8 +106,11 @@ void mship__heard_group(struct mship *m, int64_t now_ms,
 		m->member_view_seen = msg->view_id;
 		m->member_seen_ms = now_ms;
 	}
-	if (m->found_at_ms != MSHIP_NEVER)
+	if (m->found_at_ms != MSHIP_NEVER) {
+		/* A joiner now: -c counts from here. */
+		mship__arm_crash(m, now_ms);
 		m->found_at_ms = mship__found_quiet(m, now_ms);
+	}
 	if (m->founded_alone && m->role == MSHIP_LEADER &&
 	    msg->view_id > m->view_id)
 		mship__found_undo(m, now_ms, msg->from);

@@ -134,7 +134,9 @@ void mship__crash(struct mship *m)
 	m->out->exit(m->out);
 }
 
-static void mship__arm_crash(struct mship *m, int64_t now_ms)
+/* -c: crash this long after JOIN, or for the starting leader after it
+ * starts leading (a new peer 1: once its probe ends, or is answered). */
+void mship__arm_crash(struct mship *m, int64_t now_ms)
 {
 	if (m->cfg.crash_ms >= 0 && m->crash_at_ms == MSHIP_NEVER)
 		m->crash_at_ms = now_ms + m->cfg.crash_ms;
@@ -242,8 +244,8 @@ void mship_start(struct mship *m, int64_t now_ms)
 {
 	if (m->role != MSHIP_IDLE)
 		return;
-	mship__arm_crash(m, now_ms);
 	if (m->st.in_view) {
+		mship__arm_crash(m, now_ms);
 		mship__resume(m, now_ms);
 		return;
 	}
@@ -251,6 +253,7 @@ void mship_start(struct mship *m, int64_t now_ms)
 		mship__probe(m, now_ms);
 		return;
 	}
+	mship__arm_crash(m, now_ms);
 	unsigned target = m->cfg.self == 1 ? 2 : 1;
 	if (target > m->cfg.hosts_count) {
 		/* Alone in the hostsfile, removed once: nobody to join. */

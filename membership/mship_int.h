@@ -23,6 +23,7 @@ unsigned mship__lowest_live(const struct mship *m);
 void mship__revive(struct mship *m, int64_t now_ms, unsigned peer);
 void mship__save(struct mship *m);
 void mship__crash(struct mship *m);
+void mship__arm_crash(struct mship *m, int64_t now_ms);
 void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		    unsigned leader, const struct peerset *members);
 void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer);
