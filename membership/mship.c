@@ -548,10 +548,14 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 		return;
 	}
 	if (m->role == MSHIP_JOINING) {
-		if (now_ms >= m->found_at_ms)
+		if (now_ms >= m->found_at_ms) {
+			/* Founding arms -c: it may be due at once. */
 			mship__found_unanswered(m, now_ms);
-		else if (now_ms >= m->join_next_ms)
+			if (now_ms >= m->crash_at_ms)
+				mship__crash(m);
+		} else if (now_ms >= m->join_next_ms) {
 			mship__join_retry(m, now_ms);
+		}
 		return;
 	}
 	if (now_ms >= m->next_beat_ms)

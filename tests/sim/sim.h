@@ -202,6 +202,8 @@ struct sim_peer {
 	 * lists its id (the earlier life's), so it counts in no quorum of
 	 * one when liveness is judged. */
 	bool forgot;
+	/* The last life that confirmed the ADD of itself (an OK to it). */
+	unsigned confirmed_life;
 	/* The highest view id any life of this peer printed since the
 	 * group was last founded anew (log-monotonic). */
 	bool log_any;

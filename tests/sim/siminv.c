@@ -467,7 +467,12 @@ static void siminv__integrity(struct sim *s, struct sim_peer *p,
 		 * any verdict on it, go on. */
 		if (prev != NULL && peerset_has(&prev->members, id))
 			continue;
-		s->removable[id] = !s->peers[id].running;
+		/* Removable at once if the life it admits is gone: the life
+		 * that confirmed the ADD died before the view was made. */
+		s->removable[id] = !s->peers[id].running ||
+				   (s->peers[id].confirmed_life != 0 &&
+				    s->peers[id].confirmed_life !=
+					    s->peers[id].life);
 	}
 }
 

@@ -603,6 +603,10 @@ static void sim_out_send(struct outbox *o, const struct peerset *to,
 	struct wire_msg w;
 	if (!sim__wire(s, p, m, &w))
 		return;
+	/* The life that confirms the ADD of itself is the one a view that
+	 * adds it admits (integrity: removing it later needs its failure). */
+	if (m->type == WIRE_OK && m->op == WIRE_OP_ADD && m->peer == p->id)
+		p->confirmed_life = p->life;
 
 	if (m->type == WIRE_HEARTBEAT) {
 		s->stats.heartbeats++;
