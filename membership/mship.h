@@ -129,12 +129,12 @@ struct mship {
 	 * view has admitted it yet. Whatever an earlier process of this id
 	 * promised or accepted is lost with the file, so this life holds no
 	 * vote: it answers no NEWLEADER and no REQ but the ADD of itself,
-	 * and takes no view but the one that ADD makes (admit_*). Views
-	 * that list its id before that are an earlier life's membership,
-	 * which the group removes when this life JOINs (mship__on_join).
-	 * The ADD of itself it confirmed is kept as its accepted change
-	 * (st.acc_*, saved): the view after st.acc_base, naming
-	 * st.acc_leader, admits it (mship__admits).
+	 * and takes no view but one above the view that ADD was asked in.
+	 * Views that list its id before that are an earlier life's
+	 * membership, which the group removes when this life JOINs
+	 * (mship__life_gone). The ADD of itself it confirmed is kept as its
+	 * accepted change (st.acc_*, saved): a view above st.acc_base
+	 * admits it (mship__admits).
 	 */
 	bool fresh;
 	/* A new peer 1 asks the other hosts before it founds a group: it
