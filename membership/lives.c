@@ -169,7 +169,16 @@ void mship__found_undo(struct mship *m, int64_t now_ms, unsigned ask)
 bool mship__may_confirm(const struct mship *m, int64_t now_ms,
 			const struct wire_msg *msg)
 {
-	return !m->fresh || msg->view_id >= m->member_view_seen ||
+	if (!m->fresh)
+		return true;
+	/* A leader finishing a predecessor's ADD of us (it names that
+	 * leader) finishes the admission of the life that confirmed it,
+	 * maybe an earlier one: we answer it only if it is ours. */
+	if (msg->leader != msg->from &&
+	    !(mship__admit_set(m) && m->st.acc_base == msg->view_id &&
+	      m->st.acc_leader == msg->leader))
+		return false;
+	return msg->view_id >= m->member_view_seen ||
 	       now_ms >= m->member_seen_ms + m->cfg.probe_ms +
 				 2 * BACKOFF_MAX_MS;
 }
