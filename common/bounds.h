@@ -37,9 +37,12 @@
 /* Membership changes waiting behind the one in flight. */
 #define OP_QUEUE_MAX (2 * HOSTS_MAX)
 
-/* Suspects one HEARTBEAT names (the lowest ids first): 128 ids keep the
- * datagram under DATAGRAM_BYTES_MAX. */
-#define HEARTBEAT_SUSPECTS_MAX 128
+/* Suspects one HEARTBEAT names (the lowest ids first), and peers it says
+ * its sender heard, each with an age: 64 ids (3 bytes each at most) and 32
+ * pairs (8 bytes) beside the fixed fields' 38 keep the datagram under
+ * DATAGRAM_BYTES_MAX (wire.h). */
+#define HEARTBEAT_SUSPECTS_MAX 64
+#define HEARTBEAT_HEARD_MAX 32
 
 /* Peers a leader tracks as suspected by members at once (each with the
  * members that suspect it); past it a new suspect waits for a free slot. */

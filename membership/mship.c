@@ -364,7 +364,7 @@ static void mship__on_suspect(struct mship *m, int64_t now_ms, unsigned peer)
 		mship__on_dead(m, now_ms, peer);
 		if (!leader && m->role == MSHIP_MEMBER && m->leader != 0 &&
 		    !peerset_has(&m->dead, m->leader))
-			mship__beat_to(m, m->leader);
+			mship__beat_to(m, now_ms, m->leader);
 		return;
 	}
 	peerset_add(&m->dead, peer);
@@ -412,9 +412,11 @@ void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer)
 	mship__check_hopeless(m, now_ms);
 }
 
-/* Our heartbeat: whom we follow, and whom our detector holds dead (the
- * lowest HEARTBEAT_SUSPECTS_MAX). */
-static struct wire_msg mship__heartbeat(const struct mship *m)
+/* Our heartbeat: whom we follow, whom our detector holds dead (the
+ * lowest HEARTBEAT_SUSPECTS_MAX), and whom we heard directly within 2T + A
+ * and how long ago (the lowest HEARTBEAT_HEARD_MAX): others' detectors
+ * count that as hearing them. */
+static struct wire_msg mship__heartbeat(const struct mship *m, int64_t now_ms)
 {
 	struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
 	if (m->role == MSHIP_LEADER)
@@ -433,12 +435,16 @@ static struct wire_msg mship__heartbeat(const struct mship *m)
 			break;
 		peerset_add(&hb.suspects, id);
 	}
+	hb.heard_count = (uint16_t)fd_direct_ages(&m->fd, now_ms,
+						  HEARTBEAT_HEARD_MAX,
+						  hb.heard_peer,
+						  hb.heard_age_ms);
 	return hb;
 }
 
-void mship__beat_to(struct mship *m, unsigned to)
+void mship__beat_to(struct mship *m, int64_t now_ms, unsigned to)
 {
-	struct wire_msg hb = mship__heartbeat(m);
+	struct wire_msg hb = mship__heartbeat(m, now_ms);
 	outbox_send_one(m->out, to, &hb);
 }
 
@@ -446,7 +452,7 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 {
 	struct peerset to = m->members;
 	peerset_del(&to, m->cfg.self);
-	struct wire_msg hb = mship__heartbeat(m);
+	struct wire_msg hb = mship__heartbeat(m, now_ms);
 	mship__send(m, &to, &hb);
 	/* A leader idle for want of a quorum (its detector holds too many
 	 * of its view dead to remove any) may have been left behind by a
@@ -507,7 +513,16 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 	}
 	if (msg->view_id < m->view_id)
 		mship__resend_view(m, now_ms, from);
-	fd_heard(&m->fd, from, now_ms);
+	fd_heard_direct(&m->fd, from, now_ms);
+	/* Whom the sender heard, and when: alive as of then for us too
+	 * (our clock, its age: late by the delivery time at most). */
+	for (unsigned i = 0; i < msg->heard_count; i++) {
+		unsigned id = msg->heard_peer[i];
+		if (id == m->cfg.self || !peerset_has(&m->members, id) ||
+		    msg->heard_age_ms[i] > now_ms)
+			continue;
+		fd_heard_via(&m->fd, id, now_ms - msg->heard_age_ms[i]);
+	}
 	if (m->role == MSHIP_LEADER && msg->view_id == m->view_id)
 		mship__heard_suspects(m, now_ms, msg);
 }

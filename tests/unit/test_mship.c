@@ -2434,9 +2434,12 @@ static void test_member_tells_leader_at_once(void **state)
 }
 
 /*
- * A lossy link. Everything 3 sends the leader is lost from 150 on: the
- * leader holds it dead at 325 (2T + A after 100) and prints its line, but
- * 2, 4 and 5 hear 3 and never suspect it, so 3 stays, through 3 s.
+ * A lossy link. Everything 3 sends the leader is lost from 150 on. The
+ * leader hears 3 no more, but 2, 4 and 5 do, and their heartbeats say so
+ * (3 heard, and how long ago): indirect evidence keeps 3 alive for the
+ * leader. No line anywhere, no suspicion, no removal, through 3 s; the
+ * leader's detector shows the link to 3 degraded (alive through others
+ * only), and no other link.
  */
 static void test_net_lossy_link_removes_nobody(void **state)
 {
@@ -2444,21 +2447,59 @@ static void test_net_lossy_link_removes_nobody(void **state)
 	form_allowance(5, A_MS);
 	net_run_until(&net, 150);
 	net_cut(&net, 3, 1, true);
-	net_run_until(&net, 324);
-	net_expect_quiet(&net);
-	net_run_until(&net, 325);
-	rec_expect_line(net_rec(&net, 1), 325,
-			net_line_unreachable(1, 4, 1, 3));
 	net_run_until(&net, 3000);
 	net_expect_quiet(&net);
 	for (unsigned id = 1; id <= 5; id++) {
 		expect_view(net_mship(&net, id), 4, 1, "1,2,3,4,5");
-		assert_int_equal(net_mship(&net, id)->stats.suspicions,
-				 id == 1 ? 1 : 0);
+		assert_int_equal(net_mship(&net, id)->stats.suspicions, 0);
 		assert_int_equal(rec_count(net_rec(&net, id), WIRE_REQ, 1,
 					   3000), 0);
 	}
-	assert_true(peerset_has(&net_mship(&net, 1)->suspected, 3));
+	const struct mship *m1 = net_mship(&net, 1);
+	assert_true(peerset_empty(&m1->suspected));
+	assert_true(fd_degraded(&m1->fd, 3, 3000));
+	for (unsigned id = 2; id <= 5; id++) {
+		if (id != 3)
+			assert_false(fd_degraded(&m1->fd, id, 3000));
+		assert_false(fd_degraded(&net_mship(&net, id)->fd, 1, 3000));
+	}
+	/* Healed, it is heard directly again: no longer degraded. */
+	net_cut(&net, 3, 1, false);
+	net_run_until(&net, 3200);
+	assert_false(fd_degraded(&m1->fd, 3, 3200));
+	net_expect_quiet(&net);
+}
+
+/*
+ * The control: the same peer cut off from everyone, both ways, at 150.
+ * Nobody hears it, directly or through others: every other member holds
+ * it dead at 2T + A after its last heartbeat (100), prints its line, and
+ * the four remove it in the same millisecond.
+ */
+static void test_net_cut_off_from_all_is_reported(void **state)
+{
+	(void)state;
+	form_allowance(5, A_MS);
+	net_run_until(&net, 150);
+	for (unsigned id = 1; id <= 5; id++) {
+		if (id == 3)
+			continue;
+		net_cut(&net, 3, id, true);
+		net_cut(&net, id, 3, true);
+	}
+	net_run_until(&net, 324);
+	for (unsigned id = 1; id <= 5; id++)
+		if (id != 3)
+			rec_expect_quiet(net_rec(&net, id));
+	net_run_until(&net, 330);
+	for (unsigned id = 1; id <= 5; id++) {
+		if (id == 3)
+			continue;
+		struct rec *r = net_rec(&net, id);
+		rec_expect_line(r, 325, net_line_unreachable(id, 4, 1, 3));
+		rec_expect_line(r, 325, net_line_view(id, 5, 1, "1,2,4,5"));
+		expect_view(net_mship(&net, id), 5, 1, "1,2,4,5");
+	}
 }
 
 /*
@@ -2654,6 +2695,7 @@ int main(void)
 		cmocka_unit_test(test_leader_rechecks_after_view),
 		cmocka_unit_test(test_member_tells_leader_at_once),
 		cmocka_unit_test(test_net_lossy_link_removes_nobody),
+		cmocka_unit_test(test_net_cut_off_from_all_is_reported),
 		cmocka_unit_test(test_net_heard_again),
 		cmocka_unit_test(test_net_crash_detected_5),
 		cmocka_unit_test(test_net_crash_detected_10),
