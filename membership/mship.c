@@ -184,6 +184,8 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	}
 	if (view_id != m->view_id)
 		m->resumed = false;
+	/* Places in the view change with it: what members lacked is moot. */
+	memset(m->lacks, 0, sizeof(m->lacks));
 	m->members = *members;
 	m->view_id = view_id;
 	m->view_leader = leader;
@@ -469,6 +471,59 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 		m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
 }
 
+/* Whether our view is small enough for relays (MSHIP_RELAY_MEMBERS_MAX). */
+static bool mship__relaying(const struct mship *m)
+{
+	return peerset_count(&m->members) <= MSHIP_RELAY_MEMBERS_MAX;
+}
+
+/* What a member's heartbeat shows it lacks: the members it heard, but
+ * not within T + T/4 before sending (their last beat went missing). One
+ * it does not name at all it never heard yet, or has given up. */
+static void mship__note_lacks(struct mship *m, const struct wire_msg *msg)
+{
+	if (!mship__relaying(m))
+		return;
+	uint32_t lacks = 0;
+	uint32_t limit = m->cfg.heartbeat_ms + m->cfg.heartbeat_ms / 4;
+	for (unsigned i = 0; i < msg->heard_count; i++) {
+		unsigned id = msg->heard_peer[i];
+		if (peerset_has(&m->members, id) &&
+		    msg->heard_age_ms[i] >= limit)
+			lacks |= UINT32_C(1) << peerset_rank(&m->members, id);
+	}
+	m->lacks[msg->from] = lacks;
+}
+
+/*
+ * We just heard peer directly: a member whose last heartbeat showed it
+ * lacking peer, or that we heard once but not for 1.5T (we cannot tell),
+ * gets
+ * our heartbeat at once (at most one per T/2), whose heard pairs tell it.
+ * Two lost heartbeats in a row, to one observer, are then no silence for
+ * it while a third member heard the second one.
+ */
+static void mship__relay(struct mship *m, int64_t now_ms, unsigned peer)
+{
+	if (!mship__relaying(m) || !peerset_has(&m->members, peer))
+		return;
+	uint32_t bit = UINT32_C(1) << peerset_rank(&m->members, peer);
+	int64_t stale = now_ms - (int64_t)(3 * m->cfg.heartbeat_ms / 2);
+	struct peerset to = mship__live_others(m);
+	peerset_del(&to, peer);
+	peerset_foreach(&to, id) {
+		int64_t heard = m->fd.direct_ms[id];
+		if (!(m->lacks[id] & bit) &&
+		    (heard == FD_NOT_HEARD || heard >= stale))
+			continue;
+		if (now_ms < m->relay_next_ms[id])
+			continue;
+		m->relay_next_ms[id] = now_ms + m->cfg.heartbeat_ms / 2;
+		m->lacks[id] = 0;
+		mship__beat_to(m, now_ms, id);
+	}
+}
+
 /*
  * A heartbeat from a member. A member hears a peer it gave up for dead: it
  * was wrong, watch it again (its line was printed and stays printed). A
@@ -523,6 +578,8 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 			continue;
 		fd_heard_via(&m->fd, id, now_ms - msg->heard_age_ms[i]);
 	}
+	mship__note_lacks(m, msg);
+	mship__relay(m, now_ms, from);
 	if (m->role == MSHIP_LEADER && msg->view_id == m->view_id)
 		mship__heard_suspects(m, now_ms, msg);
 }

@@ -36,6 +36,13 @@
 
 #define MSHIP_NEVER INT64_MAX
 
+/*
+ * Views of at most this many members relay news of a peer to a member
+ * that seems to lack it (mship.c, mship__relay): a heartbeat sent at once
+ * to a member whose last heartbeat did not show a peer we just heard.
+ */
+#define MSHIP_RELAY_MEMBERS_MAX 32
+
 struct mship_config {
 	unsigned self;		/* this peer's id, 1..hosts_count */
 	unsigned hosts_count;	/* entries in the hostsfile */
@@ -194,6 +201,13 @@ struct mship {
 	/* Leader: when each member was last sent the view again because it
 	 * seemed behind (at most once per 2T each). */
 	int64_t view_resent_ms[HOSTS_MAX + 1];
+	/*
+	 * Views of at most MSHIP_RELAY_MEMBERS_MAX: for each member, the
+	 * members (bits by place in the view) its last heartbeat did not
+	 * show heard within T + T/4; and when we may next relay to it.
+	 */
+	uint32_t lacks[HOSTS_MAX + 1];
+	int64_t relay_next_ms[HOSTS_MAX + 1];
 	struct mship_change queue[OP_QUEUE_MAX];
 	unsigned queue_head;
 	unsigned queue_count;
