@@ -102,13 +102,51 @@ unsigned mship__lowest_live(const struct mship *m)
 	return peerset_first(&live);
 }
 
+/* Whether we watch peer: every other member, or in a ringed view our
+ * subjects and the leader we follow. */
+static bool mship__watches(const struct mship *m, unsigned peer)
+{
+	return peer != m->cfg.self && peerset_has(&m->members, peer) &&
+	       (!m->ringed || peerset_has(&m->subjects, peer) ||
+		peer == m->leader);
+}
+
 /* A peer we gave up for dead spoke: watch it again, with a full 2T. */
 void mship__revive(struct mship *m, int64_t now_ms, unsigned peer)
 {
 	if (!peerset_has(&m->dead, peer) || !peerset_has(&m->members, peer))
 		return;
 	peerset_del(&m->dead, peer);
-	fd_watch(&m->fd, peer, now_ms);
+	if (mship__watches(m, peer))
+		fd_watch(&m->fd, peer, now_ms);
+}
+
+/*
+ * After a view is installed: a view of more than MSHIP_ALL_TO_ALL_MAX
+ * builds its rings, and we watch only our subjects and the leader (the
+ * others start or stop being watched); a smaller one watches every live
+ * member again.
+ */
+static void mship__set_watch(struct mship *m, int64_t now_ms)
+{
+	m->ringed = peerset_count(&m->members) > MSHIP_ALL_TO_ALL_MAX;
+	peerset_clear(&m->observers);
+	peerset_clear(&m->subjects);
+	if (m->ringed) {
+		rings_build(&m->rings, &m->members);
+		m->observers = rings_observers(&m->rings, m->cfg.self);
+		m->subjects = rings_subjects(&m->rings, m->cfg.self);
+	}
+	struct peerset watched = m->fd.watched;
+	peerset_foreach(&watched, id) {
+		if (!mship__watches(m, id))
+			fd_unwatch(&m->fd, id);
+	}
+	peerset_foreach(&m->members, id) {
+		if (mship__watches(m, id) && !peerset_has(&m->fd.watched, id) &&
+		    !peerset_has(&m->dead, id))
+			fd_watch(&m->fd, id, now_ms);
+	}
 }
 
 /* Hand what we promised, accepted and installed to stable storage, before
@@ -194,6 +232,7 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	if (m->st.acc_set && m->st.acc_base < view_id)
 		m->st.acc_set = false;
 	m->newleader_deferred = false;
+	mship__set_watch(m, now_ms);
 	mship__save(m);
 	mship__emit(m, OUT_EVENT_VIEW, 0);
 }
@@ -290,6 +329,39 @@ void mship__forget_suspicions(struct mship *m, unsigned peer)
 }
 
 /*
+ * A ringed view: the leader removes a member once a majority of its
+ * observers (the leader among them if it is one) hold it dead, and the
+ * leader itself, which every member heartbeats, has not heard it for 2T.
+ */
+static void mship__check_observers(struct mship *m, int64_t now_ms,
+				   unsigned peer)
+{
+	struct peerset obs = rings_observers(&m->rings, peer);
+	struct peerset agree;
+	peerset_clear(&agree);
+	struct mship_suspicion *s = mship__suspicion(m, peer, false);
+	if (s != NULL)
+		agree = s->by;
+	if (peerset_has(&m->suspected, peer))
+		peerset_add(&agree, m->cfg.self);
+	unsigned n = 0, k = 0;
+	peerset_foreach(&obs, id) {
+		n++;
+		if (peerset_has(&agree, id))
+			k++;
+	}
+	if (2 * k <= n ||
+	    now_ms - m->heard_ms[peer] < 2 * (int64_t)m->cfg.heartbeat_ms)
+		return;
+	peerset_add(&m->dead, peer);
+	peerset_del(&m->round_waiting, peer);
+	peerset_del(&m->recon.waiting, peer);
+	struct mship_change del = { .op = WIRE_OP_DEL, .peer = peer };
+	mship__enqueue(m, &del, false);
+	mship__start_round(m, now_ms);
+}
+
+/*
  * The leader removes a member its own detector holds dead only once a
  * quorum of the view, itself included, does: a lossy path between the
  * leader and one member cannot remove it while the others hear it. (A
@@ -299,7 +371,13 @@ static void mship__check_agreement(struct mship *m, int64_t now_ms,
 				   unsigned peer)
 {
 	if (m->role != MSHIP_LEADER || !peerset_has(&m->members, peer) ||
-	    !peerset_has(&m->suspected, peer))
+	    peer == m->cfg.self)
+		return;
+	if (m->ringed) {
+		mship__check_observers(m, now_ms, peer);
+		return;
+	}
+	if (!peerset_has(&m->suspected, peer))
 		return;
 	struct peerset agree;
 	peerset_clear(&agree);
@@ -318,6 +396,8 @@ static void mship__check_agreement(struct mship *m, int64_t now_ms,
 void mship__recheck_suspects(struct mship *m, int64_t now_ms)
 {
 	struct peerset s = m->suspected;
+	for (unsigned i = 0; i < m->suspicions_count; i++)
+		peerset_add(&s, m->suspicions[i].peer);
 	peerset_foreach(&s, id) mship__check_agreement(m, now_ms, id);
 }
 
@@ -361,6 +441,18 @@ static void mship__on_suspect(struct mship *m, int64_t now_ms, unsigned peer)
 {
 	m->stats.suspicions++;
 	peerset_add(&m->suspected, peer);
+	if (m->ringed && peer != m->leader) {
+		/* A subject in a ringed view: its observers' majority decides,
+		 * and the line comes with the leader's REQ (or, at the leader,
+		 * its round). */
+		peerset_add(&m->dead, peer);
+		if (m->role == MSHIP_LEADER)
+			mship__check_agreement(m, now_ms, peer);
+		else if (m->role == MSHIP_MEMBER && m->leader != 0 &&
+			 !peerset_has(&m->dead, m->leader))
+			mship__beat_to(m, now_ms, m->leader);
+		return;
+	}
 	if (m->role != MSHIP_LEADER) {
 		bool leader = peer == m->leader;
 		mship__on_dead(m, now_ms, peer);
@@ -453,6 +545,12 @@ void mship__beat_to(struct mship *m, int64_t now_ms, unsigned to)
 static void mship__beat(struct mship *m, int64_t now_ms)
 {
 	struct peerset to = m->members;
+	if (m->ringed && m->role != MSHIP_LEADER) {
+		/* Our observers, and the leader we follow. */
+		to = m->observers;
+		if (peerset_has(&m->members, m->leader))
+			peerset_add(&to, m->leader);
+	}
 	peerset_del(&to, m->cfg.self);
 	struct wire_msg hb = mship__heartbeat(m, now_ms);
 	mship__send(m, &to, &hb);
@@ -471,10 +569,10 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 		m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
 }
 
-/* Whether our view is small enough for relays (MSHIP_RELAY_MEMBERS_MAX). */
+/* Whether our view is small enough for relays (MSHIP_ALL_TO_ALL_MAX). */
 static bool mship__relaying(const struct mship *m)
 {
-	return peerset_count(&m->members) <= MSHIP_RELAY_MEMBERS_MAX;
+	return !m->ringed;
 }
 
 /* What a member's heartbeat shows it lacks: the members it heard, but
@@ -610,6 +708,10 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 			mship__join_retry(m, now_ms);
 		return;
 	}
+	if (m->ringed && mship__watches(m, m->leader) &&
+	    !peerset_has(&m->fd.watched, m->leader) &&
+	    !peerset_has(&m->dead, m->leader))
+		fd_watch(&m->fd, m->leader, now_ms);	/* a new one */
 	if (now_ms >= m->next_beat_ms)
 		mship__beat(m, now_ms);
 	if (mship__waiting(m) && now_ms >= m->round_retry_ms)
