@@ -1,7 +1,8 @@
 /*
  * K rings over a member list (see rings.h). Each ring is the members
  * sorted by a 64-bit mix of (ring, id), ties (which a good mix makes
- * rare) broken by id, so the order depends on the list alone.
+ * rare) broken by id, so the order depends on the list alone. The hosts
+ * are sorted once; a view's rings are that order filtered.
  */
 #include "rings.h"
 
@@ -29,23 +30,36 @@ static int rings__cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-void rings_build(struct rings *r, const struct peerset *members)
+void rings_create(struct rings *r, unsigned hosts_count)
 {
 	static struct rings__key keys[HOSTS_MAX];
+	r->hosts_count = hosts_count;
 	r->n = 0;
-	peerset_foreach(members, id) r->n++;
 	for (unsigned i = 0; i < RINGS_K; i++) {
-		unsigned j = 0;
-		peerset_foreach(members, id) {
-			keys[j].key = rings__mix(((uint64_t)(i + 1) << 32) | id);
-			keys[j].id = (uint16_t)id;
-			j++;
+		for (unsigned id = 1; id <= hosts_count; id++) {
+			keys[id - 1].key =
+				rings__mix(((uint64_t)(i + 1) << 32) | id);
+			keys[id - 1].id = (uint16_t)id;
 		}
-		qsort(keys, r->n, sizeof(keys[0]), rings__cmp);
-		for (j = 0; j < r->n; j++) {
-			r->order[i][j] = keys[j].id;
-			r->pos[i][keys[j].id] = (uint16_t)j;
+		qsort(keys, hosts_count, sizeof(keys[0]), rings__cmp);
+		for (unsigned j = 0; j < hosts_count; j++)
+			r->all[i][j] = keys[j].id;
+	}
+}
+
+void rings_build(struct rings *r, const struct peerset *members)
+{
+	for (unsigned i = 0; i < RINGS_K; i++) {
+		unsigned n = 0;
+		for (unsigned j = 0; j < r->hosts_count; j++) {
+			unsigned id = r->all[i][j];
+			if (!peerset_has(members, id))
+				continue;
+			r->order[i][n] = (uint16_t)id;
+			r->pos[i][id] = (uint16_t)n;
+			n++;
 		}
+		r->n = n;
 	}
 }
 

@@ -20,12 +20,20 @@
 #define RINGS_K 5
 
 struct rings {
-	unsigned n;	/* members */
+	/* Every host of the hostsfile in each ring's order, built once. */
+	unsigned hosts_count;
+	uint16_t all[RINGS_K][HOSTS_MAX];
+	/* The current members in each ring's order, and each one's place. */
+	unsigned n;
 	uint16_t order[RINGS_K][HOSTS_MAX];
 	uint16_t pos[RINGS_K][HOSTS_MAX + 1];
 };
 
-/* Build the rings of members (at least one). */
+/* Order hosts 1..hosts_count in each ring (once: a sort per ring). */
+void rings_create(struct rings *r, unsigned hosts_count);
+
+/* The rings of members, hosts of rings_create's (at least one): the
+ * hosts' orders filtered, linear in the hosts. */
 void rings_build(struct rings *r, const struct peerset *members);
 
 /* The observers of peer (a member; empty with fewer than two members). */

@@ -247,6 +247,7 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 	m->incarnation = cfg->incarnation > 0 ? cfg->incarnation : 1;
 	m->last_run_ms = MSHIP_NEVER;
 	fd_create(&m->fd, 2 * cfg->heartbeat_ms + cfg->allowance_ms);
+	rings_create(&m->rings, cfg->hosts_count);
 	m->next_beat_ms = MSHIP_NEVER;
 	m->join_next_ms = MSHIP_NEVER;
 	m->crash_at_ms = MSHIP_NEVER;

@@ -2679,10 +2679,12 @@ static void test_rings_balanced_and_deterministic(void **state)
 				id = id % HOSTS_MAX + 1;
 		}
 		assert_int_equal(peerset_count(&members), sizes[k]);
+		rings_create(&rings_a, HOSTS_MAX);
 		rings_build(&rings_a, &members);
 		struct peerset other;
 		peerset_clear(&other);
 		peerset_add(&other, 1);
+		rings_create(&rings_b, HOSTS_MAX);
 		rings_build(&rings_b, &other);
 		rings_build(&rings_b, &members);
 		unsigned watched[HOSTS_MAX + 1] = { 0 };
