@@ -78,8 +78,9 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 
-/* Largest state file: the header fields and a full member list. */
-#define STATE_BYTES_MAX (256 + 3 * HOSTS_MAX)
+/* Largest state file: the header fields and a full member list (an id
+ * of up to four digits and its comma each). */
+#define STATE_BYTES_MAX (256 + 5 * HOSTS_MAX)
 
 
 #endif
