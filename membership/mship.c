@@ -577,14 +577,15 @@ static bool mship__relaying(const struct mship *m)
 }
 
 /* What a member's heartbeat shows it lacks: the members it heard, but
- * not within T + T/4 before sending (their last beat went missing). One
+ * not within T + T/20 before sending (their last beat went missing:
+ * beats go every T, by timer, so their arrivals jitter little). One
  * it does not name at all it never heard yet, or has given up. */
 static void mship__note_lacks(struct mship *m, const struct wire_msg *msg)
 {
 	if (!mship__relaying(m))
 		return;
 	uint32_t lacks = 0;
-	uint32_t limit = m->cfg.heartbeat_ms + m->cfg.heartbeat_ms / 4;
+	uint32_t limit = m->cfg.heartbeat_ms + m->cfg.heartbeat_ms / 20;
 	for (unsigned i = 0; i < msg->heard_count; i++) {
 		unsigned id = msg->heard_peer[i];
 		if (peerset_has(&m->members, id) &&

@@ -217,7 +217,7 @@ struct mship {
 	/*
 	 * Views of at most MSHIP_ALL_TO_ALL_MAX: for each member, the
 	 * members (bits by place in the view) its last heartbeat did not
-	 * show heard within T + T/4; and when we may next relay to it.
+	 * show heard within T + T/20; and when we may next relay to it.
 	 */
 	uint32_t lacks[HOSTS_MAX + 1];
 	int64_t relay_next_ms[HOSTS_MAX + 1];
