@@ -521,6 +521,7 @@ int main(int argc, char **argv)
 		/* The most issue 10 allows: a heartbeat a quarter period
 		 * late still counts. */
 		.allowance_ms = d->cli.heartbeat_ms / 4,
+		.probe_ms = 2 * d->cli.heartbeat_ms + d->cli.heartbeat_ms / 4,
 	};
 	mship_create(&d->core, &mc, &d->outbox);
 	daemon_init_loop(d);

@@ -170,6 +170,66 @@ leader_restart() {
 		fail "peer 1 printed view 0 $(count_lines 1 'view_id: 0,') times, want once (its first life)"
 }
 
+# Restarts that forget (PROC_STATE=0: no --state, so every restart starts
+# without a state file). A life that lost its state holds no vote: the
+# group removes the life it lists and admits the new one, and the new life
+# prints the view that admits it, never an older one nor a founding view 0.
+# A member is restarted, then the leader (a new peer 1 asks the others
+# before founding, and joins them), then all five one by one. One view id
+# names one list everywhere (check_invariants), each peer's view ids grow
+# across its lives (amnesia_logs_grow), and the group ends whole.
+amnesia_group_whole() {
+	local want id
+	want=$(last_view 1)
+	case $want in *" [1,2,3,4,5]") ;; *) return 1 ;; esac
+	[ "${want%% *}" -gt "$AMNESIA_FLOOR" ] || return 1
+	for id in 2 3 4 5; do has_view "$id" "$want" || return 1; done
+}
+
+amnesia_await() {
+	wait_for 20 amnesia_group_whole ||
+		fail "$1: the group is not whole again above view $AMNESIA_FLOOR: $(for i in 1 2 3 4 5; do printf '%s: %s%s; ' "$i" "$(last_view "$i")" "$(kill -0 "${PEER_PID[$i]}" 2>/dev/null || echo ' (exited)')"; done)"
+	AMNESIA_FLOOR=$(last_view 1)
+	AMNESIA_FLOOR=${AMNESIA_FLOOR%% *}
+}
+
+# Each peer's view ids strictly grow over its whole log, restarts included.
+amnesia_logs_grow() {
+	local id ids
+	for id in 1 2 3 4 5; do
+		ids=$(peer_log "$id" | sed -n 's/^{peer_id:[0-9]*, view_id: \([0-9]*\),.*memb_list.*/\1/p' | paste -sd' ')
+		awk -v ids="$ids" 'BEGIN { n = split(ids, v, " ")
+			for (i = 2; i <= n; i++) if (v[i] + 0 <= v[i - 1] + 0) exit 1 }' ||
+			fail "peer $id: view ids do not grow across its lives: $ids"
+	done
+}
+
+amnesia_restart() {
+	peer_kill "$1"
+	peer_restart "$1"
+}
+
+amnesia() {
+	local id
+	PROC_STATE=0
+	JUDGE_REHEARD=1	# a peer removed and let in again may fail again
+	AMNESIA_FLOOR=3
+	start_group 5
+	await_view 10 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+	amnesia_restart 3
+	amnesia_await "member 3 restarted"
+	amnesia_restart 1
+	amnesia_await "leader 1 restarted"
+	for id in 1 2 3 4 5; do
+		amnesia_restart "$id"
+		amnesia_await "rolling restart, peer $id"
+	done
+	amnesia_logs_grow
+	[ "$(count_lines 1 'view_id: 0,')" = 1 ] ||
+		fail "peer 1 printed view 0 $(count_lines 1 'view_id: 0,') times, want once (its first life)"
+	echo "  figure: the group ends at $(last_view 1)"
+}
+
 # SIGTERM closes every handle and exits 0 (VALGRIND=1 then checks leaks).
 clean_exit() {
 	start_group 3

@@ -30,45 +30,7 @@
 #include "../../common/state.h"
 #include "../../common/wire.h"
 #include "../../membership/mship.h"
-
-/* ---- The PRNG: splitmix64, one stream per purpose ----------------------- */
-
-struct rng {
-	uint64_t s;
-};
-
-static inline uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-/* A stream of its own for each purpose, so that (say) one more fault does
- * not reshuffle every network delay of the run. */
-static inline void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
-{
-	struct rng mix = { seed ^ (stream * UINT64_C(0xd1b54a32d192ed03)) };
-	r->s = rng_next(&mix);
-}
-
-/* Uniform in [0, n); n == 0 gives 0. The modulo bias is negligible here. */
-static inline uint64_t rng_below(struct rng *r, uint64_t n)
-{
-	return n ? rng_next(r) % n : 0;
-}
-
-/* Uniform in [lo, hi]. */
-static inline int64_t rng_range(struct rng *r, int64_t lo, int64_t hi)
-{
-	return hi <= lo ? lo : lo + (int64_t)rng_below(r, (uint64_t)(hi - lo) + 1);
-}
-
-static inline bool rng_chance(struct rng *r, double p)
-{
-	return (double)(rng_next(r) >> 11) * 0x1.0p-53 < p;
-}
+#include "rng.h"
 
 /* ---- Time ---------------------------------------------------------------- */
 
@@ -235,6 +197,18 @@ struct sim_peer {
 	bool tick_pending;
 	int64_t tick_deadline_ms;
 
+	/* This life started without what an earlier life saved (--amnesia)
+	 * and has installed no view since: it holds no vote in a view that
+	 * lists its id (the earlier life's), so it counts in no quorum of
+	 * one when liveness is judged. */
+	bool forgot;
+	/* The last life that confirmed the ADD of itself (an OK to it). */
+	unsigned confirmed_life;
+	/* The highest view id any life of this peer printed since the
+	 * group was last founded anew (log-monotonic). */
+	bool log_any;
+	uint32_t log_view_max;
+
 	/* What this life printed last (the invariants' view of the peer). */
 	bool installed;
 	uint32_t view_id;
@@ -324,6 +298,14 @@ struct sim_stats {
 	uint64_t cut_lost;	/* TCP messages lost to a broken connection */
 	uint64_t cut_held;	/* TCP messages held until a heal */
 	bool extinct;		/* every peer died; nothing left to judge */
+	/* Peer 1 founded anew after the group died out: no running peer
+	 * held a view of it (siminv.c, refounding). */
+	unsigned refounds;
+	/* ... while a running peer held a view of it: the known limit. */
+	unsigned refounds_live;
+	bool refound_collision;	/* ... and then a view id named two lists */
+	bool refound_unmerged;	/* ... and the groups did not end as one */
+	bool refound_other;	/* ... and another invariant broke */
 	bool no_quorum_left;	/* the latest view's live members hold no
 				 * quorum of it: nothing may be decided */
 	bool pending_no_quorum;	/* a change pending in it would make a
@@ -333,6 +315,7 @@ struct sim_stats {
 struct sim {
 	struct sim_opts opts;
 	struct sim_cfg cfg;
+	bool refound_noted;	/* -v: the first failure counted, printed */
 	struct rng rng_net, rng_fault, rng_sched;
 	struct sim_peer *peers;	/* 1..cfg.peers */
 
