@@ -14,7 +14,7 @@
 #
 # SAN=1 builds with ASan and UBSan into build-san/; the test targets use it.
 # STATIC=1 links the daemon statically into build-static/ (the image's):
-# Debian's libuv_a.a and libmsgpackc.a, glibc's libc.a. The linker warns
+# Debian's libuv_a.a, libmsgpackc.a and libsodium.a, glibc's libc.a. The linker warns
 # that getaddrinfo in a static binary still wants the NSS modules of the
 # glibc it was built with at run time; without them it reads /etc/hosts
 # and asks the DNS servers of /etc/resolv.conf, which is all the image
@@ -37,10 +37,10 @@ SANFLAGS =
 endif
 
 ifeq ($(STATIC),1)
-PKGS = libuv-static msgpack
+PKGS = libuv-static msgpack libsodium
 LINK_STATIC = -static
 else
-PKGS = libuv msgpack
+PKGS = libuv msgpack libsodium
 LINK_STATIC =
 endif
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -62,7 +62,7 @@ UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 
 .PHONY: all check test test-unit test-proc test-net test-valgrind test-compose \
 	test-sim run bench deps clean test-timeline
-all: $(BUILD)/rollcall
+all: $(BUILD)/rollcall $(BUILD)/paxos-peer
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -75,10 +75,22 @@ $(BUILD)/librollcall.a: $(LIB_OBJ)
 $(BUILD)/rollcall: $(BUILD)/obj/rollcall/main.o $(BUILD)/librollcall.a
 	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
 
+# The Paxos lab (paxos-lab/, docs/paxos-lab.md): its own folder on the
+# same library.
+LAB_SRC = $(wildcard paxos-lab/*.c)
+LAB_OBJ = $(LAB_SRC:%.c=$(BUILD)/obj/%.o)
+$(BUILD)/paxos-peer: $(LAB_OBJ) $(BUILD)/librollcall.a
+	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
+
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELP) $(BUILD)/librollcall.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(UNIT_HELP) $(BUILD)/librollcall.a \
 		$(LDLIBS_ALL) -lcmocka -o $@
+
+# What sealing costs one datagram (make bench).
+$(BUILD)/tests/seal_cost: tests/bench/seal_cost.c $(BUILD)/librollcall.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/librollcall.a $(LDLIBS_ALL) -o $@
 
 # The hostile-input tool of the multi-process `hostile` scenario.
 $(BUILD)/tests/hostile: tests/proc/hostile.c $(BUILD)/librollcall.a
@@ -103,6 +115,7 @@ test: deps
 	$(MAKE) test-sim
 	$(MAKE) test-paxos-sim
 	$(MAKE) test-proc
+	$(MAKE) test-paxos
 	$(MAKE) test-net
 	$(MAKE) test-valgrind
 	$(MAKE) test-compose
@@ -132,6 +145,18 @@ test-proc:
 # build: iptables rules of this run only, removed however it ends. Where
 # iptables cannot be used (not root, no netfilter) each scenario says so
 # and is skipped.
+# The Paxos lab as processes (tests/paxos/): its bad input, then its
+# crash cases, plain and under ASan/UBSan. Its Docker testcases are in
+# test-compose.
+.PHONY: test-paxos
+test-paxos:
+	$(MAKE) all
+	$(MAKE) SAN=1 all
+	bash tests/paxos/errors.sh build/paxos-peer
+	bash tests/paxos/errors.sh build-san/paxos-peer
+	bash tests/paxos/proc.sh
+	PAXOS_PEER=build-san/paxos-peer TIMEOUT_SCALE=2 bash tests/paxos/proc.sh
+
 test-net: all
 	@bash tests/deps.sh || echo "test-net: packages missing; the scenarios say what they lack"
 	bash tests/proc/run.sh --net
@@ -139,6 +164,8 @@ test-net: all
 test-valgrind: all
 	VALGRIND=1 HB_MS=400 TIMEOUT_SCALE=4 bash tests/proc/run.sh \
 		clean_exit crash_one takeover restart frozen_rejoin hooks
+	VALGRIND=1 TIMEOUT_SCALE=4 bash tests/paxos/proc.sh duel \
+		restart_acceptor
 
 # What needs no engine first: the judge on canned logs, the Kubernetes
 # manifests (and the check's own cases). Then the image and the four
@@ -153,10 +180,14 @@ PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo pytho
 export PYTHON
 test-compose:
 	bash tests/compose/test-judge.sh
+	bash tests/paxos/test-judge.sh
+	@bash tests/paxos/reference.sh; $(SKIP_OK)
 	$(PYTHON) tests/k8s/manifests.py
 	bash tests/k8s/test-manifests.sh
 	@bash tests/compose/all.sh; $(SKIP_OK)
 	@bash tests/compose/config.sh; $(SKIP_OK)
+	@bash tests/paxos/compose.sh; $(SKIP_OK)
+	@bash tests/compose/keyed.sh; $(SKIP_OK)
 	@bash tests/k8s/docker.sh; $(SKIP_OK)
 	@bash tests/swarm/run.sh; $(SKIP_OK)
 
@@ -244,16 +275,38 @@ test-paxos-sim: $(PSIM_BIN)
 		$(PAXOS_SIM_OPTS) || rc=1; \
 	exit $$rc
 
+# APP selects the program: unset (or rollcall) is rollcall's image prj3 and
+# its four testcases; APP=paxos is the Paxos lab's image prj4 and its two
+# (docs/paxos-lab.md). The plain commands are printed as they run.
 TESTCASE ?= 1
+APP ?= rollcall
+.PHONY: image
+ifeq ($(APP),paxos)
+image:
+	@bash tests/compose/docker-setup.sh
+	docker build -f paxos-lab/Dockerfile -t prj4 .
+
+run:
+	@bash tests/compose/docker-setup.sh
+	bash tests/paxos/run.sh --build $(TESTCASE)
+else
+image:
+	@bash tests/compose/docker-setup.sh
+	docker build . -t prj3
+
 run:
 	@bash tests/compose/docker-setup.sh
 	bash tests/compose/run.sh --build $(TESTCASE)
+endif
 
 # detect.sh: 10 peers, detection and view-change latency, memory, CPU.
+# keyed.sh: the same on 5 and 64 peers, with and without --keyring, and
+# what sealing costs one datagram (seal_cost).
 # loss.sh, three ways (issue 10's table): 20% and 5% loss at T = 100 ms
 # for 60 s, and 20% at T = 1 s for 5 minutes.
-bench: all
+bench: all $(BUILD)/tests/seal_cost
 	bash tests/bench/detect.sh
+	bash tests/bench/keyed.sh
 	LOSS=20 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=5 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=20 HB_MS=1000 SECONDS_RUN=300 bash tests/bench/loss.sh
@@ -268,26 +321,29 @@ bench: all
 FUZZ_BUILD = build-fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_ALL = fuzz_frame fuzz_datagram fuzz_hosts fuzz_cli
+FUZZ_ALL = fuzz_frame fuzz_datagram fuzz_sealed fuzz_hosts fuzz_cli fuzz_paxos
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_ARGS ?=
 # Allocation bombs must show: msgpack-c allocates on declared sizes.
 FUZZ_OPTS = -rss_limit_mb=2048 -malloc_limit_mb=64 -print_final_stats=1
 FUZZ_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) \
-	$(shell pkg-config --cflags msgpack 2>/dev/null)
-FUZZ_LIBS = $(shell pkg-config --libs msgpack 2>/dev/null)
+	$(shell pkg-config --cflags msgpack libsodium 2>/dev/null)
+FUZZ_LIBS = $(shell pkg-config --libs msgpack libsodium 2>/dev/null)
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h)
+FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h paxos/*.h)
 
 # Each target links only the pieces it exercises: no libuv.
-fuzz_frame_SRC = common/wire.c tests/fuzz/wire_check.c
-fuzz_datagram_SRC = common/wire.c tests/fuzz/wire_check.c
+fuzz_frame_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c
+fuzz_datagram_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c
+# The keyed paths: an envelope opened, a body sealed and opened again.
+fuzz_sealed_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c \
+	common/seal.c common/keyring.c
 fuzz_hosts_SRC = common/hosts.c
 fuzz_cli_SRC = common/cli.c
+fuzz_paxos_SRC = common/wire.c common/wire_walk.c common/wire_paxos.c
 # The Paxos acceptor's state file (paxos/state.c).
 FUZZ_ALL += fuzz_paxos_state
-FUZZ_HDR += paxos/paxos.h
 fuzz_paxos_state_SRC = paxos/state.c paxos/value.c
 
 .PHONY: fuzz fuzz-replay
@@ -311,7 +367,8 @@ $(foreach t,$(FUZZ_ALL),$(eval $(call FUZZ_TARGET_RULES,$(t))))
 
 # Writes the seed corpora: build-fuzz/make_seeds tests/fuzz/corpus
 $(FUZZ_BUILD)/make_seeds: $(patsubst %.c,$(FUZZ_BUILD)/replay/obj/%.o,\
-		tests/fuzz/make_seeds.c common/wire.c)
+		tests/fuzz/make_seeds.c common/wire.c common/wire_walk.c \
+		common/wire_paxos.c)
 	$(CC) $(CFLAGS) $(FUZZ_SAN) $^ $(FUZZ_LIBS) -o $@
 
 # One target at a time, each for FUZZ_SECONDS, e.g.

@@ -14,6 +14,9 @@
 /* Longest hostsfile entry (a DNS name is at most 253 bytes). */
 #define HOST_NAME_BYTES_MAX 253
 
+/* Roles on one line of a hostsfile in the roles form (the Paxos lab's). */
+#define HOST_ROLES_MAX 16
+
 /* Largest hostsfile accepted, in bytes. */
 #define HOSTS_FILE_BYTES_MAX (1024 * 1024)
 
@@ -38,10 +41,12 @@
 #define OP_QUEUE_MAX (2 * HOSTS_MAX)
 
 /* Suspects one HEARTBEAT names (the lowest ids first), and peers it says
- * its sender heard, each with an age: 64 ids (3 bytes each at most) and 32
- * pairs (8 bytes) beside the fixed fields' 38 keep the datagram under
- * DATAGRAM_BYTES_MAX (wire.h). */
-#define HEARTBEAT_SUSPECTS_MAX 64
+ * its sender heard, each with an age. At their widest (48 ids of 3 bytes,
+ * 32 pairs of 8, the fixed fields' 32 and three array headers: 438 bytes)
+ * they leave room in DATAGRAM_BYTES_MAX for the keyring's envelope
+ * (SEAL_OVERHEAD_BYTES, 68). A view of up to 32 members names every
+ * other member heard; a larger one (K rings) names at most 6. */
+#define HEARTBEAT_SUSPECTS_MAX 48
 #define HEARTBEAT_HEARD_MAX 32
 
 /* Peers a leader tracks as suspected by members at once (each with the
@@ -82,5 +87,10 @@
  * of up to four digits and its comma each). */
 #define STATE_BYTES_MAX (256 + 5 * HOSTS_MAX)
 
+/* Keys in a keyring: a rotation needs two, a few more leave room. */
+#define KEYRING_KEYS_MAX 8
+
+/* Largest keyring file, comments included. */
+#define KEYRING_FILE_BYTES_MAX (16 * 1024)
 
 #endif

@@ -17,14 +17,19 @@
 
 #include "../common/cli.h"
 #include "../common/hosts.h"
+#include "../common/keyring.h"
+#include "../common/seal.h"
 #include "../common/state.h"
 #include "../common/outbox.h"
+#include "../common/savefile.h"
 #include "../common/transport.h"
 #include "hooks.h"
 #include "ready.h"
 #include "../membership/mship.h"
 
 #define ROLLCALL_VERSION "0.1.0"
+/* How often the keyring file's stat is looked at for a change. */
+#define KEYRING_POLL_MS 2000
 
 struct daemon {
 	struct outbox outbox;	/* first: the core's outbox is the daemon */
@@ -37,6 +42,12 @@ struct daemon {
 	uv_timer_t stop_timer;
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
+	uv_signal_t sighup;	/* rereads the keyring; only with one */
+	uv_fs_poll_t keyring_poll;	/* rereads it when it changes */
+	/* --keyring or $ROLLCALL_KEYRING: its path, and its keys (the
+	 * transport reads them in place). */
+	const char *keyring_path;
+	struct keyring keyring;
 	struct transport *transport;
 	struct mship core;
 	struct hooks hooks;	/* --status and --on-change */
@@ -149,35 +160,15 @@ static void on_outbox_exit(struct outbox *o)
 static void on_outbox_save(struct outbox *o, const struct state *s)
 {
 	struct daemon *d = (struct daemon *)o;
-	char buf[STATE_BYTES_MAX], tmp[sizeof(d->state_path) + 8];
+	char buf[STATE_BYTES_MAX];
 	size_t len;
 	if (d->state_path[0] == '\0' || state_encode(s, buf, sizeof(buf),
 						      &len) != 0)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->state_path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	bool ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len &&
-		  fsync(fd) == 0;
-	if (fd >= 0 && close(fd) != 0)
-		ok = false;
-	if (ok && rename(tmp, d->state_path) != 0)
-		ok = false;
-	if (!ok) {
+	int rc = savefile_write(d->state_path, buf, len);
+	if (rc != 0)
 		fprintf(stderr, "rollcall[%u]: cannot write %s: %s\n", d->self,
-			d->state_path, strerror(errno));
-		return;
-	}
-	char dir[sizeof(d->state_path)];
-	snprintf(dir, sizeof(dir), "%s", d->state_path);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		int dfd = open(dir[0] ? dir : "/", O_RDONLY | O_CLOEXEC);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-	}
+			d->state_path, strerror(-rc));
 }
 
 /*
@@ -295,6 +286,7 @@ static void daemon_begin(struct daemon *d)
 		.port = d->cli.port,
 		.verbose = d->cli.verbose,
 		.drop_udp_percent = d->cli.drop_udp_percent,
+		.keyring = d->keyring_path != NULL ? &d->keyring : NULL,
 	};
 	struct transport_events ev = {
 		.ctx = d,
@@ -331,6 +323,8 @@ static void daemon_close_handles(void *ctx)
 	uv_close((uv_handle_t *)&d->stop_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
+	uv_close((uv_handle_t *)&d->sighup, on_handle_closed);
+	uv_close((uv_handle_t *)&d->keyring_poll, on_handle_closed);
 }
 
 static void daemon_stop(struct daemon *d, int status)
@@ -365,7 +359,73 @@ static void on_signal(uv_signal_t *sig, int signum)
 	daemon_stop(d, 0);
 }
 
+/*
+ * Read the keyring file again (SIGHUP, or the file changed). Either way
+ * one line says so whatever -v says, since each step of a rotation must
+ * be seen done everywhere before the next: the keys' count and the id
+ * of the sealing key (public: a hash's first bytes). A file that does not
+ * load keeps the keys in use.
+ */
+static void daemon_keyring_reread(struct daemon *d, const char *why)
+{
+	struct keyring fresh;
+	char err[512];
+	if (keyring_load(&fresh, d->keyring_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rollcall[%u]: keyring not reread (%s), %u keys "
+			"kept: %s\n", d->self, why, d->keyring.count, err);
+		return;
+	}
+	d->keyring = fresh;
+	keyring_wipe(&fresh);
+	fprintf(stderr, "rollcall[%u]: keyring %s reread (%s): %u keys, "
+		"sealing with key %02x%02x%02x%02x\n", d->self,
+		d->keyring_path, why, d->keyring.count, d->keyring.ids[0][0],
+		d->keyring.ids[0][1], d->keyring.ids[0][2],
+		d->keyring.ids[0][3]);
+}
+
+static void on_sighup(uv_signal_t *sig, int signum)
+{
+	(void)signum;
+	daemon_keyring_reread(sig->data, "SIGHUP");
+}
+
+/* A Kubernetes Secret's update and a compose secret rewritten in place
+ * reach the file without a signal: its stat changing is one. */
+static void on_keyring_change(uv_fs_poll_t *poll, int status,
+			      const uv_stat_t *prev, const uv_stat_t *curr)
+{
+	(void)prev;
+	(void)curr;
+	if (status == 0)
+		daemon_keyring_reread(poll->data, "changed");
+}
+
 /* ---- Start-up ----------------------------------------------------------- */
+
+/* --keyring, else $ROLLCALL_KEYRING: load it now, refuse to start on any
+ * fault in it. Neither: no keyring, plain messages. */
+static int daemon_keyring_load(struct daemon *d)
+{
+	char err[512];
+	d->keyring_path = d->cli.keyring;
+	if (d->keyring_path == NULL) {
+		d->keyring_path = getenv("ROLLCALL_KEYRING");
+		if (d->keyring_path != NULL && d->keyring_path[0] == '\0')
+			d->keyring_path = NULL;
+	}
+	if (d->keyring_path == NULL)
+		return 0;
+	if (seal_init() != 0) {
+		fprintf(stderr, "rollcall: %s\n", seal_strerror(SEAL_EINIT));
+		return -1;
+	}
+	if (keyring_load(&d->keyring, d->keyring_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rollcall: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
 
 /* Our id: --id, or the hostsfile entry that matches our hostname. */
 static int daemon_find_self(struct daemon *d)
@@ -431,6 +491,8 @@ static int daemon_configure(struct daemon *d, int argc, char **argv)
 	}
 	if (daemon_find_self(d) != 0)
 		return 2;
+	if (daemon_keyring_load(d) != 0)
+		return 2;
 	return -1;
 }
 
@@ -487,6 +549,18 @@ static void daemon_init_loop(struct daemon *d)
 	d->sigterm.data = d;
 	uv_signal_start(&d->sigint, on_signal, SIGINT);
 	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	/* Without a keyring, SIGHUP keeps its default: it ends the peer. */
+	uv_signal_init(&d->loop, &d->sighup);
+	d->sighup.data = d;
+	uv_fs_poll_init(&d->loop, &d->keyring_poll);
+	d->keyring_poll.data = d;
+	if (d->keyring_path != NULL) {
+		uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+		uv_fs_poll_start(&d->keyring_poll, on_keyring_change,
+				 d->keyring_path, KEYRING_POLL_MS);
+	}
+	uv_unref((uv_handle_t *)&d->sighup);
+	uv_unref((uv_handle_t *)&d->keyring_poll);
 	/* The signal handles must not keep a finished peer alive. */
 	uv_unref((uv_handle_t *)&d->sigint);
 	uv_unref((uv_handle_t *)&d->sigterm);
@@ -540,5 +614,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rollcall[%u]: loop close: %s\n", d->self,
 			uv_strerror(rc));
 	hosts_destroy(&d->hosts);
+	keyring_wipe(&d->keyring);
 	return d->exit_status;
 }

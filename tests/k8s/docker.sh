@@ -58,6 +58,7 @@ logdir=$root/build/k8s
 log=$logdir/docker.log
 mkdir -p "$logdir"
 tmp=
+ktmp=
 
 fail() {
 	echo "FAIL k8s-docker: $*"
@@ -71,6 +72,7 @@ cleanup() {
 	done
 	timeout 30 docker network rm "$NET" >/dev/null 2>&1
 	[ -n "$tmp" ] && rm -rf "$tmp"
+	[ -n "$ktmp" ] && rm -rf "$ktmp"
 }
 
 if [ "${1:-}" = --build ]; then
@@ -106,6 +108,23 @@ mapfile -t names < <(grep -v '^[[:space:]]*\(#\|$\)' "$tmp/$(basename "$hosts_pa
 [ "${#names[@]}" -eq "$REPLICAS" ] || fail "the hostsfile has ${#names[@]} names, not $REPLICAS"
 
 # Until the daemon has --status (issue 11), run without it and say so.
+# The Secret, as the kubelet lays it out with fsGroup 10001: the key
+# file 0440, root's, group 10001, in a directory of its own.
+keyring_path=
+for ((i = 0; i < ${#args[@]}; i++)); do
+	[ "${args[i]}" = --keyring ] && keyring_path=${args[i + 1]}
+done
+keyring_mount=()
+if [ -n "$keyring_path" ]; then
+	ktmp=$(mktemp -d)
+	head -c 32 /dev/urandom | base64 > "$ktmp/$(basename "$keyring_path")"
+	chown -R 0:10001 "$ktmp" 2>/dev/null ||
+		fail "cannot give the keyring to group 10001 (run as root)"
+	chmod 0440 "$ktmp/$(basename "$keyring_path")"
+	chmod 0750 "$ktmp"
+	keyring_mount=(-v "$ktmp:$(dirname "$keyring_path"):ro")
+fi
+
 status=
 if timeout 30 docker run --rm --network none prj3 --help 2>&1 | grep -q -- --status; then
 	for ((i = 0; i < ${#args[@]}; i++)); do
@@ -133,7 +152,7 @@ for i in $(seq 0 $((REPLICAS - 1))); do
 		--security-opt no-new-privileges \
 		--tmpfs /var/lib/rollcall:mode=0777,uid=10001 \
 		--tmpfs /run/rollcall:mode=0777,uid=10001 \
-		-v "$tmp:$(dirname "$hosts_path"):ro" \
+		-v "$tmp:$(dirname "$hosts_path"):ro" "${keyring_mount[@]}" \
 		prj3 "${args[@]}" >/dev/null || fail "docker run of rollcall-$i failed"
 done
 
