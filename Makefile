@@ -8,7 +8,8 @@
 #   make paxos-sim    the Paxos core's simulator (SEEDS=N or SEED=S)
 #   make test-net     the network scenarios: real cuts and loss (root)
 #   make test-timeline   tools/timeline's own tests (python3-matplotlib)
-#   make bench        latency, memory and CPU figures
+#   make bench        latency, memory and CPU figures, loss (iptables,
+#                     root) and scale (64 to 1024 peers, and Serf)
 #   make clean
 #
 # SAN=1 builds with ASan and UBSan into build-san/; the test targets use it.
@@ -309,6 +310,8 @@ bench: all $(BUILD)/tests/seal_cost
 	LOSS=20 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=5 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=20 HB_MS=1000 SECONDS_RUN=300 bash tests/bench/loss.sh
+	flock /tmp/rollcall-net.lock bash tests/bench/loss-net.sh || [ $$? = 77 ]
+	bash tests/bench/scale.sh
 
 # Fuzzing: libFuzzer targets for the parsers of untrusted bytes, built
 # with clang into build-fuzz/ (see tests/fuzz/fuzz.h). `make fuzz` runs each

@@ -40,9 +40,14 @@
 /* Membership changes waiting behind the one in flight. */
 #define OP_QUEUE_MAX (2 * HOSTS_MAX)
 
-/* Suspects one HEARTBEAT names (the lowest ids first): 128 ids keep the
- * datagram under DATAGRAM_BYTES_MAX. */
-#define HEARTBEAT_SUSPECTS_MAX 128
+/* Suspects one HEARTBEAT names (the lowest ids first), and peers it says
+ * its sender heard, each with an age. At their widest (48 ids of 3 bytes,
+ * 32 pairs of 8, the fixed fields' 32 and three array headers: 438 bytes)
+ * they leave room in DATAGRAM_BYTES_MAX for the keyring's envelope
+ * (SEAL_OVERHEAD_BYTES, 68). A view of up to 32 members names every
+ * other member heard; a larger one (K rings) names at most 6. */
+#define HEARTBEAT_SUSPECTS_MAX 48
+#define HEARTBEAT_HEARD_MAX 32
 
 /* Peers a leader tracks as suspected by members at once (each with the
  * members that suspect it); past it a new suspect waits for a free slot. */
@@ -78,8 +83,9 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 
-/* Largest state file: the header fields and a full member list. */
-#define STATE_BYTES_MAX (256 + 3 * HOSTS_MAX)
+/* Largest state file: the header fields and a full member list (an id
+ * of up to four digits and its comma each). */
+#define STATE_BYTES_MAX (256 + 5 * HOSTS_MAX)
 
 /* Keys in a keyring: a rotation needs two, a few more leave room. */
 #define KEYRING_KEYS_MAX 8

@@ -96,6 +96,18 @@ static inline unsigned peerset_last(const struct peerset *s)
 	return 0;
 }
 
+/* How many ids in s are below id: id's place in s, from 0. */
+static inline unsigned peerset_rank(const struct peerset *s, unsigned id)
+{
+	unsigned n = 0, w = id / 64;
+	for (unsigned i = 0; i < w && i < PEERSET_WORDS; i++)
+		n += (unsigned)__builtin_popcountll(s->bits[i]);
+	if (w < PEERSET_WORDS && id % 64)
+		n += (unsigned)__builtin_popcountll(
+			s->bits[w] & ((UINT64_C(1) << (id % 64)) - 1));
+	return n;
+}
+
 /* a = a minus b */
 static inline void peerset_subtract(struct peerset *a, const struct peerset *b)
 {

@@ -33,16 +33,27 @@ static const unsigned wire_fields[WIRE_TYPE_MAX + 1] = {
 };
 #define WIRE_FIELDS_MIN 6
 #define WIRE_FIELDS_MAX 11
-/* Where NEWVIEW carries its member array and HEARTBEAT its suspects, the
- * only nested containers. A HEARTBEAT carries its suspects only when it
- * has any: one element more. */
+/* Where NEWVIEW carries its member array and HEARTBEAT its suspects, and
+ * HEARTBEAT its heard pairs: the only nested containers. A HEARTBEAT
+ * carries its suspects only when it has any or heard pairs (one element
+ * more), and its heard pairs only when it has any (two more). */
 #define WIRE_MEMBERS_INDEX 7
+#define WIRE_HEARD_INDEX 8
 
 /* Whether an array of count elements has type's shape. */
 static bool wire__count_fits(uint64_t type, uint64_t count)
 {
 	return count == wire_fields[type] ||
-	       (type == WIRE_HEARTBEAT && count == wire_fields[type] + 1);
+	       (type == WIRE_HEARTBEAT && count > wire_fields[type] &&
+		count <= wire_fields[type] + 2);
+}
+
+/* Elements a HEARTBEAT carries beyond its fixed fields. */
+static unsigned wire__heartbeat_extra(const struct wire_msg *m)
+{
+	if (m->heard_count > 0)
+		return 2;
+	return peerset_empty(&m->suspects) ? 0 : 1;
 }
 
 static bool id_valid(uint64_t id)
@@ -98,8 +109,13 @@ static int msg_check(const struct wire_msg *m)
 		return m->leader <= HOSTS_MAX ? 0 : WIRE_ERANGE;
 	case WIRE_HEARTBEAT:
 		/* 0: the sender follows no leader (it is taking over). */
-		if (peerset_count(&m->suspects) > HEARTBEAT_SUSPECTS_MAX)
+		if (peerset_count(&m->suspects) > HEARTBEAT_SUSPECTS_MAX ||
+		    m->heard_count > HEARTBEAT_HEARD_MAX)
 			return WIRE_ERANGE;
+		for (unsigned i = 0; i < m->heard_count; i++)
+			if (!id_valid(m->heard_peer[i]) ||
+			    (i > 0 && m->heard_peer[i] <= m->heard_peer[i - 1]))
+				return WIRE_ERANGE;
 		return m->leader <= HOSTS_MAX ? 0 : WIRE_ERANGE;
 	case WIRE_JOIN:
 		return 0;
@@ -129,8 +145,9 @@ static int pack_fields(msgpack_packer *pk, const struct wire_msg *m)
 	int rc = 0;
 
 	rc |= msgpack_pack_array(pk, wire_fields[m->type] +
-					     (m->type == WIRE_HEARTBEAT &&
-					      !peerset_empty(&m->suspects)));
+					     (m->type == WIRE_HEARTBEAT
+						      ? wire__heartbeat_extra(m)
+						      : 0));
 	rc |= msgpack_pack_uint32(pk, WIRE_VERSION);
 	rc |= msgpack_pack_uint32(pk, (uint32_t)m->type);
 	rc |= msgpack_pack_uint32(pk, m->from);
@@ -162,8 +179,15 @@ static int pack_fields(msgpack_packer *pk, const struct wire_msg *m)
 		break;
 	case WIRE_HEARTBEAT:
 		rc |= msgpack_pack_uint32(pk, m->leader);
-		if (!peerset_empty(&m->suspects))
+		if (wire__heartbeat_extra(m) > 0)
 			rc |= pack_members(pk, &m->suspects);
+		if (m->heard_count > 0) {
+			rc |= msgpack_pack_array(pk, 2 * (size_t)m->heard_count);
+			for (unsigned i = 0; i < m->heard_count; i++) {
+				rc |= msgpack_pack_uint32(pk, m->heard_peer[i]);
+				rc |= msgpack_pack_uint32(pk, m->heard_age_ms[i]);
+			}
+		}
 		break;
 	case WIRE_JOIN:
 		break;
@@ -259,8 +283,9 @@ static int wire__walk(const unsigned char *buf, size_t len)
 				type = e.value;
 			continue;
 		}
-		if (i != WIRE_MEMBERS_INDEX ||
-		    (type != WIRE_NEWVIEW && type != WIRE_HEARTBEAT))
+		if (!(i == WIRE_MEMBERS_INDEX && type == WIRE_NEWVIEW) &&
+		    !((i == WIRE_MEMBERS_INDEX || i == WIRE_HEARD_INDEX) &&
+		      type == WIRE_HEARTBEAT))
 			return WIRE_ESHAPE;
 		rc = walk_members(&p, end, e.value);
 		if (rc != 0)
@@ -319,6 +344,37 @@ static int get_members(const msgpack_object_array *a, unsigned i,
 	return 0;
 }
 
+/* HEARTBEAT's heard pairs: [peer, age_ms, ...], ids ascending, not empty
+ * (msg_check checks the ids). */
+static int get_heard(const msgpack_object_array *a, unsigned i,
+		     struct wire_msg *m)
+{
+	const msgpack_object_array *v;
+	uint64_t x;
+
+	if (a->ptr[i].type != MSGPACK_OBJECT_ARRAY)
+		return WIRE_ESHAPE;
+	v = &a->ptr[i].via.array;
+	if (v->size == 0 || v->size % 2 != 0)
+		return WIRE_ESHAPE;
+	if (v->size > 2 * HEARTBEAT_HEARD_MAX)
+		return WIRE_ERANGE;
+	for (unsigned j = 0; j < v->size; j += 2) {
+		if (wire_get_uint(v, j, &x) != 0)
+			return WIRE_ESHAPE;
+		if (!id_valid(x))
+			return WIRE_ERANGE;
+		m->heard_peer[j / 2] = (uint16_t)x;
+		if (wire_get_uint(v, j + 1, &x) != 0)
+			return WIRE_ESHAPE;
+		if (x > UINT32_MAX)
+			return WIRE_ERANGE;
+		m->heard_age_ms[j / 2] = (uint32_t)x;
+	}
+	m->heard_count = (uint16_t)(v->size / 2);
+	return 0;
+}
+
 static int get_type_fields(const msgpack_object_array *a, struct wire_msg *m)
 {
 	int rc = 0;
@@ -351,10 +407,13 @@ static int get_type_fields(const msgpack_object_array *a, struct wire_msg *m)
 		rc = get_id(a, 6, &m->leader);
 		if (rc == 0 && a->size > wire_fields[WIRE_HEARTBEAT]) {
 			rc = get_members(a, WIRE_MEMBERS_INDEX, &m->suspects);
-			/* Sent only when there are any. */
-			if (rc == 0 && peerset_empty(&m->suspects))
+			/* Sent only when there are any, or heard pairs. */
+			if (rc == 0 && peerset_empty(&m->suspects) &&
+			    a->size == wire_fields[WIRE_HEARTBEAT] + 1)
 				rc = WIRE_ESHAPE;
 		}
+		if (rc == 0 && a->size > wire_fields[WIRE_HEARTBEAT] + 1)
+			rc = get_heard(a, WIRE_HEARD_INDEX, m);
 		break;
 	case WIRE_JOIN:
 		break;

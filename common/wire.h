@@ -30,6 +30,11 @@
  *   HEARTBEAT        6    leader (the one the sender follows; 0: none)
  *                           [, [suspects, ascending]] (the members its
  *                           detector holds dead; sent only when any)
+ *                           [, [peer, age_ms, peer, age_ms, ...]] (the
+ *                           members it heard directly within 2T + A, ids
+ *                           ascending, each with how many ms before this
+ *                           message it last did; sent only when any, and
+ *                           then the suspects too, even empty)
  *   REDIRECT         7    leader (answer to a JOIN sent to a non-leader;
  *                           0 from a peer that is itself still joining)
  *
@@ -111,6 +116,10 @@ struct wire_msg {
 	uint16_t leader;	/* all but JOIN and NEWLEADER */
 	uint64_t acc_ballot;	/* OK */
 	struct peerset suspects;	/* HEARTBEAT */
+	/* HEARTBEAT: peers heard directly (ascending) and how long ago. */
+	uint16_t heard_count;
+	uint16_t heard_peer[HEARTBEAT_HEARD_MAX];
+	uint32_t heard_age_ms[HEARTBEAT_HEARD_MAX];
 	struct peerset members;	/* NEWVIEW */
 };
 

@@ -97,13 +97,51 @@ unsigned mship__lowest_live(const struct mship *m)
 	return peerset_first(&live);
 }
 
+/* Whether we watch peer: every other member, or in a ringed view our
+ * subjects and the leader we follow. */
+static bool mship__watches(const struct mship *m, unsigned peer)
+{
+	return peer != m->cfg.self && peerset_has(&m->members, peer) &&
+	       (!m->ringed || peerset_has(&m->subjects, peer) ||
+		peer == m->leader);
+}
+
 /* A peer we gave up for dead spoke: watch it again, with a full 2T. */
 void mship__revive(struct mship *m, int64_t now_ms, unsigned peer)
 {
 	if (!peerset_has(&m->dead, peer) || !peerset_has(&m->members, peer))
 		return;
 	peerset_del(&m->dead, peer);
-	fd_watch(&m->fd, peer, now_ms);
+	if (mship__watches(m, peer))
+		fd_watch(&m->fd, peer, now_ms);
+}
+
+/*
+ * After a view is installed: a view of more than MSHIP_ALL_TO_ALL_MAX
+ * builds its rings, and we watch only our subjects and the leader (the
+ * others start or stop being watched); a smaller one watches every live
+ * member again.
+ */
+static void mship__set_watch(struct mship *m, int64_t now_ms)
+{
+	m->ringed = peerset_count(&m->members) > MSHIP_ALL_TO_ALL_MAX;
+	peerset_clear(&m->observers);
+	peerset_clear(&m->subjects);
+	if (m->ringed) {
+		rings_build(&m->rings, &m->members);
+		m->observers = rings_observers(&m->rings, m->cfg.self);
+		m->subjects = rings_subjects(&m->rings, m->cfg.self);
+	}
+	struct peerset watched = m->fd.watched;
+	peerset_foreach(&watched, id) {
+		if (!mship__watches(m, id))
+			fd_unwatch(&m->fd, id);
+	}
+	peerset_foreach(&m->members, id) {
+		if (mship__watches(m, id) && !peerset_has(&m->fd.watched, id) &&
+		    !peerset_has(&m->dead, id))
+			fd_watch(&m->fd, id, now_ms);
+	}
 }
 
 /* Hand what we promised, accepted and installed to stable storage, before
@@ -181,6 +219,8 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	}
 	if (view_id != m->view_id)
 		m->resumed = false;
+	/* Places in the view change with it: what members lacked is moot. */
+	memset(m->lacks, 0, sizeof(m->lacks));
 	if (peerset_count(members) > 1)
 		m->founded_alone = false;
 	m->fresh = false;
@@ -193,6 +233,7 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	if (m->st.acc_set && m->st.acc_base < view_id)
 		m->st.acc_set = false;
 	m->newleader_deferred = false;
+	mship__set_watch(m, now_ms);
 	mship__save(m);
 	mship__emit(m, OUT_EVENT_VIEW, 0);
 }
@@ -207,6 +248,7 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 	m->incarnation = cfg->incarnation > 0 ? cfg->incarnation : 1;
 	m->last_run_ms = MSHIP_NEVER;
 	fd_create(&m->fd, 2 * cfg->heartbeat_ms + cfg->allowance_ms);
+	rings_create(&m->rings, cfg->hosts_count);
 	m->next_beat_ms = MSHIP_NEVER;
 	m->join_next_ms = MSHIP_NEVER;
 	m->crash_at_ms = MSHIP_NEVER;
@@ -297,6 +339,39 @@ void mship__forget_suspicions(struct mship *m, unsigned peer)
 }
 
 /*
+ * A ringed view: the leader removes a member once a majority of its
+ * observers (the leader among them if it is one) hold it dead, and the
+ * leader itself, which every member heartbeats, has not heard it for 2T.
+ */
+static void mship__check_observers(struct mship *m, int64_t now_ms,
+				   unsigned peer)
+{
+	struct peerset obs = rings_observers(&m->rings, peer);
+	struct peerset agree;
+	peerset_clear(&agree);
+	struct mship_suspicion *s = mship__suspicion(m, peer, false);
+	if (s != NULL)
+		agree = s->by;
+	if (peerset_has(&m->suspected, peer))
+		peerset_add(&agree, m->cfg.self);
+	unsigned n = 0, k = 0;
+	peerset_foreach(&obs, id) {
+		n++;
+		if (peerset_has(&agree, id))
+			k++;
+	}
+	if (2 * k <= n ||
+	    now_ms - m->heard_ms[peer] < 2 * (int64_t)m->cfg.heartbeat_ms)
+		return;
+	peerset_add(&m->dead, peer);
+	peerset_del(&m->round_waiting, peer);
+	peerset_del(&m->recon.waiting, peer);
+	struct mship_change del = { .op = WIRE_OP_DEL, .peer = peer };
+	mship__enqueue(m, &del, false);
+	mship__start_round(m, now_ms);
+}
+
+/*
  * The leader removes a member its own detector holds dead only once a
  * quorum of the view, itself included, does: a lossy path between the
  * leader and one member cannot remove it while the others hear it. (A
@@ -306,7 +381,13 @@ static void mship__check_agreement(struct mship *m, int64_t now_ms,
 				   unsigned peer)
 {
 	if (m->role != MSHIP_LEADER || !peerset_has(&m->members, peer) ||
-	    !peerset_has(&m->suspected, peer))
+	    peer == m->cfg.self)
+		return;
+	if (m->ringed) {
+		mship__check_observers(m, now_ms, peer);
+		return;
+	}
+	if (!peerset_has(&m->suspected, peer))
 		return;
 	struct peerset agree;
 	peerset_clear(&agree);
@@ -325,6 +406,8 @@ static void mship__check_agreement(struct mship *m, int64_t now_ms,
 void mship__recheck_suspects(struct mship *m, int64_t now_ms)
 {
 	struct peerset s = m->suspected;
+	for (unsigned i = 0; i < m->suspicions_count; i++)
+		peerset_add(&s, m->suspicions[i].peer);
 	peerset_foreach(&s, id) mship__check_agreement(m, now_ms, id);
 }
 
@@ -368,12 +451,24 @@ static void mship__on_suspect(struct mship *m, int64_t now_ms, unsigned peer)
 {
 	m->stats.suspicions++;
 	peerset_add(&m->suspected, peer);
+	if (m->ringed && peer != m->leader) {
+		/* A subject in a ringed view: its observers' majority decides,
+		 * and the line comes with the leader's REQ (or, at the leader,
+		 * its round). */
+		peerset_add(&m->dead, peer);
+		if (m->role == MSHIP_LEADER)
+			mship__check_agreement(m, now_ms, peer);
+		else if (m->role == MSHIP_MEMBER && m->leader != 0 &&
+			 !peerset_has(&m->dead, m->leader))
+			mship__beat_to(m, now_ms, m->leader);
+		return;
+	}
 	if (m->role != MSHIP_LEADER) {
 		bool leader = peer == m->leader;
 		mship__on_dead(m, now_ms, peer);
 		if (!leader && m->role == MSHIP_MEMBER && m->leader != 0 &&
 		    !peerset_has(&m->dead, m->leader))
-			mship__beat_to(m, m->leader);
+			mship__beat_to(m, now_ms, m->leader);
 		return;
 	}
 	peerset_add(&m->dead, peer);
@@ -421,9 +516,11 @@ void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer)
 	mship__check_hopeless(m, now_ms);
 }
 
-/* Our heartbeat: whom we follow, and whom our detector holds dead (the
- * lowest HEARTBEAT_SUSPECTS_MAX). */
-static struct wire_msg mship__heartbeat(const struct mship *m)
+/* Our heartbeat: whom we follow, whom our detector holds dead (the
+ * lowest HEARTBEAT_SUSPECTS_MAX), and whom we heard directly within 2T + A
+ * and how long ago (the lowest HEARTBEAT_HEARD_MAX): others' detectors
+ * count that as hearing them. */
+static struct wire_msg mship__heartbeat(const struct mship *m, int64_t now_ms)
 {
 	struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
 	if (m->role == MSHIP_LEADER)
@@ -442,20 +539,30 @@ static struct wire_msg mship__heartbeat(const struct mship *m)
 			break;
 		peerset_add(&hb.suspects, id);
 	}
+	hb.heard_count = (uint16_t)fd_direct_ages(&m->fd, now_ms,
+						  HEARTBEAT_HEARD_MAX,
+						  hb.heard_peer,
+						  hb.heard_age_ms);
 	return hb;
 }
 
-void mship__beat_to(struct mship *m, unsigned to)
+void mship__beat_to(struct mship *m, int64_t now_ms, unsigned to)
 {
-	struct wire_msg hb = mship__heartbeat(m);
+	struct wire_msg hb = mship__heartbeat(m, now_ms);
 	outbox_send_one(m->out, to, &hb);
 }
 
 static void mship__beat(struct mship *m, int64_t now_ms)
 {
 	struct peerset to = m->members;
+	if (m->ringed && m->role != MSHIP_LEADER) {
+		/* Our observers, and the leader we follow. */
+		to = m->observers;
+		if (peerset_has(&m->members, m->leader))
+			peerset_add(&to, m->leader);
+	}
 	peerset_del(&to, m->cfg.self);
-	struct wire_msg hb = mship__heartbeat(m);
+	struct wire_msg hb = mship__heartbeat(m, now_ms);
 	mship__send(m, &to, &hb);
 	/* A leader idle for want of a quorum (its detector holds too many
 	 * of its view dead to remove any) may have been left behind by a
@@ -475,6 +582,60 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 	m->next_beat_ms += m->cfg.heartbeat_ms;
 	if (m->next_beat_ms <= now_ms)
 		m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
+}
+
+/* Whether our view is small enough for relays (MSHIP_ALL_TO_ALL_MAX). */
+static bool mship__relaying(const struct mship *m)
+{
+	return !m->ringed;
+}
+
+/* What a member's heartbeat shows it lacks: the members it heard, but
+ * not within T + T/20 before sending (their last beat went missing:
+ * beats go every T, by timer, so their arrivals jitter little). One
+ * it does not name at all it never heard yet, or has given up. */
+static void mship__note_lacks(struct mship *m, const struct wire_msg *msg)
+{
+	if (!mship__relaying(m))
+		return;
+	uint32_t lacks = 0;
+	uint32_t limit = m->cfg.heartbeat_ms + m->cfg.heartbeat_ms / 20;
+	for (unsigned i = 0; i < msg->heard_count; i++) {
+		unsigned id = msg->heard_peer[i];
+		if (peerset_has(&m->members, id) &&
+		    msg->heard_age_ms[i] >= limit)
+			lacks |= UINT32_C(1) << peerset_rank(&m->members, id);
+	}
+	m->lacks[msg->from] = lacks;
+}
+
+/*
+ * We just heard peer directly: a member whose last heartbeat showed it
+ * lacking peer, or that we heard once but not for 1.5T (we cannot tell),
+ * gets
+ * our heartbeat at once (at most one per T/2), whose heard pairs tell it.
+ * Two lost heartbeats in a row, to one observer, are then no silence for
+ * it while a third member heard the second one.
+ */
+static void mship__relay(struct mship *m, int64_t now_ms, unsigned peer)
+{
+	if (!mship__relaying(m) || !peerset_has(&m->members, peer))
+		return;
+	uint32_t bit = UINT32_C(1) << peerset_rank(&m->members, peer);
+	int64_t stale = now_ms - (int64_t)(3 * m->cfg.heartbeat_ms / 2);
+	struct peerset to = mship__live_others(m);
+	peerset_del(&to, peer);
+	peerset_foreach(&to, id) {
+		int64_t heard = m->fd.direct_ms[id];
+		if (!(m->lacks[id] & bit) &&
+		    (heard == FD_NOT_HEARD || heard >= stale))
+			continue;
+		if (now_ms < m->relay_next_ms[id])
+			continue;
+		m->relay_next_ms[id] = now_ms + m->cfg.heartbeat_ms / 2;
+		m->lacks[id] = 0;
+		mship__beat_to(m, now_ms, id);
+	}
 }
 
 /*
@@ -521,7 +682,18 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 	}
 	if (msg->view_id < m->view_id)
 		mship__resend_view(m, now_ms, from);
-	fd_heard(&m->fd, from, now_ms);
+	fd_heard_direct(&m->fd, from, now_ms);
+	/* Whom the sender heard, and when: alive as of then for us too
+	 * (our clock, its age: late by the delivery time at most). */
+	for (unsigned i = 0; i < msg->heard_count; i++) {
+		unsigned id = msg->heard_peer[i];
+		if (id == m->cfg.self || !peerset_has(&m->members, id) ||
+		    msg->heard_age_ms[i] > now_ms)
+			continue;
+		fd_heard_via(&m->fd, id, now_ms - msg->heard_age_ms[i]);
+	}
+	mship__note_lacks(m, msg);
+	mship__relay(m, now_ms, from);
 	if (m->role == MSHIP_LEADER && msg->view_id == m->view_id)
 		mship__heard_suspects(m, now_ms, msg);
 }
@@ -558,6 +730,10 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 		}
 		return;
 	}
+	if (m->ringed && mship__watches(m, m->leader) &&
+	    !peerset_has(&m->fd.watched, m->leader) &&
+	    !peerset_has(&m->dead, m->leader))
+		fd_watch(&m->fd, m->leader, now_ms);	/* a new one */
 	if (now_ms >= m->next_beat_ms)
 		mship__beat(m, now_ms);
 	if (mship__waiting(m) && now_ms >= m->round_retry_ms)

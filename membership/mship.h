@@ -33,9 +33,20 @@
 #include "../common/state.h"
 #include "../common/wire.h"
 #include "../heartbeat/fd.h"
+#include "../heartbeat/rings.h"
 #include "../reconcile/recon.h"
 
 #define MSHIP_NEVER INT64_MAX
+
+/*
+ * Views of at most this many members heartbeat all to all, and relay news
+ * of a peer to a member that seems to lack it (mship.c, mship__relay).
+ * Larger views are watched through K rings (heartbeat/rings.h): each
+ * member heartbeats its observers and the leader, the leader every
+ * member, and a member is removed once a majority of its observers
+ * suspect it (docs/design.md).
+ */
+#define MSHIP_ALL_TO_ALL_MAX 32
 
 struct mship_config {
 	unsigned self;		/* this peer's id, 1..hosts_count */
@@ -230,6 +241,22 @@ struct mship {
 	/* Leader: when each member was last sent the view again because it
 	 * seemed behind (at most once per 2T each). */
 	int64_t view_resent_ms[HOSTS_MAX + 1];
+	/*
+	 * Views of more than MSHIP_ALL_TO_ALL_MAX members: the K rings, our
+	 * observers (whom we heartbeat, with the leader) and our subjects
+	 * (whom we watch, with the leader).
+	 */
+	bool ringed;
+	struct rings rings;
+	struct peerset observers;
+	struct peerset subjects;
+	/*
+	 * Views of at most MSHIP_ALL_TO_ALL_MAX: for each member, the
+	 * members (bits by place in the view) its last heartbeat did not
+	 * show heard within T + T/20; and when we may next relay to it.
+	 */
+	uint32_t lacks[HOSTS_MAX + 1];
+	int64_t relay_next_ms[HOSTS_MAX + 1];
 	struct mship_change queue[OP_QUEUE_MAX];
 	unsigned queue_head;
 	unsigned queue_count;

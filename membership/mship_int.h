@@ -29,7 +29,7 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer);
 void mship__forget_suspicions(struct mship *m, unsigned peer);
 void mship__recheck_suspects(struct mship *m, int64_t now_ms);
-void mship__beat_to(struct mship *m, unsigned to);
+void mship__beat_to(struct mship *m, int64_t now_ms, unsigned to);
 bool mship__active(const struct mship *m);
 void mship__heard_ballot(struct mship *m, uint64_t ballot);
 

@@ -127,8 +127,21 @@ void mship__step_down(struct mship *m, int64_t now_ms, unsigned follow)
  */
 void mship__leader_lost(struct mship *m, int64_t now_ms)
 {
-	if (mship__lowest_live(m) == m->cfg.self)
+	unsigned next = mship__lowest_live(m);
+	if (next == m->cfg.self) {
 		mship__take_over(m, now_ms);
-	else
-		mship__settle_newleader(m);
+		return;
+	}
+	if (m->ringed && next != 0 && m->role == MSHIP_MEMBER) {
+		/* A ringed view: we watch no one but our subjects and the
+		 * leader, so the one we wait for may be dead unseen. We
+		 * follow and watch it: if it does not take over (a candidate
+		 * beats every member), our detector says so, and the next
+		 * lowest is waited for. */
+		m->leader = next;
+		mship__revive(m, now_ms, next);
+		if (!peerset_has(&m->fd.watched, next))
+			fd_watch(&m->fd, next, now_ms);
+	}
+	mship__settle_newleader(m);
 }

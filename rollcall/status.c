@@ -86,8 +86,12 @@ void status_snap_core(struct status_snap *s, const struct mship *m,
 	s->members = m->members;
 	s->incarnation = m->incarnation;
 	/* The detector keeps deadlines, not times heard: a peer heard at t
-	 * has its deadline at t + timeout. */
+	 * (by us, or by another that told us) has its deadline at
+	 * t + timeout. */
+	peerset_clear(&s->degraded);
 	peerset_foreach(&m->members, id) {
+		if (fd_degraded(&m->fd, id, now_ms))
+			peerset_add(&s->degraded, id);
 		int64_t heard = m->fd.deadline_ms[id] - m->fd.timeout_ms;
 		s->heard_ago_ms[id] = peerset_has(&m->fd.watched, id) ?
 			(now_ms > heard ? now_ms - heard : 0) :
@@ -177,7 +181,13 @@ int status_render(char *buf, size_t cap, const struct status_snap *s)
 				   s->heard_ago_ms[id]);
 		sep = ",";
 	}
-	status_put(&b, "},\n \"counters\":{\n  ");
+	status_put(&b, "},\n \"degraded\":[");
+	sep = "";
+	peerset_foreach(&s->degraded, id) {
+		status_put(&b, "%s%u", sep, id);
+		sep = ",";
+	}
+	status_put(&b, "],\n \"counters\":{\n  ");
 	status_put_counters(&b, "core", &s->core, ",\n  ");
 	status_put_counters(&b, "transport", &s->transport, ",\n  ");
 	status_put_counters(&b, "hooks", &s->hooks, "},\n");

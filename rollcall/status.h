@@ -57,6 +57,9 @@ struct status_snap {
 	/* Milliseconds since each member was last heard, or
 	 * STATUS_NOT_HEARD; meaningful for members only. */
 	int64_t heard_ago_ms[HOSTS_MAX + 1];
+	/* Members alive for this peer only through others' reports: its own
+	 * link to them is failing (fd_degraded). */
+	struct peerset degraded;
 	struct status_counters core;
 	struct status_counters transport;
 	struct status_counters hooks;	/* the handler's and the file's own */

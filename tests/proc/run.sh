@@ -18,7 +18,7 @@ net=0
 if [ "${1:-}" = --net ]; then
 	shift
 	net=1 file=tests/proc/partitions.sh
-	all="cut_self leader_cut member_cut two_members_cut split_leader_small oneway_leader_member leader_cut_rejoin loss_member"
+	all="cut_self leader_cut member_cut two_members_cut split_leader_small oneway_leader_member leader_cut_rejoin loss_member link_cut"
 fi
 passed=0 failed=0 skipped=0
 for name in ${*:-$all}; do

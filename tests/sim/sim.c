@@ -850,7 +850,7 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 struct tally {
 	uint64_t passed, failed, known, events, extinct, no_quorum, saves;
 	uint64_t refounded, refounded_live, refound_kinds[3];
-	uint64_t removed_live, member_ms;
+	uint64_t removed_live, member_ms, suspicions_false;
 	double loss_sum;
 	uint64_t runs;
 	uint64_t pending_no_quorum;
@@ -868,6 +868,7 @@ static bool tally_add(struct tally *t, const struct sim_result *r)
 	t->events += r->stats.events;
 	t->saves += r->stats.saves;
 	t->removed_live += r->stats.removed_live;
+	t->suspicions_false += r->stats.suspicions_false;
 	t->member_ms += r->stats.member_ms;
 	t->loss_sum += r->stats.loss;
 	t->runs++;
@@ -1224,6 +1225,12 @@ int main(int argc, char **argv)
 		       (double)t->member_ms / 3.6e6,
 		       (double)t->removed_live / ((double)t->member_ms / 3.6e6),
 		       t->runs ? 100 * t->loss_sum / (double)t->runs : 0.0);
+	if (t->member_ms > 0)
+		printf("false suspicions (a live, reachable peer held dead): "
+		       "%llu, %.3f per member-minute\n",
+		       (unsigned long long)t->suspicions_false,
+		       (double)t->suspicions_false /
+			       ((double)t->member_ms / 6e4));
 	if (t->extinct && !a.one)
 		printf("%llu runs ended with no group left to judge\n",
 		       (unsigned long long)t->extinct);

@@ -242,8 +242,8 @@ struct sim_ev {
 	uint64_t from_inc;	/* the sender core's incarnation (HEARTBEAT) */
 	uint16_t hb_leader;	/* the leader a HEARTBEAT names */
 	uint64_t hb_ballot;	/* and the ballot it follows (wire v3) */
-	/* A HEARTBEAT naming suspects: its whole message is in slot
-	 * hb_slot - 1 (0: none, the common case kept compact). */
+	/* A HEARTBEAT naming suspects or peers heard: its whole message is
+	 * in slot hb_slot - 1 (0: none, kept compact). */
 	uint32_t hb_slot;
 };
 
@@ -283,6 +283,9 @@ struct sim_stats {
 	unsigned restarts;
 	unsigned faults;	/* faults that did something */
 	unsigned suspicions;	/* detector expiries */
+	/* Of them, of a peer running, not stopped, and with no cut in
+	 * force between the two: a detector fooled by loss alone. */
+	unsigned suspicions_false;
 	unsigned views;		/* distinct view ids installed */
 	unsigned saves;		/* durable states saved through the outbox */
 	/* Peers removed while running, in a view, and not stopped: a

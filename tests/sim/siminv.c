@@ -277,10 +277,15 @@ static const struct sim_view *siminv__prev(const struct sim *s,
 
 void siminv_on_suspect(struct sim *s, struct sim_peer *p, unsigned peer)
 {
-	(void)p;
 	s->stats.suspicions++;
-	if (peer >= 1 && peer <= s->cfg.peers)
-		s->removable[peer] = true;
+	if (peer < 1 || peer > s->cfg.peers)
+		return;
+	s->removable[peer] = true;
+	const struct sim_peer *q = &s->peers[peer];
+	if (q->running && q->frozen_until_ms <= s->now_ms &&
+	    !simnet_blocked(s, peer, p->id, s->now_ms) &&
+	    !simnet_blocked(s, p->id, peer, s->now_ms))
+		s->stats.suspicions_false++;
 }
 
 /* ---- The output lines, parsed strictly ------------------------------------- */

@@ -492,7 +492,7 @@ static void sim__udp(struct sim *s, struct sim_peer *from, unsigned to,
 			.hb_leader = m->leader,
 			.hb_ballot = m->ballot,
 		};
-		if (!peerset_empty(&m->suspects)) {
+		if (!peerset_empty(&m->suspects) || m->heard_count > 0) {
 			uint32_t slot = slot_new(s, m);
 			s->slots[slot].refs++;
 			ev.hb_slot = slot + 1;

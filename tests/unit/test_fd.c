@@ -181,6 +181,95 @@ static void test_allowance_covers_one_lost_beat(void **state)
 	assert_true(peerset_has(&dead, 4));
 }
 
+/*
+ * Indirect evidence (timeout 200). 3 is heard directly at 1000, then only
+ * through others: a report at 1180 that another heard it 30 ms before
+ * moves its deadline to 1150 + 200 = 1350; one at 1300 with age 100 (heard
+ * at 1200) to 1400. An older report (age 250 at 1300: 1050) moves nothing.
+ * Alive through others only, from 1200 (200 after the last direct hearing)
+ * it is degraded; dead at 1400, not before, and then no longer degraded.
+ */
+static void test_indirect_evidence_keeps_alive(void **state)
+{
+	(void)state;
+	fd_watch(&d, 3, 900);
+	fd_heard_direct(&d, 3, 1000);
+	fd_heard_via(&d, 3, 1180 - 30);
+	assert_int_equal(fd_next_deadline(&d), 1350);
+	assert_false(fd_degraded(&d, 3, 1199));
+	assert_true(fd_degraded(&d, 3, 1200));
+	expire(1200, 0);
+	fd_heard_via(&d, 3, 1300 - 100);
+	fd_heard_via(&d, 3, 1300 - 250);
+	assert_int_equal(fd_next_deadline(&d), 1400);
+	expire(1399, 0);
+	assert_true(fd_degraded(&d, 3, 1399));
+	struct peerset dead = expire(1400, 1);
+	assert_true(peerset_has(&dead, 3));
+	assert_false(fd_degraded(&d, 3, 1400));
+	/* Unwatched: reports of it move nothing. */
+	fd_heard_via(&d, 3, 1400);
+	assert_true(fd_next_deadline(&d) == FD_NEVER);
+}
+
+/*
+ * Without any report a peer cut off from everyone dies at its direct
+ * deadline: silent since 1000, dead at 1200.
+ */
+static void test_no_evidence_dies_at_timeout(void **state)
+{
+	(void)state;
+	fd_watch(&d, 5, 900);
+	fd_heard_direct(&d, 5, 1000);
+	expire(1199, 0);
+	assert_false(fd_degraded(&d, 5, 1199));
+	struct peerset dead = expire(1200, 1);
+	assert_true(peerset_has(&dead, 5));
+}
+
+/*
+ * What a heartbeat says we heard: watched peers heard directly less than
+ * the timeout ago, ascending, at most max; never those only watched (not
+ * heard since), only reported by others, or heard 200 ago or more. A pause
+ * of ours (fd_heard) is no hearing.
+ */
+static void test_direct_ages(void **state)
+{
+	(void)state;
+	uint16_t peers[4];
+	uint32_t ages[4];
+	fd_watch(&d, 2, 1000);
+	fd_watch(&d, 4, 1000);
+	fd_watch(&d, 6, 1000);
+	fd_watch(&d, 8, 1000);
+	fd_watch(&d, 9, 1000);
+	fd_heard_direct(&d, 2, 1050);
+	fd_heard_direct(&d, 4, 1101);
+	fd_heard_via(&d, 6, 1200);
+	fd_heard(&d, 8, 1200);
+	fd_heard_direct(&d, 9, 1240);
+	/* 2, heard 200 ago, is no longer said heard. */
+	assert_int_equal(fd_direct_ages(&d, 1250, 4, peers, ages), 2);
+	assert_int_equal(peers[0], 4);
+	assert_int_equal(ages[0], 149);
+	assert_int_equal(peers[1], 9);
+	assert_int_equal(ages[1], 10);
+	assert_int_equal(fd_direct_ages(&d, 1249, 4, peers, ages), 3);
+	assert_int_equal(peers[0], 2);
+	assert_int_equal(ages[0], 199);
+	assert_int_equal(peers[1], 4);
+	assert_int_equal(ages[1], 148);
+	assert_int_equal(peers[2], 9);
+	assert_int_equal(ages[2], 9);
+	/* At most max, the lowest ids first. */
+	assert_int_equal(fd_direct_ages(&d, 1249, 1, peers, ages), 1);
+	assert_int_equal(peers[0], 2);
+	/* Watched afresh: not heard since. */
+	fd_watch(&d, 4, 1249);
+	assert_int_equal(fd_direct_ages(&d, 1249, 4, peers, ages), 2);
+	assert_int_equal(peers[1], 9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +285,11 @@ int main(void)
 		cmocka_unit_test_setup(test_expire_several_adds_to_set, setup),
 		cmocka_unit_test_setup(test_allowance_covers_one_lost_beat,
 				       setup),
+		cmocka_unit_test_setup(test_indirect_evidence_keeps_alive,
+				       setup),
+		cmocka_unit_test_setup(test_no_evidence_dies_at_timeout,
+				       setup),
+		cmocka_unit_test_setup(test_direct_ages, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

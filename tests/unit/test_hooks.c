@@ -43,6 +43,7 @@ static void snap_example(struct status_snap *s)
 	s->incarnation = 1764583200123456u;
 	s->heard_ago_ms[1] = 40;
 	s->heard_ago_ms[3] = STATUS_NOT_HEARD;
+	s->degraded = net_set("1");
 	status_counters_add(&s->core, "dropped_stale", 3);
 	status_counters_add(&s->transport, "frames_in", 12);
 	status_counters_add(&s->hooks, "handler_failed", 1);
@@ -63,6 +64,7 @@ static void test_render_exact(void **state)
 		" \"members\":[1,2,3],\n"
 		" \"incarnation\":1764583200123456,\n"
 		" \"last_heard_ms\":{\"1\":40,\"3\":null},\n"
+		" \"degraded\":[1],\n"
 		" \"counters\":{\n"
 		"  \"core\":{\"dropped_stale\":3},\n"
 		"  \"transport\":{\"frames_in\":12},\n"
@@ -84,6 +86,7 @@ static void test_render_joining(void **state)
 	assert_true(len > 0);
 	assert_non_null(strstr(buf, "\"members\":[],"));
 	assert_non_null(strstr(buf, "\"last_heard_ms\":{},"));
+	assert_non_null(strstr(buf, "\"degraded\":[],"));
 	assert_false(ready_check_text(buf, (size_t)len, why, sizeof(why)));
 	assert_string_equal(why, "in no view (role joining)");
 }
@@ -101,6 +104,7 @@ static void test_render_bounds(void **state)
 	snap.written_unix_ms = INT64_MAX;
 	for (unsigned id = 1; id <= HOSTS_MAX; id++) {
 		peerset_add(&snap.members, id);
+		peerset_add(&snap.degraded, id);
 		snap.heard_ago_ms[id] = INT64_MAX;
 	}
 	for (unsigned i = 0; i < STATUS_COUNTERS_MAX + 2; i++) {

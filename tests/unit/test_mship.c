@@ -2584,9 +2584,12 @@ static void test_member_tells_leader_at_once(void **state)
 }
 
 /*
- * A lossy link. Everything 3 sends the leader is lost from 150 on: the
- * leader holds it dead at 325 (2T + A after 100) and prints its line, but
- * 2, 4 and 5 hear 3 and never suspect it, so 3 stays, through 3 s.
+ * A lossy link. Everything 3 sends the leader is lost from 150 on. The
+ * leader hears 3 no more, but 2, 4 and 5 do, and their heartbeats say so
+ * (3 heard, and how long ago): indirect evidence keeps 3 alive for the
+ * leader. No line anywhere, no suspicion, no removal, through 3 s; the
+ * leader's detector shows the link to 3 degraded (alive through others
+ * only), and no other link.
  */
 static void test_net_lossy_link_removes_nobody(void **state)
 {
@@ -2594,21 +2597,59 @@ static void test_net_lossy_link_removes_nobody(void **state)
 	form_allowance(5, A_MS);
 	net_run_until(&net, 150);
 	net_cut(&net, 3, 1, true);
-	net_run_until(&net, 324);
-	net_expect_quiet(&net);
-	net_run_until(&net, 325);
-	rec_expect_line(net_rec(&net, 1), 325,
-			net_line_unreachable(1, 4, 1, 3));
 	net_run_until(&net, 3000);
 	net_expect_quiet(&net);
 	for (unsigned id = 1; id <= 5; id++) {
 		expect_view(net_mship(&net, id), 4, 1, "1,2,3,4,5");
-		assert_int_equal(net_mship(&net, id)->stats.suspicions,
-				 id == 1 ? 1 : 0);
+		assert_int_equal(net_mship(&net, id)->stats.suspicions, 0);
 		assert_int_equal(rec_count(net_rec(&net, id), WIRE_REQ, 1,
 					   3000), 0);
 	}
-	assert_true(peerset_has(&net_mship(&net, 1)->suspected, 3));
+	const struct mship *m1 = net_mship(&net, 1);
+	assert_true(peerset_empty(&m1->suspected));
+	assert_true(fd_degraded(&m1->fd, 3, 3000));
+	for (unsigned id = 2; id <= 5; id++) {
+		if (id != 3)
+			assert_false(fd_degraded(&m1->fd, id, 3000));
+		assert_false(fd_degraded(&net_mship(&net, id)->fd, 1, 3000));
+	}
+	/* Healed, it is heard directly again: no longer degraded. */
+	net_cut(&net, 3, 1, false);
+	net_run_until(&net, 3200);
+	assert_false(fd_degraded(&m1->fd, 3, 3200));
+	net_expect_quiet(&net);
+}
+
+/*
+ * The control: the same peer cut off from everyone, both ways, at 150.
+ * Nobody hears it, directly or through others: every other member holds
+ * it dead at 2T + A after its last heartbeat (100), prints its line, and
+ * the four remove it in the same millisecond.
+ */
+static void test_net_cut_off_from_all_is_reported(void **state)
+{
+	(void)state;
+	form_allowance(5, A_MS);
+	net_run_until(&net, 150);
+	for (unsigned id = 1; id <= 5; id++) {
+		if (id == 3)
+			continue;
+		net_cut(&net, 3, id, true);
+		net_cut(&net, id, 3, true);
+	}
+	net_run_until(&net, 324);
+	for (unsigned id = 1; id <= 5; id++)
+		if (id != 3)
+			rec_expect_quiet(net_rec(&net, id));
+	net_run_until(&net, 330);
+	for (unsigned id = 1; id <= 5; id++) {
+		if (id == 3)
+			continue;
+		struct rec *r = net_rec(&net, id);
+		rec_expect_line(r, 325, net_line_unreachable(id, 4, 1, 3));
+		rec_expect_line(r, 325, net_line_view(id, 5, 1, "1,2,4,5"));
+		expect_view(net_mship(&net, id), 5, 1, "1,2,4,5");
+	}
 }
 
 /*
@@ -2717,15 +2758,17 @@ static void test_net_crash_detected_10(void **state)
  * frees a slot nobody names any more: else, in a view of more than 64
  * members, 64 brief false suspicions (each heard again) would fill it for
  * good, and a crashed member would never be removed, however many
- * members named it (as it was once). Here leader 1 of [1..70]: 2 briefly
- * suspects 3..66 in turn; then 70 dies, and 35 members (with us, a quorum
- * of 70) name it: the REQ DEL 70 goes out, as it does in the control
- * (transient = false) without the brief suspicions.
+ * members named it (as it was once). Here leader 1 of [1..70] (a ringed
+ * view): 2 briefly suspects 3..66 in turn; then 70 dies, and every other
+ * member names it, a majority of its observers among them: the REQ DEL 70
+ * goes out, as it does in the control (transient = false) without the
+ * brief suspicions. The leader prints no line of its own before that.
  */
 static void suspicions_table(bool transient)
 {
 	struct core *c = &core_a;
 	core_grow(c, 70, 70, 0);
+	assert_true(c->m.ringed);
 	for (unsigned id = 2; id <= 69; id++)
 		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 69));
 	if (transient) {
@@ -2739,9 +2782,8 @@ static void suspicions_table(bool transient)
 	for (unsigned id = 2; id <= 69; id++)
 		core_msg(c, 200, mk(WIRE_HEARTBEAT, id, 69));
 	core_tick(c, 200);	/* 70 last heard at 0 */
-	rec_expect_line(&c->r, 200, net_line_unreachable(1, 69, 1, 70));
 	rec_expect_only_heartbeats(&c->r);
-	for (unsigned id = 2; id <= 36; id++)
+	for (unsigned id = 2; id <= 69; id++)
 		core_msg(c, 210, mk_hb(id, 69, "70"));
 	char to[512];
 	snprintf(to, sizeof(to), "%s", list_upto(70) + 2);	/* "2,...,70" */
@@ -2759,6 +2801,136 @@ test_suspicions_table_full_of_stale_slots(void **state)
 {
 	(void)state;
 	suspicions_table(true);
+}
+
+/*
+ * K rings (heartbeat/rings.h) over views of 2 to HOSTS_MAX members: each
+ * member has one observer and one subject per ring (its successor and
+ * predecessor), never itself, so at most RINGS_K of each, and P observes
+ * Q exactly when Q is P's subject; the rings depend on the member list
+ * alone (built twice, or after other views, the same).
+ */
+static struct rings rings_a, rings_b;
+
+static void test_rings_balanced_and_deterministic(void **state)
+{
+	(void)state;
+	static const unsigned sizes[] = { 2, 3, 33, 100, 1000, HOSTS_MAX };
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct peerset members;
+		peerset_clear(&members);
+		/* Every third id from 2: not a prefix of the hostsfile. */
+		for (unsigned i = 0, id = 2; i < sizes[k]; i++) {
+			peerset_add(&members, id);
+			if (i + 1 == sizes[k])
+				break;
+			id = id + 3 > HOSTS_MAX ? (id % 3) + 1 : id + 3;
+			while (peerset_has(&members, id))
+				id = id % HOSTS_MAX + 1;
+		}
+		assert_int_equal(peerset_count(&members), sizes[k]);
+		rings_create(&rings_a, HOSTS_MAX);
+		rings_build(&rings_a, &members);
+		struct peerset other;
+		peerset_clear(&other);
+		peerset_add(&other, 1);
+		rings_create(&rings_b, HOSTS_MAX);
+		rings_build(&rings_b, &other);
+		rings_build(&rings_b, &members);
+		unsigned watched[HOSTS_MAX + 1] = { 0 };
+		peerset_foreach(&members, p) {
+			struct peerset obs = rings_observers(&rings_a, p);
+			struct peerset sub = rings_subjects(&rings_a, p);
+			assert_true(peerset_equal(&obs,
+						  &(struct peerset){ 0 }) == false);
+			assert_true(peerset_count(&obs) <= RINGS_K);
+			assert_true(peerset_count(&sub) <= RINGS_K);
+			assert_false(peerset_has(&obs, p));
+			assert_false(peerset_has(&sub, p));
+			struct peerset obs_b = rings_observers(&rings_b, p);
+			assert_true(peerset_equal(&obs, &obs_b));
+			peerset_foreach(&obs, o) {
+				assert_true(peerset_has(&members, o));
+				struct peerset osub =
+					rings_subjects(&rings_a, o);
+				assert_true(peerset_has(&osub, p));
+			}
+			peerset_foreach(&sub, q) watched[q]++;
+		}
+		/* Balanced: everyone is watched, by at most K. */
+		peerset_foreach(&members, p) {
+			assert_true(watched[p] >= 1);
+			assert_true(watched[p] <= RINGS_K);
+		}
+		if (sizes[k] >= 100) {
+			/* Independent rings: most members have K
+			 * observers. */
+			unsigned full = 0;
+			peerset_foreach(&members, p) {
+				struct peerset obs =
+					rings_observers(&rings_a, p);
+				full += peerset_count(&obs) == RINGS_K;
+			}
+			assert_true(full * 4 >= sizes[k] * 3);
+		}
+	}
+}
+
+/*
+ * A ringed view (40 members, leader 1): the leader removes 40 only once a
+ * majority of 40's observers suspect it. Every member that is not one
+ * names it: nothing. Then the observers one by one: the REQ DEL 40 goes
+ * out with the one that makes the majority, and not before. No line is
+ * printed before the round.
+ */
+static void test_ring_removal_needs_majority_of_observers(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 40, 40, 0);
+	assert_true(c->m.ringed);
+	struct peerset obs = rings_observers(&c->m.rings, 40);
+	assert_false(peerset_has(&obs, 1));	/* this list's rings */
+	unsigned n = peerset_count(&obs);
+	for (unsigned id = 2; id <= 39; id++)
+		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 39));
+	for (unsigned id = 2; id <= 39; id++)
+		if (!peerset_has(&obs, id))
+			core_msg(c, 300, mk_hb(id, 39, "40"));
+	rec_expect_only_heartbeats(&c->r);
+	unsigned k = 0;
+	peerset_foreach(&obs, id) {
+		k++;
+		core_msg(c, 300 + k, mk_hb(id, 39, "40"));
+		if (2 * k <= n) {
+			rec_expect_only_heartbeats(&c->r);
+			continue;
+		}
+		expect_round(c, 300 + k, WIRE_OP_DEL, 40, list_upto(40) + 2);
+		break;
+	}
+	assert_true(2 * k > n);
+}
+
+/*
+ * In a ringed view a member heartbeats its observers and the leader only,
+ * and watches its subjects and the leader only.
+ */
+static void test_ring_member_beats_observers(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 40, 40, 0);
+	struct mship *m = &c->m;
+	/* Leader 1 beats every member. */
+	core_tick(c, 100);
+	const struct rec_sent *hb = rec_next_send(&c->r);
+	assert_int_equal(hb->msg.type, WIRE_HEARTBEAT);
+	assert_string_equal(net_set_str(&hb->to), list_upto(40) + 2);
+	struct peerset watch = m->subjects;
+	assert_true(peerset_equal(&m->fd.watched, &watch));
+	assert_true(peerset_equal(&m->observers,
+				  &(struct peerset){ 0 }) == false);
 }
 
 /*
@@ -2804,6 +2976,10 @@ int main(void)
 		cmocka_unit_test(test_leader_rechecks_after_view),
 		cmocka_unit_test(test_member_tells_leader_at_once),
 		cmocka_unit_test(test_net_lossy_link_removes_nobody),
+		cmocka_unit_test(test_net_cut_off_from_all_is_reported),
+		cmocka_unit_test(test_rings_balanced_and_deterministic),
+		cmocka_unit_test(test_ring_removal_needs_majority_of_observers),
+		cmocka_unit_test(test_ring_member_beats_observers),
 		cmocka_unit_test(test_net_heard_again),
 		cmocka_unit_test(test_net_crash_detected_5),
 		cmocka_unit_test(test_net_crash_detected_10),

@@ -37,7 +37,8 @@
  * A message's fields are those its type carries on the wire
  * (docs/membership.md, Wire format): view, inc and ballot for all; req,
  * op, peer, leader for REQ; OK adds acc; NEWVIEW leader, members; NEWLEADER req, op; HEARTBEAT
- * leader, suspects; REDIRECT leader. A field not written is zero (inc:
+ * leader, suspects, heard (peer@age_ms pairs: heard=2@10,5@60); REDIRECT
+ * leader. A field not written is zero (inc:
  * 1), so an expected send is checked whole: every field of its type, its
  * time and its recipients (from is the core's own id). Every send and
  * line the core makes must be expected, in the order it made them (sends
@@ -82,7 +83,7 @@ enum {
 	F_PEER = 1 << 2,
 	F_LEADER = 1 << 3,
 	F_ACC = 1 << 4,
-	F_SUSPECTS = 1 << 5,
+	F_SUSPECTS = 1 << 5,	/* and the heard pairs */
 	F_MEMBERS = 1 << 6,
 };
 
@@ -171,6 +172,36 @@ static int scen_list(struct scen *s, const char *key, const char *v,
 		if (*end != ',' && *end != '\0')
 			return scen_fail(s, "%s=%s: ids are 1,2,3", key, v);
 		peerset_add(out, (unsigned)id);
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* heard=2@10,5@60: HEARTBEAT's heard pairs, peer@age_ms, ids ascending. */
+static int scen_heard(struct scen *s, const char *v, struct wire_msg *m)
+{
+	const char *p = v;
+	m->heard_count = 0;
+	while (*p != '\0') {
+		char *end;
+		if (m->heard_count == HEARTBEAT_HEARD_MAX)
+			return scen_fail(s, "heard=%s: at most %d pairs", v,
+					 HEARTBEAT_HEARD_MAX);
+		if (*p < '0' || *p > '9')
+			return scen_fail(s, "heard=%s: pairs are 2@10,5@60", v);
+		unsigned long id = strtoul(p, &end, 10);
+		if (id < 1 || id > SCEN_HOSTS_MAX || *end != '@' ||
+		    end[1] < '0' || end[1] > '9' ||
+		    (m->heard_count > 0 &&
+		     id <= m->heard_peer[m->heard_count - 1]))
+			return scen_fail(s, "heard=%s: pairs are 2@10,5@60, "
+					 "ids ascending", v);
+		unsigned long age = strtoul(end + 1, &end, 10);
+		if (age > UINT32_MAX || (*end != ',' && *end != '\0'))
+			return scen_fail(s, "heard=%s: pairs are 2@10,5@60", v);
+		m->heard_peer[m->heard_count] = (uint16_t)id;
+		m->heard_age_ms[m->heard_count] = (uint32_t)age;
+		m->heard_count++;
 		p = *end == ',' ? end + 1 : end;
 	}
 	return 0;
@@ -269,6 +300,10 @@ static void scen_render_send(char *buf, size_t cap, unsigned self,
 		scen_cat_ballot(buf, cap, "acc", m->acc_ballot);
 	if (f & F_SUSPECTS)
 		scen_cat_list(buf, cap, "suspects", &m->suspects);
+	for (unsigned i = 0; (f & F_SUSPECTS) && i < m->heard_count; i++)
+		scen_cat(buf, cap, "%s%u@%u", i == 0 ? " heard=" : ",",
+			 (unsigned)m->heard_peer[i],
+			 (unsigned)m->heard_age_ms[i]);
 	if (f & F_MEMBERS)
 		scen_cat_list(buf, cap, "members", &m->members);
 }
@@ -540,7 +575,8 @@ static int scen_parse_msg(struct scen *s, const struct scenfile_words *ws,
 	snprintf(keys, sizeof(keys), "%s view inc ballot%s%s%s%s%s%s%s", extra,
 		 f & F_REQ ? " req" : "", f & F_OP ? " op" : "",
 		 f & F_PEER ? " peer" : "", f & F_LEADER ? " leader" : "",
-		 f & F_ACC ? " acc" : "", f & F_SUSPECTS ? " suspects" : "",
+		 f & F_ACC ? " acc" : "",
+		 f & F_SUSPECTS ? " suspects heard" : "",
 		 f & F_MEMBERS ? " members" : "");
 	if (scenfile_keys_check(&s->f, ws, first + 1, keys) < 0)
 		return -1;
@@ -580,6 +616,9 @@ static int scen_parse_msg(struct scen *s, const struct scenfile_words *ws,
 	}
 	if ((v = scenfile_value(ws, first + 1, "suspects")) != NULL &&
 	    scen_list(s, "suspects", v, &m->suspects) < 0)
+		return -1;
+	if ((v = scenfile_value(ws, first + 1, "heard")) != NULL &&
+	    scen_heard(s, v, m) < 0)
 		return -1;
 	if ((v = scenfile_value(ws, first + 1, "members")) != NULL &&
 	    scen_list(s, "members", v, &m->members) < 0)

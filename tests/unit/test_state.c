@@ -141,12 +141,46 @@ static void test_state_refused(void **state)
 	assert_int_equal(line, 1);
 }
 
+/*
+ * The largest state: every field at its widest and a full view of
+ * HOSTS_MAX members, four digits each past 999, fits STATE_BYTES_MAX
+ * (3 bytes an id did not: a view of 1024 could not be saved) and comes
+ * back whole.
+ */
+static void test_state_full_view_fits(void **state)
+{
+	(void)state;
+	struct state st;
+	memset(&st, 0, sizeof(st));
+	st.promised = UINT64_MAX;
+	st.acc_set = true;
+	st.acc_ballot = UINT64_MAX;
+	st.acc_base = UINT32_MAX;
+	st.acc_op = 2;
+	st.acc_peer = HOSTS_MAX;
+	st.acc_leader = HOSTS_MAX;
+	st.in_view = true;
+	st.view_id = UINT32_MAX;
+	st.view_leader = HOSTS_MAX;
+	for (unsigned id = 1; id <= HOSTS_MAX; id++)
+		peerset_add(&st.members, id);
+	size_t len = 0;
+	assert_int_equal(state_encode(&st, buf, sizeof(buf), &len), 0);
+	assert_true(len <= STATE_BYTES_MAX);
+	struct state back;
+	unsigned line = 0;
+	assert_int_equal(state_decode(buf, len, &back, &line), 0);
+	assert_true(peerset_equal(&back.members, &st.members));
+	assert_int_equal(back.view_id, st.view_id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_forms),
 		cmocka_unit_test(test_state_removal_view),
 		cmocka_unit_test(test_state_refused),
+		cmocka_unit_test(test_state_full_view_fits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -563,9 +563,18 @@ static struct wire_msg make_heartbeat(unsigned from, unsigned suspects)
 	m.view_id = UINT32_MAX;
 	m.ballot = UINT64_MAX;
 	m.leader = HOSTS_MAX;
-	/* The largest heartbeat: HEARTBEAT_SUSPECTS_MAX ids of 3 bytes. */
+	/* The largest heartbeat: HEARTBEAT_SUSPECTS_MAX ids of 3 bytes, and
+	 * HEARTBEAT_HEARD_MAX pairs of 3 and 5. */
 	for (unsigned i = 0; i < suspects; i++)
 		peerset_add(&m.suspects, HOSTS_MAX - i);
+	if (suspects == HEARTBEAT_SUSPECTS_MAX) {
+		m.heard_count = HEARTBEAT_HEARD_MAX;
+		for (unsigned i = 0; i < HEARTBEAT_HEARD_MAX; i++) {
+			m.heard_peer[i] = (uint16_t)(HOSTS_MAX -
+						     HEARTBEAT_HEARD_MAX + 1 + i);
+			m.heard_age_ms[i] = UINT32_MAX;
+		}
+	}
 	return m;
 }
 

@@ -283,6 +283,11 @@ static void assert_msg_equal(const struct wire_msg *a,
 	assert_int_equal(a->acc_ballot, b->acc_ballot);
 	assert_true(peerset_equal(&a->members, &b->members));
 	assert_true(peerset_equal(&a->suspects, &b->suspects));
+	assert_int_equal(a->heard_count, b->heard_count);
+	for (unsigned i = 0; i < a->heard_count; i++) {
+		assert_int_equal(a->heard_peer[i], b->heard_peer[i]);
+		assert_int_equal(a->heard_age_ms[i], b->heard_age_ms[i]);
+	}
 }
 
 /*
@@ -1965,10 +1970,106 @@ static void test_heartbeat_suspects(void **state)
 		assert_int_not_equal(wire_decode(buf, cut, &out), 0);
 }
 
+/*
+ * A HEARTBEAT names the members its sender heard directly and how long
+ * ago, as a ninth element of pairs, only when there are any; the suspects
+ * then come before it, even empty. Byte for byte, and back.
+ */
+static void test_heartbeat_heard(void **state)
+{
+	static const unsigned char heard[] = {
+		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90,
+		0x94, 3, 0xcc, 200, 0xcd, 0x04, 0x00, 0,
+	};
+	static const unsigned char both[] = {
+		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x91, 5,
+		0x92, 3, 17,
+	};
+	static const unsigned char odd[] = {
+		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90, 0x93, 3, 17, 4,
+	};
+	static const unsigned char none[] = {
+		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90, 0x90,
+	};
+	static const unsigned char unsorted[] = {
+		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90,
+		0x94, 4, 1, 3, 1,
+	};
+	static const unsigned char zero_id[] = {
+		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90, 0x92, 0, 1,
+	};
+	static const unsigned char not_array[] = {
+		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90, 3,
+	};
+	static char buf[DATAGRAM_BYTES_MAX];
+	struct wire_msg m, out;
+	size_t len;
+
+	(void)state;
+	m = msg(WIRE_HEARTBEAT, 2, 9);
+	m.ballot = 4;
+	m.leader = 1;
+	m.heard_count = 2;
+	m.heard_peer[0] = 3;
+	m.heard_age_ms[0] = 200;
+	m.heard_peer[1] = HOSTS_MAX;
+	m.heard_age_ms[1] = 0;
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, sizeof(heard));
+	assert_memory_equal(buf, heard, len);
+	assert_int_equal(wire_decode(buf, len, &out), 0);
+	assert_msg_equal(&m, &out);
+	m.heard_count = 1;
+	m.heard_age_ms[0] = 17;
+	peerset_add(&m.suspects, 5);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, sizeof(both));
+	assert_memory_equal(buf, both, len);
+	assert_int_equal(wire_decode(buf, len, &out), 0);
+	assert_msg_equal(&m, &out);
+	/* Odd, empty, out of order, id 0, or not an array: refused. */
+	assert_int_equal(decode_raw(odd, sizeof(odd)), WIRE_ESHAPE);
+	assert_int_equal(decode_raw(none, sizeof(none)), WIRE_ESHAPE);
+	assert_int_equal(decode_raw(unsorted, sizeof(unsorted)), WIRE_ERANGE);
+	assert_int_equal(decode_raw(zero_id, sizeof(zero_id)), WIRE_ERANGE);
+	assert_int_equal(decode_raw(not_array, sizeof(not_array)),
+			 WIRE_ESHAPE);
+	/* The most a heartbeat carries fits a datagram: the highest ids,
+	 * the widest ages, and every suspect it may name. */
+	peerset_clear(&m.suspects);
+	for (unsigned i = 0; i < HEARTBEAT_SUSPECTS_MAX; i++)
+		peerset_add(&m.suspects, HOSTS_MAX - i);
+	m.heard_count = HEARTBEAT_HEARD_MAX;
+	for (unsigned i = 0; i < HEARTBEAT_HEARD_MAX; i++) {
+		m.heard_peer[i] = (uint16_t)(HOSTS_MAX - HEARTBEAT_HEARD_MAX +
+					     1 + i);
+		m.heard_age_ms[i] = UINT32_MAX;
+	}
+	m.incarnation = UINT64_MAX;
+	m.ballot = UINT64_MAX;
+	m.view_id = UINT32_MAX;
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
+	/* With room for the keyring's 68-byte envelope. */
+	assert_true(len <= DATAGRAM_BYTES_MAX - 68);
+	assert_int_equal(wire_decode(buf, len, &out), 0);
+	assert_msg_equal(&m, &out);
+	/* Every cut of it is refused. */
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_not_equal(wire_decode(buf, cut, &out), 0);
+	/* One pair more, or out of order: the encoder refuses too. */
+	m.heard_count = HEARTBEAT_HEARD_MAX + 1;
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m.heard_count = 2;
+	m.heard_peer[0] = 9;
+	m.heard_peer[1] = 9;
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_heartbeat_suspects),
+		cmocka_unit_test(test_heartbeat_heard),
 		cmocka_unit_test(test_roundtrip_every_type),
 		cmocka_unit_test(test_newview_full_fits_in_frame),
 		cmocka_unit_test(test_decode_zeroes_other_fields),

@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""Benchmark: a group of N peers on one machine, rollcall and Serf.
+
+For each size, N processes start at once on 127.77.x.y loopback addresses
+(every 127/8 address is local), with T = 1 s (rollcall --heartbeat-ms
+1000; Serf's LAN profile, whose probe interval is 1 s). Figures:
+
+  full view   the start -> the last peer whose view holds all N
+              (rollcall: its view line; Serf: its N-th EventMemberJoin)
+  idle CPU    CPU time of all peers over IDLE_S seconds, in % of one core
+              (from /proc/PID/stat), and per member
+  memory      VmRSS per peer, average
+  kill        kill -9 of one member -> the last survivor with the new
+              view (rollcall: a view line without it; Serf: its
+              EventMemberFailed), and the first line naming it
+
+Each peer's stderr (rollcall's lines) or stdout (Serf's log) comes
+through a pipe to this one process, which stamps every line on arrival
+(time.monotonic(), selectors, no polling); no per-peer reader process.
+Prints one line per system and size; asserts nothing.
+"""
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+
+ROLLCALL = os.environ.get("ROLLCALL", "build/rollcall")
+IDLE_S = float(os.environ.get("IDLE_S", "20"))
+PORT = int(os.environ.get("PORT", str(21000 + os.getpid() % 9000)))
+
+
+def addr(i):
+    return "127.77.%d.%d" % (i // 250, i % 250 + 1)
+
+
+class Group:
+    def __init__(self, n, tmp):
+        self.n = n
+        self.tmp = tmp
+        self.procs = {}
+        self.sel = selectors.DefaultSelector()
+        self.buf = {}
+        self.full_at = {}
+        self.events = []  # (time, id, line)
+
+    def spawn(self, i, argv, stream):
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE if stream == "out"
+                             else subprocess.DEVNULL,
+                             stderr=subprocess.PIPE if stream == "err"
+                             else subprocess.DEVNULL)
+        self.procs[i] = p
+        f = p.stderr if stream == "err" else p.stdout
+        os.set_blocking(f.fileno(), False)
+        self.sel.register(f, selectors.EVENT_READ, i)
+        self.buf[i] = b""
+
+    def pump(self, until, stop=None):
+        """Read and stamp lines until time `until` or stop() is true."""
+        while True:
+            now = time.monotonic()
+            if now >= until or (stop is not None and stop()):
+                return
+            for key, _ in self.sel.select(timeout=min(0.2, until - now)):
+                i = key.data
+                try:
+                    data = os.read(key.fileobj.fileno(), 65536)
+                except BlockingIOError:
+                    continue
+                t = time.monotonic()
+                if not data:
+                    self.sel.unregister(key.fileobj)
+                    continue
+                b = self.buf[i] + data
+                *lines, self.buf[i] = b.split(b"\n")
+                for line in lines:
+                    self.on_line(t, i, line.decode("utf-8", "replace"))
+
+    def cpu_ticks(self):
+        total = 0
+        for p in self.procs.values():
+            try:
+                with open("/proc/%d/stat" % p.pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except OSError:
+                pass
+        return total
+
+    def rss_kib(self):
+        vals = []
+        for p in self.procs.values():
+            try:
+                with open("/proc/%d/status" % p.pid) as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            vals.append(int(line.split()[1]))
+            except OSError:
+                pass
+        return sum(vals) / len(vals) if vals else 0
+
+    def stop(self):
+        for p in self.procs.values():
+            try:
+                p.kill()
+            except OSError:
+                pass
+        for p in self.procs.values():
+            p.wait()
+        self.sel.close()
+
+
+class Rollcall(Group):
+    name = "rollcall"
+
+    def __init__(self, n, tmp):
+        super().__init__(n, tmp)
+        self.hosts = os.path.join(tmp, "hosts")
+        with open(self.hosts, "w") as f:
+            for i in range(1, n + 1):
+                f.write(addr(i) + "\n")
+        self.view = {}
+        self.victim = None
+        self.new_view_at = {}
+        self.first_line = None
+
+    def start(self):
+        for i in range(1, self.n + 1):
+            self.spawn(i, [ROLLCALL, "-h", self.hosts, "--id", str(i),
+                           "--port", str(PORT), "--heartbeat-ms", "1000"],
+                       "err")
+
+    def on_line(self, t, i, line):
+        m = re.search(r"memb_list: \[([0-9,]*)\]", line)
+        if m:
+            members = set(m.group(1).split(","))
+            self.view[i] = members
+            if len(members) == self.n and i not in self.full_at:
+                self.full_at[i] = t
+            if (self.victim is not None and str(self.victim) not in members
+                    and len(members) == self.n - 1
+                    and i not in self.new_view_at):
+                self.new_view_at[i] = t
+        elif (self.victim is not None and self.first_line is None and
+              ("peer %d unreachable" % self.victim) in line):
+            self.first_line = t
+
+    def formed(self):
+        return len(self.full_at) == self.n
+
+    def kill(self, v):
+        self.victim = v
+        self.procs[v].kill()
+        del self.procs[v]
+
+    def settled(self):
+        return len(self.new_view_at) == self.n - 1
+
+
+class Serf(Group):
+    name = "serf"
+
+    def __init__(self, n, tmp):
+        super().__init__(n, tmp)
+        self.joined = {}
+        self.victim = None
+        self.failed_at = {}
+        self.first_line = None
+
+    def start(self):
+        for i in range(1, self.n + 1):
+            a = addr(i)
+            self.spawn(i, ["serf", "agent", "-node=n%d" % i,
+                           "-bind=%s:%d" % (a, PORT),
+                           "-rpc-addr=%s:%d" % (a, PORT + 1),
+                           "-profile=lan", "-log-level=info",
+                           "-retry-join=%s:%d" % (addr(1), PORT),
+                           "-retry-interval=1s"], "out")
+
+    def on_line(self, t, i, line):
+        m = re.search(r"EventMemberJoin: (n\d+)", line)
+        if m:
+            s = self.joined.setdefault(i, set())
+            s.add(m.group(1))
+            if len(s) == self.n and i not in self.full_at:
+                self.full_at[i] = t
+            return
+        m = re.search(r"EventMemberFailed: n(\d+)", line)
+        if m and self.victim is not None and int(m.group(1)) == self.victim:
+            if i not in self.failed_at:
+                self.failed_at[i] = t
+            if self.first_line is None:
+                self.first_line = t
+
+    def formed(self):
+        return len(self.full_at) == self.n
+
+    def kill(self, v):
+        self.victim = v
+        self.procs[v].kill()
+        del self.procs[v]
+
+    def settled(self):
+        return len(self.failed_at) == self.n - 1
+
+
+def run(kind, n, tmp, form_s, kill_s):
+    g = kind(n, tmp)
+    t0 = time.monotonic()
+    try:
+        g.start()
+        spawn_s = time.monotonic() - t0
+        g.pump(t0 + form_s, g.formed)
+        formed = g.formed()
+        full = (max(g.full_at.values()) - t0) if formed else None
+        # Settle, then measure idle CPU over IDLE_S, reading lines as
+        # they come (the readers' CPU is this process's, not counted).
+        g.pump(time.monotonic() + 3)
+        hz = os.sysconf("SC_CLK_TCK")
+        c0, w0 = g.cpu_ticks(), time.monotonic()
+        g.pump(w0 + IDLE_S)
+        c1, w1 = g.cpu_ticks(), time.monotonic()
+        cpu = 100.0 * (c1 - c0) / hz / (w1 - w0)
+        rss = g.rss_kib()
+        victim = n // 2 + 1
+        tk = time.monotonic()
+        g.kill(victim)
+        g.pump(tk + kill_s, g.settled)
+        done = g.new_view_at if kind is Rollcall else g.failed_at
+        last = (max(done.values()) - tk) if g.settled() else None
+        first = (g.first_line - tk) if g.first_line is not None else None
+        fmt = (lambda x: "%.2f s" % x if x is not None else "not within")
+        print("%-8s %5d peers: spawn %.1f s; full view %s%s; idle CPU %.1f%% "
+              "of a core (%.3f%% per member); RSS %.0f KiB per peer; "
+              "kill -9 of %d: first line %s, every survivor %s%s"
+              % (g.name, n, spawn_s, fmt(full),
+                 "" if formed else " %.0f s (%d of %d full)"
+                 % (form_s, len(g.full_at), n),
+                 cpu, cpu / n, rss, victim, fmt(first), fmt(last),
+                 "" if last is not None else " %.0f s (%d of %d)"
+                 % (kill_s, len(done), n - 1)), flush=True)
+    finally:
+        g.stop()
+
+
+def main():
+    import tempfile
+    sizes = [int(x) for x in os.environ.get(
+        "SIZES", "64 128 256 512 1024").split()]
+    serf_max = int(os.environ.get("SERF_MAX", "256"))
+    form_s = float(os.environ.get("FORM_S", "120"))
+    kill_s = float(os.environ.get("KILL_S", "30"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with tempfile.TemporaryDirectory(prefix="rollcall-scale.") as tmp:
+        for n in sizes:
+            run(Rollcall, n, tmp, form_s, kill_s)
+            if n <= serf_max and os.path.exists("/usr/bin/serf"):
+                run(Serf, n, tmp, form_s, kill_s)
+
+
+if __name__ == "__main__":
+    main()
