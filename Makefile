@@ -49,7 +49,8 @@ ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) \
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 # The protocol core and the shared pieces, in reading order.
-LIB_SRC = $(wildcard common/*.c heartbeat/*.c membership/*.c reconcile/*.c) \
+LIB_SRC = $(wildcard common/*.c heartbeat/*.c membership/*.c reconcile/*.c \
+	paxos/*.c) \
 	$(filter-out rollcall/main.c,$(wildcard rollcall/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 

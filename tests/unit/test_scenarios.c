@@ -48,7 +48,6 @@
  * file expects but lets unexpected output pass, so it fails every file
  * at its end, and judges none.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -67,14 +66,10 @@
 #include "../../common/wire.h"
 #include "../../membership/mship.h"
 #include "net.h"
+#include "scenfile.h"
 
 #define SCEN_DIR "tests/unit/scenarios"
-#define SCEN_FILES_MAX 64
-#define SCEN_PATH_BYTES 256
-#define SCEN_FILE_BYTES_MAX (64 * 1024)
-#define SCEN_LINE_BYTES 512
-#define SCEN_WORDS_MAX 24
-#define SCEN_ERR_BYTES 768
+#define SCEN_LINE_BYTES SCENFILE_LINE_BYTES
 #define SCEN_TEXT_BYTES 512
 /* Small enough that every line the core can print fits a rec line. */
 #define SCEN_HOSTS_MAX 32
@@ -114,9 +109,7 @@ static unsigned scen_fields(enum wire_type type)
 
 /* One file being run. Large (the recording outbox): kept static. */
 struct scen {
-	const char *path;
-	unsigned line_no;
-	char err[SCEN_ERR_BYTES];
+	struct scenfile f;	/* the file, its line, the first error */
 	bool trace;
 	bool ignore_hb;
 	bool created;
@@ -133,51 +126,9 @@ struct scen {
 static struct scen scen;
 
 /* Record the first error, naming the file and line; returns -1. */
-__attribute__((format(printf, 2, 3)))
-static int scen_fail(struct scen *s, const char *fmt, ...)
-{
-	if (s->err[0] != '\0')
-		return -1;
-	/* Line 0: the file as a whole (unreadable, empty, too big). */
-	int n = s->line_no == 0 ?
-			snprintf(s->err, sizeof(s->err), "%s: ", s->path) :
-			snprintf(s->err, sizeof(s->err), "%s:%u: ", s->path,
-				 s->line_no);
-	if (n < 0 || (size_t)n >= sizeof(s->err))
-		return -1;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(s->err + n, sizeof(s->err) - (size_t)n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#define scen_fail(s, ...) scenfile_fail(&(s)->f, __VA_ARGS__)
 
 /* ---- Values ----------------------------------------------------------- */
-
-static int scen_u64(struct scen *s, const char *key, const char *v,
-		    uint64_t max, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	if (v[0] < '0' || v[0] > '9')
-		return scen_fail(s, "%s=%s: not a number", key, v);
-	unsigned long long x = strtoull(v, &end, 10);
-	if (errno != 0 || *end != '\0' || x > max)
-		return scen_fail(s, "%s=%s: a number from 0 to %" PRIu64
-				 " is wanted", key, v, max);
-	*out = x;
-	return 0;
-}
-
-static int scen_uint(struct scen *s, const char *key, const char *v,
-		     uint64_t max, unsigned *out)
-{
-	uint64_t x;
-	if (scen_u64(s, key, v, max, &x) < 0)
-		return -1;
-	*out = (unsigned)x;
-	return 0;
-}
 
 /* "counter.id", or 0 for none. */
 static int scen_ballot(struct scen *s, const char *key, const char *v,
@@ -196,8 +147,9 @@ static int scen_ballot(struct scen *s, const char *key, const char *v,
 	memcpy(buf, v, len);
 	buf[len] = '\0';
 	uint64_t counter, id;
-	if (scen_u64(s, key, buf, SCEN_BALLOT_COUNTER_MAX, &counter) < 0 ||
-	    scen_u64(s, key, dot + 1, 0xffff, &id) < 0)
+	if (scenfile_u64(&s->f, key, buf, SCEN_BALLOT_COUNTER_MAX,
+			 &counter) < 0 ||
+	    scenfile_u64(&s->f, key, dot + 1, 0xffff, &id) < 0)
 		return -1;
 	*out = BALLOT_MAKE(counter, id);
 	return 0;
@@ -415,76 +367,21 @@ static void scen_trace_outputs(struct scen *s)
 
 /* ---- Directives ------------------------------------------------------- */
 
-struct scen_words {
-	char *w[SCEN_WORDS_MAX];
-	unsigned count;
-};
-
-/* Every word from 'from' on is key=value (or a bare flag) of a key in
- * keys (space-separated), each given once. */
-static int scen_keys_check(struct scen *s, const struct scen_words *ws,
-			   unsigned from, const char *keys)
-{
-	for (unsigned i = from; i < ws->count; i++) {
-		const char *w = ws->w[i];
-		const char *eq = strchr(w, '=');
-		size_t klen = eq != NULL ? (size_t)(eq - w) : strlen(w);
-		const char *k = keys;
-		bool found = false;
-		while (*k != '\0' && !found) {
-			size_t len = strcspn(k, " ");
-			found = len == klen && strncmp(k, w, klen) == 0;
-			k += len;
-			k += *k == ' ';
-		}
-		if (!found)
-			return scen_fail(s, "%s: unknown here (this directive "
-					 "takes: %s)", w, keys);
-		for (unsigned j = from; j < i; j++)
-			if (strncmp(ws->w[j], w, klen) == 0 &&
-			    (ws->w[j][klen] == '=' || ws->w[j][klen] == '\0'))
-				return scen_fail(s, "%.*s given twice",
-						 (int)klen, w);
-	}
-	return 0;
-}
-
-/* The value of key=... among the words from 'from' on; NULL if absent. */
-static const char *scen_value(const struct scen_words *ws, unsigned from,
-			      const char *key)
-{
-	size_t klen = strlen(key);
-	for (unsigned i = from; i < ws->count; i++)
-		if (strncmp(ws->w[i], key, klen) == 0 &&
-		    ws->w[i][klen] == '=')
-			return ws->w[i] + klen + 1;
-	return NULL;
-}
-
-static bool scen_flag(const struct scen_words *ws, unsigned from,
-		      const char *key)
-{
-	for (unsigned i = from; i < ws->count; i++)
-		if (strcmp(ws->w[i], key) == 0)
-			return true;
-	return false;
-}
-
 /* at=T: required, and never before the last event. */
-static int scen_at(struct scen *s, const struct scen_words *ws, unsigned from,
-		   int64_t *at_ms)
+static int scen_at(struct scen *s, const struct scenfile_words *ws,
+		   unsigned from, int64_t *at_ms)
 {
-	const char *v = scen_value(ws, from, "at");
+	const char *v = scenfile_value(ws, from, "at");
 	uint64_t x;
 	if (v == NULL)
 		return scen_fail(s, "at=MS is required");
-	if (scen_u64(s, "at", v, INT64_MAX / 2, &x) < 0)
+	if (scenfile_u64(&s->f, "at", v, INT64_MAX / 2, &x) < 0)
 		return -1;
 	*at_ms = (int64_t)x;
 	return 0;
 }
 
-static int scen_event_time(struct scen *s, const struct scen_words *ws,
+static int scen_event_time(struct scen *s, const struct scenfile_words *ws,
 			   int64_t *at_ms)
 {
 	if (scen_at(s, ws, 1, at_ms) < 0)
@@ -497,34 +394,36 @@ static int scen_event_time(struct scen *s, const struct scen_words *ws,
 	return 0;
 }
 
-static int scen_do_core(struct scen *s, const struct scen_words *ws)
+static int scen_do_core(struct scen *s, const struct scenfile_words *ws)
 {
 	if (s->created)
 		return scen_fail(s, "one core per file");
-	if (scen_keys_check(s, ws, 1, "self hosts allowance hb inc rejoin") < 0)
+	if (scenfile_keys_check(&s->f, ws, 1,
+				"self hosts allowance hb inc rejoin") < 0)
 		return -1;
-	const char *self = scen_value(ws, 1, "self");
-	const char *hosts = scen_value(ws, 1, "hosts");
+	const char *self = scenfile_value(ws, 1, "self");
+	const char *hosts = scenfile_value(ws, 1, "hosts");
 	if (self == NULL || hosts == NULL)
 		return scen_fail(s, "core needs self= and hosts=");
 	unsigned hosts_count, self_id, allowance = 0, hb = 100;
 	uint64_t inc = 1;
 	const char *v;
-	if (scen_uint(s, "hosts", hosts, SCEN_HOSTS_MAX, &hosts_count) < 0 ||
-	    scen_uint(s, "self", self, hosts_count, &self_id) < 0)
+	if (scenfile_uint(&s->f, "hosts", hosts, SCEN_HOSTS_MAX,
+			  &hosts_count) < 0 ||
+	    scenfile_uint(&s->f, "self", self, hosts_count, &self_id) < 0)
 		return -1;
 	if (self_id < 1)
 		return scen_fail(s, "self=0: ids start at 1");
-	if ((v = scen_value(ws, 1, "allowance")) != NULL &&
-	    scen_uint(s, "allowance", v, 60000, &allowance) < 0)
+	if ((v = scenfile_value(ws, 1, "allowance")) != NULL &&
+	    scenfile_uint(&s->f, "allowance", v, 60000, &allowance) < 0)
 		return -1;
-	if ((v = scen_value(ws, 1, "hb")) != NULL &&
-	    scen_uint(s, "hb", v, 60000, &hb) < 0)
+	if ((v = scenfile_value(ws, 1, "hb")) != NULL &&
+	    scenfile_uint(&s->f, "hb", v, 60000, &hb) < 0)
 		return -1;
 	if (hb < 1)
 		return scen_fail(s, "hb=0: T must be at least 1 ms");
-	if ((v = scen_value(ws, 1, "inc")) != NULL &&
-	    scen_u64(s, "inc", v, UINT64_MAX / 2, &inc) < 0)
+	if ((v = scenfile_value(ws, 1, "inc")) != NULL &&
+	    scenfile_u64(&s->f, "inc", v, UINT64_MAX / 2, &inc) < 0)
 		return -1;
 	s->cfg = (struct mship_config){
 		.self = self_id,
@@ -532,7 +431,7 @@ static int scen_do_core(struct scen *s, const struct scen_words *ws)
 		.heartbeat_ms = hb,
 		.crash_ms = -1,
 		.incarnation = inc,
-		.rejoin = scen_flag(ws, 1, "rejoin"),
+		.rejoin = scenfile_flag(ws, 1, "rejoin"),
 		.allowance_ms = allowance,
 	};
 	rec_create(&s->r);
@@ -546,27 +445,28 @@ static int scen_do_core(struct scen *s, const struct scen_words *ws)
  * it: encoded and decoded by its codec, so the core is never handed a
  * state no file could hold.
  */
-static int scen_do_restored(struct scen *s, const struct scen_words *ws)
+static int scen_do_restored(struct scen *s, const struct scenfile_words *ws)
 {
 	if (!s->created || s->started || s->restored_set)
 		return scen_fail(s, "restored comes once, after core and "
 				 "before start");
-	if (scen_keys_check(s, ws, 1, "promised view leader members") < 0)
+	if (scenfile_keys_check(&s->f, ws, 1,
+				"promised view leader members") < 0)
 		return -1;
 	struct state *st = &s->restored;
 	memset(st, 0, sizeof(*st));
 	const char *v;
 	unsigned view_id = 0, leader = 0;
-	if ((v = scen_value(ws, 1, "promised")) != NULL &&
+	if ((v = scenfile_value(ws, 1, "promised")) != NULL &&
 	    scen_ballot(s, "promised", v, &st->promised) < 0)
 		return -1;
-	if ((v = scen_value(ws, 1, "view")) != NULL &&
-	    scen_uint(s, "view", v, UINT32_MAX, &view_id) < 0)
+	if ((v = scenfile_value(ws, 1, "view")) != NULL &&
+	    scenfile_uint(&s->f, "view", v, UINT32_MAX, &view_id) < 0)
 		return -1;
-	if ((v = scen_value(ws, 1, "leader")) != NULL &&
-	    scen_uint(s, "leader", v, SCEN_HOSTS_MAX, &leader) < 0)
+	if ((v = scenfile_value(ws, 1, "leader")) != NULL &&
+	    scenfile_uint(&s->f, "leader", v, SCEN_HOSTS_MAX, &leader) < 0)
 		return -1;
-	if ((v = scen_value(ws, 1, "members")) != NULL &&
+	if ((v = scenfile_value(ws, 1, "members")) != NULL &&
 	    scen_list(s, "members", v, &st->members) < 0)
 		return -1;
 	st->in_view = !peerset_empty(&st->members);
@@ -589,11 +489,11 @@ static int scen_do_restored(struct scen *s, const struct scen_words *ws)
 	return 0;
 }
 
-static int scen_do_start(struct scen *s, const struct scen_words *ws)
+static int scen_do_start(struct scen *s, const struct scenfile_words *ws)
 {
 	if (!s->created || s->started)
 		return scen_fail(s, "start comes once, after core");
-	if (scen_keys_check(s, ws, 1, "at") < 0)
+	if (scenfile_keys_check(&s->f, ws, 1, "at") < 0)
 		return -1;
 	int64_t at_ms;
 	if (scen_event_time(s, ws, &at_ms) < 0)
@@ -604,11 +504,11 @@ static int scen_do_start(struct scen *s, const struct scen_words *ws)
 	return 0;
 }
 
-static int scen_do_tick(struct scen *s, const struct scen_words *ws)
+static int scen_do_tick(struct scen *s, const struct scenfile_words *ws)
 {
 	if (!s->started)
 		return scen_fail(s, "tick before start");
-	if (scen_keys_check(s, ws, 1, "at") < 0)
+	if (scenfile_keys_check(&s->f, ws, 1, "at") < 0)
 		return -1;
 	int64_t at_ms;
 	if (scen_event_time(s, ws, &at_ms) < 0)
@@ -621,7 +521,7 @@ static int scen_do_tick(struct scen *s, const struct scen_words *ws)
  * msg or send: at=MS TYPE key=value..., the fields of TYPE only, and the
  * keys in extra.
  */
-static int scen_parse_msg(struct scen *s, const struct scen_words *ws,
+static int scen_parse_msg(struct scen *s, const struct scenfile_words *ws,
 			  const char *extra, struct wire_msg *m)
 {
 	const unsigned first = 2;
@@ -638,52 +538,52 @@ static int scen_parse_msg(struct scen *s, const struct scen_words *ws,
 		 f & F_PEER ? " peer" : "", f & F_LEADER ? " leader" : "",
 		 f & F_ACC ? " acc" : "", f & F_SUSPECTS ? " suspects" : "",
 		 f & F_MEMBERS ? " members" : "");
-	if (scen_keys_check(s, ws, first + 1, keys) < 0)
+	if (scenfile_keys_check(&s->f, ws, first + 1, keys) < 0)
 		return -1;
 	const char *v;
 	unsigned x;
-	if ((v = scen_value(ws, first + 1, "view")) != NULL) {
-		if (scen_uint(s, "view", v, UINT32_MAX, &x) < 0)
+	if ((v = scenfile_value(ws, first + 1, "view")) != NULL) {
+		if (scenfile_uint(&s->f, "view", v, UINT32_MAX, &x) < 0)
 			return -1;
 		m->view_id = x;
 	}
-	if ((v = scen_value(ws, first + 1, "inc")) != NULL &&
-	    scen_u64(s, "inc", v, UINT64_MAX / 2, &m->incarnation) < 0)
+	if ((v = scenfile_value(ws, first + 1, "inc")) != NULL &&
+	    scenfile_u64(&s->f, "inc", v, UINT64_MAX / 2, &m->incarnation) < 0)
 		return -1;
-	if ((v = scen_value(ws, first + 1, "ballot")) != NULL &&
+	if ((v = scenfile_value(ws, first + 1, "ballot")) != NULL &&
 	    scen_ballot(s, "ballot", v, &m->ballot) < 0)
 		return -1;
-	if ((v = scen_value(ws, first + 1, "acc")) != NULL &&
+	if ((v = scenfile_value(ws, first + 1, "acc")) != NULL &&
 	    scen_ballot(s, "acc", v, &m->acc_ballot) < 0)
 		return -1;
-	if ((v = scen_value(ws, first + 1, "req")) != NULL) {
-		if (scen_uint(s, "req", v, UINT32_MAX, &x) < 0)
+	if ((v = scenfile_value(ws, first + 1, "req")) != NULL) {
+		if (scenfile_uint(&s->f, "req", v, UINT32_MAX, &x) < 0)
 			return -1;
 		m->request_id = x;
 	}
-	if ((v = scen_value(ws, first + 1, "op")) != NULL &&
+	if ((v = scenfile_value(ws, first + 1, "op")) != NULL &&
 	    scen_op(s, v, &m->op) < 0)
 		return -1;
-	if ((v = scen_value(ws, first + 1, "peer")) != NULL) {
-		if (scen_uint(s, "peer", v, 0xffff, &x) < 0)
+	if ((v = scenfile_value(ws, first + 1, "peer")) != NULL) {
+		if (scenfile_uint(&s->f, "peer", v, 0xffff, &x) < 0)
 			return -1;
 		m->peer = (uint16_t)x;
 	}
-	if ((v = scen_value(ws, first + 1, "leader")) != NULL) {
-		if (scen_uint(s, "leader", v, 0xffff, &x) < 0)
+	if ((v = scenfile_value(ws, first + 1, "leader")) != NULL) {
+		if (scenfile_uint(&s->f, "leader", v, 0xffff, &x) < 0)
 			return -1;
 		m->leader = (uint16_t)x;
 	}
-	if ((v = scen_value(ws, first + 1, "suspects")) != NULL &&
+	if ((v = scenfile_value(ws, first + 1, "suspects")) != NULL &&
 	    scen_list(s, "suspects", v, &m->suspects) < 0)
 		return -1;
-	if ((v = scen_value(ws, first + 1, "members")) != NULL &&
+	if ((v = scenfile_value(ws, first + 1, "members")) != NULL &&
 	    scen_list(s, "members", v, &m->members) < 0)
 		return -1;
 	return 0;
 }
 
-static int scen_do_msg(struct scen *s, const struct scen_words *ws)
+static int scen_do_msg(struct scen *s, const struct scenfile_words *ws)
 {
 	if (!s->started)
 		return scen_fail(s, "msg before start");
@@ -691,11 +591,11 @@ static int scen_do_msg(struct scen *s, const struct scen_words *ws)
 	int64_t at_ms;
 	if (scen_parse_msg(s, ws, "from", &m) < 0)
 		return -1;
-	const char *from = scen_value(ws, 2, "from");
+	const char *from = scenfile_value(ws, 2, "from");
 	unsigned x;
 	if (from == NULL)
 		return scen_fail(s, "msg needs from=");
-	if (scen_uint(s, "from", from, 0xffff, &x) < 0)
+	if (scenfile_uint(&s->f, "from", from, 0xffff, &x) < 0)
 		return -1;
 	m.from = (uint16_t)x;
 	if (scen_event_time(s, ws, &at_ms) < 0)
@@ -718,14 +618,14 @@ static int scen_match_next(struct scen *s, const char *want)
 	return 0;
 }
 
-static int scen_do_send(struct scen *s, const struct scen_words *ws)
+static int scen_do_send(struct scen *s, const struct scenfile_words *ws)
 {
 	struct wire_msg m;
 	int64_t at_ms;
 	if (scen_parse_msg(s, ws, "to", &m) < 0 ||
 	    scen_at(s, ws, 1, &at_ms) < 0)
 		return -1;
-	const char *to_v = scen_value(ws, 2, "to");
+	const char *to_v = scenfile_value(ws, 2, "to");
 	struct peerset to;
 	if (to_v == NULL)
 		return scen_fail(s, "send needs to=");
@@ -744,13 +644,13 @@ static int scen_do_send(struct scen *s, const struct scen_words *ws)
 }
 
 /* line at=T TEXT: the rest of the directive, after at=T, is the line. */
-static int scen_do_line(struct scen *s, const struct scen_words *ws,
+static int scen_do_line(struct scen *s, const struct scenfile_words *ws,
 			const char *text)
 {
 	int64_t at_ms;
 	if (ws->count < 3 || strncmp(ws->w[1], "at=", 3) != 0)
 		return scen_fail(s, "line at=MS TEXT");
-	struct scen_words at = { .w = { ws->w[0], ws->w[1] }, .count = 2 };
+	struct scenfile_words at = { .w = { ws->w[0], ws->w[1] }, .count = 2 };
 	if (scen_at(s, &at, 1, &at_ms) < 0)
 		return -1;
 	char want[SCEN_TEXT_BYTES + SCEN_LINE_BYTES];
@@ -762,14 +662,14 @@ static int scen_do_line(struct scen *s, const struct scen_words *ws,
 	return 0;
 }
 
-static int scen_state_uint(struct scen *s, const struct scen_words *ws,
+static int scen_state_uint(struct scen *s, const struct scenfile_words *ws,
 			   const char *key, uint64_t got)
 {
-	const char *v = scen_value(ws, 1, key);
+	const char *v = scenfile_value(ws, 1, key);
 	uint64_t want;
 	if (v == NULL)
 		return 0;
-	if (scen_u64(s, key, v, UINT64_MAX / 2, &want) < 0)
+	if (scenfile_u64(&s->f, key, v, UINT64_MAX / 2, &want) < 0)
 		return -1;
 	if (want != got)
 		return scen_fail(s, "state %s=%" PRIu64 ", expected %" PRIu64,
@@ -777,16 +677,16 @@ static int scen_state_uint(struct scen *s, const struct scen_words *ws,
 	return 0;
 }
 
-static int scen_do_state(struct scen *s, const struct scen_words *ws)
+static int scen_do_state(struct scen *s, const struct scenfile_words *ws)
 {
 	if (!s->started)
 		return scen_fail(s, "state before start");
-	if (scen_keys_check(s, ws, 1, "role view leader members promised "
-				      "accepted next") < 0)
+	if (scenfile_keys_check(&s->f, ws, 1, "role view leader members "
+				"promised accepted next") < 0)
 		return -1;
 	const struct mship *m = &s->m;
 	const char *v;
-	if ((v = scen_value(ws, 1, "role")) != NULL) {
+	if ((v = scenfile_value(ws, 1, "role")) != NULL) {
 		bool known = false;
 		for (size_t i = 0; i < sizeof(scen_roles) / sizeof(scen_roles[0]);
 		     i++)
@@ -801,7 +701,7 @@ static int scen_do_state(struct scen *s, const struct scen_words *ws)
 	if (scen_state_uint(s, ws, "view", m->view_id) < 0 ||
 	    scen_state_uint(s, ws, "leader", m->leader) < 0)
 		return -1;
-	if ((v = scen_value(ws, 1, "members")) != NULL) {
+	if ((v = scenfile_value(ws, 1, "members")) != NULL) {
 		struct peerset want;
 		if (scen_list(s, "members", v, &want) < 0)
 			return -1;
@@ -809,7 +709,7 @@ static int scen_do_state(struct scen *s, const struct scen_words *ws)
 			return scen_fail(s, "state members=%s, expected %s",
 					 net_set_str(&m->members), v);
 	}
-	if ((v = scen_value(ws, 1, "promised")) != NULL) {
+	if ((v = scenfile_value(ws, 1, "promised")) != NULL) {
 		uint64_t want;
 		if (scen_ballot(s, "promised", v, &want) < 0)
 			return -1;
@@ -819,7 +719,7 @@ static int scen_do_state(struct scen *s, const struct scen_words *ws)
 					 (uint64_t)BALLOT_COUNTER(m->st.promised),
 					 BALLOT_LEADER(m->st.promised), v);
 	}
-	if ((v = scen_value(ws, 1, "accepted")) != NULL) {
+	if ((v = scenfile_value(ws, 1, "accepted")) != NULL) {
 		char got[32] = "none";
 		if (m->st.acc_set)
 			snprintf(got, sizeof(got), "%s.%u",
@@ -829,7 +729,7 @@ static int scen_do_state(struct scen *s, const struct scen_words *ws)
 			return scen_fail(s, "state accepted=%s, expected %s",
 					 got, v);
 	}
-	if ((v = scen_value(ws, 1, "next")) != NULL) {
+	if ((v = scenfile_value(ws, 1, "next")) != NULL) {
 		int64_t next = mship_next_deadline(m);
 		if (strcmp(v, "never") == 0)
 			return next == MSHIP_NEVER ? 0 :
@@ -840,25 +740,6 @@ static int scen_do_state(struct scen *s, const struct scen_words *ws)
 		return scen_state_uint(s, ws, "next", (uint64_t)next);
 	}
 	return 0;
-}
-
-/* Split a directive into words, in place; the comment is already gone. */
-static int scen_split(struct scen *s, char *line, struct scen_words *ws)
-{
-	ws->count = 0;
-	char *p = line;
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			*p++ = '\0';
-		if (*p == '\0')
-			return 0;
-		if (ws->count == SCEN_WORDS_MAX)
-			return scen_fail(s, "more than %d words",
-					 SCEN_WORDS_MAX);
-		ws->w[ws->count++] = p;
-		while (*p != '\0' && *p != ' ' && *p != '\t')
-			p++;
-	}
 }
 
 /* start, msg, tick: the directive d, or a line that begins with one. */
@@ -876,13 +757,6 @@ static bool scen_is_event(const char *d)
 
 static int scen_directive(struct scen *s, char *line)
 {
-	char *hash = strchr(line, '#');
-	if (hash != NULL)
-		*hash = '\0';
-	size_t len = strlen(line);
-	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
-			   line[len - 1] == '\r'))
-		line[--len] = '\0';
 	/* The text of a line directive, before splitting cuts it up. */
 	char text[SCEN_LINE_BYTES];
 	const char *rest = line + strspn(line, " \t");
@@ -894,8 +768,8 @@ static int scen_directive(struct scen *s, char *line)
 
 	if (s->trace && scen_is_event(line + strspn(line, " \t")))
 		fprintf(stderr, "%s\n", line);
-	struct scen_words ws;
-	if (scen_split(s, line, &ws) < 0)
+	struct scenfile_words ws;
+	if (scenfile_split(&s->f, line, &ws) < 0)
 		return -1;
 	if (ws.count == 0)
 		return 0;
@@ -904,7 +778,7 @@ static int scen_directive(struct scen *s, char *line)
 		if (!s->trace && scen_expect_quiet(s) < 0)
 			return -1;
 		scen_records_reset(s);
-		s->event_line = s->line_no;
+		s->event_line = s->f.line_no;
 		int rc = strcmp(d, "start") == 0 ? scen_do_start(s, &ws) :
 			 strcmp(d, "msg") == 0	 ? scen_do_msg(s, &ws) :
 						   scen_do_tick(s, &ws);
@@ -941,52 +815,22 @@ static int scen_directive(struct scen *s, char *line)
 			 "start, msg, tick, send, line, quiet, state)", d);
 }
 
-/* ---- Files ------------------------------------------------------------ */
-
-/* The whole file into buf, NUL-terminated; bounded, and closed at once,
- * so that a failure later leaves nothing open. */
-static int scen_read(struct scen *s, char *buf, size_t cap)
+static int scen_line(void *ctx, char *line)
 {
-	FILE *f = fopen(s->path, "r");
-	if (f == NULL)
-		return scen_fail(s, "cannot open: %s", strerror(errno));
-	size_t len = fread(buf, 1, cap, f);
-	bool err = ferror(f) != 0;
-	fclose(f);
-	if (err)
-		return scen_fail(s, "cannot read");
-	if (len == cap)
-		return scen_fail(s, "over %zu bytes", cap - 1);
-	if (memchr(buf, '\0', len) != NULL)
-		return scen_fail(s, "a NUL byte: not a text file");
-	buf[len] = '\0';
-	return 0;
+	return scen_directive(ctx, line);
 }
 
-/* Run one file; 0, or -1 with s->err naming the file and line. */
-static int scen_run(struct scen *s, const char *path)
+/* Run one file; 0, or -1 with scen.f.err naming the file and line. */
+static int scen_run(const char *path)
 {
-	static char text[SCEN_FILE_BYTES_MAX];
+	struct scen *s = &scen;
 	memset(s, 0, sizeof(*s));
-	s->path = path;
+	s->f.path = path;
 	const char *trace = getenv("SCENARIO_TRACE");
 	s->trace = trace != NULL && trace[0] == '1';
-	if (scen_read(s, text, sizeof(text)) < 0)
+	if (scenfile_each_line(&s->f, scen_line, s) < 0)
 		return -1;
-	char *p = text;
-	while (*p != '\0') {
-		s->line_no++;
-		size_t len = strcspn(p, "\n");
-		char line[SCEN_LINE_BYTES];
-		if (len >= sizeof(line))
-			return scen_fail(s, "line over %zu bytes",
-					 sizeof(line) - 1);
-		memcpy(line, p, len);
-		line[len] = '\0';
-		p += len + (p[len] == '\n');
-		if (scen_directive(s, line) < 0)
-			return -1;
-	}
+	s->f.line_no = 0;
 	if (!s->started)
 		return scen_fail(s, "the file never starts its core");
 	if (s->trace)
@@ -995,71 +839,13 @@ static int scen_run(struct scen *s, const char *path)
 	return scen_expect_quiet(s);
 }
 
-static void test_scenario(void **state)
+static const char *scen_err(void)
 {
-	const char *path = *state;
-	if (scen_run(&scen, path) < 0)
-		fail_msg("%s", scen.err);
-}
-
-static char scen_paths[SCEN_FILES_MAX][SCEN_PATH_BYTES];
-
-static int scen_cmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-/* The *.txt of dir, sorted; their count, or -1 after saying why. */
-static int scen_list_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d == NULL) {
-		fprintf(stderr, "test_scenarios: %s: %s (run from the "
-			"repository root, or name the directory)\n", dir,
-			strerror(errno));
-		return -1;
-	}
-	int count = 0, rc = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name);
-		if (len < 5 || strcmp(e->d_name + len - 4, ".txt") != 0)
-			continue;
-		if (count == SCEN_FILES_MAX ||
-		    strlen(dir) + 1 + len >= SCEN_PATH_BYTES) {
-			fprintf(stderr, "test_scenarios: %s: over %d files, or "
-				"a name too long\n", dir, SCEN_FILES_MAX);
-			rc = -1;
-			break;
-		}
-		char *path = scen_paths[count++];
-		memcpy(path, dir, strlen(dir));
-		path[strlen(dir)] = '/';
-		memcpy(path + strlen(dir) + 1, e->d_name, len + 1);
-	}
-	closedir(d);
-	if (rc < 0)
-		return -1;
-	if (count == 0) {
-		fprintf(stderr, "test_scenarios: %s holds no *.txt\n", dir);
-		return -1;
-	}
-	qsort(scen_paths, (size_t)count, SCEN_PATH_BYTES, scen_cmp);
-	return count;
+	return scen.f.err;
 }
 
 int main(int argc, char **argv)
 {
-	static struct CMUnitTest tests[SCEN_FILES_MAX];
-	int count = scen_list_dir(argc > 1 ? argv[1] : SCEN_DIR);
-	if (count < 0)
-		return 1;
-	for (int i = 0; i < count; i++)
-		tests[i] = (struct CMUnitTest){
-			.name = scen_paths[i],
-			.test_func = test_scenario,
-			.initial_state = scen_paths[i],
-		};
-	return _cmocka_run_group_tests("scenarios", tests, (size_t)count, NULL,
-				       NULL);
+	return scenfile_main("test_scenarios", SCEN_DIR, argc, argv, scen_run,
+			     scen_err);
 }
