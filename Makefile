@@ -73,6 +73,20 @@ $(BUILD)/librollcall.a: $(LIB_OBJ)
 $(BUILD)/rollcall: $(BUILD)/obj/rollcall/main.o $(BUILD)/librollcall.a
 	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
 
+# The replicated bank (bank/, docs/bank.md): the replica and its client,
+# on the library.
+BANK_SRC = bank/bank.c bank/proto.c bank/mp.c bank/link.c
+BANK_OBJ = $(BANK_SRC:%.c=$(BUILD)/obj/%.o)
+.PHONY: bank
+bank: $(BUILD)/bank $(BUILD)/bank-client
+
+$(BUILD)/bank: $(BUILD)/obj/bank/replica.o $(BANK_OBJ) $(BUILD)/librollcall.a
+	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
+
+$(BUILD)/bank-client: $(BUILD)/obj/bank/client.o $(BANK_OBJ) \
+		$(BUILD)/librollcall.a
+	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
+
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELP) $(BUILD)/librollcall.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(UNIT_HELP) $(BUILD)/librollcall.a \
