@@ -62,8 +62,13 @@
 #define BANK_LOCAL_MAX 4096
 /* A command not decided in this long is answered "no quorum". */
 #define BANK_QUORUM_WAIT_MS 2000
-/* The decided log kept for catch-up, in slots. */
-#define BANK_LOG_SLOTS_MAX (1u << 20)
+/* Decided slots kept in memory for others' catch-up (the last ones). A
+ * replica further behind than this needs a snapshot, which is not
+ * implemented: it says so and stays behind. */
+#define BANK_LOG_SLOTS_MAX (1u << 16)
+/* A record of DIR/log: a 4-byte big-endian length, a noop byte, the
+ * value's bytes. */
+#define BANK_LOG_RECORD_HEADER 5
 #define BANK_ALPHA_DEFAULT 8
 
 struct peer {
@@ -82,7 +87,7 @@ struct waiting {
 	char client[BANK_CLIENT_ID_BYTES_MAX + 1];
 	uint64_t seq;
 	int64_t since_ms;
-	bool proposed;
+	struct bank_cmd cmd;	/* proposed again by a new proposer */
 };
 
 struct local_msg {
@@ -118,10 +123,16 @@ struct replica {
 	int64_t lead_since_ms, phase1_ms, first_decided_ms;
 	bool told_phase1, told_first;
 
-	/* The decided log: slots 0..applied-1 applied, kept for FETCH. */
+	/* The decided log: slots 0..applied-1 applied; the last
+	 * BANK_LOG_SLOTS_MAX of them kept at slot % MAX for FETCH. */
 	struct paxos_value *log;
-	uint64_t log_cap;
 	uint64_t applied;
+	/* DIR/log: every applied slot, appended as applied, fsynced every
+	 * status period; durable is what the last fsync covered, and what
+	 * STATUS tells (the others trim their acceptors by it). */
+	int log_fd;
+	uint64_t durable;
+	bool replaying;
 	struct {
 		bool has;
 		struct paxos_value v;
@@ -188,12 +199,15 @@ static void peer_send(struct replica *r, unsigned to,
 	link_send(p->out, r->frame, (size_t)len);
 }
 
+static void log_sync(struct replica *r);
+
 static void send_status(struct replica *r)
 {
 	struct bank_peer_msg *m = &r->outmsg;
 	m->type = BANK_MSG_STATUS;
 	m->from = r->self;
-	m->applied = r->applied;
+	log_sync(r);
+	m->applied = r->durable;
 	for (unsigned id = 1; id <= r->n; id++)
 		if (id != r->self)
 			peer_send(r, id, m);
@@ -379,16 +393,37 @@ static void print_line(const char *line, size_t len)
 
 static void log_append(struct replica *r, const struct paxos_value *v)
 {
-	if (r->applied == r->log_cap && r->log_cap < BANK_LOG_SLOTS_MAX) {
-		uint64_t cap = r->log_cap ? r->log_cap * 2 : 1024;
-		struct paxos_value *nl = realloc(r->log, cap * sizeof(*nl));
-		if (nl != NULL) {
-			r->log = nl;
-			r->log_cap = cap;
-		}
+	r->log[r->applied % BANK_LOG_SLOTS_MAX] = *v;
+	if (r->log_fd < 0 || r->replaying)
+		return;
+	uint8_t rec[BANK_LOG_RECORD_HEADER + PAXOS_VALUE_BYTES_MAX];
+	size_t len = v->noop ? 0 : v->len;
+	rec[0] = (uint8_t)(len >> 24);
+	rec[1] = (uint8_t)(len >> 16);
+	rec[2] = (uint8_t)(len >> 8);
+	rec[3] = (uint8_t)len;
+	rec[4] = v->noop ? 1 : 0;
+	memcpy(rec + BANK_LOG_RECORD_HEADER, v->bytes, len);
+	if (write(r->log_fd, rec, BANK_LOG_RECORD_HEADER + len) !=
+	    (ssize_t)(BANK_LOG_RECORD_HEADER + len)) {
+		say(r, "cannot append to the log: %s; stopping",
+		    strerror(errno));
+		fflush(stderr);
+		_exit(1);
 	}
-	if (r->applied < r->log_cap)
-		r->log[r->applied] = *v;
+}
+
+/* Make the applied slots durable before telling the others (they trim
+ * their acceptors by what we say). */
+static void log_sync(struct replica *r)
+{
+	if (r->durable == r->applied)
+		return;
+	if (r->log_fd >= 0 && fsync(r->log_fd) != 0) {
+		say(r, "cannot fsync the log: %s", strerror(errno));
+		return;
+	}
+	r->durable = r->applied;
 }
 
 /* The slot at applied, decided: into the bank, out as a line, back to the
@@ -414,7 +449,8 @@ static void apply_one(struct replica *r, const struct paxos_value *v)
 		     "before; not again", slot, c.client, c.seq);
 		len = bank_line(line, sizeof(line), r->self, slot, NULL, NULL);
 	}
-	print_line(line, len);
+	if (!r->replaying)
+		print_line(line, len);
 	r->applied++;
 	if (!v->noop && c.client[0] != '\0') {
 		struct waiting *w = waiting_find(r, c.client, c.seq);
@@ -518,6 +554,14 @@ static void start_leading(struct replica *r)
 	    r->lead_view, r->applied, now_ms(r) - r->lead_since_ms);
 	r->phase1_ms = now_ms(r);
 	paxos_proposer_prepare(&r->prop, now_ms(r));
+	/* Commands a previous proposer of ours held: proposed again (the
+	 * once-only table drops a second decision of one). */
+	for (unsigned i = 0; i < BANK_WAITING_MAX; i++) {
+		struct waiting *w = &r->waiting[i];
+		struct paxos_value v;
+		if (w->used && bank_cmd_to_value(&w->cmd, &v) == 0)
+			(void)paxos_proposer_propose(&r->prop, now_ms(r), &v);
+	}
 	local_drain(r);
 	paxos_rearm(r);
 }
@@ -604,10 +648,29 @@ static void on_rc_fatal(void *ctx, const char *reason)
 
 /* ---- Paxos messages in --------------------------------------------------- */
 
+static void serve_fetch(struct replica *r, unsigned to, uint64_t first);
+
 static void paxos_dispatch(struct replica *r, const struct paxos_msg *m)
 {
 	switch (m->type) {
 	case PAXOS_PREPARE:
+		/*
+		 * A leader behind what this acceptor trimmed would not hear
+		 * of the values of those slots in our promise, and could
+		 * fill them with no-ops. It gets the decided slots instead,
+		 * and prepares again from past them: we promise only a
+		 * leader that applied every slot we trimmed.
+		 */
+		if (m->slot < r->acc.st.trimmed) {
+			vsay(r, "PREPARE from %u at slot %" PRIu64 ", below "
+			     "trimmed %" PRIu64 ": sending the log instead",
+			     m->from, m->slot, r->acc.st.trimmed);
+			if (m->from != r->self)
+				serve_fetch(r, m->from, m->slot);
+			break;
+		}
+		paxos_acceptor_step(&r->acc, m);
+		break;
 	case PAXOS_ACCEPT:
 		paxos_acceptor_step(&r->acc, m);
 		break;
@@ -669,12 +732,19 @@ static void serve_fetch(struct replica *r, unsigned to, uint64_t first)
 	m->first = first;
 	m->log_count = 0;
 	size_t bytes = 64;
-	for (uint64_t s = first; s < r->applied && s < r->log_cap &&
+	if (r->applied > BANK_LOG_SLOTS_MAX &&
+	    first < r->applied - BANK_LOG_SLOTS_MAX) {
+		vsay(r, "replica %u asks from slot %" PRIu64 ", no longer "
+		     "kept (a snapshot would be needed)", to, first);
+		return;
+	}
+	for (uint64_t s = first; s < r->applied &&
 	     m->log_count < BANK_LOG_BATCH_MAX; s++) {
-		bytes += 8 + r->log[s].len;
+		const struct paxos_value *v = &r->log[s % BANK_LOG_SLOTS_MAX];
+		bytes += 8 + v->len;
 		if (bytes > FRAME_BYTES_MAX - 1024)
 			break;
-		m->log[m->log_count++] = r->log[s];
+		m->log[m->log_count++] = *v;
 	}
 	if (m->log_count > 0)
 		peer_send(r, to, m);
@@ -718,6 +788,13 @@ static void on_peer_frame(struct link *l, const char *body, size_t len)
 	case BANK_MSG_LOG:
 		for (unsigned i = 0; i < m->log_count; i++)
 			replica_decided(r, m->first + i, &m->log[i]);
+		/* Leading from behind (an acceptor sent its log instead of
+		 * a promise): lead again from where we are now. */
+		if (r->lead == LEADING && r->applied > r->prop.decided_below) {
+			say(r, "leading from behind: slots up to %" PRIu64
+			    " were decided; preparing again", r->applied);
+			r->lead = CATCHING_UP;
+		}
 		/* More to come: ask at once. */
 		p->fetch_ms = 0;
 		if (p->applied > r->applied && m->log_count > 0) {
@@ -808,6 +885,7 @@ static struct waiting *waiting_add(struct replica *r, struct link *l,
 		snprintf(w->client, sizeof(w->client), "%s", c->client);
 		w->seq = c->seq;
 		w->since_ms = now_ms(r);
+		w->cmd = *c;
 		return w;
 	}
 	return NULL;
@@ -862,7 +940,6 @@ static void on_client_request(struct replica *r, struct link *l,
 			    "again", PAXOS_QUEUE_MAX);
 		return;
 	}
-	w->proposed = true;
 	local_drain(r);
 	paxos_rearm(r);
 }
@@ -927,7 +1004,7 @@ static void on_client_connection(uv_stream_t *server, int status)
  * proposed again (each live replica's next phase 1 starts above). */
 static void trim_acceptor(struct replica *r)
 {
-	uint64_t min = r->applied;
+	uint64_t min = r->durable;
 	for (unsigned id = 1; id <= r->n; id++) {
 		const struct peer *p = &r->peers[id];
 		if (id == r->self)
@@ -1177,6 +1254,58 @@ static int load_acceptor(struct replica *r, struct paxos_state *st,
 	return 0;
 }
 
+/*
+ * DIR/log: replay what an earlier life applied (not printed again: it
+ * printed it), and keep appending. A torn last record (a crash in the
+ * middle of a write) is cut off.
+ */
+static int load_log(struct replica *r)
+{
+	char path[4200];
+	r->log_fd = -1;
+	if (r->state_dir == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/log", r->state_dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "bank: %s: %s (--state names a directory this "
+			"user can write)\n", path, strerror(errno));
+		return -1;
+	}
+	uint8_t hdr[BANK_LOG_RECORD_HEADER];
+	off_t good = 0;
+	struct paxos_value v;
+	r->replaying = true;
+	for (;;) {
+		if (read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr))
+			break;
+		size_t len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
+			     (size_t)hdr[2] << 8 | hdr[3];
+		if (len > PAXOS_VALUE_BYTES_MAX || hdr[4] > 1 ||
+		    (hdr[4] == 1 && len != 0))
+			break;
+		memset(&v, 0, sizeof(v));
+		v.noop = hdr[4] == 1;
+		v.len = (uint16_t)len;
+		if (len > 0 && read(fd, v.bytes, len) != (ssize_t)len)
+			break;
+		replica_decided(r, r->applied, &v);
+		good += (off_t)(BANK_LOG_RECORD_HEADER + len);
+	}
+	r->replaying = false;
+	if (ftruncate(fd, good) != 0 || lseek(fd, good, SEEK_SET) < 0) {
+		fprintf(stderr, "bank: %s: %s\n", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	r->log_fd = fd;
+	r->durable = r->applied;
+	if (r->applied > 0)
+		say(r, "replayed %" PRIu64 " applied slots from %s",
+		    r->applied, path);
+	return 0;
+}
+
 static int replica_setup(struct replica *r)
 {
 	char err[ROLLCALL_ERR_BYTES];
@@ -1227,6 +1356,9 @@ static int replica_setup(struct replica *r)
 		return -1;
 	}
 	bank_create(r->bank);
+	r->log = calloc(BANK_LOG_SLOTS_MAX, sizeof(*r->log));
+	if (r->log == NULL || load_log(r) != 0)
+		return -1;
 	for (unsigned id = 1; id <= r->n; id++)
 		r->peers[id].id = id;
 	uv_loop_init(&r->loop);
@@ -1289,6 +1421,10 @@ int main(int argc, char **argv)
 	    r->malformed_client, r->malformed_peer);
 	rollcall_destroy(r->rc);
 	hosts_destroy(&r->hosts);
+	if (r->log_fd >= 0) {
+		log_sync(r);
+		close(r->log_fd);
+	}
 	free(r->log);
 	free(r->pend);
 	free(r->bank);
