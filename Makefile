@@ -170,6 +170,7 @@ test-compose:
 	@bash tests/compose/config.sh; $(SKIP_OK)
 	@bash tests/k8s/docker.sh; $(SKIP_OK)
 	@bash tests/swarm/run.sh; $(SKIP_OK)
+	@bash tests/bank/all.sh; $(SKIP_OK)
 
 # The deterministic simulator (tests/sim/): the cores of N peers on a
 # virtual clock and a seeded network, with crashes, restarts, UDP loss and
@@ -219,10 +220,26 @@ test-sim: $(SIM_BIN)
 	$(SIM_BIN) --seeds 2 --peers 256 $(SIM_OPTS) || rc=1; \
 	exit $$rc
 
+# APP picks the program: unset, rollcall's testcases (compose/); bank,
+# the replicated bank's benchmarks (compose/bank/, tests/bank/compose.sh).
 TESTCASE ?= 1
+APP ?=
+.PHONY: image
 run:
 	@bash tests/compose/docker-setup.sh
+ifeq ($(APP),bank)
+	bash tests/bank/compose.sh --build $(TESTCASE)
+else
 	bash tests/compose/run.sh --build $(TESTCASE)
+endif
+
+image:
+	@bash tests/compose/docker-setup.sh
+ifeq ($(APP),bank)
+	docker build -f bank/Dockerfile -t bank .
+else
+	docker build . -t prj3
+endif
 
 # detect.sh: 10 peers, detection and view-change latency, memory, CPU.
 # loss.sh, three ways (issue 10's table): 20% and 5% loss at T = 100 ms

@@ -45,6 +45,7 @@ struct client {
 	uint16_t port;
 	char id[BANK_CLIENT_ID_BYTES_MAX + 1];
 	uint32_t timeout_ms;
+	uint32_t delay_ms;		/* --delay-ms: wait before the first */
 	unsigned long benchmark;	/* 0: manual mode */
 	uint64_t rng;
 	struct link **links;		/* 1..count: one per replica */
@@ -441,12 +442,14 @@ static void on_signal(uv_signal_t *s, int signum)
 static const char usage[] =
 	"usage: bank-client -h HOSTSFILE [--port P] [--id CLIENT]\n"
 	"                   [--benchmark N] [--timeout-ms MS] [--seed S]\n"
+	"                   [--delay-ms MS]\n"
 	"  Sends bank commands to the replicas of HOSTSFILE (their client\n"
 	"  port, P+2; default P 7610), one at a time. Without --benchmark it\n"
 	"  prompts for account, operation and amount until end of input.\n"
 	"  --benchmark N  N random commands, then one JSON summary line\n"
 	"  --timeout-ms   how long one try waits before the next replica\n"
-	"                 (default 1000)\n";
+	"                 (default 1000)\n"
+	"  --delay-ms MS  wait this long before the first command\n";
 
 static int parse_args(struct client *c, int argc, char **argv)
 {
@@ -486,6 +489,9 @@ static int parse_args(struct client *c, int argc, char **argv)
 		} else if (strcmp(a, "--timeout-ms") == 0 && num && v >= 10 &&
 			   v <= 600000) {
 			c->timeout_ms = (uint32_t)v;
+		} else if (strcmp(a, "--delay-ms") == 0 && num &&
+			   v <= 3600000) {
+			c->delay_ms = (uint32_t)v;
 		} else if (strcmp(a, "--seed") == 0 && num) {
 			c->rng = v;
 		} else {
@@ -532,6 +538,10 @@ int main(int argc, char **argv)
 	c->sigint.data = c;
 	uv_signal_start(&c->sigint, on_signal, SIGINT);
 	uv_unref((uv_handle_t *)&c->sigint);
+	if (c->delay_ms > 0) {
+		uv_sleep(c->delay_ms);
+		uv_update_time(&c->loop);
+	}
 	next_command(c);
 	uv_run(&c->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&c->loop);
