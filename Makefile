@@ -258,7 +258,7 @@ bench: all
 FUZZ_BUILD = build-fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_ALL = fuzz_frame fuzz_datagram fuzz_hosts fuzz_cli
+FUZZ_ALL = fuzz_frame fuzz_datagram fuzz_hosts fuzz_cli fuzz_bank
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_ARGS ?=
 # Allocation bombs must show: msgpack-c allocates on declared sizes.
@@ -268,13 +268,14 @@ FUZZ_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) \
 FUZZ_LIBS = $(shell pkg-config --libs msgpack 2>/dev/null)
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h)
+FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h bank/*.h paxos/*.h)
 
 # Each target links only the pieces it exercises: no libuv.
 fuzz_frame_SRC = common/wire.c tests/fuzz/wire_check.c
 fuzz_datagram_SRC = common/wire.c tests/fuzz/wire_check.c
 fuzz_hosts_SRC = common/hosts.c
 fuzz_cli_SRC = common/cli.c
+fuzz_bank_SRC = common/wire.c bank/bank.c bank/proto.c bank/mp.c
 
 .PHONY: fuzz fuzz-replay
 
