@@ -245,10 +245,14 @@ endif
 # loss.sh, three ways (issue 10's table): 20% and 5% loss at T = 100 ms
 # for 60 s, and 20% at T = 1 s for 5 minutes.
 bench: all
+ifeq ($(APP),bank)
+	bash tests/bank/bench.sh
+else
 	bash tests/bench/detect.sh
 	LOSS=20 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=5 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=20 HB_MS=1000 SECONDS_RUN=300 bash tests/bench/loss.sh
+endif
 
 # Fuzzing: libFuzzer targets for the parsers of untrusted bytes, built
 # with clang into build-fuzz/ (see tests/fuzz/fuzz.h). `make fuzz` runs each

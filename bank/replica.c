@@ -60,6 +60,8 @@
 #define BANK_CLIENTS_CONNS_MAX 512
 /* Local Paxos messages (to self) waiting for the current step to end. */
 #define BANK_LOCAL_MAX 4096
+/* Messages held at once behind one save. */
+#define BANK_HELD_MAX 4096
 /* A command not decided in this long is answered "no quorum". */
 #define BANK_QUORUM_WAIT_MS 2000
 /* Decided slots kept in memory for others' catch-up (the last ones). A
@@ -92,6 +94,13 @@ struct waiting {
 
 struct local_msg {
 	struct paxos_msg *m;
+};
+
+/* A message to a peer held until the acceptor's state is on disk. */
+struct held {
+	unsigned to;
+	size_t len;
+	char *bytes;
 };
 
 enum lead_state {
@@ -147,6 +156,15 @@ struct replica {
 	struct waiting waiting[BANK_WAITING_MAX];
 	struct link *clients[BANK_CLIENTS_CONNS_MAX];
 	unsigned clients_count;
+
+	/* Group commit (on_paxos_save): the state to write, and what waits
+	 * for it. */
+	struct paxos_state *to_save;
+	bool save_pending;
+	uv_idle_t flush_idle;
+	struct held held[BANK_HELD_MAX];
+	unsigned held_count;
+	uint64_t saves;
 
 	struct local_msg local[BANK_LOCAL_MAX];
 	unsigned local_head, local_count;
@@ -216,6 +234,8 @@ static void send_status(struct replica *r)
 /* ---- The Paxos outbox ---------------------------------------------------- */
 
 static void paxos_dispatch(struct replica *r, const struct paxos_msg *m);
+static void paxos_rearm(struct replica *r);
+static void on_flush(uv_idle_t *idle);
 
 /* A message to ourselves waits until the role that sent it returned:
  * the roles are never re-entered. */
@@ -240,7 +260,9 @@ static void local_push(struct replica *r, const struct paxos_msg *m)
 
 static void local_drain(struct replica *r)
 {
-	if (r->draining)
+	/* Not while a save is pending: our own acceptor's answers wait for
+	 * the disk as the others' do (on_flush drains). */
+	if (r->draining || r->save_pending)
 		return;
 	r->draining = true;
 	while (r->local_count > 0) {
@@ -269,29 +291,61 @@ static void on_paxos_send(struct paxos_outbox *o, unsigned to,
 	size_t size = offsetof(struct paxos_msg, entries) +
 		      (size_t)m->entries_count * sizeof(struct paxos_entry);
 	memcpy(&out->pm, m, size);
-	peer_send(r, to, out);
+	if (!r->save_pending) {
+		peer_send(r, to, out);
+		return;
+	}
+	/* Held until the save it may depend on is on disk (on_flush). */
+	int len = bank_peer_encode(out, r->frame, sizeof(r->frame));
+	if (len < 0 || r->held_count == BANK_HELD_MAX) {
+		r->local_dropped++;
+		return;
+	}
+	struct held *h = &r->held[r->held_count];
+	h->bytes = malloc((size_t)len);
+	if (h->bytes == NULL)
+		return;
+	memcpy(h->bytes, r->frame, (size_t)len);
+	h->len = (size_t)len;
+	h->to = to;
+	r->held_count++;
 }
 
 /*
- * The acceptor's promise and votes reach the disk here, before the
- * answer that depends on them is handed to on_paxos_send: write a
- * temporary file, fsync it, rename it over DIR/acceptor, fsync the
- * directory. A failure stops the replica: answering anyway could break a
- * promise after a restart.
+ * The acceptor's promise and votes reach the disk before any answer that
+ * depends on them leaves: group commit. on_paxos_save only takes a copy
+ * of the state; from then on every message the roles send, to a peer or
+ * to ourselves, is held. Once the loop has handled every event of this
+ * turn (on_flush, an idle handle), the state is written to a temporary
+ * file, fsynced, renamed over DIR/acceptor and the directory fsynced;
+ * only then do the held messages go. One fsync covers every ACCEPT that
+ * arrived together. A failure stops the replica: answering anyway could
+ * break a promise after a restart.
  */
 static void on_paxos_save(struct paxos_outbox *o, const struct paxos_state *s)
 {
 	struct replica *r = (struct replica *)o;
-	static char buf[PAXOS_STATE_BYTES_MAX];
-	char tmp[sizeof(r->acceptor_path) + 8];
 	if (r->acceptor_path[0] == '\0')
 		return;
-	int len = paxos_state_encode(s, buf, sizeof(buf));
+	size_t size = offsetof(struct paxos_state, entries) +
+		      (size_t)s->entries_count * sizeof(struct paxos_entry);
+	memcpy(r->to_save, s, size);
+	if (!r->save_pending) {
+		r->save_pending = true;
+		uv_idle_start(&r->flush_idle, on_flush);
+	}
+}
+
+static void save_now(struct replica *r)
+{
+	static char buf[PAXOS_STATE_BYTES_MAX];
+	char tmp[sizeof(r->acceptor_path) + 8];
+	int len = paxos_state_encode(r->to_save, buf, sizeof(buf));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", r->acceptor_path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	bool ok = len > 0 && fd >= 0 &&
 		  write(fd, buf, (size_t)len) == (ssize_t)len &&
-		  fsync(fd) == 0;
+		  fdatasync(fd) == 0;
 	if (fd >= 0 && close(fd) != 0)
 		ok = false;
 	if (ok && rename(tmp, r->acceptor_path) != 0)
@@ -303,13 +357,33 @@ static void on_paxos_save(struct paxos_outbox *o, const struct paxos_state *s)
 		fflush(stderr);
 		_exit(1);
 	}
-	char dir[sizeof(r->acceptor_path)];
-	snprintf(dir, sizeof(dir), "%s", r->state_dir);
-	int dfd = open(dir, O_RDONLY | O_CLOEXEC);
+	int dfd = open(r->state_dir, O_RDONLY | O_CLOEXEC);
 	if (dfd >= 0) {
 		(void)fsync(dfd);
 		close(dfd);
 	}
+	r->saves++;
+}
+
+static void on_flush(uv_idle_t *idle)
+{
+	struct replica *r = idle->data;
+	uv_idle_stop(idle);
+	/* Saving may let local messages run, which may save again. */
+	while (r->save_pending) {
+		r->save_pending = false;
+		save_now(r);
+		for (unsigned i = 0; i < r->held_count; i++) {
+			struct held *h = &r->held[i];
+			struct peer *p = &r->peers[h->to];
+			if (p->out != NULL && link_is_connected(p->out))
+				link_send(p->out, h->bytes, h->len);
+			free(h->bytes);
+		}
+		r->held_count = 0;
+		local_drain(r);
+	}
+	paxos_rearm(r);
 }
 
 static void replica_decided(struct replica *r, uint64_t slot,
@@ -1070,6 +1144,7 @@ static void on_rc_stopped(void *ctx)
 	uv_close((uv_handle_t *)&r->peer_listener, on_closed);
 	uv_close((uv_handle_t *)&r->client_listener, on_closed);
 	uv_close((uv_handle_t *)&r->status_timer, on_closed);
+	uv_close((uv_handle_t *)&r->flush_idle, on_closed);
 	uv_close((uv_handle_t *)&r->paxos_timer, on_closed);
 	uv_close((uv_handle_t *)&r->sigint, on_closed);
 	uv_close((uv_handle_t *)&r->sigterm, on_closed);
@@ -1332,6 +1407,7 @@ static int replica_setup(struct replica *r)
 			PAXOS_ACCEPTORS_MAX);
 		return -1;
 	}
+	r->to_save = calloc(1, sizeof(*r->to_save));
 	struct paxos_state *st = calloc(1, sizeof(*st));
 	bool has = false;
 	if (st == NULL || load_acceptor(r, st, &has) != 0) {
@@ -1384,6 +1460,8 @@ static int replica_setup(struct replica *r)
 		fprintf(stderr, "bank: %s\n", err);
 		return -1;
 	}
+	uv_idle_init(&r->loop, &r->flush_idle);
+	r->flush_idle.data = r;
 	uv_timer_init(&r->loop, &r->status_timer);
 	uv_timer_init(&r->loop, &r->paxos_timer);
 	r->status_timer.data = r;
@@ -1415,9 +1493,10 @@ int main(int argc, char **argv)
 	uv_run(&r->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&r->loop);
 	say(r, "stopped: applied %" PRIu64 " slots (%" PRIu64 " commands, %"
-	    PRIu64 " no-ops, %" PRIu64 " decided twice); dropped %" PRIu64
-	    " malformed client and %" PRIu64 " malformed replica messages",
-	    r->applied, r->bank->applied, r->bank->noops, r->bank->duplicates,
+	    PRIu64 " no-ops, %" PRIu64 " decided twice); %" PRIu64
+	    " acceptor saves; dropped %" PRIu64 " malformed client and %"
+	    PRIu64 " malformed replica messages", r->applied,
+	    r->bank->applied, r->bank->noops, r->bank->duplicates, r->saves,
 	    r->malformed_client, r->malformed_peer);
 	rollcall_destroy(r->rc);
 	hosts_destroy(&r->hosts);
@@ -1426,6 +1505,7 @@ int main(int argc, char **argv)
 		close(r->log_fd);
 	}
 	free(r->log);
+	free(r->to_save);
 	free(r->pend);
 	free(r->bank);
 	free(r->peers);
