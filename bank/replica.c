@@ -24,8 +24,8 @@
  * A replica behind (restarted, or cut off) asks a replica ahead of it
  * for the decided slots (FETCH, LOG), and applies them in order.
  *
- * The acceptor's state reaches DIR/acceptor (write, fsync, rename)
- * before any promise or vote leaves: see on_paxos_save.
+ * The acceptor's state reaches DIR/acceptor.0 or .1 (fdatasync) before
+ * any promise or vote leaves: see on_paxos_save and save_now.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,7 +71,7 @@
 /* A record of DIR/log: a 4-byte big-endian length, a noop byte, the
  * value's bytes. */
 #define BANK_LOG_RECORD_HEADER 5
-#define BANK_ALPHA_DEFAULT 8
+#define BANK_ALPHA_DEFAULT 16
 
 struct peer {
 	unsigned id;
@@ -162,6 +162,7 @@ struct replica {
 	struct paxos_state *to_save;
 	bool save_pending;
 	uv_idle_t flush_idle;
+	uint64_t save_seq;		/* the last save's number */
 	struct held held[BANK_HELD_MAX];
 	unsigned held_count;
 	uint64_t saves;
@@ -218,6 +219,7 @@ static void peer_send(struct replica *r, unsigned to,
 }
 
 static void log_sync(struct replica *r);
+static void trim_acceptor(struct replica *r);
 
 static void send_status(struct replica *r)
 {
@@ -316,9 +318,8 @@ static void on_paxos_send(struct paxos_outbox *o, unsigned to,
  * depends on them leaves: group commit. on_paxos_save only takes a copy
  * of the state; from then on every message the roles send, to a peer or
  * to ourselves, is held. Once the loop has handled every event of this
- * turn (on_flush, an idle handle), the state is written to a temporary
- * file, fsynced, renamed over DIR/acceptor and the directory fsynced;
- * only then do the held messages go. One fsync covers every ACCEPT that
+ * turn (on_flush, an idle handle), the state is written and synced
+ * (save_now); only then do the held messages go. One fsync covers every ACCEPT that
  * arrived together. A failure stops the replica: answering anyway could
  * break a promise after a restart.
  */
@@ -336,31 +337,43 @@ static void on_paxos_save(struct paxos_outbox *o, const struct paxos_state *s)
 	}
 }
 
+/*
+ * Two files, DIR/acceptor.0 and DIR/acceptor.1, written in turn in place
+ * (one fdatasync, no rename and no directory fsync): save number N goes
+ * to acceptor.(N % 2) as
+ *     bank-acceptor N LEN\n <LEN bytes: paxos_state_encode> end N\n
+ * A crash in the middle of a write spoils that file only; the other holds
+ * the save before, whose answers are the last that left (they wait for
+ * the save: on_flush). load_acceptor takes the valid file with the
+ * higher N.
+ */
 static void save_now(struct replica *r)
 {
-	static char buf[PAXOS_STATE_BYTES_MAX];
-	char tmp[sizeof(r->acceptor_path) + 8];
-	int len = paxos_state_encode(r->to_save, buf, sizeof(buf));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", r->acceptor_path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	bool ok = len > 0 && fd >= 0 &&
-		  write(fd, buf, (size_t)len) == (ssize_t)len &&
-		  fdatasync(fd) == 0;
+	static char buf[PAXOS_STATE_BYTES_MAX + 128];
+	char path[sizeof(r->acceptor_path) + 4];
+	uint64_t seq = ++r->save_seq;
+	int head = snprintf(buf, 64, "bank-acceptor %" PRIu64 " ", seq);
+	int len = paxos_state_encode(r->to_save, buf + 64,
+				     PAXOS_STATE_BYTES_MAX);
+	bool ok = len > 0;
+	if (ok) {
+		int h2 = snprintf(buf + head, 64 - (size_t)head, "%d\n", len);
+		memmove(buf + head + h2, buf + 64, (size_t)len);
+		len += head + h2;
+		len += snprintf(buf + len, 64, "end %" PRIu64 "\n", seq);
+	}
+	snprintf(path, sizeof(path), "%s.%u", r->acceptor_path,
+		 (unsigned)(seq % 2));
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	ok = ok && fd >= 0 && pwrite(fd, buf, (size_t)len, 0) == len &&
+	     ftruncate(fd, len) == 0 && fdatasync(fd) == 0;
 	if (fd >= 0 && close(fd) != 0)
-		ok = false;
-	if (ok && rename(tmp, r->acceptor_path) != 0)
 		ok = false;
 	if (!ok) {
 		say(r, "cannot write %s: %s; stopping (answering without it "
-		    "could break a promise)", r->acceptor_path,
-		    strerror(errno));
+		    "could break a promise)", path, strerror(errno));
 		fflush(stderr);
 		_exit(1);
-	}
-	int dfd = open(r->state_dir, O_RDONLY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
 	}
 	r->saves++;
 }
@@ -526,6 +539,8 @@ static void apply_one(struct replica *r, const struct paxos_value *v)
 	if (!r->replaying)
 		print_line(line, len);
 	r->applied++;
+	if (!r->replaying && r->applied - r->acc.st.trimmed >= 32)
+		trim_acceptor(r);
 	if (!v->noop && c.client[0] != '\0') {
 		struct waiting *w = waiting_find(r, c.client, c.seq);
 		if (w != NULL) {
@@ -1074,34 +1089,18 @@ static void on_client_connection(uv_stream_t *server, int status)
 
 /* ---- The status period --------------------------------------------------- */
 
-/* Drop accepted slots every live replica applied: they can never be
- * proposed again (each live replica's next phase 1 starts above). */
+/*
+ * Drop the accepted slots we applied (and made durable): the acceptor's
+ * table has room for PAXOS_SLOTS_MAX slots only. Safe without asking the
+ * others, because of the rule in paxos_dispatch: we promise no leader
+ * that has not applied every slot we trimmed (it gets the log instead),
+ * so no phase 1 can miss a value we dropped.
+ */
 static void trim_acceptor(struct replica *r)
 {
-	uint64_t min = r->durable;
-	for (unsigned id = 1; id <= r->n; id++) {
-		const struct peer *p = &r->peers[id];
-		if (id == r->self)
-			continue;
-		if (p->heard_ms == 0 || now_ms(r) - p->heard_ms > BANK_LIVE_MS)
-			continue;
-		if (p->applied < min)
-			min = p->applied;
-	}
-	struct rollcall_view *v = malloc(sizeof(*v));
-	if (v == NULL)
-		return;
-	/* Members of the view we have not heard lately hold the trim. */
-	if (rollcall_view(r->rc, v))
-		for (unsigned i = 0; i < v->members_count; i++) {
-			const struct peer *p = &r->peers[v->members[i]];
-			if (v->members[i] != r->self && v->members[i] <= r->n &&
-			    p->applied < min)
-				min = p->applied;
-		}
-	free(v);
-	if (min > r->acc.st.trimmed + 16)
-		paxos_acceptor_trim(&r->acc, min);
+	log_sync(r);
+	if (r->durable > r->acc.st.trimmed + 8)
+		paxos_acceptor_trim(&r->acc, r->durable);
 }
 
 static void waits_check(struct replica *r)
@@ -1218,14 +1217,15 @@ static void on_rc_ready(void *ctx)
 }
 
 static const char usage[] =
-	"usage: bank -h HOSTSFILE [--id N] [--port P] [--heartbeat-ms T]\n"
+	"usage: bank -h HOSTSFILE [--id N] [--port P] [--heartbeat-ms T (500)]\n"
 	"            [--state DIR] [--alpha N] [-v]\n"
 	"  One replica of the replicated bank. Peers are the hostsfile's\n"
 	"  entries (ids by line). Ports: P membership (rollcall, TCP and\n"
 	"  UDP), P+1 replicas, P+2 clients (default P 7610).\n"
-	"  --state DIR   keep the acceptor's promises in DIR/acceptor and\n"
-	"                rollcall's in DIR/state (fsync before answering)\n"
-	"  --alpha N     slots in flight at once (1..64, default 8)\n";
+	"  --state DIR   keep the acceptor's promises (DIR/acceptor.0, .1),\n"
+	"                the applied slots (DIR/log) and rollcall's state\n"
+	"                (DIR/state), on disk before answering\n"
+	"  --alpha N     slots in flight at once (1..32, default 16)\n";
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -1243,7 +1243,7 @@ static int parse_args(struct replica *r, int argc, char **argv)
 {
 	unsigned long v;
 	r->port = BANK_PORT_DEFAULT;
-	r->heartbeat_ms = 200;
+	r->heartbeat_ms = 500;
 	r->alpha = BANK_ALPHA_DEFAULT;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -1293,12 +1293,45 @@ static int parse_args(struct replica *r, int argc, char **argv)
 	return -1;
 }
 
-/* The acceptor's DIR/acceptor: what an earlier life promised. */
+/*
+ * One of DIR/acceptor.0 and .1 (save_now): its save number, or 0 when
+ * it is missing or not whole (a write cut short).
+ */
+static uint64_t read_save(const char *path, char *buf, size_t cap,
+			  const char **body, size_t *body_len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	unsigned long long seq, seq2;
+	unsigned long len;
+	int off = 0, off2 = 0;
+	if (sscanf(buf, "bank-acceptor %llu %lu\n%n", &seq, &len, &off) != 2 ||
+	    off == 0 || len > (size_t)n - (size_t)off)
+		return 0;
+	const char *end = buf + off + len;
+	if (sscanf(end, "end %llu\n%n", &seq2, &off2) != 1 || off2 == 0 ||
+	    seq2 != seq || seq == 0)
+		return 0;
+	*body = buf + off;
+	*body_len = len;
+	return seq;
+}
+
+/* What an earlier life promised and accepted: the newer whole save. */
 static int load_acceptor(struct replica *r, struct paxos_state *st,
 			 bool *has)
 {
-	static char buf[PAXOS_STATE_BYTES_MAX + 1];
-	char err[200];
+	static char buf[2][PAXOS_STATE_BYTES_MAX + 256];
+	char err[200], path[2][sizeof(r->acceptor_path) + 4];
+	const char *body[2] = { NULL, NULL };
+	size_t body_len[2] = { 0, 0 };
+	uint64_t seq[2];
 	*has = false;
 	if (r->state_dir == NULL)
 		return 0;
@@ -1308,23 +1341,28 @@ static int load_acceptor(struct replica *r, struct paxos_state *st,
 		fprintf(stderr, "bank: --state: directory name too long\n");
 		return -1;
 	}
-	int fd = open(r->acceptor_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
+	for (int i = 0; i < 2; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s.%d", r->acceptor_path, i);
+		seq[i] = read_save(path[i], buf[i], sizeof(buf[i]), &body[i],
+				   &body_len[i]);
+	}
+	if (seq[0] == 0 && seq[1] == 0) {
+		if (access(path[0], F_OK) == 0 || access(path[1], F_OK) == 0) {
+			fprintf(stderr, "bank: %s.0 and .1: neither is a whole "
+				"save (move them away to start this replica "
+				"afresh)\n", r->acceptor_path);
+			return -1;
+		}
 		return 0;
-	if (fd < 0) {
-		fprintf(stderr, "bank: %s: %s\n", r->acceptor_path,
-			strerror(errno));
-		return -1;
 	}
-	ssize_t len = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (len < 0 || (size_t)len > PAXOS_STATE_BYTES_MAX ||
-	    paxos_state_decode(st, buf, (size_t)len, err, sizeof(err)) != 0) {
+	int k = seq[1] > seq[0] ? 1 : 0;
+	if (paxos_state_decode(st, body[k], body_len[k], err,
+			       sizeof(err)) != 0) {
 		fprintf(stderr, "bank: %s: %s (move it away to start this "
-			"replica afresh)\n", r->acceptor_path,
-			len < 0 ? strerror(errno) : err);
+			"replica afresh)\n", path[k], err);
 		return -1;
 	}
+	r->save_seq = seq[k];
 	*has = true;
 	return 0;
 }
@@ -1498,6 +1536,13 @@ int main(int argc, char **argv)
 	    PRIu64 " malformed replica messages", r->applied,
 	    r->bank->applied, r->bank->noops, r->bank->duplicates, r->saves,
 	    r->malformed_client, r->malformed_peer);
+	vsay(r, "acceptor: %" PRIu64 " voted, %" PRIu64 " refused, %" PRIu64
+	     " dropped (table full), %" PRIu64 " dropped (trimmed); proposer: "
+	     "%" PRIu64 " rounds, %" PRIu64 " asked again, %" PRIu64
+	     " queue full", r->acc.stats.voted, r->acc.stats.refused,
+	     r->acc.stats.dropped_full, r->acc.stats.dropped_trimmed,
+	     r->prop.stats.rounds, r->prop.stats.resent,
+	     r->prop.stats.dropped_queue_full);
 	rollcall_destroy(r->rc);
 	hosts_destroy(&r->hosts);
 	if (r->log_fd >= 0) {
