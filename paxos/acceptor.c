@@ -123,7 +123,7 @@ void paxos_acceptor_handle_accept(struct paxos_acceptor *a,
 		return;
 	}
 	if (m->value.len > PAXOS_VALUE_BYTES_MAX) {
-		a->stats.dropped_type++;
+		a->stats.dropped_malformed++;
 		return;
 	}
 	i = find(st, m->slot);

@@ -67,7 +67,7 @@ void paxos_learner_create(struct paxos_learner *l,
 void paxos_learner_step(struct paxos_learner *l, const struct paxos_msg *m)
 {
 	if (m->ballot == 0 || m->value.len > PAXOS_VALUE_BYTES_MAX) {
-		l->stats.dropped_type++;
+		l->stats.dropped_malformed++;
 		return;
 	}
 	if (m->type == PAXOS_ACCEPTED) {

@@ -282,6 +282,7 @@ struct paxos_acceptor_stats {
 	uint64_t dropped_trimmed;	/* ACCEPT for a trimmed slot */
 	uint64_t dropped_full;	/* ACCEPT for a slot beyond the table */
 	uint64_t dropped_type;	/* a type an acceptor does not take */
+	uint64_t dropped_malformed;	/* a value over its bound */
 	uint64_t saves;		/* states handed to outbox.save */
 };
 
@@ -345,6 +346,8 @@ struct paxos_learner_stats {
 					 * a broken proposer */
 	uint64_t dropped_repeat;	/* a second vote from one sender */
 	uint64_t dropped_type;
+	uint64_t dropped_malformed;	/* no ballot, or a value over its
+					 * bound */
 	uint64_t decided;		/* slots output */
 };
 
@@ -414,9 +417,9 @@ struct paxos_proposer_config {
 	/*
 	 * The first round this life uses. Ballots must never repeat across
 	 * lives (a restarted proposer reusing one with another value breaks
-	 * safety), so it must be above any round an earlier life used: the
-	 * lab takes the wall clock in seconds, the simulator the life
-	 * number times a large step. 0 means 1.
+	 * safety), so it must be above any round an earlier life used: one
+	 * above the last round the previous life kept on disk (the lab, the
+	 * simulator), or the wall clock in seconds. 0 means 1.
 	 */
 	uint64_t first_round;
 	/* Phase 1 or 2 unanswered this long: ask the silent ones again. */
@@ -454,19 +457,32 @@ struct paxos_proposer_stats {
 	uint64_t dropped_round;		/* for another ballot */
 	uint64_t dropped_repeat;	/* a second answer from one sender */
 	uint64_t dropped_type;
+	uint64_t dropped_malformed;	/* a value or a promise over its
+					 * bound, or a promise that does not
+					 * cover our prepare's slots */
 	uint64_t dropped_queue_full;	/* paxos_proposer_propose refused */
 	uint64_t noops;			/* gaps filled */
 	uint64_t chosen;		/* slots seen decided */
 };
 
-/* One slot in flight: its value, and who voted for it at our ballot. */
+/* One slot in flight: what we propose there, and who voted for it at our
+ * ballot. */
 struct paxos_proposer_slot {
 	bool used;
 	bool decided;
-	/* Our own command (requeued if the slot goes to another value). */
+	/*
+	 * The slot was given our own command. A later phase 1 may make us
+	 * propose another value there (one a promise reported, or a no-op),
+	 * yet ours may still be chosen there, by a leader that hears of
+	 * the vote we got; so the command goes back to the queue only once
+	 * the slot is decided with another value. A command is then never
+	 * chosen in two slots, and never lost while this life lasts.
+	 */
 	bool own;
-	struct paxos_value value;
 	uint64_t voters;	/* bit i: cfg.acceptors[i] */
+	/* The flags above are cleared as one prefix, up to value. */
+	struct paxos_value value;
+	struct paxos_value command;
 };
 
 struct paxos_proposer {
@@ -552,8 +568,8 @@ void paxos_proposer_handle_nack(struct paxos_proposer *p, int64_t now_ms,
 				const struct paxos_msg *m);
 
 /* CHOSEN (from another proposer, or the local learner's output turned
- * into one): the slot is decided; our command there, if another value
- * won, goes back to the queue. */
+ * into one): the slot is decided; our command given that slot, if
+ * another value won it, goes back to the head of the queue. */
 void paxos_proposer_handle_chosen(struct paxos_proposer *p, int64_t now_ms,
 				  const struct paxos_msg *m);
 

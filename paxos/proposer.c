@@ -199,7 +199,8 @@ static void fill_window(struct paxos_proposer *p, int64_t now_ms)
 				s->decided = false;
 				s->own = true;
 				s->voters = 0;
-				queue_pop(p, &s->value);
+				queue_pop(p, &s->command);
+				s->value = s->command;
 			}
 			p->next_slot++;
 		}
@@ -236,24 +237,22 @@ static void lead(struct paxos_proposer *p, int64_t now_ms)
 		if (r->vballot != 0 && r->slot == slot)
 			hi = slot + 1;
 	}
+	/* A slot was reported beyond the table: every slot of the table
+	 * is below it, so each unreported one is a gap, a no-op. */
+	if (p->reported_beyond)
+		hi = p->decided_below + PAXOS_SLOTS_MAX;
 	for (slot = p->decided_below; slot < hi; slot++) {
 		s = slot_at(p, slot);
 		r = &p->reported[slot % PAXOS_SLOTS_MAX];
 		if (s->decided)
 			continue;
-		if (s->used && s->own && r->vballot != 0 && r->slot == slot &&
-		    paxos_value_equal(&s->value, &r->value)) {
-			/* Our own command, already accepted somewhere. */
+		/* Our own command there, if any, stays attached to the slot
+		 * until it is decided (paxos_proposer_slot). */
+		if (r->vballot != 0 && r->slot == slot) {
+			s->value = r->value;
 		} else {
-			if (s->used && s->own)
-				queue_push_front(p, &s->value);
-			s->own = false;
-			if (r->vballot != 0 && r->slot == slot) {
-				s->value = r->value;
-			} else {
-				paxos_value_noop(&s->value);
-				p->stats.noops++;
-			}
+			paxos_value_noop(&s->value);
+			p->stats.noops++;
 		}
 		s->used = true;
 	}
@@ -278,6 +277,11 @@ static void decided(struct paxos_proposer *p, int64_t now_ms, uint64_t slot,
 	s->used = true;
 	s->decided = true;
 	p->stats.chosen++;
+	/* Another value won the slot our command was given: it is not
+	 * chosen there now, ever, so it goes first in the queue again. */
+	if (s->own && !paxos_value_equal(&s->command, &s->value))
+		queue_push_front(p, &s->command);
+	s->own = false;
 	if (p->out->chosen)
 		p->out->chosen(p->out, slot, ballot, &s->value);
 	if (counted) {
@@ -373,7 +377,7 @@ void paxos_proposer_step(struct paxos_proposer *p, int64_t now_ms,
 {
 	if (m->value.len > PAXOS_VALUE_BYTES_MAX ||
 	    m->entries_count > PAXOS_PROMISE_ENTRIES_MAX) {
-		p->stats.dropped_type++;
+		p->stats.dropped_malformed++;
 		return;
 	}
 	switch (m->type) {
@@ -417,6 +421,12 @@ void paxos_proposer_handle_promise(struct paxos_proposer *p, int64_t now_ms,
 	}
 	if (p->promised_by & (UINT64_C(1) << i)) {
 		p->stats.dropped_repeat++;
+		return;
+	}
+	/* Our PREPAREs ask from decided_below, which only grows: a promise
+	 * from a later slot leaves slots unreported, and is not ours. */
+	if (m->slot > p->decided_below) {
+		p->stats.dropped_malformed++;
 		return;
 	}
 	p->promised_by |= UINT64_C(1) << i;
@@ -500,9 +510,8 @@ void paxos_proposer_handle_chosen(struct paxos_proposer *p, int64_t now_ms,
 		p->stats.dropped_repeat++;
 		return;
 	}
-	if (s->used && s->own && !paxos_value_equal(&s->value, &m->value))
-		queue_push_front(p, &s->value);
-	s->own = false;
+	if (!s->used)
+		s->own = false;
 	s->value = m->value;
 	s->voters = 0;
 	decided(p, now_ms, m->slot, m->ballot, false);

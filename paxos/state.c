@@ -173,7 +173,8 @@ static int line_end(struct reader *r)
 	size_t n;
 
 	if (word(r, &w, &n))
-		return fail(r, "unexpected \"%.*s\"", (int)(n > 32 ? 32 : n), w);
+		return fail(r, "unexpected \"%.*s\"", (int)(n > 32 ? 32 : n),
+			    w);
 	if (r->p == r->end)
 		return fail(r, "no newline at the end (file cut short?)");
 	r->p++;
