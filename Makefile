@@ -116,9 +116,20 @@ test: deps
 	$(MAKE) test-sim
 	$(MAKE) test-paxos-sim
 	$(MAKE) test-proc
+	$(MAKE) test-bank
 	$(MAKE) test-net
 	$(MAKE) test-valgrind
 	$(MAKE) test-compose
+
+# The bank on loopback (tests/bank/local.sh): a failover, a restart that
+# replays its log and catches up, hostile bytes; plain and under
+# ASan/UBSan.
+.PHONY: test-bank
+test-bank:
+	$(MAKE) bank
+	$(MAKE) SAN=1 bank
+	bash tests/bank/local.sh
+	BANK=build-san/bank CLIENT=build-san/bank-client bash tests/bank/local.sh
 
 test-unit:
 	$(MAKE) check
