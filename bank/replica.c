@@ -25,7 +25,7 @@
  * for the decided slots (FETCH, LOG), and applies them in order.
  *
  * The acceptor's state reaches DIR/acceptor.0 or .1 (fdatasync) before
- * any promise or vote leaves: see on_paxos_save and save_now.
+ * any promise or vote leaves: see on_paxos_save and save_start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -163,8 +164,19 @@ struct replica {
 	bool save_pending;
 	uv_idle_t flush_idle;
 	uint64_t save_seq;		/* the last save's number */
-	struct held held[BANK_HELD_MAX];
+	struct held held[BANK_HELD_MAX];	/* wait for the next save */
 	unsigned held_count;
+	struct held batch[BANK_HELD_MAX];	/* wait for the one in flight */
+	unsigned batch_count;
+	bool save_inflight;
+	int save_fd[2];			/* DIR/acceptor.0 and .1, open */
+	uv_fs_t save_req;
+	char *save_buf;			/* the bytes in flight */
+	size_t save_len;
+	/* DIR/log's fdatasync in flight, and what it will make durable. */
+	bool log_inflight;
+	uint64_t log_target;
+	uv_fs_t log_req;
 	uint64_t saves;
 
 	struct local_msg local[BANK_LOCAL_MAX];
@@ -218,7 +230,6 @@ static void peer_send(struct replica *r, unsigned to,
 	link_send(p->out, r->frame, (size_t)len);
 }
 
-static void log_sync(struct replica *r);
 static void trim_acceptor(struct replica *r);
 
 static void send_status(struct replica *r)
@@ -226,7 +237,6 @@ static void send_status(struct replica *r)
 	struct bank_peer_msg *m = &r->outmsg;
 	m->type = BANK_MSG_STATUS;
 	m->from = r->self;
-	log_sync(r);
 	m->applied = r->durable;
 	for (unsigned id = 1; id <= r->n; id++)
 		if (id != r->self)
@@ -238,6 +248,7 @@ static void send_status(struct replica *r)
 static void paxos_dispatch(struct replica *r, const struct paxos_msg *m);
 static void paxos_rearm(struct replica *r);
 static void on_flush(uv_idle_t *idle);
+static void local_drain(struct replica *r);
 
 /* A message to ourselves waits until the role that sent it returned:
  * the roles are never re-entered. */
@@ -264,7 +275,7 @@ static void local_drain(struct replica *r)
 {
 	/* Not while a save is pending: our own acceptor's answers wait for
 	 * the disk as the others' do (on_flush drains). */
-	if (r->draining || r->save_pending)
+	if (r->draining || r->save_pending || r->save_inflight)
 		return;
 	r->draining = true;
 	while (r->local_count > 0) {
@@ -293,24 +304,28 @@ static void on_paxos_send(struct paxos_outbox *o, unsigned to,
 	size_t size = offsetof(struct paxos_msg, entries) +
 		      (size_t)m->entries_count * sizeof(struct paxos_entry);
 	memcpy(&out->pm, m, size);
-	if (!r->save_pending) {
+	if (!r->save_pending && !r->save_inflight) {
 		peer_send(r, to, out);
 		return;
 	}
-	/* Held until the save it may depend on is on disk (on_flush). */
+	/* Held until the save it may depend on is on disk: the next one
+	 * when one is pending, else the one in flight (an answer repeated
+	 * from the state being written). */
+	struct held *q = r->save_pending ? r->held : r->batch;
+	unsigned *count = r->save_pending ? &r->held_count : &r->batch_count;
 	int len = bank_peer_encode(out, r->frame, sizeof(r->frame));
-	if (len < 0 || r->held_count == BANK_HELD_MAX) {
+	if (len < 0 || *count == BANK_HELD_MAX) {
 		r->local_dropped++;
 		return;
 	}
-	struct held *h = &r->held[r->held_count];
+	struct held *h = &q[*count];
 	h->bytes = malloc((size_t)len);
 	if (h->bytes == NULL)
 		return;
 	memcpy(h->bytes, r->frame, (size_t)len);
 	h->len = (size_t)len;
 	h->to = to;
-	r->held_count++;
+	(*count)++;
 }
 
 /*
@@ -318,10 +333,12 @@ static void on_paxos_send(struct paxos_outbox *o, unsigned to,
  * depends on them leaves: group commit. on_paxos_save only takes a copy
  * of the state; from then on every message the roles send, to a peer or
  * to ourselves, is held. Once the loop has handled every event of this
- * turn (on_flush, an idle handle), the state is written and synced
- * (save_now); only then do the held messages go. One fsync covers every ACCEPT that
- * arrived together. A failure stops the replica: answering anyway could
- * break a promise after a restart.
+ * turn (on_flush, an idle handle), the state is written and synced in
+ * libuv's thread pool (save_start), so the loop keeps serving heartbeats
+ * meanwhile; only then do the held messages go (on_save_done). One
+ * fdatasync covers every ACCEPT that arrived together, or while the save
+ * before was on its way. A failure stops the replica: answering anyway
+ * could break a promise after a restart.
  */
 static void on_paxos_save(struct paxos_outbox *o, const struct paxos_state *s)
 {
@@ -333,7 +350,10 @@ static void on_paxos_save(struct paxos_outbox *o, const struct paxos_state *s)
 	memcpy(r->to_save, s, size);
 	if (!r->save_pending) {
 		r->save_pending = true;
-		uv_idle_start(&r->flush_idle, on_flush);
+		/* Stopping: nothing held is sent any more, so nothing
+		 * depends on the save. */
+		if (!r->save_inflight && !r->stopping)
+			uv_idle_start(&r->flush_idle, on_flush);
 	}
 }
 
@@ -347,56 +367,110 @@ static void on_paxos_save(struct paxos_outbox *o, const struct paxos_state *s)
  * the save: on_flush). load_acceptor takes the valid file with the
  * higher N.
  */
-static void save_now(struct replica *r)
+static void save_failed(struct replica *r, int err)
 {
-	static char buf[PAXOS_STATE_BYTES_MAX + 128];
-	char path[sizeof(r->acceptor_path) + 4];
+	say(r, "cannot write %s.%u: %s; stopping (answering without it could "
+	    "break a promise)", r->acceptor_path, (unsigned)(r->save_seq % 2),
+	    uv_strerror(err));
+	fflush(stderr);
+	_exit(1);
+}
+
+static void send_held(struct replica *r, struct held *q, unsigned *count)
+{
+	for (unsigned i = 0; i < *count; i++) {
+		struct peer *p = &r->peers[q[i].to];
+		if (p->out != NULL && link_is_connected(p->out))
+			link_send(p->out, q[i].bytes, q[i].len);
+		free(q[i].bytes);
+	}
+	*count = 0;
+}
+
+static void save_start(struct replica *r);
+
+static void on_save_done(uv_fs_t *req)
+{
+	struct replica *r = req->data;
+	int rc = (int)req->result;
+	uv_fs_req_cleanup(req);
+	if (rc < 0)
+		save_failed(r, rc);
+	r->save_inflight = false;
+	r->saves++;
+	if (r->stopping)
+		return;
+	send_held(r, r->batch, &r->batch_count);
+	if (r->save_pending)
+		save_start(r);
+	else
+		local_drain(r);
+	paxos_rearm(r);
+}
+
+static void on_save_truncated(uv_fs_t *req)
+{
+	struct replica *r = req->data;
+	int rc = (int)req->result;
+	uv_fs_req_cleanup(req);
+	if (rc < 0)
+		save_failed(r, rc);
+	rc = uv_fs_fdatasync(&r->loop, req, r->save_fd[r->save_seq % 2],
+			     on_save_done);
+	if (rc < 0)
+		save_failed(r, rc);
+}
+
+static void on_save_written(uv_fs_t *req)
+{
+	struct replica *r = req->data;
+	int rc = (int)req->result;
+	uv_fs_req_cleanup(req);
+	if (rc < 0 || (size_t)rc != r->save_len)
+		save_failed(r, rc < 0 ? rc : UV_EIO);
+	rc = uv_fs_ftruncate(&r->loop, req, r->save_fd[r->save_seq % 2],
+			     (int64_t)r->save_len, on_save_truncated);
+	if (rc < 0)
+		save_failed(r, rc);
+}
+
+/* Encode the pending state and write it, off the loop; what was held for
+ * it becomes the batch that goes once it is on disk. */
+static void save_start(struct replica *r)
+{
+	char *buf = r->save_buf;
 	uint64_t seq = ++r->save_seq;
 	int head = snprintf(buf, 64, "bank-acceptor %" PRIu64 " ", seq);
 	int len = paxos_state_encode(r->to_save, buf + 64,
 				     PAXOS_STATE_BYTES_MAX);
-	bool ok = len > 0;
-	if (ok) {
-		int h2 = snprintf(buf + head, 64 - (size_t)head, "%d\n", len);
-		memmove(buf + head + h2, buf + 64, (size_t)len);
-		len += head + h2;
-		len += snprintf(buf + len, 64, "end %" PRIu64 "\n", seq);
-	}
-	snprintf(path, sizeof(path), "%s.%u", r->acceptor_path,
-		 (unsigned)(seq % 2));
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	ok = ok && fd >= 0 && pwrite(fd, buf, (size_t)len, 0) == len &&
-	     ftruncate(fd, len) == 0 && fdatasync(fd) == 0;
-	if (fd >= 0 && close(fd) != 0)
-		ok = false;
-	if (!ok) {
-		say(r, "cannot write %s: %s; stopping (answering without it "
-		    "could break a promise)", path, strerror(errno));
-		fflush(stderr);
-		_exit(1);
-	}
-	r->saves++;
+	if (len <= 0)
+		save_failed(r, UV_EINVAL);
+	int h2 = snprintf(buf + head, 64 - (size_t)head, "%d\n", len);
+	memmove(buf + head + h2, buf + 64, (size_t)len);
+	len += head + h2;
+	len += snprintf(buf + len, 64, "end %" PRIu64 "\n", seq);
+	r->save_len = (size_t)len;
+	r->save_pending = false;
+	r->save_inflight = true;
+	/* What was held for this save goes when it is done. */
+	memcpy(r->batch + r->batch_count, r->held,
+	       r->held_count * sizeof(r->held[0]));
+	r->batch_count += r->held_count;
+	r->held_count = 0;
+	r->save_req.data = r;
+	uv_buf_t b = uv_buf_init(buf, (unsigned)len);
+	int rc = uv_fs_write(&r->loop, &r->save_req, r->save_fd[seq % 2], &b,
+			     1, 0, on_save_written);
+	if (rc < 0)
+		save_failed(r, rc);
 }
 
 static void on_flush(uv_idle_t *idle)
 {
 	struct replica *r = idle->data;
 	uv_idle_stop(idle);
-	/* Saving may let local messages run, which may save again. */
-	while (r->save_pending) {
-		r->save_pending = false;
-		save_now(r);
-		for (unsigned i = 0; i < r->held_count; i++) {
-			struct held *h = &r->held[i];
-			struct peer *p = &r->peers[h->to];
-			if (p->out != NULL && link_is_connected(p->out))
-				link_send(p->out, h->bytes, h->len);
-			free(h->bytes);
-		}
-		r->held_count = 0;
-		local_drain(r);
-	}
-	paxos_rearm(r);
+	if (r->save_pending && !r->save_inflight)
+		save_start(r);
 }
 
 static void replica_decided(struct replica *r, uint64_t slot,
@@ -500,8 +574,49 @@ static void log_append(struct replica *r, const struct paxos_value *v)
 	}
 }
 
+static void on_log_synced(uv_fs_t *req)
+{
+	struct replica *r = req->data;
+	int rc = (int)req->result;
+	uv_fs_req_cleanup(req);
+	r->log_inflight = false;
+	if (rc < 0) {
+		say(r, "cannot fsync the log: %s", uv_strerror(rc));
+		return;
+	}
+	if (r->stopping)
+		return;
+	if (r->log_target > r->durable)
+		r->durable = r->log_target;
+	/* Drop the accepted slots now durable (trim_acceptor). */
+	if (r->durable > r->acc.st.trimmed + 8) {
+		paxos_acceptor_trim(&r->acc, r->durable);
+		local_drain(r);
+		paxos_rearm(r);
+	}
+}
+
+/* Make the applied slots durable, off the loop; then trim. */
+static void log_sync_async(struct replica *r)
+{
+	if (r->durable == r->applied || r->log_inflight)
+		return;
+	if (r->log_fd < 0) {
+		r->durable = r->applied;
+		if (r->durable > r->acc.st.trimmed + 8)
+			paxos_acceptor_trim(&r->acc, r->durable);
+		return;
+	}
+	r->log_inflight = true;
+	r->log_target = r->applied;
+	r->log_req.data = r;
+	if (uv_fs_fdatasync(&r->loop, &r->log_req, r->log_fd,
+			    on_log_synced) < 0)
+		r->log_inflight = false;
+}
+
 /* Make the applied slots durable before telling the others (they trim
- * their acceptors by what we say). */
+ * their acceptors by what we say): at exit, on the loop. */
 static void log_sync(struct replica *r)
 {
 	if (r->durable == r->applied)
@@ -1098,9 +1213,7 @@ static void on_client_connection(uv_stream_t *server, int status)
  */
 static void trim_acceptor(struct replica *r)
 {
-	log_sync(r);
-	if (r->durable > r->acc.st.trimmed + 8)
-		paxos_acceptor_trim(&r->acc, r->durable);
+	log_sync_async(r);
 }
 
 static void waits_check(struct replica *r)
@@ -1147,8 +1260,10 @@ static void on_rc_stopped(void *ctx)
 	uv_close((uv_handle_t *)&r->paxos_timer, on_closed);
 	uv_close((uv_handle_t *)&r->sigint, on_closed);
 	uv_close((uv_handle_t *)&r->sigterm, on_closed);
-	for (unsigned id = 1; id <= r->n; id++)
+	for (unsigned id = 1; id <= r->n; id++) {
 		link_close(r->peers[id].out);
+		r->peers[id].out = NULL;
+	}
 	while (r->clients_count > 0) {
 		struct link *l = r->clients[--r->clients_count];
 		link_close(l);
@@ -1294,7 +1409,7 @@ static int parse_args(struct replica *r, int argc, char **argv)
 }
 
 /*
- * One of DIR/acceptor.0 and .1 (save_now): its save number, or 0 when
+ * One of DIR/acceptor.0 and .1 (save_start): its save number, or 0 when
  * it is missing or not whole (a write cut short).
  */
 static uint64_t read_save(const char *path, char *buf, size_t cap,
@@ -1347,7 +1462,11 @@ static int load_acceptor(struct replica *r, struct paxos_state *st,
 				   &body_len[i]);
 	}
 	if (seq[0] == 0 && seq[1] == 0) {
-		if (access(path[0], F_OK) == 0 || access(path[1], F_OK) == 0) {
+		/* Empty files are a replica that never saved (they are
+		 * made at start); anything else is a save cut short. */
+		struct stat st0, st1;
+		if ((stat(path[0], &st0) == 0 && st0.st_size > 0) ||
+		    (stat(path[1], &st1) == 0 && st1.st_size > 0)) {
 			fprintf(stderr, "bank: %s.0 and .1: neither is a whole "
 				"save (move them away to start this replica "
 				"afresh)\n", r->acceptor_path);
@@ -1462,6 +1581,22 @@ static int replica_setup(struct replica *r)
 	r->pout.chosen = on_paxos_chosen;
 	paxos_acceptor_create(&r->acc, &ac, &r->pout);
 	free(st);
+	r->save_fd[0] = r->save_fd[1] = -1;
+	r->save_buf = malloc(PAXOS_STATE_BYTES_MAX + 128);
+	if (r->save_buf == NULL)
+		return -1;
+	for (int i = 0; i < 2 && r->state_dir != NULL; i++) {
+		char path[sizeof(r->acceptor_path) + 4];
+		snprintf(path, sizeof(path), "%s.%d", r->acceptor_path, i);
+		r->save_fd[i] = open(path, O_WRONLY | O_CREAT | O_CLOEXEC,
+				     0600);
+		if (r->save_fd[i] < 0) {
+			fprintf(stderr, "bank: %s: %s (--state names a "
+				"directory this user can write)\n", path,
+				strerror(errno));
+			return -1;
+		}
+	}
 	r->peers = calloc(r->n + 1, sizeof(*r->peers));
 	r->pend = calloc(BANK_PENDING_SLOTS_MAX, sizeof(*r->pend));
 	r->bank = malloc(sizeof(*r->bank));
@@ -1549,6 +1684,10 @@ int main(int argc, char **argv)
 		log_sync(r);
 		close(r->log_fd);
 	}
+	for (int i = 0; i < 2; i++)
+		if (r->save_fd[i] >= 0)
+			close(r->save_fd[i]);
+	free(r->save_buf);
 	free(r->log);
 	free(r->to_save);
 	free(r->pend);
