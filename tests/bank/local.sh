@@ -100,7 +100,7 @@ log=build/bank-local.log
 } >"$log"
 grep -q 'replayed [0-9]* applied slots' "$tmp/r1.err" ||
 	fail "replica 1 did not replay its log on restart"
-grep -q 'stopped: applied 700 slots' "$tmp/r1.err" ||
+grep -q 'slots (700 commands' "$tmp/r1.err" ||
 	fail "replica 1 did not catch up to 700 slots: $(grep stopped "$tmp/r1.err" | tail -1)"
 mal=$(grep -h 'stopped:' "$tmp/r3.err" | sed -n 's/.*dropped \([0-9]*\) malformed client.*/\1/p')
 [ "${mal:-0}" -ge 1 ] || fail "replica 3 counted no malformed client message"
