@@ -61,6 +61,9 @@
 #define BANK_CLIENTS_CONNS_MAX 512
 /* Local Paxos messages (to self) waiting for the current step to end. */
 #define BANK_LOCAL_MAX 4096
+/* Connections from replicas at once (a replica needs one; two while it
+ * reconnects); past it the oldest is closed. */
+#define BANK_INBOUND_MAX 64
 /* Messages held at once behind one save. */
 #define BANK_HELD_MAX 4096
 /* A command not decided in this long is answered "no quorum". */
@@ -157,6 +160,9 @@ struct replica {
 	struct waiting waiting[BANK_WAITING_MAX];
 	struct link *clients[BANK_CLIENTS_CONNS_MAX];
 	unsigned clients_count;
+	/* Connections other replicas opened to us (closed at stop). */
+	struct link *inbound[BANK_INBOUND_MAX];
+	unsigned inbound_count;
 
 	/* Group commit (on_paxos_save): the state to write, and what waits
 	 * for it. */
@@ -1019,10 +1025,19 @@ static void on_peer_frame(struct link *l, const char *body, size_t len)
 	paxos_rearm(r);
 }
 
+static void inbound_forget(struct replica *r, struct link *l)
+{
+	for (unsigned i = 0; i < r->inbound_count; i++)
+		if (r->inbound[i] == l) {
+			r->inbound[i] = r->inbound[--r->inbound_count];
+			return;
+		}
+}
+
 static void on_inbound_close(struct link *l, int err)
 {
-	(void)l;
 	(void)err;
+	inbound_forget(link_ctx(l), l);
 }
 
 static void on_peer_connection(uv_stream_t *server, int status)
@@ -1031,11 +1046,17 @@ static void on_peer_connection(uv_stream_t *server, int status)
 	struct link *l;
 	if (status < 0)
 		return;
+	if (r->inbound_count == BANK_INBOUND_MAX) {
+		struct link *old = r->inbound[0];
+		inbound_forget(r, old);
+		link_close(old);
+	}
 	struct link_events ev = {
 		.ctx = r, .on_frame = on_peer_frame,
 		.on_close = on_inbound_close,
 	};
-	link_accept(server, &ev, &l);
+	if (link_accept(server, &ev, &l) == 0)
+		r->inbound[r->inbound_count++] = l;
 }
 
 static void on_out_close(struct link *l, int err)
@@ -1266,6 +1287,10 @@ static void on_rc_stopped(void *ctx)
 	}
 	while (r->clients_count > 0) {
 		struct link *l = r->clients[--r->clients_count];
+		link_close(l);
+	}
+	while (r->inbound_count > 0) {
+		struct link *l = r->inbound[--r->inbound_count];
 		link_close(l);
 	}
 }
