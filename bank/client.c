@@ -46,6 +46,8 @@ struct client {
 	char id[BANK_CLIENT_ID_BYTES_MAX + 1];
 	uint32_t timeout_ms;
 	uint32_t delay_ms;		/* --delay-ms: wait before the first */
+	uint32_t pace_ms;		/* --pace-ms: wait between commands */
+	uv_timer_t pace_timer;
 	unsigned long benchmark;	/* 0: manual mode */
 	uint64_t rng;
 	struct link **links;		/* 1..count: one per replica */
@@ -221,6 +223,11 @@ static void show_progress(struct client *c)
 	fflush(stderr);
 }
 
+static void on_pace(uv_timer_t *t)
+{
+	next_command(t->data);
+}
+
 static void on_result(struct client *c, const struct bank_client_msg *m)
 {
 	uint64_t ns = uv_hrtime() - c->started_ns;
@@ -229,6 +236,10 @@ static void on_result(struct client *c, const struct bank_client_msg *m)
 	c->ok++;
 	if (c->rtt != NULL)
 		c->rtt[c->ok - 1] = (double)ns / 1e6;
+	if (c->benchmark > 0 && c->pace_ms > 0) {
+		uv_timer_start(&c->pace_timer, on_pace, c->pace_ms, 0);
+		return;
+	}
 	if (c->benchmark == 0) {
 		printf("account %" PRId64 ": balance %" PRId64 " NOK%s%s\n",
 		       m->result.account, m->result.balance,
@@ -431,6 +442,7 @@ static void client_stop(struct client *c, int status)
 	c->stopping = true;
 	c->exit_status = status;
 	uv_close((uv_handle_t *)&c->timer, on_closed);
+	uv_close((uv_handle_t *)&c->pace_timer, on_closed);
 	uv_close((uv_handle_t *)&c->sigint, on_closed);
 	for (unsigned id = 1; id <= c->hosts.count; id++) {
 		struct link *l = c->links[id];
@@ -448,14 +460,15 @@ static void on_signal(uv_signal_t *s, int signum)
 static const char usage[] =
 	"usage: bank-client -h HOSTSFILE [--port P] [--id CLIENT]\n"
 	"                   [--benchmark N] [--timeout-ms MS] [--seed S]\n"
-	"                   [--delay-ms MS]\n"
+	"                   [--delay-ms MS] [--pace-ms MS]\n"
 	"  Sends bank commands to the replicas of HOSTSFILE (their client\n"
 	"  port, P+2; default P 7610), one at a time. Without --benchmark it\n"
 	"  prompts for account, operation and amount until end of input.\n"
 	"  --benchmark N  N random commands, then one JSON summary line\n"
 	"  --timeout-ms   how long one try waits before the next replica\n"
 	"                 (default 1000)\n"
-	"  --delay-ms MS  wait this long before the first command\n";
+	"  --delay-ms MS  wait this long before the first command\n"
+	"  --pace-ms MS   wait this long between commands (not timed)\n";
 
 static int parse_args(struct client *c, int argc, char **argv)
 {
@@ -495,6 +508,8 @@ static int parse_args(struct client *c, int argc, char **argv)
 		} else if (strcmp(a, "--timeout-ms") == 0 && num && v >= 10 &&
 			   v <= 600000) {
 			c->timeout_ms = (uint32_t)v;
+		} else if (strcmp(a, "--pace-ms") == 0 && num && v <= 60000) {
+			c->pace_ms = (uint32_t)v;
 		} else if (strcmp(a, "--delay-ms") == 0 && num &&
 			   v <= 3600000) {
 			c->delay_ms = (uint32_t)v;
@@ -540,6 +555,8 @@ int main(int argc, char **argv)
 	uv_loop_init(&c->loop);
 	uv_timer_init(&c->loop, &c->timer);
 	c->timer.data = c;
+	uv_timer_init(&c->loop, &c->pace_timer);
+	c->pace_timer.data = c;
 	uv_signal_init(&c->loop, &c->sigint);
 	c->sigint.data = c;
 	uv_signal_start(&c->sigint, on_signal, SIGINT);

@@ -6,7 +6,7 @@
 #   --build   docker build -f bank/Dockerfile -t bank . first
 #
 # 1: one client, 500 commands. 2: the same, and the leader (r1, the
-# founder) is killed about half-way: once r2 shows 150 slots (the
+# founder) is killed about half-way: once r2 shows 200 slots (the
 # client runs on while docker logs is read, so the kill lands later). 3: three clients
 # at once, 500 each. Waits (bounded) for every client container to exit,
 # merges every container's stamped output in time order into
@@ -100,12 +100,12 @@ start=$(date +%s)
 killed_done=0
 while [ $(($(date +%s) - start)) -lt "$BOUND" ]; do
 	if [ -n "$killed" ] && [ "$killed_done" = 0 ] &&
-		[ "$(slots_of bank-r2)" -ge 150 ]; then
+		[ "$(slots_of bank-r2)" -ge 200 ]; then
 		# The stamp before the kill: docker kill returns later.
 		now=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
 		timeout 10 docker kill "$killed" >/dev/null 2>&1
 		echo "$now script | killed $killed" >>"$log.marks"
-		echo "== killed $killed (the leader) once r2 showed 150 slots"
+		echo "== killed $killed (the leader) once r2 showed 200 slots"
 		killed_done=1
 	fi
 	busy=0
