@@ -1,11 +1,12 @@
 # rollcall's image, prj3: `docker build . -t prj3`.
 #
 # The build stage, on debian:bookworm-slim, links the daemon statically
-# (`make STATIC=1`: Debian's libuv_a.a and libmsgpackc.a, glibc's libc.a)
+# (`make STATIC=1`: Debian's libuv_a.a, libmsgpackc.a and libsodium.a,
+# glibc's libc.a)
 # and lays out everything the final stage holds under /out. The final
 # stage is empty but for that: the stripped binary, the hostsfile, the
 # state directory and two lines of /etc, run as an unprivileged numeric
-# user. About 1.3 MB in all (docs/operations.md: "The image"). The entrypoint is the
+# user. About 1.5 MB in all (docs/operations.md: "The image"). The entrypoint is the
 # daemon, so a compose file's `command: -h hostsfile.txt -d 2` is its argv,
 # resolved against /app. There is no shell: a probe or a healthcheck runs
 # the daemon's own binary.
@@ -13,7 +14,7 @@
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential pkg-config libuv1-dev libmsgpack-dev \
+      build-essential pkg-config libuv1-dev libmsgpack-dev libsodium-dev \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what `make build-static/rollcall` reads: the tests and the rest of
@@ -24,6 +25,8 @@ COPY heartbeat/ heartbeat/
 COPY membership/ membership/
 COPY reconcile/ reconcile/
 COPY rollcall/ rollcall/
+# The Paxos core: the library (common/wire_paxos.c) carries its messages.
+COPY paxos/ paxos/
 COPY hostsfiles/hostsfile.txt hostsfiles/
 # The linker's warnings about getaddrinfo and getpwuid_r in a static
 # binary are expected: see the Makefile's STATIC=1.

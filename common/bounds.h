@@ -14,6 +14,9 @@
 /* Longest hostsfile entry (a DNS name is at most 253 bytes). */
 #define HOST_NAME_BYTES_MAX 253
 
+/* Roles on one line of a hostsfile in the roles form (the Paxos lab's). */
+#define HOST_ROLES_MAX 16
+
 /* Largest hostsfile accepted, in bytes. */
 #define HOSTS_FILE_BYTES_MAX (1024 * 1024)
 
@@ -78,5 +81,10 @@
 /* Largest state file: the header fields and a full member list. */
 #define STATE_BYTES_MAX (256 + 3 * HOSTS_MAX)
 
+/* Keys in a keyring: a rotation needs two, a few more leave room. */
+#define KEYRING_KEYS_MAX 8
+
+/* Largest keyring file, comments included. */
+#define KEYRING_FILE_BYTES_MAX (16 * 1024)
 
 #endif

@@ -34,6 +34,7 @@ enum cli__key {
 	CLI__HELP,
 	CLI__VERSION,
 	CLI__STATE,
+	CLI__KEYRING,
 };
 
 /* One table drives both forms, so a flag's name and example live once. */
@@ -56,6 +57,7 @@ static const struct cli__opt cli__opts[] = {
 	  "--heartbeat-ms " CLI__STR(CLI_HEARTBEAT_MS_DEFAULT) },
 	{ 0, "rejoin", CLI__REJOIN, NULL },
 	{ 0, "state", CLI__STATE, "--state /var/lib/rollcall" },
+	{ 0, "keyring", CLI__KEYRING, "--keyring /run/secrets/rollcall-keyring" },
 	{ 0, "test-drop-udp", CLI__DROP_UDP, "--test-drop-udp 20" },
 	{ 0, "status", CLI__STATUS, "--status /run/rollcall/status.json" },
 	{ 0, "on-change", CLI__ON_CHANGE, "--on-change /etc/rollcall/on-change" },
@@ -141,16 +143,16 @@ static int cli__parse_seconds(const char *s, uint32_t *ms_out)
 
 /* -d and -c: a delay in seconds, with messages that say how to write one. */
 static int cli__seconds(const struct cli__args *a, const char *flag,
-			const struct cli__opt *o, const char *value,
+			const char *example, const char *value,
 			uint32_t *ms_out)
 {
 	if (value[0] == '\0')
 		return cli__fail(a, "%s: empty value; give a number of seconds "
-				 "(example: %s)", flag, o->example);
+				 "(example: %s)", flag, example);
 	if (value[0] == '-' && cli__parse_seconds(value + 1, ms_out) != -EINVAL)
 		return cli__fail(a, "%s: '%s' is negative; give 0 or more "
 				 "seconds (example: %s)", flag, value,
-				 o->example);
+				 example);
 	int rc = cli__parse_seconds(value, ms_out);
 	if (rc == -ERANGE)
 		return cli__fail(a, "%s: '%s' is more than a day; give at most "
@@ -158,13 +160,13 @@ static int cli__seconds(const struct cli__args *a, const char *flag,
 				 CLI_DELAY_MS_MAX / 1000);
 	if (rc < 0)
 		return cli__fail(a, "%s: '%s' is not a number of seconds "
-				 "(example: %s)", flag, value, o->example);
+				 "(example: %s)", flag, value, example);
 	return 0;
 }
 
 /* A decimal integer in [min, max]: digits only, no sign or spaces. */
 static int cli__uint(const struct cli__args *a, const char *flag,
-		     const struct cli__opt *o, const char *value,
+		     const char *example, const char *value,
 		     uint32_t min, uint32_t max, uint32_t *out)
 {
 	uint64_t n = 0;
@@ -172,10 +174,10 @@ static int cli__uint(const struct cli__args *a, const char *flag,
 
 	if (value[0] == '\0')
 		return cli__fail(a, "%s: empty value; give a whole number "
-				 "(example: %s)", flag, o->example);
+				 "(example: %s)", flag, example);
 	if (*s == '\0' || strspn(s, "0123456789") != strlen(s))
 		return cli__fail(a, "%s: '%s' is not a whole number "
-				 "(example: %s)", flag, value, o->example);
+				 "(example: %s)", flag, value, example);
 	for (; *s != '\0' && n <= max; s++)
 		n = n * 10 + (uint64_t)(*s - '0');
 	if (value[0] == '-' || n < min || n > max)
@@ -184,6 +186,24 @@ static int cli__uint(const struct cli__args *a, const char *flag,
 				 (unsigned long)max);
 	*out = (uint32_t)n;
 	return 0;
+}
+
+int cli_parse_seconds(const char *flag, const char *example,
+		      const char *value, uint32_t *ms_out, char *err,
+		      size_t err_cap)
+{
+	const struct cli__args a = { .err = err, .err_cap = err_cap };
+
+	return cli__seconds(&a, flag, example, value, ms_out);
+}
+
+int cli_parse_uint(const char *flag, const char *example, const char *value,
+		   uint32_t min, uint32_t max, uint32_t *out, char *err,
+		   size_t err_cap)
+{
+	const struct cli__args a = { .err = err, .err_cap = err_cap };
+
+	return cli__uint(&a, flag, example, value, min, max, out);
 }
 
 /* --status, --on-change, --ready: a path, which may not be empty. */
@@ -225,9 +245,9 @@ static int cli__apply(struct cli *c, const struct cli__args *a,
 	case CLI__HOSTSFILE:
 		return cli__hostsfile(c, a, value);
 	case CLI__DELAY:
-		return cli__seconds(a, flag, o, value, &c->delay_ms);
+		return cli__seconds(a, flag, o->example, value, &c->delay_ms);
 	case CLI__CRASH:
-		rc = cli__seconds(a, flag, o, value, &n);
+		rc = cli__seconds(a, flag, o->example, value, &n);
 		if (rc == 0)
 			c->crash_ms = n;
 		return rc;
@@ -238,18 +258,19 @@ static int cli__apply(struct cli *c, const struct cli__args *a,
 		c->verbose++;
 		return 0;
 	case CLI__ID:
-		rc = cli__uint(a, flag, o, value, 1, HOSTS_MAX, &n);
+		rc = cli__uint(a, flag, o->example, value, 1, HOSTS_MAX, &n);
 		if (rc == 0)
 			c->id = n;
 		return rc;
 	case CLI__PORT:
-		rc = cli__uint(a, flag, o, value, 1, 65535, &n);
+		rc = cli__uint(a, flag, o->example, value, 1, 65535, &n);
 		if (rc == 0)
 			c->port = (uint16_t)n;
 		return rc;
 	case CLI__HEARTBEAT:
-		return cli__uint(a, flag, o, value, CLI_HEARTBEAT_MS_MIN,
-				 CLI_HEARTBEAT_MS_MAX, &c->heartbeat_ms);
+		return cli__uint(a, flag, o->example, value,
+				 CLI_HEARTBEAT_MS_MIN, CLI_HEARTBEAT_MS_MAX,
+				 &c->heartbeat_ms);
 	case CLI__REJOIN:
 		c->rejoin = true;
 		return 0;
@@ -259,15 +280,17 @@ static int cli__apply(struct cli *c, const struct cli__args *a,
 					 "%s)", flag, o->example);
 		c->state_dir = value;
 		return 0;
+	case CLI__KEYRING:
+		return cli__path(a, flag, o, value, &c->keyring);
 	case CLI__DROP_UDP:
-		return cli__uint(a, flag, o, value, 0, 100,
+		return cli__uint(a, flag, o->example, value, 0, 100,
 				 &c->drop_udp_percent);
 	case CLI__STATUS:
 		return cli__path(a, flag, o, value, &c->status_path);
 	case CLI__ON_CHANGE:
 		return cli__path(a, flag, o, value, &c->on_change);
 	case CLI__ON_CHANGE_TIMEOUT:
-		rc = cli__seconds(a, flag, o, value, &n);
+		rc = cli__seconds(a, flag, o->example, value, &n);
 		if (rc == 0 && n == 0)
 			return cli__fail(a, "%s: '%s' is no time; give more "
 					 "than 0 seconds (example: %s)", flag,
@@ -474,7 +497,8 @@ const char *cli_usage(void)
 	return
 "Usage: rollcall -h HOSTSFILE [-d SECONDS] [-c SECONDS] [-t] [-v]...\n"
 "                [--id N] [--port P] [--heartbeat-ms T] [--rejoin]\n"
-"                [--state DIR] [--status FILE] [--on-change PROGRAM]\n"
+"                [--state DIR] [--keyring FILE] [--status FILE]\n"
+"                [--on-change PROGRAM]\n"
 "                [--on-change-timeout SECONDS] [--on-change-log FILE]\n"
 "       rollcall --ready FILE\n"
 "       rollcall --help | --version\n"
@@ -506,6 +530,11 @@ CLI__STR(CLI_HEARTBEAT_MS_MIN) " to " CLI__STR(CLI_HEARTBEAT_MS_MAX) "\n"
 "  --state DIR       keep what this peer promised in DIR/state, so that a\n"
 "                    restart never breaks it (default: $ROLLCALL_STATE;\n"
 "                    neither: kept in memory only)\n"
+"  --keyring FILE    seal every message with the first key of FILE and\n"
+"                    open with any of its keys (one a line, base64 of 32\n"
+"                    bytes; the file readable by its owner only); SIGHUP\n"
+"                    rereads it (default: $ROLLCALL_KEYRING; neither:\n"
+"                    plain messages, as peers without a keyring speak)\n"
 "  --test-drop-udp P for tests only: drop P percent (0 to 100) of the\n"
 "                    heartbeats received, at random\n"
 "  --status FILE     keep FILE as one JSON object: this peer's role, view,\n"

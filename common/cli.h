@@ -12,6 +12,7 @@
  *   --port P            TCP and UDP port (default CLI_PORT_DEFAULT)
  *   --heartbeat-ms T    heartbeat period (default CLI_HEARTBEAT_MS_DEFAULT)
  *   --rejoin            join again as a new member once removed
+ *   --keyring FILE      seal and open every message with FILE's keys
  *   --test-drop-udp P   tests only: drop P% of incoming datagrams
  *   --status FILE       keep FILE as this peer's state in JSON (rollcall/hooks.h)
  *   --on-change PROG    run PROG for every event (rollcall/hooks.h)
@@ -50,6 +51,7 @@ struct cli {
 	uint32_t heartbeat_ms;
 	bool rejoin;		/* --rejoin */
 	const char *state_dir;	/* --state, NULL when not given */
+	const char *keyring;	/* --keyring, NULL when not given */
 	uint32_t drop_udp_percent;	/* --test-drop-udp, 0 by default */
 	const char *status_path;	/* --status, NULL when not given */
 	const char *on_change;		/* --on-change, NULL when not given */
@@ -73,5 +75,23 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err,
 
 /* The --help text, ending in a newline. */
 const char *cli_usage(void);
+
+/*
+ * The value parsers every program's command line shares (rollcall's and
+ * the Paxos lab's), with the same one-line messages: each names flag as
+ * written and shows example ("-t 10"). 0, or a negative code with the
+ * message in err.
+ *
+ * cli_parse_seconds: seconds as digits with an optional fraction ("2",
+ * "0.5"), no sign, exponent or spaces, rounded to the millisecond, at
+ * most CLI_DELAY_MS_MAX. cli_parse_uint: a decimal whole number in
+ * [min, max], digits only.
+ */
+int cli_parse_seconds(const char *flag, const char *example,
+		      const char *value, uint32_t *ms_out, char *err,
+		      size_t err_cap);
+int cli_parse_uint(const char *flag, const char *example, const char *value,
+		   uint32_t min, uint32_t max, uint32_t *out, char *err,
+		   size_t err_cap);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * The hostsfile parser. It checks the whole text before allocating, then
- * copies every entry into one buffer, so that a failure at any point leaves
- * nothing behind and a success costs a single allocation.
+ * copies every entry (and, in the roles form, every role) into one buffer,
+ * so that a failure at any point leaves nothing behind and a success costs
+ * a single allocation.
  */
 #include "hosts.h"
 
@@ -15,10 +16,14 @@
 struct hosts__scan {
 	const char *text;
 	size_t len;
+	enum hosts_form form;
 	size_t pos;		/* start of the next line */
 	size_t line;		/* number of the line last returned, from 1 */
 	size_t entry_off;	/* the entry found on that line */
 	size_t entry_len;
+	/* The roles form: the roles found on that line. */
+	unsigned roles_count;
+	struct hosts_role roles[HOST_ROLES_MAX];
 };
 
 /* An error names the file and line, so every caller of this goes through it. */
@@ -91,6 +96,175 @@ static int hosts__check_entry(const struct hosts__scan *s, size_t line_start,
 	return 0;
 }
 
+static bool hosts__is_letter(char ch)
+{
+	return ch >= 'a' && ch <= 'z';
+}
+
+static bool hosts__is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static const char *const hosts__role_names[] = {
+	[HOSTS_PROPOSER] = "proposer",
+	[HOSTS_ACCEPTOR] = "acceptor",
+	[HOSTS_LEARNER] = "learner",
+};
+
+/* The kind named by the len letters at name, or 0. */
+static unsigned hosts__role_kind(const char *name, size_t len)
+{
+	for (unsigned k = HOSTS_PROPOSER; k <= HOSTS_LEARNER; k++)
+		if (strlen(hosts__role_names[k]) == len &&
+		    memcmp(hosts__role_names[k], name, len) == 0)
+			return k;
+	return 0;
+}
+
+/*
+ * One role, [start, end) already trimmed: lower-case letters naming the
+ * kind, then K, digits without a leading zero, 1..HOSTS_MAX. column is
+ * where it starts, for messages.
+ */
+static int hosts__parse_role(const char *text, size_t start, size_t end,
+			     size_t column, struct hosts_role *r, char *what,
+			     size_t cap)
+{
+	size_t i = start, letters;
+	uint64_t k = 0;
+
+	if (start == end) {
+		snprintf(what, cap, "empty role (column %zu); write roles as "
+			 "acceptor1,learner1", column);
+		return -EINVAL;
+	}
+	for (size_t j = start; j < end; j++) {
+		char ch = text[j];
+		if (hosts__is_letter(ch) || hosts__is_digit(ch))
+			continue;
+		if (hosts__is_blank(ch))
+			snprintf(what, cap, "whitespace inside a role (column "
+				 "%zu); separate roles with ','",
+				 column + (j - start));
+		else if ((unsigned char)ch > 0x20 && (unsigned char)ch < 0x7f)
+			snprintf(what, cap, "'%c' (column %zu) cannot be in a "
+				 "role; roles are proposerK, acceptorK and "
+				 "learnerK", ch, column + (j - start));
+		else
+			snprintf(what, cap, "byte 0x%02x (column %zu) cannot "
+				 "be in a role; roles are proposerK, "
+				 "acceptorK and learnerK", (unsigned char)ch,
+				 column + (j - start));
+		return -EINVAL;
+	}
+	while (i < end && hosts__is_letter(text[i]))
+		i++;
+	letters = i - start;
+	r->kind = (uint16_t)hosts__role_kind(text + start, letters);
+	if (r->kind == 0) {
+		snprintf(what, cap, "unknown role '%.*s' (column %zu); roles "
+			 "are proposerK, acceptorK and learnerK",
+			 (int)(end - start > 32 ? 32 : end - start),
+			 text + start, column);
+		return -EINVAL;
+	}
+	for (size_t j = i; j < end && k <= HOSTS_MAX; j++) {
+		if (!hosts__is_digit(text[j]))
+			k = HOSTS_MAX + 1;
+		else
+			k = k * 10 + (uint64_t)(text[j] - '0');
+	}
+	if (i == end || text[i] == '0' || k < 1 || k > HOSTS_MAX) {
+		snprintf(what, cap, "role '%.*s' (column %zu) needs a number "
+			 "K from 1 to %d after '%s', without leading zeros "
+			 "(example: %s1)",
+			 (int)(end - start > 32 ? 32 : end - start),
+			 text + start, column, HOSTS_MAX,
+			 hosts__role_names[r->kind],
+			 hosts__role_names[r->kind]);
+		return -EINVAL;
+	}
+	r->k = (uint16_t)k;
+	return 0;
+}
+
+/*
+ * The roles form: the line's roles, [start, end) after its last ':', into
+ * s->roles.
+ */
+static int hosts__parse_roles(struct hosts__scan *s, size_t line_start,
+			      size_t start, size_t end, const char *path,
+			      char *err, size_t err_cap)
+{
+	char what[200];
+	size_t pos = start;
+
+	s->roles_count = 0;
+	while (true) {
+		const char *comma = memchr(s->text + pos, ',', end - pos);
+		size_t tok_end = comma != NULL ? (size_t)(comma - s->text)
+					       : end;
+		size_t a = pos, b = tok_end;
+		struct hosts_role r;
+
+		while (a < b && hosts__is_blank(s->text[a]))
+			a++;
+		while (b > a && hosts__is_blank(s->text[b - 1]))
+			b--;
+		if (hosts__parse_role(s->text, a, b, a - line_start + 1, &r,
+				      what, sizeof(what)) != 0)
+			return hosts__fail(err, err_cap, path, s->line, what);
+		for (unsigned i = 0; i < s->roles_count; i++) {
+			if (s->roles[i].kind != r.kind || s->roles[i].k != r.k)
+				continue;
+			snprintf(what, sizeof(what), "role '%s%u' given twice",
+				 hosts__role_names[r.kind], (unsigned)r.k);
+			return hosts__fail(err, err_cap, path, s->line, what);
+		}
+		if (s->roles_count == HOST_ROLES_MAX) {
+			snprintf(what, sizeof(what), "more than %d roles on "
+				 "one line", HOST_ROLES_MAX);
+			return hosts__fail(err, err_cap, path, s->line, what);
+		}
+		s->roles[s->roles_count++] = r;
+		if (comma == NULL)
+			return 0;
+		pos = tok_end + 1;
+	}
+}
+
+/*
+ * The roles form: split the trimmed line [start, *end) at its last ':' (a
+ * role has none, an IPv6 host may), parse the roles, and leave the host,
+ * trimmed, in [start, *end).
+ */
+static int hosts__split_roles(struct hosts__scan *s, size_t line_start,
+			      size_t start, size_t *end, const char *path,
+			      char *err, size_t err_cap)
+{
+	size_t colon = *end;
+	int rc;
+
+	while (colon > start && s->text[colon - 1] != ':')
+		colon--;
+	if (colon == start)
+		return hosts__fail(err, err_cap, path, s->line, "no role; "
+				   "write host:role[,role...] (example: "
+				   "peer2:acceptor1,acceptor2)");
+	rc = hosts__parse_roles(s, line_start, colon, *end, path, err,
+				err_cap);
+	if (rc < 0)
+		return rc;
+	*end = colon - 1;
+	while (*end > start && hosts__is_blank(s->text[*end - 1]))
+		(*end)--;
+	if (*end == start)
+		return hosts__fail(err, err_cap, path, s->line, "no host name "
+				   "before ':' (example: peer2:acceptor1)");
+	return 0;
+}
+
 /*
  * Advance to the next line holding an entry. Returns 1 with the entry in
  * s->entry_off and s->entry_len, 0 at the end of the text, or a negative
@@ -114,8 +288,13 @@ static int hosts__next(struct hosts__scan *s, const char *path, char *err,
 			end--;
 		if (start == end || s->text[start] == '#')
 			continue;
-		int rc = hosts__check_entry(s, line_start, start, end, path,
-					    err, err_cap);
+		int rc = 0;
+		if (s->form == HOSTS_ROLES)
+			rc = hosts__split_roles(s, line_start, start, &end,
+						path, err, err_cap);
+		if (rc == 0)
+			rc = hosts__check_entry(s, line_start, start, end,
+						path, err, err_cap);
 		if (rc < 0)
 			return rc;
 		s->entry_off = start;
@@ -143,9 +322,10 @@ static bool hosts__equal(const char *a, size_t a_len, const char *b,
 }
 
 /* The line on which entry id stands; the text already parsed once. */
-static size_t hosts__line_of(const char *text, size_t len, unsigned id)
+static size_t hosts__line_of(const char *text, size_t len,
+			     enum hosts_form form, unsigned id)
 {
-	struct hosts__scan s = { .text = text, .len = len };
+	struct hosts__scan s = { .text = text, .len = len, .form = form };
 
 	for (unsigned i = 0; i < id; i++)
 		hosts__next(&s, "", NULL, 0);
@@ -157,7 +337,8 @@ static size_t hosts__line_of(const char *text, size_t len, unsigned id)
  * start-up, which is well under a millisecond.
  */
 static int hosts__check_duplicates(const struct hosts *h, const char *text,
-				   size_t len, const char *path, char *err,
+				   size_t len, enum hosts_form form,
+				   const char *path, char *err,
 				   size_t err_cap)
 {
 	for (unsigned j = 2; j <= h->count; j++) {
@@ -171,23 +352,26 @@ static int hosts__check_duplicates(const struct hosts *h, const char *text,
 
 			snprintf(what, sizeof(what),
 				 "duplicate entry '%s' (first on line %zu)",
-				 h->names[j], hosts__line_of(text, len, i));
+				 h->names[j],
+				 hosts__line_of(text, len, form, i));
 			return hosts__fail(err, err_cap, path,
-					   hosts__line_of(text, len, j), what);
+					   hosts__line_of(text, len, form, j),
+					   what);
 		}
 	}
 	return 0;
 }
 
 /* First pass: validate every line, count entries and the bytes they need. */
-static int hosts__measure(const char *text, size_t len, const char *path,
-			  char *err, size_t err_cap, unsigned *count,
-			  size_t *bytes)
+static int hosts__measure(const char *text, size_t len, enum hosts_form form,
+			  const char *path, char *err, size_t err_cap,
+			  unsigned *count, size_t *roles, size_t *bytes)
 {
-	struct hosts__scan s = { .text = text, .len = len };
+	struct hosts__scan s = { .text = text, .len = len, .form = form };
 	int rc;
 
 	*count = 0;
+	*roles = 0;
 	*bytes = 0;
 	while ((rc = hosts__next(&s, path, err, err_cap)) == 1) {
 		if (*count == HOSTS_MAX) {
@@ -199,6 +383,7 @@ static int hosts__measure(const char *text, size_t len, const char *path,
 			return hosts__fail(err, err_cap, path, s.line, what);
 		}
 		(*count)++;
+		*roles += s.roles_count;
 		*bytes += s.entry_len + 1;
 	}
 	if (rc < 0)
@@ -209,41 +394,62 @@ static int hosts__measure(const char *text, size_t len, const char *path,
 	return 0;
 }
 
-/* Second pass: copy the entries, already known to be valid, into h->text. */
-static void hosts__copy(struct hosts *h, const char *text, size_t len)
+/*
+ * Second pass: copy the entries, already known to be valid, into h->text,
+ * after the roles (roles_count of them) at its start.
+ */
+static void hosts__copy(struct hosts *h, const char *text, size_t len,
+			enum hosts_form form, size_t roles_count)
 {
-	struct hosts__scan s = { .text = text, .len = len };
-	char *p = h->text;
+	struct hosts__scan s = { .text = text, .len = len, .form = form };
+	char *p = h->text + roles_count * sizeof(struct hosts_role);
+	unsigned r = 0;
 
+	if (form == HOSTS_ROLES)
+		h->roles = (struct hosts_role *)(void *)h->text;
 	while (hosts__next(&s, "", NULL, 0) == 1) {
 		memcpy(p, text + s.entry_off, s.entry_len);
 		p[s.entry_len] = '\0';
 		h->names[++h->count] = p;
 		p += s.entry_len + 1;
+		h->roles_first[h->count] = r;
+		for (unsigned i = 0; i < s.roles_count; i++)
+			h->roles[r++] = s.roles[i];
 	}
+	h->roles_first[h->count + 1] = r;
+}
+
+int hosts_parse_form(struct hosts *h, const char *text, size_t len,
+		     enum hosts_form form, const char *path, char *err,
+		     size_t err_cap)
+{
+	unsigned count;
+	size_t roles, bytes;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	rc = hosts__measure(text, len, form, path, err, err_cap, &count,
+			    &roles, &bytes);
+	if (rc < 0)
+		return rc;
+	/* malloc's alignment suits the roles at the start. */
+	h->text = malloc(roles * sizeof(struct hosts_role) + bytes);
+	if (h->text == NULL) {
+		hosts__fail(err, err_cap, path, 0, "out of memory");
+		return -ENOMEM;
+	}
+	hosts__copy(h, text, len, form, roles);
+	rc = hosts__check_duplicates(h, text, len, form, path, err, err_cap);
+	if (rc < 0)
+		hosts_destroy(h);
+	return rc;
 }
 
 int hosts_parse(struct hosts *h, const char *text, size_t len,
 		const char *path, char *err, size_t err_cap)
 {
-	unsigned count;
-	size_t bytes;
-	int rc;
-
-	memset(h, 0, sizeof(*h));
-	rc = hosts__measure(text, len, path, err, err_cap, &count, &bytes);
-	if (rc < 0)
-		return rc;
-	h->text = malloc(bytes);
-	if (h->text == NULL) {
-		hosts__fail(err, err_cap, path, 0, "out of memory");
-		return -ENOMEM;
-	}
-	hosts__copy(h, text, len);
-	rc = hosts__check_duplicates(h, text, len, path, err, err_cap);
-	if (rc < 0)
-		hosts_destroy(h);
-	return rc;
+	return hosts_parse_form(h, text, len, HOSTS_PLAIN, path, err,
+				err_cap);
 }
 
 /*
@@ -289,7 +495,8 @@ static int hosts__read(const char *path, char **out, size_t *out_len,
 	return 0;
 }
 
-int hosts_load(struct hosts *h, const char *path, char *err, size_t err_cap)
+int hosts_load_form(struct hosts *h, const char *path, enum hosts_form form,
+		    char *err, size_t err_cap)
 {
 	char *text;
 	size_t len;
@@ -299,9 +506,32 @@ int hosts_load(struct hosts *h, const char *path, char *err, size_t err_cap)
 	rc = hosts__read(path, &text, &len, err, err_cap);
 	if (rc < 0)
 		return rc;
-	rc = hosts_parse(h, text, len, path, err, err_cap);
+	rc = hosts_parse_form(h, text, len, form, path, err, err_cap);
 	free(text);
 	return rc;
+}
+
+int hosts_load(struct hosts *h, const char *path, char *err, size_t err_cap)
+{
+	return hosts_load_form(h, path, HOSTS_PLAIN, err, err_cap);
+}
+
+bool hosts_has_role(const struct hosts *h, unsigned id,
+		    enum hosts_role_kind kind, unsigned k)
+{
+	if (h->roles == NULL || id < 1 || id > h->count)
+		return false;
+	for (unsigned r = h->roles_first[id]; r < h->roles_first[id + 1]; r++)
+		if (h->roles[r].kind == kind && h->roles[r].k == k)
+			return true;
+	return false;
+}
+
+const char *hosts_role_name(enum hosts_role_kind kind)
+{
+	return kind >= HOSTS_PROPOSER && kind <= HOSTS_LEARNER
+		       ? hosts__role_names[kind]
+		       : "?";
 }
 
 void hosts_destroy(struct hosts *h)

@@ -36,9 +36,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <uv.h>
 
 #include "bounds.h"
+#include "seal.h"
 #include "transport.h"
 #include "wire.h"
 
@@ -105,6 +107,8 @@ struct peer {
 	struct frame *queue_tail;
 	/* Bytes queued plus bytes written but not yet called back. */
 	size_t queued_bytes;
+	/* Keyed: the life and counters last opened from this peer. */
+	struct seal_replay replay;
 };
 
 struct inbound {
@@ -129,7 +133,12 @@ struct transport {
 	uint16_t port;
 	int verbose;
 	unsigned drop_udp_percent;
+	const struct keyring *keyring;
+	uint64_t seal_counter;	/* the last envelope's, this process */
+	unsigned char seal_salt[SEAL_SALT_BYTES];	/* nonces' first part */
 	struct transport_events ev;
+	const struct transport_codec *codec;
+	void *codec_msg;	/* codec->msg_bytes: the message decoded */
 	struct transport_stats stats;
 	uint64_t rng;
 
@@ -158,6 +167,9 @@ struct transport {
 	char udp_buf[DATAGRAM_BYTES_MAX];
 	char discard[DISCARD_BYTES];
 	char scratch[FRAME_BYTES_MAX + WIRE_FRAME_HEADER_BYTES];
+	/* Keyed: a body after opening, and one before sealing. */
+	char plain[FRAME_BYTES_MAX];
+	char send_body[FRAME_BYTES_MAX];
 };
 
 static void peer_lookup(struct peer *p);
@@ -270,6 +282,7 @@ static void finish(struct transport *t)
 	}
 	assert(t->inbound == NULL);
 	free(t->peers);
+	free(t->codec_msg);
 	free(t);
 	if (done)
 		done(ctx);
@@ -765,19 +778,40 @@ static void peer_heard(struct peer *p)
 
 /* ---- inbound: checks common to TCP and UDP ---------------------------- */
 
+/* Decode with the program's codec, or as a membership message. */
+static int decode(struct transport *t, const char *body, size_t len,
+		  struct wire_msg *m, unsigned *from, const char **type)
+{
+	int rc;
+
+	if (t->codec == NULL) {
+		rc = wire_decode(body, len, m);
+		*from = m->from;
+		*type = wire_type_name(m->type);
+		return rc;
+	}
+	*from = 0;
+	rc = t->codec->decode(body, len, t->codec_msg, from);
+	*type = rc == 0 ? t->codec->type_name(t->codec_msg) : "?";
+	return rc;
+}
+
 /*
  * Decode, check and hand on one message; true when it passed the checks.
  * May close the transport.
  */
 static bool deliver(struct transport *t, const char *body, size_t len,
-		    const struct sockaddr *src, const char *via)
+		    const struct sockaddr *src, const char *via,
+		    const struct seal_header *h)
 {
 	struct wire_msg m;
 	struct peer *p;
 	char name[ADDR_STR_BYTES];
+	const char *type;
+	unsigned from;
 	int rc;
 
-	rc = wire_decode(body, len, &m);
+	rc = decode(t, body, len, &m, &from, &type);
 	if (rc < 0) {
 		t->stats.dropped_malformed++;
 		addr_format(src, name, sizeof(name));
@@ -785,33 +819,151 @@ static bool deliver(struct transport *t, const char *body, size_t len,
 		     via, len, name, wire_strerror(rc));
 		return false;
 	}
-	if (m.from < 1 || m.from > t->hosts->count) {
+	if (from < 1 || from > t->hosts->count) {
 		t->stats.dropped_stranger++;
 		addr_format(src, name, sizeof(name));
-		tlog(t, "dropped %s from unknown peer id %u at %s",
-		     wire_type_name(m.type), (unsigned)m.from, name);
+		tlog(t, "dropped %s from unknown peer id %u at %s", type, from,
+		     name);
 		return false;
 	}
-	p = &t->peers[m.from];
+	p = &t->peers[from];
 	if (!p->resolved || !same_ip(src, peer_sa(p))) {
 		t->stats.dropped_spoofed++;
 		addr_format(src, name, sizeof(name));
-		tlog(t, "dropped %s claiming peer %u (%s) from %s",
-		     wire_type_name(m.type), p->id, t->hosts->names[p->id],
-		     name);
+		tlog(t, "dropped %s claiming peer %u (%s) from %s", type,
+		     p->id, t->hosts->names[p->id], name);
 		/* The peer may have come back at a new address: look it up
 		 * again, no more often than the backoff allows. */
 		if (p->state == PEER_IDLE && p->id != t->self)
 			peer_backoff(p);
 		return false;
 	}
+	if (h != NULL && (h->from != m.from ||
+			  h->incarnation != m.incarnation)) {
+		/* Only a keyholder can seal: this is a peer's bug, or a
+		 * keyholder speaking for another. */
+		t->stats.dropped_spoofed++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped %s sealed by peer %u but claiming peer %u "
+		     "from %s", wire_type_name(m.type), (unsigned)h->from,
+		     p->id, name);
+		return false;
+	}
+	if (h != NULL)
+		seal_replay_accept(&p->replay, h);
 	if (t->verbose > 1)
-		tlog(t, "received %s from peer %u by %s",
-		     wire_type_name(m.type), p->id, via);
+		tlog(t, "received %s from peer %u by %s", type, p->id, via);
 	peer_heard(p);
-	if (t->ev.on_message)
+	if (t->codec != NULL) {
+		if (t->ev.on_decoded)
+			t->ev.on_decoded(t->ev.ctx, from, t->codec_msg);
+	} else if (t->ev.on_message) {
 		t->ev.on_message(t->ev.ctx, &m);
+	}
 	return true;
+}
+
+/*
+ * Bytes as they came (a datagram, or a frame's body): with a keyring,
+ * open the envelope and apply the replay rule before anything is
+ * decoded; without one, refuse an envelope. True when the message passed.
+ */
+static bool receive(struct transport *t, const char *bytes, size_t len,
+		    const struct sockaddr *src, enum seal_channel channel)
+{
+	const char *via = channel == SEAL_DATAGRAM ? "udp" : "tcp";
+	char name[ADDR_STR_BYTES];
+	struct seal_header h;
+	size_t body_len = 0;
+	int rc;
+
+	if (t->keyring == NULL) {
+		if (!seal_is_envelope(bytes, len))
+			return deliver(t, bytes, len, src, via, NULL);
+		t->stats.dropped_sealed++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped sealed %s message (%zu bytes) from %s: this "
+		     "peer has no keyring (--keyring)", via, len, name);
+		return false;
+	}
+	if (!seal_is_envelope(bytes, len)) {
+		t->stats.dropped_unsealed++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped unsealed %s message (%zu bytes) from %s: this "
+		     "peer has a keyring", via, len, name);
+		return false;
+	}
+	rc = seal_open(t->keyring, channel, bytes, len, &h, t->plain,
+		       sizeof(t->plain), &body_len, NULL);
+	if (rc < 0) {
+		t->stats.dropped_unopened++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped %s message (%zu bytes) from %s: %s", via, len,
+		     name, seal_strerror(rc));
+		return false;
+	}
+	if (h.to != t->self) {
+		t->stats.dropped_spoofed++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped %s message sealed for peer %u from %s", via,
+		     (unsigned)h.to, name);
+		return false;
+	}
+	if (h.from < 1 || h.from > t->hosts->count) {
+		t->stats.dropped_stranger++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped %s message sealed by unknown peer id %u at %s",
+		     via, (unsigned)h.from, name);
+		return false;
+	}
+	rc = seal_replay_check(&t->peers[h.from].replay, &h);
+	if (rc < 0) {
+		t->stats.dropped_replayed++;
+		addr_format(src, name, sizeof(name));
+		tlog(t, "dropped %s message sealed by peer %u from %s: %s", via,
+		     (unsigned)h.from, name, seal_strerror(rc));
+		return false;
+	}
+	return deliver(t, t->plain, body_len, src, via, &h);
+}
+
+/*
+ * Encode m into out, leaving room for an envelope when keyed; false,
+ * logged, when it cannot be encoded.
+ */
+static bool encode_body(struct transport *t, const struct wire_msg *m,
+			char *out, size_t cap, size_t *len)
+{
+	int rc;
+
+	if (t->keyring != NULL)
+		cap = cap > SEAL_OVERHEAD_BYTES ? cap - SEAL_OVERHEAD_BYTES : 0;
+	rc = wire_encode(m, out, cap, len);
+	if (rc < 0)
+		tlog(t, "cannot encode %s: %s", wire_type_name(m->type),
+		     wire_strerror(rc));
+	return rc == 0;
+}
+
+/* Seal m's body for peer to, with the next counter of this process. */
+static bool seal_for(struct transport *t, const struct wire_msg *m,
+		     unsigned to, enum seal_channel channel, const char *body,
+		     size_t body_len, char *out, size_t cap, size_t *len)
+{
+	struct seal_header h = {
+		.channel = channel,
+		.from = m->from,
+		.to = (uint16_t)to,
+		.incarnation = m->incarnation,
+		.counter = ++t->seal_counter,
+	};
+	int rc = seal_box(t->keyring, &h, t->seal_salt, body, body_len, out,
+			  cap, len);
+
+	if (rc < 0)
+		tlog(t, "cannot seal %s: %s", wire_type_name(m->type),
+		     seal_strerror(rc));
+	return rc == 0;
 }
 
 /* ---- inbound TCP ------------------------------------------------------ */
@@ -893,8 +1045,8 @@ static void inbound_process(struct inbound *c)
 		}
 		off += used;
 		t->stats.frames_in++;
-		if (deliver(t, body, body_len,
-			    (const struct sockaddr *)&c->addr, "tcp"))
+		if (receive(t, body, body_len,
+			    (const struct sockaddr *)&c->addr, SEAL_FRAME))
 			c->identified = true;
 	}
 	if (t->closing || c->closing) {
@@ -1089,7 +1241,7 @@ static void on_udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		     DATAGRAM_BYTES_MAX, name);
 		return;
 	}
-	deliver(t, buf->base, (size_t)nread, addr, "udp");
+	receive(t, buf->base, (size_t)nread, addr, SEAL_DATAGRAM);
 }
 
 /* Heartbeats are unreliable by design: anything but an immediate send is
@@ -1097,27 +1249,32 @@ static void on_udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 static void send_datagrams(struct transport *t, const struct peerset *to,
 			   const struct wire_msg *m)
 {
-	char bytes[DATAGRAM_BYTES_MAX];
-	size_t len;
+	char body[DATAGRAM_BYTES_MAX], env[DATAGRAM_BYTES_MAX];
+	size_t body_len;
 	int rc;
 
-	rc = wire_encode(m, bytes, sizeof(bytes), &len);
-	if (rc < 0) {
-		tlog(t, "cannot encode %s: %s", wire_type_name(m->type),
-		     wire_strerror(rc));
+	if (!encode_body(t, m, body, sizeof(body), &body_len))
 		return;
-	}
 	if (!t->ready)
 		return;
 	peerset_foreach(to, id) {
-		uv_buf_t b = uv_buf_init(bytes, (unsigned)len);
+		uv_buf_t b = uv_buf_init(body, (unsigned)body_len);
 		struct peer *p;
+		size_t len;
 
 		if (id == t->self || id > t->hosts->count)
 			continue;
 		p = &t->peers[id];
 		if (!p->resolved)
 			continue;
+		/* Sealed for each peer: an envelope opens only where it was
+		 * sent. */
+		if (t->keyring != NULL) {
+			if (!seal_for(t, m, id, SEAL_DATAGRAM, body, body_len,
+				      env, sizeof(env), &len))
+				return;
+			b = uv_buf_init(env, (unsigned)len);
+		}
 		rc = uv_udp_try_send(&t->udp, &b, 1, peer_sa(p));
 		if (rc < 0)
 			tlog(t, "peer %u: %s dropped: %s", id,
@@ -1143,16 +1300,23 @@ int transport_new(struct transport **out, const struct transport_config *cfg,
 	if (!t)
 		return UV_ENOMEM;
 	t->peers = calloc(count + 1, sizeof(*t->peers));
-	if (!t->peers) {
+	if (cfg->codec != NULL)
+		t->codec_msg = malloc(cfg->codec->msg_bytes);
+	if (!t->peers || (cfg->codec != NULL && !t->codec_msg)) {
+		free(t->peers);
 		free(t);
 		return UV_ENOMEM;
 	}
+	t->codec = cfg->codec;
 	t->loop = cfg->loop;
 	t->hosts = cfg->hosts;
 	t->self = cfg->self;
 	t->port = cfg->port;
 	t->verbose = cfg->verbose;
 	t->drop_udp_percent = cfg->drop_udp_percent;
+	t->keyring = cfg->keyring;
+	if (t->keyring != NULL)
+		randombytes_buf(t->seal_salt, sizeof(t->seal_salt));
 	t->ev = *ev;
 	t->rng = uv_hrtime() ^ ((uint64_t)cfg->self * UINT64_C(0x9e3779b97f4a7c15));
 	t->first_lookups_left = count;
@@ -1175,11 +1339,17 @@ int transport_new(struct transport **out, const struct transport_config *cfg,
 	return 0;
 }
 
+/* The length prefix, as wire_encode_frame writes it. */
+static void frame_prefix(char *out, size_t len)
+{
+	for (unsigned i = 0; i < WIRE_FRAME_HEADER_BYTES; i++)
+		out[i] = (char)(unsigned char)(len >> (8 * (3 - i)));
+}
+
 void transport_send(struct transport *t, const struct peerset *to,
 		    const struct wire_msg *m)
 {
 	size_t len;
-	int rc;
 
 	if (t->closing)
 		return;
@@ -1187,18 +1357,42 @@ void transport_send(struct transport *t, const struct peerset *to,
 		send_datagrams(t, to, m);
 		return;
 	}
-	rc = wire_encode_frame(m, t->scratch, sizeof(t->scratch), &len);
-	if (rc < 0) {
-		tlog(t, "cannot encode %s: %s", wire_type_name(m->type),
-		     wire_strerror(rc));
+	/* Unkeyed, the body is encoded in place behind its length prefix
+	 * and the same frame goes to every peer; keyed, it is sealed for
+	 * each peer in turn. */
+	char *body = t->keyring != NULL ? t->send_body
+					: t->scratch + WIRE_FRAME_HEADER_BYTES;
+	size_t body_len;
+	if (!encode_body(t, m, body, FRAME_BYTES_MAX, &body_len))
 		return;
-	}
+	len = body_len;
 	if (t->verbose > 1)
-		tlog(t, "sending %s (%zu bytes)", wire_type_name(m->type), len);
+		tlog(t, "sending %s (%zu bytes)", wire_type_name(m->type),
+		     len + WIRE_FRAME_HEADER_BYTES);
 	peerset_foreach(to, id) {
 		if (id == t->self || id > t->hosts->count)
 			continue;
-		peer_enqueue(&t->peers[id], t->scratch, len);
+		if (t->keyring != NULL &&
+		    !seal_for(t, m, id, SEAL_FRAME, body, body_len,
+			      t->scratch + WIRE_FRAME_HEADER_BYTES,
+			      FRAME_BYTES_MAX, &len))
+			return;
+		frame_prefix(t->scratch, len);
+		peer_enqueue(&t->peers[id], t->scratch,
+			     len + WIRE_FRAME_HEADER_BYTES);
+	}
+}
+
+void transport_send_frame(struct transport *t, const struct peerset *to,
+			  const char *frame, size_t len)
+{
+	if (t->closing)
+		return;
+	assert(len <= sizeof(t->scratch));
+	peerset_foreach(to, id) {
+		if (id == t->self || id > t->hosts->count)
+			continue;
+		peer_enqueue(&t->peers[id], frame, len);
 	}
 }
 
@@ -1266,6 +1460,13 @@ void transport_close(struct transport *t, void (*done)(void *ctx), void *ctx)
 	else
 		uv_timer_start(&t->timer, on_drain_timeout, DRAIN_TIMEOUT_MS,
 			       0);
+}
+
+bool transport_backlogged(const struct transport *t, unsigned id)
+{
+	if (id < 1 || id > t->hosts->count)
+		return false;
+	return t->peers[id].queue_head != NULL;
 }
 
 const struct transport_stats *transport_stats(const struct transport *t)

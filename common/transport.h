@@ -18,19 +18,49 @@
  * bytes came from is dropped and counted. Only messages that pass reach
  * on_message. HEARTBEAT goes by UDP, everything else by TCP.
  *
- * It knows nothing of the protocol: no view, no roles.
+ * With a keyring, every datagram and every frame's body is an envelope
+ * (common/seal.h): sealed after encoding, opened before decoding. What no
+ * key opens, what is not an envelope, a replay and an envelope whose
+ * sender or life is not its message's are dropped and counted, never
+ * decoded. Without one, the wire is plain msgpack, and an envelope is
+ * dropped and counted: keyed and unkeyed peers never talk.
+ *
+ * It knows nothing of the protocol: no view, no roles. By default it
+ * carries rollcall's membership messages (wire.h: wire_decode, on_message,
+ * transport_send). Another program gives its own codec in the config
+ * (struct transport_codec): the transport then decodes every body with it,
+ * applies the same checks to the sender id it reports, hands the message
+ * to on_decoded, and sends frames the program encoded
+ * (transport_send_frame). Framing, bounds and every check stay here.
  */
 #ifndef ROLLCALL_TRANSPORT_H
 #define ROLLCALL_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
 #include "hosts.h"
+#include "keyring.h"
 #include "peerset.h"
 #include "wire.h"
 
 struct transport;
+
+/* Another program's messages on the same framing (see the top). */
+struct transport_codec {
+	/* Bytes of one decoded message: the transport keeps one. */
+	size_t msg_bytes;
+	/*
+	 * Decode exactly len bytes (one frame body or datagram) into msg and
+	 * set *from to the sender id it claims; 0, or a negative wire.h
+	 * error (the body is then dropped and counted as malformed).
+	 */
+	int (*decode)(const char *body, size_t len, void *msg,
+		      unsigned *from);
+	/* A name for the message's type, for diagnostics. */
+	const char *(*type_name)(const void *msg);
+};
 
 struct transport_config {
 	uv_loop_t *loop;
@@ -41,6 +71,12 @@ struct transport_config {
 	/* Tests only: share of received datagrams dropped at random, in
 	 * percent (0 to 100), to measure the detector under loss. */
 	unsigned drop_udp_percent;
+	/* NULL: rollcall's membership messages. */
+	const struct transport_codec *codec;
+	/* NULL: plain msgpack, as without --keyring. Else the keys to seal
+	 * and open with; it must outlive the transport, and may be changed
+	 * in place between callbacks (SIGHUP rereads the file). */
+	const struct keyring *keyring;
 };
 
 struct transport_events {
@@ -49,6 +85,9 @@ struct transport_events {
 	void (*on_ready)(void *ctx);
 	/* A checked message from peer m->from. */
 	void (*on_message)(void *ctx, const struct wire_msg *m);
+	/* With a codec, instead of on_message: a checked message from peer
+	 * from, as the codec decoded it (valid during the call only). */
+	void (*on_decoded)(void *ctx, unsigned from, const void *msg);
 	/* Binding failed (address in use, not local): a one-line reason. */
 	void (*on_fatal)(void *ctx, const char *reason);
 };
@@ -66,6 +105,10 @@ struct transport_stats {
 	uint64_t conns_source_capped;	/* closed: INBOUND_PER_SOURCE_MAX */
 	uint64_t dropped_test_loss;	/* drop_udp_percent's doing */
 	uint64_t conns_oversize;	/* closed for an oversize frame */
+	uint64_t dropped_unsealed;	/* keyed: plain msgpack received */
+	uint64_t dropped_sealed;	/* unkeyed: an envelope received */
+	uint64_t dropped_unopened;	/* keyed: no key opens it */
+	uint64_t dropped_replayed;	/* keyed: an old counter or life */
 };
 
 /* Allocate and start resolving; sockets are bound once self resolves. */
@@ -75,6 +118,21 @@ int transport_new(struct transport **out, const struct transport_config *cfg,
 /* Queue m for every peer in to (self is skipped). Never blocks. */
 void transport_send(struct transport *t, const struct peerset *to,
 		    const struct wire_msg *m);
+
+/*
+ * Queue one frame already encoded (length prefix and body, at most
+ * WIRE_FRAME_HEADER_BYTES + FRAME_BYTES_MAX bytes) for every peer in to
+ * (self is skipped), by TCP. Never blocks. For a program with a codec.
+ */
+void transport_send_frame(struct transport *t, const struct peerset *to,
+			  const char *frame, size_t len);
+
+/*
+ * Whether messages to peer id wait in its queue, not yet handed to a
+ * connection (it is not connected yet, or reconnecting): a program that
+ * would send the same message again may leave the queued one to go.
+ */
+bool transport_backlogged(const struct transport *t, unsigned id);
 
 /*
  * Stop reading, let queued writes finish (at most about a second), close

@@ -3,9 +3,10 @@
  *
  * Decoding runs in three passes over untrusted bytes. wire__walk checks the
  * raw msgpack structure by hand (formats, counts against the bytes present,
- * depth, nothing trailing) without allocating; only a body that passes is
- * handed to msgpack-c, whose unpacker allocates on declared container sizes
- * (msgpack-c issue #1013). The unpacked object is then converted field by
+ * depth, nothing trailing) without allocating, element by element with
+ * wire_walk.h's reader; only a body that passes is handed to msgpack-c,
+ * whose unpacker allocates on declared container sizes (msgpack-c issue
+ * #1013). The unpacked object is then converted field by
  * field, and msg_check applies the same semantic rules the encoder does, so
  * whatever decodes also encodes.
  */
@@ -18,6 +19,7 @@
 #include "bounds.h"
 #include "peerset.h"
 #include "wire.h"
+#include "wire_walk.h"
 
 /* Element counts of each type's array, indexed by type; 0 is not a type. */
 static const unsigned wire_fields[WIRE_TYPE_MAX + 1] = {
@@ -107,31 +109,6 @@ static int msg_check(const struct wire_msg *m)
 
 /* ---- encoding ---- */
 
-/* The packer's sink: the caller's fixed buffer, never grown. */
-struct wire_sink {
-	char *buf;
-	size_t cap;
-	size_t len;
-	bool full;
-};
-
-/*
- * Once a write has not fitted, every later one fails too, so a message is
- * either written whole or reported as not fitting.
- */
-static int on_pack_write(void *data, const char *bytes, size_t len)
-{
-	struct wire_sink *s = data;
-
-	if (s->full || len > s->cap - s->len) {
-		s->full = true;
-		return -1;
-	}
-	memcpy(s->buf + s->len, bytes, len);
-	s->len += len;
-	return 0;
-}
-
 static int pack_members(msgpack_packer *pk, const struct peerset *members)
 {
 	size_t count = 0;
@@ -204,7 +181,7 @@ int wire_encode(const struct wire_msg *m, char *buf, size_t cap, size_t *len)
 	rc = msg_check(m);
 	if (rc != 0)
 		return rc;
-	msgpack_packer_init(&pk, &sink, on_pack_write);
+	msgpack_packer_init(&pk, &sink, wire_sink_write);
 	/* The sink is the packer's only failure: the buffer is full. */
 	if (pack_fields(&pk, m) != 0 || sink.full)
 		return WIRE_ENOSPACE;
@@ -230,91 +207,30 @@ int wire_encode_frame(const struct wire_msg *m, char *buf, size_t cap,
 		return rc;
 	if (body_len > FRAME_BYTES_MAX)
 		return WIRE_ETOOBIG;
-	buf[0] = (char)(body_len >> 24 & 0xff);
-	buf[1] = (char)(body_len >> 16 & 0xff);
-	buf[2] = (char)(body_len >> 8 & 0xff);
-	buf[3] = (char)(body_len & 0xff);
+	wire_frame_header(buf, body_len);
 	*len = WIRE_FRAME_HEADER_BYTES + body_len;
 	return 0;
 }
 
 /* ---- the structural walk, before msgpack-c sees anything ---- */
 
-enum walk_kind { WALK_UINT, WALK_ARRAY };
-
-/* One element's header: an unsigned value, or an array and its count. */
-struct walk_elem {
-	enum walk_kind kind;
-	uint64_t value;
-};
-
-static uint64_t read_be(const unsigned char *p, size_t bytes)
-{
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < bytes; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/*
- * Reads the header of the element at *p and advances past it; for an
- * unsigned integer that is the whole element. Only the formats rollcall
- * sends are accepted: unsigned integers and arrays. An array's count is
- * checked against the bytes left, since each element takes at least one.
- */
-static int walk_head(const unsigned char **p, const unsigned char *end,
-		     struct walk_elem *e)
-{
-	size_t left = (size_t)(end - *p);
-	size_t extra = 0;
-	unsigned char b;
-
-	if (left == 0)
-		return WIRE_ETRUNCATED;
-	b = **p;
-	if (b <= 0x7f) {
-		e->kind = WALK_UINT;
-		e->value = b;
-	} else if (b >= 0x90 && b <= 0x9f) {
-		e->kind = WALK_ARRAY;
-		e->value = b & 0x0f;
-	} else {
-		switch (b) {
-		case 0xcc: extra = 1; e->kind = WALK_UINT; break;
-		case 0xcd: extra = 2; e->kind = WALK_UINT; break;
-		case 0xce: extra = 4; e->kind = WALK_UINT; break;
-		case 0xcf: extra = 8; e->kind = WALK_UINT; break;
-		case 0xdc: extra = 2; e->kind = WALK_ARRAY; break;
-		case 0xdd: extra = 4; e->kind = WALK_ARRAY; break;
-		default:
-			/* Maps, strings, bin, ext, floats, nil, bool, negatives. */
-			return WIRE_ESHAPE;
-		}
-		if (left - 1 < extra)
-			return WIRE_ETRUNCATED;
-		e->value = read_be(*p + 1, extra);
-	}
-	*p += 1 + extra;
-	if (e->kind == WALK_ARRAY && e->value > (uint64_t)(end - *p))
-		return WIRE_ETRUNCATED;
-	return 0;
-}
+/* Only the formats rollcall sends: unsigned integers and arrays. */
+#define WALK_ALLOWED (WIRE_WALK_UINT | WIRE_WALK_ARRAY)
 
 /* NEWVIEW's members: at most HOSTS_MAX unsigned integers, nothing deeper. */
 static int walk_members(const unsigned char **p, const unsigned char *end,
 			uint64_t count)
 {
-	struct walk_elem e;
+	struct wire_walk_elem e;
 	int rc;
 
 	if (count > HOSTS_MAX)
 		return WIRE_ESHAPE;
 	for (uint64_t i = 0; i < count; i++) {
-		rc = walk_head(p, end, &e);
+		rc = wire_walk_head(p, end, WALK_ALLOWED, &e);
 		if (rc != 0)
 			return rc;
-		if (e.kind != WALK_UINT)
+		if (e.kind != WIRE_WALK_UINT)
 			return WIRE_ESHAPE;
 	}
 	return 0;
@@ -323,22 +239,22 @@ static int walk_members(const unsigned char **p, const unsigned char *end,
 static int wire__walk(const unsigned char *buf, size_t len)
 {
 	const unsigned char *p = buf, *end = buf + len;
-	struct walk_elem top, e;
+	struct wire_walk_elem top, e;
 	uint64_t type = 0;
 	int rc;
 
-	rc = walk_head(&p, end, &top);
+	rc = wire_walk_head(&p, end, WALK_ALLOWED, &top);
 	if (rc != 0)
 		return rc;
-	if (top.kind != WALK_ARRAY)
+	if (top.kind != WIRE_WALK_ARRAY)
 		return WIRE_ESHAPE;
 	if (top.value < WIRE_FIELDS_MIN || top.value > WIRE_FIELDS_MAX)
 		return WIRE_ESHAPE;
 	for (uint64_t i = 0; i < top.value; i++) {
-		rc = walk_head(&p, end, &e);
+		rc = wire_walk_head(&p, end, WALK_ALLOWED, &e);
 		if (rc != 0)
 			return rc;
-		if (e.kind == WALK_UINT) {
+		if (e.kind == WIRE_WALK_UINT) {
 			if (i == 1)
 				type = e.value;
 			continue;
@@ -355,46 +271,22 @@ static int wire__walk(const unsigned char *buf, size_t len)
 
 /* ---- conversion of the unpacked object ---- */
 
-static int get_uint(const msgpack_object_array *a, unsigned i, uint64_t *v)
-{
-	if (a->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return WIRE_ESHAPE;
-	*v = a->ptr[i].via.u64;
-	return 0;
-}
-
-static int get_u32(const msgpack_object_array *a, unsigned i, uint32_t *v)
-{
-	uint64_t x;
-	int rc = get_uint(a, i, &x);
-
-	if (rc != 0)
-		return rc;
-	if (x > UINT32_MAX)
-		return WIRE_ERANGE;
-	*v = (uint32_t)x;
-	return 0;
-}
-
 /* A peer id, or 0 where the type allows it; msg_check decides which. */
 static int get_id(const msgpack_object_array *a, unsigned i, uint16_t *v)
 {
 	uint64_t x;
-	int rc = get_uint(a, i, &x);
+	int rc = wire_get_max(a, i, HOSTS_MAX, &x);
 
-	if (rc != 0)
-		return rc;
-	if (x > HOSTS_MAX)
-		return WIRE_ERANGE;
-	*v = (uint16_t)x;
-	return 0;
+	if (rc == 0)
+		*v = (uint16_t)x;
+	return rc;
 }
 
 static int get_op(const msgpack_object_array *a, unsigned i,
 		  enum wire_op *op)
 {
 	uint64_t x;
-	int rc = get_uint(a, i, &x);
+	int rc = wire_get_uint(a, i, &x);
 
 	if (rc != 0)
 		return rc;
@@ -416,7 +308,7 @@ static int get_members(const msgpack_object_array *a, unsigned i,
 	if (ids->size > HOSTS_MAX)
 		return WIRE_ESHAPE;
 	for (unsigned j = 0; j < ids->size; j++) {
-		if (get_uint(ids, j, &id) != 0)
+		if (wire_get_uint(ids, j, &id) != 0)
 			return WIRE_ESHAPE;
 		/* A set has no order to lose or duplicate to drop: refuse both. */
 		if (!id_valid(id) || id <= prev)
@@ -434,13 +326,13 @@ static int get_type_fields(const msgpack_object_array *a, struct wire_msg *m)
 	switch (m->type) {
 	case WIRE_REQ:
 	case WIRE_OK:
-		if ((rc = get_u32(a, 6, &m->request_id)) != 0 ||
+		if ((rc = wire_get_u32(a, 6, &m->request_id)) != 0 ||
 		    (rc = get_op(a, 7, &m->op)) != 0 ||
 		    (rc = get_id(a, 8, &m->peer)) != 0 ||
 		    (rc = get_id(a, 9, &m->leader)) != 0)
 			return rc;
 		if (m->type == WIRE_OK)
-			rc = get_uint(a, 10, &m->acc_ballot);
+			rc = wire_get_uint(a, 10, &m->acc_ballot);
 		break;
 	case WIRE_NEWVIEW:
 		if ((rc = get_id(a, 6, &m->leader)) != 0 ||
@@ -448,7 +340,7 @@ static int get_type_fields(const msgpack_object_array *a, struct wire_msg *m)
 			return rc;
 		break;
 	case WIRE_NEWLEADER:
-		if ((rc = get_u32(a, 6, &m->request_id)) != 0 ||
+		if ((rc = wire_get_u32(a, 6, &m->request_id)) != 0 ||
 		    (rc = get_op(a, 7, &m->op)) != 0)
 			return rc;
 		break;
@@ -481,11 +373,11 @@ static int from_object(const msgpack_object *o, struct wire_msg *m)
 	a = &o->via.array;
 	if (a->size < WIRE_FIELDS_MIN)
 		return WIRE_ESHAPE;
-	if ((rc = get_uint(a, 0, &version)) != 0)
+	if ((rc = wire_get_uint(a, 0, &version)) != 0)
 		return rc;
 	if (version != WIRE_VERSION)
 		return WIRE_EVERSION;
-	if ((rc = get_uint(a, 1, &type)) != 0)
+	if ((rc = wire_get_uint(a, 1, &type)) != 0)
 		return rc;
 	if (type < 1 || type > WIRE_TYPE_MAX)
 		return WIRE_ETYPE;
@@ -493,9 +385,9 @@ static int from_object(const msgpack_object *o, struct wire_msg *m)
 	if (!wire__count_fits(type, a->size))
 		return WIRE_ESHAPE;
 	if ((rc = get_id(a, 2, &m->from)) != 0 ||
-	    (rc = get_uint(a, 3, &m->incarnation)) != 0 ||
-	    (rc = get_u32(a, 4, &m->view_id)) != 0 ||
-	    (rc = get_uint(a, 5, &m->ballot)) != 0 ||
+	    (rc = wire_get_uint(a, 3, &m->incarnation)) != 0 ||
+	    (rc = wire_get_u32(a, 4, &m->view_id)) != 0 ||
+	    (rc = wire_get_uint(a, 5, &m->ballot)) != 0 ||
 	    (rc = get_type_fields(a, m)) != 0)
 		return rc;
 	return msg_check(m);
@@ -504,7 +396,6 @@ static int from_object(const msgpack_object *o, struct wire_msg *m)
 int wire_decode(const char *buf, size_t len, struct wire_msg *m)
 {
 	msgpack_unpacked u;
-	size_t off = 0;
 	int rc;
 
 	assert(m != NULL && (buf != NULL || len == 0));
@@ -516,11 +407,8 @@ int wire_decode(const char *buf, size_t len, struct wire_msg *m)
 		return rc;
 	/* The walk bounded every count by the bytes present: now unpack. */
 	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS)
-		rc = WIRE_ESHAPE;
-	else if (off != len)
-		rc = WIRE_ETRAILING;
-	else
+	rc = wire_unpack_whole(buf, len, &u);
+	if (rc == 0)
 		rc = from_object(&u.data, m);
 	msgpack_unpacked_destroy(&u);
 	if (rc != 0)
@@ -537,7 +425,7 @@ int wire_frame_next(const char *buf, size_t len, const char **body,
 	assert(body != NULL && body_len != NULL && consumed != NULL);
 	if (len < WIRE_FRAME_HEADER_BYTES)
 		return 1;
-	n = read_be(p, WIRE_FRAME_HEADER_BYTES);
+	n = wire_read_be(p, WIRE_FRAME_HEADER_BYTES);
 	if (n > FRAME_BYTES_MAX)
 		return WIRE_ETOOBIG;
 	if (len - WIRE_FRAME_HEADER_BYTES < n)

@@ -6,8 +6,8 @@
 #include "mship_int.h"
 
 /*
- * Peer 1, at its very first start (no state file), founds the group: it
- * leads view 0 alone, at the first ballot.
+ * Peer 1, as a new life (mship.h, fresh) that no host showed a view,
+ * founds the group: it leads view 0 alone, above any ballot it heard of.
  */
 void mship__found(struct mship *m, int64_t now_ms)
 {
@@ -23,6 +23,53 @@ void mship__found(struct mship *m, int64_t now_ms)
 	m->join_next_ms = MSHIP_NEVER;
 	mship__install(m, now_ms, 0, m->cfg.self, &self);
 	m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
+}
+
+/*
+ * A new peer 1 founds only if no other host shows it a view: it sends
+ * JOIN to every other host, and founds probe_ms later (the daemon: 2T + A,
+ * a detector's time) unless one answers as a member of a view first
+ * (mship__heard_group); then it goes on joining that group, as any new
+ * life. Alone in the hostsfile (or with no probe), it founds at once.
+ */
+void mship__probe(struct mship *m, int64_t now_ms)
+{
+	if (m->cfg.hosts_count < 2 || m->cfg.probe_ms == 0) {
+		mship__arm_crash(m, now_ms);
+		mship__found(m, now_ms);
+		mship__check_testcase4(m);
+		return;
+	}
+	mship__join(m, now_ms, 2);
+	struct peerset to;
+	peerset_clear(&to);
+	for (unsigned id = 3; id <= m->cfg.hosts_count; id++)
+		peerset_add(&to, id);
+	struct wire_msg join = mship__msg(m, WIRE_JOIN);
+	mship__send(m, &to, &join);
+	m->found_at_ms = now_ms + m->cfg.probe_ms;
+}
+
+/*
+ * A new peer 1 that heard a member goes on joining; it founds only if no
+ * member speaks to it for this long (the probe, then two JOIN retries at
+ * the longest backoff unanswered by any member): the group it heard died
+ * out, every member restarted without its state.
+ */
+int64_t mship__found_quiet(const struct mship *m, int64_t now_ms)
+{
+	return now_ms + m->cfg.probe_ms + 2 * BACKOFF_MAX_MS;
+}
+
+/* Nobody showed us a view in time: we found the group. If one lived
+ * beyond a cut, we hear of it later and join it (mship__found_undo). */
+void mship__found_unanswered(struct mship *m, int64_t now_ms)
+{
+	m->found_at_ms = MSHIP_NEVER;
+	mship__arm_crash(m, now_ms);
+	mship__found(m, now_ms);
+	m->founded_alone = true;
+	mship__check_testcase4(m);
 }
 
 /* Start joining, JOIN first to target. */
@@ -154,6 +201,8 @@ static bool mship__newview_acceptable(struct mship *m, int64_t now_ms,
 	if (m->role == MSHIP_JOINING) {
 		if (!peerset_has(&msg->members, m->cfg.self))
 			return false;
+		if (m->fresh)
+			return mship__admits(m, msg);
 		return msg->view_id > m->view_id &&
 		       msg->view_id > m->removed_in;
 	}

@@ -88,8 +88,8 @@ static void mship__try_commit(struct mship *m, int64_t now_ms)
 {
 	struct peerset next = mship__round_members(m);
 	if (!m->round_active || m->round_confirming ||
-	    !mship_quorum(&m->members, &m->round_oks) ||
-	    !mship_quorum(&next, &m->round_oks))
+	    !quorum_holds(&m->members, &m->round_oks) ||
+	    !quorum_holds(&next, &m->round_oks))
 		return;
 	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
 	nv.view_id = m->round_view_id + 1;
@@ -235,9 +235,35 @@ void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to)
 	outbox_send_one(m->out, to, &nv);
 }
 
+/*
+ * A JOIN holding no vote (ballot 0) from a member of our view, from a
+ * later life than any we heard act as one, and showing our view (so sent
+ * after it: a JOIN the admitted life sent before its ADD, held up in the
+ * network, shows an older one): the process our view lists is gone, and
+ * this is a new life (mship.h, fresh). That is a death as certain as a
+ * crash's: the leader removes it (and admits the new life after), a
+ * member that followed it takes over or answers who does. A new life
+ * showing an older view is sent ours (mship__on_join), and shows it in
+ * its next JOIN. Returns whether it was.
+ */
+bool mship__life_gone(struct mship *m, int64_t now_ms,
+		      const struct wire_msg *msg)
+{
+	unsigned p = msg->from;
+	if (msg->ballot != 0 || !peerset_has(&m->members, p) ||
+	    msg->view_id < m->view_id ||
+	    msg->incarnation <= m->voter_lives[p] ||
+	    peerset_has(&m->dead, p) ||
+	    (m->role != MSHIP_LEADER && p != m->leader))
+		return false;
+	mship__on_dead(m, now_ms, p);
+	return true;
+}
+
 void mship__on_join(struct mship *m, int64_t now_ms,
 		    const struct wire_msg *msg)
 {
+	mship__life_gone(m, now_ms, msg);
 	if (m->role == MSHIP_MEMBER || m->role == MSHIP_JOINING) {
 		/* Name the leader, or its successor if it is dead; a joiner
 		 * answers naming none. */
@@ -257,9 +283,9 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 		m->stats.dropped_role++;
 		return;
 	}
-	/* A member that JOINs missed the NEWVIEW that let it in (or is a
-	 * new life that kept no state file): it is sent the view, which it
-	 * takes and answers in; its answer may be what our round lacks. */
+	/* A member that JOINs holding a vote missed the NEWVIEW that let
+	 * it in: it is sent the view, which it takes and answers in; its
+	 * answer may be what our round lacks. */
 	bool member = peerset_has(&m->members, msg->from);
 	if (member)
 		mship__resend_view(m, now_ms, msg->from);
@@ -389,7 +415,7 @@ bool mship__check_hopeless(struct mship *m, int64_t now_ms)
 		peerset_add(&have, id);
 		peerset_add(&live, id);
 	}
-	if (mship_quorum(&next, &have) || !mship_quorum(&m->members, &live))
+	if (quorum_holds(&next, &have) || !quorum_holds(&m->members, &live))
 		return false;
 	m->void_ballot = m->ballot;
 	m->void_view = m->round_view_id;

@@ -1,8 +1,8 @@
 /*
  * Lives and pauses. Incarnations tell a restarted peer's messages from
  * its earlier process's; a restarted peer resumes the view its state file
- * holds; gaps in our own running tell a pause of ours from the others'
- * silence.
+ * holds; a new life (no state file) holds no vote until a view admits it;
+ * gaps in our own running tell a pause of ours from the others' silence.
  */
 #include "mship_int.h"
 
@@ -70,4 +70,119 @@ void mship__notice_pause(struct mship *m, int64_t now_ms)
 		return;
 	m->stats.pauses++;
 	peerset_foreach(&m->fd.watched, id) fd_heard(&m->fd, id, now_ms);
+}
+
+/* Whether msg comes from a peer acting in a view: anything but a JOIN, a
+ * joiner's REDIRECT (naming no leader) and a refusal (a joiner's, too). */
+static bool mship__from_member(const struct wire_msg *msg)
+{
+	switch (msg->type) {
+	case WIRE_JOIN:
+		return false;
+	case WIRE_REDIRECT:
+		return msg->leader != 0;
+	case WIRE_OK:
+		return msg->op != WIRE_OP_REFUSE;
+	default:
+		return true;
+	}
+}
+
+/*
+ * Before the handler of any message: note the sender's life acting as a
+ * member (mship__life_gone tells a later life from it); a new peer 1 that
+ * probes before founding hears that a group lives, and joins it; one that
+ * founded alone and hears of a later view drops its founding for that
+ * group (mship__found_undo).
+ */
+void mship__heard_group(struct mship *m, int64_t now_ms,
+			const struct wire_msg *msg)
+{
+	if (!mship__from_member(msg))
+		return;
+	if (msg->incarnation > m->voter_lives[msg->from])
+		m->voter_lives[msg->from] = msg->incarnation;
+	if (msg->view_id >= m->member_view_seen) {
+		m->member_view_seen = msg->view_id;
+		m->member_seen_ms = now_ms;
+	}
+	if (m->found_at_ms != MSHIP_NEVER) {
+		/* A joiner now: -c counts from here. */
+		mship__arm_crash(m, now_ms);
+		m->found_at_ms = mship__found_quiet(m, now_ms);
+	}
+	if (m->founded_alone && m->role == MSHIP_LEADER &&
+	    msg->view_id > m->view_id)
+		mship__found_undo(m, now_ms, msg->from);
+}
+
+/*
+ * We founded view 0 when no host answered our probe, and now hear of a
+ * later view: a group lived beyond a cut or a silence, and its view 0 was
+ * an earlier life's. Nobody joined ours, so nothing was decided in it but
+ * view 0, which is that group's view 0 too ([1], led by 1): no view id
+ * names two lists. We leave it and join that group as a new life, holding
+ * no vote (the group removes the earlier life it lists, then admits us).
+ */
+void mship__found_undo(struct mship *m, int64_t now_ms, unsigned ask)
+{
+	struct out_event e = {
+		.kind = OUT_EVENT_REMOVED, .self = m->cfg.self,
+		.view_id = m->view_id, .leader = m->cfg.self,
+		.rejoining = true,
+	};
+	mship__emit_event(m, &e);
+	m->founded_alone = false;
+	m->round_active = false;
+	m->recon.active = false;
+	m->queue_count = 0;
+	m->next_beat_ms = MSHIP_NEVER;
+	peerset_clear(&m->fd.watched);
+	peerset_clear(&m->dead);
+	peerset_clear(&m->reported);
+	peerset_clear(&m->members);
+	m->st.acc_set = false;
+	m->st.in_view = false;
+	m->st.view_id = 0;
+	m->st.view_leader = 0;
+	peerset_clear(&m->st.members);
+	m->role = MSHIP_JOINING;
+	m->fresh = true;
+	mship__save(m);
+	m->incarnation++;
+	mship__join(m, now_ms, ask);
+	m->found_at_ms = mship__found_quiet(m, now_ms);
+}
+
+/*
+ * A new life (mship.h, fresh) is admitted by the ADD of itself that it
+ * confirmed: a view listing us above the one that ADD was asked in lists
+ * us by that ADD, since the asker's view did not list us and a leader
+ * asks in the latest view it knows. That holds only if the asker was not
+ * behind a later view listing an earlier life of ours, whose admission
+ * would come between: so we confirm no ADD asked in a view older than
+ * one a member showed us, while members of that view still speak to us
+ * (a group that died out, every member restarted without its state,
+ * speaks no more, and a founding peer 1 may then admit us). A view at or
+ * below the ADD's is an earlier life's membership: not taken.
+ */
+bool mship__may_confirm(const struct mship *m, int64_t now_ms,
+			const struct wire_msg *msg)
+{
+	return !m->fresh || msg->view_id >= m->member_view_seen ||
+	       now_ms >= m->member_seen_ms + m->cfg.probe_ms +
+				 2 * BACKOFF_MAX_MS;
+}
+
+/* Whether msg, a NEWVIEW listing us, admits this new life. */
+bool mship__admits(struct mship *m, const struct wire_msg *msg)
+{
+	return mship__admit_set(m) && msg->view_id > m->st.acc_base;
+}
+
+/* A new life holds the ADD of itself it confirmed (its only vote). */
+bool mship__admit_set(const struct mship *m)
+{
+	return m->fresh && m->st.acc_set && m->st.acc_op == WIRE_OP_ADD &&
+	       m->st.acc_peer == m->cfg.self;
 }

@@ -62,7 +62,21 @@ void mship__on_req(struct mship *m, int64_t now_ms,
 			mship__refuse(m, msg);
 			return;
 		}
+		if (!mship__may_confirm(m, now_ms, msg)) {
+			m->stats.dropped_stale++;
+			return;
+		}
 		m->st.promised = msg->ballot;
+		if (m->fresh) {
+			/* Our only vote, kept across a restart: the view
+			 * this ADD makes admits us (mship__admits). */
+			m->st.acc_set = true;
+			m->st.acc_ballot = msg->ballot;
+			m->st.acc_base = msg->view_id;
+			m->st.acc_op = WIRE_OP_ADD;
+			m->st.acc_peer = (uint16_t)m->cfg.self;
+			m->st.acc_leader = msg->leader;
+		}
 		mship__save(m);
 		mship__ok_req(m, msg);
 		return;

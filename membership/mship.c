@@ -11,17 +11,6 @@
 
 #include "mship_int.h"
 
-bool mship_quorum(const struct peerset *view, const struct peerset *have)
-{
-	unsigned n = peerset_count(view), k = 0;
-	peerset_foreach(view, id) {
-		if (peerset_has(have, id))
-			k++;
-	}
-	return 2 * k > n ||
-	       (n > 0 && 2 * k == n && peerset_has(have, peerset_first(view)));
-}
-
 struct wire_msg mship__msg(const struct mship *m, enum wire_type type)
 {
 	struct wire_msg msg;
@@ -31,9 +20,15 @@ struct wire_msg mship__msg(const struct mship *m, enum wire_type type)
 	msg.incarnation = m->incarnation;
 	msg.view_id = m->view_id;
 	msg.ballot = m->role == MSHIP_LEADER ? m->ballot : m->follow_ballot;
-	/* A joiner has no view: it tells the highest id it has seen. */
+	/* A joiner has no view: it tells the highest id it has seen, and
+	 * the ballot of the admission it holds: 0 from a new life that
+	 * confirmed none, which holds no vote (mship__on_join). */
 	if (type == WIRE_JOIN && m->view_id_seen > m->view_id)
 		msg.view_id = m->view_id_seen;
+	if (type == WIRE_JOIN)
+		msg.ballot = !m->fresh		 ? m->st.promised
+			     : mship__admit_set(m) ? m->st.acc_ballot
+						 : 0;
 	return msg;
 }
 
@@ -139,7 +134,9 @@ void mship__crash(struct mship *m)
 	m->out->exit(m->out);
 }
 
-static void mship__arm_crash(struct mship *m, int64_t now_ms)
+/* -c: crash this long after JOIN, or for the starting leader after it
+ * starts leading (a new peer 1: once its probe ends, or is answered). */
+void mship__arm_crash(struct mship *m, int64_t now_ms)
 {
 	if (m->cfg.crash_ms >= 0 && m->crash_at_ms == MSHIP_NEVER)
 		m->crash_at_ms = now_ms + m->cfg.crash_ms;
@@ -184,6 +181,10 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 	}
 	if (view_id != m->view_id)
 		m->resumed = false;
+	if (peerset_count(members) > 1)
+		m->founded_alone = false;
+	m->fresh = false;
+	m->found_at_ms = MSHIP_NEVER;
 	m->members = *members;
 	m->view_id = view_id;
 	m->view_leader = leader;
@@ -209,6 +210,13 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 	m->next_beat_ms = MSHIP_NEVER;
 	m->join_next_ms = MSHIP_NEVER;
 	m->crash_at_ms = MSHIP_NEVER;
+	m->found_at_ms = MSHIP_NEVER;
+	/* A life without a state file, or with one that never held a view
+	 * (nor the view that removed it): nothing it kept binds an earlier
+	 * life's votes, which may have been lost with their file. */
+	m->fresh = cfg->restored == NULL ||
+		   (!cfg->restored->in_view &&
+		    peerset_empty(&cfg->restored->members));
 	if (cfg->restored != NULL) {
 		m->st = *cfg->restored;
 		m->ballot_seen = m->st.promised;
@@ -226,25 +234,26 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 }
 
 /*
- * Begin. A peer that never ran before: peer 1 founds the group, leading
- * view 0 alone; the others send JOIN. A peer whose state file holds a view
- * resumes it (mship__resume); one that a view removed joins again, and
- * takes no view at or below that one.
+ * Begin. A new life (mship.h, fresh) joins: peer 1 founds the group,
+ * leading view 0 alone, only if no other host shows it a view first
+ * (mship__probe). A peer whose state file holds a view resumes it
+ * (mship__resume); one that a view removed joins again, and takes no view
+ * at or below that one.
  */
 void mship_start(struct mship *m, int64_t now_ms)
 {
 	if (m->role != MSHIP_IDLE)
 		return;
-	mship__arm_crash(m, now_ms);
 	if (m->st.in_view) {
+		mship__arm_crash(m, now_ms);
 		mship__resume(m, now_ms);
 		return;
 	}
-	if (m->cfg.self == 1 && m->cfg.restored == NULL) {
-		mship__found(m, now_ms);
-		mship__check_testcase4(m);
+	if (m->cfg.self == 1 && m->fresh) {
+		mship__probe(m, now_ms);
 		return;
 	}
+	mship__arm_crash(m, now_ms);
 	unsigned target = m->cfg.self == 1 ? 2 : 1;
 	if (target > m->cfg.hosts_count) {
 		/* Alone in the hostsfile, removed once: nobody to join. */
@@ -305,7 +314,7 @@ static void mship__check_agreement(struct mship *m, int64_t now_ms,
 	if (s != NULL)
 		agree = s->by;
 	peerset_add(&agree, m->cfg.self);
-	if (!mship_quorum(&m->members, &agree))
+	if (!quorum_holds(&m->members, &agree))
 		return;
 	struct mship_change del = { .op = WIRE_OP_DEL, .peer = peer };
 	mship__enqueue(m, &del, false);
@@ -456,7 +465,12 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 	struct peerset live = m->members;
 	peerset_subtract(&live, &m->dead);
 	if (m->role == MSHIP_LEADER && !m->round_active && !m->recon.active &&
-	    !mship_quorum(&m->members, &live))
+	    !quorum_holds(&m->members, &live))
+		mship__show_view_to_all(m);
+	/* So does a peer 1 that founded alone when no host answered: a
+	 * group beyond a cut, once it heals, sends it its later view, and
+	 * we join that group (mship__found_undo). */
+	else if (m->founded_alone && m->role == MSHIP_LEADER)
 		mship__show_view_to_all(m);
 	m->next_beat_ms += m->cfg.heartbeat_ms;
 	if (m->next_beat_ms <= now_ms)
@@ -534,8 +548,14 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 		return;
 	}
 	if (m->role == MSHIP_JOINING) {
-		if (now_ms >= m->join_next_ms)
+		if (now_ms >= m->found_at_ms) {
+			/* Founding arms -c: it may be due at once. */
+			mship__found_unanswered(m, now_ms);
+			if (now_ms >= m->crash_at_ms)
+				mship__crash(m);
+		} else if (now_ms >= m->join_next_ms) {
 			mship__join_retry(m, now_ms);
+		}
 		return;
 	}
 	if (now_ms >= m->next_beat_ms)
@@ -574,7 +594,13 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 	m->heard_ms[msg->from] = now_ms;
 	if (!mship__same_life(m, msg))
 		return;
-	mship__heard_again(m, now_ms, msg->from);
+	mship__heard_group(m, now_ms, msg);
+	if (!mship__active(m))
+		return;
+	/* A JOIN holding no vote is no sign of the member's life: it is a
+	 * later process that lost it (mship__life_gone). */
+	if (msg->type != WIRE_JOIN || msg->ballot != 0)
+		mship__heard_again(m, now_ms, msg->from);
 	if (msg->view_id > m->view_id_seen)
 		m->view_id_seen = msg->view_id;
 	mship__heard_ballot(m, msg->ballot);
@@ -647,8 +673,11 @@ int64_t mship_next_deadline(const struct mship *m)
 	if (!mship__active(m))
 		return MSHIP_NEVER;
 	int64_t next = m->crash_at_ms;
-	if (m->role == MSHIP_JOINING)
+	if (m->role == MSHIP_JOINING) {
+		if (m->found_at_ms < next)
+			next = m->found_at_ms;
 		return m->join_next_ms < next ? m->join_next_ms : next;
+	}
 	if (m->next_beat_ms < next)
 		next = m->next_beat_ms;
 	if (mship__waiting(m) && m->round_retry_ms < next)

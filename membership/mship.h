@@ -29,6 +29,7 @@
 
 #include "../common/outbox.h"
 #include "../common/peerset.h"
+#include "../common/quorum.h"
 #include "../common/state.h"
 #include "../common/wire.h"
 #include "../heartbeat/fd.h"
@@ -55,6 +56,10 @@ struct mship_config {
 	 * jitter, so that one lost heartbeat followed by a normal one never
 	 * reaches the deadline (the daemon: T/4). */
 	uint32_t allowance_ms;
+	/* How long a new peer 1 asks the other hosts whether a group lives
+	 * before it founds one (the daemon: 2T + A, a detector's time); 0:
+	 * it founds at once, asking nobody (the tests' literal times). */
+	uint32_t probe_ms;
 };
 #define MSHIP_HAS_RESTORED 1
 
@@ -118,6 +123,37 @@ struct mship {
 	 * no later one: a removal it learns of may be of the earlier life's
 	 * membership, and it joins again (mship__removed). */
 	bool resumed;
+
+	/*
+	 * A new life: this process started without a state file, and no
+	 * view has admitted it yet. Whatever an earlier process of this id
+	 * promised or accepted is lost with the file, so this life holds no
+	 * vote: it answers no NEWLEADER and no REQ but the ADD of itself,
+	 * and takes no view but one above the view that ADD was asked in.
+	 * Views that list its id before that are an earlier life's
+	 * membership, which the group removes when this life JOINs
+	 * (mship__life_gone). The ADD of itself it confirmed is kept as its
+	 * accepted change (st.acc_*, saved): a view above st.acc_base
+	 * admits it (mship__admits).
+	 */
+	bool fresh;
+	/* A new peer 1 asks the other hosts before it founds a group: it
+	 * founds at this time unless one shows it a view first
+	 * (MSHIP_NEVER: not probing). */
+	int64_t found_at_ms;
+	/* We founded view 0 after an unanswered probe and nobody joined it
+	 * yet: a later view we hear of is a group we did not see, whose
+	 * view 0 was an earlier life's. We join it rather than lead. */
+	bool founded_alone;
+	/* The newest life of each peer heard acting as a member (anything
+	 * but JOIN and a joiner's REDIRECT or refusal): a JOIN from a later
+	 * life holding no vote says that member's process is gone. */
+	uint64_t voter_lives[HOSTS_MAX + 1];
+	/* The highest view id a peer acting in a view showed us, and when
+	 * one last showed it: a new life confirms no ADD asked in an older
+	 * view while that group speaks (mship__may_confirm). */
+	uint32_t member_view_seen;
+	int64_t member_seen_ms;
 
 	/* The installed view (the last decided one we know), and the leader
 	 * we follow: the view's, or the one whose ballot we answered since. */
@@ -210,14 +246,6 @@ struct mship {
 
 	struct mship_stats stats;
 };
-
-/*
- * A quorum of a view with members view: more than half of them, or
- * exactly half when that half holds the view's lowest id. Any two quorums
- * of one view share a member; so do a quorum of a view and one of the next
- * when a change needs both (mship's rounds do).
- */
-bool mship_quorum(const struct peerset *view, const struct peerset *have);
 
 /* Set up in place; nothing is sent until mship_start. */
 void mship_create(struct mship *m, const struct mship_config *cfg,

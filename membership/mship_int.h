@@ -23,6 +23,7 @@ unsigned mship__lowest_live(const struct mship *m);
 void mship__revive(struct mship *m, int64_t now_ms, unsigned peer);
 void mship__save(struct mship *m);
 void mship__crash(struct mship *m);
+void mship__arm_crash(struct mship *m, int64_t now_ms);
 void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		    unsigned leader, const struct peerset *members);
 void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer);
@@ -34,6 +35,9 @@ void mship__heard_ballot(struct mship *m, uint64_t ballot);
 
 /* Joining, founding, leaving (join.c) */
 void mship__found(struct mship *m, int64_t now_ms);
+void mship__probe(struct mship *m, int64_t now_ms);
+void mship__found_unanswered(struct mship *m, int64_t now_ms);
+int64_t mship__found_quiet(const struct mship *m, int64_t now_ms);
 void mship__join(struct mship *m, int64_t now_ms, unsigned target);
 void mship__join_retry(struct mship *m, int64_t now_ms);
 void mship__on_redirect(struct mship *m, int64_t now_ms,
@@ -61,6 +65,8 @@ void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to);
 void mship__on_join(struct mship *m, int64_t now_ms,
 		    const struct wire_msg *msg);
 void mship__check_testcase4(struct mship *m);
+bool mship__life_gone(struct mship *m, int64_t now_ms,
+		      const struct wire_msg *msg);
 void mship__on_ok(struct mship *m, int64_t now_ms,
 		  const struct wire_msg *msg);
 void mship__retry(struct mship *m, int64_t now_ms);
@@ -79,5 +85,12 @@ void mship__leader_lost(struct mship *m, int64_t now_ms);
 bool mship__same_life(struct mship *m, const struct wire_msg *msg);
 void mship__resume(struct mship *m, int64_t now_ms);
 void mship__notice_pause(struct mship *m, int64_t now_ms);
+void mship__heard_group(struct mship *m, int64_t now_ms,
+			const struct wire_msg *msg);
+void mship__found_undo(struct mship *m, int64_t now_ms, unsigned ask);
+bool mship__admits(struct mship *m, const struct wire_msg *msg);
+bool mship__may_confirm(const struct mship *m, int64_t now_ms,
+			const struct wire_msg *msg);
+bool mship__admit_set(const struct mship *m);
 
 #endif

@@ -6,7 +6,7 @@
  */
 #include "recon.h"
 
-#include "../membership/mship.h"
+#include "../common/quorum.h"
 
 static void recon_consider(struct recon *r, const struct recon_op *op)
 {
@@ -60,5 +60,5 @@ int recon_answer(struct recon *r, unsigned from, const struct wire_msg *ok)
 
 bool recon_done(const struct recon *r)
 {
-	return r->active && mship_quorum(&r->members, &r->answered);
+	return r->active && quorum_holds(&r->members, &r->answered);
 }

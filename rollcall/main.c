@@ -34,6 +34,8 @@ struct daemon {
 	uv_timer_t stop_timer;
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
+	uv_signal_t sighup;	/* rereads the keyring; only with one */
+	bool keyed;		/* --keyring or $ROLLCALL_KEYRING given */
 	struct rollcall *rc;	/* the protocol, as a library */
 	bool rc_started;
 	struct hooks hooks;	/* --status and --on-change */
@@ -194,6 +196,7 @@ static void daemon_close_handles(void *ctx)
 	uv_close((uv_handle_t *)&d->stop_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
+	uv_close((uv_handle_t *)&d->sighup, on_handle_closed);
 }
 
 static void daemon_stop(struct daemon *d, int status)
@@ -225,6 +228,16 @@ static void on_signal(uv_signal_t *sig, int signum)
 	(void)signum;
 	daemon_log(d, "signal: closing");
 	daemon_stop(d, 0);
+}
+
+/* The keyring read again (the library says so in one line, whatever -v
+ * says; a file that does not load keeps the keys in use). The library
+ * also rereads it by itself when the file changes. */
+static void on_sighup(uv_signal_t *sig, int signum)
+{
+	struct daemon *d = sig->data;
+	(void)signum;
+	rollcall_keyring_reread(d->rc, "SIGHUP");
 }
 
 /* ---- Start-up ----------------------------------------------------------- */
@@ -345,6 +358,12 @@ static void daemon_init_loop(struct daemon *d)
 	d->sigterm.data = d;
 	uv_signal_start(&d->sigint, on_signal, SIGINT);
 	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	/* Without a keyring, SIGHUP keeps its default: it ends the peer. */
+	uv_signal_init(&d->loop, &d->sighup);
+	d->sighup.data = d;
+	if (d->keyed)
+		uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+	uv_unref((uv_handle_t *)&d->sighup);
 	/* The signal handles must not keep a finished peer alive. */
 	uv_unref((uv_handle_t *)&d->sigint);
 	uv_unref((uv_handle_t *)&d->sigterm);
@@ -357,6 +376,13 @@ static int daemon_create(struct daemon *d)
 	const char *dir = d->cli.state_dir;
 	if (dir == NULL)
 		dir = getenv("ROLLCALL_STATE");
+	/* --keyring, else $ROLLCALL_KEYRING; neither: plain messages. */
+	const char *keyring = d->cli.keyring;
+	if (keyring == NULL)
+		keyring = getenv("ROLLCALL_KEYRING");
+	if (keyring != NULL && keyring[0] == '\0')
+		keyring = NULL;
+	d->keyed = keyring != NULL;
 	struct rollcall_config rc = {
 		.loop = &d->loop,
 		.hostsfile = d->cli.hostsfile,
@@ -365,6 +391,7 @@ static int daemon_create(struct daemon *d)
 		.port = d->cli.port,
 		.heartbeat_ms = d->cli.heartbeat_ms,
 		.state_dir = dir,
+		.keyring = keyring,
 		.rejoin = d->cli.rejoin,
 		.verbose = d->cli.verbose,
 		.crash_ms = d->cli.crash_ms,

@@ -16,7 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/keyring.h"
 #include "../common/outbox.h"
+#include "../common/savefile.h"
+#include "../common/seal.h"
 #include "../common/state.h"
 #include "../common/transport.h"
 #include "../membership/mship.h"
@@ -49,6 +52,12 @@ struct rollcall {
 	unsigned events_count;
 	uint64_t events_dropped;
 	struct rollcall_view scratch;	/* the view a callback is shown */
+	/* cfg.keyring's keys (the transport reads them in place), and the
+	 * poll that rereads the file when its stat changes. */
+	bool keyed;
+	struct keyring keyring;
+	uv_fs_poll_t keyring_poll;
+	bool poll_open;
 };
 
 int64_t rollcall_now_ms(const struct rollcall *r)
@@ -119,36 +128,17 @@ static void on_outbox_exit(struct outbox *o)
 static void on_outbox_save(struct outbox *o, const struct state *s)
 {
 	struct rollcall *r = (struct rollcall *)o;
-	char buf[STATE_BYTES_MAX], tmp[sizeof(r->state_path) + 8];
+	char buf[STATE_BYTES_MAX];
 	size_t len;
 	if (r->state_path[0] == '\0' || state_encode(s, buf, sizeof(buf),
 						      &len) != 0)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", r->state_path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	bool ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len &&
-		  fsync(fd) == 0;
-	if (fd >= 0 && close(fd) != 0)
-		ok = false;
-	if (ok && rename(tmp, r->state_path) != 0)
-		ok = false;
-	if (!ok) {
+	int rc = savefile_write(r->state_path, buf, len);
+	if (rc != 0) {
 		char msg[sizeof(r->state_path) + 128];
 		snprintf(msg, sizeof(msg), "cannot write %s: %s",
-			 r->state_path, strerror(errno));
+			 r->state_path, strerror(-rc));
 		rollcall_log(r, msg);
-		return;
-	}
-	char dir[sizeof(r->state_path)];
-	snprintf(dir, sizeof(dir), "%s", r->state_path);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		int dfd = open(dir[0] ? dir : "/", O_RDONLY | O_CLOEXEC);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
 	}
 }
 
@@ -366,6 +356,19 @@ int rollcall_create(struct rollcall **out, const struct rollcall_config *cfg,
 		rollcall_destroy(r);
 		return -EINVAL;
 	}
+	if (cfg->keyring != NULL && cfg->keyring[0] != '\0') {
+		if (seal_init() != 0) {
+			snprintf(err, err_cap, "%s", seal_strerror(SEAL_EINIT));
+			rollcall_destroy(r);
+			return -EINVAL;
+		}
+		if (keyring_load(&r->keyring, cfg->keyring, err, err_cap)
+		    != 0) {
+			rollcall_destroy(r);
+			return -EINVAL;
+		}
+		r->keyed = true;
+	}
 	int rc = rollcall_state_load(r, err, err_cap);
 	if (rc != 0) {
 		rollcall_destroy(r);
@@ -387,11 +390,50 @@ int rollcall_create(struct rollcall **out, const struct rollcall_config *cfg,
 		.restored = r->has_restored ? &r->restored : NULL,
 		/* A heartbeat a quarter period late still counts. */
 		.allowance_ms = cfg->heartbeat_ms / 4,
+		/* A new peer 1 asks before founding: two periods and the
+		 * allowance for an answer. */
+		.probe_ms = 2 * cfg->heartbeat_ms + cfg->heartbeat_ms / 4,
 	};
 	mship_create(&r->core, &mc, &r->outbox);
 	r->start_ns = uv_hrtime();
 	*out = r;
 	return 0;
+}
+
+/* ---- The keyring ------------------------------------------------------- */
+
+int rollcall_keyring_reread(struct rollcall *r, const char *why)
+{
+	if (!r->keyed)
+		return -EINVAL;
+	struct keyring fresh;
+	char err[512], msg[1024];
+	if (keyring_load(&fresh, r->cfg.keyring, err, sizeof(err)) != 0) {
+		snprintf(msg, sizeof(msg), "keyring not reread (%s), %u keys "
+			 "kept: %s", why, r->keyring.count, err);
+		rollcall_log(r, msg);
+		return -EINVAL;
+	}
+	r->keyring = fresh;
+	keyring_wipe(&fresh);
+	snprintf(msg, sizeof(msg), "keyring %s reread (%s): %u keys, "
+		 "sealing with key %02x%02x%02x%02x", r->cfg.keyring, why,
+		 r->keyring.count, r->keyring.ids[0][0], r->keyring.ids[0][1],
+		 r->keyring.ids[0][2], r->keyring.ids[0][3]);
+	rollcall_log(r, msg);
+	return 0;
+}
+
+/* A Kubernetes Secret's update and a compose secret rewritten in place
+ * reach the file without a signal: its stat changing is one. */
+static void on_keyring_change(uv_fs_poll_t *poll, int status,
+			      const uv_stat_t *prev, const uv_stat_t *curr)
+{
+	(void)prev;
+	(void)curr;
+	struct rollcall *r = poll->data;
+	if (status == 0 && !r->stopping)
+		rollcall_keyring_reread(r, "changed");
 }
 
 int rollcall_start(struct rollcall *r)
@@ -409,7 +451,18 @@ int rollcall_start(struct rollcall *r)
 		.port = r->cfg.port,
 		.verbose = r->cfg.verbose,
 		.drop_udp_percent = r->cfg.drop_udp_percent,
+		.keyring = r->keyed ? &r->keyring : NULL,
 	};
+	if (r->keyed) {
+		uint32_t every = r->cfg.keyring_poll_ms != 0
+					 ? r->cfg.keyring_poll_ms
+					 : ROLLCALL_KEYRING_POLL_MS;
+		uv_fs_poll_init(r->cfg.loop, &r->keyring_poll);
+		r->keyring_poll.data = r;
+		uv_fs_poll_start(&r->keyring_poll, on_keyring_change,
+				 r->cfg.keyring, every);
+		r->poll_open = true;
+	}
 	struct transport_events ev = {
 		.ctx = r,
 		.on_ready = on_transport_ready,
@@ -432,6 +485,11 @@ static void rollcall_close_timers(void *ctx)
 	r->transport = NULL;
 	r->handles_open = 1;
 	r->timers_open = false;
+	if (r->poll_open) {
+		r->handles_open++;
+		r->poll_open = false;
+		uv_close((uv_handle_t *)&r->keyring_poll, on_timer_closed);
+	}
 	uv_close((uv_handle_t *)&r->core_timer, on_timer_closed);
 }
 
@@ -463,6 +521,7 @@ void rollcall_destroy(struct rollcall *r)
 	 * are still on the loop. */
 	assert(!r->timers_open);
 	hosts_destroy(&r->own_hosts);
+	keyring_wipe(&r->keyring);
 	free(r);
 }
 

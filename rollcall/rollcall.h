@@ -56,6 +56,8 @@
 
 /* Room for any error rollcall_create writes. */
 #define ROLLCALL_ERR_BYTES 600
+/* How often, by default, the keyring file's stat is looked at. */
+#define ROLLCALL_KEYRING_POLL_MS 2000
 
 /* A view: what every member that installed view id agrees on. */
 struct rollcall_view {
@@ -88,6 +90,18 @@ struct rollcall_config {
 	 * a new peer that must not have promised anything.
 	 */
 	const char *state_dir;
+	/*
+	 * A keyring file (common/keyring.h, docs/security.md): every frame
+	 * and datagram is sealed with its first key and opened with any of
+	 * them. NULL or "": plain messages. rollcall_create refuses a file
+	 * that does not load (one line in err). Once started, the file is
+	 * reread when its stat changes (every keyring_poll_ms, 0: 2000), and
+	 * by rollcall_keyring_reread (the daemon's SIGHUP); either way one
+	 * line goes to on_log, and a file that does not load keeps the keys
+	 * in use.
+	 */
+	const char *keyring;
+	uint32_t keyring_poll_ms;
 	/* Once removed, join again as a new member (else stay quiet). */
 	bool rejoin;
 	int verbose;			/* > 0: the transport's diagnostics */
@@ -123,7 +137,8 @@ struct rollcall_config {
 	/* The daemon's output lines, newline included (NULL: not made). */
 	void (*on_line)(void *ctx, const char *line, size_t len);
 	/* Diagnostics, one line without newline: failures to keep the
-	 * state (always) and, with verbose, what the peer does. */
+	 * state and each keyring reread (always) and, with verbose, what
+	 * the peer does. */
 	void (*on_log)(void *ctx, const char *what);
 	/* After every event the core handled (for a status file). */
 	void (*on_step)(void *ctx);
@@ -147,6 +162,15 @@ int rollcall_start(struct rollcall *r);
  * call twice, and before rollcall_start (done is still called).
  */
 void rollcall_stop(struct rollcall *r, void (*done)(void *ctx), void *ctx);
+
+/*
+ * Read cfg.keyring again now (why names the cause in the line said, e.g.
+ * "SIGHUP"). 0: the new keys are in use; -EINVAL: no keyring configured,
+ * or the file did not load and the keys in use are kept. Each step of a
+ * rotation must be seen done on every peer before the next (the line
+ * names the keys' count and the sealing key's public id).
+ */
+int rollcall_keyring_reread(struct rollcall *r, const char *why);
 
 /* Free it: before rollcall_start, or once stop's done was called. */
 void rollcall_destroy(struct rollcall *r);

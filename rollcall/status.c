@@ -56,7 +56,8 @@ _Static_assert(sizeof(struct mship_stats) ==
 	X(frames_in) X(datagrams_in) X(dropped_malformed) \
 	X(dropped_stranger) X(dropped_spoofed) X(dropped_queue_full) \
 	X(conns_refused) X(conns_evicted) X(conns_source_capped) \
-	X(dropped_test_loss) X(conns_oversize)
+	X(dropped_test_loss) X(conns_oversize) X(dropped_unsealed) \
+	X(dropped_sealed) X(dropped_unopened) X(dropped_replayed)
 
 void status_counters_add(struct status_counters *cs, const char *name,
 			 uint64_t value)

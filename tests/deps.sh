@@ -5,7 +5,7 @@
 # (iptables: the network scenarios' cuts and loss; python3-matplotlib:
 # tools/timeline's pictures; python3-yaml: the Kubernetes manifests' checks).
 set -eu
-need=(build-essential pkg-config libuv1-dev libmsgpack-dev libcmocka-dev
+need=(build-essential pkg-config libuv1-dev libmsgpack-dev libsodium-dev libcmocka-dev
 	valgrind bc iptables python3-matplotlib python3-yaml)
 missing=()
 for p in "${need[@]}"; do

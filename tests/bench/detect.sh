@@ -12,6 +12,9 @@
 #   rss      resident memory per peer (VmRSS)
 #   cpu      CPU time per idle peer over IDLE_S seconds
 #
+# KEYED=1 runs every peer with one keyring (--keyring): every message
+# sealed and opened (tests/bench/keyed.sh compares the two).
+#
 # Every output line is stamped on arrival by a bash reader ($EPOCHREALTIME,
 # no fork), so the figures include a pipe hop of some microseconds.
 set -u
@@ -22,13 +25,18 @@ KILLS=${KILLS:-5}
 IDLE_S=${IDLE_S:-10}
 
 proc_hostsfile "$N"
+keyring=()
+if [ "${KEYED:-0}" = 1 ]; then
+	(umask 077 && head -c 32 /dev/urandom | base64 > "$PROC_DIR/keyring")
+	keyring=(--keyring "$PROC_DIR/keyring")
+fi
 # Peer 1 logs every message it receives (-vv), for the silence figure.
 for id in $(seq 1 "$N"); do
 	verbose=()
 	[ "$id" = 1 ] && verbose=(-vv)
 	"$ROLLCALL" -h "$PROC_DIR/hosts" --id "$id" --port "$PROC_PORT" \
 		--heartbeat-ms "$HB_MS" -d "$(awk "BEGIN{print ($id-1)*0.1}")" \
-		"${verbose[@]}" 2> >(stamp > "$PROC_DIR/$id.log") &
+		"${keyring[@]}" "${verbose[@]}" 2> >(stamp > "$PROC_DIR/$id.log") &
 	PEER_PID[$id]=$!
 done
 
@@ -49,7 +57,9 @@ for id in $(seq 1 "$N"); do
 	[ "$kb" -gt "$rss_max" ] && rss_max=$kb
 done
 
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU time in ns: /proc/PID/schedstat's first field (the clock ticks of
+# /proc/PID/stat count 10 ms each, too coarse for an idle peer).
+ticks() { awk '{print $1}' "/proc/$1/schedstat"; }
 # Idle CPU over peers 2..N: peer 1 also writes its -vv log.
 declare -A before
 for id in $(seq 2 "$N"); do before[$id]=$(ticks "${PEER_PID[$id]}"); done
@@ -58,13 +68,12 @@ cpu_ticks=0
 for id in $(seq 2 "$N"); do
 	cpu_ticks=$((cpu_ticks + $(ticks "${PEER_PID[$id]}") - ${before[$id]}))
 done
-hz=$(getconf CLK_TCK)
 
-echo "rollcall benchmark: $N peers on loopback, T = $HB_MS ms"
+echo "rollcall benchmark: $N peers on loopback, T = $HB_MS ms${keyring:+, keyed}"
 printf 'rss per peer: mean %d KiB, max %d KiB\n' $((rss_total / N)) "$rss_max"
-awk -v t="$cpu_ticks" -v hz="$hz" -v n="$((N - 1))" -v s="$IDLE_S" 'BEGIN {
-	printf "idle cpu per peer: %.3f%% of one core (%d ticks over %d s)\n",
-		100 * t / hz / n / s, t, s }'
+awk -v t="$cpu_ticks" -v n="$((N - 1))" -v s="$IDLE_S" 'BEGIN {
+	printf "idle cpu per peer: %.3f%% of one core (%.1f ms over %d s)\n",
+		100 * t / 1e9 / n / s, t / 1e6 / n, s }'
 
 # Kill the highest-id members one at a time; measure each change.
 alive=$(seq 1 "$N")

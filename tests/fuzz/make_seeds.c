@@ -15,6 +15,7 @@
 #include "../../common/bounds.h"
 #include "../../common/peerset.h"
 #include "../../common/wire.h"
+#include "../../common/wire_paxos.h"
 #include "fuzz.h"
 
 /* Big enough for the hostsfile of HOSTS_MAX + 1 entries below. */
@@ -175,6 +176,84 @@ static void wire_seeds(void)
 	write_seed("fuzz_frame", "too-big", too_big, sizeof(too_big));
 }
 
+/* ---- the Paxos lab's messages, as frames ---- */
+
+static void paxos_seed(const char *name, const struct paxos_msg *m,
+		       char *stream, size_t *stream_len)
+{
+	static char buf[FRAME_BYTES_MAX];
+	size_t len;
+
+	if (wire_paxos_encode_frame(m, buf, sizeof(buf), &len) != 0)
+		abort();
+	write_seed("fuzz_paxos", name, buf, len);
+	if (*stream_len + len <= FRAME_BYTES_MAX) {
+		memcpy(stream + *stream_len, buf, len);
+		*stream_len += len;
+	}
+}
+
+/* One of each type, a promise of every entry form, a full promise. */
+static void paxos_seeds(void)
+{
+	static struct paxos_msg m;
+	static char stream[FRAME_BYTES_MAX];
+	size_t stream_len = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PAXOS_PREPARE;
+	m.from = 1;
+	m.ballot = paxos_ballot(1, 1);
+	paxos_seed("prepare", &m, stream, &stream_len);
+	m.type = PAXOS_NACK;
+	m.from = 3;
+	m.ballot = paxos_ballot(UINT32_MAX, 1024);
+	paxos_seed("nack", &m, stream, &stream_len);
+	m.type = PAXOS_ACCEPT;
+	m.from = 1;
+	m.ballot = paxos_ballot(1, 1);
+	m.value.len = 1;
+	m.value.bytes[0] = 'X';
+	paxos_seed("accept", &m, stream, &stream_len);
+	m.type = PAXOS_ACCEPTED;
+	m.from = 300;
+	m.slot = UINT64_MAX;
+	paxos_seed("accepted", &m, stream, &stream_len);
+	m.type = PAXOS_CHOSEN;
+	m.slot = 0x10000;
+	m.value.noop = true;
+	m.value.len = 0;
+	paxos_seed("chosen-noop", &m, stream, &stream_len);
+	memset(&m, 0, sizeof(m));
+	m.type = PAXOS_PROMISE;
+	m.from = 3;
+	m.slot = 0;
+	m.ballot = paxos_ballot(1, 5);
+	paxos_seed("promise-empty", &m, stream, &stream_len);
+	m.entries_count = 3;
+	m.entries[0].slot = 0;
+	m.entries[0].vballot = paxos_ballot(1, 1);
+	m.entries[0].value.len = 1;
+	m.entries[0].value.bytes[0] = 'X';
+	m.entries[1].slot = 200;
+	m.entries[1].vballot = 1;
+	m.entries[1].value.noop = true;
+	m.entries[2].slot = 70000;
+	m.entries[2].vballot = UINT64_MAX;
+	paxos_seed("promise-entries", &m, stream, &stream_len);
+	write_seed("fuzz_paxos", "stream-all", stream, stream_len);
+	m.entries_count = PAXOS_PROMISE_ENTRIES_MAX;
+	for (unsigned i = 0; i < m.entries_count; i++) {
+		m.entries[i].slot = i;
+		m.entries[i].vballot = UINT64_MAX;
+		m.entries[i].value.noop = false;
+		m.entries[i].value.len = PAXOS_VALUE_BYTES_MAX;
+		memset(m.entries[i].value.bytes, 'v', PAXOS_VALUE_BYTES_MAX);
+	}
+	stream_len = 0;
+	paxos_seed("promise-full", &m, stream, &stream_len);
+}
+
 /* ---- hostsfiles ---- */
 
 static void hosts_text_seed(const char *name, const char *text)
@@ -216,6 +295,19 @@ static void hosts_seeds(void)
 	hosts_text_seed("name-longest", long_name);
 	hosts_count_seed("hosts-max", HOSTS_MAX);
 	hosts_count_seed("hosts-max-plus-one", HOSTS_MAX + 1);
+	/* The roles form (the Paxos lab's): the instructor's two files, and
+	 * one error of each kind. */
+	hosts_text_seed("roles-testcase1", "peer1:proposer1\npeer2:acceptor1\n"
+			"peer3:acceptor1\npeer4:acceptor1\npeer5:learner1\n");
+	hosts_text_seed("roles-testcase2", "peer1:proposer1\n"
+			"peer2:acceptor1,acceptor2\npeer3:acceptor1,acceptor2\n"
+			"peer4:acceptor1,acceptor2\npeer5:proposer2\n");
+	hosts_text_seed("roles-blanks-ipv6", " peer4 : acceptor1 , learner1\r\n"
+			"::1:proposer1024\n");
+	hosts_text_seed("roles-none", "peer1:proposer1\npeer2\n");
+	hosts_text_seed("roles-unknown", "peer1:leader1\n");
+	hosts_text_seed("roles-bad-k", "peer1:acceptor01,acceptor0\n");
+	hosts_text_seed("roles-repeated", "peer1:learner2,learner2\n");
 }
 
 /* ---- argv sets: a name, then the arguments after argv[0] ---- */
@@ -273,6 +365,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	wire_seeds();
+	paxos_seeds();
 	hosts_seeds();
 	cli_seeds();
 	return 0;

@@ -26,7 +26,15 @@
 #    unreachable" and a view [1,2,4,5];
 # 3. `docker start` of it again, as the kubelet restarts a container: the
 #    new life is admitted, everyone ends in one view [1,2,3,4,5];
-# judge.awk's common checks hold for the whole log (build/k8s/docker.log).
+# 4. a rolling restart that loses the state volume at each pod, as
+#    `kubectl rollout restart` does to an emptyDir, highest ordinal first:
+#    each pod killed and started again with a new tmpfs (a stopped
+#    container's tmpfs is gone); after each, all five are in one view
+#    [1,2,3,4,5] with a higher id than before;
+# judge.awk's common checks hold for the whole log (build/k8s/docker.log):
+# one view id names one list, and every pod's view ids only grow, across
+# the restarts of step 4 too (no restart marker there: a life that lost
+# its state prints the view that admits it, never an older one).
 #
 # Prints the timeline, then "PASS k8s-docker" (exit 0) or "FAIL
 # k8s-docker: reason" (exit 1); 77 with one line when no engine answers.
@@ -50,6 +58,7 @@ logdir=$root/build/k8s
 log=$logdir/docker.log
 mkdir -p "$logdir"
 tmp=
+ktmp=
 
 fail() {
 	echo "FAIL k8s-docker: $*"
@@ -63,6 +72,7 @@ cleanup() {
 	done
 	timeout 30 docker network rm "$NET" >/dev/null 2>&1
 	[ -n "$tmp" ] && rm -rf "$tmp"
+	[ -n "$ktmp" ] && rm -rf "$ktmp"
 }
 
 if [ "${1:-}" = --build ]; then
@@ -98,6 +108,23 @@ mapfile -t names < <(grep -v '^[[:space:]]*\(#\|$\)' "$tmp/$(basename "$hosts_pa
 [ "${#names[@]}" -eq "$REPLICAS" ] || fail "the hostsfile has ${#names[@]} names, not $REPLICAS"
 
 # Until the daemon has --status (issue 11), run without it and say so.
+# The Secret, as the kubelet lays it out with fsGroup 10001: the key
+# file 0440, root's, group 10001, in a directory of its own.
+keyring_path=
+for ((i = 0; i < ${#args[@]}; i++)); do
+	[ "${args[i]}" = --keyring ] && keyring_path=${args[i + 1]}
+done
+keyring_mount=()
+if [ -n "$keyring_path" ]; then
+	ktmp=$(mktemp -d)
+	head -c 32 /dev/urandom | base64 > "$ktmp/$(basename "$keyring_path")"
+	chown -R 0:10001 "$ktmp" 2>/dev/null ||
+		fail "cannot give the keyring to group 10001 (run as root)"
+	chmod 0440 "$ktmp/$(basename "$keyring_path")"
+	chmod 0750 "$ktmp"
+	keyring_mount=(-v "$ktmp:$(dirname "$keyring_path"):ro")
+fi
+
 status=
 if timeout 30 docker run --rm --network none prj3 --help 2>&1 | grep -q -- --status; then
 	for ((i = 0; i < ${#args[@]}; i++)); do
@@ -125,7 +152,7 @@ for i in $(seq 0 $((REPLICAS - 1))); do
 		--security-opt no-new-privileges \
 		--tmpfs /var/lib/rollcall:mode=0777,uid=10001 \
 		--tmpfs /run/rollcall:mode=0777,uid=10001 \
-		-v "$tmp:$(dirname "$hosts_path"):ro" \
+		-v "$tmp:$(dirname "$hosts_path"):ro" "${keyring_mount[@]}" \
 		prj3 "${args[@]}" >/dev/null || fail "docker run of rollcall-$i failed"
 done
 
@@ -206,7 +233,7 @@ echo "== peer $((VICTIM + 1))'s new life is a member again after $(($(date +%s) 
 sleep "$SETTLE_S"
 collect
 
-judge_common "$log" "$(echo $all)" || fail "$judged"
+judge_common "$log" "$(echo $all)" >/dev/null || fail "$judged"
 
 # Exactly this after the first full view: the victim's unreachable line,
 # the view without it, the view with its new life; one final view for all.
@@ -228,5 +255,43 @@ for name in $all; do
 	[ -z "$final" ] || [ "$final" = "$v" ] || fail "the pods end in different views ($final and $v)"
 	final=$v
 done
+
+# last_full NAME: the id of NAME's last view line if that view is the
+# whole group, else nothing.
+last_full() {
+	peer_log "$1" | grep -E '\{peer_id:[0-9]+, view_id: [0-9]+, leader: [0-9]+, memb_list:' |
+		tail -n 1 | sed -nE 's/.*view_id: ([0-9]+), .*memb_list: \[1,2,3,4,5\]\}$/\1/p'
+}
+
+echo "== rolling restart, the state volume lost at each pod (rollcall-4 first)"
+floor=$final
+for i in $(seq $((REPLICAS - 1)) -1 0); do
+	timeout 30 docker kill "$PREFIX$i" >/dev/null || fail "docker kill rollcall-$i failed"
+	timeout 30 docker start "$PREFIX$i" >/dev/null || fail "docker start rollcall-$i failed"
+	t0=$(date +%s)
+	whole=
+	for _ in $(seq 1 "$WAIT_S"); do
+		missing= v=
+		for name in $all; do
+			got=$(last_full "$name")
+			if [ -z "$got" ] || [ "$got" -le "$floor" ] ||
+				{ [ -n "$v" ] && [ "$got" != "$v" ]; }; then
+				missing="$missing $name"
+			fi
+			v=${v:-$got}
+		done
+		[ -z "$missing" ] && whole=$v && break
+		sleep 1
+	done
+	[ -n "$whole" ] || { collect; fail "rolling restart of rollcall-$i: after ${WAIT_S}s not one whole view above $floor from:$missing"; }
+	echo "== rollcall-$i restarted without its state: all five in view $whole [1,2,3,4,5] after $(($(date +%s) - t0))s"
+	floor=$whole
+done
+sleep "$SETTLE_S"
+collect
+out=$(awk -v tc=0 -v names="$(echo $all)" -v reheard=1 \
+	-f "$root/tests/compose/judge.awk" "$log") ||
+	fail "after the rolling restart: $(printf '%s\n' "$out" | tail -n 1)"
+printf '%s\n' "$out" | sed '$d'
 echo "== log: build/k8s/docker.log"
 echo "PASS k8s-docker"

@@ -25,7 +25,11 @@ Prints one line per check ("ok: ..." or "FAIL: ..."), then
   - a pod's hostname (its name) finds its own line by first label;
   - the readiness probe runs the image's binary on the file --status
     names, with no shell; the state volume is at ROLLCALL_STATE;
-  - the pod runs as the Dockerfile's user, not as root.
+  - the pod runs as the Dockerfile's user, not as root;
+  - --keyring names a key of a Secret mounted read-only, with a
+    defaultMode for the owner alone and fsGroup equal to runAsGroup
+    (the kubelet makes the file 0440 root:fsGroup, which the daemon
+    accepts only when fsGroup is its own group).
 """
 
 import os
@@ -219,6 +223,29 @@ def check_all(path):
     check(sc.get("runAsNonRoot") is True, "runAsNonRoot: true")
     check(uid is not None and str(sc.get("runAsUser")) == uid,
           f"runAsUser {sc.get('runAsUser')} is the Dockerfile's USER {user}")
+
+    # The keyring: a Secret's key, read-only, for the owner alone.
+    keyring = option(args, "--keyring")
+    check(keyring, f"--keyring names the keyring ({keyring})")
+    if keyring:
+        kdir, kkey = os.path.dirname(keyring), os.path.basename(keyring)
+        km = [m for m in mounts.values() if m["mountPath"].rstrip("/") == kdir]
+        kv = vols.get(km[0]["name"], {}) if km else {}
+        sec = kv.get("secret", {})
+        check(km and sec.get("secretName"),
+              f"the keyring's directory {kdir} is a Secret")
+        check(km and km[0].get("readOnly") is True and "subPath" not in km[0],
+              "the keyring's Secret is mounted readOnly, without subPath")
+        items = sec.get("items")
+        check(not items or any(i.get("path") == kkey for i in items),
+              f"the keyring's file {kkey} is a key of the Secret")
+        modes = [sec.get("defaultMode", 0o644)] + \
+            [i["mode"] for i in items or [] if "mode" in i]
+        check(all(int(m) & 0o077 == 0 for m in modes),
+              f"the keyring's mode is for the owner alone ({[oct(int(m)) for m in modes]})")
+        check(sc.get("fsGroup") == sc.get("runAsGroup"),
+              f"fsGroup {sc.get('fsGroup')} is runAsGroup {sc.get('runAsGroup')}: "
+              "the keyring's group must be the daemon's")
 
     return data.get(key, ""), args
 

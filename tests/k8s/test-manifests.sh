@@ -54,6 +54,11 @@ expect FAIL "-h where nothing is mounted" statefulset.yaml 's|- /etc/rollcall/ho
 expect FAIL "a Service selecting no pod" service.yaml '/selector:/{n;s/rollcall/other/}' "Service selects"
 expect FAIL "a manifest kustomize leaves out" kustomization.yaml '/- service.yaml/d' "lists every manifest"
 expect FAIL "running as root" statefulset.yaml 's/runAsUser: 10001/runAsUser: 0/' "runAsUser"
+expect FAIL "a keyring others can read" statefulset.yaml 's/defaultMode: 0400/defaultMode: 0444/' "keyring's mode"
+expect FAIL "a keyring mounted writable" statefulset.yaml '/mountPath: \/etc\/rollcall-keyring/{n;s/readOnly: true/readOnly: false/}' "readOnly"
+expect FAIL "fsGroup not the daemon's group" statefulset.yaml 's/fsGroup: 10001/fsGroup: 2000/' "fsGroup"
+expect FAIL "--keyring where no Secret is" statefulset.yaml 's|- /etc/rollcall-keyring/keyring|- /etc/rollcall/keyring|' "is a Secret"
+expect FAIL "no keyring" statefulset.yaml '/- --keyring/{N;d}' "--keyring"
 expect FAIL "YAML that does not parse" service.yaml 's/^spec:/spec: [/' "parses"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

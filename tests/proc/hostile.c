@@ -18,6 +18,19 @@
  *     opened and left idle for --hold-ms;
  *     meanwhile a flood of --flood garbage datagrams over --flood-ms.
  *
+ * Two other modes speak to a keyed group (--keyring, common/seal.h):
+ *
+ *   --forge ID: from 127.0.0.ID (a member's own address), for --forge-ms,
+ *     valid messages of every type claiming ID, the life far above its
+ *     own, and heartbeats naming every other peer a suspect, by UDP and
+ *     TCP: plain, or sealed with --keyring FILE (a wrong key);
+ *   --replay ID: capture for --capture-ms, with raw sockets, the
+ *     datagrams 127.0.0.ID sends and the TCP bytes any 127.0.0.x sends to
+ *     the port; print "captured"; wait for the file --go to exist; then
+ *     for --replay-ms send the datagrams again from 127.0.0.ID's port to
+ *     every other peer, and each TCP byte stream again, from its own
+ *     source address, on a new connection.
+ *
  * Only loopback destinations are accepted. Every loop is bounded in count
  * and by one overall deadline (DEADLINE_MS), so the tool always exits by
  * itself. It prints one summary line per phase on stdout; exit 0 unless
@@ -38,7 +51,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/ip.h>
+#include <sys/stat.h>
+
 #include "../../common/bounds.h"
+#include "../../common/keyring.h"
+#include "../../common/seal.h"
 #include "../../common/peerset.h"
 #include "../../common/wire.h"
 
@@ -64,7 +82,16 @@ static struct {
 	unsigned flood_ms;
 	unsigned stranger;	/* the id claimed by the stranger */
 	unsigned spoofed;	/* the listed id claimed from the wrong address */
-} opt = { "127.0.0.9", 5, 7610, 1, 2000, 3000, 20000, 2000, 9, 1 };
+	unsigned forge;		/* --forge ID */
+	unsigned forge_ms;
+	const char *keyring;	/* seal what --forge sends */
+	unsigned replay;	/* --replay ID */
+	unsigned capture_ms;
+	unsigned replay_ms;
+	const char *go;
+} opt = { "127.0.0.9", 5, 7610, 1, 2000, 3000, 20000, 2000, 9, 1,
+	  0, 2000, NULL, 0, 1000, 3000, NULL };
+static unsigned deadline_ms = DEADLINE_MS;
 
 static struct sockaddr_in src_addr;
 static struct sockaddr_in peer_addr[PEERS_MAX + 1];
@@ -82,7 +109,7 @@ static uint64_t now_ms(void)
 
 static bool past_deadline(void)
 {
-	return now_ms() - start_ms >= DEADLINE_MS;
+	return now_ms() - start_ms >= deadline_ms;
 }
 
 static void sleep_ms(unsigned ms)
@@ -119,7 +146,11 @@ static void usage(void)
 		"usage: hostile [--src A] [--peers N] [--port P] [--seed S]\n"
 		"               [--idle N] [--hold-ms MS] [--flood N]"
 		" [--flood-ms MS]\n"
-		"               [--stranger ID] [--spoofed ID]\n");
+		"               [--stranger ID] [--spoofed ID]\n"
+		"       hostile --forge ID [--keyring FILE] [--forge-ms MS]"
+		" [--peers N] [--port P]\n"
+		"       hostile --replay ID --go FILE [--capture-ms MS]"
+		" [--replay-ms MS] [--peers N] [--port P]\n");
 	exit(2);
 }
 
@@ -162,12 +193,33 @@ static void parse(int argc, char **argv)
 			opt.stranger = (unsigned)num_arg(v, HOSTS_MAX);
 		else if (!strcmp(a, "--spoofed"))
 			opt.spoofed = (unsigned)num_arg(v, HOSTS_MAX);
+		else if (!strcmp(a, "--forge"))
+			opt.forge = (unsigned)num_arg(v, 254);
+		else if (!strcmp(a, "--forge-ms"))
+			opt.forge_ms = (unsigned)num_arg(v, 10000);
+		else if (!strcmp(a, "--keyring"))
+			opt.keyring = v;
+		else if (!strcmp(a, "--replay"))
+			opt.replay = (unsigned)num_arg(v, 254);
+		else if (!strcmp(a, "--capture-ms"))
+			opt.capture_ms = (unsigned)num_arg(v, 10000);
+		else if (!strcmp(a, "--replay-ms"))
+			opt.replay_ms = (unsigned)num_arg(v, 10000);
+		else if (!strcmp(a, "--go"))
+			opt.go = v;
 		else
 			usage();
 	}
 	if (opt.peers < 1 || opt.port < 1 || opt.stranger < 1 ||
-	    opt.spoofed < 1)
+	    opt.spoofed < 1 || (opt.replay && !opt.go))
 		usage();
+	/* A member's own address, as a spoofer on its path would use. */
+	if (opt.forge || opt.replay) {
+		static char own[20];
+		snprintf(own, sizeof(own), "127.0.0.%u",
+			 opt.forge ? opt.forge : opt.replay);
+		opt.src = own;
+	}
 }
 
 static void setup_addrs(void)
@@ -569,6 +621,268 @@ static void phase_idle(void)
 	}
 }
 
+/* ---- --forge: a member's address, its id, and no key (or a wrong one) -- */
+
+static struct keyring forge_ring;
+static uint64_t forge_counter = UINT64_C(1) << 62;
+
+/* Body b as sent: sealed when a keyring was given, else as it is. */
+static size_t forge_bytes(char *out, size_t cap, const char *b, size_t len,
+			  const struct wire_msg *m, enum seal_channel ch,
+			  unsigned to)
+{
+	struct seal_header h = {
+		.channel = ch, .from = m->from, .to = (uint16_t)to,
+		.incarnation = m->incarnation, .counter = forge_counter++,
+	};
+	size_t n = 0;
+	if (!opt.keyring) {
+		memcpy(out, b, len);
+		return len;
+	}
+	if (seal_box(&forge_ring, &h, NULL, b, len, out, cap, &n) != 0)
+		return 0;
+	return n;
+}
+
+static void phase_forge(void)
+{
+	struct wire_msg all[16];
+	unsigned n = 0, rounds = 0;
+	uint64_t end = now_ms() + opt.forge_ms;
+	struct wire_msg m;
+
+	if (opt.keyring) {
+		char err[512];
+		if (seal_init() != 0 ||
+		    keyring_load(&forge_ring, opt.keyring, err,
+				 sizeof(err)) != 0) {
+			fprintf(stderr, "hostile: %s\n", err);
+			exit(1);
+		}
+	}
+	/* A life far above the member's (its wall clock in microseconds),
+	 * so an accepted message would start a new life of it. */
+	m = msg(WIRE_HEARTBEAT, opt.forge, 4);
+	m.incarnation = UINT64_C(1) << 60;
+	m.leader = (uint16_t)opt.forge;
+	for (unsigned i = 1; i <= opt.peers; i++)
+		if (i != opt.forge)
+			peerset_add(&m.suspects, i);
+	all[n++] = m;
+	m = msg(WIRE_NEWVIEW, opt.forge, 1000);
+	m.incarnation = UINT64_C(1) << 60;
+	m.ballot = UINT64_C(1) << 40;
+	m.leader = (uint16_t)opt.forge;
+	peerset_add(&m.members, opt.forge);
+	all[n++] = m;
+	m = msg(WIRE_REQ, opt.forge, 4);
+	m.incarnation = UINT64_C(1) << 60;
+	m.ballot = UINT64_C(1) << 40;
+	m.request_id = 99;
+	m.op = WIRE_OP_DEL;
+	m.peer = opt.forge == 2 ? 3 : 2;
+	m.leader = (uint16_t)opt.forge;
+	all[n++] = m;
+	m = msg(WIRE_NEWLEADER, opt.forge, 4);
+	m.incarnation = UINT64_C(1) << 60;
+	m.ballot = UINT64_C(1) << 40;
+	m.request_id = 98;
+	m.op = WIRE_OP_PENDING;
+	all[n++] = m;
+	m = msg(WIRE_JOIN, opt.forge, 0);
+	m.incarnation = UINT64_C(1) << 60;
+	all[n++] = m;
+
+	while (now_ms() < end && !past_deadline()) {
+		for (unsigned k = 0; k < n; k++) {
+			char body[512], out[1024];
+			size_t len, sealed;
+			if (wire_encode(&all[k], body, sizeof(body), &len) < 0)
+				continue;
+			for (unsigned id = 1; id <= opt.peers; id++) {
+				if (id == opt.forge)
+					continue;
+				sealed = forge_bytes(out, sizeof(out), body,
+						     len, &all[k],
+						     SEAL_DATAGRAM, id);
+				udp_shot(id, out, sealed);
+				/* TCP every tenth round: a connection each. */
+				if (rounds % 10 != 0)
+					continue;
+				sealed = forge_bytes(out + 4, sizeof(out) - 4,
+						     body, len, &all[k],
+						     SEAL_FRAME, id);
+				be32(out, (uint32_t)sealed);
+				tcp_shot(id, out, sealed + 4);
+			}
+		}
+		rounds++;
+		sleep_ms(20);
+	}
+	keyring_wipe(&forge_ring);
+	printf("forge as %u (%s): %u rounds; tcp %u sent, %u failed; "
+	       "udp %u sent, %u failed\n", opt.forge,
+	       opt.keyring ? "sealed with a wrong key" : "plain", rounds,
+	       tcp_sent, tcp_failed, udp_sent, udp_failed);
+}
+
+/* ---- --replay: capture, then send the same bytes again ------------------ */
+
+#define CAPTURE_DGRAMS_MAX 256
+#define CAPTURE_STREAM_BYTES_MAX (64 * 1024)
+
+static struct {
+	char bytes[DATAGRAM_BYTES_MAX];
+	size_t len;
+} dgrams[CAPTURE_DGRAMS_MAX];
+static unsigned ndgrams;
+/* TCP bytes by source and destination peer, in the order captured. */
+static char *streams[PEERS_MAX + 1][PEERS_MAX + 1];
+static size_t stream_len[PEERS_MAX + 1][PEERS_MAX + 1];
+
+/* The peer id of a 127.0.0.x address (network order), or 0. */
+static unsigned peer_of(uint32_t a)
+{
+	uint32_t h = ntohl(a);
+	if ((h >> 8) != 0x7f0000 || (h & 0xff) < 1 || (h & 0xff) > opt.peers)
+		return 0;
+	return h & 0xff;
+}
+
+static void capture_packet(const unsigned char *p, size_t n, bool tcp)
+{
+	const struct iphdr *ip = (const void *)p;
+	size_t ihl, off;
+	unsigned from, to;
+
+	if (n < sizeof(*ip) || ip->version != 4)
+		return;
+	ihl = (size_t)ip->ihl * 4;
+	from = peer_of(ip->saddr);
+	to = peer_of(ip->daddr);
+	if (!from || !to || n < ihl + 8)
+		return;
+	/* Both ports lead either header: source, then destination. */
+	unsigned sport = (unsigned)p[ihl] << 8 | p[ihl + 1];
+	unsigned dport = (unsigned)p[ihl + 2] << 8 | p[ihl + 3];
+	if (!tcp) {
+		if (from != opt.replay || dport != opt.port ||
+		    sport != opt.port || n - ihl - 8 >
+		    DATAGRAM_BYTES_MAX || ndgrams == CAPTURE_DGRAMS_MAX)
+			return;
+		dgrams[ndgrams].len = n - ihl - 8;
+		memcpy(dgrams[ndgrams].bytes, p + ihl + 8, n - ihl - 8);
+		ndgrams++;
+		return;
+	}
+	if (n < ihl + 20 || dport != opt.port)
+		return;
+	off = ihl + (size_t)(p[ihl + 12] >> 4) * 4;
+	if (off >= n || stream_len[from][to] + (n - off) >
+			       CAPTURE_STREAM_BYTES_MAX)
+		return;
+	if (!streams[from][to] &&
+	    !(streams[from][to] = malloc(CAPTURE_STREAM_BYTES_MAX)))
+		return;
+	memcpy(streams[from][to] + stream_len[from][to], p + off, n - off);
+	stream_len[from][to] += n - off;
+}
+
+static void phase_capture(void)
+{
+	int ufd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+	int tfd = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+	uint64_t end = now_ms() + opt.capture_ms;
+	unsigned char pkt[70000];
+	size_t tcp_bytes = 0;
+
+	if (ufd < 0 || tfd < 0)
+		die("raw socket (root needed)");
+	while (now_ms() < end && !past_deadline()) {
+		struct pollfd p[2] = { { ufd, POLLIN, 0 }, { tfd, POLLIN, 0 } };
+		if (poll(p, 2, 50) <= 0)
+			continue;
+		for (int k = 0; k < 2; k++) {
+			ssize_t n;
+			if (!(p[k].revents & POLLIN))
+				continue;
+			n = recv(p[k].fd, pkt, sizeof(pkt), MSG_DONTWAIT);
+			if (n > 0)
+				capture_packet(pkt, (size_t)n, k == 1);
+		}
+	}
+	close(ufd);
+	close(tfd);
+	for (unsigned a = 1; a <= opt.peers; a++)
+		for (unsigned b = 1; b <= opt.peers; b++)
+			tcp_bytes += stream_len[a][b];
+	printf("captured %u datagrams from peer %u, %zu tcp bytes\n", ndgrams,
+	       opt.replay, tcp_bytes);
+}
+
+/* A TCP connection from peer from's address to peer to. */
+static int tcp_connect_from(unsigned from, unsigned to)
+{
+	struct sockaddr_in keep = src_addr;
+	int fd;
+	src_addr.sin_addr.s_addr = htonl(0x7f000000u | from);
+	fd = tcp_connect(to);
+	src_addr = keep;
+	return fd;
+}
+
+static void phase_replay(void)
+{
+	struct stat st;
+	uint64_t end;
+	unsigned rounds = 0, streams_sent = 0;
+	struct sockaddr_in a = src_addr;
+	int one = 1;
+
+	while (stat(opt.go, &st) != 0 && !past_deadline())
+		sleep_ms(20);
+	/* From the member's own port when it is free (the member dead),
+	 * else from another port of its address. */
+	close(udp_fd);
+	udp_fd = socket(AF_INET, SOCK_DGRAM, 0);
+	setsockopt(udp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	a.sin_port = htons((uint16_t)opt.port);
+	if (bind(udp_fd, (const struct sockaddr *)&a, sizeof(a)) < 0) {
+		a.sin_port = 0;
+		if (bind(udp_fd, (const struct sockaddr *)&a, sizeof(a)) < 0)
+			die("bind");
+	}
+	for (unsigned f = 1; f <= opt.peers; f++)
+		for (unsigned t = 1; t <= opt.peers; t++) {
+			int fd;
+			if (!stream_len[f][t])
+				continue;
+			fd = tcp_connect_from(f, t);
+			if (fd >= 0 && send_all(fd, streams[f][t],
+						stream_len[f][t]))
+				streams_sent++;
+			if (fd >= 0)
+				close(fd);
+		}
+	end = now_ms() + opt.replay_ms;
+	while (now_ms() < end && !past_deadline() && ndgrams > 0) {
+		/* The heartbeats in the order captured, as often as the
+		 * member sent them, over and over. */
+		unsigned k = rounds % ndgrams;
+		for (unsigned id = 1; id <= opt.peers; id++)
+			if (id != opt.replay)
+				udp_shot(id, dgrams[k].bytes, dgrams[k].len);
+		rounds++;
+		sleep_ms(10);
+	}
+	printf("replayed: %u tcp streams; udp %u sent, %u failed\n",
+	       streams_sent, udp_sent, udp_failed);
+	for (unsigned f = 1; f <= opt.peers; f++)
+		for (unsigned t = 1; t <= opt.peers; t++)
+			free(streams[f][t]);
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl;
@@ -597,6 +911,19 @@ int main(int argc, char **argv)
 	if (udp_fd < 0)
 		die("udp socket");
 
+	if (opt.forge) {
+		deadline_ms = opt.forge_ms + DEADLINE_MS;
+		phase_forge();
+		close(udp_fd);
+		return 0;
+	}
+	if (opt.replay) {
+		deadline_ms = opt.capture_ms + opt.replay_ms + 2 * DEADLINE_MS;
+		phase_capture();
+		phase_replay();
+		close(udp_fd);
+		return 0;
+	}
 	build_msgs();
 	phase_messages();
 	phase_idle();

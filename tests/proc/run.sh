@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 . tests/proc/cut.sh
 TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
 file=tests/proc/scenarios.sh
-all="cli_errors joins crash_one crash_chain takeover leader_crash ten two_at_once frozen frozen_rejoin restart restart_late leader_restart hostile clean_exit hooks hooks_fail hooks_slow"
+all="cli_errors joins crash_one crash_chain takeover leader_crash ten two_at_once frozen frozen_rejoin restart restart_late leader_restart amnesia hostile clean_exit hooks hooks_fail hooks_slow keyed_errors keyed_strangers keyed_replay keyed_rotation"
 net=0
 if [ "${1:-}" = --net ]; then
 	shift

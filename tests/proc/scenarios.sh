@@ -170,6 +170,66 @@ leader_restart() {
 		fail "peer 1 printed view 0 $(count_lines 1 'view_id: 0,') times, want once (its first life)"
 }
 
+# Restarts that forget (PROC_STATE=0: no --state, so every restart starts
+# without a state file). A life that lost its state holds no vote: the
+# group removes the life it lists and admits the new one, and the new life
+# prints the view that admits it, never an older one nor a founding view 0.
+# A member is restarted, then the leader (a new peer 1 asks the others
+# before founding, and joins them), then all five one by one. One view id
+# names one list everywhere (check_invariants), each peer's view ids grow
+# across its lives (amnesia_logs_grow), and the group ends whole.
+amnesia_group_whole() {
+	local want id
+	want=$(last_view 1)
+	case $want in *" [1,2,3,4,5]") ;; *) return 1 ;; esac
+	[ "${want%% *}" -gt "$AMNESIA_FLOOR" ] || return 1
+	for id in 2 3 4 5; do has_view "$id" "$want" || return 1; done
+}
+
+amnesia_await() {
+	wait_for 20 amnesia_group_whole ||
+		fail "$1: the group is not whole again above view $AMNESIA_FLOOR: $(for i in 1 2 3 4 5; do printf '%s: %s%s; ' "$i" "$(last_view "$i")" "$(kill -0 "${PEER_PID[$i]}" 2>/dev/null || echo ' (exited)')"; done)"
+	AMNESIA_FLOOR=$(last_view 1)
+	AMNESIA_FLOOR=${AMNESIA_FLOOR%% *}
+}
+
+# Each peer's view ids strictly grow over its whole log, restarts included.
+amnesia_logs_grow() {
+	local id ids
+	for id in 1 2 3 4 5; do
+		ids=$(peer_log "$id" | sed -n 's/^{peer_id:[0-9]*, view_id: \([0-9]*\),.*memb_list.*/\1/p' | paste -sd' ')
+		awk -v ids="$ids" 'BEGIN { n = split(ids, v, " ")
+			for (i = 2; i <= n; i++) if (v[i] + 0 <= v[i - 1] + 0) exit 1 }' ||
+			fail "peer $id: view ids do not grow across its lives: $ids"
+	done
+}
+
+amnesia_restart() {
+	peer_kill "$1"
+	peer_restart "$1"
+}
+
+amnesia() {
+	local id
+	PROC_STATE=0
+	JUDGE_REHEARD=1	# a peer removed and let in again may fail again
+	AMNESIA_FLOOR=3
+	start_group 5
+	await_view 10 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+	amnesia_restart 3
+	amnesia_await "member 3 restarted"
+	amnesia_restart 1
+	amnesia_await "leader 1 restarted"
+	for id in 1 2 3 4 5; do
+		amnesia_restart "$id"
+		amnesia_await "rolling restart, peer $id"
+	done
+	amnesia_logs_grow
+	[ "$(count_lines 1 'view_id: 0,')" = 1 ] ||
+		fail "peer 1 printed view 0 $(count_lines 1 'view_id: 0,') times, want once (its first life)"
+	echo "  figure: the group ends at $(last_view 1)"
+}
+
 # SIGTERM closes every handle and exits 0 (VALGRIND=1 then checks leaks).
 clean_exit() {
 	start_group 3
@@ -527,6 +587,275 @@ cli_errors() {
 		-h "$h" --id 1 --on-change /bin/true --on-change-log "$PROC_DIR/no/h.log"
 	"$ROLLCALL" --help | grep -q -- "--heartbeat-ms" || fail "--help"
 	"$ROLLCALL" --version | grep -q "^rollcall " || fail "--version"
+}
+
+# ---- Keyed groups (--keyring, common/seal.h) -------------------------------
+
+new_key() { head -c 32 /dev/urandom | base64; }
+
+# keyring_write ID KEY...: peer ID's keyring, mode 0600, replaced whole.
+keyring_write() {
+	local f=$PROC_DIR/keys.$1
+	shift
+	(umask 077 && printf '%s\n' "$@" > "$f.tmp") && mv "$f.tmp" "$f"
+}
+
+# keyed_start N M: peers 1..N of a hostsfile of M, each with its own
+# keyring (keys.ID) and status file (ID.status).
+keyed_start() {
+	local n=$1 m=$2 i
+	proc_hostsfile "$m"
+	for i in $(seq 1 "$n"); do
+		peer_start "$i" -d "$(awk "BEGIN{print ($i-1)*0.2}")" \
+			--keyring "$PROC_DIR/keys.$i" --status "$PROC_DIR/$i.status"
+	done
+}
+
+# counter ID NAME: a transport counter from peer ID's status file.
+counter() {
+	sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$PROC_DIR/$1.status" 2>/dev/null |
+		head -n 1
+}
+# counter_sum NAME ID...: over those peers.
+counter_sum() {
+	local name=$1 id sum=0 v
+	shift
+	for id in "$@"; do v=$(counter "$id" "$name"); sum=$((sum + ${v:-0})); done
+	echo "$sum"
+}
+counters_above() { [ "$(counter_sum "$@")" -gt 0 ]; }
+
+# The member list of a peer's last view line.
+last_list() { last_view "$1" | sed 's/^[0-9]* [0-9]* //'; }
+lists_are() {
+	local want=$1 id
+	shift
+	for id in "$@"; do [ "$(last_list "$id")" = "$want" ] || return 1; done
+}
+
+# Peers printed nothing since BEFORE[id] and are alive.
+expect_quiet() {
+	local id
+	for id in "$@"; do
+		kill -0 "${PEER_PID[$id]}" 2>/dev/null || fail "peer $id died"
+		[ "$(peer_log $id | grep -vc '^rollcall\[')" = "${BEFORE[$id]}" ] ||
+			fail "peer $id printed:" \
+				"$(peer_log $id | grep -v '^rollcall\[' | tail -n +$((BEFORE[$id] + 1)))"
+	done
+}
+mark_quiet() {
+	local id
+	for id in "$@"; do BEFORE[$id]=$(peer_log $id | grep -vc '^rollcall\['); done
+}
+BEFORE=()
+
+# stranger_gone ID NAME: a process that never joined is killed, and its
+# log set aside (the judge wants lines from every ID.log), after checking
+# it printed no view.
+stranger_gone() {
+	peer_kill "$1"
+	wait_for 5 stamper_done "$1"
+	expect_count "$1" 0 "memb_list"
+	mv "$PROC_DIR/$1.log" "$PROC_DIR/$2.txt"
+}
+
+# A sixth process with a wrong key, then with none, at the free id 6;
+# then forged messages claiming the leader (sealed with a wrong key) and
+# claiming member 3 (plain), from their own addresses. Nobody prints a
+# line, the view stands, each kind is counted where it is dropped, and
+# the group still handles a crash.
+keyed_strangers() {
+	local k wrong id
+	k=$(new_key) wrong=$(new_key)
+	for id in 1 2 3 4 5; do keyring_write $id "$k"; done
+	keyed_start 5 6
+	await_view 10 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+	mark_quiet 1 2 3 4 5
+	keyring_write 6 "$wrong"
+	peer_start 6 -v --keyring "$PROC_DIR/keys.6"
+	wait_for 5 counters_above dropped_unopened 1 2 3 4 5 ||
+		fail "no peer counted the wrong key's messages"
+	sleep "$(periods 10)"
+	stranger_gone 6 wrong-key
+	peer_start 6 -v
+	wait_for 5 counters_above dropped_unsealed 1 2 3 4 5 ||
+		fail "no peer counted the keyless peer's messages"
+	sleep "$(periods 10)"
+	stranger_gone 6 no-key
+	local u0 p0
+	u0=$(counter_sum dropped_unopened 1 2 3 4 5)
+	p0=$(counter_sum dropped_unsealed 1 2 3 4 5)
+	timeout 30 "$HOSTILE" --forge 1 --keyring "$PROC_DIR/keys.6" \
+		--forge-ms 1500 --peers 5 --port "$PROC_PORT" \
+		> "$PROC_DIR/hostile.out" 2>&1 || fail "hostile --forge 1 failed"
+	timeout 30 "$HOSTILE" --forge 3 --forge-ms 1500 --peers 5 \
+		--port "$PROC_PORT" >> "$PROC_DIR/hostile.out" 2>&1 ||
+		fail "hostile --forge 3 failed"
+	sed 's/^/  hostile: /' "$PROC_DIR/hostile.out"
+	sleep "$(periods 10)"
+	wait_for 2 counters_above dropped_unopened 1 2 3 4 5
+	echo "  figure: dropped by the group: $(( $(counter_sum dropped_unopened 1 2 3 4 5) - u0 ))" \
+		"forged sealed, $(( $(counter_sum dropped_unsealed 1 2 3 4 5) - p0 )) forged plain"
+	[ "$(counter_sum dropped_unopened 1 2 3 4 5)" -gt "$u0" ] ||
+		fail "the wrong key's forgeries were not counted"
+	[ "$(counter_sum dropped_unsealed 1 2 3 4 5)" -gt "$p0" ] ||
+		fail "the plain forgeries were not counted"
+	expect_quiet 1 2 3 4 5
+	for id in 1 2 3 4 5; do expect_view $id "4 1 [1,2,3,4,5]"; done
+	peer_kill 5
+	await_view 10 "5 1 [1,2,3,4]" 1 2 3 4
+	for id in 1 2 3 4; do expect_count $id 1 '"peer 5 unreachable"'; done
+}
+
+# Captured traffic played back: the TCP bytes of peer 6's join and peer
+# 5's heartbeats (those of the view with 6 too), captured with raw
+# sockets; then 5 is killed and the captures sent again, from their own
+# addresses, while the group detects it. Each survivor reports 5 once and
+# the group ends at [1,2,3,4,6] as soon as without the replay; the
+# replays are counted as such. UNKEYED=1 runs the same without keys and
+# asserts nothing: its figure shows what the replay does to a group with
+# no keyring (it keeps the dead peer alive while it lasts).
+keyed_replay() {
+	local k id hp t_kill t_seen
+	if [ "$(id -u)" != 0 ]; then
+		echo "keyed_replay: capturing with raw sockets needs root; skipped"
+		exit 77
+	fi
+	k=$(new_key)
+	for id in 1 2 3 4 5 6; do keyring_write $id "$k"; done
+	local key=(--keyring "$PROC_DIR/keys.ID")
+	[ "${UNKEYED:-0}" = 1 ] && key=()
+	proc_hostsfile 6
+	for id in 1 2 3 4 5; do
+		peer_start $id -d "$(awk "BEGIN{print ($id-1)*0.2}")" \
+			"${key[@]/ID/$id}" --status "$PROC_DIR/$id.status"
+	done
+	await_view 10 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+	timeout 60 "$HOSTILE" --replay 5 --capture-ms 3000 --replay-ms 3000 \
+		--go "$PROC_DIR/go" --peers 6 --port "$PROC_PORT" \
+		> "$PROC_DIR/hostile.out" 2>&1 &
+	hp=$!
+	sleep 0.3
+	peer_start 6 "${key[@]/ID/6}" --status "$PROC_DIR/6.status"
+	await_view 10 "5 1 [1,2,3,4,5,6]" 1 2 3 4 5 6
+	wait_for 10 grep -q '^captured' "$PROC_DIR/hostile.out" ||
+		fail "nothing captured"
+	peer_kill 5
+	t_kill=$EPOCHREALTIME
+	touch "$PROC_DIR/go"
+	wait "$hp" || fail "hostile --replay exited with $?"
+	sed 's/^/  hostile: /' "$PROC_DIR/hostile.out"
+	wait_for 10 lists_are "[1,2,3,4,6]" 1 2 3 4 6 ||
+		fail "the group did not end at [1,2,3,4,6]"
+	t_seen=$(peer_log_stamped 1 | grep -m1 -F '"peer 5 unreachable"' |
+		cut -d' ' -f1)
+	[ -n "$t_seen" ] && echo "  figure: ${UNKEYED:+un}keyed: peer 1 reported" \
+		"peer 5 $(awk -v a="$(stamp_secs "$t_seen")" -v b="$t_kill" \
+		'BEGIN { printf "%.0f", (a - b % 86400) * 1000 }') ms after" \
+		"its kill, the replay lasting 3000 ms"
+	[ "${UNKEYED:-0}" = 1 ] && return
+	for id in 1 2 3 4 6; do
+		expect_count $id 1 '"peer 5 unreachable"'
+		expect_count $id 0 '"peer 6 unreachable"'
+	done
+	wait_for 3 counters_above dropped_replayed 1 2 3 4 6 ||
+		fail "no replay was counted"
+	echo "  figure: replays dropped by peers 1-4 and 6:" \
+		"$(counter_sum dropped_replayed 1 2 3 4 6) as replays," \
+		"$(counter_sum dropped_spoofed 1 2 3 4 6) as sealed for another peer"
+}
+
+# The three-step rotation under load (a stranger's plain messages and a
+# garbage flood all along, and a peer joining between steps 1 and 2):
+# each step reaches the peers one heartbeat period apart, so neighbours
+# are a step apart for a while. Nobody prints an unreachable line. Then
+# a peer holding only the old key cannot join, and a keyring reread that
+# fails keeps the keys in use.
+keyed_rotation() {
+	local a b id hp
+	a=$(new_key) b=$(new_key)
+	for id in 1 2 3 4 5; do keyring_write $id "$a"; done
+	keyed_start 5 7
+	await_view 10 "4 1 [1,2,3,4,5]" 1 2 3 4 5
+	timeout 30 "$HOSTILE" --port "$PROC_PORT" --peers 5 --src 127.0.0.9 \
+		--idle 1 --hold-ms 5000 --flood 20000 --flood-ms 4000 \
+		> "$PROC_DIR/hostile.out" 2>&1 &
+	hp=$!
+	rotate_step 5 "$a" "$b"
+	keyring_write 6 "$a" "$b"
+	peer_start 6 --keyring "$PROC_DIR/keys.6" --status "$PROC_DIR/6.status"
+	await_view 10 "5 1 [1,2,3,4,5,6]" 1 2 3 4 5 6
+	rotate_step 6 "$b" "$a"
+	rotate_step 6 "$b"
+	wait "$hp" || fail "hostile exited with $?"
+	sleep "$(periods 10)"
+	local b_id
+	b_id=$(key_id "$b")
+	for id in 1 2 3 4 5 6; do
+		expect_count $id 0 "unreachable"
+		expect_view $id "5 1 [1,2,3,4,5,6]"
+		peer_log $id | grep 'keyring .* reread' | tail -n 1 |
+			grep -q ": 1 keys, sealing with key $b_id\$" ||
+			fail "peer $id's last reread is not B alone ($b_id)"
+	done
+	mark_quiet 1 2 3 4 5 6
+	local u0
+	u0=$(counter_sum dropped_unopened 1 2 3 4 5 6)
+	keyring_write 7 "$a"
+	peer_start 7 --keyring "$PROC_DIR/keys.7"
+	wait_for 5 eval '[ "$(counter_sum dropped_unopened 1 2 3 4 5 6)" -gt "$u0" ]' ||
+		fail "the old key's JOIN was not counted"
+	sleep "$(periods 10)"
+	stranger_gone 7 old-key
+	printf 'not a key\n' > "$PROC_DIR/keys.2"
+	peer_kill 2 HUP
+	wait_for 5 grep -q "keyring not reread (SIGHUP), 1 keys kept: .*keys.2:1: not a key" \
+		"$PROC_DIR/2.log" || fail "peer 2 did not say its reread failed"
+	# A change with no signal is read too (within KEYRING_POLL_MS).
+	keyring_write 3 "$b" "$a"
+	wait_for 5 grep -q "keyring .*keys.3 reread (changed): 2 keys, sealing with key $b_id" \
+		"$PROC_DIR/3.log" || fail "peer 3 did not reread its changed file"
+	grep -q "$b" "$PROC_DIR"/*.log && fail "a key appears in a log"
+	grep -q "$b" "$PROC_DIR"/*.status && fail "a key appears in a status file"
+	sleep "$(periods 10)"
+	expect_quiet 1 2 3 4 5 6
+}
+
+# key_id KEY: the id an envelope names it by (BLAKE2b-256, first 4 bytes).
+key_id() {
+	"${PYTHON:-python3}" -c 'import base64, hashlib, sys
+print(hashlib.blake2b(base64.b64decode(sys.argv[1]), digest_size=32).hexdigest()[:8])' "$1"
+}
+
+# rotate_step N KEY...: peers 1..N get these keys, one period apart.
+rotate_step() {
+	local n=$1 id
+	shift
+	for id in $(seq 1 "$n"); do
+		keyring_write $id "$@"
+		peer_kill $id HUP
+		sleep "$(periods 1)"
+	done
+	sleep "$(periods 5)"
+}
+
+# Key files the daemon refuses: one line naming the file, exit 2.
+keyed_errors() {
+	local h=$PROC_DIR/hosts k=$PROC_DIR/keys.1
+	printf '127.0.0.1\n' > "$h"
+	keyring_write 1 "$(new_key)"
+	chmod 0640 "$k"
+	expect_usage_error "$k: permissions 0640 are too open" -h "$h" --id 1 \
+		--keyring "$k"
+	chmod 0604 "$k"
+	ROLLCALL_KEYRING=$k expect_usage_error "permissions 0604" -h "$h" --id 1
+	keyring_write 1 "# rotation of May" "$(new_key)" "$(new_key | cut -c 2-)"
+	expect_usage_error "$k:3: not a key" -h "$h" --id 1 --keyring "$k"
+	keyring_write 1 "# none"
+	expect_usage_error "$k: no key" -h "$h" --id 1 --keyring "$k"
+	expect_usage_error "$PROC_DIR/none: No such file" -h "$h" --id 1 \
+		--keyring "$PROC_DIR/none"
+	expect_usage_error "--keyring: empty value" -h "$h" --id 1 --keyring ""
 }
 
 name=${1:?usage: scenarios.sh NAME}

@@ -849,6 +849,7 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 
 struct tally {
 	uint64_t passed, failed, known, events, extinct, no_quorum, saves;
+	uint64_t refounded, refounded_live, refound_kinds[3];
 	uint64_t removed_live, member_ms;
 	double loss_sum;
 	uint64_t runs;
@@ -872,6 +873,13 @@ static bool tally_add(struct tally *t, const struct sim_result *r)
 	t->runs++;
 	if (r->stats.extinct)
 		t->extinct++;
+	if (r->stats.refounds > 0)
+		t->refounded++;
+	if (r->stats.refounds_live > 0)
+		t->refounded_live++;
+	t->refound_kinds[0] += r->stats.refound_collision;
+	t->refound_kinds[1] += r->stats.refound_unmerged;
+	t->refound_kinds[2] += r->stats.refound_other;
 	if (r->stats.no_quorum_left)
 		t->no_quorum++;
 	if (r->stats.pending_no_quorum)
@@ -1219,6 +1227,19 @@ int main(int argc, char **argv)
 	if (t->extinct && !a.one)
 		printf("%llu runs ended with no group left to judge\n",
 		       (unsigned long long)t->extinct);
+	if (t->refounded && !a.one)
+		printf("%llu runs had the group die out and peer 1 found it "
+		       "anew from view 0\n", (unsigned long long)t->refounded);
+	if (t->refounded_live && !a.one)
+		printf("%llu runs had peer 1 found the group anew while a live "
+		       "peer held a view beyond its probe (known limit; "
+		       "counted, not failed): in %llu a view id then named "
+		       "two lists, in %llu the groups did not end as one, "
+		       "in %llu another invariant broke\n",
+		       (unsigned long long)t->refounded_live,
+		       (unsigned long long)t->refound_kinds[0],
+		       (unsigned long long)t->refound_kinds[1],
+		       (unsigned long long)t->refound_kinds[2]);
 	if (t->no_quorum && !a.one)
 		printf("%llu runs ended with no quorum of the last view alive, "
 		       "so no side to converge to\n",

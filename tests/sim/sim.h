@@ -197,6 +197,18 @@ struct sim_peer {
 	bool tick_pending;
 	int64_t tick_deadline_ms;
 
+	/* This life started without what an earlier life saved (--amnesia)
+	 * and has installed no view since: it holds no vote in a view that
+	 * lists its id (the earlier life's), so it counts in no quorum of
+	 * one when liveness is judged. */
+	bool forgot;
+	/* The last life that confirmed the ADD of itself (an OK to it). */
+	unsigned confirmed_life;
+	/* The highest view id any life of this peer printed since the
+	 * group was last founded anew (log-monotonic). */
+	bool log_any;
+	uint32_t log_view_max;
+
 	/* What this life printed last (the invariants' view of the peer). */
 	bool installed;
 	uint32_t view_id;
@@ -283,6 +295,14 @@ struct sim_stats {
 	uint64_t cut_lost;	/* TCP messages lost to a broken connection */
 	uint64_t cut_held;	/* TCP messages held until a heal */
 	bool extinct;		/* every peer died; nothing left to judge */
+	/* Peer 1 founded anew after the group died out: no running peer
+	 * held a view of it (siminv.c, refounding). */
+	unsigned refounds;
+	/* ... while a running peer held a view of it: the known limit. */
+	unsigned refounds_live;
+	bool refound_collision;	/* ... and then a view id named two lists */
+	bool refound_unmerged;	/* ... and the groups did not end as one */
+	bool refound_other;	/* ... and another invariant broke */
 	bool no_quorum_left;	/* the latest view's live members hold no
 				 * quorum of it: nothing may be decided */
 	bool pending_no_quorum;	/* a change pending in it would make a
@@ -292,6 +312,7 @@ struct sim_stats {
 struct sim {
 	struct sim_opts opts;
 	struct sim_cfg cfg;
+	bool refound_noted;	/* -v: the first failure counted, printed */
 	struct rng rng_net, rng_fault, rng_sched;
 	struct sim_peer *peers;	/* 1..cfg.peers */
 

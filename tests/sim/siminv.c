@@ -60,6 +60,28 @@ void sim_fail(struct sim *s, const char *kind, const char *fmt, ...)
 {
 	if (s->failed)
 		return;
+	/* After a refounding while the group lived (siminv__refounding),
+	 * the run is the known limit: what goes wrong is counted, by kind,
+	 * and the run is judged no further. */
+	if (s->stats.refounds_live > 0) {
+		if (!strncmp(kind, "agreement", 9))
+			s->stats.refound_collision = true;
+		else if (!strncmp(kind, "liveness", 8))
+			s->stats.refound_unmerged = true;
+		else
+			s->stats.refound_other = true;
+		if (s->opts.verbose > 0 && !s->refound_noted) {
+			va_list ap;
+			va_start(ap, fmt);
+			printf("  counted (refounded while the group lived): "
+			       "%s: ", kind);
+			vprintf(fmt, ap);
+			printf("\n");
+			va_end(ap);
+			s->refound_noted = true;
+		}
+		return;
+	}
 	s->failed = true;
 	s->fail_ms = s->now_ms;
 	snprintf(s->kind, sizeof(s->kind), "%s", kind);
@@ -445,7 +467,12 @@ static void siminv__integrity(struct sim *s, struct sim_peer *p,
 		 * any verdict on it, go on. */
 		if (prev != NULL && peerset_has(&prev->members, id))
 			continue;
-		s->removable[id] = !s->peers[id].running;
+		/* Removable at once if the life it admits is gone: the life
+		 * that confirmed the ADD died before the view was made. */
+		s->removable[id] = !s->peers[id].running ||
+				   (s->peers[id].confirmed_life != 0 &&
+				    s->peers[id].confirmed_life !=
+					    s->peers[id].life);
 	}
 }
 
@@ -460,6 +487,47 @@ static bool siminv__is_installed(const struct sim_peer *p, uint32_t view_id,
 {
 	return p->installed && p->view_id == view_id && p->leader == leader &&
 	       peerset_equal(&p->members, members);
+}
+
+/*
+ * Refounding: a later life of peer 1, started without its state, founds
+ * view 0 because no host showed it a view within its probe (2T + A). The
+ * run is counted, two ways:
+ *   - the group died out: no running peer holds a view (every member died
+ *     and came back without its state, or not at all), so no process
+ *     remembers one, and nothing can contradict the new group. The record
+ *     starts afresh (views, and every peer's log).
+ *   - the group lived on: a running peer holds a view of it, beyond a cut
+ *     or a silence longer than the probe. This is the known limit: peer
+ *     1's log goes back to view 0 (its log alone starts afresh), and the
+ *     record is kept, so that a view id the new group decides with
+ *     another list than the old one is seen. From then on a failure is
+ *     counted by kind, not failed: agreement (a view id named two lists),
+ *     liveness (the two groups did not end as one), other.
+ */
+static bool siminv__refounding(struct sim *s, struct sim_peer *p,
+			       const struct line *l)
+{
+	if (l->view_id != 0 || p->id != 1 || !p->forgot ||
+	    s->views_count == 0)
+		return false;
+	p->log_any = false;
+	for (unsigned id = 1; id <= s->cfg.peers; id++) {
+		const struct sim_peer *q = &s->peers[id];
+		if (id != p->id && q->running && q->installed) {
+			s->stats.refounds_live++;
+			simtrace_add(s, " | REFOUNDED while peer %u holds "
+				     "view %u", id, (unsigned)q->view_id);
+			/* Still no voter of the group that lives on. */
+			return true;
+		}
+	}
+	memset(s->views, 0, s->views_cap * sizeof(*s->views));
+	s->views_count = 0;
+	for (unsigned id = 1; id <= s->cfg.peers; id++)
+		s->peers[id].log_any = false;
+	s->stats.refounds++;
+	return false;
 }
 
 static void siminv__on_view(struct sim *s, struct sim_peer *p,
@@ -490,12 +558,22 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 			 l->leader, a);
 		return;
 	}
+	bool apart = siminv__refounding(s, p, l);
 	if (p->installed && l->view_id <= p->view_id) {
 		sim_fail(s, "monotonic", "peer %u (life %u) installed view %u "
 			 "after view %u", p->id, p->life, l->view_id,
 			 (unsigned)p->view_id);
 		return;
 	}
+	if (p->log_any && l->view_id < p->log_view_max) {
+		sim_fail(s, "monotonic/log", "peer %u (life %u) printed view "
+			 "%u after an earlier life printed view %u", p->id,
+			 p->life, l->view_id, (unsigned)p->log_view_max);
+		return;
+	}
+	if (!p->log_any || l->view_id > p->log_view_max)
+		p->log_view_max = l->view_id;
+	p->log_any = true;
 	struct sim_view *v = siminv__view(s, l->view_id);
 	if (v == NULL) {
 		sim_fail(s, "view/range", "peer %u installed view id %u, past "
@@ -556,6 +634,8 @@ static void siminv__on_view(struct sim *s, struct sim_peer *p,
 	peerset_subtract(&gone, &l->members);
 	peerset_subtract(&p->reported, &gone);
 	p->installed = true;
+	if (!apart)
+		p->forgot = false;
 	p->view_id = l->view_id;
 	p->leader = l->leader;
 	p->members = l->members;
@@ -807,14 +887,19 @@ static bool siminv__pending_no_quorum(const struct sim *s,
 
 void siminv_check_liveness(struct sim *s)
 {
-	struct peerset live, in_group;
+	struct peerset live, in_group, voters;
 	peerset_clear(&live);
 	peerset_clear(&in_group);
+	peerset_clear(&voters);
 	for (unsigned id = 1; id <= s->cfg.peers; id++) {
 		const struct sim_peer *p = &s->peers[id];
 		if (!p->running || p->m->role == MSHIP_REMOVED)
 			continue;
 		peerset_add(&live, id);
+		/* A life that forgot its state holds no vote in the view
+		 * that lists its id: alive, it is no member of it. */
+		if (!p->forgot)
+			peerset_add(&voters, id);
 		if (p->m->role == MSHIP_MEMBER || p->m->role == MSHIP_LEADER)
 			peerset_add(&in_group, id);
 	}
@@ -830,15 +915,15 @@ void siminv_check_liveness(struct sim *s)
 	if (latest != NULL) {
 		struct peerset up = latest->members;
 		peerset_foreach(&latest->members, id) {
-			if (!peerset_has(&live, id))
+			if (!peerset_has(&voters, id))
 				peerset_del(&up, id);
 		}
 		if (!sim_quorum(&latest->members, &up) ||
-		    siminv__known_no_quorum(s, latest, &live)) {
+		    siminv__known_no_quorum(s, latest, &voters)) {
 			s->stats.no_quorum_left = true;
 			return;
 		}
-		if (siminv__pending_no_quorum(s, latest, &live)) {
+		if (siminv__pending_no_quorum(s, latest, &voters)) {
 			s->stats.pending_no_quorum = true;
 			return;
 		}

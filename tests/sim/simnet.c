@@ -603,6 +603,10 @@ static void sim_out_send(struct outbox *o, const struct peerset *to,
 	struct wire_msg w;
 	if (!sim__wire(s, p, m, &w))
 		return;
+	/* The life that confirms the ADD of itself is the one a view that
+	 * adds it admits (integrity: removing it later needs its failure). */
+	if (m->type == WIRE_OK && m->op == WIRE_OP_ADD && m->peer == p->id)
+		p->confirmed_life = p->life;
 
 	if (m->type == WIRE_HEARTBEAT) {
 		s->stats.heartbeats++;
@@ -749,6 +753,7 @@ void sim_peer_start(struct sim *s, unsigned id)
 		.incarnation = (p->life > 0 ? p->m->incarnation : 0) + 1,
 		.rejoin = s->opts.rejoin,
 		.allowance_ms = s->cfg.heartbeat_ms / 4,
+		.probe_ms = 2 * s->cfg.heartbeat_ms + s->cfg.heartbeat_ms / 4,
 	};
 	/* -c and -t are the first life's command line only. */
 	if (p->life == 0) {
@@ -780,6 +785,7 @@ void sim_peer_start(struct sim *s, unsigned id)
 	p->frozen_until_ms = 0;
 	peerset_clear(&p->fin_to);
 	p->installed = false;
+	p->forgot = p->life > 1 && !restore;
 	p->announced = false;
 	p->view_id = 0;
 	p->leader = 0;

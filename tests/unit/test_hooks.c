@@ -142,7 +142,7 @@ static void test_snap_core(void **state)
 			 sizeof(struct mship_stats) / sizeof(uint64_t));
 	assert_string_equal(snap.core.c[0].name, "dropped_stranger");
 	status_snap_transport(&snap, NULL);
-	assert_int_equal(snap.transport.count, 11);
+	assert_int_equal(snap.transport.count, 15);
 	assert_int_equal(snap.transport.c[0].value, 0);
 
 	status_snap_core(&snap, net_mship(&net, 1), 1000);

@@ -476,6 +476,155 @@ static void test_load_directory(void **state)
 	assert_string_equal(err, "/tmp: cannot read: Is a directory");
 }
 
+/* ---- the roles form (the Paxos lab's hostsfile) ---- */
+
+static int parse_roles(struct hosts *h, const char *text)
+{
+	memset(err, 0, sizeof(err));
+	return hosts_parse_form(h, text, strlen(text), HOSTS_ROLES, PATH, err,
+				sizeof(err));
+}
+
+static void assert_role(const struct hosts *h, unsigned id, unsigned i,
+			enum hosts_role_kind kind, unsigned k)
+{
+	unsigned r = h->roles_first[id] + i;
+
+	assert_true(r < h->roles_first[id + 1]);
+	assert_int_equal(h->roles[r].kind, kind);
+	assert_int_equal(h->roles[r].k, k);
+	assert_true(hosts_has_role(h, id, kind, k));
+}
+
+/* The instructor's testcase 2 file, byte for byte, and the handout's. */
+static void test_roles_lab_files(void **state)
+{
+	struct hosts h;
+
+	(void)state;
+	assert_int_equal(parse_roles(&h, "peer1:proposer1\n"
+				     "peer2:acceptor1,acceptor2\n"
+				     "peer3:acceptor1,acceptor2\n"
+				     "peer4:acceptor1,acceptor2\n"
+				     "peer5:proposer2\n"), 0);
+	assert_int_equal(h.count, 5);
+	assert_string_equal(h.names[1], "peer1");
+	assert_string_equal(h.names[5], "peer5");
+	assert_role(&h, 1, 0, HOSTS_PROPOSER, 1);
+	assert_int_equal(h.roles_first[2] - h.roles_first[1], 1);
+	assert_role(&h, 2, 0, HOSTS_ACCEPTOR, 1);
+	assert_role(&h, 2, 1, HOSTS_ACCEPTOR, 2);
+	assert_role(&h, 4, 1, HOSTS_ACCEPTOR, 2);
+	assert_role(&h, 5, 0, HOSTS_PROPOSER, 2);
+	assert_false(hosts_has_role(&h, 5, HOSTS_PROPOSER, 1));
+	assert_false(hosts_has_role(&h, 1, HOSTS_ACCEPTOR, 1));
+	assert_false(hosts_has_role(&h, 0, HOSTS_PROPOSER, 1));
+	assert_false(hosts_has_role(&h, 6, HOSTS_PROPOSER, 1));
+	assert_int_equal(hosts_find(&h, "peer3"), 3);
+	hosts_destroy(&h);
+
+	assert_int_equal(parse_roles(&h, "  peer4 : acceptor1 , learner1 \r\n"
+				     "# a comment\n\n"
+				     "::1:learner7\n"), 0);
+	assert_int_equal(h.count, 2);
+	assert_string_equal(h.names[1], "peer4");
+	assert_role(&h, 1, 1, HOSTS_LEARNER, 1);
+	assert_string_equal(h.names[2], "::1");
+	assert_role(&h, 2, 0, HOSTS_LEARNER, 7);
+	hosts_destroy(&h);
+
+	assert_int_equal(parse_roles(&h, "p:acceptor1024\n"), 0);
+	assert_role(&h, 1, 0, HOSTS_ACCEPTOR, HOSTS_MAX);
+	hosts_destroy(&h);
+}
+
+/* The plain form is rollcall's: a colon is a name byte, no roles. */
+static void test_roles_plain_form_unchanged(void **state)
+{
+	struct hosts h;
+
+	(void)state;
+	assert_int_equal(parse(&h, "peer1:proposer1\none\n"), 0);
+	assert_int_equal(h.count, 2);
+	assert_string_equal(h.names[1], "peer1:proposer1");
+	assert_null(h.roles);
+	assert_false(hosts_has_role(&h, 1, HOSTS_PROPOSER, 1));
+	hosts_destroy(&h);
+}
+
+static void test_roles_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *prefix;
+		const char *needle;
+	} cases[] = {
+		{ "peer1:proposer1\npeer2\n", PATH ":2: ", "no role" },
+		{ "peer1:proposer1\n\n  peer3  \n", PATH ":3: ", "no role" },
+		{ "peer1:leader1\n", PATH ":1: ", "unknown role 'leader1'" },
+		{ "peer1:Proposer1\n", PATH ":1: ", "'P' (column 7)" },
+		{ "peer1:proposer\n", PATH ":1: ", "needs a number K" },
+		{ "peer1:proposer0\n", PATH ":1: ", "needs a number K" },
+		{ "peer1:proposer01\n", PATH ":1: ", "without leading zeros" },
+		{ "peer1:proposer1025\n", PATH ":1: ", "from 1 to 1024" },
+		{ "peer1:proposer99999999999999999999\n", PATH ":1: ",
+		  "needs a number K" },
+		{ "peer1:1proposer\n", PATH ":1: ", "unknown role" },
+		{ "peer1:acceptor1x\n", PATH ":1: ", "needs a number K" },
+		{ "peer1:acceptor1,,learner1\n", PATH ":1: ", "empty role" },
+		{ "peer1:\n", PATH ":1: ", "empty role" },
+		{ "peer1:acceptor1,\n", PATH ":1: ", "empty role" },
+		{ ":acceptor1\n", PATH ":1: ", "no host name" },
+		{ "peer1:acceptor1,acceptor1\n", PATH ":1: ",
+		  "role 'acceptor1' given twice" },
+		{ "peer1:acceptor1;learner1\n", PATH ":1: ", "';'" },
+		{ "peer1:accep tor1\n", PATH ":1: ",
+		  "whitespace inside a role" },
+		{ "peer 1:acceptor1\n", PATH ":1: ", "whitespace inside" },
+		{ "peer1:acceptor1\npeer1:acceptor2\n", PATH ":2: ",
+		  "duplicate entry 'peer1' (first on line 1)" },
+		{ "# only a comment\n", PATH ": ", "no entries" },
+		{ "peer1:acceptor1,acceptor2,acceptor3,acceptor4,acceptor5,"
+		  "acceptor6,acceptor7,acceptor8,acceptor9,acceptor10,"
+		  "acceptor11,acceptor12,acceptor13,acceptor14,acceptor15,"
+		  "acceptor16,acceptor17\n", PATH ":1: ",
+		  "more than 16 roles" },
+	};
+	struct hosts h;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = parse_roles(&h, cases[i].text);
+
+		if (rc == 0 || strstr(err, cases[i].needle) == NULL)
+			fprintf(stderr, "case %zu: rc %d, err '%s'\n", i, rc,
+				err);
+		assert_failed(rc, &h, cases[i].prefix, cases[i].needle);
+		assert_null(h.roles);
+	}
+}
+
+static void test_roles_load_file(void **state)
+{
+	static const char text[] = "peer1:proposer1\npeer2\n";
+	char path[64], want[128];
+	struct hosts h;
+
+	(void)state;
+	temp_file(path, text, sizeof(text) - 1);
+	assert_true(hosts_load_form(&h, path, HOSTS_ROLES, err,
+				    sizeof(err)) < 0);
+	snprintf(want, sizeof(want), "%s:2: no role;", path);
+	assert_int_equal(strncmp(err, want, strlen(want)), 0);
+	/* The same file is a plain one, for rollcall. */
+	assert_int_equal(hosts_load(&h, path, err, sizeof(err)), 0);
+	assert_int_equal(h.count, 2);
+	hosts_destroy(&h);
+	assert_int_equal(unlink(path), 0);
+	assert_string_equal(hosts_role_name(HOSTS_LEARNER), "learner");
+	assert_string_equal(hosts_role_name((enum hosts_role_kind)9), "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +650,10 @@ int main(void)
 		cmocka_unit_test(test_load_parse_error_names_file),
 		cmocka_unit_test(test_load_size_limit),
 		cmocka_unit_test(test_load_directory),
+		cmocka_unit_test(test_roles_lab_files),
+		cmocka_unit_test(test_roles_plain_form_unchanged),
+		cmocka_unit_test(test_roles_errors),
+		cmocka_unit_test(test_roles_load_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -86,6 +86,9 @@ static void core_msg(struct core *c, int64_t now_ms, struct wire_msg msg)
 	mship_on_message(&c->m, now_ms, &msg);
 }
 
+static void core_confirm(struct core *c, int64_t at_ms, unsigned leader,
+			 uint32_t view_id);
+
 /* Messages, as their sender would build them. */
 static struct wire_msg mk(enum wire_type type, unsigned from, uint32_t view_id)
 {
@@ -295,6 +298,7 @@ static void test_member_redirects_join(void **state)
 	core_create(&core_a, 3, 4);
 	core_start(&core_a, 0);
 	rec_next_send(&core_a.r);	/* JOIN */
+	core_confirm(&core_a, 10, 2, 5);
 	core_msg(&core_a, 10, mk_newview(2, 5, 2, "2,3"));
 	rec_expect_line(&core_a.r, 10, net_line_view(3, 5, 2, "2,3"));
 	core_msg(&core_a, 20, mk(WIRE_JOIN, 4, 0));
@@ -365,6 +369,25 @@ static void expect_newview(const struct rec_sent *s, unsigned leader,
 }
 
 /*
+ * A new life is admitted only by the view its confirmed ADD makes: at
+ * at_ms, leader asks (REQ, at ballot 0) to ADD the joiner in view
+ * view_id - 1, and the joiner confirms (OK, consumed here).
+ */
+static void core_confirm(struct core *c, int64_t at_ms, unsigned leader,
+			 uint32_t view_id)
+{
+	struct wire_msg req = mk_req(leader, view_id - 1, 99, WIRE_OP_ADD,
+				     c->m.cfg.self);
+	req.leader = (uint16_t)leader;
+	core_msg(c, at_ms, req);
+	char to[8];
+	snprintf(to, sizeof(to), "%u", leader);
+	const struct rec_sent *ok = rec_next_send(&c->r);
+	expect_send(ok, at_ms, WIRE_OK, c->m.cfg.self, view_id - 1, to);
+	expect_change(ok, 99, WIRE_OP_ADD, c->m.cfg.self);
+}
+
+/*
  * A member of view view_id [members] led by 1, joined at 10: every other
  * member is watched from 10, so is dead at 210 unless heard again.
  */
@@ -374,6 +397,7 @@ static void core_member(struct core *c, unsigned self, unsigned hosts_count,
 	core_create(c, self, hosts_count);
 	core_start(c, 0);
 	expect_send(rec_next_send(&c->r), 0, WIRE_JOIN, self, 0, "1");
+	core_confirm(c, 10, 1, view_id);
 	core_msg(c, 10, mk_newview(1, view_id, 1, members));
 	rec_expect_line(&c->r, 10, net_line_view(self, view_id, 1, members));
 	assert_int_equal(c->m.role, MSHIP_MEMBER);
@@ -825,10 +849,112 @@ static struct wire_msg mk_life(enum wire_type type, unsigned from,
 }
 
 /*
- * A newer life of a member is the same member (it kept its state file, or
- * joins again without one): the leader prints nothing and removes no one;
- * only the older life's messages are dropped from then on. A JOIN from it
- * (a new life that kept no state) gets the view, to take and answer in.
+ * A new peer 1 founds only when no host shows it a view within its probe
+ * (scenarios: found_probe_unanswered, found_probe_answered). Unanswered:
+ * it founds at the probe's end, shows its view to every host on each
+ * beat, and leaves it (a new life, JOINing) for a later view it hears
+ * of. Answered: it founds nothing and prints the group's view that
+ * admits it, never a view 0.
+ */
+static void test_found_probe(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 1, 3);
+	c->m.cfg.probe_ms = 225;
+	core_start(c, 0);
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	expect_send(rec_next_send(&c->r), 0, WIRE_JOIN, 1, 0, "2");
+	expect_send(rec_next_send(&c->r), 0, WIRE_JOIN, 1, 0, "3");
+	struct wire_msg rd = mk(WIRE_REDIRECT, 3, 0);
+	core_msg(c, 30, rd);		/* a joiner: no view */
+	core_tick(c, 224);
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	rec_expect_quiet(&c->r);
+	core_tick(c, 225);
+	rec_expect_line(&c->r, 225, net_line_view(1, 0, 1, "1"));
+	assert_true(c->m.founded_alone);
+	c->r.sent_checked = c->r.sent_count;
+	core_tick(c, 325);
+	expect_send(rec_next_send(&c->r), 325, WIRE_HEARTBEAT, 1, 0, "2,3");
+	core_msg(c, 400, mk_hb(3, 7, ""));
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	assert_true(c->m.fresh);
+	const struct rec_sent *j = rec_next_send(&c->r);
+	expect_send(j, 400, WIRE_JOIN, 1, 0, "3");
+	assert_int_equal(j->msg.incarnation, 2);
+	assert_int_equal(j->msg.ballot, 0);
+
+	core_create(c, 1, 3);
+	c->m.cfg.probe_ms = 225;
+	core_start(c, 0);
+	c->r.sent_checked = c->r.sent_count;
+	rd = mk(WIRE_REDIRECT, 2, 5);
+	rd.leader = 3;
+	core_msg(c, 20, rd);
+	expect_send(rec_next_send(&c->r), 20, WIRE_JOIN, 1, 5, "3");
+	core_tick(c, 225);
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	rec_expect_quiet(&c->r);
+	c->r.sent_checked = c->r.sent_count;	/* the JOIN retry */
+	core_confirm(c, 230, 3, 6);
+	core_msg(c, 240, mk_newview(3, 6, 3, "1,2,3"));
+	rec_expect_line(&c->r, 240, net_line_view(1, 6, 3, "1,2,3"));
+	assert_false(c->m.fresh);
+}
+
+/*
+ * A new life holds no vote (scenario new_life_holds_no_vote): a view
+ * listing it before its ADD is not taken, NEWLEADER and REQ in it go
+ * unanswered, and no ADD is confirmed in a view older than one a member
+ * showed it while members speak (a leader behind may not know a later
+ * view listing an earlier life). A view above its ADD's admits it.
+ */
+static void test_new_life_holds_no_vote(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_create(c, 3, 4);
+	core_start(c, 0);
+	c->r.sent_checked = c->r.sent_count;
+	assert_true(c->m.fresh);
+	core_msg(c, 10, mk_newview(1, 4, 1, "1,2,3,4"));
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	struct wire_msg nl = mk(WIRE_NEWLEADER, 2, 4);
+	nl.ballot = BALLOT_MAKE(2, 2);
+	core_msg(c, 20, nl);
+	struct wire_msg req = mk_req(1, 4, 6, WIRE_OP_DEL, 4);
+	core_msg(c, 30, req);
+	rec_expect_no_send(&c->r);
+	assert_int_equal(c->m.st.promised, 0);
+	/* Asked in view 3, older than view 4 a member showed: dropped. */
+	struct wire_msg old = mk_req(2, 3, 8, WIRE_OP_ADD, 3);
+	old.leader = 2;
+	core_msg(c, 35, old);
+	rec_expect_no_send(&c->r);
+	assert_false(c->m.st.acc_set);
+	core_tick(c, 100);
+	const struct rec_sent *j = rec_next_send(&c->r);
+	assert_string_equal(wire_type_name(j->msg.type), "JOIN");
+	assert_int_equal(j->msg.ballot, 0);
+	core_confirm(c, 140, 1, 6);
+	assert_true(c->m.st.acc_set);
+	/* At or below the view its ADD was asked in: an earlier life's. */
+	core_msg(c, 150, mk_newview(2, 5, 2, "2,3"));
+	assert_int_equal(c->m.role, MSHIP_JOINING);
+	core_msg(c, 160, mk_newview(2, 7, 2, "2,3"));
+	assert_int_equal(c->m.role, MSHIP_MEMBER);
+	rec_expect_line(&c->r, 160, net_line_view(3, 7, 2, "2,3"));
+}
+
+/*
+ * A newer life of a member that kept its state file is the same member:
+ * the leader prints nothing and removes no one; only the older life's
+ * messages are dropped from then on. A JOIN from a later life that holds
+ * a vote (ballot: its promise) missed the view that let it in: it gets
+ * the view. A JOIN from a later life holding no vote (ballot 0: started
+ * without its state file) says the member's process is gone: the leader
+ * prints it unreachable and removes it, and admits the new life after.
  */
 static void test_leader_new_life_is_same_member(void **state)
 {
@@ -846,7 +972,9 @@ static void test_leader_new_life_is_same_member(void **state)
 	assert_int_equal(c->m.stats.new_lives, 1);
 	core_msg(c, 40, mk_life(WIRE_HEARTBEAT, 2, 1, 10));
 	assert_int_equal(c->m.stats.dropped_old_life, 1);
-	core_msg(c, 50, mk_life(WIRE_JOIN, 2, 0, 12));
+	struct wire_msg voter = mk_life(WIRE_JOIN, 2, 0, 12);
+	voter.ballot = BALLOT_MAKE(1, 1);
+	core_msg(c, 50, voter);
 	assert_int_equal(c->m.stats.new_lives, 2);
 	const struct rec_sent *nv = rec_next_send_not_hb(&c->r);
 	expect_send(nv, 50, WIRE_NEWVIEW, 1, 1, "2");
@@ -856,6 +984,26 @@ static void test_leader_new_life_is_same_member(void **state)
 	assert_false(c->m.round_active);
 	assert_int_equal(c->m.queue_count, 0);
 	assert_false(peerset_has(&c->m.dead, 2));
+
+	/* Life 13 holds no vote: life 12 (and any earlier) is gone. */
+	core_msg(c, 55, mk_life(WIRE_JOIN, 2, 0, 13));	/* sent before view 1 */
+	assert_false(peerset_has(&c->m.dead, 2));
+	c->r.sent_checked = c->r.sent_count;
+	core_msg(c, 60, mk_life(WIRE_JOIN, 2, 1, 13));
+	rec_expect_line(&c->r, 60, net_line_unreachable(1, 1, 1, 2));
+	const struct rec_sent *req = rec_next_send_not_hb(&c->r);
+	expect_send(req, 60, WIRE_REQ, 1, 1, "2");
+	expect_change(req, req->msg.request_id, WIRE_OP_DEL, 2);
+	/* [1] of [1,2] holds the lowest id: removed at once. */
+	rec_expect_line(&c->r, 60, net_line_view(1, 2, 1, "1"));
+	/* The same JOIN is then a stranger's: it is asked to confirm the
+	 * ADD that admits the new life. */
+	const struct rec_sent *add = rec_next_send_not_hb(&c->r);
+	expect_send(add, 60, WIRE_NEWVIEW, 1, 2, "2");
+	add = rec_next_send_not_hb(&c->r);
+	expect_send(add, 60, WIRE_REQ, 1, 2, "2");
+	expect_change(add, add->msg.request_id, WIRE_OP_ADD, 2);
+	assert_true(c->m.round_confirming);
 }
 
 /*
@@ -898,6 +1046,7 @@ static void test_removed_quiet_or_rejoins(void **state)
 	c->m.cfg.rejoin = true;
 	core_start(c, 0);
 	rec_next_send(&c->r);
+	core_confirm(c, 10, 1, 2);
 	core_msg(c, 10, mk_newview(1, 2, 1, "1,2,3"));
 	rec_expect_line(&c->r, 10, net_line_view(3, 2, 1, "1,2,3"));
 	core_msg(c, 50, mk_newview(1, 3, 1, "1,2"));
@@ -1135,7 +1284,7 @@ static void test_leader_needs_quorum_of_next_view(void **state)
 	uint64_t b = req->msg.ballot;
 	rec_expect_line(&c->r, 200, net_line_unreachable(1, 3, 1, 4));
 	core_msg(c, 205, mk_okb(4, 3, rid, WIRE_OP_DEL, 4, b));
-	assert_true(mship_quorum(&c->m.members, &c->m.round_oks));
+	assert_true(quorum_holds(&c->m.members, &c->m.round_oks));
 	assert_true(c->m.round_active);
 	rec_expect_quiet(&c->r);
 	core_msg(c, 210, mk_okb(2, 3, rid, WIRE_OP_DEL, 4, b));
@@ -1149,20 +1298,20 @@ static void test_quorum_sizes(void **state)
 	(void)state;
 	struct peerset v = net_set("2,4,6,8"), h;
 	h = net_set("2,4");
-	assert_true(mship_quorum(&v, &h));
+	assert_true(quorum_holds(&v, &h));
 	h = net_set("4,6");
-	assert_false(mship_quorum(&v, &h));
+	assert_false(quorum_holds(&v, &h));
 	h = net_set("4,6,8");
-	assert_true(mship_quorum(&v, &h));
+	assert_true(quorum_holds(&v, &h));
 	h = net_set("2,3,5,7");	/* outsiders do not count */
-	assert_false(mship_quorum(&v, &h));
+	assert_false(quorum_holds(&v, &h));
 	v = net_set("1,2");
 	h = net_set("1");
-	assert_true(mship_quorum(&v, &h));
+	assert_true(quorum_holds(&v, &h));
 	h = net_set("2");
-	assert_false(mship_quorum(&v, &h));
+	assert_false(quorum_holds(&v, &h));
 	v = net_set("");
-	assert_false(mship_quorum(&v, &h));
+	assert_false(quorum_holds(&v, &h));
 }
 
 /*
@@ -1915,6 +2064,7 @@ static void test_member_add_round(void **state)
 	core_create(c, 2, 3);
 	core_start(c, 0);
 	expect_send(rec_next_send(&c->r), 0, WIRE_JOIN, 2, 0, "1");
+	core_confirm(c, 10, 1, 1);
 	core_msg(c, 10, mk_newview(1, 1, 1, "1,2"));
 	assert_int_equal(c->m.role, MSHIP_MEMBER);
 	rec_expect_line(&c->r, 10, net_line_view(2, 1, 1, "1,2"));
@@ -2681,6 +2831,8 @@ int main(void)
 		cmocka_unit_test(test_net_join_after_takeover),
 		cmocka_unit_test(test_net_removed_alive_goes_quiet),
 		cmocka_unit_test(test_leader_new_life_is_same_member),
+		cmocka_unit_test(test_found_probe),
+		cmocka_unit_test(test_new_life_holds_no_vote),
 		cmocka_unit_test(test_member_new_life_is_same_member),
 		cmocka_unit_test(test_removed_quiet_or_rejoins),
 		cmocka_unit_test(test_member_redirects_to_successor),

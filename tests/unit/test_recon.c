@@ -1,6 +1,6 @@
 /*
  * Unit tests for reconciliation bookkeeping (reconcile/recon.c) and the
- * quorum rule it counts against (mship_quorum).
+ * quorum rule it counts against (quorum_holds, common/quorum.h).
  *
  * A round begins with the new leader's own promise and accepted change as
  * the first answer; it is done once the promises make a quorum of the
@@ -19,6 +19,7 @@
 #include "../../common/peerset.h"
 #include "../../common/state.h"
 #include "../../common/wire.h"
+#include "../../common/quorum.h"
 #include "../../membership/mship.h"
 #include "../../reconcile/recon.h"
 
@@ -37,7 +38,7 @@ static struct peerset set_of(const char *ids)
 static bool quorum(const char *view, const char *have)
 {
 	struct peerset v = set_of(view), h = set_of(have);
-	return mship_quorum(&v, &h);
+	return quorum_holds(&v, &h);
 }
 
 /* Majorities, and the half holding the lowest id (testcase 3's [1,2]). */

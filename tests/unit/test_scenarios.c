@@ -13,7 +13,7 @@
  *
  *   heartbeats ignored      (before start) drop every HEARTBEAT the core
  *                           sends; expecting one is then an error
- *   core self=3 hosts=5 [allowance=0] [hb=100] [inc=1] [rejoin]
+ *   core self=3 hosts=5 [allowance=0] [hb=100] [inc=1] [rejoin] [probe=0]
  *   restored promised=1.1 view=4 leader=1 members=1,2,3
  *                           (before start) what the state file holds
  *   start at=0
@@ -399,13 +399,13 @@ static int scen_do_core(struct scen *s, const struct scenfile_words *ws)
 	if (s->created)
 		return scen_fail(s, "one core per file");
 	if (scenfile_keys_check(&s->f, ws, 1,
-				"self hosts allowance hb inc rejoin") < 0)
+				"self hosts allowance hb inc rejoin probe") < 0)
 		return -1;
 	const char *self = scenfile_value(ws, 1, "self");
 	const char *hosts = scenfile_value(ws, 1, "hosts");
 	if (self == NULL || hosts == NULL)
 		return scen_fail(s, "core needs self= and hosts=");
-	unsigned hosts_count, self_id, allowance = 0, hb = 100;
+	unsigned hosts_count, self_id, allowance = 0, hb = 100, probe = 0;
 	uint64_t inc = 1;
 	const char *v;
 	if (scenfile_uint(&s->f, "hosts", hosts, SCEN_HOSTS_MAX,
@@ -422,6 +422,9 @@ static int scen_do_core(struct scen *s, const struct scenfile_words *ws)
 		return -1;
 	if (hb < 1)
 		return scen_fail(s, "hb=0: T must be at least 1 ms");
+	if ((v = scenfile_value(ws, 1, "probe")) != NULL &&
+	    scenfile_uint(&s->f, "probe", v, 600000, &probe) < 0)
+		return -1;
 	if ((v = scenfile_value(ws, 1, "inc")) != NULL &&
 	    scenfile_u64(&s->f, "inc", v, UINT64_MAX / 2, &inc) < 0)
 		return -1;
@@ -433,6 +436,7 @@ static int scen_do_core(struct scen *s, const struct scenfile_words *ws)
 		.incarnation = inc,
 		.rejoin = scenfile_flag(ws, 1, "rejoin"),
 		.allowance_ms = allowance,
+		.probe_ms = probe,
 	};
 	rec_create(&s->r);
 	s->r.self = self_id;

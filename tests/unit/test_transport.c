@@ -25,10 +25,13 @@
 #include <cmocka.h>
 
 #include "../../common/hosts.h"
+#include "../../common/keyring.h"
+#include "../../common/seal.h"
 #include "../../common/bounds.h"
 #include "../../common/peerset.h"
 #include "../../common/transport.h"
 #include "../../common/wire.h"
+#include "../../common/wire_paxos.h"
 
 #define HOSTS_TEXT "127.0.0.1\n127.0.0.2\n127.0.0.3\n"
 #define STRANGER_IP "127.0.0.9"
@@ -52,6 +55,10 @@ struct node {
 	unsigned msgs_count;
 	struct wire_msg msgs[MSGS_MAX];
 	bool close_on_message;
+	/* With the Paxos codec: what on_decoded got. */
+	unsigned decoded_count;
+	unsigned decoded_from;
+	struct paxos_msg decoded;
 	bool closing;
 	bool closed;
 };
@@ -156,9 +163,44 @@ static void on_fatal(void *ctx, const char *reason)
 	snprintf(n->fatal_reason, sizeof(n->fatal_reason), "%s", reason);
 }
 
-/* Start a transport for peer self in slot i of the fixture. */
-static struct node *node_start_in(struct fixture *fx, unsigned i,
-				  unsigned self)
+static void on_decoded(void *ctx, unsigned from, const void *msg)
+{
+	struct node *n = ctx;
+
+	n->decoded_count++;
+	n->decoded_from = from;
+	n->decoded = *(const struct paxos_msg *)msg;
+}
+
+static int paxos_decode(const char *body, size_t len, void *msg,
+			unsigned *from)
+{
+	int rc = wire_paxos_decode(body, len, msg);
+
+	*from = rc == 0 ? ((struct paxos_msg *)msg)->from : 0;
+	return rc;
+}
+
+static const char *paxos_type_name(const void *msg)
+{
+	return wire_paxos_type_name(((const struct paxos_msg *)msg)->type);
+}
+
+/* The keyring the next node_start* gives its transport (NULL: none). */
+static const struct keyring *next_keyring;
+
+/* Another program's messages: the Paxos lab's codec. */
+static const struct transport_codec paxos_codec = {
+	.msg_bytes = sizeof(struct paxos_msg),
+	.decode = paxos_decode,
+	.type_name = paxos_type_name,
+};
+
+/* Start a transport for peer self in slot i of the fixture; codec NULL
+ * for membership messages. */
+static struct node *node_start_codec(struct fixture *fx, unsigned i,
+				     unsigned self,
+				     const struct transport_codec *codec)
 {
 	struct node *n = &fx->nodes[i];
 	struct transport_config cfg = {
@@ -167,11 +209,14 @@ static struct node *node_start_in(struct fixture *fx, unsigned i,
 		.self = self,
 		.port = fx->port,
 		.verbose = fx->verbose,
+		.codec = codec,
+		.keyring = next_keyring,
 	};
 	struct transport_events ev = {
 		.ctx = n,
 		.on_ready = on_ready,
 		.on_message = on_message,
+		.on_decoded = on_decoded,
 		.on_fatal = on_fatal,
 	};
 
@@ -182,6 +227,12 @@ static struct node *node_start_in(struct fixture *fx, unsigned i,
 	assert_int_equal(transport_new(&n->t, &cfg, &ev), 0);
 	assert_non_null(n->t);
 	return n;
+}
+
+static struct node *node_start_in(struct fixture *fx, unsigned i,
+				  unsigned self)
+{
+	return node_start_codec(fx, i, self, NULL);
 }
 
 static struct node *node_start(struct fixture *fx, unsigned self)
@@ -488,6 +539,209 @@ static void test_big_newview(void **state)
 	close_all_and_check(fx);
 }
 
+/* ---- keyed transports (--keyring) -------------------------------------- */
+
+static struct keyring ring_of(const char *text)
+{
+	struct keyring k;
+	char err[256];
+	assert_int_equal(keyring_parse(&k, text, strlen(text), "keys", err,
+				       sizeof(err)), 0);
+	return k;
+}
+
+#define KEY_A "q83vEjRWeJC6xN3u8QEjRWeJq83vEjRWeJC6xN3u8QE="
+#define KEY_B "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+static struct wire_msg make_heartbeat(unsigned from, unsigned suspects)
+{
+	struct wire_msg m;
+	memset(&m, 0, sizeof(m));
+	m.incarnation = UINT64_MAX;
+	m.type = WIRE_HEARTBEAT;
+	m.from = (uint16_t)from;
+	m.view_id = UINT32_MAX;
+	m.ballot = UINT64_MAX;
+	m.leader = HOSTS_MAX;
+	/* The largest heartbeat: HEARTBEAT_SUSPECTS_MAX ids of 3 bytes. */
+	for (unsigned i = 0; i < suspects; i++)
+		peerset_add(&m.suspects, HOSTS_MAX - i);
+	return m;
+}
+
+/* Keyed peers talk by TCP and UDP, the largest messages included, and
+ * the same message twice is two envelopes (no replay drop). */
+static void test_keyed_talk(void **state)
+{
+	struct fixture *fx = *state;
+	struct keyring k = ring_of(KEY_A);
+	struct wire_msg big;
+	struct node *a, *b;
+
+	next_keyring = &k;
+	a = node_start_ready(fx, 1);
+	b = node_start_ready(fx, 2);
+	next_keyring = NULL;
+	struct wire_msg req = make_req(1, 42);
+	struct wire_msg hb = make_heartbeat(1, HEARTBEAT_SUSPECTS_MAX);
+	/* One sender, one life: an earlier life's frame behind a later
+	 * life's datagram would be dropped as that. */
+	req.incarnation = hb.incarnation;
+	send_to(a, 2, &req);
+	send_to(a, 2, &req);
+	WAIT_UNTIL(fx, b->msgs_count == 2);
+	send_to(a, 2, &hb);
+	WAIT_UNTIL(fx, b->msgs_count == 3);
+	assert_int_equal(b->msgs[0].request_id, 42);
+	assert_int_equal(b->msgs[1].request_id, 42);
+	assert_int_equal(b->msgs[2].type, WIRE_HEARTBEAT);
+	assert_true(peerset_equal(&b->msgs[2].suspects, &hb.suspects));
+	memset(&big, 0, sizeof(big));
+	big.incarnation = 1;
+	big.type = WIRE_NEWVIEW;
+	big.from = 2;
+	big.view_id = 12;
+	big.leader = 2;
+	for (unsigned id = 1; id <= HOSTS_MAX; id++)
+		peerset_add(&big.members, id);
+	send_to(b, 1, &big);
+	WAIT_UNTIL(fx, a->msgs_count == 1);
+	assert_true(peerset_equal(&a->msgs[0].members, &big.members));
+	assert_int_equal(stats(b)->dropped_unopened +
+				 stats(b)->dropped_replayed +
+				 stats(b)->dropped_unsealed, 0);
+	close_all_and_check(fx);
+}
+
+/* Keyed, unkeyed and wrong-keyed peers never deliver to each other, and
+ * each drop is counted as what it is. */
+static void test_keyed_apart(void **state)
+{
+	struct fixture *fx = *state;
+	struct keyring ka = ring_of(KEY_A), kb = ring_of(KEY_B);
+	struct wire_msg hb = make_heartbeat(0, 0);
+	struct wire_msg req;
+	struct node *a, *b, *c;
+
+	next_keyring = &ka;
+	a = node_start_ready(fx, 1);
+	next_keyring = NULL;
+	b = node_start_ready(fx, 2);
+	next_keyring = &kb;
+	c = node_start_ready(fx, 3);
+	next_keyring = NULL;
+	for (unsigned from = 1; from <= 3; from++) {
+		struct node *n = &fx->nodes[from];
+		req = make_req(from, 7);
+		hb.from = (uint16_t)from;
+		for (unsigned to = 1; to <= 3; to++) {
+			if (to == from)
+				continue;
+			send_to(n, to, &req);
+			send_to(n, to, &hb);
+		}
+	}
+	WAIT_UNTIL(fx, stats(a)->dropped_unsealed == 2 &&
+			       stats(a)->dropped_unopened == 2 &&
+			       stats(b)->dropped_sealed == 4 &&
+			       stats(c)->dropped_unsealed == 2 &&
+			       stats(c)->dropped_unopened == 2);
+	assert_int_equal(a->msgs_count + b->msgs_count + c->msgs_count, 0);
+	close_all_and_check(fx);
+}
+
+/* Rotation's step 1 against step 2: A,B and B,A open each other. */
+static void test_keyed_rotation_step(void **state)
+{
+	struct fixture *fx = *state;
+	struct keyring k1 = ring_of(KEY_A "\n" KEY_B),
+		       k2 = ring_of(KEY_B "\n" KEY_A);
+	struct wire_msg hb = make_heartbeat(1, 3);
+	struct node *a, *b;
+
+	next_keyring = &k1;
+	a = node_start_ready(fx, 1);
+	next_keyring = &k2;
+	b = node_start_ready(fx, 2);
+	next_keyring = NULL;
+	send_to(a, 2, &hb);
+	hb.from = 2;
+	send_to(b, 1, &hb);
+	WAIT_UNTIL(fx, a->msgs_count == 1 && b->msgs_count == 1);
+	close_all_and_check(fx);
+}
+
+/* A datagram captured and sent again, from the sender's own address,
+ * opens and is dropped as a replay; so is one of an earlier life. */
+static void test_keyed_replay(void **state)
+{
+	struct fixture *fx = *state;
+	struct keyring k = ring_of(KEY_A);
+	struct wire_msg hb = make_heartbeat(1, 0);
+	struct seal_header h = { .channel = SEAL_DATAGRAM, .from = 1, .to = 2,
+				 .incarnation = 5, .counter = 10 };
+	char body[DATAGRAM_BYTES_MAX], env[DATAGRAM_BYTES_MAX];
+	size_t body_len, env_len;
+	struct sockaddr_in src, dst;
+	uv_udp_t u;
+	struct node *b;
+
+	next_keyring = &k;
+	b = node_start_ready(fx, 2);
+	next_keyring = NULL;
+	hb.incarnation = 5;
+	assert_int_equal(wire_encode(&hb, body, sizeof(body), &body_len), 0);
+	assert_int_equal(seal_box(&k, &h, NULL, body, body_len, env,
+				  sizeof(env), &env_len), 0);
+	assert_int_equal(uv_ip4_addr("127.0.0.1", 0, &src), 0);
+	assert_int_equal(uv_ip4_addr("127.0.0.2", fx->port, &dst), 0);
+	assert_int_equal(uv_udp_init(&fx->loop, &u), 0);
+	assert_int_equal(uv_udp_bind(&u, (const struct sockaddr *)&src, 0), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		uv_buf_t buf = uv_buf_init(env, (unsigned)env_len);
+		assert_true(uv_udp_try_send(&u, &buf, 1,
+					    (const struct sockaddr *)&dst) > 0);
+		WAIT_UNTIL(fx, stats(b)->datagrams_in == i + 1);
+	}
+	assert_int_equal(b->msgs_count, 1);
+	assert_int_equal(stats(b)->dropped_replayed, 2);
+	/* A later life, then the earlier one with a higher counter. */
+	h.incarnation = 6;
+	hb.incarnation = 6;
+	assert_int_equal(wire_encode(&hb, body, sizeof(body), &body_len), 0);
+	assert_int_equal(seal_box(&k, &h, NULL, body, body_len, env,
+				  sizeof(env), &env_len), 0);
+	uv_buf_t buf = uv_buf_init(env, (unsigned)env_len);
+	assert_true(uv_udp_try_send(&u, &buf, 1,
+				    (const struct sockaddr *)&dst) > 0);
+	WAIT_UNTIL(fx, b->msgs_count == 2);
+	h.incarnation = 5;
+	h.counter = 99;
+	hb.incarnation = 5;
+	assert_int_equal(wire_encode(&hb, body, sizeof(body), &body_len), 0);
+	assert_int_equal(seal_box(&k, &h, NULL, body, body_len, env,
+				  sizeof(env), &env_len), 0);
+	buf = uv_buf_init(env, (unsigned)env_len);
+	assert_true(uv_udp_try_send(&u, &buf, 1,
+				    (const struct sockaddr *)&dst) > 0);
+	WAIT_UNTIL(fx, stats(b)->dropped_replayed == 3);
+	/* Sealed for peer 3, sent to 2: spoofed. */
+	h.incarnation = 6;
+	h.counter = 100;
+	h.to = 3;
+	hb.incarnation = 6;
+	assert_int_equal(wire_encode(&hb, body, sizeof(body), &body_len), 0);
+	assert_int_equal(seal_box(&k, &h, NULL, body, body_len, env,
+				  sizeof(env), &env_len), 0);
+	buf = uv_buf_init(env, (unsigned)env_len);
+	assert_true(uv_udp_try_send(&u, &buf, 1,
+				    (const struct sockaddr *)&dst) > 0);
+	WAIT_UNTIL(fx, stats(b)->dropped_spoofed == 1);
+	assert_int_equal(b->msgs_count, 2);
+	uv_close((uv_handle_t *)&u, NULL);
+	close_all_and_check(fx);
+}
+
 static void test_sent_before_receiver_listens(void **state)
 {
 	struct fixture *fx = *state;
@@ -767,14 +1021,86 @@ static void test_close_before_ready(void **state)
 	assert_int_equal(a->ready, 0);
 }
 
+/*
+ * A program with its own codec: its frames arrive decoded by it, with the
+ * sender checked as for membership messages; a membership frame, a
+ * stranger's and a spoofed one are dropped and counted.
+ */
+static void test_codec(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *a = node_start_codec(fx, 1, 1, &paxos_codec);
+	struct node *b = node_start_codec(fx, 2, 2, &paxos_codec);
+	static struct paxos_msg p;
+	struct raw_tcp *r = calloc(1, sizeof(*r));
+	struct wire_msg w = make_req(1, 5);
+	char frame[256];
+	struct peerset to;
+	size_t len;
+
+	WAIT_UNTIL(fx, a->ready == 1 && b->ready == 1);
+	memset(&p, 0, sizeof(p));
+	p.type = PAXOS_ACCEPT;
+	p.from = 1;
+	p.ballot = paxos_ballot(1, 1);
+	p.value.len = 1;
+	p.value.bytes[0] = 'X';
+	assert_int_equal(wire_paxos_encode_frame(&p, frame, sizeof(frame),
+						 &len), 0);
+	peerset_clear(&to);
+	peerset_add(&to, 1);
+	peerset_add(&to, 2);
+	transport_send_frame(a->t, &to, frame, len);
+	WAIT_UNTIL(fx, b->decoded_count == 1);
+	assert_int_equal(b->decoded_from, 1);
+	assert_memory_equal(&b->decoded, &p, sizeof(p));
+	assert_int_equal(b->msgs_count, 0);
+	assert_int_equal(a->decoded_count, 0);
+
+	/* A membership frame means nothing here; a stranger's Paxos frame
+	 * claiming peer 1, and one from an id outside the file, are
+	 * dropped. */
+	assert_non_null(r);
+	assert_int_equal(wire_encode_frame(&w, r->bytes, sizeof(r->bytes),
+					   &len), 0);
+	r->len = len;
+	assert_int_equal(wire_paxos_encode_frame(&p, r->bytes + r->len,
+						 sizeof(r->bytes) - r->len,
+						 &len), 0);
+	r->len += len;
+	p.from = 50;
+	assert_int_equal(wire_paxos_encode_frame(&p, r->bytes + r->len,
+						 sizeof(r->bytes) - r->len,
+						 &len), 0);
+	r->len += len;
+	raw_tcp_send(fx, r, 2);
+	WAIT_UNTIL(fx, stats(b)->dropped_malformed == 1 &&
+			       stats(b)->dropped_spoofed == 1 &&
+			       stats(b)->dropped_stranger == 1);
+	assert_int_equal(b->decoded_count, 1);
+	raw_tcp_close(fx, r);
+	free(r);
+	close_all_and_check(fx);
+}
+
 int main(void)
 {
+	if (seal_init() != 0)
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_req_by_tcp, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_by_udp, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_big_newview, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_keyed_talk, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_keyed_apart, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_keyed_rotation_step,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keyed_replay, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_sent_before_receiver_listens, setup, teardown),
@@ -798,6 +1124,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_before_ready, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_codec, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
