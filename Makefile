@@ -390,7 +390,7 @@ fuzz_paxos_SRC = common/wire.c common/wire_walk.c common/wire_paxos.c
 # The Paxos acceptor's state file (paxos/state.c).
 FUZZ_ALL += fuzz_paxos_state
 fuzz_paxos_state_SRC = paxos/state.c paxos/value.c
-fuzz_bank_SRC = common/wire.c bank/bank.c bank/proto.c bank/mp.c
+fuzz_bank_SRC = common/wire.c common/wire_walk.c bank/bank.c bank/proto.c bank/mp.c
 
 .PHONY: fuzz fuzz-replay
 

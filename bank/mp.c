@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "../common/wire_walk.h"
 #include "mp.h"
 
 void mp_writer_init(struct mp_writer *w, void *buf, size_t cap)
@@ -122,11 +123,8 @@ static bool take_be(struct mp_reader *r, unsigned n, uint64_t *v)
 {
 	if ((size_t)(r->end - r->p) < n)
 		return fail(r);
-	uint64_t x = 0;
-	for (unsigned i = 0; i < n; i++)
-		x = (x << 8) | r->p[i];
+	*v = wire_read_be(r->p, n);
 	r->p += n;
-	*v = x;
 	return true;
 }
 
@@ -138,26 +136,28 @@ static bool take_tag(struct mp_reader *r, uint8_t *tag)
 	return true;
 }
 
+/* The header of an array or a bin, walked by the shared checks
+ * (common/wire_walk.h): the format allowed, the count or length against
+ * the bytes present. */
+static bool walk_head(struct mp_reader *r, unsigned allowed,
+		      struct wire_walk_elem *e)
+{
+	if (r->failed)
+		return false;
+	if (wire_walk_head(&r->p, r->end, allowed, e) != 0)
+		return fail(r);
+	return true;
+}
+
 bool mp_get_array(struct mp_reader *r, uint32_t min, uint32_t max,
 		  uint32_t *count)
 {
-	uint8_t t;
-	uint64_t n;
-	if (!take_tag(r, &t))
+	struct wire_walk_elem e;
+	if (!walk_head(r, WIRE_WALK_ARRAY, &e))
 		return false;
-	if ((t & 0xf0) == 0x90)
-		n = t & 0x0f;
-	else if (t == 0xdc) {
-		if (!take_be(r, 2, &n))
-			return false;
-	} else if (t == 0xdd) {
-		if (!take_be(r, 4, &n))
-			return false;
-	} else
+	if (e.value < min || e.value > max)
 		return fail(r);
-	if (n < min || n > max || n > (uint64_t)(r->end - r->p))
-		return fail(r);
-	*count = (uint32_t)n;
+	*count = (uint32_t)e.value;
 	return true;
 }
 
@@ -245,23 +245,24 @@ bool mp_get_bool(struct mp_reader *r, bool *v)
 	return true;
 }
 
-static bool get_raw(struct mp_reader *r, bool str, size_t max,
-		    const uint8_t **b, size_t *len)
+/* A string: its header here (the shared walk knows no strings), its
+ * length against the bytes present. */
+static bool get_str_raw(struct mp_reader *r, size_t max, const uint8_t **b,
+			size_t *len)
 {
 	uint8_t t;
 	uint64_t n;
 	if (!take_tag(r, &t))
 		return false;
-	uint8_t t8 = str ? 0xd9 : 0xc4;
-	if (str && (t & 0xe0) == 0xa0)
+	if ((t & 0xe0) == 0xa0)
 		n = t & 0x1f;
-	else if (t == t8) {
+	else if (t == 0xd9) {
 		if (!take_be(r, 1, &n))
 			return false;
-	} else if (t == t8 + 1) {
+	} else if (t == 0xda) {
 		if (!take_be(r, 2, &n))
 			return false;
-	} else if (t == t8 + 2) {
+	} else if (t == 0xdb) {
 		if (!take_be(r, 4, &n))
 			return false;
 	} else
@@ -277,7 +278,7 @@ static bool get_raw(struct mp_reader *r, bool str, size_t max,
 bool mp_get_str(struct mp_reader *r, size_t max, const char **s, size_t *len)
 {
 	const uint8_t *b;
-	if (!get_raw(r, true, max, &b, len))
+	if (!get_str_raw(r, max, &b, len))
 		return false;
 	*s = (const char *)b;
 	return true;
@@ -286,7 +287,15 @@ bool mp_get_str(struct mp_reader *r, size_t max, const char **s, size_t *len)
 bool mp_get_bin(struct mp_reader *r, size_t max, const uint8_t **b,
 		size_t *len)
 {
-	return get_raw(r, false, max, b, len);
+	struct wire_walk_elem e;
+	if (!walk_head(r, WIRE_WALK_BIN, &e))
+		return false;
+	/* The walk stepped past the bytes: they end where it stopped. */
+	if (e.value > max)
+		return fail(r);
+	*len = (size_t)e.value;
+	*b = r->p - *len;
+	return true;
 }
 
 bool mp_done(const struct mp_reader *r)
