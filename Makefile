@@ -75,6 +75,20 @@ $(BUILD)/librollcall.a: $(LIB_OBJ)
 $(BUILD)/rollcall: $(BUILD)/obj/rollcall/main.o $(BUILD)/librollcall.a
 	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
 
+# The replicated bank (bank/, docs/bank.md): the replica and its client,
+# on the library.
+BANK_SRC = bank/bank.c bank/proto.c bank/mp.c bank/link.c
+BANK_OBJ = $(BANK_SRC:%.c=$(BUILD)/obj/%.o)
+.PHONY: bank
+bank: $(BUILD)/bank $(BUILD)/bank-client
+
+$(BUILD)/bank: $(BUILD)/obj/bank/replica.o $(BANK_OBJ) $(BUILD)/librollcall.a
+	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
+
+$(BUILD)/bank-client: $(BUILD)/obj/bank/client.o $(BANK_OBJ) \
+		$(BUILD)/librollcall.a
+	$(CC) $(ALL_CFLAGS) $(LINK_STATIC) $^ $(LDLIBS_ALL) -o $@
+
 # The Paxos lab (paxos-lab/, docs/paxos-lab.md): its own folder on the
 # same library.
 LAB_SRC = $(wildcard paxos-lab/*.c)
@@ -116,9 +130,20 @@ test: deps
 	$(MAKE) test-paxos-sim
 	$(MAKE) test-proc
 	$(MAKE) test-paxos
+	$(MAKE) test-bank
 	$(MAKE) test-net
 	$(MAKE) test-valgrind
 	$(MAKE) test-compose
+
+# The bank on loopback (tests/bank/local.sh): a failover, a restart that
+# replays its log and catches up, hostile bytes; plain and under
+# ASan/UBSan.
+.PHONY: test-bank
+test-bank:
+	$(MAKE) bank
+	$(MAKE) SAN=1 bank
+	bash tests/bank/local.sh
+	BANK=build-san/bank CLIENT=build-san/bank-client bash tests/bank/local.sh
 
 test-unit:
 	$(MAKE) check
@@ -190,6 +215,7 @@ test-compose:
 	@bash tests/compose/keyed.sh; $(SKIP_OK)
 	@bash tests/k8s/docker.sh; $(SKIP_OK)
 	@bash tests/swarm/run.sh; $(SKIP_OK)
+	@bash tests/bank/all.sh; $(SKIP_OK)
 
 # The deterministic simulator (tests/sim/): the cores of N peers on a
 # virtual clock and a seeded network, with crashes, restarts, UDP loss and
@@ -275,12 +301,18 @@ test-paxos-sim: $(PSIM_BIN)
 		$(PAXOS_SIM_OPTS) || rc=1; \
 	exit $$rc
 
-# APP selects the program: unset (or rollcall) is rollcall's image prj3 and
-# its four testcases; APP=paxos is the Paxos lab's image prj4 and its two
-# (docs/paxos-lab.md). The plain commands are printed as they run.
+# APP selects the program: unset (or rollcall) is rollcall's image prj3,
+# its four testcases and its benchmarks; APP=paxos is the Paxos lab's image
+# prj4 and its two testcases (docs/paxos-lab.md); APP=bank is the replicated
+# bank's image, its three benchmarks (compose/bank/, tests/bank/compose.sh)
+# and its bench beside etcd (docs/bank.md). The plain commands are printed
+# as they run.
 TESTCASE ?= 1
 APP ?= rollcall
-.PHONY: image
+ifeq ($(filter $(APP),rollcall paxos bank),)
+$(error APP=$(APP): expected rollcall, paxos or bank)
+endif
+.PHONY: image run bench
 ifeq ($(APP),paxos)
 image:
 	@bash tests/compose/docker-setup.sh
@@ -289,6 +321,21 @@ image:
 run:
 	@bash tests/compose/docker-setup.sh
 	bash tests/paxos/run.sh --build $(TESTCASE)
+
+bench:
+	@echo "make bench: APP=paxos has no benchmarks (APP=rollcall or APP=bank)" >&2
+	@exit 2
+else ifeq ($(APP),bank)
+image:
+	@bash tests/compose/docker-setup.sh
+	docker build -f bank/Dockerfile -t bank .
+
+run:
+	@bash tests/compose/docker-setup.sh
+	bash tests/bank/compose.sh --build $(TESTCASE)
+
+bench: all bank
+	bash tests/bank/bench.sh
 else
 image:
 	@bash tests/compose/docker-setup.sh
@@ -297,7 +344,6 @@ image:
 run:
 	@bash tests/compose/docker-setup.sh
 	bash tests/compose/run.sh --build $(TESTCASE)
-endif
 
 # detect.sh: 10 peers, detection and view-change latency, memory, CPU.
 # keyed.sh: the same on 5 and 64 peers, with and without --keyring, and
@@ -310,8 +356,9 @@ bench: all $(BUILD)/tests/seal_cost
 	LOSS=20 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=5 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=20 HB_MS=1000 SECONDS_RUN=300 bash tests/bench/loss.sh
-	flock /tmp/rollcall-net.lock bash tests/bench/loss-net.sh || [ $$? = 77 ]
+	bash tests/bench/loss-net.sh || [ $$? = 77 ]
 	bash tests/bench/scale.sh
+endif
 
 # Fuzzing: libFuzzer targets for the parsers of untrusted bytes, built
 # with clang into build-fuzz/ (see tests/fuzz/fuzz.h). `make fuzz` runs each
@@ -321,7 +368,8 @@ bench: all $(BUILD)/tests/seal_cost
 FUZZ_BUILD = build-fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_ALL = fuzz_frame fuzz_datagram fuzz_sealed fuzz_hosts fuzz_cli fuzz_paxos
+FUZZ_ALL = fuzz_frame fuzz_datagram fuzz_sealed fuzz_hosts fuzz_cli fuzz_paxos \
+	fuzz_bank
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_ARGS ?=
 # Allocation bombs must show: msgpack-c allocates on declared sizes.
@@ -331,7 +379,7 @@ FUZZ_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) \
 FUZZ_LIBS = $(shell pkg-config --libs msgpack libsodium 2>/dev/null)
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h paxos/*.h)
+FUZZ_HDR = $(wildcard common/*.h tests/fuzz/*.h bank/*.h paxos/*.h)
 
 # Each target links only the pieces it exercises: no libuv.
 fuzz_frame_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c
@@ -345,6 +393,7 @@ fuzz_paxos_SRC = common/wire.c common/wire_walk.c common/wire_paxos.c
 # The Paxos acceptor's state file (paxos/state.c).
 FUZZ_ALL += fuzz_paxos_state
 fuzz_paxos_state_SRC = paxos/state.c paxos/value.c
+fuzz_bank_SRC = common/wire.c common/wire_walk.c bank/bank.c bank/proto.c bank/mp.c
 
 .PHONY: fuzz fuzz-replay
 
