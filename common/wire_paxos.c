@@ -119,26 +119,15 @@ int wire_paxos_encode(const struct paxos_msg *m, char *buf, size_t cap,
 	return 0;
 }
 
+static int encode_body(const void *m, char *buf, size_t cap, size_t *len)
+{
+	return wire_paxos_encode(m, buf, cap, len);
+}
+
 int wire_paxos_encode_frame(const struct paxos_msg *m, char *buf, size_t cap,
 			    size_t *len)
 {
-	size_t body_len;
-	int rc;
-
-	assert(m != NULL && len != NULL && (buf != NULL || cap == 0));
-	if (cap < WIRE_FRAME_HEADER_BYTES) {
-		rc = msg_check(m);
-		return rc != 0 ? rc : WIRE_ENOSPACE;
-	}
-	rc = wire_paxos_encode(m, buf + WIRE_FRAME_HEADER_BYTES,
-			       cap - WIRE_FRAME_HEADER_BYTES, &body_len);
-	if (rc != 0)
-		return rc;
-	if (body_len > FRAME_BYTES_MAX)
-		return WIRE_ETOOBIG;
-	wire_frame_header(buf, body_len);
-	*len = WIRE_FRAME_HEADER_BYTES + body_len;
-	return 0;
+	return wire_frame_encode(encode_body, m, buf, cap, len);
 }
 
 /* ---- the structural walk ---- */

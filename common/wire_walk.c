@@ -129,10 +129,27 @@ int wire_sink_write(void *data, const char *bytes, size_t len)
 	return 0;
 }
 
-void wire_frame_header(char *buf, size_t body_len)
+int wire_frame_encode(wire_body_encoder encode, const void *m, char *buf,
+		      size_t cap, size_t *len)
 {
+	size_t body_len;
+	int rc;
+
+	assert(m != NULL && len != NULL && (buf != NULL || cap == 0));
+	if (cap < WIRE_FRAME_HEADER_BYTES) {
+		rc = encode(m, NULL, 0, &body_len);
+		return rc != 0 ? rc : WIRE_ENOSPACE;
+	}
+	rc = encode(m, buf + WIRE_FRAME_HEADER_BYTES,
+		    cap - WIRE_FRAME_HEADER_BYTES, &body_len);
+	if (rc != 0)
+		return rc;
+	if (body_len > FRAME_BYTES_MAX)
+		return WIRE_ETOOBIG;
 	buf[0] = (char)(body_len >> 24 & 0xff);
 	buf[1] = (char)(body_len >> 16 & 0xff);
 	buf[2] = (char)(body_len >> 8 & 0xff);
 	buf[3] = (char)(body_len & 0xff);
+	*len = WIRE_FRAME_HEADER_BYTES + body_len;
+	return 0;
 }

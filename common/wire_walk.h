@@ -90,7 +90,17 @@ struct wire_sink {
  */
 int wire_sink_write(void *data, const char *bytes, size_t len);
 
-/* The 4-byte big-endian length prefix of a body of body_len bytes. */
-void wire_frame_header(char *buf, size_t body_len);
+/* A codec's body encoder: m into buf, its length to *len (wire.h's form). */
+typedef int (*wire_body_encoder)(const void *m, char *buf, size_t cap,
+				 size_t *len);
+
+/*
+ * Any codec's TCP frame: a 4-byte big-endian length, then the body that
+ * encode writes. A bad message is reported as such even when buf has no
+ * room for the header (encode is asked with no room: it checks the message
+ * first); a body over FRAME_BYTES_MAX is WIRE_ETOOBIG.
+ */
+int wire_frame_encode(wire_body_encoder encode, const void *m, char *buf,
+		      size_t cap, size_t *len);
 
 #endif
