@@ -140,8 +140,9 @@ static int pack_members(msgpack_packer *pk, const struct peerset *members)
 	return 0;
 }
 
-static int pack_fields(msgpack_packer *pk, const struct wire_msg *m)
+static int pack_fields(msgpack_packer *pk, const void *mv)
 {
+	const struct wire_msg *m = mv;
 	int rc = 0;
 
 	rc |= msgpack_pack_array(pk, wire_fields[m->type] +
@@ -197,20 +198,11 @@ static int pack_fields(msgpack_packer *pk, const struct wire_msg *m)
 
 int wire_encode(const struct wire_msg *m, char *buf, size_t cap, size_t *len)
 {
-	struct wire_sink sink = { .buf = buf, .cap = cap };
-	msgpack_packer pk;
 	int rc;
 
 	assert(m != NULL && len != NULL && (buf != NULL || cap == 0));
 	rc = msg_check(m);
-	if (rc != 0)
-		return rc;
-	msgpack_packer_init(&pk, &sink, wire_sink_write);
-	/* The sink is the packer's only failure: the buffer is full. */
-	if (pack_fields(&pk, m) != 0 || sink.full)
-		return WIRE_ENOSPACE;
-	*len = sink.len;
-	return 0;
+	return rc != 0 ? rc : wire_pack(pack_fields, m, buf, cap, len);
 }
 
 static int encode_body(const void *m, char *buf, size_t cap, size_t *len)

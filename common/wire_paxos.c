@@ -77,8 +77,9 @@ static int pack_value(msgpack_packer *pk, const struct paxos_value *v)
 	return msgpack_pack_bin_body(pk, v->bytes, v->len);
 }
 
-static int pack_fields(msgpack_packer *pk, const struct paxos_msg *m)
+static int pack_fields(msgpack_packer *pk, const void *mv)
 {
+	const struct paxos_msg *m = mv;
 	int rc = 0;
 
 	rc |= msgpack_pack_array(pk, fields_of((int)m->type));
@@ -104,19 +105,11 @@ static int pack_fields(msgpack_packer *pk, const struct paxos_msg *m)
 int wire_paxos_encode(const struct paxos_msg *m, char *buf, size_t cap,
 		      size_t *len)
 {
-	struct wire_sink sink = { .buf = buf, .cap = cap };
-	msgpack_packer pk;
 	int rc;
 
 	assert(m != NULL && len != NULL && (buf != NULL || cap == 0));
 	rc = msg_check(m);
-	if (rc != 0)
-		return rc;
-	msgpack_packer_init(&pk, &sink, wire_sink_write);
-	if (pack_fields(&pk, m) != 0 || sink.full)
-		return WIRE_ENOSPACE;
-	*len = sink.len;
-	return 0;
+	return rc != 0 ? rc : wire_pack(pack_fields, m, buf, cap, len);
 }
 
 static int encode_body(const void *m, char *buf, size_t cap, size_t *len)

@@ -116,7 +116,20 @@ int wire_get_u32(const msgpack_object_array *a, unsigned i, uint32_t *v)
 	return rc;
 }
 
-int wire_sink_write(void *data, const char *bytes, size_t len)
+/* msgpack_packer's sink: the caller's fixed buffer, never grown. */
+struct wire_sink {
+	char *buf;
+	size_t cap;
+	size_t len;
+	bool full;
+};
+
+/*
+ * The packer's write callback on a struct wire_sink. Once a write has not
+ * fitted, every later one fails too, so a message is either written whole
+ * or reported as not fitting (sink.full).
+ */
+static int wire_sink_write(void *data, const char *bytes, size_t len)
 {
 	struct wire_sink *s = data;
 
@@ -126,6 +139,19 @@ int wire_sink_write(void *data, const char *bytes, size_t len)
 	}
 	memcpy(s->buf + s->len, bytes, len);
 	s->len += len;
+	return 0;
+}
+
+int wire_pack(int (*pack)(msgpack_packer *pk, const void *m), const void *m,
+	      char *buf, size_t cap, size_t *len)
+{
+	struct wire_sink sink = { .buf = buf, .cap = cap };
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, &sink, wire_sink_write);
+	if (pack(&pk, m) != 0 || sink.full)
+		return WIRE_ENOSPACE;
+	*len = sink.len;
 	return 0;
 }
 

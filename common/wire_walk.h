@@ -75,20 +75,13 @@ int wire_get_u32(const msgpack_object_array *a, unsigned i, uint32_t *v);
 int wire_get_max(const msgpack_object_array *a, unsigned i, uint64_t max,
 		 uint64_t *v);
 
-/* msgpack_packer's sink: the caller's fixed buffer, never grown. */
-struct wire_sink {
-	char *buf;
-	size_t cap;
-	size_t len;
-	bool full;
-};
-
 /*
- * The packer's write callback on a struct wire_sink. Once a write has not
- * fitted, every later one fails too, so a message is either written whole
- * or reported as not fitting (sink.full).
+ * Pack m with pack into buf, its length to *len: the one place a codec's
+ * packer meets the sink. A pack that does not fit is WIRE_ENOSPACE (the
+ * sink is the packer's only failure). The caller checks m first.
  */
-int wire_sink_write(void *data, const char *bytes, size_t len);
+int wire_pack(int (*pack)(msgpack_packer *pk, const void *m), const void *m,
+	      char *buf, size_t cap, size_t *len);
 
 /* A codec's body encoder: m into buf, its length to *len (wire.h's form). */
 typedef int (*wire_body_encoder)(const void *m, char *buf, size_t cap,
