@@ -95,6 +95,7 @@ static void sim__configure(struct sim *s, uint64_t seed)
 	else
 		c->udp_loss = o->loss_max * (double)rng_below(&r, 1001) / 1000;
 	c->udp_dup = o->dup_max * (double)rng_below(&r, 1001) / 1000;
+	c->lossy_peer = o->lossy_peer <= c->peers ? o->lossy_peer : 0;
 	c->tcp_tail = o->tcp_tail ? 0.01 : 0;
 	c->restart_chance = o->restarts ? 0.6 : 0;
 	c->tflag = o->tflag && c->peers >= 3 && rng_chance(&r, 0.15);
@@ -646,6 +647,8 @@ static void sim__opts_str(const struct sim_opts *o, char *buf, size_t cap)
 		ADD(" --tcp-tail");
 	if (o->loss_forever)
 		ADD(" --loss-forever");
+	if (o->lossy_peer)
+		ADD(" --lossy-peer %u", o->lossy_peer);
 	if (o->freeze)
 		ADD(" --freeze");
 	if (o->rejoin)
@@ -681,6 +684,8 @@ static void usage(void)
 		"  --no-partial       no crash at a protocol step\n"
 		"  --tcp-tail         1%% of TCP messages stall 50..400 ms\n"
 		"  --loss-forever     UDP loss goes on after the faults stop\n"
+		"  --lossy-peer ID    the UDP loss only on datagrams from or to\n"
+		"                     peer ID (one peer's link is lossy)\n"
 		"  --keep-going       run to the end after the first violation\n"
 		"  --failures-only    print a line for failing seeds only\n"
 		"  --known FILE       failures of the runs FILE lists are known\n"
@@ -798,6 +803,11 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 		o->partitions_max = (unsigned)parse_u64(v, "partitions");
 		if (o->partitions_max > SIM_CUTS_MAX)
 			usage();
+	} else if (!strcmp(k, "--lossy-peer")) {
+		NEEDS();
+		o->lossy_peer = (unsigned)parse_u64(v, "lossy peer");
+		if (o->lossy_peer < 1 || o->lossy_peer > SIM_PEERS_MAX)
+			usage();
 	} else if (!strcmp(k, "--quiet-t")) {
 		NEEDS();
 		o->quiet_t = (unsigned)parse_u64(v, "quiet");
@@ -850,7 +860,7 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 struct tally {
 	uint64_t passed, failed, known, events, extinct, no_quorum, saves;
 	uint64_t refounded, refounded_live, refound_kinds[3];
-	uint64_t removed_live, member_ms, suspicions_false;
+	uint64_t removed_live, member_ms, suspicions_false, lines_false;
 	double loss_sum;
 	uint64_t runs;
 	uint64_t pending_no_quorum;
@@ -869,6 +879,7 @@ static bool tally_add(struct tally *t, const struct sim_result *r)
 	t->saves += r->stats.saves;
 	t->removed_live += r->stats.removed_live;
 	t->suspicions_false += r->stats.suspicions_false;
+	t->lines_false += r->stats.lines_false;
 	t->member_ms += r->stats.member_ms;
 	t->loss_sum += r->stats.loss;
 	t->runs++;
@@ -1231,6 +1242,11 @@ int main(int argc, char **argv)
 		       (unsigned long long)t->suspicions_false,
 		       (double)t->suspicions_false /
 			       ((double)t->member_ms / 6e4));
+	if (t->member_ms > 0)
+		printf("false unreachable lines (about a live, reachable peer): "
+		       "%llu, %.2f per member-hour\n",
+		       (unsigned long long)t->lines_false,
+		       (double)t->lines_false / ((double)t->member_ms / 3.6e6));
 	if (t->extinct && !a.one)
 		printf("%llu runs ended with no group left to judge\n",
 		       (unsigned long long)t->extinct);

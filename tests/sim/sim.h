@@ -82,6 +82,10 @@ struct sim_opts {
 	bool partial;		/* crash inside a send, after some recipients */
 	bool tcp_tail;		/* occasional TCP stalls of 50..400 ms */
 	bool loss_forever;	/* UDP loss goes on in the quiet spell too */
+	/* 0: the UDP loss is on every link; else only on the datagrams this
+	 * peer sends and those sent to it (one peer's link is lossy, as
+	 * tests/proc/cut.sh's thin_udp makes it). */
+	unsigned lossy_peer;
 	bool keep_going;	/* run to the end after a violation */
 	bool freeze;		/* also stop peers for T..4T (SIGSTOP) */
 	bool rejoin;		/* every peer runs with --rejoin */
@@ -149,6 +153,7 @@ struct sim_cfg {
 	uint32_t heartbeat_ms;
 	int64_t delay_min_ms, delay_max_ms;
 	double udp_loss, udp_dup;
+	unsigned lossy_peer;	/* sim_opts.lossy_peer */
 	int64_t loss_until_ms;	/* UDP loss and duplication stop then */
 	double tcp_tail;	/* chance of a stall per TCP message */
 	double restart_chance;
@@ -286,6 +291,9 @@ struct sim_stats {
 	/* Of them, of a peer running, not stopped, and with no cut in
 	 * force between the two: a detector fooled by loss alone. */
 	unsigned suspicions_false;
+	/* Unreachable lines printed about a peer that runs, is not stopped,
+	 * and has no cut between it and the one printing: false alarms. */
+	unsigned lines_false;
 	unsigned views;		/* distinct view ids installed */
 	unsigned saves;		/* durable states saved through the outbox */
 	/* Peers removed while running, in a view, and not stopped: a

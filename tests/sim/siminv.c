@@ -283,8 +283,8 @@ void siminv_on_suspect(struct sim *s, struct sim_peer *p, unsigned peer)
 	s->removable[peer] = true;
 	const struct sim_peer *q = &s->peers[peer];
 	if (q->running && q->frozen_until_ms <= s->now_ms &&
-	    !simnet_blocked(s, peer, p->id, s->now_ms) &&
-	    !simnet_blocked(s, p->id, peer, s->now_ms))
+	    !simnet_blocked(s, peer, p->id, s->now_key) &&
+	    !simnet_blocked(s, p->id, peer, s->now_key))
 		s->stats.suspicions_false++;
 }
 
@@ -685,6 +685,11 @@ static void siminv__on_unreachable(struct sim *s, struct sim_peer *p,
 	}
 	peerset_add(&p->reported, l->subject);
 	s->unreach_ms[l->subject] = s->now_ms;
+	const struct sim_peer *q = &s->peers[l->subject];
+	if (q->running && q->frozen_until_ms <= s->now_ms &&
+	    !simnet_blocked(s, q->id, p->id, s->now_key) &&
+	    !simnet_blocked(s, p->id, q->id, s->now_key))
+		s->stats.lines_false++;
 }
 
 void siminv_on_print(struct sim *s, struct sim_peer *p, const char *line,

@@ -465,8 +465,11 @@ static void sim__udp(struct sim *s, struct sim_peer *from, unsigned to,
 {
 	struct sim_peer *q = &s->peers[to];
 	bool faulty = s->now_ms < s->cfg.loss_until_ms;
+	bool lossy = faulty && (s->cfg.lossy_peer == 0 ||
+				from->id == s->cfg.lossy_peer ||
+				to == s->cfg.lossy_peer);
 	if (!q->running ||
-	    (faulty && rng_chance(&s->rng_net, s->cfg.udp_loss)) ||
+	    (lossy && rng_chance(&s->rng_net, s->cfg.udp_loss)) ||
 	    simnet_blocked(s, from->id, to, s->now_key)) {
 		s->stats.dropped++;
 		return;
