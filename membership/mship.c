@@ -250,6 +250,8 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 	fd_create(&m->fd, 2 * cfg->heartbeat_ms + cfg->allowance_ms);
 	rings_create(&m->rings, cfg->hosts_count);
 	m->next_beat_ms = MSHIP_NEVER;
+	m->half_beat_ms = MSHIP_NEVER;
+	m->loss_seen_ms = MSHIP_NEVER;
 	m->join_next_ms = MSHIP_NEVER;
 	m->crash_at_ms = MSHIP_NEVER;
 	m->found_at_ms = MSHIP_NEVER;
@@ -552,16 +554,47 @@ void mship__beat_to(struct mship *m, int64_t now_ms, unsigned to)
 	outbox_send_one(m->out, to, &hb);
 }
 
-static void mship__beat(struct mship *m, int64_t now_ms)
+/* Whom our heartbeats go to: every other member, or in a ringed view
+ * (but for its leader) our observers and the leader we follow. */
+static struct peerset mship__beat_set(const struct mship *m)
 {
 	struct peerset to = m->members;
 	if (m->ringed && m->role != MSHIP_LEADER) {
-		/* Our observers, and the leader we follow. */
 		to = m->observers;
 		if (peerset_has(&m->members, m->leader))
 			peerset_add(&to, m->leader);
 	}
 	peerset_del(&to, m->cfg.self);
+	return to;
+}
+
+/* Whether heartbeats showed a datagram lost within the last
+ * MSHIP_LOSSY_T periods. */
+static bool mship__lossy(const struct mship *m, int64_t now_ms)
+{
+	return m->loss_seen_ms != MSHIP_NEVER &&
+	       now_ms - m->loss_seen_ms <
+		       (int64_t)MSHIP_LOSSY_T * m->cfg.heartbeat_ms;
+}
+
+/*
+ * Half a period after a beat made while heartbeats showed loss: the same
+ * heartbeat again, to the same members. A peer whose datagrams are being
+ * lost thus has twice as many chances in every 2T + A to be heard by
+ * someone, and every observer twice as many reports; without loss
+ * nothing more is sent.
+ */
+static void mship__half_beat(struct mship *m, int64_t now_ms)
+{
+	m->half_beat_ms = MSHIP_NEVER;
+	struct peerset to = mship__beat_set(m);
+	struct wire_msg hb = mship__heartbeat(m, now_ms);
+	mship__send(m, &to, &hb);
+}
+
+static void mship__beat(struct mship *m, int64_t now_ms)
+{
+	struct peerset to = mship__beat_set(m);
 	struct wire_msg hb = mship__heartbeat(m, now_ms);
 	mship__send(m, &to, &hb);
 	/* A leader idle for want of a quorum (its detector holds too many
@@ -582,6 +615,9 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 	m->next_beat_ms += m->cfg.heartbeat_ms;
 	if (m->next_beat_ms <= now_ms)
 		m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
+	m->half_beat_ms = mship__lossy(m, now_ms)
+				  ? now_ms + m->cfg.heartbeat_ms / 2
+				  : MSHIP_NEVER;
 }
 
 /* Whether our view is small enough for relays (MSHIP_ALL_TO_ALL_MAX). */
@@ -594,17 +630,22 @@ static bool mship__relaying(const struct mship *m)
  * not within T + T/20 before sending (their last beat went missing:
  * beats go every T, by timer, so their arrivals jitter little). One
  * it does not name at all it never heard yet, or has given up. */
-static void mship__note_lacks(struct mship *m, const struct wire_msg *msg)
+static void mship__note_lacks(struct mship *m, int64_t now_ms,
+			      const struct wire_msg *msg)
 {
 	if (!mship__relaying(m))
 		return;
 	uint32_t lacks = 0;
 	uint32_t limit = m->cfg.heartbeat_ms + m->cfg.heartbeat_ms / 20;
+	uint32_t lost = m->cfg.heartbeat_ms + m->cfg.allowance_ms;
 	for (unsigned i = 0; i < msg->heard_count; i++) {
 		unsigned id = msg->heard_peer[i];
 		if (peerset_has(&m->members, id) &&
 		    msg->heard_age_ms[i] >= limit)
 			lacks |= UINT32_C(1) << peerset_rank(&m->members, id);
+		/* Past T + A, more than jitter: a beat to it was lost. */
+		if (msg->heard_age_ms[i] > lost)
+			m->loss_seen_ms = now_ms;
 	}
 	m->lacks[msg->from] = lacks;
 }
@@ -682,6 +723,11 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 	}
 	if (msg->view_id < m->view_id)
 		mship__resend_view(m, now_ms, from);
+	/* A beat of the sender's went missing on its way to us. */
+	int64_t last = m->fd.direct_ms[from];
+	if (last != FD_NOT_HEARD &&
+	    now_ms - last > (int64_t)(m->cfg.heartbeat_ms + m->cfg.allowance_ms))
+		m->loss_seen_ms = now_ms;
 	fd_heard_direct(&m->fd, from, now_ms);
 	/* Whom the sender heard, and when: alive as of then for us too
 	 * (our clock, its age: late by the delivery time at most). */
@@ -692,7 +738,7 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 			continue;
 		fd_heard_via(&m->fd, id, now_ms - msg->heard_age_ms[i]);
 	}
-	mship__note_lacks(m, msg);
+	mship__note_lacks(m, now_ms, msg);
 	mship__relay(m, now_ms, from);
 	if (m->role == MSHIP_LEADER && msg->view_id == m->view_id)
 		mship__heard_suspects(m, now_ms, msg);
@@ -736,6 +782,8 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 		fd_watch(&m->fd, m->leader, now_ms);	/* a new one */
 	if (now_ms >= m->next_beat_ms)
 		mship__beat(m, now_ms);
+	else if (now_ms >= m->half_beat_ms)
+		mship__half_beat(m, now_ms);
 	if (mship__waiting(m) && now_ms >= m->round_retry_ms)
 		mship__retry(m, now_ms);
 	struct peerset dead;
@@ -856,6 +904,8 @@ int64_t mship_next_deadline(const struct mship *m)
 	}
 	if (m->next_beat_ms < next)
 		next = m->next_beat_ms;
+	if (m->half_beat_ms < next)
+		next = m->half_beat_ms;
 	if (mship__waiting(m) && m->round_retry_ms < next)
 		next = m->round_retry_ms;
 	int64_t fd_next = fd_next_deadline(&m->fd);

@@ -48,6 +48,12 @@
  */
 #define MSHIP_ALL_TO_ALL_MAX 32
 
+/* How long, in heartbeat periods, a member beats twice per period after a
+ * heartbeat last showed a datagram lost (mship.c, mship__half_beat). */
+#ifndef MSHIP_LOSSY_T
+#define MSHIP_LOSSY_T 10
+#endif
+
 struct mship_config {
 	unsigned self;		/* this peer's id, 1..hosts_count */
 	unsigned hosts_count;	/* entries in the hostsfile */
@@ -187,6 +193,11 @@ struct mship {
 
 	struct fd fd;
 	int64_t next_beat_ms;
+	/* Under loss, the heartbeat goes again half a period after each
+	 * beat (mship.c, mship__half_beat); MSHIP_NEVER: none due. And
+	 * when a heartbeat last showed a datagram lost. */
+	int64_t half_beat_ms;
+	int64_t loss_seen_ms;
 	/* Members whose failure this peer has printed (per membership). */
 	struct peerset reported;
 	/* Members this peer believes dead: its detector's or a leader's word. */
