@@ -50,9 +50,7 @@
 
 /* How long, in heartbeat periods, a member beats twice per period after a
  * heartbeat last showed a datagram lost (mship.c, mship__half_beat). */
-#ifndef MSHIP_LOSSY_T
 #define MSHIP_LOSSY_T 10
-#endif
 
 struct mship_config {
 	unsigned self;		/* this peer's id, 1..hosts_count */
