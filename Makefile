@@ -390,12 +390,13 @@ run:
 # what sealing costs one datagram (seal_cost).
 # loss.sh, three ways (issue 10's table): 20% and 5% loss at T = 100 ms
 # for 60 s, and 20% at T = 1 s for 5 minutes.
-bench: all $(BUILD)/tests/seal_cost
+bench: all $(BUILD)/tests/seal_cost $(SIM_BIN)
 	bash tests/bench/detect.sh
 	bash tests/bench/keyed.sh
 	LOSS=20 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=5 HB_MS=100 SECONDS_RUN=60 bash tests/bench/loss.sh
 	LOSS=20 HB_MS=1000 SECONDS_RUN=300 bash tests/bench/loss.sh
+	SEEDS=100 bash tests/bench/loss-sim.sh
 	bash tests/bench/loss-net.sh || [ $$? = 77 ]
 	bash tests/bench/scale.sh
 endif
