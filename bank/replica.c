@@ -40,6 +40,9 @@
 #include <uv.h>
 
 #include "../common/hosts.h"
+#include "../common/peerset.h"
+#include "../common/transport.h"
+#include "../common/wire_walk.h"
 #include "../paxos/paxos.h"
 #include "../rollcall/rollcall.h"
 #include "bank.h"
@@ -61,9 +64,6 @@
 #define BANK_CLIENTS_CONNS_MAX 512
 /* Local Paxos messages (to self) waiting for the current step to end. */
 #define BANK_LOCAL_MAX 4096
-/* Connections from replicas at once (a replica needs one; two while it
- * reconnects); past it the oldest is closed. */
-#define BANK_INBOUND_MAX 64
 /* Messages held at once behind one save. */
 #define BANK_HELD_MAX 4096
 /* A command not decided in this long is answered "no quorum". */
@@ -79,8 +79,6 @@
 
 struct peer {
 	unsigned id;
-	struct link *out;	/* our connection to its replica port */
-	int64_t retry_at_ms;	/* when to dial again */
 	uint64_t applied;	/* its last STATUS */
 	int64_t heard_ms;	/* when it last sent anything; 0: never */
 	int64_t fetch_ms;	/* when we last asked it for slots */
@@ -100,7 +98,8 @@ struct local_msg {
 	struct paxos_msg *m;
 };
 
-/* A message to a peer held until the acceptor's state is on disk. */
+/* A message to a peer held until the acceptor's state is on disk: its
+ * whole frame. */
 struct held {
 	unsigned to;
 	size_t len;
@@ -153,16 +152,17 @@ struct replica {
 	struct bank *bank;
 
 	struct peer *peers;	/* 1..n */
-	uv_tcp_t peer_listener, client_listener;
+	/* The replicas' link (port P + 1): the shared transport with the
+	 * bank's codec, so a message's sender id is checked against the
+	 * address it came from. NULL until rollcall is ready. */
+	struct transport *tp;
+	uv_tcp_t client_listener;
 	uv_timer_t status_timer, paxos_timer;
 	uv_signal_t sigint, sigterm;
 
 	struct waiting waiting[BANK_WAITING_MAX];
 	struct link *clients[BANK_CLIENTS_CONNS_MAX];
 	unsigned clients_count;
-	/* Connections other replicas opened to us (closed at stop). */
-	struct link *inbound[BANK_INBOUND_MAX];
-	unsigned inbound_count;
 
 	/* Group commit (on_paxos_save): the state to write, and what waits
 	 * for it. */
@@ -195,7 +195,7 @@ struct replica {
 
 	struct bank_peer_msg in;	/* the message being handled */
 	struct bank_peer_msg outmsg;	/* the message being sent */
-	char frame[FRAME_BYTES_MAX];
+	char frame[WIRE_FRAME_HEADER_BYTES + FRAME_BYTES_MAX];
 };
 
 static struct replica replica_main;
@@ -222,18 +222,51 @@ static void say(struct replica *r, const char *fmt, ...)
 
 /* ---- Sending to replicas ------------------------------------------------- */
 
+/* The bank's encoder in the shape the shared framing takes. */
+static int peer_body_encode(const void *m, char *buf, size_t cap,
+			    size_t *len)
+{
+	int n = bank_peer_encode(m, buf, cap);
+	if (n < 0)
+		return n == -ENOSPC ? WIRE_ENOSPACE : WIRE_ESHAPE;
+	*len = (size_t)n;
+	return 0;
+}
+
+/* m as one frame in r->frame: its length, or 0 when it does not fit. */
+static size_t peer_frame(struct replica *r, const struct bank_peer_msg *m)
+{
+	size_t len;
+	if (wire_frame_encode(peer_body_encode, m, r->frame, sizeof(r->frame),
+			      &len) != 0) {
+		vsay(r, "message type %d does not fit a frame", (int)m->type);
+		return 0;
+	}
+	return len;
+}
+
+/*
+ * One frame to replica to. While earlier ones still wait for its
+ * connection (it is down, or reconnecting), the frame is lost, as on a
+ * network: Paxos asks again, STATUS and FETCH come again, and a dead
+ * replica's queue does not fill with stale messages.
+ */
+static void frame_send(struct replica *r, unsigned to, const char *frame,
+		       size_t len)
+{
+	struct peerset one;
+	if (r->tp == NULL || len == 0 || to == r->self ||
+	    transport_backlogged(r->tp, to))
+		return;
+	peerset_clear(&one);
+	peerset_add(&one, to);
+	transport_send_frame(r->tp, &one, frame, len);
+}
+
 static void peer_send(struct replica *r, unsigned to,
 		      const struct bank_peer_msg *m)
 {
-	struct peer *p = &r->peers[to];
-	if (p->out == NULL || !link_is_connected(p->out))
-		return;	/* lost, as on a network: Paxos asks again */
-	int len = bank_peer_encode(m, r->frame, sizeof(r->frame));
-	if (len < 0) {
-		vsay(r, "message to replica %u does not fit a frame", to);
-		return;
-	}
-	link_send(p->out, r->frame, (size_t)len);
+	frame_send(r, to, r->frame, peer_frame(r, m));
 }
 
 static void trim_acceptor(struct replica *r);
@@ -319,17 +352,17 @@ static void on_paxos_send(struct paxos_outbox *o, unsigned to,
 	 * from the state being written). */
 	struct held *q = r->save_pending ? r->held : r->batch;
 	unsigned *count = r->save_pending ? &r->held_count : &r->batch_count;
-	int len = bank_peer_encode(out, r->frame, sizeof(r->frame));
-	if (len < 0 || *count == BANK_HELD_MAX) {
+	size_t len = peer_frame(r, out);
+	if (len == 0 || *count == BANK_HELD_MAX) {
 		r->local_dropped++;
 		return;
 	}
 	struct held *h = &q[*count];
-	h->bytes = malloc((size_t)len);
+	h->bytes = malloc(len);
 	if (h->bytes == NULL)
 		return;
-	memcpy(h->bytes, r->frame, (size_t)len);
-	h->len = (size_t)len;
+	memcpy(h->bytes, r->frame, len);
+	h->len = len;
 	h->to = to;
 	(*count)++;
 }
@@ -385,9 +418,7 @@ static void save_failed(struct replica *r, int err)
 static void send_held(struct replica *r, struct held *q, unsigned *count)
 {
 	for (unsigned i = 0; i < *count; i++) {
-		struct peer *p = &r->peers[q[i].to];
-		if (p->out != NULL && link_is_connected(p->out))
-			link_send(p->out, q[i].bytes, q[i].len);
+		frame_send(r, q[i].to, q[i].bytes, q[i].len);
 		free(q[i].bytes);
 	}
 	*count = 0;
@@ -960,17 +991,15 @@ static void serve_fetch(struct replica *r, unsigned to, uint64_t first)
 		peer_send(r, to, m);
 }
 
-static void on_peer_frame(struct link *l, const char *body, size_t len)
+/* A replica's message, decoded and checked by the transport: the sender
+ * id is in the hostsfile and is the address the bytes came from. */
+static void on_tp_decoded(void *ctx, unsigned from, const void *msg)
 {
-	struct replica *r = link_ctx(l);
-	struct bank_peer_msg *m = &r->in;
-	if (bank_peer_decode(body, len, m) != 0) {
-		r->malformed_peer++;
-		vsay(r, "malformed replica message (%zu bytes) from %s", len,
-		     link_peer_name(l));
+	struct replica *r = ctx;
+	const struct bank_peer_msg *m = msg;
+	if (r->stopping)
 		return;
-	}
-	if (m->from < 1 || m->from > r->n || m->from == r->self) {
+	if (from == r->self) {
 		r->strangers++;
 		return;
 	}
@@ -1023,76 +1052,6 @@ static void on_peer_frame(struct link *l, const char *body, size_t len)
 	}
 	local_drain(r);
 	paxos_rearm(r);
-}
-
-static void inbound_forget(struct replica *r, struct link *l)
-{
-	for (unsigned i = 0; i < r->inbound_count; i++)
-		if (r->inbound[i] == l) {
-			r->inbound[i] = r->inbound[--r->inbound_count];
-			return;
-		}
-}
-
-static void on_inbound_close(struct link *l, int err)
-{
-	(void)err;
-	inbound_forget(link_ctx(l), l);
-}
-
-static void on_peer_connection(uv_stream_t *server, int status)
-{
-	struct replica *r = server->data;
-	struct link *l;
-	if (status < 0)
-		return;
-	if (r->inbound_count == BANK_INBOUND_MAX) {
-		struct link *old = r->inbound[0];
-		inbound_forget(r, old);
-		link_close(old);
-	}
-	struct link_events ev = {
-		.ctx = r, .on_frame = on_peer_frame,
-		.on_close = on_inbound_close,
-	};
-	if (link_accept(server, &ev, &l) == 0)
-		r->inbound[r->inbound_count++] = l;
-}
-
-static void on_out_close(struct link *l, int err)
-{
-	struct replica *r = link_ctx(l);
-	(void)err;
-	for (unsigned id = 1; id <= r->n; id++)
-		if (r->peers[id].out == l) {
-			r->peers[id].out = NULL;
-			r->peers[id].retry_at_ms = now_ms(r) + 200;
-		}
-}
-
-static void on_out_frame(struct link *l, const char *body, size_t len)
-{
-	(void)l;
-	(void)body;
-	(void)len;
-}
-
-/* Keep one outbound link per replica; dial again after a failure. */
-static void peers_dial(struct replica *r)
-{
-	for (unsigned id = 1; id <= r->n; id++) {
-		struct peer *p = &r->peers[id];
-		if (id == r->self || p->out != NULL ||
-		    now_ms(r) < p->retry_at_ms)
-			continue;
-		struct link_events ev = {
-			.ctx = r, .on_frame = on_out_frame,
-			.on_close = on_out_close,
-		};
-		if (link_dial(&r->loop, r->hosts.names[id],
-			      (uint16_t)(r->port + 1), &ev, &p->out) != 0)
-			p->retry_at_ms = now_ms(r) + 200;
-	}
 }
 
 /* ---- Clients ------------------------------------------------------------- */
@@ -1255,7 +1214,6 @@ static void waits_check(struct replica *r)
 static void on_status_timer(uv_timer_t *t)
 {
 	struct replica *r = t->data;
-	peers_dial(r);
 	send_status(r);
 	leader_check(r);
 	trim_acceptor(r);
@@ -1271,26 +1229,32 @@ static void on_closed(uv_handle_t *h)
 	(void)h;
 }
 
+static void on_tp_closed(void *ctx)
+{
+	struct replica *r = ctx;
+	r->tp = NULL;
+}
+
 static void on_rc_stopped(void *ctx)
 {
 	struct replica *r = ctx;
-	uv_close((uv_handle_t *)&r->peer_listener, on_closed);
+	if (r->tp != NULL) {
+		/* What the transport refused: hostile or broken bytes on the
+		 * replica port, and messages not from the replica they name. */
+		const struct transport_stats *ts = transport_stats(r->tp);
+		r->malformed_peer += ts->dropped_malformed +
+				     ts->conns_oversize;
+		r->strangers += ts->dropped_stranger + ts->dropped_spoofed;
+		transport_close(r->tp, on_tp_closed, r);
+	}
 	uv_close((uv_handle_t *)&r->client_listener, on_closed);
 	uv_close((uv_handle_t *)&r->status_timer, on_closed);
 	uv_close((uv_handle_t *)&r->flush_idle, on_closed);
 	uv_close((uv_handle_t *)&r->paxos_timer, on_closed);
 	uv_close((uv_handle_t *)&r->sigint, on_closed);
 	uv_close((uv_handle_t *)&r->sigterm, on_closed);
-	for (unsigned id = 1; id <= r->n; id++) {
-		link_close(r->peers[id].out);
-		r->peers[id].out = NULL;
-	}
 	while (r->clients_count > 0) {
 		struct link *l = r->clients[--r->clients_count];
-		link_close(l);
-	}
-	while (r->inbound_count > 0) {
-		struct link *l = r->inbound[--r->inbound_count];
 		link_close(l);
 	}
 }
@@ -1341,19 +1305,81 @@ static int listen_on(struct replica *r, uv_tcp_t *tcp, uint16_t port,
 	return 0;
 }
 
+/* ---- The replicas' transport ------------------------------------------- */
+
+static int tp_decode(const char *body, size_t len, void *msg, unsigned *from)
+{
+	struct bank_peer_msg *m = msg;
+	if (bank_peer_decode(body, len, m) != 0)
+		return WIRE_ESHAPE;
+	*from = m->from;
+	return 0;
+}
+
+static const char *tp_type_name(const void *msg)
+{
+	switch (((const struct bank_peer_msg *)msg)->type) {
+	case BANK_MSG_PAXOS:
+		return "PAXOS";
+	case BANK_MSG_STATUS:
+		return "STATUS";
+	case BANK_MSG_FETCH:
+		return "FETCH";
+	case BANK_MSG_LOG:
+		return "LOG";
+	default:
+		return "?";
+	}
+}
+
+static const struct transport_codec bank_codec = {
+	.msg_bytes = sizeof(struct bank_peer_msg),
+	.decode = tp_decode,
+	.type_name = tp_type_name,
+};
+
+static void on_tp_ready(void *ctx)
+{
+	struct replica *r = ctx;
+	say(r, "replica %u of %u: membership on port %u, replicas on %u, "
+	    "clients on %u", r->self, r->n, r->port, r->port + 1, r->port + 2);
+	uv_timer_start(&r->status_timer, on_status_timer, 0, BANK_STATUS_MS);
+}
+
+static void on_tp_fatal(void *ctx, const char *reason)
+{
+	struct replica *r = ctx;
+	say(r, "replica port %u: %s", r->port + 1, reason);
+	replica_stop(r, 1);
+}
+
 static void on_rc_ready(void *ctx)
 {
 	struct replica *r = ctx;
-	if (listen_on(r, &r->peer_listener, (uint16_t)(r->port + 1),
-		      on_peer_connection) != 0 ||
-	    listen_on(r, &r->client_listener, (uint16_t)(r->port + 2),
+	struct transport_config tc = {
+		.loop = &r->loop,
+		.hosts = &r->hosts,
+		.self = r->self,
+		.port = (uint16_t)(r->port + 1),
+		.verbose = r->verbose > 1 ? r->verbose - 1 : 0,
+		.codec = &bank_codec,
+	};
+	struct transport_events ev = {
+		.ctx = r,
+		.on_ready = on_tp_ready,
+		.on_decoded = on_tp_decoded,
+		.on_fatal = on_tp_fatal,
+	};
+	if (listen_on(r, &r->client_listener, (uint16_t)(r->port + 2),
 		      on_client_connection) != 0) {
 		replica_stop(r, 1);
 		return;
 	}
-	say(r, "replica %u of %u: membership on port %u, replicas on %u, "
-	    "clients on %u", r->self, r->n, r->port, r->port + 1, r->port + 2);
-	uv_timer_start(&r->status_timer, on_status_timer, 0, BANK_STATUS_MS);
+	int rc = transport_new(&r->tp, &tc, &ev);
+	if (rc != 0) {
+		say(r, "replica port: %s", uv_strerror(rc));
+		replica_stop(r, 1);
+	}
 }
 
 static const char usage[] =
@@ -1670,7 +1696,6 @@ static int replica_setup(struct replica *r)
 	r->sigterm.data = r;
 	uv_signal_start(&r->sigint, on_signal, SIGINT);
 	uv_signal_start(&r->sigterm, on_signal, SIGTERM);
-	uv_tcp_init(&r->loop, &r->peer_listener);
 	uv_tcp_init(&r->loop, &r->client_listener);
 	return 0;
 }
@@ -1693,9 +1718,10 @@ int main(int argc, char **argv)
 	say(r, "stopped: applied %" PRIu64 " slots (%" PRIu64 " commands, %"
 	    PRIu64 " no-ops, %" PRIu64 " decided twice); %" PRIu64
 	    " acceptor saves; dropped %" PRIu64 " malformed client and %"
-	    PRIu64 " malformed replica messages", r->applied,
+	    PRIu64 " malformed replica messages, %" PRIu64 " from no "
+	    "replica or the wrong address", r->applied,
 	    r->bank->applied, r->bank->noops, r->bank->duplicates, r->saves,
-	    r->malformed_client, r->malformed_peer);
+	    r->malformed_client, r->malformed_peer, r->strangers);
 	vsay(r, "acceptor: %" PRIu64 " voted, %" PRIu64 " refused, %" PRIu64
 	     " dropped (table full), %" PRIu64 " dropped (trimmed); proposer: "
 	     "%" PRIu64 " rounds, %" PRIu64 " asked again, %" PRIu64

@@ -43,6 +43,7 @@
 #include "seal.h"
 #include "transport.h"
 #include "wire.h"
+#include "wire_walk.h"
 
 #define container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
@@ -1339,13 +1340,6 @@ int transport_new(struct transport **out, const struct transport_config *cfg,
 	return 0;
 }
 
-/* The length prefix, as wire_encode_frame writes it. */
-static void frame_prefix(char *out, size_t len)
-{
-	for (unsigned i = 0; i < WIRE_FRAME_HEADER_BYTES; i++)
-		out[i] = (char)(unsigned char)(len >> (8 * (3 - i)));
-}
-
 void transport_send(struct transport *t, const struct peerset *to,
 		    const struct wire_msg *m)
 {
@@ -1377,7 +1371,7 @@ void transport_send(struct transport *t, const struct peerset *to,
 			      t->scratch + WIRE_FRAME_HEADER_BYTES,
 			      FRAME_BYTES_MAX, &len))
 			return;
-		frame_prefix(t->scratch, len);
+		wire_frame_prefix(t->scratch, len);
 		peer_enqueue(&t->peers[id], t->scratch,
 			     len + WIRE_FRAME_HEADER_BYTES);
 	}

@@ -155,6 +155,14 @@ int wire_pack(int (*pack)(msgpack_packer *pk, const void *m), const void *m,
 	return 0;
 }
 
+void wire_frame_prefix(char *out, size_t len)
+{
+	assert(len <= FRAME_BYTES_MAX);
+	for (unsigned i = 0; i < WIRE_FRAME_HEADER_BYTES; i++)
+		out[i] = (char)(len >> (8 * (WIRE_FRAME_HEADER_BYTES - 1 - i)) &
+				0xff);
+}
+
 int wire_frame_encode(wire_body_encoder encode, const void *m, char *buf,
 		      size_t cap, size_t *len)
 {
@@ -172,10 +180,7 @@ int wire_frame_encode(wire_body_encoder encode, const void *m, char *buf,
 		return rc;
 	if (body_len > FRAME_BYTES_MAX)
 		return WIRE_ETOOBIG;
-	buf[0] = (char)(body_len >> 24 & 0xff);
-	buf[1] = (char)(body_len >> 16 & 0xff);
-	buf[2] = (char)(body_len >> 8 & 0xff);
-	buf[3] = (char)(body_len & 0xff);
+	wire_frame_prefix(buf, body_len);
 	*len = WIRE_FRAME_HEADER_BYTES + body_len;
 	return 0;
 }

@@ -83,6 +83,11 @@ int wire_get_max(const msgpack_object_array *a, unsigned i, uint64_t max,
 int wire_pack(int (*pack)(msgpack_packer *pk, const void *m), const void *m,
 	      char *buf, size_t cap, size_t *len);
 
+/* The frame's length prefix for a body of len bytes (at most
+ * FRAME_BYTES_MAX): WIRE_FRAME_HEADER_BYTES bytes, big-endian. Every
+ * framed TCP stream of rollcall's programs writes it here. */
+void wire_frame_prefix(char *out, size_t len);
+
 /* A codec's body encoder: m into buf, its length to *len (wire.h's form). */
 typedef int (*wire_body_encoder)(const void *m, char *buf, size_t cap,
 				 size_t *len);
