@@ -17,9 +17,11 @@
  * Between replicas (the replica port):
  *
  *   PAXOS       10    [10, from, type, slot, ballot, noop, value,
- *                      [[slot, vballot, noop, value], ...]]
+ *                      [[slot, vballot, noop, value], ...], trimmed]
  *                       a paxos/ message; value a bin of at most
- *                       PAXOS_VALUE_BYTES_MAX; entries for PROMISE only
+ *                       PAXOS_VALUE_BYTES_MAX; entries for PROMISE only;
+ *                       trimmed 0 but in a NACK refusing a PREPARE
+ *                       below the acceptor's trim point
  *   STATUS      11    [11, from, applied]   every slot below applied is
  *                       applied here (sent every BANK_STATUS_MS)
  *   FETCH       12    [12, from, first]     send me decided slots from

@@ -13,16 +13,18 @@
  *    does not lead is answered REDIRECT; the leader proposes it and
  *    answers once its slot is applied.
  *
- * Leadership follows rollcall's view. A replica named leader first
- * catches up: it proposes nothing until it has applied every slot any
- * live replica says it applied (their STATUS), since those replicas'
- * acceptors may have trimmed such slots. Then phase 1 once, for every
- * slot from its first undecided one, and phase 2 per command, at most
- * --alpha slots in flight. A replica whose view names another leader
- * stops proposing at once and redirects what it held.
+ * Leadership follows rollcall's view. A replica named leader runs phase 1
+ * once, for every slot from its first unapplied one, and phase 2 per
+ * command, at most --alpha slots in flight. A replica whose view names
+ * another leader stops its proposer (paxos_proposer_stop) and redirects
+ * what it held. What a replica applies is what its own learner
+ * (paxos/learner.c) counted a majority of votes for: every acceptor
+ * tells every replica of each vote.
  *
- * A replica behind (restarted, or cut off) asks a replica ahead of it
- * for the decided slots (FETCH, LOG), and applies them in order.
+ * A replica behind (restarted, cut off, or a leader whose PREPARE an
+ * acceptor refused for asking below its trim point) asks a replica ahead
+ * of it for the decided slots (FETCH, LOG), applies them in order, and
+ * tells its learner and its proposer where it stands (the _skip calls).
  *
  * The acceptor's state reaches DIR/acceptor.0 or .1 (fdatasync) before
  * any promise or vote leaves: see on_paxos_save and save_start.
@@ -108,12 +110,14 @@ struct held {
 
 enum lead_state {
 	FOLLOWING = 0,
-	CATCHING_UP = 1,	/* named leader; applying what others did */
 	LEADING = 2,
 };
 
 struct replica {
-	struct paxos_outbox pout;	/* first: the cores' outbox */
+	struct paxos_outbox pout;	/* first: the acceptor's and learner's */
+	/* The proposer's: the same sends, and no chosen (the learner alone
+	 * says what is applied). */
+	struct paxos_outbox prop_out;
 	uv_loop_t loop;
 	struct hosts hosts;
 	const char *hostsfile;
@@ -129,9 +133,11 @@ struct replica {
 	int exit_status;
 
 	struct paxos_acceptor acc;
+	struct paxos_learner learner;
 	struct paxos_proposer prop;
 	enum lead_state lead;
 	uint32_t lead_view;
+	bool told_waiting;	/* said we wait for rollcall's confirmation */
 	int64_t lead_since_ms, phase1_ms, first_decided_ms;
 	bool told_phase1, told_first;
 
@@ -520,6 +526,15 @@ static void on_paxos_chosen(struct paxos_outbox *o, uint64_t slot,
 	replica_decided((struct replica *)o, slot, v);
 }
 
+static void on_prop_send(struct paxos_outbox *o, unsigned to,
+			 const struct paxos_msg *m)
+{
+	struct replica *r = (struct replica *)((char *)o -
+					       offsetof(struct replica,
+							prop_out));
+	on_paxos_send(&r->pout, to, m);
+}
+
 /* ---- Clients: answers ---------------------------------------------------- */
 
 static void client_send(struct replica *r, struct link *l,
@@ -566,6 +581,9 @@ static void answer_redirect(struct replica *r, struct link *l, uint64_t seq)
 {
 	struct bank_client_msg m = { .type = BANK_MSG_REDIRECT, .seq = seq };
 	unsigned leader = rollcall_leader(r->rc);
+	/* Ourselves, not leading yet (a resumed view): none known. */
+	if (leader == r->self)
+		leader = 0;
 	m.leader = leader;
 	if (leader != 0)
 		snprintf(m.text, sizeof(m.text), "%s:%u",
@@ -741,27 +759,11 @@ static unsigned live_count(struct replica *r)
 	return n;
 }
 
-/* The highest applied any live replica reports. */
-static uint64_t live_applied_max(struct replica *r, unsigned *who)
-{
-	uint64_t max = r->applied;
-	*who = 0;
-	for (unsigned id = 1; id <= r->n; id++) {
-		const struct peer *p = &r->peers[id];
-		if (id == r->self || p->heard_ms == 0 ||
-		    now_ms(r) - p->heard_ms > BANK_LIVE_MS)
-			continue;
-		if (p->applied > max) {
-			max = p->applied;
-			*who = id;
-		}
-	}
-	return max;
-}
-
 static void paxos_rearm(struct replica *r);
 
-static void start_leading(struct replica *r)
+/* The proposer, made once: it keeps its rounds across leaderships, so
+ * each phase 1 of this life is above the one before. */
+static void proposer_create(struct replica *r)
 {
 	uv_timeval64_t tv;
 	uint64_t round = 1;
@@ -772,7 +774,8 @@ static void start_leading(struct replica *r)
 		.self = r->self,
 		.window = r->alpha,
 		/* Above every round an earlier life of ours used: the wall
-		 * clock in milliseconds. */
+		 * clock in milliseconds (a life uses fewer rounds than it
+		 * lives milliseconds). */
 		.first_round = round,
 		.retry_ms = 200,
 		.retries_max = 5,
@@ -782,17 +785,19 @@ static void start_leading(struct replica *r)
 		.seed = round ^ r->self,
 		.decided_below = r->applied,
 	};
-	for (unsigned id = 1; id <= r->n && id <= PAXOS_ACCEPTORS_MAX; id++) {
+	for (unsigned id = 1; id <= r->n && id <= PAXOS_ACCEPTORS_MAX; id++)
 		pc.acceptors[pc.acceptors_count++] = id;
-		if (id != r->self && pc.learners_count < PAXOS_LEARNERS_MAX)
-			pc.learners[pc.learners_count++] = id;
-	}
-	paxos_proposer_create(&r->prop, &pc, &r->pout);
+	paxos_proposer_create(&r->prop, &pc, &r->prop_out);
+}
+
+static void start_leading(struct replica *r)
+{
 	r->lead = LEADING;
 	r->told_phase1 = false;
-	say(r, "leading view %u: caught up to slot %" PRIu64 " after %"
-	    PRId64 " ms; phase 1 for every slot from there",
-	    r->lead_view, r->applied, now_ms(r) - r->lead_since_ms);
+	r->told_first = false;
+	(void)paxos_proposer_skip(&r->prop, r->applied);
+	say(r, "leading view %u: phase 1 for every slot from %" PRIu64,
+	    r->lead_view, r->applied);
 	r->phase1_ms = now_ms(r);
 	paxos_proposer_prepare(&r->prop, now_ms(r));
 	/* Commands a previous proposer of ours held: proposed again (the
@@ -813,7 +818,7 @@ static void stop_leading(struct replica *r, const char *why)
 		return;
 	say(r, "not leading any more: %s", why);
 	r->lead = FOLLOWING;
-	memset(&r->prop, 0, sizeof(r->prop));
+	paxos_proposer_stop(&r->prop);
 	uv_timer_stop(&r->paxos_timer);
 	for (unsigned i = 0; i < BANK_WAITING_MAX; i++) {
 		struct waiting *w = &r->waiting[i];
@@ -824,16 +829,37 @@ static void stop_leading(struct replica *r, const char *why)
 	}
 }
 
-/* Named leader: catch up first (every slot a live replica applied), then
- * lead. Called on a view and every status period. */
-static void leader_check(struct replica *r)
+/*
+ * Lead once rollcall says this life leads: the view names us and our
+ * takeover of it is done (rollcall_is_leader). A restarted replica
+ * resumes the view its state file holds, which may name it leader; that
+ * is the earlier life's view, and until a quorum has promised this life
+ * (or the group removed it, and admits it again), proposing could only
+ * meet a leader the group has since chosen. Called on every view and
+ * after every step of rollcall's core.
+ */
+static void lead_check(struct replica *r)
 {
-	if (r->lead != CATCHING_UP)
+	struct rollcall_view v;
+	if (r->lead != FOLLOWING || r->stopping ||
+	    !rollcall_view(r->rc, &v) || v.leader != r->self)
 		return;
-	unsigned who;
-	uint64_t max = live_applied_max(r, &who);
-	if (r->applied >= max)
-		start_leading(r);
+	if (!rollcall_is_leader(r->rc)) {
+		if (!r->told_waiting) {
+			r->told_waiting = true;
+			say(r, "view %u names me leader; not proposing until "
+			    "rollcall confirms this life leads it", v.id);
+		}
+		return;
+	}
+	r->lead_view = v.id;
+	say(r, "view %u names me leader", v.id);
+	start_leading(r);
+}
+
+static void on_rc_step(void *ctx)
+{
+	lead_check(ctx);
 }
 
 static void on_rc_view(void *ctx, const struct rollcall_view *v)
@@ -841,14 +867,10 @@ static void on_rc_view(void *ctx, const struct rollcall_view *v)
 	struct replica *r = ctx;
 	if (v->leader == r->self) {
 		if (r->lead == FOLLOWING) {
-			r->lead = CATCHING_UP;
-			r->lead_view = v->id;
 			r->lead_since_ms = now_ms(r);
-			r->told_first = false;
-			say(r, "view %u names me leader; catching up from "
-			    "slot %" PRIu64, v->id, r->applied);
-			leader_check(r);
+			r->told_waiting = false;
 		}
+		lead_check(r);
 	} else {
 		char why[64];
 		snprintf(why, sizeof(why), "view %u names replica %u", v->id,
@@ -891,51 +913,49 @@ static void on_rc_fatal(void *ctx, const char *reason)
 
 static void serve_fetch(struct replica *r, unsigned to, uint64_t first);
 
+/* Ask replica id for the decided slots from our first unapplied one, at
+ * most once a status period unless now. */
+static void fetch_from(struct replica *r, unsigned id, bool now)
+{
+	struct peer *p = &r->peers[id];
+	struct bank_peer_msg *f = &r->outmsg;
+	if (id == r->self || (!now && now_ms(r) - p->fetch_ms < BANK_STATUS_MS))
+		return;
+	p->fetch_ms = now_ms(r);
+	f->type = BANK_MSG_FETCH;
+	f->from = r->self;
+	f->first = r->applied;
+	peer_send(r, id, f);
+}
+
 static void paxos_dispatch(struct replica *r, const struct paxos_msg *m)
 {
+	/* A vote: our learner counts it, and our proposer too (below). */
+	if (m->type == PAXOS_ACCEPTED)
+		paxos_learner_step(&r->learner, m);
 	switch (m->type) {
 	case PAXOS_PREPARE:
-		/*
-		 * A leader behind what this acceptor trimmed would not hear
-		 * of the values of those slots in our promise, and could
-		 * fill them with no-ops. It gets the decided slots instead,
-		 * and prepares again from past them: we promise only a
-		 * leader that applied every slot we trimmed.
-		 */
-		if (m->slot < r->acc.st.trimmed) {
-			vsay(r, "PREPARE from %u at slot %" PRIu64 ", below "
-			     "trimmed %" PRIu64 ": sending the log instead",
-			     m->from, m->slot, r->acc.st.trimmed);
-			if (m->from != r->self)
-				serve_fetch(r, m->from, m->slot);
-			break;
-		}
-		paxos_acceptor_step(&r->acc, m);
-		break;
 	case PAXOS_ACCEPT:
 		paxos_acceptor_step(&r->acc, m);
 		break;
-	case PAXOS_PROMISE:
 	case PAXOS_ACCEPTED:
+	case PAXOS_PROMISE:
 	case PAXOS_NACK:
-		if (r->lead == LEADING) {
-			paxos_proposer_step(&r->prop, now_ms(r), m);
-			if (!r->told_phase1 && r->prop.phase == PAXOS_LEADING) {
-				r->told_phase1 = true;
-				r->phase1_ms = now_ms(r) - r->phase1_ms;
-			}
+		/* Our PREPARE asked below that acceptor's trim point: learn
+		 * the slots it dropped from it (the proposer waits for a
+		 * majority meanwhile, and asks from past them next). */
+		if (m->type == PAXOS_NACK && m->trimmed > r->applied)
+			fetch_from(r, m->from, false);
+		if (r->lead != LEADING)
+			break;
+		paxos_proposer_step(&r->prop, now_ms(r), m);
+		if (!r->told_phase1 && r->prop.phase == PAXOS_LEADING) {
+			r->told_phase1 = true;
+			r->phase1_ms = now_ms(r) - r->phase1_ms;
 		}
 		break;
-	case PAXOS_CHOSEN:
-		/* From the proposer that counted the votes: decided. Its
-		 * ballot must be its own. */
-		if (paxos_ballot_id(m->ballot) != m->from)
-			break;
-		replica_decided(r, m->slot, &m->value);
-		if (r->lead == LEADING)
-			paxos_proposer_step(&r->prop, now_ms(r), m);
-		break;
 	default:
+		/* CHOSEN: not sent here; the learner counts the votes. */
 		break;
 	}
 }
@@ -962,6 +982,19 @@ static void paxos_rearm(struct replica *r)
 	int64_t wait = next - now_ms(r);
 	uv_timer_start(&r->paxos_timer, on_paxos_timer,
 		       wait > 0 ? (uint64_t)wait : 0, 0);
+}
+
+/*
+ * Slots applied without our learner (a LOG, a snapshot, the replayed
+ * log): the learner and the proposer stand past them. A proposer leading
+ * from behind keeps leading: the promises of a majority reported every
+ * slot it re-proposes, so they are decided again with the same values.
+ */
+static void learnt_elsewhere(struct replica *r)
+{
+	paxos_learner_skip(&r->learner, r->applied);
+	if (r->prop.phase != PAXOS_LEADING)
+		(void)paxos_proposer_skip(&r->prop, r->applied);
 }
 
 /* FETCH: the decided slots from first on, as many as one LOG holds. */
@@ -1011,15 +1044,8 @@ static void on_tp_decoded(void *ctx, unsigned from, const void *msg)
 		break;
 	case BANK_MSG_STATUS:
 		p->applied = m->applied;
-		if (m->applied > r->applied && r->lead != LEADING &&
-		    now_ms(r) - p->fetch_ms >= BANK_STATUS_MS) {
-			struct bank_peer_msg *f = &r->outmsg;
-			p->fetch_ms = now_ms(r);
-			f->type = BANK_MSG_FETCH;
-			f->from = r->self;
-			f->first = r->applied;
-			peer_send(r, m->from, f);
-		}
+		if (m->applied > r->applied)
+			fetch_from(r, m->from, false);
 		break;
 	case BANK_MSG_FETCH:
 		serve_fetch(r, m->from, m->first);
@@ -1027,24 +1053,10 @@ static void on_tp_decoded(void *ctx, unsigned from, const void *msg)
 	case BANK_MSG_LOG:
 		for (unsigned i = 0; i < m->log_count; i++)
 			replica_decided(r, m->first + i, &m->log[i]);
-		/* Leading from behind (an acceptor sent its log instead of
-		 * a promise): lead again from where we are now. */
-		if (r->lead == LEADING && r->applied > r->prop.decided_below) {
-			say(r, "leading from behind: slots up to %" PRIu64
-			    " were decided; preparing again", r->applied);
-			r->lead = CATCHING_UP;
-		}
+		learnt_elsewhere(r);
 		/* More to come: ask at once. */
-		p->fetch_ms = 0;
-		if (p->applied > r->applied && m->log_count > 0) {
-			struct bank_peer_msg *f = &r->outmsg;
-			p->fetch_ms = now_ms(r);
-			f->type = BANK_MSG_FETCH;
-			f->from = r->self;
-			f->first = r->applied;
-			peer_send(r, m->from, f);
-		}
-		leader_check(r);
+		if (p->applied > r->applied && m->log_count > 0)
+			fetch_from(r, m->from, true);
 		break;
 	default:
 		r->malformed_peer++;
@@ -1101,10 +1113,6 @@ static void on_client_request(struct replica *r, struct link *l,
 	if (w != NULL) {
 		/* Sent again while its slot is in flight: answer here. */
 		w->link = l;
-		return;
-	}
-	if (r->lead == CATCHING_UP) {
-		answer_fail(r, l, m->seq, "leader catching up; send again");
 		return;
 	}
 	struct paxos_value v;
@@ -1215,7 +1223,6 @@ static void on_status_timer(uv_timer_t *t)
 {
 	struct replica *r = t->data;
 	send_status(r);
-	leader_check(r);
 	trim_acceptor(r);
 	waits_check(r);
 	local_drain(r);
@@ -1622,14 +1629,18 @@ static int replica_setup(struct replica *r)
 		free(st);
 		return -1;
 	}
+	/* Every vote goes to every replica's learner. */
 	struct paxos_acceptor_config ac = {
 		.self = r->self,
 		.nack = true,
 		.restored = has ? st : NULL,
 	};
+	for (unsigned id = 1; id <= r->n; id++)
+		ac.learners[ac.learners_count++] = id;
 	r->pout.send = on_paxos_send;
 	r->pout.save = on_paxos_save;
 	r->pout.chosen = on_paxos_chosen;
+	r->prop_out.send = on_prop_send;
 	paxos_acceptor_create(&r->acc, &ac, &r->pout);
 	free(st);
 	r->save_fd[0] = r->save_fd[1] = -1;
@@ -1659,6 +1670,14 @@ static int replica_setup(struct replica *r)
 	r->log = calloc(BANK_LOG_SLOTS_MAX, sizeof(*r->log));
 	if (r->log == NULL || load_log(r) != 0)
 		return -1;
+	struct paxos_learner_config lc = {
+		.self = r->self,
+		.decided_below = r->applied,
+	};
+	for (unsigned id = 1; id <= r->n; id++)
+		lc.acceptors[lc.acceptors_count++] = id;
+	paxos_learner_create(&r->learner, &lc, &r->pout);
+	proposer_create(r);
 	for (unsigned id = 1; id <= r->n; id++)
 		r->peers[id].id = id;
 	uv_loop_init(&r->loop);
@@ -1679,6 +1698,7 @@ static int replica_setup(struct replica *r)
 		.on_fatal = on_rc_fatal,
 		.on_line = on_rc_line,
 		.on_log = on_rc_log,
+		.on_step = on_rc_step,
 	};
 	if (rollcall_create(&r->rc, &rc, err, sizeof(err)) != 0) {
 		fprintf(stderr, "bank: %s\n", err);

@@ -51,6 +51,7 @@ static void body_check(const char *body, size_t len)
 		fuzz_check(peer2.type == peer.type && peer2.from == peer.from);
 		fuzz_check(peer2.log_count == peer.log_count);
 		fuzz_check(peer2.pm.entries_count == peer.pm.entries_count);
+		fuzz_check(peer2.pm.trimmed == peer.pm.trimmed);
 	}
 	if (len <= PAXOS_VALUE_BYTES_MAX) {
 		struct paxos_value v = { .noop = false, .len = (uint16_t)len };
