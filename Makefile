@@ -136,14 +136,17 @@ test: deps
 	$(MAKE) test-compose
 
 # The bank on loopback (tests/bank/local.sh): a failover, a restart that
-# replays its log and catches up, hostile bytes; plain and under
-# ASan/UBSan.
+# replays its log and catches up, hostile bytes; a replica too far behind
+# for the log, which installs a snapshot (tests/bank/snapshot.sh); plain
+# and under ASan/UBSan.
 .PHONY: test-bank
 test-bank:
 	$(MAKE) bank
 	$(MAKE) SAN=1 bank
 	bash tests/bank/local.sh
 	BANK=build-san/bank CLIENT=build-san/bank-client bash tests/bank/local.sh
+	bash tests/bank/snapshot.sh
+	BANK=build-san/bank CLIENT=build-san/bank-client bash tests/bank/snapshot.sh
 
 test-unit:
 	$(MAKE) check

@@ -204,6 +204,22 @@ int bank_peer_encode(const struct bank_peer_msg *m, void *buf, size_t cap)
 		mp_put_uint(&w, m->from);
 		mp_put_uint(&w, m->first);
 		break;
+	case BANK_MSG_SNAP:
+		mp_put_array(&w, 6);
+		mp_put_uint(&w, m->type);
+		mp_put_uint(&w, m->from);
+		mp_put_uint(&w, m->slot);
+		mp_put_uint(&w, m->total);
+		mp_put_uint(&w, m->offset);
+		mp_put_bin(&w, m->chunk, m->chunk_len);
+		break;
+	case BANK_MSG_SNAPGET:
+		mp_put_array(&w, 4);
+		mp_put_uint(&w, m->type);
+		mp_put_uint(&w, m->from);
+		mp_put_uint(&w, m->slot);
+		mp_put_uint(&w, m->offset);
+		break;
 	case BANK_MSG_LOG:
 		mp_put_array(&w, 4);
 		mp_put_uint(&w, m->type);
@@ -258,6 +274,7 @@ int bank_peer_decode(const void *body, size_t len, struct bank_peer_msg *m)
 	uint32_t n, count;
 	uint64_t t, from;
 	m->log_count = 0;
+	m->chunk_len = 0;
 	memset(&m->pm, 0, offsetof(struct paxos_msg, entries));
 	mp_reader_init(&r, body, len);
 	if (!mp_get_array(&r, 3, 9, &n) || !mp_get_uint(&r, 255, &t) ||
@@ -280,6 +297,25 @@ int bank_peer_decode(const void *body, size_t len, struct bank_peer_msg *m)
 		if (n != 3)
 			return -EINVAL;
 		mp_get_uint(&r, UINT64_MAX, &m->first);
+		break;
+	case BANK_MSG_SNAP: {
+		const uint8_t *b;
+		if (n != 6)
+			return -EINVAL;
+		mp_get_uint(&r, UINT64_MAX, &m->slot);
+		mp_get_uint(&r, BANK_SNAPSHOT_BYTES_MAX, &m->total);
+		mp_get_uint(&r, BANK_SNAPSHOT_BYTES_MAX, &m->offset);
+		if (!mp_get_bin(&r, BANK_SNAP_CHUNK_BYTES, &b, &m->chunk_len) ||
+		    m->offset + m->chunk_len > m->total)
+			return -EINVAL;
+		memcpy(m->chunk, b, m->chunk_len);
+		break;
+	}
+	case BANK_MSG_SNAPGET:
+		if (n != 4)
+			return -EINVAL;
+		mp_get_uint(&r, UINT64_MAX, &m->slot);
+		mp_get_uint(&r, BANK_SNAPSHOT_BYTES_MAX, &m->offset);
 		break;
 	case BANK_MSG_LOG:
 		if (n != 4)

@@ -29,6 +29,11 @@
  *   LOG         13    [13, from, first, [[noop, value], ...]]  decided
  *                       slots first, first + 1, ... (at most
  *                       BANK_LOG_BATCH_MAX)
+ *   SNAP        14    [14, from, slot, total, offset, bin]  bytes offset..
+ *                       of a snapshot (bank_snapshot_encode, total bytes)
+ *                       of the bank with every slot below slot applied;
+ *                       the answer to a FETCH from a slot no longer kept
+ *   SNAPGET     15    [15, from, slot, offset]  the snapshot's next bytes
  *
  * A command in a Paxos value: [client id, seq, account, op, amount].
  */
@@ -51,7 +56,12 @@ enum bank_msg_type {
 	BANK_MSG_STATUS = 11,
 	BANK_MSG_FETCH = 12,
 	BANK_MSG_LOG = 13,
+	BANK_MSG_SNAP = 14,
+	BANK_MSG_SNAPGET = 15,
 };
+
+/* Bytes of a snapshot one SNAP carries. */
+#define BANK_SNAP_CHUNK_BYTES (48 * 1024)
 
 /* Decided slots one LOG carries. */
 #define BANK_LOG_BATCH_MAX 128
@@ -74,6 +84,9 @@ struct bank_peer_msg {
 	unsigned from;
 	uint64_t applied;		/* STATUS */
 	uint64_t first;			/* FETCH, LOG */
+	uint64_t slot, total, offset;	/* SNAP, SNAPGET */
+	size_t chunk_len;		/* SNAP */
+	uint8_t chunk[BANK_SNAP_CHUNK_BYTES];
 	unsigned log_count;		/* LOG */
 	struct paxos_value log[BANK_LOG_BATCH_MAX];
 	struct paxos_msg pm;		/* PAXOS */

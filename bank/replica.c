@@ -71,12 +71,15 @@
 /* A command not decided in this long is answered "no quorum". */
 #define BANK_QUORUM_WAIT_MS 2000
 /* Decided slots kept in memory for others' catch-up (the last ones). A
- * replica further behind than this needs a snapshot, which is not
- * implemented: it says so and stays behind. */
+ * replica further behind than this gets a snapshot (--test-log-window
+ * makes it smaller, for the tests). */
 #define BANK_LOG_SLOTS_MAX (1u << 16)
 /* A record of DIR/log: a 4-byte big-endian length, a noop byte, the
  * value's bytes. */
 #define BANK_LOG_RECORD_HEADER 5
+/* A snapshot arriving with no piece for this long is given up: another
+ * replica may send one. */
+#define BANK_SNAP_STALL_MS 1000
 #define BANK_ALPHA_DEFAULT 16
 
 struct peer {
@@ -142,8 +145,11 @@ struct replica {
 	bool told_phase1, told_first;
 
 	/* The decided log: slots 0..applied-1 applied; the last
-	 * BANK_LOG_SLOTS_MAX of them kept at slot % MAX for FETCH. */
+	 * log_window of them kept at slot % log_window for FETCH, from
+	 * log_base on (the slot a snapshot installed here stands for). */
 	struct paxos_value *log;
+	uint32_t log_window;
+	uint64_t log_base;
 	uint64_t applied;
 	/* DIR/log: every applied slot, appended as applied, fsynced every
 	 * status period; durable is what the last fsync covered, and what
@@ -156,6 +162,21 @@ struct replica {
 		struct paxos_value v;
 	} *pend;		/* BANK_PENDING_SLOTS_MAX, at slot % MAX */
 	struct bank *bank;
+
+	/* Snapshots (docs/bank.md): the one we serve, encoded once at
+	 * snap_out_slot and kept while others fetch it in pieces; the one
+	 * we receive, from one replica, piece by piece, into snap_in. */
+	uint8_t *snap_out;
+	size_t snap_out_len;
+	uint64_t snap_out_slot;
+	uint8_t *snap_in;
+	size_t snap_in_len;
+	uint64_t snap_in_slot, snap_in_total;	/* total 0: none arriving */
+	unsigned snap_in_from;
+	int64_t snap_in_ms;	/* its last piece */
+	size_t snap_chunk;	/* bytes a SNAP carries (the tests: fewer) */
+	struct bank *snap_bank;	/* decoded into, then swapped in */
+	uint64_t snapshots_served, snapshots_installed;
 
 	struct peer *peers;	/* 1..n */
 	/* The replicas' link (port P + 1): the shared transport with the
@@ -609,7 +630,7 @@ static void print_line(const char *line, size_t len)
 
 static void log_append(struct replica *r, const struct paxos_value *v)
 {
-	r->log[r->applied % BANK_LOG_SLOTS_MAX] = *v;
+	r->log[r->applied % r->log_window] = *v;
 	if (r->log_fd < 0 || r->replaying)
 		return;
 	uint8_t rec[BANK_LOG_RECORD_HEADER + PAXOS_VALUE_BYTES_MAX];
@@ -913,6 +934,13 @@ static void on_rc_fatal(void *ctx, const char *reason)
 
 static void serve_fetch(struct replica *r, unsigned to, uint64_t first);
 
+/* A snapshot is arriving, and has made progress lately. */
+static bool snap_arriving(struct replica *r)
+{
+	return r->snap_in_total > 0 &&
+	       now_ms(r) - r->snap_in_ms < BANK_SNAP_STALL_MS;
+}
+
 /* Ask replica id for the decided slots from our first unapplied one, at
  * most once a status period unless now. */
 static void fetch_from(struct replica *r, unsigned id, bool now)
@@ -920,6 +948,9 @@ static void fetch_from(struct replica *r, unsigned id, bool now)
 	struct peer *p = &r->peers[id];
 	struct bank_peer_msg *f = &r->outmsg;
 	if (id == r->self || (!now && now_ms(r) - p->fetch_ms < BANK_STATUS_MS))
+		return;
+	/* A snapshot on its way: asking anyone now would start another. */
+	if (snap_arriving(r))
 		return;
 	p->fetch_ms = now_ms(r);
 	f->type = BANK_MSG_FETCH;
@@ -997,6 +1028,123 @@ static void learnt_elsewhere(struct replica *r)
 		(void)paxos_proposer_skip(&r->prop, r->applied);
 }
 
+/* ---- Snapshots ----------------------------------------------------------- */
+
+/*
+ * A replica asks from a slot no longer kept (further behind than the
+ * window, or below a snapshot this replica itself installed): it gets
+ * the bank as it stands, in SNAP pieces it pulls one at a time with
+ * SNAPGET. The snapshot is encoded once per slot and kept while pieces
+ * are asked for; a SNAPGET for another slot starts the current one.
+ */
+static void snap_send(struct replica *r, unsigned to, uint64_t slot,
+		      uint64_t offset)
+{
+	struct bank_peer_msg *m = &r->outmsg;
+	if (r->snap_out == NULL &&
+	    (r->snap_out = malloc(BANK_SNAPSHOT_BYTES_MAX)) == NULL)
+		return;
+	bool have = r->snap_out_len > 0 && slot == r->snap_out_slot &&
+		    offset < r->snap_out_len;
+	if (!have) {
+		if (bank_snapshot_encode(r->bank, r->snap_out,
+					 BANK_SNAPSHOT_BYTES_MAX,
+					 &r->snap_out_len) != 0) {
+			say(r, "snapshot does not fit %d bytes",
+			    BANK_SNAPSHOT_BYTES_MAX);
+			r->snap_out_len = 0;
+			return;
+		}
+		r->snap_out_slot = r->applied;
+		offset = 0;
+		r->snapshots_served++;
+		say(r, "sending replica %u a snapshot at slot %" PRIu64
+		    " (%zu bytes)", to, r->applied, r->snap_out_len);
+	}
+	m->type = BANK_MSG_SNAP;
+	m->from = r->self;
+	m->slot = r->snap_out_slot;
+	m->total = r->snap_out_len;
+	m->offset = offset;
+	m->chunk_len = r->snap_out_len - offset;
+	if (m->chunk_len > r->snap_chunk)
+		m->chunk_len = r->snap_chunk;
+	memcpy(m->chunk, r->snap_out + offset, m->chunk_len);
+	peer_send(r, to, m);
+}
+
+static void snap_save(struct replica *r, uint64_t slot, const uint8_t *b,
+		      size_t len);
+
+/* The whole snapshot arrived: it replaces the bank, and this replica
+ * stands at its slot; what the log held below is gone. */
+static void snap_install(struct replica *r)
+{
+	if (bank_snapshot_decode(r->snap_bank, r->snap_in,
+				 r->snap_in_len) != 0) {
+		r->malformed_peer++;
+		say(r, "snapshot from replica %u at slot %" PRIu64 " does not "
+		    "decode; dropped", r->snap_in_from, r->snap_in_slot);
+		return;
+	}
+	struct bank *old = r->bank;
+	r->bank = r->snap_bank;
+	r->snap_bank = old;
+	snap_save(r, r->snap_in_slot, r->snap_in, r->snap_in_len);
+	say(r, "installed a snapshot from replica %u: slot %" PRIu64
+	    " (was at %" PRIu64 "), %u accounts, %u clients", r->snap_in_from,
+	    r->snap_in_slot, r->applied, r->bank->accounts_count,
+	    r->bank->clients_count);
+	r->applied = r->snap_in_slot;
+	r->log_base = r->applied;
+	r->durable = r->applied;
+	for (unsigned i = 0; i < BANK_PENDING_SLOTS_MAX; i++)
+		r->pend[i].has = false;
+	r->snapshots_installed++;
+	learnt_elsewhere(r);
+}
+
+static void snap_receive(struct replica *r, const struct bank_peer_msg *m)
+{
+	if (m->slot <= r->applied)
+		return;	/* not ahead of us (any more) */
+	if (m->offset == 0) {
+		if (snap_arriving(r) && m->from != r->snap_in_from)
+			return;	/* one transfer at a time */
+		if (r->snap_in == NULL &&
+		    (r->snap_in = malloc(BANK_SNAPSHOT_BYTES_MAX)) == NULL)
+			return;
+		r->snap_in_from = m->from;
+		r->snap_in_slot = m->slot;
+		r->snap_in_total = m->total;
+		r->snap_in_len = 0;
+	} else if (m->from != r->snap_in_from ||
+		   m->slot != r->snap_in_slot ||
+		   m->total != r->snap_in_total ||
+		   m->offset != r->snap_in_len) {
+		return;	/* a piece of another transfer, or repeated */
+	}
+	memcpy(r->snap_in + r->snap_in_len, m->chunk, m->chunk_len);
+	r->snap_in_len += m->chunk_len;
+	r->snap_in_ms = now_ms(r);
+	if (r->snap_in_len < r->snap_in_total) {
+		struct bank_peer_msg *g = &r->outmsg;
+		if (m->chunk_len == 0)
+			return;
+		g->type = BANK_MSG_SNAPGET;
+		g->from = r->self;
+		g->slot = r->snap_in_slot;
+		g->offset = r->snap_in_len;
+		peer_send(r, m->from, g);
+		return;
+	}
+	snap_install(r);
+	r->snap_in_len = 0;
+	r->snap_in_total = 0;
+	/* The slots decided since: from the same replica, at once. */
+	fetch_from(r, m->from, true);
+}
+
 /* FETCH: the decided slots from first on, as many as one LOG holds. */
 static void serve_fetch(struct replica *r, unsigned to, uint64_t first)
 {
@@ -1006,15 +1154,17 @@ static void serve_fetch(struct replica *r, unsigned to, uint64_t first)
 	m->first = first;
 	m->log_count = 0;
 	size_t bytes = 64;
-	if (r->applied > BANK_LOG_SLOTS_MAX &&
-	    first < r->applied - BANK_LOG_SLOTS_MAX) {
+	if (first >= r->applied)
+		return;
+	if (first < r->log_base || r->applied - first > r->log_window) {
 		vsay(r, "replica %u asks from slot %" PRIu64 ", no longer "
-		     "kept (a snapshot would be needed)", to, first);
+		     "kept: sending a snapshot", to, first);
+		snap_send(r, to, 0, 0);
 		return;
 	}
 	for (uint64_t s = first; s < r->applied &&
 	     m->log_count < BANK_LOG_BATCH_MAX; s++) {
-		const struct paxos_value *v = &r->log[s % BANK_LOG_SLOTS_MAX];
+		const struct paxos_value *v = &r->log[s % r->log_window];
 		bytes += 8 + v->len;
 		if (bytes > FRAME_BYTES_MAX - 1024)
 			break;
@@ -1049,6 +1199,12 @@ static void on_tp_decoded(void *ctx, unsigned from, const void *msg)
 		break;
 	case BANK_MSG_FETCH:
 		serve_fetch(r, m->from, m->first);
+		break;
+	case BANK_MSG_SNAPGET:
+		snap_send(r, m->from, m->slot, m->offset);
+		break;
+	case BANK_MSG_SNAP:
+		snap_receive(r, m);
 		break;
 	case BANK_MSG_LOG:
 		for (unsigned i = 0; i < m->log_count; i++)
@@ -1398,7 +1554,12 @@ static const char usage[] =
 	"  --state DIR   keep the acceptor's promises (DIR/acceptor.0, .1),\n"
 	"                the applied slots (DIR/log) and rollcall's state\n"
 	"                (DIR/state), on disk before answering\n"
-	"  --alpha N     slots in flight at once (1..32, default 16)\n";
+	"  --alpha N     slots in flight at once (1..32, default 16)\n"
+	"  --test-log-window N  decided slots kept for others' catch-up\n"
+	"                (256..65536, default 65536); a replica further\n"
+	"                behind gets a snapshot (tests make it small)\n"
+	"  --test-snap-chunk B  snapshot bytes per message (64..49152,\n"
+	"                default 49152)\n";
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -1418,6 +1579,8 @@ static int parse_args(struct replica *r, int argc, char **argv)
 	r->port = BANK_PORT_DEFAULT;
 	r->heartbeat_ms = 500;
 	r->alpha = BANK_ALPHA_DEFAULT;
+	r->log_window = BANK_LOG_SLOTS_MAX;
+	r->snap_chunk = BANK_SNAP_CHUNK_BYTES;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1449,6 +1612,14 @@ static int parse_args(struct replica *r, int argc, char **argv)
 		} else if (strcmp(a, "--heartbeat-ms") == 0 &&
 			   parse_uint(val, 60000, &v) == 0 && v >= 10) {
 			r->heartbeat_ms = (uint32_t)v;
+		} else if (strcmp(a, "--test-log-window") == 0 &&
+			   parse_uint(val, BANK_LOG_SLOTS_MAX, &v) == 0 &&
+			   v >= 2 * BANK_LOG_BATCH_MAX) {
+			r->log_window = (uint32_t)v;
+		} else if (strcmp(a, "--test-snap-chunk") == 0 &&
+			   parse_uint(val, BANK_SNAP_CHUNK_BYTES, &v) == 0 &&
+			   v >= 64) {
+			r->snap_chunk = v;
 		} else if (strcmp(a, "--alpha") == 0 &&
 			   parse_uint(val, PAXOS_WINDOW_MAX / 2, &v) == 0 &&
 			   v > 0) {
@@ -1542,6 +1713,92 @@ static int load_acceptor(struct replica *r, struct paxos_state *st,
 	r->save_seq = seq[k];
 	*has = true;
 	return 0;
+}
+
+/*
+ * DIR/snapshot: the bank at a slot, as a snapshot from another replica
+ * left it, written as
+ *     bank-snapshot SLOT LEN\n <LEN bytes: bank_snapshot_encode>
+ * DIR/log then holds the slots from SLOT on. The log is emptied first
+ * (and synced), then the snapshot is written beside and renamed over:
+ * a crash in between leaves an empty log and the snapshot before, so the
+ * replica restarts behind, never with log records on the wrong base.
+ * Synchronous, on the loop: it happens once per snapshot installed.
+ */
+static void snap_save(struct replica *r, uint64_t slot, const uint8_t *b,
+		      size_t len)
+{
+	char path[4200], tmp[4210], head[64];
+	if (r->state_dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/snapshot", r->state_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int hl = snprintf(head, sizeof(head), "bank-snapshot %" PRIu64 " %zu\n",
+			  slot, len);
+	int fd = -1;
+	if (r->log_fd >= 0 && (ftruncate(r->log_fd, 0) != 0 ||
+			       lseek(r->log_fd, 0, SEEK_SET) != 0 ||
+			       fsync(r->log_fd) != 0))
+		goto fail;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, head, (size_t)hl) != hl ||
+	    write(fd, b, len) != (ssize_t)len || fsync(fd) != 0 ||
+	    close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	if (rename(tmp, path) != 0)
+		goto fail;
+	int dfd = open(r->state_dir, O_RDONLY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return;
+fail:
+	say(r, "cannot keep the snapshot in %s: %s; stopping (the log no "
+	    "longer matches it)", path, strerror(errno));
+	fflush(stderr);
+	_exit(1);
+}
+
+/* What a snapshot left in DIR/snapshot: the bank and the slot it stands
+ * for. No file: nothing (a replica that never installed one). */
+static int load_snapshot(struct replica *r)
+{
+	char path[4200], head[64];
+	if (r->state_dir == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/snapshot", r->state_dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	unsigned long long slot;
+	size_t len;
+	int off = 0;
+	ssize_t n = read(fd, head, sizeof(head) - 1);
+	uint8_t *buf = NULL;
+	if (n > 0) {
+		head[n] = '\0';
+		if (sscanf(head, "bank-snapshot %llu %zu\n%n", &slot, &len,
+			   &off) != 2 || off == 0 || len > BANK_SNAPSHOT_BYTES_MAX)
+			off = 0;
+	}
+	if (off > 0 && (buf = malloc(len + 1)) != NULL &&
+	    pread(fd, buf, len + 1, off) == (ssize_t)len &&
+	    bank_snapshot_decode(r->bank, buf, len) == 0) {
+		free(buf);
+		close(fd);
+		r->applied = slot;
+		r->log_base = slot;
+		say(r, "restored a snapshot at slot %llu from %s", slot, path);
+		return 0;
+	}
+	free(buf);
+	close(fd);
+	fprintf(stderr, "bank: %s: not a whole snapshot (move it and the log "
+		"away to start this replica afresh)\n", path);
+	return -1;
 }
 
 /*
@@ -1667,8 +1924,10 @@ static int replica_setup(struct replica *r)
 		return -1;
 	}
 	bank_create(r->bank);
-	r->log = calloc(BANK_LOG_SLOTS_MAX, sizeof(*r->log));
-	if (r->log == NULL || load_log(r) != 0)
+	r->log = calloc(r->log_window, sizeof(*r->log));
+	r->snap_bank = malloc(sizeof(*r->snap_bank));
+	if (r->log == NULL || r->snap_bank == NULL || load_snapshot(r) != 0 ||
+	    load_log(r) != 0)
 		return -1;
 	struct paxos_learner_config lc = {
 		.self = r->self,
@@ -1760,6 +2019,9 @@ int main(int argc, char **argv)
 			close(r->save_fd[i]);
 	free(r->save_buf);
 	free(r->log);
+	free(r->snap_out);
+	free(r->snap_in);
+	free(r->snap_bank);
 	free(r->to_save);
 	free(r->pend);
 	free(r->bank);
