@@ -41,6 +41,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "../common/fdio.h"
 #include "../common/hosts.h"
 #include "../common/peerset.h"
 #include "../common/transport.h"
@@ -617,15 +618,7 @@ static void answer_redirect(struct replica *r, struct link *l, uint64_t seq)
 
 static void print_line(const char *line, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(STDOUT_FILENO, line, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		line += n;
-		len -= (size_t)n;
-	}
+	(void)fd_write_all(STDOUT_FILENO, line, len);
 }
 
 static void log_append(struct replica *r, const struct paxos_value *v)
@@ -641,8 +634,7 @@ static void log_append(struct replica *r, const struct paxos_value *v)
 	rec[3] = (uint8_t)len;
 	rec[4] = v->noop ? 1 : 0;
 	memcpy(rec + BANK_LOG_RECORD_HEADER, v->bytes, len);
-	if (write(r->log_fd, rec, BANK_LOG_RECORD_HEADER + len) !=
-	    (ssize_t)(BANK_LOG_RECORD_HEADER + len)) {
+	if (fd_write_all(r->log_fd, rec, BANK_LOG_RECORD_HEADER + len) != 0) {
 		say(r, "cannot append to the log: %s; stopping",
 		    strerror(errno));
 		fflush(stderr);
@@ -1741,8 +1733,8 @@ static void snap_save(struct replica *r, uint64_t slot, const uint8_t *b,
 			       fsync(r->log_fd) != 0))
 		goto fail;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, head, (size_t)hl) != hl ||
-	    write(fd, b, len) != (ssize_t)len || fsync(fd) != 0 ||
+	if (fd < 0 || fd_write_all(fd, head, (size_t)hl) != 0 ||
+	    fd_write_all(fd, b, len) != 0 || fsync(fd) != 0 ||
 	    close(fd) != 0) {
 		fd = -1;
 		goto fail;

@@ -16,34 +16,10 @@
 # alone, and must restore that snapshot from DIR/snapshot. Every wait is
 # bounded; everything started is killed on exit.
 
-set -u
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-cd "$root" || exit 2
-BANK=${BANK:-build/bank}
-CLIENT=${CLIENT:-build/bank-client}
-PYTHON=${PYTHON:-python3}
-PORT=${BANK_PORT:-$((26000 + ($$ % 500) * 4))}
-tmp=$(mktemp -d /tmp/bank-snap.XXXXXX)
-pids=()
-rpid=()
-cleanup() {
-	for p in "${pids[@]}" "${rpid[@]}"; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fail() { echo "FAIL bank-snapshot: $*"; exit 1; }
-
-printf '127.0.0.1\n127.0.0.2\n127.0.0.3\n' >"$tmp/hosts"
-start() {
-	mkdir -p "$tmp/s$1"
-	"$BANK" -h "$tmp/hosts" --id "$1" --port "$PORT" --heartbeat-ms 200 \
-		--state "$tmp/s$1" --test-log-window 256 --test-snap-chunk 512 \
-		>>"$tmp/r$1.out" 2>>"$tmp/r$1.err" &
-	rpid[$1]=$!
-}
-slots() { grep -c '^{"replica"' "$tmp/r$1.out" 2>/dev/null; true; }
+TEST_NAME=bank-snapshot
+PORT_BASE=26000
+EXTRA=(--test-log-window 256 --test-snap-chunk 512)
+. "$(dirname "$0")/loopback-lib.sh"
 wait_for() {
 	for _ in $(seq 1 300); do
 		eval "$2" && return 0
@@ -62,8 +38,7 @@ wait_for "replica 3 installed no snapshot" \
 	"grep -q 'installed a snapshot' '$tmp/r3.err'"
 timeout 60 "$CLIENT" -h "$tmp/hosts" --port "$PORT" --id c2 --benchmark 100 \
 	--seed 2 >"$tmp/c2.out" 2>/dev/null || fail "client c2 failed"
-wait_for "replica 3 did not apply the last commands" \
-	"[ \"\$(slots 3)\" -ge 100 ]"
+wait_slots 3 100
 sleep 0.5
 for i in 1 2 3; do kill "${rpid[$i]}"; done
 for i in 1 2 3; do wait "${rpid[$i]}" 2>/dev/null; done
