@@ -43,6 +43,7 @@
 
 #include "../common/fdio.h"
 #include "../common/hosts.h"
+#include "../common/keyring.h"
 #include "../common/peerset.h"
 #include "../common/transport.h"
 #include "../common/wire_walk.h"
@@ -130,6 +131,10 @@ struct replica {
 	uint32_t heartbeat_ms;
 	unsigned alpha;
 	const char *state_dir;
+	/* --keyring: rollcall's and the replicas' messages sealed with it
+	 * (read at start; rollcall alone rereads it when it changes). */
+	const char *keyring_path;
+	struct keyring keyring;
 	char acceptor_path[4096];
 	int verbose;
 	struct rollcall *rc;
@@ -1399,7 +1404,9 @@ static void on_rc_stopped(void *ctx)
 		const struct transport_stats *ts = transport_stats(r->tp);
 		r->malformed_peer += ts->dropped_malformed +
 				     ts->conns_oversize;
-		r->strangers += ts->dropped_stranger + ts->dropped_spoofed;
+		r->strangers += ts->dropped_stranger + ts->dropped_spoofed +
+				ts->dropped_unsealed + ts->dropped_sealed +
+				ts->dropped_unopened + ts->dropped_replayed;
 		transport_close(r->tp, on_tp_closed, r);
 	}
 	uv_close((uv_handle_t *)&r->client_listener, on_closed);
@@ -1518,7 +1525,13 @@ static void on_rc_ready(void *ctx)
 		.port = (uint16_t)(r->port + 1),
 		.verbose = r->verbose > 1 ? r->verbose - 1 : 0,
 		.codec = &bank_codec,
+		.keyring = r->keyring_path != NULL ? &r->keyring : NULL,
 	};
+	uv_timeval64_t tv;
+	/* This life, above every earlier one's: the replay rule's. */
+	if (uv_gettimeofday(&tv) == 0)
+		tc.incarnation = (uint64_t)tv.tv_sec * 1000000u +
+				 (uint64_t)tv.tv_usec;
 	struct transport_events ev = {
 		.ctx = r,
 		.on_ready = on_tp_ready,
@@ -1539,7 +1552,7 @@ static void on_rc_ready(void *ctx)
 
 static const char usage[] =
 	"usage: bank -h HOSTSFILE [--id N] [--port P] [--heartbeat-ms T (500)]\n"
-	"            [--state DIR] [--alpha N] [-v]\n"
+	"            [--state DIR] [--alpha N] [--keyring FILE] [-v]\n"
 	"  One replica of the replicated bank. Peers are the hostsfile's\n"
 	"  entries (ids by line). Ports: P membership (rollcall, TCP and\n"
 	"  UDP), P+1 replicas, P+2 clients (default P 7610).\n"
@@ -1547,6 +1560,8 @@ static const char usage[] =
 	"                the applied slots (DIR/log) and rollcall's state\n"
 	"                (DIR/state), on disk before answering\n"
 	"  --alpha N     slots in flight at once (1..32, default 16)\n"
+	"  --keyring FILE  seal every membership and replica message with\n"
+	"                its keys (docs/security.md); clients stay plain\n"
 	"  --test-log-window N  decided slots kept for others' catch-up\n"
 	"                (256..65536, default 65536); a replica further\n"
 	"                behind gets a snapshot (tests make it small)\n"
@@ -1595,6 +1610,8 @@ static int parse_args(struct replica *r, int argc, char **argv)
 			r->hostsfile = val;
 		} else if (strcmp(a, "--state") == 0) {
 			r->state_dir = val;
+		} else if (strcmp(a, "--keyring") == 0) {
+			r->keyring_path = val;
 		} else if (strcmp(a, "--id") == 0 &&
 			   parse_uint(val, HOSTS_MAX, &v) == 0 && v > 0) {
 			r->self = (unsigned)v;
@@ -1871,6 +1888,11 @@ static int replica_setup(struct replica *r)
 			PAXOS_ACCEPTORS_MAX);
 		return -1;
 	}
+	if (r->keyring_path != NULL &&
+	    keyring_load(&r->keyring, r->keyring_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bank: %s\n", err);
+		return -1;
+	}
 	r->to_save = calloc(1, sizeof(*r->to_save));
 	struct paxos_state *st = calloc(1, sizeof(*st));
 	bool has = false;
@@ -1940,6 +1962,7 @@ static int replica_setup(struct replica *r)
 		.port = r->port,
 		.heartbeat_ms = r->heartbeat_ms,
 		.state_dir = r->state_dir,
+		.keyring = r->keyring_path,
 		.rejoin = true,
 		.verbose = r->verbose > 1 ? r->verbose - 1 : 0,
 		.ctx = r,
@@ -1989,8 +2012,8 @@ int main(int argc, char **argv)
 	say(r, "stopped: applied %" PRIu64 " slots (%" PRIu64 " commands, %"
 	    PRIu64 " no-ops, %" PRIu64 " decided twice); %" PRIu64
 	    " acceptor saves; dropped %" PRIu64 " malformed client and %"
-	    PRIu64 " malformed replica messages, %" PRIu64 " from no "
-	    "replica or the wrong address", r->applied,
+	    PRIu64 " malformed replica messages, %" PRIu64 " refused (no "
+	    "replica, wrong address, or not sealed with our keys)", r->applied,
 	    r->bank->applied, r->bank->noops, r->bank->duplicates, r->saves,
 	    r->malformed_client, r->malformed_peer, r->strangers);
 	vsay(r, "acceptor: %" PRIu64 " voted, %" PRIu64 " refused, %" PRIu64
@@ -2018,5 +2041,6 @@ int main(int argc, char **argv)
 	free(r->pend);
 	free(r->bank);
 	free(r->peers);
+	keyring_wipe(&r->keyring);
 	return r->exit_status;
 }

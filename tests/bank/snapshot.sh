@@ -5,7 +5,8 @@
 #
 # Three replicas on 127.0.0.1..3, each keeping only 256 decided slots for
 # the others' catch-up (--test-log-window 256), and sending snapshots in
-# pieces of 512 bytes (--test-snap-chunk 512), so one takes several.
+# pieces of 512 bytes (--test-snap-chunk 512), so one takes several; all
+# of it sealed with one keyring (--keyring), the replicas' link included.
 # Replica 3 is killed (-9) at once; a client sends 600 commands; replica 3
 # starts again from its state directory (600 slots behind, beyond what
 # anyone keeps), so it must install a snapshot and go on from there; a
@@ -20,6 +21,8 @@ TEST_NAME=bank-snapshot
 PORT_BASE=26000
 EXTRA=(--test-log-window 256 --test-snap-chunk 512)
 . "$(dirname "$0")/loopback-lib.sh"
+(umask 077; head -c 32 /dev/urandom | base64 >"$tmp/keyring")
+EXTRA+=(--keyring "$tmp/keyring")
 wait_for() {
 	for _ in $(seq 1 300); do
 		eval "$2" && return 0
@@ -76,6 +79,9 @@ if bad or not b:
 print('replica 3: %d slots after its snapshot, as replica 1 applied them'
       % len(b))
 EOF
+# Sealed: nothing was refused as unsealed, unopened or from a stranger.
+grep -h 'stopped:' "$tmp"/r*.err | grep -v ', 0 refused (no replica' &&
+	fail "a replica dropped replica messages"
 last1=$(grep -h 'stopped:' "$tmp/r1.err" | sed 's/.*applied \([0-9]* slots ([0-9]* commands\).*/\1/')
 last3=$(grep -h 'stopped:' "$tmp/r3.err" | tail -1 | sed 's/.*applied \([0-9]* slots ([0-9]* commands\).*/\1/')
 [ -n "$last1" ] && [ "$last1" = "$last3" ] ||
