@@ -147,6 +147,8 @@ struct replica {
 	enum lead_state lead;
 	uint32_t lead_view;
 	bool told_waiting;	/* said we wait for rollcall's confirmation */
+	/* The view lead_check reads (a few KiB: one, not one per call). */
+	struct rollcall_view view;
 	int64_t lead_since_ms, phase1_ms, first_decided_ms;
 	bool told_phase1, told_first;
 
@@ -858,20 +860,22 @@ static void stop_leading(struct replica *r, const char *why)
  */
 static void lead_check(struct replica *r)
 {
-	struct rollcall_view v;
+	struct rollcall_view *v = &r->view;
 	if (r->lead != FOLLOWING || r->stopping ||
-	    !rollcall_view(r->rc, &v) || v.leader != r->self)
+	    rollcall_leader(r->rc) != r->self)
+		return;
+	if (!rollcall_view(r->rc, v) || v->leader != r->self)
 		return;
 	if (!rollcall_is_leader(r->rc)) {
 		if (!r->told_waiting) {
 			r->told_waiting = true;
 			say(r, "view %u names me leader; not proposing until "
-			    "rollcall confirms this life leads it", v.id);
+			    "rollcall confirms this life leads it", v->id);
 		}
 		return;
 	}
-	r->lead_view = v.id;
-	say(r, "view %u names me leader", v.id);
+	r->lead_view = v->id;
+	say(r, "view %u names me leader", v->id);
 	start_leading(r);
 }
 
