@@ -199,9 +199,8 @@ struct replica {
 	struct link *clients[BANK_CLIENTS_CONNS_MAX];
 	unsigned clients_count;
 
-	/* Group commit (on_paxos_save): the state to write, and what waits
-	 * for it. */
-	struct paxos_state *to_save;
+	/* Group commit (on_paxos_save): whether the acceptor's state must be
+	 * written, and what waits for it. */
 	bool save_pending;
 	uv_idle_t flush_idle;
 	uint64_t save_seq;		/* the last save's number */
@@ -404,12 +403,15 @@ static void on_paxos_send(struct paxos_outbox *o, unsigned to,
 
 /*
  * The acceptor's promise and votes reach the disk before any answer that
- * depends on them leaves: group commit. on_paxos_save only takes a copy
- * of the state; from then on every message the roles send, to a peer or
- * to ourselves, is held. Once the loop has handled every event of this
- * turn (on_flush, an idle handle), the state is written and synced in
- * libuv's thread pool (save_start), so the loop keeps serving heartbeats
- * meanwhile; only then do the held messages go (on_save_done). One
+ * depends on them leaves: group commit. on_paxos_save only notes that a
+ * save is due (no copy: the state is the acceptor's own, which only
+ * gains promises and votes); from then on every message the roles send,
+ * to a peer or to ourselves, is held. Once the loop has handled every
+ * event of this turn (on_flush, an idle handle), the acceptor's state as
+ * it stands then, which covers every held answer, is encoded once,
+ * written and synced in libuv's thread pool (save_start), so the loop
+ * keeps serving heartbeats meanwhile; only then do the held messages go
+ * (on_save_done). One
  * fdatasync covers every ACCEPT that arrived together, or while the save
  * before was on its way. A failure stops the replica: answering anyway
  * could break a promise after a restart.
@@ -417,11 +419,9 @@ static void on_paxos_send(struct paxos_outbox *o, unsigned to,
 static void on_paxos_save(struct paxos_outbox *o, const struct paxos_state *s)
 {
 	struct replica *r = (struct replica *)o;
+	(void)s;	/* r->acc.st, encoded at save_start */
 	if (r->acceptor_path[0] == '\0')
 		return;
-	size_t size = offsetof(struct paxos_state, entries) +
-		      (size_t)s->entries_count * sizeof(struct paxos_entry);
-	memcpy(r->to_save, s, size);
 	if (!r->save_pending) {
 		r->save_pending = true;
 		/* Stopping: nothing held is sent any more, so nothing
@@ -513,7 +513,7 @@ static void save_start(struct replica *r)
 	char *buf = r->save_buf;
 	uint64_t seq = ++r->save_seq;
 	int head = snprintf(buf, 64, "bank-acceptor %" PRIu64 " ", seq);
-	int len = paxos_state_encode(r->to_save, buf + 64,
+	int len = paxos_state_encode(&r->acc.st, buf + 64,
 				     PAXOS_STATE_BYTES_MAX);
 	if (len <= 0)
 		save_failed(r, UV_EINVAL);
@@ -1897,7 +1897,6 @@ static int replica_setup(struct replica *r)
 		fprintf(stderr, "bank: %s\n", err);
 		return -1;
 	}
-	r->to_save = calloc(1, sizeof(*r->to_save));
 	struct paxos_state *st = calloc(1, sizeof(*st));
 	bool has = false;
 	if (st == NULL || load_acceptor(r, st, &has) != 0) {
@@ -2041,7 +2040,6 @@ int main(int argc, char **argv)
 	free(r->snap_out);
 	free(r->snap_in);
 	free(r->snap_bank);
-	free(r->to_save);
 	free(r->pend);
 	free(r->bank);
 	free(r->peers);
