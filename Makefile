@@ -429,7 +429,7 @@ fuzz_frame_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c
 fuzz_datagram_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c
 # The keyed paths: an envelope opened, a body sealed and opened again.
 fuzz_sealed_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c \
-	common/seal.c common/keyring.c
+	common/seal.c common/keyring.c common/fdio.c
 fuzz_hosts_SRC = common/hosts.c
 fuzz_cli_SRC = common/cli.c
 fuzz_paxos_SRC = common/wire.c common/wire_walk.c common/wire_paxos.c
