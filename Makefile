@@ -256,7 +256,7 @@ soak: $(SIM_BIN)
 # file). Every invariant, liveness included, must hold on every seed: the
 # quorum system's own limits (no quorum of the latest view alive, a
 # pending change whose view has none) and, under --amnesia, a refounding
-# by peer 1 while a live peer held a view (docs/design.md, known limits)
+# by peer 1 while the group still spoke (docs/design.md, known limits)
 # are judged by the simulator and counted, not failed. Each part runs even
 # when one before it failed; any failure fails it.
 test-sim: $(SIM_BIN)
