@@ -194,7 +194,8 @@ test-valgrind: all
 
 # What needs no engine first: the judge on canned logs, the Kubernetes
 # manifests (and the check's own cases). Then the image and the four
-# testcases, every compose file validated, the StatefulSet's pods played
+# testcases, every compose file validated, restarts that lose the state
+# (tests/compose/amnesia.sh), the StatefulSet's pods played
 # by containers, the stack on a one-node swarm. Exit 77 from a script: it
 # could not run here (no engine, no compose, no swarm) and said so in one
 # line; that is a skip, not a failure.
@@ -213,6 +214,7 @@ test-compose:
 	@bash tests/compose/config.sh; $(SKIP_OK)
 	@bash tests/paxos/compose.sh; $(SKIP_OK)
 	@bash tests/compose/keyed.sh; $(SKIP_OK)
+	@bash tests/compose/amnesia.sh; $(SKIP_OK)
 	@bash tests/k8s/docker.sh; $(SKIP_OK)
 	@bash tests/swarm/run.sh; $(SKIP_OK)
 	@bash tests/bank/all.sh; $(SKIP_OK)
