@@ -145,8 +145,10 @@ test-bank:
 	bash tests/bank/local.sh
 	BANK=build-san/bank CLIENT=build-san/bank-client bash tests/bank/local.sh
 
+# The unit binaries run under valgrind (the plain build, every assertion
+# of `make check`) and under ASan/UBSan; `make check` alone runs them bare.
 test-unit:
-	$(MAKE) check
+	$(MAKE) $(UNIT_BIN)
 	$(MAKE) test-timeline
 	$(MAKE) SAN=1 check
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
@@ -159,10 +161,16 @@ test-unit:
 test-timeline:
 	$(PYTHON) -m unittest discover -s tests/timeline
 
+# The scenarios test-valgrind runs under memcheck run the plain build
+# there, with every assertion of the plain run: the plain pass here leaves
+# them out (PROC_SKIP), the ASan/UBSan pass runs all.
+VALGRIND_PROC = clean_exit crash_one takeover restart frozen_rejoin hooks \
+	amnesia
+VALGRIND_PAXOS = duel restart_acceptor
 test-proc:
 	$(MAKE) all build/tests/hostile
 	$(MAKE) SAN=1 all build-san/tests/hostile
-	bash tests/proc/run.sh
+	PROC_SKIP="$(VALGRIND_PROC)" bash tests/proc/run.sh
 	ROLLCALL=build-san/rollcall HB_MS=200 TIMEOUT_SCALE=2 \
 		bash tests/proc/run.sh
 
@@ -179,7 +187,7 @@ test-paxos:
 	$(MAKE) SAN=1 all
 	bash tests/paxos/errors.sh build/paxos-peer
 	bash tests/paxos/errors.sh build-san/paxos-peer
-	bash tests/paxos/proc.sh
+	PAXOS_SKIP="$(VALGRIND_PAXOS)" bash tests/paxos/proc.sh
 	PAXOS_PEER=build-san/paxos-peer TIMEOUT_SCALE=2 bash tests/paxos/proc.sh
 
 test-net: all
@@ -188,9 +196,8 @@ test-net: all
 
 test-valgrind: all
 	VALGRIND=1 HB_MS=400 TIMEOUT_SCALE=4 bash tests/proc/run.sh \
-		clean_exit crash_one takeover restart frozen_rejoin hooks
-	VALGRIND=1 TIMEOUT_SCALE=4 bash tests/paxos/proc.sh duel \
-		restart_acceptor
+		$(VALGRIND_PROC)
+	VALGRIND=1 TIMEOUT_SCALE=4 bash tests/paxos/proc.sh $(VALGRIND_PAXOS)
 
 # What needs no engine first: the judge on canned logs, the Kubernetes
 # manifests (and the check's own cases). Then the image and the four
