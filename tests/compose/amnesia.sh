@@ -47,40 +47,33 @@ if ! timeout 10 docker info >/dev/null 2>&1; then
 	echo "amnesia compose test skipped: no Docker engine answers (docker info)"
 	exit 77
 fi
-if timeout 10 docker compose version >/dev/null 2>&1; then
-	COMPOSE=(docker compose -p "$PROJECT" -f compose/amnesia.yml)
-elif command -v docker-compose >/dev/null 2>&1; then
-	COMPOSE=(docker-compose -p "$PROJECT" -f compose/amnesia.yml)
-else
+# shellcheck source=compose-lib.sh
+. tests/compose/compose-lib.sh
+compose_pick "$PROJECT" compose/amnesia.yml || {
 	echo "amnesia compose test skipped: neither 'docker compose' nor docker-compose"
 	exit 77
-fi
+}
 if [ "${1:-}" = --build ]; then
-	timeout 1200 docker build . -t "$IMAGE" >"$logdir/build.log" 2>&1 ||
+	image_build Dockerfile "$IMAGE" "$logdir/build.log" ||
 		fail "docker build failed (build/compose/build.log)"
 fi
 timeout 10 docker image inspect "$IMAGE" >/dev/null 2>&1 ||
 	fail "no image $IMAGE (pass --build, or docker build . -t $IMAGE)"
 
-cleanup() {
-	timeout 120 "${COMPOSE[@]}" down -v --remove-orphans -t 1 \
-		>>"$log.compose" 2>&1
-}
-trap cleanup EXIT
+trap 'compose_down "$log.compose"' EXIT
 trap 'exit 130' INT TERM
 
 peer_log() { timeout 30 docker logs -t "$1" 2>&1; }
 . tests/compose/scenario-lib.sh
 
 # shellcheck disable=SC2086
-collect() { merge_logs "$log" $names; }
+collect() { collect_logs "$log" $names; }
 
 t_start=$(date +%s)
 : >"$log.compose"
-cleanup
+compose_down "$log.compose"
 echo "== compose/amnesia.yml up (state on tmpfs, --rejoin)"
-timeout 120 "${COMPOSE[@]}" up -d >>"$log.compose" 2>&1 ||
-	fail "compose up failed ($log.compose)"
+compose_up "$log.compose" || fail "compose up failed ($log.compose)"
 up=1
 # shellcheck disable=SC2086
 wait_whole -1 $names || fail "no full view after ${WAIT_S}s from:$missing"
