@@ -86,11 +86,11 @@ step() {
 	local t0
 	t0=$(date +%s)
 	if [ "$1" = kill ]; then
-		timeout 30 "${COMPOSE[@]}" kill "$2" >>"$log.compose" 2>&1 &&
-			timeout 30 "${COMPOSE[@]}" start "$2" >>"$log.compose" 2>&1 ||
+		timeout 60 "${COMPOSE[@]}" kill "$2" >>"$log.compose" 2>&1 &&
+			timeout 60 "${COMPOSE[@]}" start "$2" >>"$log.compose" 2>&1 ||
 			fail "kill and start of $2 failed ($log.compose)"
 	else
-		timeout 60 "${COMPOSE[@]}" restart -t 2 "$2" >>"$log.compose" 2>&1 ||
+		timeout 120 "${COMPOSE[@]}" restart -t 2 "$2" >>"$log.compose" 2>&1 ||
 			fail "restart of $2 failed ($log.compose)"
 	fi
 	# shellcheck disable=SC2086
