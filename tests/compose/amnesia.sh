@@ -64,6 +64,7 @@ trap 'compose_down "$log.compose"' EXIT
 trap 'exit 130' INT TERM
 
 peer_log() { timeout 30 docker logs -t "$1" 2>&1; }
+# shellcheck source=scenario-lib.sh
 . tests/compose/scenario-lib.sh
 
 # shellcheck disable=SC2086
@@ -86,9 +87,10 @@ step() {
 	local t0
 	t0=$(date +%s)
 	if [ "$1" = kill ]; then
-		timeout 60 "${COMPOSE[@]}" kill "$2" >>"$log.compose" 2>&1 &&
-			timeout 60 "${COMPOSE[@]}" start "$2" >>"$log.compose" 2>&1 ||
-			fail "kill and start of $2 failed ($log.compose)"
+		timeout 60 "${COMPOSE[@]}" kill "$2" >>"$log.compose" 2>&1 ||
+			fail "kill of $2 failed ($log.compose)"
+		timeout 60 "${COMPOSE[@]}" start "$2" >>"$log.compose" 2>&1 ||
+			fail "start of $2 failed ($log.compose)"
 	else
 		timeout 120 "${COMPOSE[@]}" restart -t 2 "$2" >>"$log.compose" 2>&1 ||
 			fail "restart of $2 failed ($log.compose)"
@@ -111,8 +113,9 @@ collect
 judge_common "$log" "$names" 1 || fail "$judged"
 # Whole at the end, after the settle too: every last view is the same.
 # shellcheck disable=SC2086
-wait_whole "$((floor - 1))" $names && [ "$whole" = "$floor" ] ||
+if ! wait_whole "$((floor - 1))" $names || [ "$whole" != "$floor" ]; then
 	fail "the group did not stay whole in view $floor:$missing"
+fi
 # Peer 1's log holds one founding view 0: its first life's.
 zeros=$(grep -c ' one | {peer_id:1, view_id: 0,' "$log")
 [ "$zeros" = 1 ] || fail "peer 1 printed view 0 $zeros times, want once (its first life)"

@@ -69,7 +69,7 @@ wait_whole() {
 	full_list=$(seq -s, 1 $#)
 	whole=
 	for _ in $(seq 1 "$WAIT_S"); do
-		missing= v=
+		missing='' v=''
 		for name in "$@"; do
 			got=$(last_full "$name")
 			if [ -z "$got" ] || [ "$got" -le "$floor" ] ||
