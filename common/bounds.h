@@ -83,9 +83,21 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 
-/* Largest state file: the header fields and a full member list (an id
- * of up to four digits and its comma each). */
-#define STATE_BYTES_MAX (256 + 5 * HOSTS_MAX)
+/*
+ * Changes one view change decides at once (a batch: the joins and deaths
+ * that queued while the last round was in flight). Any batch is safe (it
+ * commits on a quorum of the view it is asked in and of the view it
+ * makes); the cap bounds what carries one: every struct wire_msg has room
+ * for a batch (4 bytes a change), a REQ frame holds at most 4 bytes a
+ * change, and the state file 8. At 256, 1024 peers starting at once are
+ * admitted in four rounds or so, and a message struct stays under 2 KiB.
+ */
+#define CHANGES_MAX 256
+
+/* Largest state file: the header fields, a full member list (an id of up
+ * to four digits and its comma each) and a full accepted batch (" op:id"
+ * or ",op:id" each). */
+#define STATE_BYTES_MAX (256 + 5 * HOSTS_MAX + 8 * CHANGES_MAX)
 
 /* Keys in a keyring: a rotation needs two, a few more leave room. */
 #define KEYRING_KEYS_MAX 8
