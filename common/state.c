@@ -105,7 +105,8 @@ static bool src_num(struct state_src *r, uint64_t max, uint64_t *v)
 	uint64_t x = 0;
 	while (r->p < r->end && *r->p >= '0' && *r->p <= '9') {
 		unsigned d = (unsigned)(*r->p - '0');
-		if (x > (max - d) / 10)
+		/* d > max first: max - d would wrap (a max below 9). */
+		if (d > max || x > (max - d) / 10)
 			return false;
 		x = x * 10 + d;
 		r->p++;
