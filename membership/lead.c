@@ -185,7 +185,8 @@ static void mship__take_batch(struct mship *m, struct wire_changes *batch)
  */
 void mship__start_round(struct mship *m, int64_t now_ms)
 {
-	if (m->role != MSHIP_LEADER || m->round_active || m->recon.active)
+	if (m->role != MSHIP_LEADER || m->round_active || m->recon.active ||
+	    m->round_hold > 0)
 		return;
 	bool fresh = !m->inherit_set;
 	if (fresh) {

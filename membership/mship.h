@@ -227,6 +227,13 @@ struct mship {
 	bool inherit_set;
 	struct wire_changes inherit;
 	unsigned inherit_leader;
+	/* Nonzero while one event is being handled whose changes (deaths
+	 * seen at one tick, suspects named by one heartbeat) belong in one
+	 * batch: mship__start_round waits for the event's end. */
+	unsigned round_hold;
+	/* Member: our detector held someone dead at this tick; the leader
+	 * hears of every such death in one heartbeat, at the tick's end. */
+	bool tell_leader;
 	/* ADDs: first the joiners confirm they are there (and promise our
 	 * ballot for the view they join); nothing is accepted until then.
 	 * After 2T the batch goes on without the silent ones, or, if none
