@@ -30,8 +30,11 @@
 #define SEND_QUEUE_BYTES_MAX (1024 * 1024)
 
 /* Inbound TCP connections held open at once; past it a new one replaces
- * the oldest that never carried a valid message, or is closed. */
-#define INBOUND_CONNS_MAX 256
+ * the oldest that never carried a valid message, or is closed. A leader
+ * hears every member over its own connection, so every other host may
+ * hold one, with room for reconnects (at 256, groups above 256 never
+ * formed: the leader refused the rest's OKs). */
+#define INBOUND_CONNS_MAX (HOSTS_MAX + 64)
 
 /* Inbound TCP connections from one address; past it a new one replaces
  * that address's oldest. A peer needs one (two while it reconnects). */
