@@ -29,23 +29,11 @@ COPY rollcall/ rollcall/
 COPY paxos/ paxos/
 COPY hostsfiles/hostsfile.txt hostsfiles/
 # The linker's warnings about getaddrinfo and getpwuid_r in a static
-# binary are expected: see the Makefile's STATIC=1.
-RUN make STATIC=1 build-static/rollcall
-# /out is the final image's root. The user has a passwd line so that
-# tools showing users by name find one; nothing in the daemon needs it.
-# /etc/nsswitch.conf says what the static libc can do anyway: the hosts
-# file Docker and Kubernetes write, then their DNS server (without the
-# file glibc asks DNS, and reads the hosts file only if no server answers). ROLLCALL_STATE's directory is the user's
-# alone (0700); it is made here, since the final stage has no mkdir, and
-# apart, under /state, so that only it is given to the user.
-RUN mkdir -p /out/usr/local/bin /out/app /out/etc /out/var/lib \
-      /state/rollcall \
- && strip -o /out/usr/local/bin/rollcall build-static/rollcall \
- && cp hostsfiles/hostsfile.txt /out/app/hostsfile.txt \
- && echo 'rollcall:x:10001:10001:rollcall:/app:/nonexistent' >/out/etc/passwd \
- && echo 'rollcall:x:10001:' >/out/etc/group \
- && echo 'hosts: files dns' >/out/etc/nsswitch.conf \
- && chmod 0700 /state/rollcall
+# binary are expected: see the Makefile's STATIC=1. image-root lays out
+# /out, the final image's root (the stripped binary, the hostsfile, a
+# passwd line for the user, /etc/nsswitch.conf), and /state/rollcall,
+# ROLLCALL_STATE's directory, the user's alone (the Makefile's image-root).
+RUN make STATIC=1 IMAGE=prj3 image-root
 
 FROM scratch
 COPY --from=build /out/ /

@@ -301,6 +301,46 @@ test-paxos-sim: $(PSIM_BIN)
 		$(PAXOS_SIM_OPTS) || rc=1; \
 	exit $$rc
 
+# The root of an image, laid out by each Dockerfile's build stage:
+#   make STATIC=1 IMAGE=prj3|prj4|bank image-root
+# puts the stripped static programs in $(IMAGE_ROOT)/usr/local/bin, the
+# image's files in $(IMAGE_ROOT)/app, a passwd and group line for the
+# unprivileged user 10001 and an nsswitch.conf (the hosts file Docker and
+# Kubernetes write, then their DNS server) in $(IMAGE_ROOT)/etc, and makes
+# the state directory $(IMAGE_STATE)/NAME, the user's alone (0700). The
+# final stage, FROM scratch, copies the first as / and the second as
+# /var/lib with the user as owner: a scratch image has no mkdir or chown.
+IMAGE_ROOT ?= /out
+IMAGE_STATE ?= /state
+IMAGE_BINS_prj3 = rollcall
+IMAGE_FILES_prj3 = hostsfiles/hostsfile.txt
+IMAGE_USER_prj3 = rollcall
+IMAGE_BINS_prj4 = paxos-peer
+IMAGE_FILES_prj4 = paxos-lab/compose/hostsfile-testcase1.txt \
+	paxos-lab/compose/hostsfile-testcase2.txt
+IMAGE_USER_prj4 = paxos
+IMAGE_BINS_bank = bank bank-client
+IMAGE_FILES_bank = bank/hostsfile.txt
+IMAGE_USER_bank = bank
+IMAGE_USER = $(IMAGE_USER_$(IMAGE))
+
+.PHONY: image-root
+image-root: $(addprefix $(BUILD)/,$(IMAGE_BINS_$(IMAGE)))
+	@test -n "$(IMAGE_USER)" || \
+		{ echo "image-root: IMAGE=$(IMAGE): expected prj3, prj4 or bank" >&2; \
+		  exit 2; }
+	mkdir -p $(IMAGE_ROOT)/usr/local/bin $(IMAGE_ROOT)/app \
+		$(IMAGE_ROOT)/etc $(IMAGE_ROOT)/var/lib $(IMAGE_STATE)/$(IMAGE_USER)
+	for b in $(IMAGE_BINS_$(IMAGE)); do \
+		strip -o $(IMAGE_ROOT)/usr/local/bin/$$b $(BUILD)/$$b || exit 1; \
+	done
+	cp $(IMAGE_FILES_$(IMAGE)) $(IMAGE_ROOT)/app/
+	echo '$(IMAGE_USER):x:10001:10001:$(IMAGE_USER):/app:/nonexistent' \
+		>$(IMAGE_ROOT)/etc/passwd
+	echo '$(IMAGE_USER):x:10001:' >$(IMAGE_ROOT)/etc/group
+	echo 'hosts: files dns' >$(IMAGE_ROOT)/etc/nsswitch.conf
+	chmod 0700 $(IMAGE_STATE)/$(IMAGE_USER)
+
 # APP selects the program: unset (or rollcall) is rollcall's image prj3,
 # its four testcases and its benchmarks; APP=paxos is the Paxos lab's image
 # prj4 and its two testcases (docs/paxos-lab.md); APP=bank is the replicated

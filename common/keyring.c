@@ -12,6 +12,8 @@
 
 #include "keyring.h"
 
+#include "fdio.h"
+
 void keyring_wipe(struct keyring *k)
 {
 	sodium_memzero(k, sizeof(*k));
@@ -158,20 +160,16 @@ int keyring_load(struct keyring *k, const char *path, char *err,
 		close(fd);
 		return KEYRING_EPERM;
 	}
-	while (len < sizeof(buf)) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, err_cap, "%s: %s", path,
-				 strerror(errno));
-			close(fd);
-			sodium_memzero(buf, sizeof(buf));
-			return KEYRING_EIO;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	/* One byte more than a keyring holds shows an oversized file, which
+	 * keyring_parse refuses. */
+	rc = fd_read_all(fd, buf, sizeof(buf), &len);
+	if (rc == -EFBIG)
+		len = sizeof(buf);
+	else if (rc != 0) {
+		snprintf(err, err_cap, "%s: %s", path, strerror(-rc));
+		close(fd);
+		sodium_memzero(buf, sizeof(buf));
+		return KEYRING_EIO;
 	}
 	close(fd);
 	rc = keyring_parse(k, buf, len, path, err, err_cap);

@@ -5,6 +5,8 @@
  */
 #include "savefile.h"
 
+#include "fdio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,60 +37,49 @@ static void savefile_sync_dir(const char *path)
 
 int savefile_write(const char *path, const char *bytes, size_t len)
 {
+	int rc = savefile_write_mode(path, bytes, len, 0600);
+
+	if (rc == 0)
+		savefile_sync_dir(path);
+	return rc;
+}
+
+int savefile_write_mode(const char *path, const char *bytes, size_t len,
+			mode_t mode)
+{
 	char tmp[SAVEFILE_PATH_BYTES_MAX + 8];
 	int n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd, rc;
 
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	bool ok = fd >= 0 && write(fd, bytes, len) == (ssize_t)len &&
-		  fsync(fd) == 0;
-	int e = ok ? 0 : errno;
-
-	if (fd >= 0 && close(fd) != 0 && ok) {
-		ok = false;
-		e = errno;
-	}
-	if (ok && rename(tmp, path) != 0) {
-		ok = false;
-		e = errno;
-	}
-	if (!ok)
-		return e > 0 ? -e : -EIO;
-	savefile_sync_dir(path);
-	return 0;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	/* fsync before rename: else a crash can leave the new name on an
+	 * empty file. */
+	rc = fd_write_all(fd, bytes, len);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
 }
 
 int savefile_read(const char *path, char *buf, size_t cap, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
+	int rc;
 
 	if (fd < 0)
 		return -errno;
-	/* One byte past cap is asked for, so an oversized file shows. */
-	while (got <= cap) {
-		char extra;
-		char *p = got < cap ? buf + got : &extra;
-		size_t want = got < cap ? cap - got : 1;
-		ssize_t n = read(fd, p, want);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			return -e;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
+	rc = fd_read_all(fd, buf, cap, len);
 	close(fd);
-	if (got > cap)
-		return -EFBIG;
-	*len = got;
-	return 0;
+	return rc;
 }
 
 int savefile_probe(const char *path)

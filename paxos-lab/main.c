@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "../common/fdio.h"
 #include "../common/wire_paxos.h"
 #include "lab.h"
 #include "lines.h"
@@ -70,15 +71,7 @@ static void lab_log(const struct lab *l, int level, const char *fmt, ...)
  * peer never interleave. */
 static void lab_print(const char *line, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(STDOUT_FILENO, line, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		line += n;
-		len -= (size_t)n;
-	}
+	(void)fd_write_all(STDOUT_FILENO, line, len);
 }
 
 /*

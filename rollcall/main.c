@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "../common/cli.h"
+#include "../common/fdio.h"
 #include "../common/hosts.h"
 #include "../common/out.h"
 #include "../common/transport.h"
@@ -60,15 +61,7 @@ static void daemon_log(const struct daemon *d, const char *what)
 static void on_rc_line(void *ctx, const char *line, size_t len)
 {
 	(void)ctx;
-	while (len > 0) {
-		ssize_t n = write(STDERR_FILENO, line, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		line += n;
-		len -= (size_t)n;
-	}
+	(void)fd_write_all(STDERR_FILENO, line, len);
 }
 
 /* A failure to keep the state: always said. */

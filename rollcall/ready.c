@@ -6,13 +6,12 @@
 #include "ready.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../common/bounds.h"
+#include "../common/savefile.h"
 
 struct ready_parse {
 	const char *p;
@@ -217,33 +216,17 @@ bool ready_check_text(const char *text, size_t len, char *why,
 
 bool ready_check_file(const char *path, char *why, size_t why_cap)
 {
-	static char text[STATUS_BYTES_MAX + 1];
+	static char text[STATUS_BYTES_MAX];
 	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = savefile_read(path, text, sizeof(text), &len);
 
-	if (fd < 0) {
-		snprintf(why, why_cap, "cannot read it: %s", strerror(errno));
-		return false;
-	}
-	/* One byte more than a status file can hold shows an oversize one. */
-	while (len < sizeof(text)) {
-		ssize_t n = read(fd, text + len, sizeof(text) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(why, why_cap, "cannot read it: %s",
-				 strerror(errno));
-			close(fd);
-			return false;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (len > STATUS_BYTES_MAX) {
+	if (rc == -EFBIG) {
 		snprintf(why, why_cap, "not a status file (over %d bytes)",
 			 STATUS_BYTES_MAX);
+		return false;
+	}
+	if (rc != 0) {
+		snprintf(why, why_cap, "cannot read it: %s", strerror(-rc));
 		return false;
 	}
 	return ready_check_text(text, len, why, why_cap);

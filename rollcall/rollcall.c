@@ -10,11 +10,9 @@
  */
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../common/keyring.h"
 #include "../common/outbox.h"
@@ -159,35 +157,32 @@ static int rollcall_state_load(struct rollcall *r, char *err, size_t cap)
 		snprintf(err, cap, "--state: directory name too long");
 		return -EINVAL;
 	}
-	int fd = open(r->state_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
+	char buf[STATE_BYTES_MAX];
+	size_t len = 0;
+	unsigned line = 0;
+	int rc = savefile_read(r->state_path, buf, sizeof(buf), &len);
+	if (rc == -ENOENT) {
 		/* Make sure we can write it before we promise anything. */
-		fd = open(r->state_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			  0600);
-		if (fd < 0) {
+		rc = savefile_probe(r->state_path);
+		if (rc != 0) {
 			snprintf(err, cap, "%s: %s (--state names a directory "
 				 "this user can write)", r->state_path,
-				 strerror(errno));
+				 strerror(-rc));
 			return -EACCES;
 		}
-		close(fd);
-		unlink(r->state_path);
 		return 0;
 	}
-	if (fd < 0) {
-		snprintf(err, cap, "%s: %s", r->state_path, strerror(errno));
+	if (rc != 0 && rc != -EFBIG) {
+		snprintf(err, cap, "%s: %s", r->state_path, strerror(-rc));
 		return -EIO;
 	}
-	char buf[STATE_BYTES_MAX + 1];
-	ssize_t len = read(fd, buf, sizeof(buf));
-	close(fd);
-	unsigned line = 0;
-	int rc = len < 0 ? STATE_EFORMAT
-			 : state_decode(buf, (size_t)len, &r->restored, &line);
-	if (len < 0 || (size_t)len > STATE_BYTES_MAX || rc != 0) {
+	if (rc == 0)
+		rc = state_decode(buf, len, &r->restored, &line);
+	if (rc != 0) {
 		snprintf(err, cap, "%s:%u: %s (move it away to start this "
 			 "peer afresh)", r->state_path, line,
-			 len < 0 ? strerror(errno) : state_strerror(rc));
+			 rc == -EFBIG ? "over the size of a state file"
+				      : state_strerror(rc));
 		return -EINVAL;
 	}
 	r->has_restored = true;

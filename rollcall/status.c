@@ -6,14 +6,13 @@
 #include "status.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "../common/savefile.h"
 #include "../common/transport.h"
 #include "../membership/mship.h"
 
@@ -200,74 +199,14 @@ int status_render(char *buf, size_t cap, const struct status_snap *s)
 
 /* ---- The atomic write --------------------------------------------------- */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int status_fail(char *err, size_t err_cap, const char *fmt, ...)
-{
-	int e = errno;
-	va_list ap;
-	if (err != NULL && err_cap > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_cap, fmt, ap);
-		va_end(ap);
-	}
-	return e > 0 ? -e : -EIO;
-}
-
-static int status_write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int status_write_atomic(const char *path, const char *data, size_t len,
 			char *err, size_t err_cap)
 {
-	char tmp[4096];
-	int n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int rc = savefile_write_mode(path, data, len, 0644);
 
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return status_fail(err, err_cap, "--status %s: path too long",
-				   path);
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return status_fail(err, err_cap, "--status %s: cannot create "
-				   "%s: %s; give a file in a folder this user "
-				   "can write", path, tmp, strerror(errno));
-	/* fsync before rename: else a crash can leave the new name on an
-	 * empty file. */
-	if (status_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-		int rc = status_fail(err, err_cap, "--status %s: cannot write "
-				     "%s: %s", path, tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return rc;
-	}
-	if (close(fd) != 0) {
-		int rc = status_fail(err, err_cap, "--status %s: cannot write "
-				     "%s: %s", path, tmp, strerror(errno));
-		unlink(tmp);
-		return rc;
-	}
-	if (rename(tmp, path) != 0) {
-		int rc = status_fail(err, err_cap, "--status %s: cannot "
-				     "replace it: %s", path, strerror(errno));
-		unlink(tmp);
-		return rc;
-	}
-	return 0;
+	if (rc != 0 && err != NULL && err_cap > 0)
+		snprintf(err, err_cap, "--status %s: cannot write it: %s; give "
+			 "a file in a folder this user can write", path,
+			 strerror(-rc));
+	return rc;
 }

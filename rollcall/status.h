@@ -94,9 +94,9 @@ void status_counters_add(struct status_counters *cs, const char *name,
 int status_render(char *buf, size_t cap, const struct status_snap *s);
 
 /*
- * Replace path with data: write path + ".tmp" in the same folder, fsync
- * it, rename it over path. Returns 0, or a negative errno with one line
- * in err that names the file and what failed.
+ * Replace path with data, readable by all (savefile_write_mode: path +
+ * ".tmp" in the same folder, fsync, rename over path). Returns 0, or a
+ * negative errno with one line in err that names the file and why.
  */
 int status_write_atomic(const char *path, const char *data, size_t len,
 			char *err, size_t err_cap);

@@ -52,39 +52,29 @@ if ! timeout 10 docker info >/dev/null 2>&1; then
 	echo "SKIP bank testcase$tc: no Docker engine answers here"
 	exit 77
 fi
-if timeout 10 docker compose version >/dev/null 2>&1; then
-	COMPOSE=(docker compose -p "$PROJECT" -f "$file")
-elif command -v docker-compose >/dev/null 2>&1; then
-	COMPOSE=(docker-compose -p "$PROJECT" -f "$file")
-else
+# shellcheck source=../compose/compose-lib.sh
+. "$root/tests/compose/compose-lib.sh"
+compose_pick "$PROJECT" "$file" || {
 	echo "SKIP bank testcase$tc: neither 'docker compose' nor docker-compose here"
 	exit 77
-fi
+}
 
-if [ "$build" -eq 1 ]; then
-	echo "== docker build -f bank/Dockerfile -t $IMAGE ."
-	if ! timeout 1200 docker build -f bank/Dockerfile -t "$IMAGE" . \
-		>"$logdir/bank-build.log" 2>&1; then
-		tail -n 20 "$logdir/bank-build.log"
-		echo "FAIL bank testcase$tc: docker build failed (build/compose/bank-build.log)"
-		exit 1
-	fi
+if [ "$build" -eq 1 ] &&
+	! image_build bank/Dockerfile "$IMAGE" "$logdir/bank-build.log"; then
+	echo "FAIL bank testcase$tc: docker build failed (build/compose/bank-build.log)"
+	exit 1
 fi
 timeout 10 docker image inspect "$IMAGE" >/dev/null 2>&1 ||
 	{ echo "FAIL bank testcase$tc: no image $IMAGE (make image APP=bank)"; exit 1; }
 
-teardown() {
-	timeout 120 "${COMPOSE[@]}" down -v --remove-orphans -t 1 >>"$clog" 2>&1
-}
-trap teardown EXIT
+trap 'compose_down "$clog"' EXIT
 trap 'exit 130' INT TERM
 : >"$clog"
-teardown
+compose_down "$clog"
 : >"$log.marks"
 
 echo "== bank testcase $tc: $file"
-if ! timeout 120 "${COMPOSE[@]}" up -d >>"$clog" 2>&1; then
-	tail -n 20 "$clog"
+if ! compose_up "$clog"; then
 	echo "FAIL bank testcase$tc: compose up failed (build/compose/bank-testcase$tc.compose.log)"
 	exit 1
 fi
@@ -118,15 +108,8 @@ done
 # The replicas' last lines (a slot applied after the client's answer).
 sleep 1
 
-: >"$log.tmp"
-for c in $names; do
-	timeout 10 docker container inspect "$c" >/dev/null 2>&1 || continue
-	timeout 30 docker logs -t "$c" 2>&1 |
-		awk -v c="$c" -f "$root/tests/compose/stamp.awk" >>"$log.tmp"
-done
-cat "$log.marks" >>"$log.tmp"
-sort -s -k1,1 "$log.tmp" >"$log"
-rm -f "$log.tmp" "$log.marks"
+# shellcheck disable=SC2086 # names is a list of names
+collect_logs "$log" $names
 echo "== log: build/compose/bank-testcase$tc.log"
 
 "$PYTHON" "$here/judge.py" "$log" --commands 500 --clients "$clients" \

@@ -30,10 +30,10 @@ elif [ "$rc" -ne 0 ]; then
 	exit 1
 fi
 
-echo "== docker build . -t prj3"
+# shellcheck source=compose-lib.sh
+. "$here/compose-lib.sh"
 t0=$(date +%s)
-if ! timeout 1200 docker build . -t prj3 >"$logdir/build.log" 2>&1; then
-	tail -n 30 "$logdir/build.log"
+if ! image_build Dockerfile prj3 "$logdir/build.log"; then
 	echo "FAIL: docker build failed (build/compose/build.log)"
 	echo "0 passed, 5 failed"
 	exit 1

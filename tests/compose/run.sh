@@ -63,44 +63,32 @@ logdir=$root/build/compose
 log=$logdir/testcase$tc.log
 mkdir -p "$logdir"
 
-if timeout 10 docker compose version >/dev/null 2>&1; then
-	COMPOSE=(docker compose -p "$PROJECT" -f "$file")
-	compose_name="docker compose"
-elif command -v docker-compose >/dev/null 2>&1; then
-	COMPOSE=(docker-compose -p "$PROJECT" -f "$file")
-	compose_name=docker-compose
-else
+# shellcheck source=compose-lib.sh
+. "$here/compose-lib.sh"
+compose_pick "$PROJECT" "$file" || {
 	echo "FAIL testcase$tc: neither 'docker compose' nor docker-compose found (run tests/compose/docker-setup.sh)"
 	exit 1
-fi
+}
 clog=$logdir/testcase$tc.compose.log
 
-if [ "$build" -eq 1 ]; then
-	echo "== docker build . -t $IMAGE"
-	if ! timeout 1200 docker build . -t "$IMAGE" >"$logdir/build.log" 2>&1; then
-		tail -n 20 "$logdir/build.log"
-		echo "FAIL testcase$tc: docker build failed (build/compose/build.log)"
-		exit 1
-	fi
+if [ "$build" -eq 1 ] && ! image_build Dockerfile "$IMAGE" "$logdir/build.log"; then
+	echo "FAIL testcase$tc: docker build failed (build/compose/build.log)"
+	exit 1
 fi
 if ! timeout 10 docker image inspect "$IMAGE" >/dev/null 2>&1; then
 	echo "FAIL testcase$tc: no image $IMAGE (pass --build, or docker build . -t $IMAGE)"
 	exit 1
 fi
 
-teardown() {
-	timeout 120 "${COMPOSE[@]}" down -v --remove-orphans -t 1 >>"$clog" 2>&1
-}
-trap teardown EXIT
+trap 'compose_down "$clog"' EXIT
 trap 'exit 130' INT TERM
 
 # A run cut short before may have left the project behind.
 : >"$clog"
-teardown
+compose_down "$clog"
 
 echo "== testcase $tc: $file for ${bound}s ($compose_name)"
-if ! timeout 120 "${COMPOSE[@]}" up -d >>"$clog" 2>&1; then
-	tail -n 20 "$clog"
+if ! compose_up "$clog"; then
 	echo "FAIL testcase$tc: compose up failed (build/compose/testcase$tc.compose.log)"
 	exit 1
 fi
@@ -116,23 +104,12 @@ else
 	sleep "$bound"
 fi
 
-# Every container's lines, stamped; stamps padded to nine decimals so that
-# a plain sort merges the five in time order.
-: >"$log.tmp"
-for c in $PEERS; do
-	timeout 10 docker container inspect "$c" >/dev/null 2>&1 || continue
-	timeout 30 docker logs -t "$c" 2>&1 |
-		awk -v c="$c" -f "$here/stamp.awk" >>"$log.tmp"
-done
-sort -s -k1,1 "$log.tmp" >"$log"
-rm -f "$log.tmp"
-
-# How each container stands now, for the record and the note below.
-states=
-for c in $PEERS; do
-	st=$(timeout 10 docker container inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$c" 2>/dev/null) || st="missing -"
-	states="$states $c=${st% *}(${st#* })"
-done
+# Every container's lines, stamped, merged in time order; and how each
+# container stands now, for the record and the note below.
+# shellcheck disable=SC2086 # PEERS is a list of names
+collect_logs "$log" $PEERS
+# shellcheck disable=SC2086
+container_states $PEERS
 echo "== containers at ${bound}s:$states"
 
 echo "== log: build/compose/testcase$tc.log"
@@ -143,15 +120,11 @@ printf '%s\n' "$out" | sed '$d'
 last=$(printf '%s\n' "$out" | tail -n 1)
 
 # Beside the logs: a peer the testcase never crashes must still be up.
-if [ "$verdict" -eq 0 ]; then
-	for c in $running; do
-		st=$(timeout 10 docker container inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$c" 2>/dev/null) || st="missing -"
-		if [ "${st% *}" != running ]; then
-			last="FAIL testcase$tc: $c should still run but is ${st% *} (exit code ${st#* })"
-			verdict=1
-			break
-		fi
-	done
+# shellcheck disable=SC2086 # running is a list of names
+container_states $running
+if [ "$verdict" -eq 0 ] && [ -n "$exited" ]; then
+	last="FAIL testcase$tc: $exited should still run"
+	verdict=1
 fi
 # The picture of the run, beside its judged timeline. Without matplotlib
 # the run is still judged; the line says what is missing.

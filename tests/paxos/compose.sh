@@ -29,10 +29,9 @@ elif [ "$rc" -ne 0 ]; then
 	exit 1
 fi
 
-echo "== docker build -f paxos-lab/Dockerfile -t prj4 ."
-if ! timeout 1200 docker build -f paxos-lab/Dockerfile -t prj4 . \
-	>"$logdir/paxos-build.log" 2>&1; then
-	tail -n 30 "$logdir/paxos-build.log"
+# shellcheck source=../compose/compose-lib.sh
+. "$root/tests/compose/compose-lib.sh"
+if ! image_build paxos-lab/Dockerfile prj4 "$logdir/paxos-build.log"; then
 	echo "FAIL: docker build failed (build/compose/paxos-build.log)"
 	echo "0 passed, 3 failed"
 	exit 1

@@ -62,58 +62,33 @@ fail() {
 	exit 1
 }
 
-if timeout 10 docker compose version >/dev/null 2>&1; then
-	COMPOSE=(docker compose -p "$PROJECT" -f "$file")
-elif command -v docker-compose >/dev/null 2>&1; then
-	COMPOSE=(docker-compose -p "$PROJECT" -f "$file")
-else
+# shellcheck source=../compose/compose-lib.sh
+. "$root/tests/compose/compose-lib.sh"
+compose_pick "$PROJECT" "$file" "$dir" ||
 	fail "neither 'docker compose' nor docker-compose found (run tests/compose/docker-setup.sh)"
-fi
 
-if [ "$build" -eq 1 ]; then
-	echo "== docker build -f paxos-lab/Dockerfile -t $IMAGE ."
-	if ! timeout 1200 docker build -f paxos-lab/Dockerfile -t "$IMAGE" . \
-		>"$logdir/paxos-build.log" 2>&1; then
-		tail -n 20 "$logdir/paxos-build.log"
-		fail "docker build failed (build/compose/paxos-build.log)"
-	fi
+if [ "$build" -eq 1 ] &&
+	! image_build paxos-lab/Dockerfile "$IMAGE" "$logdir/paxos-build.log"; then
+	fail "docker build failed (build/compose/paxos-build.log)"
 fi
 timeout 10 docker image inspect "$IMAGE" >/dev/null 2>&1 ||
 	fail "no image $IMAGE (pass --build, or make image APP=paxos)"
 
-teardown() {
-	(cd "$dir" && timeout 120 "${COMPOSE[@]}" down -v --remove-orphans -t 1) \
-		>>"$clog" 2>&1
-}
-trap teardown EXIT
+trap 'compose_down "$clog"' EXIT
 trap 'exit 130' INT TERM
 
 : >"$clog"
-teardown
+compose_down "$clog"
 
 echo "== paxos testcase $tc: paxos-lab/compose/$file for ${bound}s"
-if ! (cd "$dir" && timeout 120 "${COMPOSE[@]}" up -d) >>"$clog" 2>&1; then
-	tail -n 20 "$clog"
+compose_up "$clog" ||
 	fail "compose up failed (build/compose/paxos-testcase$tc.compose.log)"
-fi
 sleep "$bound"
 
-: >"$log.tmp"
-for c in $PEERS; do
-	timeout 10 docker container inspect "$c" >/dev/null 2>&1 || continue
-	timeout 30 docker logs -t "$c" 2>&1 |
-		awk -v c="$c" -f "$root/tests/compose/stamp.awk" >>"$log.tmp"
-done
-sort -s -k1,1 "$log.tmp" >"$log"
-rm -f "$log.tmp"
-
-states=
-exited=
-for c in $PEERS; do
-	st=$(timeout 10 docker container inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$c" 2>/dev/null) || st="missing -"
-	states="$states $c=${st% *}(${st#* })"
-	[ "${st% *}" = running ] || exited="${exited:-$c ${st% *} (exit code ${st#* })}"
-done
+# shellcheck disable=SC2086 # PEERS is a list of names
+collect_logs "$log" $PEERS
+# shellcheck disable=SC2086
+container_states $PEERS
 echo "== containers at ${bound}s:$states"
 echo "== log: build/compose/paxos-testcase$tc.log"
 

@@ -582,7 +582,7 @@ cli_errors() {
 	expect_usage_error "no other option" --ready "$PROC_DIR/s" -h "$h"
 	expect_usage_error "$PROC_DIR/no/s.json" -h "$h" --id 1 \
 		--status "$PROC_DIR/no/s.json"
-	expect_usage_error "cannot replace" -h "$h" --id 1 --status "$PROC_DIR"
+	expect_usage_error "cannot write it: Is a directory" -h "$h" --id 1 --status "$PROC_DIR"
 	expect_usage_error "--on-change-log $PROC_DIR/no/h.log: cannot open" \
 		-h "$h" --id 1 --on-change /bin/true --on-change-log "$PROC_DIR/no/h.log"
 	"$ROLLCALL" --help | grep -q -- "--heartbeat-ms" || fail "--help"
