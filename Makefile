@@ -136,14 +136,17 @@ test: deps
 	$(MAKE) test-compose
 
 # The bank on loopback (tests/bank/local.sh): a failover, a restart that
-# replays its log and catches up, hostile bytes; plain and under
-# ASan/UBSan.
+# replays its log and catches up, hostile bytes; a replica too far behind
+# for the log, which installs a snapshot (tests/bank/snapshot.sh); plain
+# and under ASan/UBSan.
 .PHONY: test-bank
 test-bank:
 	$(MAKE) bank
 	$(MAKE) SAN=1 bank
 	bash tests/bank/local.sh
 	BANK=build-san/bank CLIENT=build-san/bank-client bash tests/bank/local.sh
+	bash tests/bank/snapshot.sh
+	BANK=build-san/bank CLIENT=build-san/bank-client bash tests/bank/snapshot.sh
 
 test-unit:
 	$(MAKE) check
@@ -426,7 +429,7 @@ fuzz_frame_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c
 fuzz_datagram_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c
 # The keyed paths: an envelope opened, a body sealed and opened again.
 fuzz_sealed_SRC = common/wire.c common/wire_walk.c tests/fuzz/wire_check.c \
-	common/seal.c common/keyring.c
+	common/seal.c common/keyring.c common/fdio.c
 fuzz_hosts_SRC = common/hosts.c
 fuzz_cli_SRC = common/cli.c
 fuzz_paxos_SRC = common/wire.c common/wire_walk.c common/wire_paxos.c

@@ -23,6 +23,7 @@
 #include "../../common/bounds.h"
 #include "../../common/peerset.h"
 #include "../../common/wire.h"
+#include "../../common/wire_walk.h"
 
 /* The literal layouts below are version 3's: a new version rewrites them. */
 _Static_assert(WIRE_VERSION == 3, "test_wire.c pins version 3's layout");
@@ -2150,6 +2151,55 @@ static void test_heartbeat_heard(void **state)
 	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
 }
 
+/* The shared walk reads signed integers, strings and booleans (the bank's
+ * formats) with the same checks as the others. */
+static void walk_one(const char *bytes, size_t len, unsigned allowed,
+		     int want_rc, struct wire_walk_elem *e, size_t want_used)
+{
+	const unsigned char *p = (const unsigned char *)bytes;
+	int rc = wire_walk_head(&p, p + len, allowed, e);
+	assert_int_equal(rc, want_rc);
+	if (rc == 0)
+		assert_int_equal((size_t)(p - (const unsigned char *)bytes),
+				 want_used);
+}
+
+static void test_walk_signed_str_bool(void **state)
+{
+	struct wire_walk_elem e;
+	int64_t v;
+	unsigned ints = WIRE_WALK_UINT | WIRE_WALK_INT;
+	(void)state;
+	walk_one("\xff", 1, ints, 0, &e, 1);		/* -1, fixint */
+	assert_int_equal(wire_walk_int(&e, &v), 0);
+	assert_true(v == -1);
+	walk_one("\xd0\x80", 2, ints, 0, &e, 2);	/* int 8: -128 */
+	assert_int_equal(wire_walk_int(&e, &v), 0);
+	assert_true(v == -128);
+	walk_one("\xd1\x7f\xff", 3, ints, 0, &e, 3);	/* int 16: 32767 */
+	assert_int_equal(wire_walk_int(&e, &v), 0);
+	assert_true(v == 32767);
+	walk_one("\xd3\x80\0\0\0\0\0\0\0", 9, ints, 0, &e, 9);
+	assert_int_equal(wire_walk_int(&e, &v), 0);
+	assert_true(v == INT64_MIN);
+	walk_one("\xcf\x80\0\0\0\0\0\0\0", 9, ints, 0, &e, 9);
+	assert_int_equal(wire_walk_int(&e, &v), WIRE_ERANGE);
+	walk_one("\xd2\0\0", 3, ints, WIRE_ETRUNCATED, &e, 0);
+	walk_one("\xff", 1, WIRE_WALK_UINT, WIRE_ESHAPE, &e, 0);
+	/* A string: its bytes stepped over, its length against them. */
+	walk_one("\xa3" "abc", 4, WIRE_WALK_STR, 0, &e, 4);
+	assert_int_equal(e.value, 3);
+	walk_one("\xd9\x05" "ab", 4, WIRE_WALK_STR, WIRE_ETRUNCATED, &e, 0);
+	walk_one("\xdb\xff\xff\xff\xff", 5, WIRE_WALK_STR,
+		 WIRE_ETRUNCATED, &e, 0);
+	walk_one("\xa3" "abc", 4, WIRE_WALK_BIN, WIRE_ESHAPE, &e, 0);
+	walk_one("\xc3", 1, WIRE_WALK_BOOL, 0, &e, 1);
+	assert_int_equal(e.value, 1);
+	walk_one("\xc2", 1, WIRE_WALK_BOOL, 0, &e, 1);
+	assert_int_equal(e.value, 0);
+	walk_one("\xc2", 1, WIRE_WALK_NIL, WIRE_ESHAPE, &e, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2198,6 +2248,7 @@ int main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_fuzz),
+		cmocka_unit_test(test_walk_signed_str_bool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
