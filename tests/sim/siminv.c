@@ -920,10 +920,10 @@ static bool siminv__pending_no_quorum(const struct sim *s,
 	if (best == NULL)
 		return false;
 	struct peerset next = latest->members, up;
-	if (best->acc_op == WIRE_OP_ADD)
-		peerset_add(&next, best->acc_peer);
-	else
-		peerset_del(&next, best->acc_peer);
+	struct wire_changes batch;
+	wire_changes_join(&batch, (enum wire_op)best->acc_op, best->acc_peer,
+			  &best->acc_more);
+	wire_changes_apply(&batch, &next);
 	up = next;
 	peerset_foreach(&next, id) {
 		if (!peerset_has(live, id))
@@ -1061,13 +1061,15 @@ void siminv_check_liveness(struct sim *s)
 		sim_fmt_set(a, sizeof(a), l->recon.active ? &l->recon.waiting
 							  : &l->round_waiting);
 		sim_fail(s, "liveness/unfinished",
-			 "leader %u ends with %s %s %u waiting on [%s], %u "
-			 "queued", leader,
+			 "leader %u ends with %s %s %u (+%u) waiting on [%s], "
+			 "%u queued", leader,
 			 l->recon.active ? "a takeover" : l->round_active
 							  ? "a round"
 							  : "no round",
-			 l->round_active ? wire_op_name(l->round.op) : "-",
-			 l->round_active ? l->round.peer : 0, a,
+			 l->round_active ? wire_op_name(l->round.at[0].op)
+					 : "-",
+			 l->round_active ? l->round.at[0].peer : 0u,
+			 l->round_active ? l->round.count - 1u : 0u, a,
 			 l->queue_count);
 		return;
 	}

@@ -12,6 +12,7 @@
  * diagnostics.
  */
 #include <setjmp.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -1141,6 +1142,15 @@ static void test_codec(void **state)
 
 int main(void)
 {
+	/* test_inbound_cap_evicts_strangers holds INBOUND_CONNS_MAX + 3
+	 * connections, both ends in this process: more descriptors than a
+	 * default soft limit of 1024. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	if (seal_init() != 0)
 		return 1;
 	const struct CMUnitTest tests[] = {

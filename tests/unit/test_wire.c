@@ -408,6 +408,91 @@ static void test_newview_full_fits_in_frame(void **state)
 	assert_msg_equal(&m, &out);
 }
 
+/*
+ * A batch: the first change in op and peer, the rest in one trailing
+ * array of op, peer pairs, sent only when there is one; a batch of one
+ * is the lab's REQ and OK, byte for byte (test_encode_layout).
+ */
+static void test_batch(void **state)
+{
+	static char buf[TEST_BUF_BYTES];
+	struct wire_msg m = msg_req(WIRE_REQ, 7, WIRE_OP_ADD, 5, 1);
+	size_t len = 0, one_len = 0;
+
+	(void)state;
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &one_len), 0);
+	assert_int_equal((unsigned char)buf[0], 0x9a);	/* ten elements */
+	assert_true(wire_changes_push(&m.more, WIRE_OP_DEL, 9));
+	assert_true(wire_changes_push(&m.more, WIRE_OP_ADD, HOSTS_MAX));
+	roundtrip(&m);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
+	assert_int_equal((unsigned char)buf[0], 0x9b);	/* eleven */
+	assert_int_equal(len, one_len + 1 + 1 + 1 + 1 + 3);
+	/* The OK that echoes it, and one reporting it accepted. */
+	m.type = WIRE_OK;
+	roundtrip(&m);
+	m.acc_ballot = UINT64_MAX;
+	roundtrip(&m);
+	/* The widest batch fits a frame. */
+	m.more.count = 0;
+	for (unsigned id = 1; m.more.count < CHANGES_MAX - 1; id++)
+		if (id != m.peer)
+			assert_true(wire_changes_push(&m.more, WIRE_OP_DEL,
+						      HOSTS_MAX + 1 - id));
+	roundtrip(&m);
+	/* One more is too many; and a peer twice, a first change's peer
+	 * again, an op that is no change, or a batch on a refusal or an
+	 * OK that accepted nothing, is refused. */
+	m.more.at[m.more.count].op = WIRE_OP_ADD;
+	m.more.at[m.more.count].peer = 1;
+	m.more.count++;
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg_req(WIRE_REQ, 7, WIRE_OP_ADD, 5, 1);
+	wire_changes_push(&m.more, WIRE_OP_DEL, 5);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m.more.count = 0;
+	wire_changes_push(&m.more, WIRE_OP_DEL, 6);
+	wire_changes_push(&m.more, WIRE_OP_ADD, 6);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m.more.count = 0;
+	wire_changes_push(&m.more, WIRE_OP_PENDING, 6);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg_req(WIRE_OK, 7, WIRE_OP_NOTHING, 0, 0);
+	wire_changes_push(&m.more, WIRE_OP_DEL, 6);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg_req(WIRE_OK, 7, WIRE_OP_REFUSE, 2, 0);
+	wire_changes_push(&m.more, WIRE_OP_DEL, 6);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+
+	/* Decoding: [3, REQ, 1, 1, 0, 0, 1, ADD, 2, 1, [...]]. */
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x92, 2, 3), 0);
+	assert_int_equal(DECODE_RAW(0x9c, 3, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0, 0x94, 2, 3, 1, 4), 0);
+	/* Empty, odd, nested, or a peer or op out of range. */
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x90), WIRE_ESHAPE);
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x93, 2, 3, 1), WIRE_ESHAPE);
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x92, 2, 0x91, 3), WIRE_ESHAPE);
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x92, 2, 0), WIRE_ERANGE);
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x92, 3, 4), WIRE_ERANGE);
+	/* The first change's peer again. */
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x92, 2, 2), WIRE_ERANGE);
+	/* A trailing array where none goes: NEWLEADER, or an OK of
+	 * nothing; and REQ with an OK's count. */
+	assert_int_equal(DECODE_RAW(0x99, 3, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 3,
+				    0x92, 2, 3), WIRE_ESHAPE);
+	assert_int_equal(DECODE_RAW(0x9c, 3, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 0,
+				    0, 0x92, 2, 3), WIRE_ERANGE);
+	assert_int_equal(DECODE_RAW(0x9c, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0, 0x92, 2, 3), WIRE_ESHAPE);
+}
+
 /* The decoder zeroes every field the message's type does not carry. */
 static void test_decode_zeroes_other_fields(void **state)
 {
@@ -2160,6 +2245,7 @@ int main(void)
 		cmocka_unit_test(test_ballot_not_integer),
 		cmocka_unit_test(test_encode_decode_agree),
 		cmocka_unit_test(test_ok_answers),
+		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_fuzz),
 		cmocka_unit_test(test_walk_signed_str_bool),
