@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bank.h"
+#include "mp.h"
 
 void bank_create(struct bank *b)
 {
@@ -288,4 +289,121 @@ size_t bank_line(char *buf, size_t cap, unsigned replica, uint64_t slot,
 	if (n < 0)
 		return 0;
 	return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* ---- Snapshot ----------------------------------------------------------- */
+
+int bank_snapshot_encode(const struct bank *b, void *buf, size_t cap,
+			 size_t *len)
+{
+	struct mp_writer w;
+	mp_writer_init(&w, buf, cap);
+	mp_put_array(&w, 6);
+	mp_put_uint(&w, BANK_SNAPSHOT_VERSION);
+	mp_put_uint(&w, b->applied);
+	mp_put_uint(&w, b->duplicates);
+	mp_put_uint(&w, b->noops);
+	mp_put_array(&w, b->accounts_count);
+	for (unsigned i = 0; i < BANK_ACCOUNTS_MAX; i++) {
+		const struct bank_account *a = &b->accounts[i];
+		if (!a->used)
+			continue;
+		mp_put_array(&w, 2);
+		mp_put_int(&w, a->number);
+		mp_put_int(&w, a->balance);
+	}
+	mp_put_array(&w, b->clients_count);
+	for (unsigned i = 0; i < BANK_CLIENTS_MAX; i++) {
+		const struct bank_client *c = &b->clients[i];
+		if (!c->used)
+			continue;
+		mp_put_array(&w, 6);
+		mp_put_str(&w, c->id, strlen(c->id));
+		mp_put_uint(&w, c->seq);
+		mp_put_uint(&w, c->slot);
+		mp_put_int(&w, c->result.account);
+		mp_put_int(&w, c->result.balance);
+		mp_put_str(&w, c->result.error, strlen(c->result.error));
+	}
+	if (w.failed)
+		return -ENOSPC;
+	*len = w.len;
+	return 0;
+}
+
+/* A string field into out (cap bytes, NUL-terminated); no NUL inside. */
+static bool snap_text(struct mp_reader *r, char *out, size_t cap)
+{
+	const char *s;
+	size_t len;
+	if (!mp_get_str(r, cap - 1, &s, &len) || memchr(s, '\0', len) != NULL)
+		return false;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return true;
+}
+
+static bool snap_account(struct bank *b, struct mp_reader *r)
+{
+	uint32_t n;
+	int64_t number, balance;
+	if (!mp_get_array(r, 2, 2, &n) || !mp_get_int(r, &number) ||
+	    !mp_get_int(r, &balance) || number < 0 ||
+	    number > BANK_ACCOUNT_MAX || account_find(b, number, false))
+		return false;
+	struct bank_account *a = account_find(b, number, true);
+	if (a == NULL)
+		return false;
+	a->balance = balance;
+	return true;
+}
+
+static bool snap_client(struct bank *b, struct mp_reader *r)
+{
+	uint32_t n;
+	struct bank_client c;
+	bool found;
+	memset(&c, 0, sizeof(c));
+	if (!mp_get_array(r, 6, 6, &n) || !snap_text(r, c.id, sizeof(c.id)) ||
+	    c.id[0] == '\0' || !mp_get_uint(r, UINT64_MAX, &c.seq) ||
+	    !mp_get_uint(r, UINT64_MAX, &c.slot) ||
+	    !mp_get_int(r, &c.result.account) ||
+	    !mp_get_int(r, &c.result.balance) ||
+	    !snap_text(r, c.result.error, sizeof(c.result.error)))
+		return false;
+	struct bank_client *e = client_slot(b, c.id, &found);
+	if (found)
+		return false;
+	c.used = true;
+	*e = c;
+	b->clients_count++;
+	return true;
+}
+
+int bank_snapshot_decode(struct bank *b, const void *buf, size_t len)
+{
+	struct mp_reader r;
+	uint32_t n, accounts, clients;
+	uint64_t version;
+	bank_create(b);
+	mp_reader_init(&r, buf, len);
+	if (!mp_get_array(&r, 6, 6, &n) ||
+	    !mp_get_uint(&r, BANK_SNAPSHOT_VERSION, &version) ||
+	    version != BANK_SNAPSHOT_VERSION ||
+	    !mp_get_uint(&r, UINT64_MAX, &b->applied) ||
+	    !mp_get_uint(&r, UINT64_MAX, &b->duplicates) ||
+	    !mp_get_uint(&r, UINT64_MAX, &b->noops))
+		return -EINVAL;
+	/* One entry of each table stays free, as bank_apply keeps it. */
+	if (!mp_get_array(&r, 0, BANK_ACCOUNTS_MAX - 1, &accounts))
+		return -EINVAL;
+	for (uint32_t i = 0; i < accounts; i++)
+		if (!snap_account(b, &r))
+			return -EINVAL;
+	if (!mp_get_array(&r, 0, BANK_CLIENTS_MAX - 1, &clients))
+		return -EINVAL;
+	for (uint32_t i = 0; i < clients; i++)
+		if (!snap_client(b, &r))
+			return -EINVAL;
+	return mp_done(&r) ? 0 : -EINVAL;
 }

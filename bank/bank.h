@@ -44,6 +44,10 @@
 #define BANK_ERROR_BYTES_MAX 128
 /* Longest output line. */
 #define BANK_LINE_BYTES_MAX 512
+/* A snapshot's format, and its largest size: every account (19 bytes at
+ * most) and every client (its id, its last seq and slot, its result). */
+#define BANK_SNAPSHOT_VERSION 1
+#define BANK_SNAPSHOT_BYTES_MAX (4 * 1024 * 1024)
 
 enum bank_op {
 	BANK_BALANCE = 0,
@@ -114,6 +118,19 @@ bool bank_apply(struct bank *b, uint64_t slot, const struct bank_cmd *c,
  * applied command: for a retry that arrives after it was decided. */
 bool bank_lookup(const struct bank *b, const char *client, uint64_t seq,
 		 struct bank_result *r);
+
+/*
+ * The whole state, for a replica too far behind for the log (docs/
+ * bank.md, Snapshot): msgpack [version, applied, duplicates, noops,
+ * [[account, balance], ...], [[client, seq, slot, account, balance,
+ * error], ...]]. Encode: 0, or -ENOSPC (BANK_SNAPSHOT_BYTES_MAX always
+ * suffices). Decode, on untrusted bytes, into b (reset first): 0, or
+ * -EINVAL (a field out of range, a duplicate, a table over its bound);
+ * b is then partial and must not be used.
+ */
+int bank_snapshot_encode(const struct bank *b, void *buf, size_t cap,
+			 size_t *len);
+int bank_snapshot_decode(struct bank *b, const void *buf, size_t len);
 
 /* "balance", "deposit", "withdrawal"; "noop" for -1. */
 const char *bank_op_name(int op);

@@ -10,6 +10,7 @@
 
 #include "../common/bounds.h"
 #include "../common/wire.h"
+#include "../common/wire_walk.h"
 #include "link.h"
 
 #define LINK_READ_BYTES_MIN 4096
@@ -132,10 +133,7 @@ int link_send(struct link *l, const void *body, size_t len)
 		return UV_ENOMEM;
 	w->l = l;
 	w->len = total;
-	w->bytes[0] = (char)(len >> 24);
-	w->bytes[1] = (char)(len >> 16);
-	w->bytes[2] = (char)(len >> 8);
-	w->bytes[3] = (char)len;
+	wire_frame_prefix(w->bytes, len);
 	memcpy(w->bytes + WIRE_FRAME_HEADER_BYTES, body, len);
 	l->queued += total;
 	if (!l->connected) {

@@ -1,7 +1,14 @@
 /*
  * A link: one TCP connection carrying frames (rollcall's framing, a
  * 4-byte big-endian length and a body of at most FRAME_BYTES_MAX bytes;
- * common/wire.h), for the bank's replicas and clients alike.
+ * the prefix and the frame reader are common/wire_walk.h's and wire.h's),
+ * between the bank's clients and a replica's client port only.
+ *
+ * The replicas talk to each other through the shared transport
+ * (common/transport.h). Clients cannot: the transport takes only peers of
+ * the hostsfile, checks each message's sender id against the address it
+ * came from, and answers over its own connection to that address; a
+ * client is anonymous, and is answered on the connection it opened.
  *
  * A link is dialled (a host name, resolved with uv_getaddrinfo, and a
  * port) or accepted from a listener. It hands each whole frame's body to

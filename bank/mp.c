@@ -119,26 +119,9 @@ static bool fail(struct mp_reader *r)
 	return false;
 }
 
-static bool take_be(struct mp_reader *r, unsigned n, uint64_t *v)
-{
-	if ((size_t)(r->end - r->p) < n)
-		return fail(r);
-	*v = wire_read_be(r->p, n);
-	r->p += n;
-	return true;
-}
-
-static bool take_tag(struct mp_reader *r, uint8_t *tag)
-{
-	if (r->failed || r->p >= r->end)
-		return fail(r);
-	*tag = *r->p++;
-	return true;
-}
-
-/* The header of an array or a bin, walked by the shared checks
- * (common/wire_walk.h): the format allowed, the count or length against
- * the bytes present. */
+/* One element's header, walked by the checks every codec shares
+ * (common/wire_walk.h): the format allowed, a count or length against
+ * the bytes present (a string's or a bin's bytes are stepped over). */
 static bool walk_head(struct mp_reader *r, unsigned allowed,
 		      struct wire_walk_elem *e)
 {
@@ -161,124 +144,62 @@ bool mp_get_array(struct mp_reader *r, uint32_t min, uint32_t max,
 	return true;
 }
 
-/* Any integer format, as a sign and a magnitude. */
-static bool get_integer(struct mp_reader *r, bool *neg, uint64_t *mag)
-{
-	uint8_t t;
-	uint64_t v;
-	if (!take_tag(r, &t))
-		return false;
-	*neg = false;
-	if (t < 0x80) {
-		*mag = t;
-		return true;
-	}
-	if (t >= 0xe0) {
-		*neg = true;
-		*mag = (uint64_t)(-(int64_t)(int8_t)t);
-		return true;
-	}
-	static const unsigned size[] = { 1, 2, 4, 8 };
-	if (t >= 0xcc && t <= 0xcf) {
-		if (!take_be(r, size[t - 0xcc], mag))
-			return false;
-		return true;
-	}
-	if (t >= 0xd0 && t <= 0xd3) {
-		unsigned n = size[t - 0xd0];
-		if (!take_be(r, n, &v))
-			return false;
-		int64_t s;
-		if (n == 8)
-			s = (int64_t)v;
-		else if (v >> (8 * n - 1))
-			s = (int64_t)(v | ~((UINT64_C(1) << (8 * n)) - 1));
-		else
-			s = (int64_t)v;
-		if (s < 0) {
-			*neg = true;
-			*mag = s == INT64_MIN ? (UINT64_C(1) << 63)
-					      : (uint64_t)(-s);
-		} else {
-			*mag = (uint64_t)s;
-		}
-		return true;
-	}
-	return fail(r);
-}
-
+/* Any integer format; a signed one must not be negative. */
 bool mp_get_uint(struct mp_reader *r, uint64_t max, uint64_t *v)
 {
-	bool neg;
-	uint64_t mag;
-	if (!get_integer(r, &neg, &mag))
+	struct wire_walk_elem e;
+	int64_t s;
+	if (!walk_head(r, WIRE_WALK_UINT | WIRE_WALK_INT, &e))
 		return false;
-	if (neg || mag > max)
+	if (e.kind == WIRE_WALK_INT) {
+		if (wire_walk_int(&e, &s) != 0 || s < 0)
+			return fail(r);
+		e.value = (uint64_t)s;
+	}
+	if (e.value > max)
 		return fail(r);
-	*v = mag;
+	*v = e.value;
 	return true;
 }
 
 bool mp_get_int(struct mp_reader *r, int64_t *v)
 {
-	bool neg;
-	uint64_t mag;
-	if (!get_integer(r, &neg, &mag))
+	struct wire_walk_elem e;
+	if (!walk_head(r, WIRE_WALK_UINT | WIRE_WALK_INT, &e))
 		return false;
-	if (!neg && mag > (uint64_t)INT64_MAX)
+	if (wire_walk_int(&e, v) != 0)
 		return fail(r);
-	if (neg)
-		*v = mag == (UINT64_C(1) << 63) ? INT64_MIN : -(int64_t)mag;
-	else
-		*v = (int64_t)mag;
 	return true;
 }
 
 bool mp_get_bool(struct mp_reader *r, bool *v)
 {
-	uint8_t t;
-	if (!take_tag(r, &t))
+	struct wire_walk_elem e;
+	if (!walk_head(r, WIRE_WALK_BOOL, &e))
 		return false;
-	if (t != 0xc2 && t != 0xc3)
-		return fail(r);
-	*v = t == 0xc3;
+	*v = e.value != 0;
 	return true;
 }
 
-/* A string: its header here (the shared walk knows no strings), its
- * length against the bytes present. */
-static bool get_str_raw(struct mp_reader *r, size_t max, const uint8_t **b,
-			size_t *len)
+/* A string or a bin: the walk stepped past the bytes, so they end where
+ * it stopped. */
+static bool get_bytes(struct mp_reader *r, unsigned kind, size_t max,
+		      const uint8_t **b, size_t *len)
 {
-	uint8_t t;
-	uint64_t n;
-	if (!take_tag(r, &t))
+	struct wire_walk_elem e;
+	if (!walk_head(r, kind, &e))
 		return false;
-	if ((t & 0xe0) == 0xa0)
-		n = t & 0x1f;
-	else if (t == 0xd9) {
-		if (!take_be(r, 1, &n))
-			return false;
-	} else if (t == 0xda) {
-		if (!take_be(r, 2, &n))
-			return false;
-	} else if (t == 0xdb) {
-		if (!take_be(r, 4, &n))
-			return false;
-	} else
+	if (e.value > max)
 		return fail(r);
-	if (n > max || n > (uint64_t)(r->end - r->p))
-		return fail(r);
-	*b = r->p;
-	*len = (size_t)n;
-	r->p += n;
+	*len = (size_t)e.value;
+	*b = r->p - *len;
 	return true;
 }
 
 bool mp_get_str(struct mp_reader *r, size_t max, const char **s, size_t *len)
 {
 	const uint8_t *b;
-	if (!get_str_raw(r, max, &b, len))
+	if (!get_bytes(r, WIRE_WALK_STR, max, &b, len))
 		return false;
 	*s = (const char *)b;
 	return true;
@@ -287,15 +208,7 @@ bool mp_get_str(struct mp_reader *r, size_t max, const char **s, size_t *len)
 bool mp_get_bin(struct mp_reader *r, size_t max, const uint8_t **b,
 		size_t *len)
 {
-	struct wire_walk_elem e;
-	if (!walk_head(r, WIRE_WALK_BIN, &e))
-		return false;
-	/* The walk stepped past the bytes: they end where it stopped. */
-	if (e.value > max)
-		return fail(r);
-	*len = (size_t)e.value;
-	*b = r->p - *len;
-	return true;
+	return get_bytes(r, WIRE_WALK_BIN, max, b, len);
 }
 
 bool mp_done(const struct mp_reader *r)

@@ -9,10 +9,9 @@
  * only the formats the bank sends (integers, strings, binaries, arrays,
  * nil and booleans), and a value of the wrong type is an error, never a
  * conversion. Once any call fails the cursor stays failed, so a decoder
- * reads every field and checks once at the end. Arrays and binaries are
- * walked by the checks every codec shares (common/wire_walk.h); the
- * formats those do not know (strings, signed integers, booleans) are read
- * here.
+ * reads every field and checks once at the end. Every element's header
+ * is read by the checks every codec shares (common/wire_walk.h): this
+ * cursor only adds the bounds of each field.
  */
 #ifndef BANK_MP_H
 #define BANK_MP_H

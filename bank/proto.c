@@ -175,7 +175,7 @@ int bank_peer_encode(const struct bank_peer_msg *m, void *buf, size_t cap)
 		const struct paxos_msg *pm = &m->pm;
 		unsigned entries = pm->type == PAXOS_PROMISE ?
 				   pm->entries_count : 0;
-		mp_put_array(&w, 8);
+		mp_put_array(&w, 9);
 		mp_put_uint(&w, m->type);
 		mp_put_uint(&w, m->from);
 		mp_put_uint(&w, pm->type);
@@ -189,6 +189,7 @@ int bank_peer_encode(const struct bank_peer_msg *m, void *buf, size_t cap)
 			mp_put_uint(&w, pm->entries[i].vballot);
 			put_value(&w, &pm->entries[i].value);
 		}
+		mp_put_uint(&w, pm->type == PAXOS_NACK ? pm->trimmed : 0);
 		break;
 	}
 	case BANK_MSG_STATUS:
@@ -202,6 +203,22 @@ int bank_peer_encode(const struct bank_peer_msg *m, void *buf, size_t cap)
 		mp_put_uint(&w, m->type);
 		mp_put_uint(&w, m->from);
 		mp_put_uint(&w, m->first);
+		break;
+	case BANK_MSG_SNAP:
+		mp_put_array(&w, 6);
+		mp_put_uint(&w, m->type);
+		mp_put_uint(&w, m->from);
+		mp_put_uint(&w, m->slot);
+		mp_put_uint(&w, m->total);
+		mp_put_uint(&w, m->offset);
+		mp_put_bin(&w, m->chunk, m->chunk_len);
+		break;
+	case BANK_MSG_SNAPGET:
+		mp_put_array(&w, 4);
+		mp_put_uint(&w, m->type);
+		mp_put_uint(&w, m->from);
+		mp_put_uint(&w, m->slot);
+		mp_put_uint(&w, m->offset);
 		break;
 	case BANK_MSG_LOG:
 		mp_put_array(&w, 4);
@@ -245,6 +262,9 @@ static int decode_paxos(struct mp_reader *r, struct paxos_msg *pm)
 		if (!get_value(r, &e->value))
 			return -EINVAL;
 	}
+	mp_get_uint(r, UINT64_MAX, &pm->trimmed);
+	if (pm->trimmed != 0 && pm->type != PAXOS_NACK)
+		return -EINVAL;
 	return r->failed ? -EINVAL : 0;
 }
 
@@ -254,16 +274,17 @@ int bank_peer_decode(const void *body, size_t len, struct bank_peer_msg *m)
 	uint32_t n, count;
 	uint64_t t, from;
 	m->log_count = 0;
+	m->chunk_len = 0;
 	memset(&m->pm, 0, offsetof(struct paxos_msg, entries));
 	mp_reader_init(&r, body, len);
-	if (!mp_get_array(&r, 3, 8, &n) || !mp_get_uint(&r, 255, &t) ||
+	if (!mp_get_array(&r, 3, 9, &n) || !mp_get_uint(&r, 255, &t) ||
 	    !mp_get_uint(&r, HOSTS_MAX, &from) || from == 0)
 		return -EINVAL;
 	m->type = (enum bank_msg_type)t;
 	m->from = (unsigned)from;
 	switch (t) {
 	case BANK_MSG_PAXOS:
-		if (n != 8 || decode_paxos(&r, &m->pm) != 0)
+		if (n != 9 || decode_paxos(&r, &m->pm) != 0)
 			return -EINVAL;
 		m->pm.from = m->from;
 		break;
@@ -276,6 +297,25 @@ int bank_peer_decode(const void *body, size_t len, struct bank_peer_msg *m)
 		if (n != 3)
 			return -EINVAL;
 		mp_get_uint(&r, UINT64_MAX, &m->first);
+		break;
+	case BANK_MSG_SNAP: {
+		const uint8_t *b;
+		if (n != 6)
+			return -EINVAL;
+		mp_get_uint(&r, UINT64_MAX, &m->slot);
+		mp_get_uint(&r, BANK_SNAPSHOT_BYTES_MAX, &m->total);
+		mp_get_uint(&r, BANK_SNAPSHOT_BYTES_MAX, &m->offset);
+		if (!mp_get_bin(&r, BANK_SNAP_CHUNK_BYTES, &b, &m->chunk_len) ||
+		    m->offset + m->chunk_len > m->total)
+			return -EINVAL;
+		memcpy(m->chunk, b, m->chunk_len);
+		break;
+	}
+	case BANK_MSG_SNAPGET:
+		if (n != 4)
+			return -EINVAL;
+		mp_get_uint(&r, UINT64_MAX, &m->slot);
+		mp_get_uint(&r, BANK_SNAPSHOT_BYTES_MAX, &m->offset);
 		break;
 	case BANK_MSG_LOG:
 		if (n != 4)

@@ -17,9 +17,11 @@
  * Between replicas (the replica port):
  *
  *   PAXOS       10    [10, from, type, slot, ballot, noop, value,
- *                      [[slot, vballot, noop, value], ...]]
+ *                      [[slot, vballot, noop, value], ...], trimmed]
  *                       a paxos/ message; value a bin of at most
- *                       PAXOS_VALUE_BYTES_MAX; entries for PROMISE only
+ *                       PAXOS_VALUE_BYTES_MAX; entries for PROMISE only;
+ *                       trimmed 0 but in a NACK refusing a PREPARE
+ *                       below the acceptor's trim point
  *   STATUS      11    [11, from, applied]   every slot below applied is
  *                       applied here (sent every BANK_STATUS_MS)
  *   FETCH       12    [12, from, first]     send me decided slots from
@@ -27,6 +29,11 @@
  *   LOG         13    [13, from, first, [[noop, value], ...]]  decided
  *                       slots first, first + 1, ... (at most
  *                       BANK_LOG_BATCH_MAX)
+ *   SNAP        14    [14, from, slot, total, offset, bin]  bytes offset..
+ *                       of a snapshot (bank_snapshot_encode, total bytes)
+ *                       of the bank with every slot below slot applied;
+ *                       the answer to a FETCH from a slot no longer kept
+ *   SNAPGET     15    [15, from, slot, offset]  the snapshot's next bytes
  *
  * A command in a Paxos value: [client id, seq, account, op, amount].
  */
@@ -49,7 +56,12 @@ enum bank_msg_type {
 	BANK_MSG_STATUS = 11,
 	BANK_MSG_FETCH = 12,
 	BANK_MSG_LOG = 13,
+	BANK_MSG_SNAP = 14,
+	BANK_MSG_SNAPGET = 15,
 };
+
+/* Bytes of a snapshot one SNAP carries. */
+#define BANK_SNAP_CHUNK_BYTES (48 * 1024)
 
 /* Decided slots one LOG carries. */
 #define BANK_LOG_BATCH_MAX 128
@@ -72,6 +84,9 @@ struct bank_peer_msg {
 	unsigned from;
 	uint64_t applied;		/* STATUS */
 	uint64_t first;			/* FETCH, LOG */
+	uint64_t slot, total, offset;	/* SNAP, SNAPGET */
+	size_t chunk_len;		/* SNAP */
+	uint8_t chunk[BANK_SNAP_CHUNK_BYTES];
 	unsigned log_count;		/* LOG */
 	struct paxos_value log[BANK_LOG_BATCH_MAX];
 	struct paxos_msg pm;		/* PAXOS */

@@ -13,16 +13,18 @@
  *    does not lead is answered REDIRECT; the leader proposes it and
  *    answers once its slot is applied.
  *
- * Leadership follows rollcall's view. A replica named leader first
- * catches up: it proposes nothing until it has applied every slot any
- * live replica says it applied (their STATUS), since those replicas'
- * acceptors may have trimmed such slots. Then phase 1 once, for every
- * slot from its first undecided one, and phase 2 per command, at most
- * --alpha slots in flight. A replica whose view names another leader
- * stops proposing at once and redirects what it held.
+ * Leadership follows rollcall's view. A replica named leader runs phase 1
+ * once, for every slot from its first unapplied one, and phase 2 per
+ * command, at most --alpha slots in flight. A replica whose view names
+ * another leader stops its proposer (paxos_proposer_stop) and redirects
+ * what it held. What a replica applies is what its own learner
+ * (paxos/learner.c) counted a majority of votes for: every acceptor
+ * tells every replica of each vote.
  *
- * A replica behind (restarted, or cut off) asks a replica ahead of it
- * for the decided slots (FETCH, LOG), and applies them in order.
+ * A replica behind (restarted, cut off, or a leader whose PREPARE an
+ * acceptor refused for asking below its trim point) asks a replica ahead
+ * of it for the decided slots (FETCH, LOG), applies them in order, and
+ * tells its learner and its proposer where it stands (the _skip calls).
  *
  * The acceptor's state reaches DIR/acceptor.0 or .1 (fdatasync) before
  * any promise or vote leaves: see on_paxos_save and save_start.
@@ -39,7 +41,12 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "../common/fdio.h"
 #include "../common/hosts.h"
+#include "../common/keyring.h"
+#include "../common/peerset.h"
+#include "../common/transport.h"
+#include "../common/wire_walk.h"
 #include "../paxos/paxos.h"
 #include "../rollcall/rollcall.h"
 #include "bank.h"
@@ -61,26 +68,24 @@
 #define BANK_CLIENTS_CONNS_MAX 512
 /* Local Paxos messages (to self) waiting for the current step to end. */
 #define BANK_LOCAL_MAX 4096
-/* Connections from replicas at once (a replica needs one; two while it
- * reconnects); past it the oldest is closed. */
-#define BANK_INBOUND_MAX 64
 /* Messages held at once behind one save. */
 #define BANK_HELD_MAX 4096
 /* A command not decided in this long is answered "no quorum". */
 #define BANK_QUORUM_WAIT_MS 2000
 /* Decided slots kept in memory for others' catch-up (the last ones). A
- * replica further behind than this needs a snapshot, which is not
- * implemented: it says so and stays behind. */
+ * replica further behind than this gets a snapshot (--test-log-window
+ * makes it smaller, for the tests). */
 #define BANK_LOG_SLOTS_MAX (1u << 16)
 /* A record of DIR/log: a 4-byte big-endian length, a noop byte, the
  * value's bytes. */
 #define BANK_LOG_RECORD_HEADER 5
+/* A snapshot arriving with no piece for this long is given up: another
+ * replica may send one. */
+#define BANK_SNAP_STALL_MS 1000
 #define BANK_ALPHA_DEFAULT 16
 
 struct peer {
 	unsigned id;
-	struct link *out;	/* our connection to its replica port */
-	int64_t retry_at_ms;	/* when to dial again */
 	uint64_t applied;	/* its last STATUS */
 	int64_t heard_ms;	/* when it last sent anything; 0: never */
 	int64_t fetch_ms;	/* when we last asked it for slots */
@@ -100,7 +105,8 @@ struct local_msg {
 	struct paxos_msg *m;
 };
 
-/* A message to a peer held until the acceptor's state is on disk. */
+/* A message to a peer held until the acceptor's state is on disk: its
+ * whole frame. */
 struct held {
 	unsigned to;
 	size_t len;
@@ -109,12 +115,14 @@ struct held {
 
 enum lead_state {
 	FOLLOWING = 0,
-	CATCHING_UP = 1,	/* named leader; applying what others did */
 	LEADING = 2,
 };
 
 struct replica {
-	struct paxos_outbox pout;	/* first: the cores' outbox */
+	struct paxos_outbox pout;	/* first: the acceptor's and learner's */
+	/* The proposer's: the same sends, and no chosen (the learner alone
+	 * says what is applied). */
+	struct paxos_outbox prop_out;
 	uv_loop_t loop;
 	struct hosts hosts;
 	const char *hostsfile;
@@ -123,6 +131,10 @@ struct replica {
 	uint32_t heartbeat_ms;
 	unsigned alpha;
 	const char *state_dir;
+	/* --keyring: rollcall's and the replicas' messages sealed with it
+	 * (read at start; rollcall alone rereads it when it changes). */
+	const char *keyring_path;
+	struct keyring keyring;
 	char acceptor_path[4096];
 	int verbose;
 	struct rollcall *rc;
@@ -130,15 +142,22 @@ struct replica {
 	int exit_status;
 
 	struct paxos_acceptor acc;
+	struct paxos_learner learner;
 	struct paxos_proposer prop;
 	enum lead_state lead;
 	uint32_t lead_view;
+	bool told_waiting;	/* said we wait for rollcall's confirmation */
+	/* The view lead_check reads (a few KiB: one, not one per call). */
+	struct rollcall_view view;
 	int64_t lead_since_ms, phase1_ms, first_decided_ms;
 	bool told_phase1, told_first;
 
 	/* The decided log: slots 0..applied-1 applied; the last
-	 * BANK_LOG_SLOTS_MAX of them kept at slot % MAX for FETCH. */
+	 * log_window of them kept at slot % log_window for FETCH, from
+	 * log_base on (the slot a snapshot installed here stands for). */
 	struct paxos_value *log;
+	uint32_t log_window;
+	uint64_t log_base;
 	uint64_t applied;
 	/* DIR/log: every applied slot, appended as applied, fsynced every
 	 * status period; durable is what the last fsync covered, and what
@@ -152,21 +171,36 @@ struct replica {
 	} *pend;		/* BANK_PENDING_SLOTS_MAX, at slot % MAX */
 	struct bank *bank;
 
+	/* Snapshots (docs/bank.md): the one we serve, encoded once at
+	 * snap_out_slot and kept while others fetch it in pieces; the one
+	 * we receive, from one replica, piece by piece, into snap_in. */
+	uint8_t *snap_out;
+	size_t snap_out_len;
+	uint64_t snap_out_slot;
+	uint8_t *snap_in;
+	size_t snap_in_len;
+	uint64_t snap_in_slot, snap_in_total;	/* total 0: none arriving */
+	unsigned snap_in_from;
+	int64_t snap_in_ms;	/* its last piece */
+	size_t snap_chunk;	/* bytes a SNAP carries (the tests: fewer) */
+	struct bank *snap_bank;	/* decoded into, then swapped in */
+	uint64_t snapshots_served, snapshots_installed;
+
 	struct peer *peers;	/* 1..n */
-	uv_tcp_t peer_listener, client_listener;
+	/* The replicas' link (port P + 1): the shared transport with the
+	 * bank's codec, so a message's sender id is checked against the
+	 * address it came from. NULL until rollcall is ready. */
+	struct transport *tp;
+	uv_tcp_t client_listener;
 	uv_timer_t status_timer, paxos_timer;
 	uv_signal_t sigint, sigterm;
 
 	struct waiting waiting[BANK_WAITING_MAX];
 	struct link *clients[BANK_CLIENTS_CONNS_MAX];
 	unsigned clients_count;
-	/* Connections other replicas opened to us (closed at stop). */
-	struct link *inbound[BANK_INBOUND_MAX];
-	unsigned inbound_count;
 
-	/* Group commit (on_paxos_save): the state to write, and what waits
-	 * for it. */
-	struct paxos_state *to_save;
+	/* Group commit (on_paxos_save): whether the acceptor's state must be
+	 * written, and what waits for it. */
 	bool save_pending;
 	uv_idle_t flush_idle;
 	uint64_t save_seq;		/* the last save's number */
@@ -195,7 +229,7 @@ struct replica {
 
 	struct bank_peer_msg in;	/* the message being handled */
 	struct bank_peer_msg outmsg;	/* the message being sent */
-	char frame[FRAME_BYTES_MAX];
+	char frame[WIRE_FRAME_HEADER_BYTES + FRAME_BYTES_MAX];
 };
 
 static struct replica replica_main;
@@ -222,18 +256,51 @@ static void say(struct replica *r, const char *fmt, ...)
 
 /* ---- Sending to replicas ------------------------------------------------- */
 
+/* The bank's encoder in the shape the shared framing takes. */
+static int peer_body_encode(const void *m, char *buf, size_t cap,
+			    size_t *len)
+{
+	int n = bank_peer_encode(m, buf, cap);
+	if (n < 0)
+		return n == -ENOSPC ? WIRE_ENOSPACE : WIRE_ESHAPE;
+	*len = (size_t)n;
+	return 0;
+}
+
+/* m as one frame in r->frame: its length, or 0 when it does not fit. */
+static size_t peer_frame(struct replica *r, const struct bank_peer_msg *m)
+{
+	size_t len;
+	if (wire_frame_encode(peer_body_encode, m, r->frame, sizeof(r->frame),
+			      &len) != 0) {
+		vsay(r, "message type %d does not fit a frame", (int)m->type);
+		return 0;
+	}
+	return len;
+}
+
+/*
+ * One frame to replica to. While earlier ones still wait for its
+ * connection (it is down, or reconnecting), the frame is lost, as on a
+ * network: Paxos asks again, STATUS and FETCH come again, and a dead
+ * replica's queue does not fill with stale messages.
+ */
+static void frame_send(struct replica *r, unsigned to, const char *frame,
+		       size_t len)
+{
+	struct peerset one;
+	if (r->tp == NULL || len == 0 || to == r->self ||
+	    transport_backlogged(r->tp, to))
+		return;
+	peerset_clear(&one);
+	peerset_add(&one, to);
+	transport_send_frame(r->tp, &one, frame, len);
+}
+
 static void peer_send(struct replica *r, unsigned to,
 		      const struct bank_peer_msg *m)
 {
-	struct peer *p = &r->peers[to];
-	if (p->out == NULL || !link_is_connected(p->out))
-		return;	/* lost, as on a network: Paxos asks again */
-	int len = bank_peer_encode(m, r->frame, sizeof(r->frame));
-	if (len < 0) {
-		vsay(r, "message to replica %u does not fit a frame", to);
-		return;
-	}
-	link_send(p->out, r->frame, (size_t)len);
+	frame_send(r, to, r->frame, peer_frame(r, m));
 }
 
 static void trim_acceptor(struct replica *r);
@@ -319,29 +386,32 @@ static void on_paxos_send(struct paxos_outbox *o, unsigned to,
 	 * from the state being written). */
 	struct held *q = r->save_pending ? r->held : r->batch;
 	unsigned *count = r->save_pending ? &r->held_count : &r->batch_count;
-	int len = bank_peer_encode(out, r->frame, sizeof(r->frame));
-	if (len < 0 || *count == BANK_HELD_MAX) {
+	size_t len = peer_frame(r, out);
+	if (len == 0 || *count == BANK_HELD_MAX) {
 		r->local_dropped++;
 		return;
 	}
 	struct held *h = &q[*count];
-	h->bytes = malloc((size_t)len);
+	h->bytes = malloc(len);
 	if (h->bytes == NULL)
 		return;
-	memcpy(h->bytes, r->frame, (size_t)len);
-	h->len = (size_t)len;
+	memcpy(h->bytes, r->frame, len);
+	h->len = len;
 	h->to = to;
 	(*count)++;
 }
 
 /*
  * The acceptor's promise and votes reach the disk before any answer that
- * depends on them leaves: group commit. on_paxos_save only takes a copy
- * of the state; from then on every message the roles send, to a peer or
- * to ourselves, is held. Once the loop has handled every event of this
- * turn (on_flush, an idle handle), the state is written and synced in
- * libuv's thread pool (save_start), so the loop keeps serving heartbeats
- * meanwhile; only then do the held messages go (on_save_done). One
+ * depends on them leaves: group commit. on_paxos_save only notes that a
+ * save is due (no copy: the state is the acceptor's own, which only
+ * gains promises and votes); from then on every message the roles send,
+ * to a peer or to ourselves, is held. Once the loop has handled every
+ * event of this turn (on_flush, an idle handle), the acceptor's state as
+ * it stands then, which covers every held answer, is encoded once,
+ * written and synced in libuv's thread pool (save_start), so the loop
+ * keeps serving heartbeats meanwhile; only then do the held messages go
+ * (on_save_done). One
  * fdatasync covers every ACCEPT that arrived together, or while the save
  * before was on its way. A failure stops the replica: answering anyway
  * could break a promise after a restart.
@@ -349,11 +419,9 @@ static void on_paxos_send(struct paxos_outbox *o, unsigned to,
 static void on_paxos_save(struct paxos_outbox *o, const struct paxos_state *s)
 {
 	struct replica *r = (struct replica *)o;
+	(void)s;	/* r->acc.st, encoded at save_start */
 	if (r->acceptor_path[0] == '\0')
 		return;
-	size_t size = offsetof(struct paxos_state, entries) +
-		      (size_t)s->entries_count * sizeof(struct paxos_entry);
-	memcpy(r->to_save, s, size);
 	if (!r->save_pending) {
 		r->save_pending = true;
 		/* Stopping: nothing held is sent any more, so nothing
@@ -385,9 +453,7 @@ static void save_failed(struct replica *r, int err)
 static void send_held(struct replica *r, struct held *q, unsigned *count)
 {
 	for (unsigned i = 0; i < *count; i++) {
-		struct peer *p = &r->peers[q[i].to];
-		if (p->out != NULL && link_is_connected(p->out))
-			link_send(p->out, q[i].bytes, q[i].len);
+		frame_send(r, q[i].to, q[i].bytes, q[i].len);
 		free(q[i].bytes);
 	}
 	*count = 0;
@@ -447,7 +513,7 @@ static void save_start(struct replica *r)
 	char *buf = r->save_buf;
 	uint64_t seq = ++r->save_seq;
 	int head = snprintf(buf, 64, "bank-acceptor %" PRIu64 " ", seq);
-	int len = paxos_state_encode(r->to_save, buf + 64,
+	int len = paxos_state_encode(&r->acc.st, buf + 64,
 				     PAXOS_STATE_BYTES_MAX);
 	if (len <= 0)
 		save_failed(r, UV_EINVAL);
@@ -487,6 +553,15 @@ static void on_paxos_chosen(struct paxos_outbox *o, uint64_t slot,
 {
 	(void)ballot;
 	replica_decided((struct replica *)o, slot, v);
+}
+
+static void on_prop_send(struct paxos_outbox *o, unsigned to,
+			 const struct paxos_msg *m)
+{
+	struct replica *r = (struct replica *)((char *)o -
+					       offsetof(struct replica,
+							prop_out));
+	on_paxos_send(&r->pout, to, m);
 }
 
 /* ---- Clients: answers ---------------------------------------------------- */
@@ -535,6 +610,9 @@ static void answer_redirect(struct replica *r, struct link *l, uint64_t seq)
 {
 	struct bank_client_msg m = { .type = BANK_MSG_REDIRECT, .seq = seq };
 	unsigned leader = rollcall_leader(r->rc);
+	/* Ourselves, not leading yet (a resumed view): none known. */
+	if (leader == r->self)
+		leader = 0;
 	m.leader = leader;
 	if (leader != 0)
 		snprintf(m.text, sizeof(m.text), "%s:%u",
@@ -547,20 +625,12 @@ static void answer_redirect(struct replica *r, struct link *l, uint64_t seq)
 
 static void print_line(const char *line, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(STDOUT_FILENO, line, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		line += n;
-		len -= (size_t)n;
-	}
+	(void)fd_write_all(STDOUT_FILENO, line, len);
 }
 
 static void log_append(struct replica *r, const struct paxos_value *v)
 {
-	r->log[r->applied % BANK_LOG_SLOTS_MAX] = *v;
+	r->log[r->applied % r->log_window] = *v;
 	if (r->log_fd < 0 || r->replaying)
 		return;
 	uint8_t rec[BANK_LOG_RECORD_HEADER + PAXOS_VALUE_BYTES_MAX];
@@ -571,8 +641,7 @@ static void log_append(struct replica *r, const struct paxos_value *v)
 	rec[3] = (uint8_t)len;
 	rec[4] = v->noop ? 1 : 0;
 	memcpy(rec + BANK_LOG_RECORD_HEADER, v->bytes, len);
-	if (write(r->log_fd, rec, BANK_LOG_RECORD_HEADER + len) !=
-	    (ssize_t)(BANK_LOG_RECORD_HEADER + len)) {
+	if (fd_write_all(r->log_fd, rec, BANK_LOG_RECORD_HEADER + len) != 0) {
 		say(r, "cannot append to the log: %s; stopping",
 		    strerror(errno));
 		fflush(stderr);
@@ -710,27 +779,11 @@ static unsigned live_count(struct replica *r)
 	return n;
 }
 
-/* The highest applied any live replica reports. */
-static uint64_t live_applied_max(struct replica *r, unsigned *who)
-{
-	uint64_t max = r->applied;
-	*who = 0;
-	for (unsigned id = 1; id <= r->n; id++) {
-		const struct peer *p = &r->peers[id];
-		if (id == r->self || p->heard_ms == 0 ||
-		    now_ms(r) - p->heard_ms > BANK_LIVE_MS)
-			continue;
-		if (p->applied > max) {
-			max = p->applied;
-			*who = id;
-		}
-	}
-	return max;
-}
-
 static void paxos_rearm(struct replica *r);
 
-static void start_leading(struct replica *r)
+/* The proposer, made once: it keeps its rounds across leaderships, so
+ * each phase 1 of this life is above the one before. */
+static void proposer_create(struct replica *r)
 {
 	uv_timeval64_t tv;
 	uint64_t round = 1;
@@ -741,7 +794,8 @@ static void start_leading(struct replica *r)
 		.self = r->self,
 		.window = r->alpha,
 		/* Above every round an earlier life of ours used: the wall
-		 * clock in milliseconds. */
+		 * clock in milliseconds (a life uses fewer rounds than it
+		 * lives milliseconds). */
 		.first_round = round,
 		.retry_ms = 200,
 		.retries_max = 5,
@@ -751,17 +805,19 @@ static void start_leading(struct replica *r)
 		.seed = round ^ r->self,
 		.decided_below = r->applied,
 	};
-	for (unsigned id = 1; id <= r->n && id <= PAXOS_ACCEPTORS_MAX; id++) {
+	for (unsigned id = 1; id <= r->n && id <= PAXOS_ACCEPTORS_MAX; id++)
 		pc.acceptors[pc.acceptors_count++] = id;
-		if (id != r->self && pc.learners_count < PAXOS_LEARNERS_MAX)
-			pc.learners[pc.learners_count++] = id;
-	}
-	paxos_proposer_create(&r->prop, &pc, &r->pout);
+	paxos_proposer_create(&r->prop, &pc, &r->prop_out);
+}
+
+static void start_leading(struct replica *r)
+{
 	r->lead = LEADING;
 	r->told_phase1 = false;
-	say(r, "leading view %u: caught up to slot %" PRIu64 " after %"
-	    PRId64 " ms; phase 1 for every slot from there",
-	    r->lead_view, r->applied, now_ms(r) - r->lead_since_ms);
+	r->told_first = false;
+	(void)paxos_proposer_skip(&r->prop, r->applied);
+	say(r, "leading view %u: phase 1 for every slot from %" PRIu64,
+	    r->lead_view, r->applied);
 	r->phase1_ms = now_ms(r);
 	paxos_proposer_prepare(&r->prop, now_ms(r));
 	/* Commands a previous proposer of ours held: proposed again (the
@@ -782,7 +838,7 @@ static void stop_leading(struct replica *r, const char *why)
 		return;
 	say(r, "not leading any more: %s", why);
 	r->lead = FOLLOWING;
-	memset(&r->prop, 0, sizeof(r->prop));
+	paxos_proposer_stop(&r->prop);
 	uv_timer_stop(&r->paxos_timer);
 	for (unsigned i = 0; i < BANK_WAITING_MAX; i++) {
 		struct waiting *w = &r->waiting[i];
@@ -793,16 +849,39 @@ static void stop_leading(struct replica *r, const char *why)
 	}
 }
 
-/* Named leader: catch up first (every slot a live replica applied), then
- * lead. Called on a view and every status period. */
-static void leader_check(struct replica *r)
+/*
+ * Lead once rollcall says this life leads: the view names us and our
+ * takeover of it is done (rollcall_is_leader). A restarted replica
+ * resumes the view its state file holds, which may name it leader; that
+ * is the earlier life's view, and until a quorum has promised this life
+ * (or the group removed it, and admits it again), proposing could only
+ * meet a leader the group has since chosen. Called on every view and
+ * after every step of rollcall's core.
+ */
+static void lead_check(struct replica *r)
 {
-	if (r->lead != CATCHING_UP)
+	struct rollcall_view *v = &r->view;
+	if (r->lead != FOLLOWING || r->stopping ||
+	    rollcall_leader(r->rc) != r->self)
 		return;
-	unsigned who;
-	uint64_t max = live_applied_max(r, &who);
-	if (r->applied >= max)
-		start_leading(r);
+	if (!rollcall_view(r->rc, v) || v->leader != r->self)
+		return;
+	if (!rollcall_is_leader(r->rc)) {
+		if (!r->told_waiting) {
+			r->told_waiting = true;
+			say(r, "view %u names me leader; not proposing until "
+			    "rollcall confirms this life leads it", v->id);
+		}
+		return;
+	}
+	r->lead_view = v->id;
+	say(r, "view %u names me leader", v->id);
+	start_leading(r);
+}
+
+static void on_rc_step(void *ctx)
+{
+	lead_check(ctx);
 }
 
 static void on_rc_view(void *ctx, const struct rollcall_view *v)
@@ -810,14 +889,10 @@ static void on_rc_view(void *ctx, const struct rollcall_view *v)
 	struct replica *r = ctx;
 	if (v->leader == r->self) {
 		if (r->lead == FOLLOWING) {
-			r->lead = CATCHING_UP;
-			r->lead_view = v->id;
 			r->lead_since_ms = now_ms(r);
-			r->told_first = false;
-			say(r, "view %u names me leader; catching up from "
-			    "slot %" PRIu64, v->id, r->applied);
-			leader_check(r);
+			r->told_waiting = false;
 		}
+		lead_check(r);
 	} else {
 		char why[64];
 		snprintf(why, sizeof(why), "view %u names replica %u", v->id,
@@ -860,51 +935,59 @@ static void on_rc_fatal(void *ctx, const char *reason)
 
 static void serve_fetch(struct replica *r, unsigned to, uint64_t first);
 
+/* A snapshot is arriving, and has made progress lately. */
+static bool snap_arriving(struct replica *r)
+{
+	return r->snap_in_total > 0 &&
+	       now_ms(r) - r->snap_in_ms < BANK_SNAP_STALL_MS;
+}
+
+/* Ask replica id for the decided slots from our first unapplied one, at
+ * most once a status period unless now. */
+static void fetch_from(struct replica *r, unsigned id, bool now)
+{
+	struct peer *p = &r->peers[id];
+	struct bank_peer_msg *f = &r->outmsg;
+	if (id == r->self || (!now && now_ms(r) - p->fetch_ms < BANK_STATUS_MS))
+		return;
+	/* A snapshot on its way: asking anyone now would start another. */
+	if (snap_arriving(r))
+		return;
+	p->fetch_ms = now_ms(r);
+	f->type = BANK_MSG_FETCH;
+	f->from = r->self;
+	f->first = r->applied;
+	peer_send(r, id, f);
+}
+
 static void paxos_dispatch(struct replica *r, const struct paxos_msg *m)
 {
+	/* A vote: our learner counts it, and our proposer too (below). */
+	if (m->type == PAXOS_ACCEPTED)
+		paxos_learner_step(&r->learner, m);
 	switch (m->type) {
 	case PAXOS_PREPARE:
-		/*
-		 * A leader behind what this acceptor trimmed would not hear
-		 * of the values of those slots in our promise, and could
-		 * fill them with no-ops. It gets the decided slots instead,
-		 * and prepares again from past them: we promise only a
-		 * leader that applied every slot we trimmed.
-		 */
-		if (m->slot < r->acc.st.trimmed) {
-			vsay(r, "PREPARE from %u at slot %" PRIu64 ", below "
-			     "trimmed %" PRIu64 ": sending the log instead",
-			     m->from, m->slot, r->acc.st.trimmed);
-			if (m->from != r->self)
-				serve_fetch(r, m->from, m->slot);
-			break;
-		}
-		paxos_acceptor_step(&r->acc, m);
-		break;
 	case PAXOS_ACCEPT:
 		paxos_acceptor_step(&r->acc, m);
 		break;
-	case PAXOS_PROMISE:
 	case PAXOS_ACCEPTED:
+	case PAXOS_PROMISE:
 	case PAXOS_NACK:
-		if (r->lead == LEADING) {
-			paxos_proposer_step(&r->prop, now_ms(r), m);
-			if (!r->told_phase1 && r->prop.phase == PAXOS_LEADING) {
-				r->told_phase1 = true;
-				r->phase1_ms = now_ms(r) - r->phase1_ms;
-			}
+		/* Our PREPARE asked below that acceptor's trim point: learn
+		 * the slots it dropped from it (the proposer waits for a
+		 * majority meanwhile, and asks from past them next). */
+		if (m->type == PAXOS_NACK && m->trimmed > r->applied)
+			fetch_from(r, m->from, false);
+		if (r->lead != LEADING)
+			break;
+		paxos_proposer_step(&r->prop, now_ms(r), m);
+		if (!r->told_phase1 && r->prop.phase == PAXOS_LEADING) {
+			r->told_phase1 = true;
+			r->phase1_ms = now_ms(r) - r->phase1_ms;
 		}
 		break;
-	case PAXOS_CHOSEN:
-		/* From the proposer that counted the votes: decided. Its
-		 * ballot must be its own. */
-		if (paxos_ballot_id(m->ballot) != m->from)
-			break;
-		replica_decided(r, m->slot, &m->value);
-		if (r->lead == LEADING)
-			paxos_proposer_step(&r->prop, now_ms(r), m);
-		break;
 	default:
+		/* CHOSEN: not sent here; the learner counts the votes. */
 		break;
 	}
 }
@@ -933,6 +1016,136 @@ static void paxos_rearm(struct replica *r)
 		       wait > 0 ? (uint64_t)wait : 0, 0);
 }
 
+/*
+ * Slots applied without our learner (a LOG, a snapshot, the replayed
+ * log): the learner and the proposer stand past them. A proposer leading
+ * from behind keeps leading: the promises of a majority reported every
+ * slot it re-proposes, so they are decided again with the same values.
+ */
+static void learnt_elsewhere(struct replica *r)
+{
+	paxos_learner_skip(&r->learner, r->applied);
+	if (r->prop.phase != PAXOS_LEADING)
+		(void)paxos_proposer_skip(&r->prop, r->applied);
+}
+
+/* ---- Snapshots ----------------------------------------------------------- */
+
+/*
+ * A replica asks from a slot no longer kept (further behind than the
+ * window, or below a snapshot this replica itself installed): it gets
+ * the bank as it stands, in SNAP pieces it pulls one at a time with
+ * SNAPGET. The snapshot is encoded once per slot and kept while pieces
+ * are asked for; a SNAPGET for another slot starts the current one.
+ */
+static void snap_send(struct replica *r, unsigned to, uint64_t slot,
+		      uint64_t offset)
+{
+	struct bank_peer_msg *m = &r->outmsg;
+	if (r->snap_out == NULL &&
+	    (r->snap_out = malloc(BANK_SNAPSHOT_BYTES_MAX)) == NULL)
+		return;
+	bool have = r->snap_out_len > 0 && slot == r->snap_out_slot &&
+		    offset < r->snap_out_len;
+	if (!have) {
+		if (bank_snapshot_encode(r->bank, r->snap_out,
+					 BANK_SNAPSHOT_BYTES_MAX,
+					 &r->snap_out_len) != 0) {
+			say(r, "snapshot does not fit %d bytes",
+			    BANK_SNAPSHOT_BYTES_MAX);
+			r->snap_out_len = 0;
+			return;
+		}
+		r->snap_out_slot = r->applied;
+		offset = 0;
+		r->snapshots_served++;
+		say(r, "sending replica %u a snapshot at slot %" PRIu64
+		    " (%zu bytes)", to, r->applied, r->snap_out_len);
+	}
+	m->type = BANK_MSG_SNAP;
+	m->from = r->self;
+	m->slot = r->snap_out_slot;
+	m->total = r->snap_out_len;
+	m->offset = offset;
+	m->chunk_len = r->snap_out_len - offset;
+	if (m->chunk_len > r->snap_chunk)
+		m->chunk_len = r->snap_chunk;
+	memcpy(m->chunk, r->snap_out + offset, m->chunk_len);
+	peer_send(r, to, m);
+}
+
+static void snap_save(struct replica *r, uint64_t slot, const uint8_t *b,
+		      size_t len);
+
+/* The whole snapshot arrived: it replaces the bank, and this replica
+ * stands at its slot; what the log held below is gone. */
+static void snap_install(struct replica *r)
+{
+	if (bank_snapshot_decode(r->snap_bank, r->snap_in,
+				 r->snap_in_len) != 0) {
+		r->malformed_peer++;
+		say(r, "snapshot from replica %u at slot %" PRIu64 " does not "
+		    "decode; dropped", r->snap_in_from, r->snap_in_slot);
+		return;
+	}
+	struct bank *old = r->bank;
+	r->bank = r->snap_bank;
+	r->snap_bank = old;
+	snap_save(r, r->snap_in_slot, r->snap_in, r->snap_in_len);
+	say(r, "installed a snapshot from replica %u: slot %" PRIu64
+	    " (was at %" PRIu64 "), %u accounts, %u clients", r->snap_in_from,
+	    r->snap_in_slot, r->applied, r->bank->accounts_count,
+	    r->bank->clients_count);
+	r->applied = r->snap_in_slot;
+	r->log_base = r->applied;
+	r->durable = r->applied;
+	for (unsigned i = 0; i < BANK_PENDING_SLOTS_MAX; i++)
+		r->pend[i].has = false;
+	r->snapshots_installed++;
+	learnt_elsewhere(r);
+}
+
+static void snap_receive(struct replica *r, const struct bank_peer_msg *m)
+{
+	if (m->slot <= r->applied)
+		return;	/* not ahead of us (any more) */
+	if (m->offset == 0) {
+		if (snap_arriving(r) && m->from != r->snap_in_from)
+			return;	/* one transfer at a time */
+		if (r->snap_in == NULL &&
+		    (r->snap_in = malloc(BANK_SNAPSHOT_BYTES_MAX)) == NULL)
+			return;
+		r->snap_in_from = m->from;
+		r->snap_in_slot = m->slot;
+		r->snap_in_total = m->total;
+		r->snap_in_len = 0;
+	} else if (m->from != r->snap_in_from ||
+		   m->slot != r->snap_in_slot ||
+		   m->total != r->snap_in_total ||
+		   m->offset != r->snap_in_len) {
+		return;	/* a piece of another transfer, or repeated */
+	}
+	memcpy(r->snap_in + r->snap_in_len, m->chunk, m->chunk_len);
+	r->snap_in_len += m->chunk_len;
+	r->snap_in_ms = now_ms(r);
+	if (r->snap_in_len < r->snap_in_total) {
+		struct bank_peer_msg *g = &r->outmsg;
+		if (m->chunk_len == 0)
+			return;
+		g->type = BANK_MSG_SNAPGET;
+		g->from = r->self;
+		g->slot = r->snap_in_slot;
+		g->offset = r->snap_in_len;
+		peer_send(r, m->from, g);
+		return;
+	}
+	snap_install(r);
+	r->snap_in_len = 0;
+	r->snap_in_total = 0;
+	/* The slots decided since: from the same replica, at once. */
+	fetch_from(r, m->from, true);
+}
+
 /* FETCH: the decided slots from first on, as many as one LOG holds. */
 static void serve_fetch(struct replica *r, unsigned to, uint64_t first)
 {
@@ -942,15 +1155,17 @@ static void serve_fetch(struct replica *r, unsigned to, uint64_t first)
 	m->first = first;
 	m->log_count = 0;
 	size_t bytes = 64;
-	if (r->applied > BANK_LOG_SLOTS_MAX &&
-	    first < r->applied - BANK_LOG_SLOTS_MAX) {
+	if (first >= r->applied)
+		return;
+	if (first < r->log_base || r->applied - first > r->log_window) {
 		vsay(r, "replica %u asks from slot %" PRIu64 ", no longer "
-		     "kept (a snapshot would be needed)", to, first);
+		     "kept: sending a snapshot", to, first);
+		snap_send(r, to, 0, 0);
 		return;
 	}
 	for (uint64_t s = first; s < r->applied &&
 	     m->log_count < BANK_LOG_BATCH_MAX; s++) {
-		const struct paxos_value *v = &r->log[s % BANK_LOG_SLOTS_MAX];
+		const struct paxos_value *v = &r->log[s % r->log_window];
 		bytes += 8 + v->len;
 		if (bytes > FRAME_BYTES_MAX - 1024)
 			break;
@@ -960,17 +1175,15 @@ static void serve_fetch(struct replica *r, unsigned to, uint64_t first)
 		peer_send(r, to, m);
 }
 
-static void on_peer_frame(struct link *l, const char *body, size_t len)
+/* A replica's message, decoded and checked by the transport: the sender
+ * id is in the hostsfile and is the address the bytes came from. */
+static void on_tp_decoded(void *ctx, unsigned from, const void *msg)
 {
-	struct replica *r = link_ctx(l);
-	struct bank_peer_msg *m = &r->in;
-	if (bank_peer_decode(body, len, m) != 0) {
-		r->malformed_peer++;
-		vsay(r, "malformed replica message (%zu bytes) from %s", len,
-		     link_peer_name(l));
+	struct replica *r = ctx;
+	const struct bank_peer_msg *m = msg;
+	if (r->stopping)
 		return;
-	}
-	if (m->from < 1 || m->from > r->n || m->from == r->self) {
+	if (from == r->self) {
 		r->strangers++;
 		return;
 	}
@@ -982,40 +1195,25 @@ static void on_peer_frame(struct link *l, const char *body, size_t len)
 		break;
 	case BANK_MSG_STATUS:
 		p->applied = m->applied;
-		if (m->applied > r->applied && r->lead != LEADING &&
-		    now_ms(r) - p->fetch_ms >= BANK_STATUS_MS) {
-			struct bank_peer_msg *f = &r->outmsg;
-			p->fetch_ms = now_ms(r);
-			f->type = BANK_MSG_FETCH;
-			f->from = r->self;
-			f->first = r->applied;
-			peer_send(r, m->from, f);
-		}
+		if (m->applied > r->applied)
+			fetch_from(r, m->from, false);
 		break;
 	case BANK_MSG_FETCH:
 		serve_fetch(r, m->from, m->first);
 		break;
+	case BANK_MSG_SNAPGET:
+		snap_send(r, m->from, m->slot, m->offset);
+		break;
+	case BANK_MSG_SNAP:
+		snap_receive(r, m);
+		break;
 	case BANK_MSG_LOG:
 		for (unsigned i = 0; i < m->log_count; i++)
 			replica_decided(r, m->first + i, &m->log[i]);
-		/* Leading from behind (an acceptor sent its log instead of
-		 * a promise): lead again from where we are now. */
-		if (r->lead == LEADING && r->applied > r->prop.decided_below) {
-			say(r, "leading from behind: slots up to %" PRIu64
-			    " were decided; preparing again", r->applied);
-			r->lead = CATCHING_UP;
-		}
+		learnt_elsewhere(r);
 		/* More to come: ask at once. */
-		p->fetch_ms = 0;
-		if (p->applied > r->applied && m->log_count > 0) {
-			struct bank_peer_msg *f = &r->outmsg;
-			p->fetch_ms = now_ms(r);
-			f->type = BANK_MSG_FETCH;
-			f->from = r->self;
-			f->first = r->applied;
-			peer_send(r, m->from, f);
-		}
-		leader_check(r);
+		if (p->applied > r->applied && m->log_count > 0)
+			fetch_from(r, m->from, true);
 		break;
 	default:
 		r->malformed_peer++;
@@ -1023,76 +1221,6 @@ static void on_peer_frame(struct link *l, const char *body, size_t len)
 	}
 	local_drain(r);
 	paxos_rearm(r);
-}
-
-static void inbound_forget(struct replica *r, struct link *l)
-{
-	for (unsigned i = 0; i < r->inbound_count; i++)
-		if (r->inbound[i] == l) {
-			r->inbound[i] = r->inbound[--r->inbound_count];
-			return;
-		}
-}
-
-static void on_inbound_close(struct link *l, int err)
-{
-	(void)err;
-	inbound_forget(link_ctx(l), l);
-}
-
-static void on_peer_connection(uv_stream_t *server, int status)
-{
-	struct replica *r = server->data;
-	struct link *l;
-	if (status < 0)
-		return;
-	if (r->inbound_count == BANK_INBOUND_MAX) {
-		struct link *old = r->inbound[0];
-		inbound_forget(r, old);
-		link_close(old);
-	}
-	struct link_events ev = {
-		.ctx = r, .on_frame = on_peer_frame,
-		.on_close = on_inbound_close,
-	};
-	if (link_accept(server, &ev, &l) == 0)
-		r->inbound[r->inbound_count++] = l;
-}
-
-static void on_out_close(struct link *l, int err)
-{
-	struct replica *r = link_ctx(l);
-	(void)err;
-	for (unsigned id = 1; id <= r->n; id++)
-		if (r->peers[id].out == l) {
-			r->peers[id].out = NULL;
-			r->peers[id].retry_at_ms = now_ms(r) + 200;
-		}
-}
-
-static void on_out_frame(struct link *l, const char *body, size_t len)
-{
-	(void)l;
-	(void)body;
-	(void)len;
-}
-
-/* Keep one outbound link per replica; dial again after a failure. */
-static void peers_dial(struct replica *r)
-{
-	for (unsigned id = 1; id <= r->n; id++) {
-		struct peer *p = &r->peers[id];
-		if (id == r->self || p->out != NULL ||
-		    now_ms(r) < p->retry_at_ms)
-			continue;
-		struct link_events ev = {
-			.ctx = r, .on_frame = on_out_frame,
-			.on_close = on_out_close,
-		};
-		if (link_dial(&r->loop, r->hosts.names[id],
-			      (uint16_t)(r->port + 1), &ev, &p->out) != 0)
-			p->retry_at_ms = now_ms(r) + 200;
-	}
 }
 
 /* ---- Clients ------------------------------------------------------------- */
@@ -1142,10 +1270,6 @@ static void on_client_request(struct replica *r, struct link *l,
 	if (w != NULL) {
 		/* Sent again while its slot is in flight: answer here. */
 		w->link = l;
-		return;
-	}
-	if (r->lead == CATCHING_UP) {
-		answer_fail(r, l, m->seq, "leader catching up; send again");
 		return;
 	}
 	struct paxos_value v;
@@ -1255,9 +1379,7 @@ static void waits_check(struct replica *r)
 static void on_status_timer(uv_timer_t *t)
 {
 	struct replica *r = t->data;
-	peers_dial(r);
 	send_status(r);
-	leader_check(r);
 	trim_acceptor(r);
 	waits_check(r);
 	local_drain(r);
@@ -1271,26 +1393,34 @@ static void on_closed(uv_handle_t *h)
 	(void)h;
 }
 
+static void on_tp_closed(void *ctx)
+{
+	struct replica *r = ctx;
+	r->tp = NULL;
+}
+
 static void on_rc_stopped(void *ctx)
 {
 	struct replica *r = ctx;
-	uv_close((uv_handle_t *)&r->peer_listener, on_closed);
+	if (r->tp != NULL) {
+		/* What the transport refused: hostile or broken bytes on the
+		 * replica port, and messages not from the replica they name. */
+		const struct transport_stats *ts = transport_stats(r->tp);
+		r->malformed_peer += ts->dropped_malformed +
+				     ts->conns_oversize;
+		r->strangers += ts->dropped_stranger + ts->dropped_spoofed +
+				ts->dropped_unsealed + ts->dropped_sealed +
+				ts->dropped_unopened + ts->dropped_replayed;
+		transport_close(r->tp, on_tp_closed, r);
+	}
 	uv_close((uv_handle_t *)&r->client_listener, on_closed);
 	uv_close((uv_handle_t *)&r->status_timer, on_closed);
 	uv_close((uv_handle_t *)&r->flush_idle, on_closed);
 	uv_close((uv_handle_t *)&r->paxos_timer, on_closed);
 	uv_close((uv_handle_t *)&r->sigint, on_closed);
 	uv_close((uv_handle_t *)&r->sigterm, on_closed);
-	for (unsigned id = 1; id <= r->n; id++) {
-		link_close(r->peers[id].out);
-		r->peers[id].out = NULL;
-	}
 	while (r->clients_count > 0) {
 		struct link *l = r->clients[--r->clients_count];
-		link_close(l);
-	}
-	while (r->inbound_count > 0) {
-		struct link *l = r->inbound[--r->inbound_count];
 		link_close(l);
 	}
 }
@@ -1341,31 +1471,106 @@ static int listen_on(struct replica *r, uv_tcp_t *tcp, uint16_t port,
 	return 0;
 }
 
-static void on_rc_ready(void *ctx)
+/* ---- The replicas' transport ------------------------------------------- */
+
+static int tp_decode(const char *body, size_t len, void *msg, unsigned *from)
+{
+	struct bank_peer_msg *m = msg;
+	if (bank_peer_decode(body, len, m) != 0)
+		return WIRE_ESHAPE;
+	*from = m->from;
+	return 0;
+}
+
+static const char *tp_type_name(const void *msg)
+{
+	switch (((const struct bank_peer_msg *)msg)->type) {
+	case BANK_MSG_PAXOS:
+		return "PAXOS";
+	case BANK_MSG_STATUS:
+		return "STATUS";
+	case BANK_MSG_FETCH:
+		return "FETCH";
+	case BANK_MSG_LOG:
+		return "LOG";
+	default:
+		return "?";
+	}
+}
+
+static const struct transport_codec bank_codec = {
+	.msg_bytes = sizeof(struct bank_peer_msg),
+	.decode = tp_decode,
+	.type_name = tp_type_name,
+};
+
+static void on_tp_ready(void *ctx)
 {
 	struct replica *r = ctx;
-	if (listen_on(r, &r->peer_listener, (uint16_t)(r->port + 1),
-		      on_peer_connection) != 0 ||
-	    listen_on(r, &r->client_listener, (uint16_t)(r->port + 2),
-		      on_client_connection) != 0) {
-		replica_stop(r, 1);
-		return;
-	}
 	say(r, "replica %u of %u: membership on port %u, replicas on %u, "
 	    "clients on %u", r->self, r->n, r->port, r->port + 1, r->port + 2);
 	uv_timer_start(&r->status_timer, on_status_timer, 0, BANK_STATUS_MS);
 }
 
+static void on_tp_fatal(void *ctx, const char *reason)
+{
+	struct replica *r = ctx;
+	say(r, "replica port %u: %s", r->port + 1, reason);
+	replica_stop(r, 1);
+}
+
+static void on_rc_ready(void *ctx)
+{
+	struct replica *r = ctx;
+	struct transport_config tc = {
+		.loop = &r->loop,
+		.hosts = &r->hosts,
+		.self = r->self,
+		.port = (uint16_t)(r->port + 1),
+		.verbose = r->verbose > 1 ? r->verbose - 1 : 0,
+		.codec = &bank_codec,
+		.keyring = r->keyring_path != NULL ? &r->keyring : NULL,
+	};
+	uv_timeval64_t tv;
+	/* This life, above every earlier one's: the replay rule's. */
+	if (uv_gettimeofday(&tv) == 0)
+		tc.incarnation = (uint64_t)tv.tv_sec * 1000000u +
+				 (uint64_t)tv.tv_usec;
+	struct transport_events ev = {
+		.ctx = r,
+		.on_ready = on_tp_ready,
+		.on_decoded = on_tp_decoded,
+		.on_fatal = on_tp_fatal,
+	};
+	if (listen_on(r, &r->client_listener, (uint16_t)(r->port + 2),
+		      on_client_connection) != 0) {
+		replica_stop(r, 1);
+		return;
+	}
+	int rc = transport_new(&r->tp, &tc, &ev);
+	if (rc != 0) {
+		say(r, "replica port: %s", uv_strerror(rc));
+		replica_stop(r, 1);
+	}
+}
+
 static const char usage[] =
 	"usage: bank -h HOSTSFILE [--id N] [--port P] [--heartbeat-ms T (500)]\n"
-	"            [--state DIR] [--alpha N] [-v]\n"
+	"            [--state DIR] [--alpha N] [--keyring FILE] [-v]\n"
 	"  One replica of the replicated bank. Peers are the hostsfile's\n"
 	"  entries (ids by line). Ports: P membership (rollcall, TCP and\n"
 	"  UDP), P+1 replicas, P+2 clients (default P 7610).\n"
 	"  --state DIR   keep the acceptor's promises (DIR/acceptor.0, .1),\n"
 	"                the applied slots (DIR/log) and rollcall's state\n"
 	"                (DIR/state), on disk before answering\n"
-	"  --alpha N     slots in flight at once (1..32, default 16)\n";
+	"  --alpha N     slots in flight at once (1..32, default 16)\n"
+	"  --keyring FILE  seal every membership and replica message with\n"
+	"                its keys (docs/security.md); clients stay plain\n"
+	"  --test-log-window N  decided slots kept for others' catch-up\n"
+	"                (256..65536, default 65536); a replica further\n"
+	"                behind gets a snapshot (tests make it small)\n"
+	"  --test-snap-chunk B  snapshot bytes per message (64..49152,\n"
+	"                default 49152)\n";
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -1385,6 +1590,8 @@ static int parse_args(struct replica *r, int argc, char **argv)
 	r->port = BANK_PORT_DEFAULT;
 	r->heartbeat_ms = 500;
 	r->alpha = BANK_ALPHA_DEFAULT;
+	r->log_window = BANK_LOG_SLOTS_MAX;
+	r->snap_chunk = BANK_SNAP_CHUNK_BYTES;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1407,6 +1614,8 @@ static int parse_args(struct replica *r, int argc, char **argv)
 			r->hostsfile = val;
 		} else if (strcmp(a, "--state") == 0) {
 			r->state_dir = val;
+		} else if (strcmp(a, "--keyring") == 0) {
+			r->keyring_path = val;
 		} else if (strcmp(a, "--id") == 0 &&
 			   parse_uint(val, HOSTS_MAX, &v) == 0 && v > 0) {
 			r->self = (unsigned)v;
@@ -1416,6 +1625,14 @@ static int parse_args(struct replica *r, int argc, char **argv)
 		} else if (strcmp(a, "--heartbeat-ms") == 0 &&
 			   parse_uint(val, 60000, &v) == 0 && v >= 10) {
 			r->heartbeat_ms = (uint32_t)v;
+		} else if (strcmp(a, "--test-log-window") == 0 &&
+			   parse_uint(val, BANK_LOG_SLOTS_MAX, &v) == 0 &&
+			   v >= 2 * BANK_LOG_BATCH_MAX) {
+			r->log_window = (uint32_t)v;
+		} else if (strcmp(a, "--test-snap-chunk") == 0 &&
+			   parse_uint(val, BANK_SNAP_CHUNK_BYTES, &v) == 0 &&
+			   v >= 64) {
+			r->snap_chunk = v;
 		} else if (strcmp(a, "--alpha") == 0 &&
 			   parse_uint(val, PAXOS_WINDOW_MAX / 2, &v) == 0 &&
 			   v > 0) {
@@ -1512,6 +1729,92 @@ static int load_acceptor(struct replica *r, struct paxos_state *st,
 }
 
 /*
+ * DIR/snapshot: the bank at a slot, as a snapshot from another replica
+ * left it, written as
+ *     bank-snapshot SLOT LEN\n <LEN bytes: bank_snapshot_encode>
+ * DIR/log then holds the slots from SLOT on. The log is emptied first
+ * (and synced), then the snapshot is written beside and renamed over:
+ * a crash in between leaves an empty log and the snapshot before, so the
+ * replica restarts behind, never with log records on the wrong base.
+ * Synchronous, on the loop: it happens once per snapshot installed.
+ */
+static void snap_save(struct replica *r, uint64_t slot, const uint8_t *b,
+		      size_t len)
+{
+	char path[4200], tmp[4210], head[64];
+	if (r->state_dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/snapshot", r->state_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int hl = snprintf(head, sizeof(head), "bank-snapshot %" PRIu64 " %zu\n",
+			  slot, len);
+	int fd = -1;
+	if (r->log_fd >= 0 && (ftruncate(r->log_fd, 0) != 0 ||
+			       lseek(r->log_fd, 0, SEEK_SET) != 0 ||
+			       fsync(r->log_fd) != 0))
+		goto fail;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || fd_write_all(fd, head, (size_t)hl) != 0 ||
+	    fd_write_all(fd, b, len) != 0 || fsync(fd) != 0 ||
+	    close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	if (rename(tmp, path) != 0)
+		goto fail;
+	int dfd = open(r->state_dir, O_RDONLY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return;
+fail:
+	say(r, "cannot keep the snapshot in %s: %s; stopping (the log no "
+	    "longer matches it)", path, strerror(errno));
+	fflush(stderr);
+	_exit(1);
+}
+
+/* What a snapshot left in DIR/snapshot: the bank and the slot it stands
+ * for. No file: nothing (a replica that never installed one). */
+static int load_snapshot(struct replica *r)
+{
+	char path[4200], head[64];
+	if (r->state_dir == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/snapshot", r->state_dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	unsigned long long slot;
+	size_t len;
+	int off = 0;
+	ssize_t n = read(fd, head, sizeof(head) - 1);
+	uint8_t *buf = NULL;
+	if (n > 0) {
+		head[n] = '\0';
+		if (sscanf(head, "bank-snapshot %llu %zu\n%n", &slot, &len,
+			   &off) != 2 || off == 0 || len > BANK_SNAPSHOT_BYTES_MAX)
+			off = 0;
+	}
+	if (off > 0 && (buf = malloc(len + 1)) != NULL &&
+	    pread(fd, buf, len + 1, off) == (ssize_t)len &&
+	    bank_snapshot_decode(r->bank, buf, len) == 0) {
+		free(buf);
+		close(fd);
+		r->applied = slot;
+		r->log_base = slot;
+		say(r, "restored a snapshot at slot %llu from %s", slot, path);
+		return 0;
+	}
+	free(buf);
+	close(fd);
+	fprintf(stderr, "bank: %s: not a whole snapshot (move it and the log "
+		"away to start this replica afresh)\n", path);
+	return -1;
+}
+
+/*
  * DIR/log: replay what an earlier life applied (not printed again: it
  * printed it), and keep appending. A torn last record (a crash in the
  * middle of a write) is cut off.
@@ -1589,21 +1892,29 @@ static int replica_setup(struct replica *r)
 			PAXOS_ACCEPTORS_MAX);
 		return -1;
 	}
-	r->to_save = calloc(1, sizeof(*r->to_save));
+	if (r->keyring_path != NULL &&
+	    keyring_load(&r->keyring, r->keyring_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bank: %s\n", err);
+		return -1;
+	}
 	struct paxos_state *st = calloc(1, sizeof(*st));
 	bool has = false;
 	if (st == NULL || load_acceptor(r, st, &has) != 0) {
 		free(st);
 		return -1;
 	}
+	/* Every vote goes to every replica's learner. */
 	struct paxos_acceptor_config ac = {
 		.self = r->self,
 		.nack = true,
 		.restored = has ? st : NULL,
 	};
+	for (unsigned id = 1; id <= r->n; id++)
+		ac.learners[ac.learners_count++] = id;
 	r->pout.send = on_paxos_send;
 	r->pout.save = on_paxos_save;
 	r->pout.chosen = on_paxos_chosen;
+	r->prop_out.send = on_prop_send;
 	paxos_acceptor_create(&r->acc, &ac, &r->pout);
 	free(st);
 	r->save_fd[0] = r->save_fd[1] = -1;
@@ -1630,9 +1941,19 @@ static int replica_setup(struct replica *r)
 		return -1;
 	}
 	bank_create(r->bank);
-	r->log = calloc(BANK_LOG_SLOTS_MAX, sizeof(*r->log));
-	if (r->log == NULL || load_log(r) != 0)
+	r->log = calloc(r->log_window, sizeof(*r->log));
+	r->snap_bank = malloc(sizeof(*r->snap_bank));
+	if (r->log == NULL || r->snap_bank == NULL || load_snapshot(r) != 0 ||
+	    load_log(r) != 0)
 		return -1;
+	struct paxos_learner_config lc = {
+		.self = r->self,
+		.decided_below = r->applied,
+	};
+	for (unsigned id = 1; id <= r->n; id++)
+		lc.acceptors[lc.acceptors_count++] = id;
+	paxos_learner_create(&r->learner, &lc, &r->pout);
+	proposer_create(r);
 	for (unsigned id = 1; id <= r->n; id++)
 		r->peers[id].id = id;
 	uv_loop_init(&r->loop);
@@ -1644,6 +1965,7 @@ static int replica_setup(struct replica *r)
 		.port = r->port,
 		.heartbeat_ms = r->heartbeat_ms,
 		.state_dir = r->state_dir,
+		.keyring = r->keyring_path,
 		.rejoin = true,
 		.verbose = r->verbose > 1 ? r->verbose - 1 : 0,
 		.ctx = r,
@@ -1653,6 +1975,7 @@ static int replica_setup(struct replica *r)
 		.on_fatal = on_rc_fatal,
 		.on_line = on_rc_line,
 		.on_log = on_rc_log,
+		.on_step = on_rc_step,
 	};
 	if (rollcall_create(&r->rc, &rc, err, sizeof(err)) != 0) {
 		fprintf(stderr, "bank: %s\n", err);
@@ -1670,7 +1993,6 @@ static int replica_setup(struct replica *r)
 	r->sigterm.data = r;
 	uv_signal_start(&r->sigint, on_signal, SIGINT);
 	uv_signal_start(&r->sigterm, on_signal, SIGTERM);
-	uv_tcp_init(&r->loop, &r->peer_listener);
 	uv_tcp_init(&r->loop, &r->client_listener);
 	return 0;
 }
@@ -1693,9 +2015,10 @@ int main(int argc, char **argv)
 	say(r, "stopped: applied %" PRIu64 " slots (%" PRIu64 " commands, %"
 	    PRIu64 " no-ops, %" PRIu64 " decided twice); %" PRIu64
 	    " acceptor saves; dropped %" PRIu64 " malformed client and %"
-	    PRIu64 " malformed replica messages", r->applied,
+	    PRIu64 " malformed replica messages, %" PRIu64 " refused (no "
+	    "replica, wrong address, or not sealed with our keys)", r->applied,
 	    r->bank->applied, r->bank->noops, r->bank->duplicates, r->saves,
-	    r->malformed_client, r->malformed_peer);
+	    r->malformed_client, r->malformed_peer, r->strangers);
 	vsay(r, "acceptor: %" PRIu64 " voted, %" PRIu64 " refused, %" PRIu64
 	     " dropped (table full), %" PRIu64 " dropped (trimmed); proposer: "
 	     "%" PRIu64 " rounds, %" PRIu64 " asked again, %" PRIu64
@@ -1714,9 +2037,12 @@ int main(int argc, char **argv)
 			close(r->save_fd[i]);
 	free(r->save_buf);
 	free(r->log);
-	free(r->to_save);
+	free(r->snap_out);
+	free(r->snap_in);
+	free(r->snap_bank);
 	free(r->pend);
 	free(r->bank);
 	free(r->peers);
+	keyring_wipe(&r->keyring);
 	return r->exit_status;
 }

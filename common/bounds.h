@@ -30,8 +30,11 @@
 #define SEND_QUEUE_BYTES_MAX (1024 * 1024)
 
 /* Inbound TCP connections held open at once; past it a new one replaces
- * the oldest that never carried a valid message, or is closed. */
-#define INBOUND_CONNS_MAX 256
+ * the oldest that never carried a valid message, or is closed. A leader
+ * hears every member over its own connection, so every other host may
+ * hold one, with room for reconnects (at 256, groups above 256 never
+ * formed: the leader refused the rest's OKs). */
+#define INBOUND_CONNS_MAX (HOSTS_MAX + 64)
 
 /* Inbound TCP connections from one address; past it a new one replaces
  * that address's oldest. A peer needs one (two while it reconnects). */
@@ -83,9 +86,21 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 
-/* Largest state file: the header fields and a full member list (an id
- * of up to four digits and its comma each). */
-#define STATE_BYTES_MAX (256 + 5 * HOSTS_MAX)
+/*
+ * Changes one view change decides at once (a batch: the joins and deaths
+ * that queued while the last round was in flight). Any batch is safe (it
+ * commits on a quorum of the view it is asked in and of the view it
+ * makes); the cap bounds what carries one: every struct wire_msg has room
+ * for a batch (4 bytes a change), a REQ frame holds at most 4 bytes a
+ * change, and the state file 8. At 256, 1024 peers starting at once are
+ * admitted in four rounds or so, and a message struct stays under 2 KiB.
+ */
+#define CHANGES_MAX 256
+
+/* Largest state file: the header fields, a full member list (an id of up
+ * to four digits and its comma each) and a full accepted batch (" op:id"
+ * or ",op:id" each). */
+#define STATE_BYTES_MAX (256 + 5 * HOSTS_MAX + 8 * CHANGES_MAX)
 
 /* Keys in a keyring: a rotation needs two, a few more leave room. */
 #define KEYRING_KEYS_MAX 8

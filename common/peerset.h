@@ -115,6 +115,13 @@ static inline void peerset_subtract(struct peerset *a, const struct peerset *b)
 		a->bits[w] &= ~b->bits[w];
 }
 
+/* a = a plus b */
+static inline void peerset_union(struct peerset *a, const struct peerset *b)
+{
+	for (unsigned w = 0; w < PEERSET_WORDS; w++)
+		a->bits[w] |= b->bits[w];
+}
+
 #define peerset_foreach(s, id) \
 	for (unsigned id = peerset_first(s); id != 0; id = peerset_next(s, id))
 

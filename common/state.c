@@ -44,12 +44,17 @@ int state_encode(const struct state *s, char *buf, size_t cap, size_t *len)
 		return STATE_ENOSPACE;
 	sink_add(&k, "rollcall-state %d\npromised %llu\n", STATE_VERSION,
 		 (unsigned long long)s->promised);
-	if (s->acc_set)
-		sink_add(&k, "accepted %llu %u %u %u %u\n",
+	if (s->acc_set) {
+		sink_add(&k, "accepted %llu %u %u %u %u",
 			 (unsigned long long)s->acc_ballot,
 			 (unsigned)s->acc_base, (unsigned)s->acc_op,
 			 (unsigned)s->acc_peer, (unsigned)s->acc_leader);
-	else
+		for (unsigned i = 0; i < s->acc_more.count; i++)
+			sink_add(&k, "%s%u:%u", i == 0 ? " " : ",",
+				 (unsigned)s->acc_more.at[i].op,
+				 (unsigned)s->acc_more.at[i].peer);
+		sink_add(&k, "\n");
+	} else
 		sink_add(&k, "accepted none\n");
 	if (!s->in_view && s->view_id == 0) {
 		sink_add(&k, "view none\n");
@@ -100,7 +105,8 @@ static bool src_num(struct state_src *r, uint64_t max, uint64_t *v)
 	uint64_t x = 0;
 	while (r->p < r->end && *r->p >= '0' && *r->p <= '9') {
 		unsigned d = (unsigned)(*r->p - '0');
-		if (x > (max - d) / 10)
+		/* d > max first: max - d would wrap (a max below 9). */
+		if (d > max || x > (max - d) / 10)
 			return false;
 		x = x * 10 + d;
 		r->p++;
@@ -119,6 +125,30 @@ static bool src_eol(struct state_src *r)
 	return true;
 }
 
+/* A batch's further changes: " op:peer,op:peer,...", each peer once and
+ * not the first change's. */
+static int decode_more(struct state_src *r, unsigned first,
+		       struct wire_changes *more)
+{
+	struct peerset seen;
+	uint64_t op, peer;
+	peerset_clear(&seen);
+	peerset_add(&seen, first);
+	more->count = 0;
+	do {
+		if (!src_num(r, WIRE_OP_DEL, &op) || !src_word(r, ":") ||
+		    !src_num(r, HOSTS_MAX, &peer))
+			return STATE_EFORMAT;
+		if (op < WIRE_OP_ADD || peer == 0 ||
+		    peerset_has(&seen, (unsigned)peer) ||
+		    more->count == CHANGES_MAX - 1)
+			return STATE_ERANGE;
+		peerset_add(&seen, (unsigned)peer);
+		wire_changes_push(more, (enum wire_op)op, (unsigned)peer);
+	} while (src_word(r, ","));
+	return 0;
+}
+
 static int decode_accepted(struct state_src *r, struct state *s)
 {
 	uint64_t ballot, base, op, peer, leader;
@@ -128,10 +158,17 @@ static int decode_accepted(struct state_src *r, struct state *s)
 	    !src_num(r, UINT32_MAX, &base) || !src_word(r, " ") ||
 	    !src_num(r, WIRE_OP_DEL, &op) || !src_word(r, " ") ||
 	    !src_num(r, HOSTS_MAX, &peer) || !src_word(r, " ") ||
-	    !src_num(r, HOSTS_MAX, &leader) || !src_eol(r))
+	    !src_num(r, HOSTS_MAX, &leader))
 		return STATE_EFORMAT;
 	if (ballot == 0 || op < WIRE_OP_ADD || peer == 0 || leader == 0)
 		return STATE_ERANGE;
+	if (src_word(r, " ")) {
+		int rc = decode_more(r, (unsigned)peer, &s->acc_more);
+		if (rc != 0)
+			return rc;
+	}
+	if (!src_eol(r))
+		return STATE_EFORMAT;
 	s->acc_set = true;
 	s->acc_ballot = ballot;
 	s->acc_base = (uint32_t)base;

@@ -13,6 +13,8 @@
  *   rollcall-state 1
  *   promised 131074
  *   accepted 65537 4 2 5 1      (ballot, base view, op, peer, leader)
+ *   accepted 65537 4 1 6 1 1:7,2:3
+ *                               (a batch: its further changes, op:peer)
  *   view 4 1 1,2,3,4,5          (id, leader, members)
  *
  * with "accepted none" and "view none" when there is none, and
@@ -28,6 +30,7 @@
 #include <stdint.h>
 
 #include "peerset.h"
+#include "wire.h"
 
 #define STATE_VERSION 1
 
@@ -41,14 +44,16 @@
 
 struct state {
 	uint64_t promised;	/* the highest ballot answered; 0: none */
-	/* The change accepted and not yet seen decided: the view that
-	 * follows view acc_base, at ballot acc_ballot. */
+	/* The changes accepted and not yet seen decided: the view that
+	 * follows view acc_base, at ballot acc_ballot (a batch: the first in
+	 * acc_op and acc_peer, the rest in acc_more). */
 	bool acc_set;
 	uint64_t acc_ballot;
 	uint32_t acc_base;
 	uint8_t acc_op;		/* WIRE_OP_ADD or WIRE_OP_DEL */
 	uint16_t acc_peer;
 	uint16_t acc_leader;	/* the leader the new view names */
+	struct wire_changes acc_more;
 	/* The last view installed. in_view false: in none now; view_id is
 	 * then the view that removed us (0: never in one), and members, if
 	 * any, that view's list, led by view_leader: we may be the only one

@@ -43,6 +43,7 @@
 #include "seal.h"
 #include "transport.h"
 #include "wire.h"
+#include "wire_walk.h"
 
 #define container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
@@ -135,6 +136,7 @@ struct transport {
 	unsigned drop_udp_percent;
 	const struct keyring *keyring;
 	uint64_t seal_counter;	/* the last envelope's, this process */
+	uint64_t incarnation;	/* cfg's: a codec's frames' life */
 	unsigned char seal_salt[SEAL_SALT_BYTES];	/* nonces' first part */
 	struct transport_events ev;
 	const struct transport_codec *codec;
@@ -838,15 +840,17 @@ static bool deliver(struct transport *t, const char *body, size_t len,
 			peer_backoff(p);
 		return false;
 	}
-	if (h != NULL && (h->from != m.from ||
-			  h->incarnation != m.incarnation)) {
+	/* A codec's message carries no life: the envelope's is the
+	 * transport's own (cfg.incarnation), checked by the replay rule. */
+	if (h != NULL && (h->from != from ||
+			  (t->codec == NULL &&
+			   h->incarnation != m.incarnation))) {
 		/* Only a keyholder can seal: this is a peer's bug, or a
 		 * keyholder speaking for another. */
 		t->stats.dropped_spoofed++;
 		addr_format(src, name, sizeof(name));
 		tlog(t, "dropped %s sealed by peer %u but claiming peer %u "
-		     "from %s", wire_type_name(m.type), (unsigned)h->from,
-		     p->id, name);
+		     "from %s", type, (unsigned)h->from, p->id, name);
 		return false;
 	}
 	if (h != NULL)
@@ -945,25 +949,35 @@ static bool encode_body(struct transport *t, const struct wire_msg *m,
 	return rc == 0;
 }
 
-/* Seal m's body for peer to, with the next counter of this process. */
-static bool seal_for(struct transport *t, const struct wire_msg *m,
-		     unsigned to, enum seal_channel channel, const char *body,
-		     size_t body_len, char *out, size_t cap, size_t *len)
+/* Seal a body from (from, life) for peer to, with the next counter of
+ * this process; what names it in the log line when it cannot be. */
+static bool seal_to(struct transport *t, unsigned from, uint64_t life,
+		    unsigned to, enum seal_channel channel, const char *body,
+		    size_t body_len, char *out, size_t cap, size_t *len,
+		    const char *what)
 {
 	struct seal_header h = {
 		.channel = channel,
-		.from = m->from,
+		.from = (uint16_t)from,
 		.to = (uint16_t)to,
-		.incarnation = m->incarnation,
+		.incarnation = life,
 		.counter = ++t->seal_counter,
 	};
 	int rc = seal_box(t->keyring, &h, t->seal_salt, body, body_len, out,
 			  cap, len);
 
 	if (rc < 0)
-		tlog(t, "cannot seal %s: %s", wire_type_name(m->type),
-		     seal_strerror(rc));
+		tlog(t, "cannot seal %s: %s", what, seal_strerror(rc));
 	return rc == 0;
+}
+
+/* Seal m's body for peer to: its sender and life are the message's. */
+static bool seal_for(struct transport *t, const struct wire_msg *m,
+		     unsigned to, enum seal_channel channel, const char *body,
+		     size_t body_len, char *out, size_t cap, size_t *len)
+{
+	return seal_to(t, m->from, m->incarnation, to, channel, body,
+		       body_len, out, cap, len, wire_type_name(m->type));
 }
 
 /* ---- inbound TCP ------------------------------------------------------ */
@@ -1315,6 +1329,7 @@ int transport_new(struct transport **out, const struct transport_config *cfg,
 	t->verbose = cfg->verbose;
 	t->drop_udp_percent = cfg->drop_udp_percent;
 	t->keyring = cfg->keyring;
+	t->incarnation = cfg->incarnation;
 	if (t->keyring != NULL)
 		randombytes_buf(t->seal_salt, sizeof(t->seal_salt));
 	t->ev = *ev;
@@ -1337,13 +1352,6 @@ int transport_new(struct transport **out, const struct transport_config *cfg,
 		peer_lookup(&t->peers[id]);
 	*out = t;
 	return 0;
-}
-
-/* The length prefix, as wire_encode_frame writes it. */
-static void frame_prefix(char *out, size_t len)
-{
-	for (unsigned i = 0; i < WIRE_FRAME_HEADER_BYTES; i++)
-		out[i] = (char)(unsigned char)(len >> (8 * (3 - i)));
 }
 
 void transport_send(struct transport *t, const struct peerset *to,
@@ -1377,7 +1385,7 @@ void transport_send(struct transport *t, const struct peerset *to,
 			      t->scratch + WIRE_FRAME_HEADER_BYTES,
 			      FRAME_BYTES_MAX, &len))
 			return;
-		frame_prefix(t->scratch, len);
+		wire_frame_prefix(t->scratch, len);
 		peer_enqueue(&t->peers[id], t->scratch,
 			     len + WIRE_FRAME_HEADER_BYTES);
 	}
@@ -1386,13 +1394,29 @@ void transport_send(struct transport *t, const struct peerset *to,
 void transport_send_frame(struct transport *t, const struct peerset *to,
 			  const char *frame, size_t len)
 {
+	size_t sealed;
+
 	if (t->closing)
 		return;
-	assert(len <= sizeof(t->scratch));
+	assert(len >= WIRE_FRAME_HEADER_BYTES && len <= sizeof(t->scratch));
 	peerset_foreach(to, id) {
 		if (id == t->self || id > t->hosts->count)
 			continue;
-		peer_enqueue(&t->peers[id], frame, len);
+		if (t->keyring == NULL) {
+			peer_enqueue(&t->peers[id], frame, len);
+			continue;
+		}
+		/* Keyed: the body sealed for each peer, from this peer in
+		 * this process's life, behind a new length prefix. */
+		if (!seal_to(t, t->self, t->incarnation, id, SEAL_FRAME,
+			     frame + WIRE_FRAME_HEADER_BYTES,
+			     len - WIRE_FRAME_HEADER_BYTES,
+			     t->scratch + WIRE_FRAME_HEADER_BYTES,
+			     FRAME_BYTES_MAX, &sealed, "a frame"))
+			return;
+		wire_frame_prefix(t->scratch, sealed);
+		peer_enqueue(&t->peers[id], t->scratch,
+			     sealed + WIRE_FRAME_HEADER_BYTES);
 	}
 }
 

@@ -75,8 +75,14 @@ struct transport_config {
 	const struct transport_codec *codec;
 	/* NULL: plain msgpack, as without --keyring. Else the keys to seal
 	 * and open with; it must outlive the transport, and may be changed
-	 * in place between callbacks (SIGHUP rereads the file). */
+	 * in place between callbacks (SIGHUP rereads the file). With a
+	 * codec, transport_send_frame seals each frame's body too. */
 	const struct keyring *keyring;
+	/* With a codec and a keyring: this process's life, sealed into every
+	 * frame it sends, above every earlier life's (the wall clock in
+	 * microseconds), so that the replay rule refuses an earlier life's
+	 * frames. Membership messages carry their own. */
+	uint64_t incarnation;
 };
 
 struct transport_events {
@@ -123,6 +129,9 @@ void transport_send(struct transport *t, const struct peerset *to,
  * Queue one frame already encoded (length prefix and body, at most
  * WIRE_FRAME_HEADER_BYTES + FRAME_BYTES_MAX bytes) for every peer in to
  * (self is skipped), by TCP. Never blocks. For a program with a codec.
+ * Keyed, the body is sealed for each peer (the sealed frame must fit
+ * FRAME_BYTES_MAX: a body SEAL_OVERHEAD_BYTES shorter; a longer one is
+ * logged and not sent).
  */
 void transport_send_frame(struct transport *t, const struct peerset *to,
 			  const char *frame, size_t len);

@@ -32,20 +32,35 @@ static const unsigned wire_fields[WIRE_TYPE_MAX + 1] = {
 	[WIRE_REDIRECT] = 7,
 };
 #define WIRE_FIELDS_MIN 6
-#define WIRE_FIELDS_MAX 11
+#define WIRE_FIELDS_MAX 12
 /* Where NEWVIEW carries its member array and HEARTBEAT its suspects, and
  * HEARTBEAT its heard pairs: the only nested containers. A HEARTBEAT
  * carries its suspects only when it has any or heard pairs (one element
  * more), and its heard pairs only when it has any (two more). */
 #define WIRE_MEMBERS_INDEX 7
 #define WIRE_HEARD_INDEX 8
+/* REQ and OK carry a batch's further changes in one more element, last,
+ * only when there are any. */
+#define WIRE_MORE_REQ_INDEX 10
+#define WIRE_MORE_OK_INDEX 11
 
 /* Whether an array of count elements has type's shape. */
 static bool wire__count_fits(uint64_t type, uint64_t count)
 {
 	return count == wire_fields[type] ||
 	       (type == WIRE_HEARTBEAT && count > wire_fields[type] &&
-		count <= wire_fields[type] + 2);
+		count <= wire_fields[type] + 2) ||
+	       ((type == WIRE_REQ || type == WIRE_OK) &&
+		count == wire_fields[type] + 1);
+}
+
+/* Elements REQ and OK carry beyond their fixed fields. */
+static unsigned wire__more_extra(const struct wire_msg *m)
+{
+	return (m->type == WIRE_REQ || m->type == WIRE_OK) &&
+			       m->more.count > 0
+		       ? 1
+		       : 0;
 }
 
 /* Elements a HEARTBEAT carries beyond its fixed fields. */
@@ -66,6 +81,28 @@ static bool type_valid(int type)
 	return type >= 1 && type <= WIRE_TYPE_MAX;
 }
 
+/* A batch: (op, peer) first, then more; ADD or DEL each, of a valid id,
+ * each peer once, at most CHANGES_MAX in all. */
+static bool changes_valid(enum wire_op op, unsigned peer,
+			  const struct wire_changes *more)
+{
+	struct peerset seen;
+
+	if ((op != WIRE_OP_ADD && op != WIRE_OP_DEL) || !id_valid(peer) ||
+	    more->count > CHANGES_MAX - 1)
+		return false;
+	peerset_clear(&seen);
+	peerset_add(&seen, peer);
+	for (unsigned i = 0; i < more->count; i++) {
+		const struct wire_change *c = &more->at[i];
+		if ((c->op != WIRE_OP_ADD && c->op != WIRE_OP_DEL) ||
+		    !id_valid(c->peer) || peerset_has(&seen, c->peer))
+			return false;
+		peerset_add(&seen, c->peer);
+	}
+	return true;
+}
+
 /*
  * The rules every message obeys beyond its shape, shared by encode and
  * decode so that the two accept exactly the same set of messages.
@@ -78,11 +115,14 @@ static int msg_check(const struct wire_msg *m)
 		return WIRE_ERANGE;
 	switch (m->type) {
 	case WIRE_REQ:
-		if (m->op != WIRE_OP_ADD && m->op != WIRE_OP_DEL)
-			return WIRE_ERANGE;
-		return id_valid(m->peer) && id_valid(m->leader) ? 0
-								: WIRE_ERANGE;
+		return changes_valid(m->op, m->peer, &m->more) &&
+				       id_valid(m->leader)
+			       ? 0
+			       : WIRE_ERANGE;
 	case WIRE_OK:
+		if ((m->op == WIRE_OP_NOTHING || m->op == WIRE_OP_REFUSE) &&
+		    m->more.count != 0)
+			return WIRE_ERANGE;
 		if (m->op == WIRE_OP_NOTHING)
 			return m->peer == 0 && m->leader == 0 &&
 					       m->acc_ballot == 0
@@ -94,10 +134,10 @@ static int msg_check(const struct wire_msg *m)
 			return id_valid(m->peer) && m->leader <= HOSTS_MAX
 				       ? 0
 				       : WIRE_ERANGE;
-		if (m->op != WIRE_OP_ADD && m->op != WIRE_OP_DEL)
-			return WIRE_ERANGE;
-		return id_valid(m->peer) && id_valid(m->leader) ? 0
-								: WIRE_ERANGE;
+		return changes_valid(m->op, m->peer, &m->more) &&
+				       id_valid(m->leader)
+			       ? 0
+			       : WIRE_ERANGE;
 	case WIRE_NEWLEADER:
 		return m->op == WIRE_OP_PENDING ? 0 : WIRE_ERANGE;
 	case WIRE_NEWVIEW:
@@ -148,7 +188,7 @@ static int pack_fields(msgpack_packer *pk, const void *mv)
 	rc |= msgpack_pack_array(pk, wire_fields[m->type] +
 					     (m->type == WIRE_HEARTBEAT
 						      ? wire__heartbeat_extra(m)
-						      : 0));
+						      : wire__more_extra(m)));
 	rc |= msgpack_pack_uint32(pk, WIRE_VERSION);
 	rc |= msgpack_pack_uint32(pk, (uint32_t)m->type);
 	rc |= msgpack_pack_uint32(pk, m->from);
@@ -166,6 +206,14 @@ static int pack_fields(msgpack_packer *pk, const void *mv)
 		rc |= msgpack_pack_uint32(pk, m->leader);
 		if (m->type == WIRE_OK)
 			rc |= msgpack_pack_uint64(pk, m->acc_ballot);
+		if (wire__more_extra(m) > 0) {
+			rc |= msgpack_pack_array(pk, 2 * (size_t)m->more.count);
+			for (unsigned i = 0; i < m->more.count; i++) {
+				rc |= msgpack_pack_uint32(pk, m->more.at[i].op);
+				rc |= msgpack_pack_uint32(pk,
+							  m->more.at[i].peer);
+			}
+		}
 		break;
 	case WIRE_NEWVIEW:
 		rc |= msgpack_pack_uint32(pk, m->leader);
@@ -265,7 +313,9 @@ static int wire__walk(const unsigned char *buf, size_t len)
 		}
 		if (!(i == WIRE_MEMBERS_INDEX && type == WIRE_NEWVIEW) &&
 		    !((i == WIRE_MEMBERS_INDEX || i == WIRE_HEARD_INDEX) &&
-		      type == WIRE_HEARTBEAT))
+		      type == WIRE_HEARTBEAT) &&
+		    !(i == WIRE_MORE_REQ_INDEX && type == WIRE_REQ) &&
+		    !(i == WIRE_MORE_OK_INDEX && type == WIRE_OK))
 			return WIRE_ESHAPE;
 		rc = walk_members(&p, end, e.value);
 		if (rc != 0)
@@ -355,6 +405,34 @@ static int get_heard(const msgpack_object_array *a, unsigned i,
 	return 0;
 }
 
+/* REQ's and OK's further changes: [op, peer, ...], not empty (msg_check
+ * checks the ops, ids and that each peer comes once). */
+static int get_more(const msgpack_object_array *a, unsigned i,
+		    struct wire_changes *more)
+{
+	const msgpack_object_array *v;
+	uint64_t op, peer;
+
+	if (a->ptr[i].type != MSGPACK_OBJECT_ARRAY)
+		return WIRE_ESHAPE;
+	v = &a->ptr[i].via.array;
+	if (v->size == 0 || v->size % 2 != 0)
+		return WIRE_ESHAPE;
+	if (v->size > 2 * (CHANGES_MAX - 1))
+		return WIRE_ERANGE;
+	for (unsigned j = 0; j < v->size; j += 2) {
+		if (wire_get_uint(v, j, &op) != 0 ||
+		    wire_get_uint(v, j + 1, &peer) != 0)
+			return WIRE_ESHAPE;
+		if ((op != WIRE_OP_ADD && op != WIRE_OP_DEL) || !id_valid(peer))
+			return WIRE_ERANGE;
+		more->at[j / 2].op = (uint8_t)op;
+		more->at[j / 2].peer = (uint16_t)peer;
+	}
+	more->count = (uint16_t)(v->size / 2);
+	return 0;
+}
+
 static int get_type_fields(const msgpack_object_array *a, struct wire_msg *m)
 {
 	int rc = 0;
@@ -369,6 +447,8 @@ static int get_type_fields(const msgpack_object_array *a, struct wire_msg *m)
 			return rc;
 		if (m->type == WIRE_OK)
 			rc = wire_get_uint(a, 10, &m->acc_ballot);
+		if (rc == 0 && a->size > wire_fields[m->type])
+			rc = get_more(a, wire_fields[m->type], &m->more);
 		break;
 	case WIRE_NEWVIEW:
 		if ((rc = get_id(a, 6, &m->leader)) != 0 ||
@@ -473,6 +553,61 @@ int wire_frame_next(const char *buf, size_t len, const char **body,
 	*body_len = (size_t)n;
 	*consumed = WIRE_FRAME_HEADER_BYTES + (size_t)n;
 	return 0;
+}
+
+/* ---- batches ---- */
+
+void wire_changes_join(struct wire_changes *all, enum wire_op op,
+		       unsigned peer, const struct wire_changes *more)
+{
+	all->count = 0;
+	if (op != WIRE_OP_ADD && op != WIRE_OP_DEL)
+		return;
+	all->at[0].op = (uint8_t)op;
+	all->at[0].peer = (uint16_t)peer;
+	all->count = 1;
+	for (unsigned i = 0; i < more->count && all->count < CHANGES_MAX; i++)
+		all->at[all->count++] = more->at[i];
+}
+
+void wire_changes_split(const struct wire_changes *all, enum wire_op *op,
+			uint16_t *peer, struct wire_changes *more)
+{
+	assert(all->count >= 1);
+	*op = (enum wire_op)all->at[0].op;
+	*peer = all->at[0].peer;
+	more->count = (uint16_t)(all->count - 1);
+	memcpy(more->at, all->at + 1, more->count * sizeof(more->at[0]));
+}
+
+bool wire_changes_has(const struct wire_changes *c, int op, unsigned peer)
+{
+	for (unsigned i = 0; i < c->count; i++)
+		if (c->at[i].peer == peer && (op == 0 || c->at[i].op == op))
+			return true;
+	return false;
+}
+
+void wire_changes_apply(const struct wire_changes *c,
+			struct peerset *members)
+{
+	for (unsigned i = 0; i < c->count; i++) {
+		if (c->at[i].op == WIRE_OP_ADD)
+			peerset_add(members, c->at[i].peer);
+		else
+			peerset_del(members, c->at[i].peer);
+	}
+}
+
+bool wire_changes_push(struct wire_changes *c, enum wire_op op,
+		       unsigned peer)
+{
+	if (c->count == CHANGES_MAX)
+		return false;
+	c->at[c->count].op = (uint8_t)op;
+	c->at[c->count].peer = (uint16_t)peer;
+	c->count++;
+	return true;
 }
 
 /* ---- names for logs ---- */

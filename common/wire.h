@@ -15,14 +15,19 @@
  *   type           value  rest of the array
  *   JOIN             1    (nothing)
  *   REQ              2    request_id, op (ADD|DEL), peer, leader
- *                           the change that makes view view_id + 1, and
- *                           the leader that view names
+ *                           [, [op, peer, op, peer, ...]]
+ *                           the changes that make view view_id + 1 (a
+ *                           batch: the first in op and peer, any further
+ *                           ones in the trailing array, sent only when
+ *                           any), and the leader that view names
  *   OK               3    request_id, op, peer, leader, acc_ballot
+ *                           [, [op, peer, ...]]
  *                           answering REQ: the REQ's fields echoed
- *                           answering NEWLEADER: the change accepted in
+ *                           answering NEWLEADER: the changes accepted in
  *                           view view_id and not seen decided (ADD|DEL,
- *                           its peer and leader, the ballot it was
- *                           accepted at), or NOTHING with zeros
+ *                           its peer, further changes trailing, the
+ *                           leader, the ballot it was accepted at), or
+ *                           NOTHING with zeros
  *                           refusing either (REFUSE): ballot is the
  *                           higher one answered, peer whom it follows
  *   NEWVIEW          4    leader, [member ids, ascending]
@@ -45,6 +50,9 @@
  *   NOTHING    4
  *   REFUSE     5
  *
+ * A batch names each peer once, and holds at most CHANGES_MAX changes; a
+ * batch of one is exactly the lab's REQ and OK.
+ *
  * version is WIRE_VERSION; from is the sender's peer id, incarnation the
  * life of the process behind it (at least 1, and higher in every later
  * life: a restart or a rejoin), view_id its current view id (REQ: the
@@ -60,6 +68,7 @@
 #ifndef ROLLCALL_WIRE_H
 #define ROLLCALL_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -99,6 +108,17 @@ enum wire_error {
 	WIRE_ENOSPACE = -8,	/* encode: output buffer too small */
 };
 
+/* One change of a view (op ADD or DEL of peer), and a batch of them. */
+struct wire_change {
+	uint8_t op;
+	uint16_t peer;
+};
+
+struct wire_changes {
+	uint16_t count;
+	struct wire_change at[CHANGES_MAX];
+};
+
 /*
  * A decoded message. Only the fields its type carries are meaningful; the
  * decoder zeroes the rest. members is a set, so it is ascending and free of
@@ -115,6 +135,8 @@ struct wire_msg {
 	uint16_t peer;		/* REQ, OK */
 	uint16_t leader;	/* all but JOIN and NEWLEADER */
 	uint64_t acc_ballot;	/* OK */
+	/* REQ, OK: the batch's changes after (op, peer); count 0: none. */
+	struct wire_changes more;
 	struct peerset suspects;	/* HEARTBEAT */
 	/* HEARTBEAT: peers heard directly (ascending) and how long ago. */
 	uint16_t heard_count;
@@ -145,6 +167,25 @@ int wire_decode(const char *buf, size_t len, struct wire_msg *m);
  */
 int wire_frame_next(const char *buf, size_t len, const char **body,
 		    size_t *body_len, size_t *consumed);
+
+/*
+ * A batch and the wire's form of it: the first change in op and peer,
+ * the rest in more. wire_changes_join builds all (op ADD or DEL) from
+ * them; wire_changes_split fills a message's op, peer and more from all
+ * (count at least 1).
+ */
+void wire_changes_join(struct wire_changes *all, enum wire_op op,
+		       unsigned peer, const struct wire_changes *more);
+void wire_changes_split(const struct wire_changes *all, enum wire_op *op,
+			uint16_t *peer, struct wire_changes *more);
+/* Whether c holds (op, peer); op 0: any change of peer. */
+bool wire_changes_has(const struct wire_changes *c, int op, unsigned peer);
+/* Members after the batch: every ADD added, every DEL removed. */
+void wire_changes_apply(const struct wire_changes *c,
+			struct peerset *members);
+/* Append (op, peer); false when full. */
+bool wire_changes_push(struct wire_changes *c, enum wire_op op,
+		       unsigned peer);
 
 /* Names for logs: "JOIN", "ADD", "truncated", ... ("?" when unknown). */
 const char *wire_type_name(int type);

@@ -24,10 +24,23 @@ static unsigned walk_format(unsigned char b, size_t *extra)
 	*extra = 0;
 	if (b <= 0x7f)
 		return WIRE_WALK_UINT;
+	if (b >= 0xe0)
+		return WIRE_WALK_INT;
 	if (b >= 0x90 && b <= 0x9f)
 		return WIRE_WALK_ARRAY;
+	if (b >= 0xa0 && b <= 0xbf)
+		return WIRE_WALK_STR;
 	switch (b) {
 	case 0xc0: return WIRE_WALK_NIL;
+	case 0xc2: return WIRE_WALK_BOOL;
+	case 0xc3: return WIRE_WALK_BOOL;
+	case 0xd0: *extra = 1; return WIRE_WALK_INT;
+	case 0xd1: *extra = 2; return WIRE_WALK_INT;
+	case 0xd2: *extra = 4; return WIRE_WALK_INT;
+	case 0xd3: *extra = 8; return WIRE_WALK_INT;
+	case 0xd9: *extra = 1; return WIRE_WALK_STR;
+	case 0xda: *extra = 2; return WIRE_WALK_STR;
+	case 0xdb: *extra = 4; return WIRE_WALK_STR;
 	case 0xc4: *extra = 1; return WIRE_WALK_BIN;
 	case 0xc5: *extra = 2; return WIRE_WALK_BIN;
 	case 0xc6: *extra = 4; return WIRE_WALK_BIN;
@@ -38,7 +51,45 @@ static unsigned walk_format(unsigned char b, size_t *extra)
 	case 0xdc: *extra = 2; return WIRE_WALK_ARRAY;
 	case 0xdd: *extra = 4; return WIRE_WALK_ARRAY;
 	}
-	/* Maps, strings, ext, floats, bool, negatives. */
+	/* Maps, ext, floats. */
+	return 0;
+}
+
+/* The value a header without extra bytes carries in its format byte. */
+static uint64_t walk_inline(unsigned kind, unsigned char b)
+{
+	switch (kind) {
+	case WIRE_WALK_UINT: return b;
+	case WIRE_WALK_INT: return (uint64_t)(int64_t)(int8_t)b;
+	case WIRE_WALK_ARRAY: return b & 0x0f;
+	case WIRE_WALK_STR: return b & 0x1f;
+	case WIRE_WALK_BOOL: return b == 0xc3;
+	default: return 0;
+	}
+}
+
+/* A signed integer of bytes bytes, sign-extended to 64 bits. */
+static uint64_t sign_extend(uint64_t v, size_t bytes)
+{
+	if (bytes < 8 && (v >> (8 * bytes - 1)) != 0)
+		v |= ~((UINT64_C(1) << (8 * bytes)) - 1);
+	return v;
+}
+
+int wire_walk_int(const struct wire_walk_elem *e, int64_t *v)
+{
+	if (e->kind == WIRE_WALK_INT) {
+		uint64_t u = e->value;
+		/* Two's complement bits back to a value, portably. */
+		*v = u <= (uint64_t)INT64_MAX ? (int64_t)u
+		     : -(int64_t)(~u) - 1;
+		return 0;
+	}
+	if (e->kind != WIRE_WALK_UINT)
+		return WIRE_ESHAPE;
+	if (e->value > (uint64_t)INT64_MAX)
+		return WIRE_ERANGE;
+	*v = (int64_t)e->value;
 	return 0;
 }
 
@@ -58,18 +109,19 @@ int wire_walk_head(const unsigned char **p, const unsigned char *end,
 		return WIRE_ESHAPE;
 	e->kind = (enum wire_walk_kind)kind;
 	if (extra == 0)
-		e->value = kind == WIRE_WALK_UINT ? b
-			   : kind == WIRE_WALK_ARRAY ? (uint64_t)(b & 0x0f)
-						     : 0;
+		e->value = walk_inline(kind, b);
 	else if (left - 1 < extra)
 		return WIRE_ETRUNCATED;
 	else
 		e->value = wire_read_be(*p + 1, extra);
+	if (kind == WIRE_WALK_INT && extra != 0)
+		e->value = sign_extend(e->value, extra);
 	*p += 1 + extra;
-	if ((kind == WIRE_WALK_ARRAY || kind == WIRE_WALK_BIN) &&
+	bool bytes = kind == WIRE_WALK_BIN || kind == WIRE_WALK_STR;
+	if ((kind == WIRE_WALK_ARRAY || bytes) &&
 	    e->value > (uint64_t)(end - *p))
 		return WIRE_ETRUNCATED;
-	if (kind == WIRE_WALK_BIN)
+	if (bytes)
 		*p += e->value;
 	return 0;
 }
@@ -155,6 +207,14 @@ int wire_pack(int (*pack)(msgpack_packer *pk, const void *m), const void *m,
 	return 0;
 }
 
+void wire_frame_prefix(char *out, size_t len)
+{
+	assert(len <= FRAME_BYTES_MAX);
+	for (unsigned i = 0; i < WIRE_FRAME_HEADER_BYTES; i++)
+		out[i] = (char)(len >> (8 * (WIRE_FRAME_HEADER_BYTES - 1 - i)) &
+				0xff);
+}
+
 int wire_frame_encode(wire_body_encoder encode, const void *m, char *buf,
 		      size_t cap, size_t *len)
 {
@@ -172,10 +232,7 @@ int wire_frame_encode(wire_body_encoder encode, const void *m, char *buf,
 		return rc;
 	if (body_len > FRAME_BYTES_MAX)
 		return WIRE_ETOOBIG;
-	buf[0] = (char)(body_len >> 24 & 0xff);
-	buf[1] = (char)(body_len >> 16 & 0xff);
-	buf[2] = (char)(body_len >> 8 & 0xff);
-	buf[3] = (char)(body_len & 0xff);
+	wire_frame_prefix(buf, body_len);
 	*len = WIRE_FRAME_HEADER_BYTES + body_len;
 	return 0;
 }

@@ -34,10 +34,15 @@ enum wire_walk_kind {
 	WIRE_WALK_ARRAY = 1 << 1,	/* fixarray, array 16, array 32 */
 	WIRE_WALK_BIN = 1 << 2,		/* bin 8, 16, 32 */
 	WIRE_WALK_NIL = 1 << 3,		/* nil */
+	WIRE_WALK_INT = 1 << 4,		/* negative fixint, int 8..64 */
+	WIRE_WALK_STR = 1 << 5,		/* fixstr, str 8, 16, 32 */
+	WIRE_WALK_BOOL = 1 << 6,	/* false, true */
 };
 
-/* One element's header: an unsigned value, an array's count, a bin's
- * length (its bytes already skipped), or nil. */
+/* One element's header: an unsigned value, a signed one (as its two's
+ * complement bits: wire_walk_int reads it), an array's count, a bin's or
+ * a string's length (its bytes already skipped), a bool (0 or 1), or
+ * nil. */
 struct wire_walk_elem {
 	enum wire_walk_kind kind;
 	uint64_t value;
@@ -55,6 +60,13 @@ uint64_t wire_read_be(const unsigned char *p, size_t bytes);
  */
 int wire_walk_head(const unsigned char **p, const unsigned char *end,
 		   unsigned allowed, struct wire_walk_elem *e);
+
+/*
+ * An integer element (WIRE_WALK_UINT or WIRE_WALK_INT) as a signed
+ * value: WIRE_ERANGE for an unsigned one above INT64_MAX, WIRE_ESHAPE
+ * for another kind.
+ */
+int wire_walk_int(const struct wire_walk_elem *e, int64_t *v);
 
 /*
  * After a walk passed: unpack the len bytes at buf (at most
@@ -82,6 +94,11 @@ int wire_get_max(const msgpack_object_array *a, unsigned i, uint64_t max,
  */
 int wire_pack(int (*pack)(msgpack_packer *pk, const void *m), const void *m,
 	      char *buf, size_t cap, size_t *len);
+
+/* The frame's length prefix for a body of len bytes (at most
+ * FRAME_BYTES_MAX): WIRE_FRAME_HEADER_BYTES bytes, big-endian. Every
+ * framed TCP stream of rollcall's programs writes it here. */
+void wire_frame_prefix(char *out, size_t len);
 
 /* A codec's body encoder: m into buf, its length to *len (wire.h's form). */
 typedef int (*wire_body_encoder)(const void *m, char *buf, size_t cap,

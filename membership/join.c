@@ -165,6 +165,7 @@ void mship__removed(struct mship *m, int64_t now_ms, uint32_t view_id,
 	m->round_active = false;
 	m->recon.active = false;
 	m->queue_count = 0;
+	m->inherit_set = false;
 	m->next_beat_ms = MSHIP_NEVER;
 	peerset_clear(&m->fd.watched);
 	peerset_clear(&m->dead);

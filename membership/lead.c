@@ -1,9 +1,10 @@
 /*
  * The leader: one view change at a time. JOINs and deaths are queued; each
- * change is a round of REQ, OKs and NEWVIEW, decided once the OKs (ours
- * included) make a quorum both of the view it is asked in and of the view
- * it makes. Also the leader's repairs: a round retried after 2T, a view
- * sent again to a member that lacks it.
+ * view change is a round of REQ, OKs and NEWVIEW that decides a batch, the
+ * changes that queued while the last round was in flight, once the OKs
+ * (ours included) make a quorum both of the view it is asked in and of the
+ * view it makes. Also the leader's repairs: a round retried after 2T, a
+ * view sent again to a member that lacks it.
  */
 #include "mship_int.h"
 
@@ -37,8 +38,7 @@ static void mship__queue_remove(struct mship *m, unsigned i)
 void mship__enqueue(struct mship *m, const struct mship_change *c,
 		    bool front)
 {
-	if (m->round_active && m->round.op == c->op &&
-	    m->round.peer == c->peer)
+	if (m->round_active && wire_changes_has(&m->round, c->op, c->peer))
 		return;
 	int at = mship__queue_find(m, c);
 	if (at >= 0 && !front)
@@ -63,15 +63,23 @@ void mship__dequeue(struct mship *m, const struct mship_change *c)
 		mship__queue_remove(m, (unsigned)at);
 }
 
-/* The members of the view the change in flight makes. */
+/* The members of the view the batch in flight makes. */
 static struct peerset mship__round_members(const struct mship *m)
 {
 	struct peerset next = m->members;
-	if (m->round.op == WIRE_OP_ADD)
-		peerset_add(&next, m->round.peer);
-	else
-		peerset_del(&next, m->round.peer);
+	wire_changes_apply(&m->round, &next);
 	return next;
+}
+
+/* The peers the batch in flight adds. */
+static struct peerset mship__round_joiners(const struct mship *m)
+{
+	struct peerset s;
+	peerset_clear(&s);
+	for (unsigned i = 0; i < m->round.count; i++)
+		if (m->round.at[i].op == WIRE_OP_ADD)
+			peerset_add(&s, m->round.at[i].peer);
+	return s;
 }
 
 /*
@@ -93,21 +101,22 @@ static void mship__try_commit(struct mship *m, int64_t now_ms)
 		return;
 	struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
 	nv.view_id = m->round_view_id + 1;
-	nv.leader = (uint16_t)m->round.leader;
+	nv.leader = (uint16_t)m->round_leader;
 	nv.members = next;
 	struct peerset to = next;
-	if (m->round.op == WIRE_OP_DEL)
-		peerset_add(&to, m->round.peer);
+	for (unsigned i = 0; i < m->round.count; i++)
+		if (m->round.at[i].op == WIRE_OP_DEL)
+			peerset_add(&to, m->round.at[i].peer);
 	peerset_del(&to, m->cfg.self);
 	m->round_active = false;
 	mship__send(m, &to, &nv);
 	if (!peerset_has(&next, m->cfg.self)) {
 		/* We finished a predecessor's change removing us. */
-		mship__removed(m, now_ms, nv.view_id, m->round.leader, &next,
-			       m->round.leader);
+		mship__removed(m, now_ms, nv.view_id, m->round_leader, &next,
+			       m->round_leader);
 		return;
 	}
-	mship__install(m, now_ms, nv.view_id, m->round.leader, &next);
+	mship__install(m, now_ms, nv.view_id, m->round_leader, &next);
 
 	mship__check_testcase4(m);
 	if (m->role == MSHIP_LEADER)
@@ -116,25 +125,24 @@ static void mship__try_commit(struct mship *m, int64_t now_ms)
 		mship__start_round(m, now_ms);
 }
 
-/* The REQ of the change in flight, to the members that still owe an OK. */
+/* The REQ of the batch in flight, to the members that still owe an OK. */
 static void mship__send_round_req(struct mship *m)
 {
 	struct wire_msg req = mship__msg(m, WIRE_REQ);
 	req.view_id = m->round_view_id;
 	req.request_id = m->round_request_id;
-	req.op = m->round.op;
-	req.peer = (uint16_t)m->round.peer;
-	req.leader = (uint16_t)m->round.leader;
+	wire_changes_split(&m->round, &req.op, &req.peer, &req.more);
+	req.leader = (uint16_t)m->round_leader;
 	mship__send(m, &m->round_waiting, &req);
 }
 
-/* Who still owes the round an OK: every member, and for an ADD the
- * joiner, but us and those that answered. */
+/* Who still owes the round an OK: every member, and the joiners the
+ * batch adds, but us and those that answered. */
 static void mship__round_unanswered(struct mship *m)
 {
 	m->round_waiting = m->members;
-	if (m->round.op == WIRE_OP_ADD)
-		peerset_add(&m->round_waiting, m->round.peer);
+	struct peerset joiners = mship__round_joiners(m);
+	peerset_union(&m->round_waiting, &joiners);
 	peerset_del(&m->round_waiting, m->cfg.self);
 	peerset_subtract(&m->round_waiting, &m->round_oks);
 }
@@ -142,47 +150,93 @@ static void mship__round_unanswered(struct mship *m)
 static void mship__round_accept(struct mship *m, int64_t now_ms);
 
 /*
- * Start the next queued change, skipping ones that change nothing. An ADD
- * of our own waits for the joiner's OK first; then (or at once) we accept
- * our change and ask the members.
+ * Our next batch: every queued change, in order, that changes something
+ * (a change of our own that changes nothing, or asks us to remove
+ * ourselves, a peer wrongly given up, is moot and dropped), each peer
+ * once (a second change of a peer waits for the next batch), at most
+ * CHANGES_MAX.
+ */
+static void mship__take_batch(struct mship *m, struct wire_changes *batch)
+{
+	batch->count = 0;
+	unsigned i = 0;
+	while (i < m->queue_count && batch->count < CHANGES_MAX) {
+		struct mship_change c = *mship__queue_at(m, i);
+		bool member = peerset_has(&m->members, c.peer);
+		if ((c.op == WIRE_OP_ADD) == member ||
+		    (c.op == WIRE_OP_DEL && c.peer == m->cfg.self)) {
+			mship__queue_remove(m, i);
+			continue;
+		}
+		if (wire_changes_has(batch, 0, c.peer)) {
+			i++;
+			continue;
+		}
+		wire_changes_push(batch, c.op, c.peer);
+		mship__queue_remove(m, i);
+	}
+}
+
+/*
+ * Start the next view change: a predecessor's batch first, exactly as it
+ * was accepted, under the leader it names; else a batch of what queued.
+ * A batch of ours that adds peers waits for the joiners' OKs first; then
+ * (or at once) we accept it and ask the members.
  */
 void mship__start_round(struct mship *m, int64_t now_ms)
 {
-	while (m->role == MSHIP_LEADER && !m->round_active &&
-	       !m->recon.active && m->queue_count > 0) {
-		struct mship_change c = *mship__queue_at(m, 0);
-		mship__queue_remove(m, 0);
-		/* A change of our own that changes nothing, or asks us to
-		 * remove ourselves (a peer wrongly given up), is moot. One
-		 * a predecessor asked (it names its leader) is not ours to
-		 * drop: a quorum may have decided it. */
-		bool member = peerset_has(&m->members, c.peer);
-		if (c.leader == 0 && ((c.op == WIRE_OP_ADD) == member ||
-				      (c.op == WIRE_OP_DEL &&
-				       c.peer == m->cfg.self)))
-			continue;
-		bool fresh = c.leader == 0;
-		if (fresh)
-			c.leader = m->cfg.self;
-		m->round_active = true;
-		m->round = c;
-		m->round_request_id = ++m->next_request_id;
-		m->round_view_id = m->view_id;
-		peerset_clear(&m->round_oks);
-		peerset_add(&m->round_oks, m->cfg.self);
-		m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
-		m->round_fresh = fresh;
-		m->round_confirming = fresh && c.op == WIRE_OP_ADD;
-		m->round_confirms = 1;
-		if (m->round_confirming) {
-			peerset_clear(&m->round_waiting);
-			peerset_add(&m->round_waiting, c.peer);
-			mship__send_round_req(m);
-			return;
-		}
-		mship__round_accept(m, now_ms);
+	if (m->role != MSHIP_LEADER || m->round_active || m->recon.active ||
+	    m->round_hold > 0)
+		return;
+	bool fresh = !m->inherit_set;
+	if (fresh) {
+		mship__take_batch(m, &m->round);
+		m->round_leader = m->cfg.self;
+	} else {
+		m->round = m->inherit;
+		m->round_leader = m->inherit_leader;
+		m->inherit_set = false;
+	}
+	if (m->round.count == 0)
+		return;
+	m->round_active = true;
+	m->round_request_id = ++m->next_request_id;
+	m->round_view_id = m->view_id;
+	peerset_clear(&m->round_oks);
+	peerset_add(&m->round_oks, m->cfg.self);
+	m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
+	m->round_fresh = fresh;
+	m->round_waiting = mship__round_joiners(m);
+	m->round_confirming = fresh && !peerset_empty(&m->round_waiting);
+	m->round_confirms = 1;
+	if (m->round_confirming) {
+		mship__send_round_req(m);
 		return;
 	}
+	mship__round_accept(m, now_ms);
+}
+
+/*
+ * Confirming: a batch goes on without the joiners that did not answer in
+ * 2T, once it holds anything else (a joiner that did, or a removal):
+ * nothing was accepted yet, so it may still change. Their JOINs, retried,
+ * queue them again. Returns whether it went on.
+ */
+static bool mship__drop_silent_joiners(struct mship *m, int64_t now_ms)
+{
+	struct wire_changes kept;
+	kept.count = 0;
+	for (unsigned i = 0; i < m->round.count; i++) {
+		const struct wire_change *c = &m->round.at[i];
+		if (c->op == WIRE_OP_ADD && !peerset_has(&m->round_oks, c->peer))
+			continue;
+		kept.at[kept.count++] = *c;
+	}
+	if (kept.count == 0)
+		return false;
+	m->round = kept;
+	mship__round_accept(m, now_ms);
+	return true;
 }
 
 /*
@@ -194,19 +248,20 @@ void mship__start_round(struct mship *m, int64_t now_ms)
  */
 static void mship__round_accept(struct mship *m, int64_t now_ms)
 {
-	const struct mship_change *c = &m->round;
 	m->round_confirming = false;
 	m->st.promised = m->ballot;
 	m->st.acc_set = true;
 	m->st.acc_ballot = m->ballot;
 	m->st.acc_base = m->view_id;
-	m->st.acc_op = (uint8_t)c->op;
-	m->st.acc_peer = (uint16_t)c->peer;
-	m->st.acc_leader = (uint16_t)c->leader;
+	enum wire_op op;
+	wire_changes_split(&m->round, &op, &m->st.acc_peer, &m->st.acc_more);
+	m->st.acc_op = (uint8_t)op;
+	m->st.acc_leader = (uint16_t)m->round_leader;
 	mship__save(m);
 	mship__round_unanswered(m);
-	if (c->op == WIRE_OP_DEL)
-		mship__report(m, c->peer);
+	for (unsigned i = 0; i < m->round.count; i++)
+		if (m->round.at[i].op == WIRE_OP_DEL)
+			mship__report(m, m->round.at[i].peer);
 	mship__send_round_req(m);
 	m->round_retry_ms = now_ms + 2 * (int64_t)m->cfg.heartbeat_ms;
 	mship__try_commit(m, now_ms);
@@ -384,7 +439,8 @@ void mship__on_ok(struct mship *m, int64_t now_ms,
 	peerset_add(&m->round_oks, msg->from);
 	peerset_del(&m->round_waiting, msg->from);
 	if (m->round_confirming) {
-		if (msg->from == m->round.peer)
+		/* Every joiner the batch adds confirmed: accept it. */
+		if (peerset_empty(&m->round_waiting))
 			mship__round_accept(m, now_ms);
 		return;
 	}
@@ -461,8 +517,11 @@ void mship__retry(struct mship *m, int64_t now_ms)
 		return;
 	}
 	if (m->round_confirming) {
+		if (mship__drop_silent_joiners(m, now_ms))
+			return;
 		if (++m->round_confirms > ADD_CONFIRMS_MAX) {
-			/* The joiner is gone: nothing was accepted, drop it. */
+			/* The joiners are gone: nothing was accepted, drop
+			 * them. */
 			m->round_active = false;
 			m->round_confirming = false;
 			mship__start_round(m, now_ms);

@@ -136,6 +136,7 @@ void mship__found_undo(struct mship *m, int64_t now_ms, unsigned ask)
 	m->round_active = false;
 	m->recon.active = false;
 	m->queue_count = 0;
+	m->inherit_set = false;
 	m->next_beat_ms = MSHIP_NEVER;
 	peerset_clear(&m->fd.watched);
 	peerset_clear(&m->dead);
@@ -192,6 +193,10 @@ bool mship__admits(struct mship *m, const struct wire_msg *msg)
 /* A new life holds the ADD of itself it confirmed (its only vote). */
 bool mship__admit_set(const struct mship *m)
 {
-	return m->fresh && m->st.acc_set && m->st.acc_op == WIRE_OP_ADD &&
-	       m->st.acc_peer == m->cfg.self;
+	if (!m->fresh || !m->st.acc_set)
+		return false;
+	struct wire_changes batch;
+	wire_changes_join(&batch, (enum wire_op)m->st.acc_op, m->st.acc_peer,
+			  &m->st.acc_more);
+	return wire_changes_has(&batch, WIRE_OP_ADD, m->cfg.self);
 }

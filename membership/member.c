@@ -35,12 +35,37 @@ static void mship__ok_req(struct mship *m, const struct wire_msg *msg)
 	ok.request_id = msg->request_id;
 	ok.op = msg->op;
 	ok.peer = msg->peer;
+	ok.more = msg->more;
 	ok.leader = msg->leader;
 	outbox_send_one(m->out, msg->from, &ok);
 }
 
+/* Keep a REQ's batch as our accepted one (saved by the caller). */
+static void mship__accept(struct mship *m, const struct wire_msg *msg)
+{
+	m->st.acc_set = true;
+	m->st.acc_ballot = msg->ballot;
+	m->st.acc_base = msg->view_id;
+	m->st.acc_op = (uint8_t)msg->op;
+	m->st.acc_peer = msg->peer;
+	m->st.acc_more = msg->more;
+	m->st.acc_leader = msg->leader;
+}
+
+/* Whether a REQ's batch names only hosts of our hostsfile. */
+static bool mship__req_known(const struct mship *m,
+			     const struct wire_msg *msg)
+{
+	if (msg->peer > m->cfg.hosts_count || msg->leader > m->cfg.hosts_count)
+		return false;
+	for (unsigned i = 0; i < msg->more.count; i++)
+		if (msg->more.at[i].peer > m->cfg.hosts_count)
+			return false;
+	return true;
+}
+
 /*
- * Accept a REQ: the change that makes view view_id + 1. Only in the view
+ * Accept a REQ: the batch that makes view view_id + 1. Only in the view
  * it is asked in (a member behind is sent the view by the leader first),
  * and only at our promise or above it; the acceptance is saved before the
  * OK leaves.
@@ -54,8 +79,11 @@ void mship__on_req(struct mship *m, int64_t now_ms,
 	if (m->role == MSHIP_LEADER && msg->ballot > m->ballot &&
 	    msg->view_id >= m->view_id)
 		mship__step_down(m, now_ms, msg->from);
-	if (m->role == MSHIP_JOINING && msg->op == WIRE_OP_ADD &&
-	    msg->peer == m->cfg.self && msg->view_id >= m->removed_in) {
+	struct wire_changes batch;
+	wire_changes_join(&batch, msg->op, msg->peer, &msg->more);
+	if (m->role == MSHIP_JOINING &&
+	    wire_changes_has(&batch, WIRE_OP_ADD, m->cfg.self) &&
+	    msg->view_id >= m->removed_in && mship__req_known(m, msg)) {
 		/* The leader asks whether we are here to be let in: yes, and
 		 * we promise its ballot for the view that admits us. */
 		if (msg->ballot < m->st.promised) {
@@ -69,13 +97,8 @@ void mship__on_req(struct mship *m, int64_t now_ms,
 		m->st.promised = msg->ballot;
 		if (m->fresh) {
 			/* Our only vote, kept across a restart: the view
-			 * this ADD makes admits us (mship__admits). */
-			m->st.acc_set = true;
-			m->st.acc_ballot = msg->ballot;
-			m->st.acc_base = msg->view_id;
-			m->st.acc_op = WIRE_OP_ADD;
-			m->st.acc_peer = (uint16_t)m->cfg.self;
-			m->st.acc_leader = msg->leader;
+			 * this batch makes admits us (mship__admits). */
+			mship__accept(m, msg);
 		}
 		mship__save(m);
 		mship__ok_req(m, msg);
@@ -89,7 +112,7 @@ void mship__on_req(struct mship *m, int64_t now_ms,
 		mship__refuse(m, msg);
 		return;
 	}
-	if (msg->peer > m->cfg.hosts_count || msg->leader > m->cfg.hosts_count) {
+	if (!mship__req_known(m, msg)) {
 		m->stats.dropped_stranger++;
 		return;
 	}
@@ -98,27 +121,25 @@ void mship__on_req(struct mship *m, int64_t now_ms,
 		return;
 	}
 	m->st.promised = msg->ballot;
-	m->st.acc_set = true;
-	m->st.acc_ballot = msg->ballot;
-	m->st.acc_base = msg->view_id;
-	m->st.acc_op = (uint8_t)msg->op;
-	m->st.acc_peer = msg->peer;
-	m->st.acc_leader = msg->leader;
+	mship__accept(m, msg);
 	m->follow_ballot = msg->ballot;
 	m->leader = msg->from;
 	m->newleader_deferred = false;
 	mship__revive(m, now_ms, msg->from);
 	mship__save(m);
-	if (msg->op == WIRE_OP_DEL && msg->peer != m->cfg.self &&
-	    msg->peer != msg->from) {
+	for (unsigned i = 0; i < batch.count; i++) {
+		unsigned peer = batch.at[i].peer;
+		if (batch.at[i].op != WIRE_OP_DEL || peer == m->cfg.self ||
+		    peer == msg->from)
+			continue;
 		/* The leader's detector spoke first; ours stays quiet. (A
 		 * leader finishing its predecessor's removal of itself is
 		 * alive: we keep watching it, or its death would go unseen
 		 * if it dies before the view is decided.) */
-		mship__report(m, msg->peer);
-		if (peerset_has(&m->members, msg->peer)) {
-			peerset_add(&m->dead, msg->peer);
-			fd_unwatch(&m->fd, msg->peer);
+		mship__report(m, peer);
+		if (peerset_has(&m->members, peer)) {
+			peerset_add(&m->dead, peer);
+			fd_unwatch(&m->fd, peer);
 		}
 	}
 	mship__ok_req(m, msg);
@@ -140,6 +161,7 @@ static void mship__promise(struct mship *m, unsigned to, uint32_t request_id,
 	if (m->st.acc_set && m->st.acc_base == m->view_id) {
 		ok.op = (enum wire_op)m->st.acc_op;
 		ok.peer = m->st.acc_peer;
+		ok.more = m->st.acc_more;
 		ok.leader = m->st.acc_leader;
 		ok.acc_ballot = m->st.acc_ballot;
 	}

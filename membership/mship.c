@@ -410,7 +410,10 @@ void mship__recheck_suspects(struct mship *m, int64_t now_ms)
 	struct peerset s = m->suspected;
 	for (unsigned i = 0; i < m->suspicions_count; i++)
 		peerset_add(&s, m->suspicions[i].peer);
+	m->round_hold++;
 	peerset_foreach(&s, id) mship__check_agreement(m, now_ms, id);
+	m->round_hold--;
+	mship__start_round(m, now_ms);
 }
 
 /* A member's heartbeat names whom it suspects: the leader keeps count. */
@@ -440,14 +443,18 @@ static void mship__heard_suspects(struct mship *m, int64_t now_ms,
 		if (s != NULL)
 			peerset_add(&s->by, msg->from);
 	}
+	m->round_hold++;
 	peerset_foreach(&msg->suspects, id) mship__check_agreement(m, now_ms, id);
+	m->round_hold--;
+	mship__start_round(m, now_ms);
 }
 
 /*
  * Our detector holds peer dead. We print its line, as ever; a member tells
  * the leader at once (a heartbeat naming its suspects, not waiting for the
- * next one), or takes over if the peer is its leader; the leader counts
- * the suspicions before it removes anyone.
+ * next one: one for all the deaths of this tick, so that the leader can
+ * remove them in one batch), or takes over if the peer is its leader; the
+ * leader counts the suspicions before it removes anyone.
  */
 static void mship__on_suspect(struct mship *m, int64_t now_ms, unsigned peer)
 {
@@ -460,17 +467,15 @@ static void mship__on_suspect(struct mship *m, int64_t now_ms, unsigned peer)
 		peerset_add(&m->dead, peer);
 		if (m->role == MSHIP_LEADER)
 			mship__check_agreement(m, now_ms, peer);
-		else if (m->role == MSHIP_MEMBER && m->leader != 0 &&
-			 !peerset_has(&m->dead, m->leader))
-			mship__beat_to(m, now_ms, m->leader);
+		else
+			m->tell_leader = true;
 		return;
 	}
 	if (m->role != MSHIP_LEADER) {
 		bool leader = peer == m->leader;
 		mship__on_dead(m, now_ms, peer);
-		if (!leader && m->role == MSHIP_MEMBER && m->leader != 0 &&
-		    !peerset_has(&m->dead, m->leader))
-			mship__beat_to(m, now_ms, m->leader);
+		if (!leader)
+			m->tell_leader = true;
 		return;
 	}
 	peerset_add(&m->dead, peer);
@@ -795,11 +800,19 @@ void mship_on_tick(struct mship *m, int64_t now_ms)
 		peerset_del(&dead, m->leader);
 		mship__on_suspect(m, now_ms, m->leader);
 	}
+	/* Deaths seen together are removed together, in one batch. */
+	m->round_hold++;
 	peerset_foreach(&dead, id) {
 		if (!mship__active(m))
-			return;
+			break;
 		mship__on_suspect(m, now_ms, id);
 	}
+	m->round_hold--;
+	mship__start_round(m, now_ms);
+	if (m->tell_leader && m->role == MSHIP_MEMBER && m->leader != 0 &&
+	    !peerset_has(&m->dead, m->leader))
+		mship__beat_to(m, now_ms, m->leader);
+	m->tell_leader = false;
 }
 
 void mship_on_message(struct mship *m, int64_t now_ms,

@@ -113,11 +113,10 @@ struct mship_suspicion {
 	struct peerset by;
 };
 
-/* A change to make; leader is the one the view it makes names. */
+/* A change waiting at the leader. */
 struct mship_change {
 	enum wire_op op;	/* ADD or DEL */
 	unsigned peer;
-	unsigned leader;	/* 0: whoever makes it */
 };
 
 struct mship {
@@ -219,16 +218,36 @@ struct mship {
 	uint32_t newleader_request_id;
 	uint64_t newleader_ballot;
 
-	/* Leader: our ballot, the change in flight, those queued behind. */
+	/*
+	 * Leader: our ballot, the view change in flight, the changes queued
+	 * behind it. A view change decides a batch: every change that queued
+	 * while the last one was in flight (at most CHANGES_MAX, each peer
+	 * once), the leader the view it makes names.
+	 */
 	uint64_t ballot;
 	uint32_t next_request_id;
 	bool round_active;
 	uint32_t round_request_id;
-	uint32_t round_view_id;	/* the view the change is asked in */
-	struct mship_change round;
-	/* ADD: first the joiner confirms it is there (and promises our
-	 * ballot for the view it joins); nothing is accepted until then,
-	 * so a joiner gone meanwhile is dropped after ADD_CONFIRMS_MAX. */
+	uint32_t round_view_id;	/* the view the batch is asked in */
+	struct wire_changes round;
+	unsigned round_leader;
+	/* A predecessor's batch, found taking over: finished first, exactly
+	 * as it was accepted (a quorum may have decided it). */
+	bool inherit_set;
+	struct wire_changes inherit;
+	unsigned inherit_leader;
+	/* Nonzero while one event is being handled whose changes (deaths
+	 * seen at one tick, suspects named by one heartbeat) belong in one
+	 * batch: mship__start_round waits for the event's end. */
+	unsigned round_hold;
+	/* Member: our detector held someone dead at this tick; the leader
+	 * hears of every such death in one heartbeat, at the tick's end. */
+	bool tell_leader;
+	/* ADDs: first the joiners confirm they are there (and promise our
+	 * ballot for the view they join); nothing is accepted until then.
+	 * After 2T the batch goes on without the silent ones, or, if none
+	 * confirmed and nothing else is in it, is dropped after
+	 * ADD_CONFIRMS_MAX. */
 	bool round_confirming;
 	unsigned round_confirms;
 	/* The change in flight is our own (queued by us, not a predecessor's

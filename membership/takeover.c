@@ -18,6 +18,7 @@ void mship__take_over(struct mship *m, int64_t now_ms)
 	m->leader = m->cfg.self;
 	m->round_active = false;
 	m->queue_count = 0;
+	m->inherit_set = false;
 	m->st.promised = m->ballot;
 	mship__heard_ballot(m, m->ballot);
 	mship__save(m);
@@ -26,6 +27,7 @@ void mship__take_over(struct mship *m, int64_t now_ms)
 	if (m->st.acc_set && m->st.acc_base == m->view_id) {
 		own.op = (enum wire_op)m->st.acc_op;
 		own.peer = m->st.acc_peer;
+		own.more = m->st.acc_more;
 		own.leader = m->st.acc_leader;
 		own.ballot = m->st.acc_ballot;
 	}
@@ -56,8 +58,8 @@ void mship__send_newleader(struct mship *m)
 
 /*
  * A promise for our ballot (msg NULL: check only). Once a quorum of the
- * view has promised, we lead: the change the highest ballot among them
- * accepted goes first, under the leader that change names, then the dead
+ * view has promised, we lead: the batch the highest ballot among them
+ * accepted goes first, whole and under the leader it names, then the dead
  * are removed, the old leader among them.
  */
 void mship__on_recon_answer(struct mship *m, int64_t now_ms,
@@ -91,11 +93,10 @@ void mship__on_recon_answer(struct mship *m, int64_t now_ms,
 	}
 	const struct recon_op *best = &m->recon.best;
 	if (best->op == WIRE_OP_ADD || best->op == WIRE_OP_DEL) {
-		struct mship_change c = {
-			.op = best->op, .peer = best->peer,
-			.leader = best->leader,
-		};
-		mship__enqueue(m, &c, true);
+		m->inherit_set = true;
+		wire_changes_join(&m->inherit, best->op, best->peer,
+				  &best->more);
+		m->inherit_leader = best->leader;
 	}
 	mship__start_round(m, now_ms);
 	mship__recheck_suspects(m, now_ms);
@@ -111,6 +112,7 @@ void mship__step_down(struct mship *m, int64_t now_ms, unsigned follow)
 	m->recon.active = false;
 	m->round_active = false;
 	m->queue_count = 0;
+	m->inherit_set = false;
 	m->role = MSHIP_MEMBER;
 	if (follow != 0 && follow != m->cfg.self &&
 	    peerset_has(&m->members, follow)) {

@@ -29,8 +29,10 @@ static void save(struct paxos_acceptor *a)
 }
 
 /* Below the promise: silence (the course's rule), or a NACK naming the
- * promise so the proposer need not wait for its timeout. */
-static void refuse(struct paxos_acceptor *a, const struct paxos_msg *m)
+ * promise so the proposer need not wait for its timeout. trimmed: the
+ * refusal is for a PREPARE below the trim point (0: for the ballot). */
+static void refuse(struct paxos_acceptor *a, const struct paxos_msg *m,
+		   uint64_t trimmed)
 {
 	struct paxos_msg nack;
 
@@ -42,6 +44,7 @@ static void refuse(struct paxos_acceptor *a, const struct paxos_msg *m)
 	nack.from = a->cfg.self;
 	nack.slot = m->slot;
 	nack.ballot = a->st.promised;
+	nack.trimmed = trimmed;
 	a->out->send(a->out, m->from, &nack);
 }
 
@@ -82,7 +85,14 @@ void paxos_acceptor_handle_prepare(struct paxos_acceptor *a,
 	unsigned i;
 
 	if (m->ballot < a->st.promised) {
-		refuse(a, m);
+		refuse(a, m, 0);
+		return;
+	}
+	/* The votes below trimmed are gone: a promise could not report
+	 * them, and the proposer would take their slots for gaps. */
+	if (m->slot < a->st.trimmed) {
+		a->stats.refused_trimmed++;
+		refuse(a, m, a->st.trimmed);
 		return;
 	}
 	if (m->ballot > a->st.promised) {
@@ -115,7 +125,7 @@ void paxos_acceptor_handle_accept(struct paxos_acceptor *a,
 	bool changed = false;
 
 	if (m->ballot < st->promised) {
-		refuse(a, m);
+		refuse(a, m, 0);
 		return;
 	}
 	if (m->slot < st->trimmed) {

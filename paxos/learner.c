@@ -36,6 +36,17 @@ static struct paxos_learner_slot *slot_of(struct paxos_learner *l,
 	return &l->slots[slot % PAXOS_SLOTS_MAX];
 }
 
+/* Forget the decided prefix, so the table only holds the slots still
+ * open above it. */
+static void advance(struct paxos_learner *l)
+{
+	while (l->slots[l->decided_below % PAXOS_SLOTS_MAX].decided) {
+		memset(&l->slots[l->decided_below % PAXOS_SLOTS_MAX], 0,
+		       offsetof(struct paxos_learner_slot, value));
+		l->decided_below++;
+	}
+}
+
 static void decide(struct paxos_learner *l, uint64_t slot, uint64_t ballot,
 		   const struct paxos_value *v)
 {
@@ -46,13 +57,7 @@ static void decide(struct paxos_learner *l, uint64_t slot, uint64_t ballot,
 	l->stats.decided++;
 	if (l->out->chosen)
 		l->out->chosen(l->out, slot, ballot, v);
-	/* The decided prefix is forgotten, so the table only holds the
-	 * slots still open above it. */
-	while (l->slots[l->decided_below % PAXOS_SLOTS_MAX].decided) {
-		memset(&l->slots[l->decided_below % PAXOS_SLOTS_MAX], 0,
-		       offsetof(struct paxos_learner_slot, value));
-		l->decided_below++;
-	}
+	advance(l);
 }
 
 void paxos_learner_create(struct paxos_learner *l,
@@ -62,6 +67,22 @@ void paxos_learner_create(struct paxos_learner *l,
 	memset(l, 0, sizeof(*l));
 	l->cfg = *cfg;
 	l->out = out;
+	l->decided_below = cfg->decided_below;
+}
+
+void paxos_learner_skip(struct paxos_learner *l, uint64_t upto)
+{
+	if (upto <= l->decided_below)
+		return;
+	if (upto - l->decided_below >= PAXOS_SLOTS_MAX) {
+		memset(l->slots, 0, sizeof(l->slots));
+	} else {
+		for (uint64_t s = l->decided_below; s < upto; s++)
+			memset(&l->slots[s % PAXOS_SLOTS_MAX], 0,
+			       sizeof(l->slots[0]));
+	}
+	l->decided_below = upto;
+	advance(l);
 }
 
 void paxos_learner_step(struct paxos_learner *l, const struct paxos_msg *m)

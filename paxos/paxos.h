@@ -162,7 +162,11 @@ enum paxos_msg_type {
  *   ACCEPT    slot, ballot, value
  *   ACCEPTED  slot, ballot, value: the acceptor voted for value at ballot
  *   NACK      slot: the refused message's; ballot: the acceptor's promise,
- *             higher than the refused ballot
+ *             higher than the refused ballot; or, trimmed not 0: the
+ *             PREPARE asked from a slot below trimmed, which the
+ *             acceptor dropped (paxos_acceptor_trim), so it cannot
+ *             report them: the proposer must learn the slots below
+ *             trimmed elsewhere (the application's catch-up) first
  *   CHOSEN    slot, ballot (the one it was chosen at), value
  *
  * from is the sender's id (1..PAXOS_ID_MAX), set by the core on what it
@@ -175,6 +179,7 @@ struct paxos_msg {
 	unsigned from;
 	uint64_t slot;
 	uint64_t ballot;
+	uint64_t trimmed;	/* NACK only; 0 otherwise */
 	struct paxos_value value;
 	unsigned entries_count;
 	struct paxos_entry entries[PAXOS_PROMISE_ENTRIES_MAX];
@@ -278,6 +283,7 @@ struct paxos_acceptor_stats {
 	uint64_t promised;	/* PREPAREs answered with a PROMISE */
 	uint64_t voted;		/* ACCEPTs answered with ACCEPTED */
 	uint64_t refused;	/* below the promise (NACK or silence) */
+	uint64_t refused_trimmed;	/* PREPARE below the trim point */
 	uint64_t dropped_forged;	/* ballot's id is not the sender */
 	uint64_t dropped_trimmed;	/* ACCEPT for a trimmed slot */
 	uint64_t dropped_full;	/* ACCEPT for a slot beyond the table */
@@ -307,6 +313,11 @@ void paxos_acceptor_step(struct paxos_acceptor *a, const struct paxos_msg *m);
  * PREPARE: a ballot at or above the promise is promised (saved, then a
  * PROMISE with the slots at or above m->slot); below it, silence or NACK.
  * An equal ballot is answered again: it is the same proposer asking twice.
+ * A PREPARE from a slot below the trim point is refused whatever its
+ * ballot (NACK with trimmed, or silence), and promises nothing: this
+ * acceptor dropped votes it would have to report, so a promise from it
+ * could let a proposer fill a chosen slot with a no-op. Every program
+ * that trims is thereby safe by the core alone.
  */
 void paxos_acceptor_handle_prepare(struct paxos_acceptor *a,
 				   const struct paxos_msg *m);
@@ -329,6 +340,9 @@ void paxos_acceptor_trim(struct paxos_acceptor *a, uint64_t upto);
 
 struct paxos_learner_config {
 	unsigned self;
+	/* Every slot below this is already decided and applied (a replica
+	 * that replayed its log, or restored a snapshot); 0: none. */
+	uint64_t decided_below;
 	/* The acceptors whose votes count; a majority of them decides. */
 	unsigned acceptors[PAXOS_ACCEPTORS_MAX];
 	unsigned acceptors_count;
@@ -393,6 +407,15 @@ void paxos_learner_handle_accepted(struct paxos_learner *l,
 void paxos_learner_handle_chosen(struct paxos_learner *l,
 				 const struct paxos_msg *m);
 
+/*
+ * The application learnt every slot below upto by other means (a log or
+ * a snapshot from another replica): the learner stands there now, slots
+ * below it are forgotten without output, and its window starts at upto.
+ * Slots above it already decided and output stay so. Below decided_below:
+ * nothing happens.
+ */
+void paxos_learner_skip(struct paxos_learner *l, uint64_t upto);
+
 /* ------------------------------------------------------------------ */
 /* Proposer                                                           */
 /* ------------------------------------------------------------------ */
@@ -451,6 +474,7 @@ enum paxos_proposer_phase {
 struct paxos_proposer_stats {
 	uint64_t rounds;		/* phase 1 begun */
 	uint64_t nacks;			/* NACKs that ended a round */
+	uint64_t nacks_trimmed;		/* PREPARE refused below a trim */
 	uint64_t timeouts;		/* rounds ended by retries_max */
 	uint64_t resent;		/* PREPARE/ACCEPT asked again */
 	uint64_t dropped_stranger;	/* not one of our acceptors */
@@ -507,6 +531,10 @@ struct paxos_proposer {
 
 	/* Every slot below this is decided. */
 	uint64_t decided_below;
+	/* The highest trim point a NACK reported above decided_below: the
+	 * slots below it must be learnt (paxos_proposer_skip) before a
+	 * phase 1 from here can gather a majority. 0: none. */
+	uint64_t behind_below;
 	/* The next slot a new command takes. */
 	uint64_t next_slot;
 	/* Slots below this (and at or above decided_below) had ACCEPT at
@@ -542,6 +570,24 @@ int paxos_proposer_propose(struct paxos_proposer *p, int64_t now_ms,
  */
 void paxos_proposer_prepare(struct paxos_proposer *p, int64_t now_ms);
 
+/*
+ * Stop proposing (a replica whose view names another leader): the
+ * proposer goes IDLE with no deadline; the commands queued and those in
+ * flight are dropped (the application holds its clients' commands and
+ * answers or proposes them again). The rounds used are kept, so the next
+ * paxos_proposer_prepare uses a ballot above them; decided_below stays.
+ * Answers that arrive later are dropped as for another round.
+ */
+void paxos_proposer_stop(struct paxos_proposer *p);
+
+/*
+ * The application learnt every slot below upto by other means (catch-up
+ * from another replica): the window starts there. Only while not
+ * leading (IDLE, BACKOFF or PREPARING: a phase 1 under way asks from the
+ * new slot on its next try); 0, or -EBUSY while LEADING (stop first).
+ */
+int paxos_proposer_skip(struct paxos_proposer *p, uint64_t upto);
+
 /* One pass per message: the sender (one of our acceptors, or any peer for
  * CHOSEN), then the ballot (ours, for answers), then the type's handler. */
 void paxos_proposer_step(struct paxos_proposer *p, int64_t now_ms,
@@ -563,7 +609,10 @@ void paxos_proposer_handle_promise(struct paxos_proposer *p, int64_t now_ms,
 void paxos_proposer_handle_accepted(struct paxos_proposer *p, int64_t now_ms,
 				    const struct paxos_msg *m);
 
-/* NACK above our ballot: the round is over; back off, then a higher one. */
+/* NACK above our ballot: the round is over; back off, then a higher one.
+ * A NACK with trimmed (our PREPARE asked below an acceptor's trim point)
+ * ends nothing, since the others may still make a majority; it is counted
+ * and kept in behind_below for the application, which must catch up. */
 void paxos_proposer_handle_nack(struct paxos_proposer *p, int64_t now_ms,
 				const struct paxos_msg *m);
 

@@ -483,6 +483,15 @@ void paxos_proposer_handle_nack(struct paxos_proposer *p, int64_t now_ms,
 {
 	if (acceptor_index(p, m->from) < 0)
 		return;
+	if (m->trimmed != 0) {
+		/* Behind that acceptor's trim point: it promises nothing,
+		 * the others may. The application learns the slots. */
+		p->stats.nacks_trimmed++;
+		if (m->trimmed > p->decided_below &&
+		    m->trimmed > p->behind_below)
+			p->behind_below = m->trimmed;
+		return;
+	}
 	if (m->ballot > p->ballot_seen)
 		p->ballot_seen = m->ballot;
 	/* Only a refusal of the ballot we are using ends a round; one for
@@ -515,6 +524,50 @@ void paxos_proposer_handle_chosen(struct paxos_proposer *p, int64_t now_ms,
 	s->value = m->value;
 	s->voters = 0;
 	decided(p, now_ms, m->slot, m->ballot, false);
+}
+
+void paxos_proposer_stop(struct paxos_proposer *p)
+{
+	if (p->phase == PAXOS_DONE)
+		return;
+	/* Whatever the slots held is dropped; the decided prefix stays. */
+	memset(p->slots, 0, sizeof(p->slots));
+	memset(p->reported, 0, sizeof(p->reported));
+	p->reported_count = 0;
+	p->reported_beyond = 0;
+	p->promised_by = 0;
+	p->queue_head = 0;
+	p->queue_count = 0;
+	p->next_slot = p->decided_below;
+	p->sent_below = p->decided_below;
+	p->phase = PAXOS_IDLE;
+	p->deadline_ms = PAXOS_NEVER;
+	p->tries = 0;
+	/* Answers to the old ballot must not count for a later round: the
+	 * next one is above it anyway (start_round), and until then no
+	 * handler takes answers while IDLE. */
+}
+
+int paxos_proposer_skip(struct paxos_proposer *p, uint64_t upto)
+{
+	if (p->phase == PAXOS_LEADING)
+		return -EBUSY;
+	if (upto <= p->decided_below)
+		return 0;
+	if (upto - p->decided_below >= PAXOS_SLOTS_MAX) {
+		memset(p->slots, 0, sizeof(p->slots));
+	} else {
+		for (uint64_t s = p->decided_below; s < upto; s++)
+			memset(slot_at(p, s), 0, sizeof(p->slots[0]));
+	}
+	p->decided_below = upto;
+	if (p->next_slot < upto)
+		p->next_slot = upto;
+	if (p->sent_below < upto)
+		p->sent_below = upto;
+	if (p->behind_below <= upto)
+		p->behind_below = 0;
+	return 0;
 }
 
 void paxos_proposer_tick(struct paxos_proposer *p, int64_t now_ms)

@@ -53,6 +53,7 @@ int recon_answer(struct recon *r, unsigned from, const struct wire_msg *ok)
 			.op = ok->op, .peer = ok->peer, .leader = ok->leader,
 			.ballot = ok->acc_ballot,
 		};
+		op.more = ok->more;
 		recon_consider(r, &op);
 	}
 	return 1;

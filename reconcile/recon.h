@@ -21,9 +21,11 @@
 #include "../common/peerset.h"
 #include "../common/wire.h"
 
+/* The changes accepted: a batch, its first change in op and peer. */
 struct recon_op {
 	enum wire_op op;	/* ADD, DEL, or NOTHING when none */
 	unsigned peer;
+	struct wire_changes more;	/* the batch's further changes */
 	unsigned leader;	/* the leader the change's view names */
 	uint64_t ballot;	/* the ballot it was accepted at */
 };

@@ -16,40 +16,10 @@
 # replica 1 must have replayed and caught up. Every wait is bounded;
 # everything started is killed on exit.
 
-set -u
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-cd "$root" || exit 2
-BANK=${BANK:-build/bank}
-CLIENT=${CLIENT:-build/bank-client}
-PYTHON=${PYTHON:-python3}
-PORT=${BANK_PORT:-$((24000 + ($$ % 500) * 4))}
-tmp=$(mktemp -d /tmp/bank-local.XXXXXX)
-pids=()
-rpid=()
-cleanup() {
-	for p in "${pids[@]}" "${rpid[@]}"; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fail() { echo "FAIL bank-local: $*"; exit 1; }
-
-printf '127.0.0.1\n127.0.0.2\n127.0.0.3\n' >"$tmp/hosts"
-start() {
-	mkdir -p "$tmp/s$1"
-	"$BANK" -h "$tmp/hosts" --id "$1" --port "$PORT" --heartbeat-ms 200 \
-		--state "$tmp/s$1" >>"$tmp/r$1.out" 2>>"$tmp/r$1.err" &
-	rpid[$1]=$!
-}
-slots() { grep -c '^{"replica"' "$tmp/r$1.out" 2>/dev/null; true; }
-wait_slots() {
-	for _ in $(seq 1 300); do
-		[ "$(slots "$1")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "replica $1 did not reach $2 slots"
-}
+TEST_NAME=bank-local
+PORT_BASE=24000
+EXTRA=()
+. "$(dirname "$0")/loopback-lib.sh"
 for i in 1 2 3; do start "$i"; done
 sleep 1.5
 for c in 1 2; do

@@ -9,7 +9,10 @@ For each size, N processes start at once on 127.77.x.y loopback addresses
               (rollcall: its view line; Serf: its N-th EventMemberJoin)
   idle CPU    CPU time of all peers over IDLE_S seconds, in % of one core
               (from /proc/PID/stat), and per member
-  memory      VmRSS per peer, average
+  memory      VmRSS per peer, average, and PSS (smaps_rollup): RSS counts
+              the shared libraries' pages (libc alone is 1.5 MiB) in
+              every peer, PSS divides them among the peers that share
+              them, so it is what each peer costs the machine
   kill        kill -9 of one member -> the last survivor with the new
               view (rollcall: a view line without it; Serf: its
               EventMemberFailed), and the first line naming it
@@ -97,6 +100,18 @@ class Group:
                 with open("/proc/%d/status" % p.pid) as f:
                     for line in f:
                         if line.startswith("VmRSS:"):
+                            vals.append(int(line.split()[1]))
+            except OSError:
+                pass
+        return sum(vals) / len(vals) if vals else 0
+
+    def pss_kib(self):
+        vals = []
+        for p in self.procs.values():
+            try:
+                with open("/proc/%d/smaps_rollup" % p.pid) as f:
+                    for line in f:
+                        if line.startswith("Pss:"):
                             vals.append(int(line.split()[1]))
             except OSError:
                 pass
@@ -225,6 +240,7 @@ def run(kind, n, tmp, form_s, kill_s):
         c1, w1 = g.cpu_ticks(), time.monotonic()
         cpu = 100.0 * (c1 - c0) / hz / (w1 - w0)
         rss = g.rss_kib()
+        pss = g.pss_kib()
         victim = n // 2 + 1
         tk = time.monotonic()
         g.kill(victim)
@@ -234,12 +250,12 @@ def run(kind, n, tmp, form_s, kill_s):
         first = (g.first_line - tk) if g.first_line is not None else None
         fmt = (lambda x: "%.2f s" % x if x is not None else "not within")
         print("%-8s %5d peers: spawn %.1f s; full view %s%s; idle CPU %.1f%% "
-              "of a core (%.3f%% per member); RSS %.0f KiB per peer; "
+              "of a core (%.3f%% per member); RSS %.0f KiB, PSS %.0f KiB per peer; "
               "kill -9 of %d: first line %s, every survivor %s%s"
               % (g.name, n, spawn_s, fmt(full),
                  "" if formed else " %.0f s (%d of %d full)"
                  % (form_s, len(g.full_at), n),
-                 cpu, cpu / n, rss, victim, fmt(first), fmt(last),
+                 cpu, cpu / n, rss, pss, victim, fmt(first), fmt(last),
                  "" if last is not None else " %.0f s (%d of %d)"
                  % (kill_s, len(done), n - 1)), flush=True)
     finally:

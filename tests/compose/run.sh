@@ -6,9 +6,11 @@
 #   --build   docker build . -t prj3 first (otherwise the image must exist)
 #   --stats   print `docker stats --no-stream` halfway through the run
 #
-# Brings compose/testcaseN.yml up detached, lets it run for a bound fixed
-# by the testcase's schedule, collects every container's output with its
-# time stamps (`docker logs -t`, stdout and stderr), merges the five in
+# Brings compose/testcaseN.yml up detached, lets it run until the last
+# event of the testcase's schedule is in the logs that should show it (at
+# most a bound fixed by the schedule) and ten seconds more, collects
+# every container's output with its time stamps (`docker logs -t`,
+# stdout and stderr), merges the five in
 # time order into build/compose/testcaseN.log, and always takes the
 # project down again (down -v --remove-orphans, on any exit). The verdict
 # is judge.awk's, from that log alone: a timeline per peer, then
@@ -24,8 +26,9 @@
 #   2  five crashes at ~12 s, seen by ~14 s                -> 25 s
 #   3  crashes at ~12, 18, 24 and 32 s, the last seen ~34 s -> 50 s
 #   4  the leader crashes at ~8 s, a new view by ~11 s     -> 30 s
-# Each leaves over ten seconds after the last expected event, in which a
-# spurious failure report or a late duplicate would show.
+# Each run goes on ten seconds after the last expected event (or after
+# the bound, if it never came), in which a spurious failure report or a
+# late duplicate would show.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,12 +55,18 @@ IMAGE=prj3
 PROJECT=rollcall
 PEERS="one two three four five"
 file=compose/testcase$tc.yml
+# The line that ends each testcase's schedule, and who prints it.
 case $tc in
-1) bound=25 running="one two three four five" ;;
-2) bound=25 running="one two three four" ;;
-3) bound=50 running="one" ;;
-4) bound=30 running="two three four" ;;
+1) bound=25 running="one two three four five"
+   last_re='memb_list: \[1,2,3,4,5\]' last_by="one two three four five" ;;
+2) bound=25 running="one two three four"
+   last_re='view_id: 5, leader: 1, memb_list: \[1,2,3,4\]' last_by="one two three four" ;;
+3) bound=50 running="one"
+   last_re='view_id: 8, leader: 1, memb_list: \[1\]' last_by="one" ;;
+4) bound=30 running="two three four"
+   last_re='leader: 2, memb_list: \[2,3,4\]' last_by="two three four" ;;
 esac
+WINDOW_S=10
 bound=${ROLLCALL_TC_SECONDS:-$bound}
 logdir=$root/build/compose
 log=$logdir/testcase$tc.log
@@ -87,22 +96,33 @@ trap 'exit 130' INT TERM
 : >"$clog"
 compose_down "$clog"
 
-echo "== testcase $tc: $file for ${bound}s ($compose_name)"
+echo "== testcase $tc: $file, at most ${bound}s + ${WINDOW_S}s ($compose_name)"
 if ! compose_up "$clog"; then
 	echo "FAIL testcase$tc: compose up failed (build/compose/testcase$tc.compose.log)"
 	exit 1
 fi
 
+# Until the schedule's last event is in every log that should show it
+# (at most the bound), then a window of WINDOW_S in which a spurious
+# failure report or a late duplicate would show.
+t0=$(date +%s)
+for _ in $(seq 1 "$bound"); do
+	missing=
+	for c in $last_by; do
+		timeout 30 docker logs "$c" 2>&1 | grep -Eq "$last_re" ||
+			missing="$missing $c"
+	done
+	[ -z "$missing" ] && break
+	[ $(($(date +%s) - t0)) -ge "$bound" ] && break
+	sleep 1
+done
 if [ "$stats" -eq 1 ]; then
-	half=$((bound / 2))
-	sleep "$half"
-	echo "== docker stats at ${half}s"
+	echo "== docker stats at $(($(date +%s) - t0))s"
 	timeout 30 docker stats --no-stream \
 		--format 'table {{.Name}}\t{{.MemUsage}}\t{{.CPUPerc}}' $PEERS 2>&1
-	sleep $((bound - half))
-else
-	sleep "$bound"
 fi
+sleep "$WINDOW_S"
+bound=$(($(date +%s) - t0))
 
 # Every container's lines, stamped, merged in time order; and how each
 # container stands now, for the record and the note below.

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034 # missing and judged are read by the caller
+# shellcheck disable=SC2034 # missing, whole and judged are read by the caller
 # Shared by the Docker scenarios that judge peers from their logs as they
 # run (tests/swarm/run.sh, tests/k8s/docker.sh). Source it; it needs
 #   peer_log NAME    a function printing NAME's stamped log lines
@@ -53,12 +53,45 @@ wait_removal() {
 		wait_for "memb_list: \\[$list\\]" "$@"
 }
 
-# judge_common LOG NAMES : judge.awk's checks common to every testcase on
-# LOG, whose peers are NAMES in id order; prints the timeline, and on a
-# failure its first reason in $judged. Returns judge.awk's status.
+# last_full NAME : the id of NAME's last view line if that view holds
+# the whole group [1,...,N] (N: $# of wait_whole's names), else nothing.
+last_full() {
+	peer_log "$1" | grep -E '\{peer_id:[0-9]+, view_id: [0-9]+, leader: [0-9]+, memb_list:' |
+		tail -n 1 | sed -nE "s/.*view_id: ([0-9]+), .*memb_list: \[$full_list\]\}\$/\1/p"
+}
+
+# wait_whole FLOOR NAME... : until every NAME's last view is one and the
+# same view of all of them ([1,...,N]) with an id above FLOOR; the id goes
+# to $whole, or on timeout (return 1) the laggards to $missing.
+wait_whole() {
+	local floor=$1 name got v
+	shift
+	full_list=$(seq -s, 1 $#)
+	whole=
+	for _ in $(seq 1 "$WAIT_S"); do
+		missing='' v=''
+		for name in "$@"; do
+			got=$(last_full "$name")
+			if [ -z "$got" ] || [ "$got" -le "$floor" ] ||
+				{ [ -n "$v" ] && [ "$got" != "$v" ]; }; then
+				missing="$missing $name"
+			fi
+			v=${v:-$got}
+		done
+		[ -z "$missing" ] && whole=$v && return 0
+		sleep 1
+	done
+	return 1
+}
+
+# judge_common LOG NAMES [REHEARD] : judge.awk's checks common to every
+# testcase on LOG, whose peers are NAMES in id order (REHEARD 1: a peer
+# reported unreachable and back in the reporter's view may be reported
+# again, as after a restart); prints the timeline, and on a failure its
+# first reason in $judged. Returns judge.awk's status.
 judge_common() {
 	local out rc
-	out=$(awk -v tc=0 -v names="$2" \
+	out=$(awk -v tc=0 -v names="$2" -v reheard="${3:-0}" \
 		-f "$(dirname "${BASH_SOURCE[0]}")/judge.awk" "$1")
 	rc=$?
 	printf '%s\n' "$out" | sed '$d'

@@ -18,7 +18,8 @@
 #include "fuzz.h"
 
 static struct bank_peer_msg peer, peer2;
-static struct bank bank;
+static struct bank bank, snap, snap2;
+static char snap_out[BANK_SNAPSHOT_BYTES_MAX];
 static char out[FRAME_BYTES_MAX];
 
 static void body_check(const char *body, size_t len)
@@ -51,6 +52,16 @@ static void body_check(const char *body, size_t len)
 		fuzz_check(peer2.type == peer.type && peer2.from == peer.from);
 		fuzz_check(peer2.log_count == peer.log_count);
 		fuzz_check(peer2.pm.entries_count == peer.pm.entries_count);
+		fuzz_check(peer2.pm.trimmed == peer.pm.trimmed);
+	}
+	/* A snapshot that decodes encodes again to the same bytes' bank. */
+	if (bank_snapshot_decode(&snap, body, len) == 0) {
+		size_t n;
+		fuzz_check(bank_snapshot_encode(&snap, snap_out,
+						sizeof(snap_out), &n) == 0);
+		fuzz_check(bank_snapshot_decode(&snap2, snap_out, n) == 0);
+		fuzz_check(snap2.accounts_count == snap.accounts_count &&
+			   snap2.clients_count == snap.clients_count);
 	}
 	if (len <= PAXOS_VALUE_BYTES_MAX) {
 		struct paxos_value v = { .noop = false, .len = (uint16_t)len };

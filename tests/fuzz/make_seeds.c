@@ -67,6 +67,17 @@ static struct seed_msg msgs[] = {
 	{ "ok-add", { .type = WIRE_OK, .from = 4, .incarnation = 3,
 		      .view_id = 2, .ballot = 1, .request_id = 7,
 		      .op = WIRE_OP_ADD, .peer = 4, .leader = 1 } },
+	/* A batch: further changes in the trailing array; its echo. */
+	{ "req-batch", { .type = WIRE_REQ, .from = 1, .incarnation = 2,
+			 .view_id = 2, .ballot = 1, .request_id = 8,
+			 .op = WIRE_OP_ADD, .peer = 4, .leader = 1,
+			 .more = { .count = 3, .at = { { WIRE_OP_ADD, 5 },
+						       { WIRE_OP_DEL, 3 },
+						       { WIRE_OP_ADD, 1024 } } } } },
+	{ "ok-batch", { .type = WIRE_OK, .from = 5, .incarnation = 3,
+			.view_id = 2, .ballot = 1, .request_id = 8,
+			.op = WIRE_OP_ADD, .peer = 4, .leader = 1,
+			.more = { .count = 1, .at = { { WIRE_OP_DEL, 3 } } } } },
 	/* Answering a NEWLEADER: the change accepted, at its ballot. */
 	{ "ok-accepted", { .type = WIRE_OK, .from = 3, .incarnation = 0xff,
 			   .view_id = 5, .ballot = (uint64_t)UINT32_MAX + 1,

@@ -256,34 +256,14 @@ for name in $all; do
 	final=$v
 done
 
-# last_full NAME: the id of NAME's last view line if that view is the
-# whole group, else nothing.
-last_full() {
-	peer_log "$1" | grep -E '\{peer_id:[0-9]+, view_id: [0-9]+, leader: [0-9]+, memb_list:' |
-		tail -n 1 | sed -nE 's/.*view_id: ([0-9]+), .*memb_list: \[1,2,3,4,5\]\}$/\1/p'
-}
-
 echo "== rolling restart, the state volume lost at each pod (rollcall-4 first)"
 floor=$final
 for i in $(seq $((REPLICAS - 1)) -1 0); do
 	timeout 30 docker kill "$PREFIX$i" >/dev/null || fail "docker kill rollcall-$i failed"
 	timeout 30 docker start "$PREFIX$i" >/dev/null || fail "docker start rollcall-$i failed"
 	t0=$(date +%s)
-	whole=
-	for _ in $(seq 1 "$WAIT_S"); do
-		missing= v=
-		for name in $all; do
-			got=$(last_full "$name")
-			if [ -z "$got" ] || [ "$got" -le "$floor" ] ||
-				{ [ -n "$v" ] && [ "$got" != "$v" ]; }; then
-				missing="$missing $name"
-			fi
-			v=${v:-$got}
-		done
-		[ -z "$missing" ] && whole=$v && break
-		sleep 1
-	done
-	[ -n "$whole" ] || { collect; fail "rolling restart of rollcall-$i: after ${WAIT_S}s not one whole view above $floor from:$missing"; }
+	# shellcheck disable=SC2086
+	wait_whole "$floor" $all || { collect; fail "rolling restart of rollcall-$i: after ${WAIT_S}s not one whole view above $floor from:$missing"; }
 	echo "== rollcall-$i restarted without its state: all five in view $whole [1,2,3,4,5] after $(($(date +%s) - t0))s"
 	floor=$whole
 done

@@ -2,6 +2,7 @@
 # Run the multi-process scenarios (all, or those named) and summarise.
 #   run.sh [NAME...]        tests/proc/scenarios.sh
 #   run.sh --net [NAME...]  tests/proc/partitions.sh: real cuts and loss
+#   PROC_SKIP="NAME..."     leaves these out
 # On failure a scenario's peer logs are printed, so CI shows what happened
 # (--net: their output lines, without the -v diagnostics). Each scenario
 # runs under a time limit; one that exits 77 is skipped, not failed. After
@@ -22,6 +23,9 @@ if [ "${1:-}" = --net ]; then
 fi
 passed=0 failed=0 skipped=0
 for name in ${*:-$all}; do
+	# PROC_SKIP: scenarios run elsewhere (make test-valgrind, the same
+	# binary with every assertion of this run).
+	case " ${PROC_SKIP:-} " in *" $name "*) continue ;; esac
 	start=$(date +%s.%N)
 	# --foreground: the scenario stays in the terminal's process group, so
 	# ^C reaches its trap; on time-out TERM reaches it the same way.

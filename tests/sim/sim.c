@@ -1254,8 +1254,10 @@ int main(int argc, char **argv)
 		printf("%llu runs had the group die out and peer 1 found it "
 		       "anew from view 0\n", (unsigned long long)t->refounded);
 	if (t->refounded_live && !a.one)
-		printf("%llu runs had peer 1 found the group anew while a live "
-		       "peer held a view beyond its probe (known limit; "
+		printf("%llu runs had peer 1 found the group anew while the "
+		       "group still spoke beyond its probe (a live peer held "
+		       "a view, or a member's message was on its way; known "
+		       "limit; "
 		       "counted, not failed): in %llu a view id then named "
 		       "two lists, in %llu the groups did not end as one, "
 		       "in %llu another invariant broke\n",

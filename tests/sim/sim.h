@@ -309,7 +309,8 @@ struct sim_stats {
 	/* Peer 1 founded anew after the group died out: no running peer
 	 * held a view of it (siminv.c, refounding). */
 	unsigned refounds;
-	/* ... while a running peer held a view of it: the known limit. */
+	/* ... while a running peer held a view of it, or a message of one
+	 * was on its way: the known limit. */
 	unsigned refounds_live;
 	bool refound_collision;	/* ... and then a view id named two lists */
 	bool refound_unmerged;	/* ... and the groups did not end as one */

@@ -502,14 +502,46 @@ static bool siminv__is_installed(const struct sim_peer *p, uint32_t view_id,
  *     and came back without its state, or not at all), so no process
  *     remembers one, and nothing can contradict the new group. The record
  *     starts afresh (views, and every peer's log).
- *   - the group lived on: a running peer holds a view of it, beyond a cut
- *     or a silence longer than the probe. This is the known limit: peer
+ *   - the group lived on: a running peer holds a view of it, or a
+ *     message a member of it sent is still on its way (its sender may
+ *     have died since; what a process wrote before it died is delivered),
+ *     beyond a cut or a silence longer than the probe. This is the known limit: peer
  *     1's log goes back to view 0 (its log alone starts afresh), and the
  *     record is kept, so that a view id the new group decides with
  *     another list than the old one is seen. From then on a failure is
  *     counted by kind, not failed: agreement (a view id named two lists),
  *     liveness (the two groups did not end as one), other.
  */
+/* Whether a message of a peer acting in a view (anything but a JOIN, a
+ * joiner's REDIRECT or a refusal) is on its way over TCP, and will be
+ * delivered: the group it was sent in still speaks, though its sender
+ * may be dead by now (a connection closed cleanly delivers what it
+ * held). founder: peer 1, whose earlier lives' messages are void. */
+static bool siminv__group_in_flight(const struct sim *s, unsigned founder,
+				    unsigned *from, uint32_t *view_id)
+{
+	for (size_t i = 0; i < s->heap_count; i++) {
+		const struct sim_ev *ev = &s->heap[i];
+		if (ev->kind != EV_TCP || ev->from == founder)
+			continue;
+		const struct sim_peer *p = &s->peers[ev->from];
+		const struct sim_peer *q = &s->peers[ev->to];
+		if (p->life != ev->from_life ||
+		    (!p->running && !peerset_has(&p->fin_to, ev->to)) ||
+		    !q->running || q->life != ev->to_life)
+			continue;
+		const struct wire_msg *msg = &s->slots[ev->arg].msg;
+		if (msg->type == WIRE_JOIN ||
+		    (msg->type == WIRE_REDIRECT && msg->leader == 0) ||
+		    (msg->type == WIRE_OK && msg->op == WIRE_OP_REFUSE))
+			continue;
+		*from = ev->from;
+		*view_id = msg->view_id;
+		return true;
+	}
+	return false;
+}
+
 static bool siminv__refounding(struct sim *s, struct sim_peer *p,
 			       const struct line *l)
 {
@@ -526,6 +558,14 @@ static bool siminv__refounding(struct sim *s, struct sim_peer *p,
 			/* Still no voter of the group that lives on. */
 			return true;
 		}
+	}
+	unsigned from;
+	uint32_t view_id;
+	if (siminv__group_in_flight(s, p->id, &from, &view_id)) {
+		s->stats.refounds_live++;
+		simtrace_add(s, " | REFOUNDED while a message of peer %u in "
+			     "view %u is on its way", from, (unsigned)view_id);
+		return true;
 	}
 	memset(s->views, 0, s->views_cap * sizeof(*s->views));
 	s->views_count = 0;
@@ -805,11 +845,11 @@ static const char *role_name(enum mship_role r)
 
 /*
  * Whether the latest view any live peer knows (installed, or held in its
- * state file while it joins) is older than the group's latest and lacks a
- * quorum alive: the views after it were installed only by peers now dead,
- * so no live peer can learn them, and the one they know can decide
- * nothing more. It is the same limit as a majority of the latest view
- * dead at once, one view back.
+ * state file while it joins) is older than the group's latest, and it or
+ * a view between it and the latest lacks a quorum alive: the views after
+ * it were installed only by peers now dead, so no live peer can learn
+ * them, and deciding them again needs a quorum of each. It is the same
+ * limit as a majority of the latest view dead at once, some views back.
  */
 static bool siminv__known_no_quorum(const struct sim *s,
 				    const struct sim_view *latest,
@@ -835,12 +875,23 @@ static bool siminv__known_no_quorum(const struct sim *s,
 	const struct sim_view *k = siminv__prev(s, known + 1);
 	if (k == NULL || k->id != known)
 		return false;
-	struct peerset up = k->members;
-	peerset_foreach(&k->members, id) {
-		if (!peerset_has(live, id))
-			peerset_del(&up, id);
+	/* The live peers decide each view after it again, in turn: a
+	 * change is decided by a quorum of the view it is asked in and of
+	 * the one it makes. One view on the way, the known one or a later
+	 * one, without a quorum alive stops them there. */
+	for (size_t i = 0; i < s->views_cap; i++) {
+		const struct sim_view *v = &s->views[i];
+		if (!v->used || !v->set || v->id < known || v->id > latest->id)
+			continue;
+		struct peerset up = v->members;
+		peerset_foreach(&v->members, id) {
+			if (!peerset_has(live, id))
+				peerset_del(&up, id);
+		}
+		if (!sim_quorum(&v->members, &up))
+			return true;
 	}
-	return !sim_quorum(&k->members, &up);
+	return false;
 }
 
 /*
@@ -874,10 +925,10 @@ static bool siminv__pending_no_quorum(const struct sim *s,
 	if (best == NULL)
 		return false;
 	struct peerset next = latest->members, up;
-	if (best->acc_op == WIRE_OP_ADD)
-		peerset_add(&next, best->acc_peer);
-	else
-		peerset_del(&next, best->acc_peer);
+	struct wire_changes batch;
+	wire_changes_join(&batch, (enum wire_op)best->acc_op, best->acc_peer,
+			  &best->acc_more);
+	wire_changes_apply(&batch, &next);
 	up = next;
 	peerset_foreach(&next, id) {
 		if (!peerset_has(live, id))
@@ -1015,13 +1066,15 @@ void siminv_check_liveness(struct sim *s)
 		sim_fmt_set(a, sizeof(a), l->recon.active ? &l->recon.waiting
 							  : &l->round_waiting);
 		sim_fail(s, "liveness/unfinished",
-			 "leader %u ends with %s %s %u waiting on [%s], %u "
-			 "queued", leader,
+			 "leader %u ends with %s %s %u (+%u) waiting on [%s], "
+			 "%u queued", leader,
 			 l->recon.active ? "a takeover" : l->round_active
 							  ? "a round"
 							  : "no round",
-			 l->round_active ? wire_op_name(l->round.op) : "-",
-			 l->round_active ? l->round.peer : 0, a,
+			 l->round_active ? wire_op_name(l->round.at[0].op)
+					 : "-",
+			 l->round_active ? l->round.at[0].peer : 0u,
+			 l->round_active ? l->round.count - 1u : 0u, a,
 			 l->queue_count);
 		return;
 	}

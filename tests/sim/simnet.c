@@ -226,10 +226,16 @@ size_t sim_fmt_msg(char *buf, size_t cap, const struct wire_msg *m)
 	switch (m->type) {
 	case WIRE_REQ:
 	case WIRE_OK:
-		n = snprintf(buf, cap, "%s(v%u r%u %s %u)",
+		n = snprintf(buf, cap, "%s(v%u r%u %s %u%s)",
 			     wire_type_name(m->type), (unsigned)m->view_id,
 			     (unsigned)m->request_id, wire_op_name(m->op),
-			     (unsigned)m->peer);
+			     (unsigned)m->peer, m->more.count > 0 ? " +" : "");
+		if (n > 0 && (size_t)n < cap && m->more.count > 0) {
+			/* The batch's size: "+2" for three changes. */
+			n--;
+			n += snprintf(buf + n, cap - (size_t)n, "%u)",
+				      (unsigned)m->more.count);
+		}
 		break;
 	case WIRE_NEWVIEW:
 		sim_fmt_set(set, sizeof(set), &m->members);

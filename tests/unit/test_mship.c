@@ -659,6 +659,11 @@ static void test_net_crash_one_by_one(void **state)
 }
 
 /* Two members crash at once: two rounds, each line once everywhere. */
+/*
+ * Two crash together: every survivor's detector holds both dead at one
+ * tick, each member tells the leader of both in one heartbeat, and the
+ * leader removes both in one view change (a batch): one view line.
+ */
 static void test_net_two_crash_together(void **state)
 {
 	(void)state;
@@ -673,9 +678,52 @@ static void test_net_two_crash_together(void **state)
 		struct rec *r = net_rec(&net, id);
 		rec_expect_line(r, 400, net_line_unreachable(id, 4, 1, 4));
 		rec_expect_line(r, 400, net_line_unreachable(id, 4, 1, 5));
-		rec_expect_line(r, 400, net_line_view(id, 5, 1, "1,2,3,5"));
-		rec_expect_line(r, 400, net_line_view(id, 6, 1, "1,2,3"));
+		rec_expect_line(r, 400, net_line_view(id, 5, 1, "1,2,3"));
 	}
+	/* One REQ: DEL 4 in the lab's fields, DEL 5 in the batch's. */
+	struct rec *leader = net_rec(&net, 1);
+	unsigned reqs = 0;
+	for (unsigned i = 0; i < leader->sent_count; i++) {
+		const struct wire_msg *m = &leader->sent[i].msg;
+		if (m->type != WIRE_REQ || leader->sent[i].at_ms < 250)
+			continue;
+		reqs++;
+		assert_int_equal(m->op, WIRE_OP_DEL);
+		assert_int_equal(m->peer, 4);
+		assert_int_equal(m->more.count, 1);
+		assert_int_equal(m->more.at[0].op, WIRE_OP_DEL);
+		assert_int_equal(m->more.at[0].peer, 5);
+	}
+	assert_int_equal(reqs, 1);
+	net_run_until(&net, 3000);
+	net_expect_quiet(&net);
+}
+
+/*
+ * Joins batched: 2 joins first; 3, 4 and 5 start while its round is in
+ * flight, and go in the next view change together. Every member prints
+ * one view line per view installed: [1], [1,2], then [1..5].
+ */
+static void test_net_joins_batched(void **state)
+{
+	(void)state;
+	net_create(&net, 5, T_MS);
+	net_start(&net, 1);
+	net_settle(&net);
+	net_start(&net, 2);
+	net_start(&net, 3);
+	net_start(&net, 4);
+	net_start(&net, 5);
+	net_settle(&net);
+	rec_expect_line(net_rec(&net, 1), 0, net_line_view(1, 0, 1, "1"));
+	rec_expect_line(net_rec(&net, 1), 0, net_line_view(1, 1, 1, "1,2"));
+	rec_expect_line(net_rec(&net, 2), 0, net_line_view(2, 1, 1, "1,2"));
+	for (unsigned id = 1; id <= 5; id++) {
+		rec_expect_line(net_rec(&net, id), 0,
+				net_line_view(id, 2, 1, "1,2,3,4,5"));
+		expect_view(net_mship(&net, id), 2, 1, "1,2,3,4,5");
+	}
+	net_expect_quiet(&net);
 	net_run_until(&net, 3000);
 	net_expect_quiet(&net);
 }
@@ -3001,6 +3049,7 @@ int main(void)
 		cmocka_unit_test(test_net_req_del_before_own_detector),
 		cmocka_unit_test(test_net_crash_one_by_one),
 		cmocka_unit_test(test_net_two_crash_together),
+		cmocka_unit_test(test_net_joins_batched),
 		cmocka_unit_test(test_net_crash_option),
 		cmocka_unit_test(test_net_crash_option_while_joining),
 		cmocka_unit_test(test_net_newleader_before_own_detector),

@@ -13,7 +13,7 @@
  *
  *   restored promised=3.1 [trimmed=0] [slots=0:2.1:X]   before acceptor
  *   acceptor self=2 [nack] [learners=5]
- *   learner self=5 acceptors=2,3,4 [trust]
+ *   learner self=5 acceptors=2,3,4 [trust] [decided=0]
  *   proposer self=1 acceptors=2,3,4 [learners=5] [window=1] [single]
  *            [retry=100] [retries=3] [backoff=50,200] [cap=800] [seed=1]
  *            [round=1] [decided=0]
@@ -21,7 +21,11 @@
  * Events (at=T optional, never back in time; the last event's by default):
  *
  *   msg at=T TYPE from=3 slot=0 ballot=3.1 [value=X] [entries=...]
+ *       [trimmed=4]                (a NACK's trim point)
  *   propose at=T value=X           prepare at=T        tick at=T
+ *   stop                           (proposer) stop proposing
+ *   skip upto=4                    (learner, proposer) slots below 4 learnt
+ *                                  elsewhere
  *   trim upto=4                    (acceptor) drop slots below 4
  *   restart                        (acceptor) a new life from its last save
  *
@@ -29,13 +33,14 @@
  *
  *   send to=2,3,4 PREPARE slot=0 ballot=3.1
  *       (one line for the same message to several peers in a row; ACCEPT,
- *       ACCEPTED, CHOSEN add value=, PROMISE entries=, always written)
+ *       ACCEPTED, CHOSEN add value=, PROMISE entries=, always written; a
+ *       NACK adds trimmed= when not 0)
  *   save promised=3.1 trimmed=0 slots=0:3.1:X
  *   chosen slot=0 ballot=3.1 value=X
  *   quiet                          nothing more (implied before each event
  *                                  and at the end)
  *   state [promised=3.1] [slots=...] [phase=LEADING] [ballot=3.1]
- *         [decided=1] [next=T|never] [queue=0]
+ *         [decided=1] [next=T|never] [queue=0] [behind=0]
  *
  * SCENARIO_TRACE=1 prints each event and its output as directives on
  * stderr, to write a new file from; it fails every file and judges none.
@@ -181,6 +186,8 @@ static void render_msg(char *buf, size_t cap, const struct paxos_msg *m)
 		cat(buf, cap, " entries=");
 		cat_entries(buf, cap, m->entries, m->entries_count);
 	}
+	if (m->type == PAXOS_NACK && m->trimmed != 0)
+		cat(buf, cap, " trimmed=%" PRIu64, m->trimmed);
 }
 
 static void render_state(char *buf, size_t cap, const struct paxos_state *st)
@@ -444,7 +451,8 @@ static int do_learner(struct pscen *s, const struct scenfile_words *ws)
 	struct paxos_learner_config c;
 	const char *v;
 
-	if (scenfile_keys_check(&s->f, ws, 1, "self acceptors trust") < 0)
+	if (scenfile_keys_check(&s->f, ws, 1, "self acceptors trust decided") <
+	    0)
 		return -1;
 	memset(&c, 0, sizeof(c));
 	if (!(v = scenfile_value(ws, 1, "self")) ||
@@ -455,6 +463,10 @@ static int do_learner(struct pscen *s, const struct scenfile_words *ws)
 		      PAXOS_ACCEPTORS_MAX) < 0)
 		return v ? -1 : pscen_fail(s, "learner needs acceptors=");
 	c.trust_chosen = scenfile_flag(ws, 1, "trust");
+	if ((v = scenfile_value(ws, 1, "decided")) &&
+	    scenfile_u64(&s->f, "decided", v, UINT64_MAX / 2,
+			 &c.decided_below) < 0)
+		return -1;
 	paxos_learner_create(&s->l, &c, &s->out);
 	s->role = ROLE_LEARNER;
 	return 0;
@@ -566,7 +578,7 @@ static int do_msg(struct pscen *s, const struct scenfile_words *ws)
 	memset(m, 0, offsetof(struct paxos_msg, entries));
 	if (parse_type(s, ws->w[first], &m->type) < 0 ||
 	    scenfile_keys_check(&s->f, ws, first + 1,
-				"from slot ballot value entries") < 0 ||
+				"from slot ballot value entries trimmed") < 0 ||
 	    event_time(s, ws) < 0)
 		return -1;
 	if (!(v = scenfile_value(ws, first + 1, "from")) ||
@@ -581,6 +593,10 @@ static int do_msg(struct pscen *s, const struct scenfile_words *ws)
 		return -1;
 	if ((v = scenfile_value(ws, first + 1, "value")) &&
 	    parse_value(s, v, strlen(v), &m->value) < 0)
+		return -1;
+	if ((v = scenfile_value(ws, first + 1, "trimmed")) &&
+	    scenfile_u64(&s->f, "trimmed", v, UINT64_MAX / 2, &m->trimmed) <
+		    0)
 		return -1;
 	if ((v = scenfile_value(ws, first + 1, "entries")) &&
 	    parse_entries(s, "entries", v, m->entries, &m->entries_count) < 0)
@@ -649,6 +665,37 @@ static int do_trim(struct pscen *s, const struct scenfile_words *ws)
 	if (scenfile_u64(&s->f, "upto", v, UINT64_MAX / 2, &upto) < 0)
 		return -1;
 	paxos_acceptor_trim(&s->a, upto);
+	return 0;
+}
+
+static int do_stop(struct pscen *s, const struct scenfile_words *ws)
+{
+	if (need(s, ROLE_PROPOSER, "stop") < 0 ||
+	    scenfile_keys_check(&s->f, ws, 1, "") < 0)
+		return -1;
+	paxos_proposer_stop(&s->p);
+	return 0;
+}
+
+static int do_skip(struct pscen *s, const struct scenfile_words *ws)
+{
+	const char *v = scenfile_value(ws, 1, "upto");
+	uint64_t upto;
+
+	if (scenfile_keys_check(&s->f, ws, 1, "upto") < 0)
+		return -1;
+	if (!v)
+		return pscen_fail(s, "skip needs upto=");
+	if (scenfile_u64(&s->f, "upto", v, UINT64_MAX / 2, &upto) < 0)
+		return -1;
+	if (s->role == ROLE_LEARNER) {
+		paxos_learner_skip(&s->l, upto);
+		return 0;
+	}
+	if (need(s, ROLE_PROPOSER, "skip") < 0)
+		return -1;
+	if (paxos_proposer_skip(&s->p, upto) < 0)
+		return pscen_fail(s, "skip refused: the proposer is leading");
 	return 0;
 }
 
@@ -745,7 +792,7 @@ static int do_state(struct pscen *s, const struct scenfile_words *ws)
 		return check_key(s, ws, "decided", got);
 	}
 	if (scenfile_keys_check(&s->f, ws, 1, "phase ballot decided next "
-				"queue") < 0 ||
+				"queue behind") < 0 ||
 	    check_key(s, ws, "phase", phase_names[p->phase]) < 0)
 		return -1;
 	cat_ballot(got, sizeof(got), p->ballot);
@@ -756,6 +803,9 @@ static int do_state(struct pscen *s, const struct scenfile_words *ws)
 		return -1;
 	snprintf(got, sizeof(got), "%u", p->queue_count);
 	if (check_key(s, ws, "queue", got) < 0)
+		return -1;
+	snprintf(got, sizeof(got), "%" PRIu64, p->behind_below);
+	if (check_key(s, ws, "behind", got) < 0)
 		return -1;
 	if (paxos_proposer_next_deadline(p) == PAXOS_NEVER)
 		snprintf(got, sizeof(got), "never");
@@ -770,7 +820,8 @@ static int do_state(struct pscen *s, const struct scenfile_words *ws)
 static bool is_event(const char *d)
 {
 	static const char *const events[] = { "msg", "propose", "prepare",
-					      "tick", "trim", "restart" };
+					      "tick", "trim", "restart", "stop",
+					      "skip" };
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 		if (strcmp(d, events[i]) == 0)
 			return true;
@@ -802,6 +853,8 @@ static int run_event(struct pscen *s, const struct scenfile_words *ws)
 		 strcmp(d, "prepare") == 0 ? do_timed(s, ws, false) :
 		 strcmp(d, "tick") == 0	   ? do_timed(s, ws, true) :
 		 strcmp(d, "trim") == 0	   ? do_trim(s, ws) :
+		 strcmp(d, "stop") == 0	   ? do_stop(s, ws) :
+		 strcmp(d, "skip") == 0	   ? do_skip(s, ws) :
 					     do_restart(s, ws);
 	trace_outputs(s);
 	return rc;

@@ -174,10 +174,32 @@ static void test_void_ballot_ignored(void **state)
 	assert_int_equal(r.best.ballot, BALLOT_MAKE(1, 4));
 }
 
+/* A batch is one value: the highest ballot's whole batch wins, its
+ * further changes with it. */
+static void test_batch_kept_whole(void **state)
+{
+	(void)state;
+	struct recon_op own = { .op = WIRE_OP_DEL, .peer = 5, .leader = 1,
+				.ballot = BALLOT_MAKE(1, 1) };
+	begin5(&own);
+	struct wire_msg ok = answer(3, BALLOT_MAKE(2, 2), 4, WIRE_OP_ADD, 6,
+				    BALLOT_MAKE(1, 3));
+	wire_changes_push(&ok.more, WIRE_OP_ADD, 7);
+	wire_changes_push(&ok.more, WIRE_OP_DEL, 5);
+	assert_int_equal(recon_answer(&r, 3, &ok), 1);
+	assert_int_equal(r.best.op, WIRE_OP_ADD);
+	assert_int_equal(r.best.peer, 6);
+	assert_int_equal(r.best.more.count, 2);
+	assert_int_equal(r.best.more.at[0].peer, 7);
+	assert_int_equal(r.best.more.at[1].op, WIRE_OP_DEL);
+	assert_int_equal(r.best.ballot, BALLOT_MAKE(1, 3));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quorum_rule),
+		cmocka_unit_test(test_batch_kept_whole),
 		cmocka_unit_test(test_done_at_quorum),
 		cmocka_unit_test(test_highest_ballot_wins),
 		cmocka_unit_test(test_ignored_answers),

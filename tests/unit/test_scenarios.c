@@ -231,6 +231,31 @@ static int scen_op(struct scen *s, const char *v, enum wire_op *out)
 			 "REFUSE)", v);
 }
 
+/* A batch's further changes: more=ADD.5,DEL.6 (op.peer, comma between). */
+static int scen_more(struct scen *s, const char *v, struct wire_changes *out)
+{
+	out->count = 0;
+	while (*v != '\0') {
+		char op_name[16];
+		size_t n = strcspn(v, ".");
+		if (n == 0 || n >= sizeof(op_name) || v[n] != '.')
+			return scen_fail(s, "more=%s: not op.peer,...", v);
+		memcpy(op_name, v, n);
+		op_name[n] = '\0';
+		enum wire_op op = WIRE_OP_ADD;
+		if (scen_op(s, op_name, &op) < 0)
+			return -1;
+		char *end;
+		unsigned long peer = strtoul(v + n + 1, &end, 10);
+		if (end == v + n + 1 || peer == 0 || peer > HOSTS_MAX ||
+		    (*end != ',' && *end != '\0') ||
+		    !wire_changes_push(out, op, (unsigned)peer))
+			return scen_fail(s, "more=%s: not op.peer,...", v);
+		v = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
 static const char *const scen_roles[] = {
 	[MSHIP_IDLE] = "IDLE",       [MSHIP_JOINING] = "JOINING",
 	[MSHIP_MEMBER] = "MEMBER",   [MSHIP_LEADER] = "LEADER",
@@ -294,6 +319,10 @@ static void scen_render_send(char *buf, size_t cap, unsigned self,
 		scen_cat(buf, cap, " op=%s", wire_op_name(m->op));
 	if ((f & F_PEER) && m->peer != 0)
 		scen_cat(buf, cap, " peer=%u", (unsigned)m->peer);
+	for (unsigned i = 0; (f & F_PEER) && i < m->more.count; i++)
+		scen_cat(buf, cap, "%s%s.%u", i == 0 ? " more=" : ",",
+			 wire_op_name(m->more.at[i].op),
+			 (unsigned)m->more.at[i].peer);
 	if ((f & F_LEADER) && m->leader != 0)
 		scen_cat(buf, cap, " leader=%u", (unsigned)m->leader);
 	if (f & F_ACC)
@@ -574,7 +603,7 @@ static int scen_parse_msg(struct scen *s, const struct scenfile_words *ws,
 	char keys[160];
 	snprintf(keys, sizeof(keys), "%s view inc ballot%s%s%s%s%s%s%s", extra,
 		 f & F_REQ ? " req" : "", f & F_OP ? " op" : "",
-		 f & F_PEER ? " peer" : "", f & F_LEADER ? " leader" : "",
+		 f & F_PEER ? " peer more" : "", f & F_LEADER ? " leader" : "",
 		 f & F_ACC ? " acc" : "",
 		 f & F_SUSPECTS ? " suspects heard" : "",
 		 f & F_MEMBERS ? " members" : "");
@@ -609,6 +638,9 @@ static int scen_parse_msg(struct scen *s, const struct scenfile_words *ws,
 			return -1;
 		m->peer = (uint16_t)x;
 	}
+	if ((v = scenfile_value(ws, first + 1, "more")) != NULL &&
+	    scen_more(s, v, &m->more) < 0)
+		return -1;
 	if ((v = scenfile_value(ws, first + 1, "leader")) != NULL) {
 		if (scenfile_uint(&s->f, "leader", v, 0xffff, &x) < 0)
 			return -1;
@@ -763,11 +795,16 @@ static int scen_do_state(struct scen *s, const struct scenfile_words *ws)
 					 BALLOT_LEADER(m->st.promised), v);
 	}
 	if ((v = scenfile_value(ws, 1, "accepted")) != NULL) {
-		char got[32] = "none";
-		if (m->st.acc_set)
+		char got[256] = "none";
+		if (m->st.acc_set) {
 			snprintf(got, sizeof(got), "%s.%u",
 				 wire_op_name(m->st.acc_op),
 				 (unsigned)m->st.acc_peer);
+			for (unsigned i = 0; i < m->st.acc_more.count; i++)
+				scen_cat(got, sizeof(got), ",%s.%u",
+					 wire_op_name(m->st.acc_more.at[i].op),
+					 (unsigned)m->st.acc_more.at[i].peer);
+		}
 		if (strcmp(got, v) != 0)
 			return scen_fail(s, "state accepted=%s, expected %s",
 					 got, v);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -42,6 +43,10 @@ static void round_trip(const struct state *st, const char *text)
 		assert_int_equal(back.acc_op, st->acc_op);
 		assert_int_equal(back.acc_peer, st->acc_peer);
 		assert_int_equal(back.acc_leader, st->acc_leader);
+		assert_int_equal(back.acc_more.count, st->acc_more.count);
+		assert_memory_equal(back.acc_more.at, st->acc_more.at,
+				    st->acc_more.count *
+					    sizeof(st->acc_more.at[0]));
 	}
 	assert_int_equal(back.in_view, st->in_view);
 	assert_int_equal(back.view_id, st->view_id);
@@ -80,6 +85,37 @@ static void test_state_forms(void **state)
 	st.acc_leader = 1;
 	round_trip(&st, "rollcall-state 1\npromised 131074\n"
 			"accepted 65537 4 2 5 1\nview 4 1 1,2,3,4,5\n");
+	/* A batch: its further changes after the leader, op:peer. */
+	wire_changes_push(&st.acc_more, WIRE_OP_ADD, 7);
+	wire_changes_push(&st.acc_more, WIRE_OP_DEL, 3);
+	round_trip(&st, "rollcall-state 1\npromised 131074\n"
+			"accepted 65537 4 2 5 1 1:7,2:3\nview 4 1 1,2,3,4,5\n");
+}
+
+/* A batch names each peer once, with ADD or DEL, as the wire does. */
+static void test_state_batch_refused(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"accepted 1 4 2 5 1 1:5\n",	/* the first change's peer */
+		"accepted 1 4 2 5 1 1:7,2:7\n",
+		"accepted 1 4 2 5 1 3:7\n",	/* no change */
+		"accepted 1 4 2 5 1 1:0\n",
+		"accepted 1 4 2 5 1 1:7,\n",
+		"accepted 1 4 2 5 1 \n",
+		"accepted 1 4 2 5 1 17\n",
+		"accepted 1 4 3 5 1\n",	/* PENDING is no change either */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text),
+			 "rollcall-state 1\npromised 1\n%sview none\n", bad[i]);
+		unsigned line;
+		int rc = decode(text, &line);
+		if (rc == 0)
+			fail_msg("'%s' decoded", bad[i]);
+		assert_int_equal(line, 3);
+	}
 }
 
 /*
@@ -164,6 +200,10 @@ static void test_state_full_view_fits(void **state)
 	st.view_leader = HOSTS_MAX;
 	for (unsigned id = 1; id <= HOSTS_MAX; id++)
 		peerset_add(&st.members, id);
+	/* And the widest batch, four-digit peers. */
+	for (unsigned id = HOSTS_MAX - 1; st.acc_more.count < CHANGES_MAX - 1;
+	     id--)
+		wire_changes_push(&st.acc_more, WIRE_OP_DEL, id);
 	size_t len = 0;
 	assert_int_equal(state_encode(&st, buf, sizeof(buf), &len), 0);
 	assert_true(len <= STATE_BYTES_MAX);
@@ -172,6 +212,7 @@ static void test_state_full_view_fits(void **state)
 	assert_int_equal(state_decode(buf, len, &back, &line), 0);
 	assert_true(peerset_equal(&back.members, &st.members));
 	assert_int_equal(back.view_id, st.view_id);
+	assert_int_equal(back.acc_more.count, CHANGES_MAX - 1);
 }
 
 int main(void)
@@ -180,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_state_forms),
 		cmocka_unit_test(test_state_removal_view),
 		cmocka_unit_test(test_state_refused),
+		cmocka_unit_test(test_state_batch_refused),
 		cmocka_unit_test(test_state_full_view_fits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

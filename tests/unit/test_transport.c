@@ -12,6 +12,7 @@
  * diagnostics.
  */
 #include <setjmp.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -211,6 +212,7 @@ static struct node *node_start_codec(struct fixture *fx, unsigned i,
 		.verbose = fx->verbose,
 		.codec = codec,
 		.keyring = next_keyring,
+		.incarnation = 1000 + self,
 	};
 	struct transport_events ev = {
 		.ctx = n,
@@ -1031,6 +1033,52 @@ static void test_close_before_ready(void **state)
 }
 
 /*
+ * Keyed, a program's frames are sealed too: they arrive decoded between
+ * peers with the same keys, twice when sent twice (each its own
+ * envelope), and a peer with other keys opens none of them.
+ */
+static void test_codec_keyed(void **state)
+{
+	struct fixture *fx = *state;
+	struct keyring ka = ring_of(KEY_A), kb = ring_of(KEY_B);
+	static struct paxos_msg p;
+	char frame[256];
+	struct peerset to;
+	size_t len;
+
+	next_keyring = &ka;
+	struct node *a = node_start_codec(fx, 1, 1, &paxos_codec);
+	struct node *b = node_start_codec(fx, 2, 2, &paxos_codec);
+	next_keyring = &kb;
+	struct node *c = node_start_codec(fx, 3, 3, &paxos_codec);
+	next_keyring = NULL;
+	WAIT_UNTIL(fx, a->ready == 1 && b->ready == 1 && c->ready == 1);
+	memset(&p, 0, sizeof(p));
+	p.type = PAXOS_ACCEPT;
+	p.from = 1;
+	p.ballot = paxos_ballot(1, 1);
+	p.value.len = 1;
+	p.value.bytes[0] = 'X';
+	assert_int_equal(wire_paxos_encode_frame(&p, frame, sizeof(frame),
+						 &len), 0);
+	peerset_clear(&to);
+	peerset_add(&to, 2);
+	peerset_add(&to, 3);
+	transport_send_frame(a->t, &to, frame, len);
+	transport_send_frame(a->t, &to, frame, len);
+	WAIT_UNTIL(fx, b->decoded_count == 2 &&
+			       stats(c)->dropped_unopened == 2);
+	assert_int_equal(b->decoded_from, 1);
+	assert_memory_equal(&b->decoded, &p, sizeof(p));
+	assert_int_equal(c->decoded_count, 0);
+	assert_int_equal(stats(b)->dropped_unopened +
+				 stats(b)->dropped_replayed +
+				 stats(b)->dropped_unsealed +
+				 stats(b)->dropped_spoofed, 0);
+	close_all_and_check(fx);
+}
+
+/*
  * A program with its own codec: its frames arrive decoded by it, with the
  * sender checked as for membership messages; a membership frame, a
  * stranger's and a spoofed one are dropped and counted.
@@ -1094,6 +1142,15 @@ static void test_codec(void **state)
 
 int main(void)
 {
+	/* test_inbound_cap_evicts_strangers holds INBOUND_CONNS_MAX + 3
+	 * connections, both ends in this process: more descriptors than a
+	 * default soft limit of 1024. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	if (seal_init() != 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
@@ -1134,6 +1191,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_before_ready, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_codec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_codec_keyed, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

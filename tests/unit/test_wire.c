@@ -23,6 +23,7 @@
 #include "../../common/bounds.h"
 #include "../../common/peerset.h"
 #include "../../common/wire.h"
+#include "../../common/wire_walk.h"
 
 /* The literal layouts below are version 3's: a new version rewrites them. */
 _Static_assert(WIRE_VERSION == 3, "test_wire.c pins version 3's layout");
@@ -405,6 +406,91 @@ static void test_newview_full_fits_in_frame(void **state)
 	assert_int_equal(wire_decode(buf + WIRE_FRAME_HEADER_BYTES,
 				     len - WIRE_FRAME_HEADER_BYTES, &out), 0);
 	assert_msg_equal(&m, &out);
+}
+
+/*
+ * A batch: the first change in op and peer, the rest in one trailing
+ * array of op, peer pairs, sent only when there is one; a batch of one
+ * is the lab's REQ and OK, byte for byte (test_encode_layout).
+ */
+static void test_batch(void **state)
+{
+	static char buf[TEST_BUF_BYTES];
+	struct wire_msg m = msg_req(WIRE_REQ, 7, WIRE_OP_ADD, 5, 1);
+	size_t len = 0, one_len = 0;
+
+	(void)state;
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &one_len), 0);
+	assert_int_equal((unsigned char)buf[0], 0x9a);	/* ten elements */
+	assert_true(wire_changes_push(&m.more, WIRE_OP_DEL, 9));
+	assert_true(wire_changes_push(&m.more, WIRE_OP_ADD, HOSTS_MAX));
+	roundtrip(&m);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
+	assert_int_equal((unsigned char)buf[0], 0x9b);	/* eleven */
+	assert_int_equal(len, one_len + 1 + 1 + 1 + 1 + 3);
+	/* The OK that echoes it, and one reporting it accepted. */
+	m.type = WIRE_OK;
+	roundtrip(&m);
+	m.acc_ballot = UINT64_MAX;
+	roundtrip(&m);
+	/* The widest batch fits a frame. */
+	m.more.count = 0;
+	for (unsigned id = 1; m.more.count < CHANGES_MAX - 1; id++)
+		if (id != m.peer)
+			assert_true(wire_changes_push(&m.more, WIRE_OP_DEL,
+						      HOSTS_MAX + 1 - id));
+	roundtrip(&m);
+	/* One more is too many; and a peer twice, a first change's peer
+	 * again, an op that is no change, or a batch on a refusal or an
+	 * OK that accepted nothing, is refused. */
+	m.more.at[m.more.count].op = WIRE_OP_ADD;
+	m.more.at[m.more.count].peer = 1;
+	m.more.count++;
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg_req(WIRE_REQ, 7, WIRE_OP_ADD, 5, 1);
+	wire_changes_push(&m.more, WIRE_OP_DEL, 5);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m.more.count = 0;
+	wire_changes_push(&m.more, WIRE_OP_DEL, 6);
+	wire_changes_push(&m.more, WIRE_OP_ADD, 6);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m.more.count = 0;
+	wire_changes_push(&m.more, WIRE_OP_PENDING, 6);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg_req(WIRE_OK, 7, WIRE_OP_NOTHING, 0, 0);
+	wire_changes_push(&m.more, WIRE_OP_DEL, 6);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+	m = msg_req(WIRE_OK, 7, WIRE_OP_REFUSE, 2, 0);
+	wire_changes_push(&m.more, WIRE_OP_DEL, 6);
+	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
+
+	/* Decoding: [3, REQ, 1, 1, 0, 0, 1, ADD, 2, 1, [...]]. */
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x92, 2, 3), 0);
+	assert_int_equal(DECODE_RAW(0x9c, 3, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0, 0x94, 2, 3, 1, 4), 0);
+	/* Empty, odd, nested, or a peer or op out of range. */
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x90), WIRE_ESHAPE);
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x93, 2, 3, 1), WIRE_ESHAPE);
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x92, 2, 0x91, 3), WIRE_ESHAPE);
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x92, 2, 0), WIRE_ERANGE);
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x92, 3, 4), WIRE_ERANGE);
+	/* The first change's peer again. */
+	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0x92, 2, 2), WIRE_ERANGE);
+	/* A trailing array where none goes: NEWLEADER, or an OK of
+	 * nothing; and REQ with an OK's count. */
+	assert_int_equal(DECODE_RAW(0x99, 3, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 3,
+				    0x92, 2, 3), WIRE_ESHAPE);
+	assert_int_equal(DECODE_RAW(0x9c, 3, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 0,
+				    0, 0x92, 2, 3), WIRE_ERANGE);
+	assert_int_equal(DECODE_RAW(0x9c, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+				    0, 0x92, 2, 3), WIRE_ESHAPE);
 }
 
 /* The decoder zeroes every field the message's type does not carry. */
@@ -2065,6 +2151,55 @@ static void test_heartbeat_heard(void **state)
 	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
 }
 
+/* The shared walk reads signed integers, strings and booleans (the bank's
+ * formats) with the same checks as the others. */
+static void walk_one(const char *bytes, size_t len, unsigned allowed,
+		     int want_rc, struct wire_walk_elem *e, size_t want_used)
+{
+	const unsigned char *p = (const unsigned char *)bytes;
+	int rc = wire_walk_head(&p, p + len, allowed, e);
+	assert_int_equal(rc, want_rc);
+	if (rc == 0)
+		assert_int_equal((size_t)(p - (const unsigned char *)bytes),
+				 want_used);
+}
+
+static void test_walk_signed_str_bool(void **state)
+{
+	struct wire_walk_elem e;
+	int64_t v;
+	unsigned ints = WIRE_WALK_UINT | WIRE_WALK_INT;
+	(void)state;
+	walk_one("\xff", 1, ints, 0, &e, 1);		/* -1, fixint */
+	assert_int_equal(wire_walk_int(&e, &v), 0);
+	assert_true(v == -1);
+	walk_one("\xd0\x80", 2, ints, 0, &e, 2);	/* int 8: -128 */
+	assert_int_equal(wire_walk_int(&e, &v), 0);
+	assert_true(v == -128);
+	walk_one("\xd1\x7f\xff", 3, ints, 0, &e, 3);	/* int 16: 32767 */
+	assert_int_equal(wire_walk_int(&e, &v), 0);
+	assert_true(v == 32767);
+	walk_one("\xd3\x80\0\0\0\0\0\0\0", 9, ints, 0, &e, 9);
+	assert_int_equal(wire_walk_int(&e, &v), 0);
+	assert_true(v == INT64_MIN);
+	walk_one("\xcf\x80\0\0\0\0\0\0\0", 9, ints, 0, &e, 9);
+	assert_int_equal(wire_walk_int(&e, &v), WIRE_ERANGE);
+	walk_one("\xd2\0\0", 3, ints, WIRE_ETRUNCATED, &e, 0);
+	walk_one("\xff", 1, WIRE_WALK_UINT, WIRE_ESHAPE, &e, 0);
+	/* A string: its bytes stepped over, its length against them. */
+	walk_one("\xa3" "abc", 4, WIRE_WALK_STR, 0, &e, 4);
+	assert_int_equal(e.value, 3);
+	walk_one("\xd9\x05" "ab", 4, WIRE_WALK_STR, WIRE_ETRUNCATED, &e, 0);
+	walk_one("\xdb\xff\xff\xff\xff", 5, WIRE_WALK_STR,
+		 WIRE_ETRUNCATED, &e, 0);
+	walk_one("\xa3" "abc", 4, WIRE_WALK_BIN, WIRE_ESHAPE, &e, 0);
+	walk_one("\xc3", 1, WIRE_WALK_BOOL, 0, &e, 1);
+	assert_int_equal(e.value, 1);
+	walk_one("\xc2", 1, WIRE_WALK_BOOL, 0, &e, 1);
+	assert_int_equal(e.value, 0);
+	walk_one("\xc2", 1, WIRE_WALK_NIL, WIRE_ESHAPE, &e, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2110,8 +2245,10 @@ int main(void)
 		cmocka_unit_test(test_ballot_not_integer),
 		cmocka_unit_test(test_encode_decode_agree),
 		cmocka_unit_test(test_ok_answers),
+		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_fuzz),
+		cmocka_unit_test(test_walk_signed_str_bool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
