@@ -58,16 +58,10 @@ timeout 60 "$CLIENT" -h "$tmp/hosts" --port "$PORT" --id c3 --benchmark 100 \
 	>"$tmp/c3.out" 2>/dev/null || fail "client c3 failed"
 wait_slots 1 700
 sleep 0.5
-for i in 1 2 3; do kill "${rpid[$i]}"; done
-for i in 1 2 3; do wait "${rpid[$i]}" 2>/dev/null; done
-rpid=()
+stop_all
 
-mkdir -p build
 log=build/bank-local.log
-{
-	for i in 1 2 3; do sed "s/^/r$i | /" "$tmp/r$i.out" "$tmp/r$i.err"; done
-	for c in 1 2 3; do sed "s/^/c$c | /" "$tmp/c$c.out"; done
-} >"$log"
+logs_to "$log" "1 2 3" "1 2 3"
 grep -q 'replayed [0-9]* applied slots' "$tmp/r1.err" ||
 	fail "replica 1 did not replay its log on restart"
 grep -q 'slots (700 commands' "$tmp/r1.err" ||

@@ -1,10 +1,12 @@
+# shellcheck shell=bash
 # What tests/bank/local.sh and snapshot.sh share: three replicas on
 # 127.0.0.1..3 (one port, T = 200 ms), each with its state directory under
 # a temporary one, killed and removed on exit. Sourced, after setting
 #   TEST_NAME   the name in FAIL lines
 #   PORT_BASE   the first port to pick from (the pid spreads runs apart)
 #   EXTRA       an array of further replica options (may be empty)
-# It defines fail, start ID, slots ID and wait_slots ID N.
+# It defines fail, start ID, slots ID, wait_slots ID N, stop_all and
+# logs_to LOG IDS CLIENTS.
 
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,4 +42,23 @@ wait_slots() {
 		sleep 0.1
 	done
 	fail "replica $1 did not reach $2 slots"
+}
+
+# stop_all: every replica stopped cleanly (SIGTERM), and waited for.
+stop_all() {
+	local i
+	for i in "${!rpid[@]}"; do kill "${rpid[$i]}"; done
+	for i in "${!rpid[@]}"; do wait "${rpid[$i]}" 2>/dev/null; done
+	rpid=()
+}
+
+# logs_to LOG "1 2 3" "1 2": replicas' output and errors, then clients'
+# output, each line prefixed with its source, into LOG (for the judge).
+logs_to() {
+	local log=$1 i c
+	mkdir -p "$(dirname "$log")"
+	{
+		for i in $2; do sed "s/^/r$i | /" "$tmp/r$i.out" "$tmp/r$i.err"; done
+		for c in $3; do sed "s/^/c$c | /" "$tmp/c$c.out"; done
+	} >"$log"
 }

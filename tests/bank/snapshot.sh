@@ -43,16 +43,10 @@ timeout 60 "$CLIENT" -h "$tmp/hosts" --port "$PORT" --id c2 --benchmark 100 \
 	--seed 2 >"$tmp/c2.out" 2>/dev/null || fail "client c2 failed"
 wait_slots 3 100
 sleep 0.5
-for i in 1 2 3; do kill "${rpid[$i]}"; done
-for i in 1 2 3; do wait "${rpid[$i]}" 2>/dev/null; done
-rpid=()
+stop_all
 
-mkdir -p build
 log=build/bank-snapshot.log
-{
-	for i in 1 2; do sed "s/^/r$i | /" "$tmp/r$i.out" "$tmp/r$i.err"; done
-	for c in 1 2; do sed "s/^/c$c | /" "$tmp/c$c.out"; done
-} >"$log"
+logs_to "$log" "1 2" "1 2"
 sed "s/^/r3 | /" "$tmp/r3.err" >>"$log"
 grep -h 'installed a snapshot\|sending replica 3' "$tmp"/r*.err
 verdict=$("$PYTHON" "$here/judge.py" "$log" --commands 700 --clients 1 \
