@@ -216,6 +216,20 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 			peerset_del(&m->dead, id);
 			fd_watch(&m->fd, id, now_ms);
 		}
+	} else {
+		/* A member we hold dead only on a leader's word (its REQ to
+		 * remove it), in a view that still lists it: that removal was
+		 * not decided (a leader gave it up). Our detector watches it
+		 * again, so that our own suspicion can count toward removing
+		 * it; its line, printed once, is not printed again. */
+		peerset_foreach(members, id) {
+			if (id == m->cfg.self || !peerset_has(&m->dead, id) ||
+			    peerset_has(&m->suspected, id) ||
+			    !peerset_has(&m->members, id))
+				continue;
+			peerset_del(&m->dead, id);
+			fd_watch(&m->fd, id, now_ms);
+		}
 	}
 	if (view_id != m->view_id)
 		m->resumed = false;
