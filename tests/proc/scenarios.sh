@@ -441,13 +441,18 @@ hooks_end_run() {
 	PROC_PORT=$((PROC_PORT + 1))
 }
 
-# Start peers 1..5, 0.2 s apart, each with ARGS, where @ID@ stands for
-# its id.
+# Start peers 1..5, each once the ones before it hold it in their view,
+# so the views are 0 [1] .. 4 [1,2,3,4,5] one join at a time whatever the
+# machine's load (joins that meet at the leader would share a view
+# change), each with ARGS, where @ID@ stands for its id.
 hooks_start_five() {
-	local id
+	local id list=
 	for id in 1 2 3 4 5; do
-		peer_start "$id" -d "$(awk "BEGIN{print ($id-1)*0.2}")" \
-			"${@//@ID@/$id}" $([ "$id" = 5 ] && echo "${ARGS_5:-}")
+		list=${list:+$list,}$id
+		peer_start "$id" "${@//@ID@/$id}" \
+			$([ "$id" = 5 ] && echo "${ARGS_5:-}")
+		[ "$id" = 5 ] ||
+			await_view 15 "$((id - 1)) 1 [$list]" $(seq 1 "$id")
 	done
 }
 

@@ -592,6 +592,19 @@ static bool sim__gone(struct sim *s, const struct sim_peer *p,
 	return true;
 }
 
+
+/* Whether an OK's batch holds the ADD of peer id. */
+static bool sim__confirms_own_add(const struct wire_msg *m, unsigned id)
+{
+	if (m->op == WIRE_OP_ADD && m->peer == id)
+		return true;
+	for (unsigned i = 0; i < m->more.count; i++) {
+		if (m->more.at[i].op == WIRE_OP_ADD && m->more.at[i].peer == id)
+			return true;
+	}
+	return false;
+}
+
 static void sim_out_send(struct outbox *o, const struct peerset *to,
 			 const struct wire_msg *m)
 {
@@ -612,9 +625,10 @@ static void sim_out_send(struct outbox *o, const struct peerset *to,
 	struct wire_msg w;
 	if (!sim__wire(s, p, m, &w))
 		return;
-	/* The life that confirms the ADD of itself is the one a view that
-	 * adds it admits (integrity: removing it later needs its failure). */
-	if (m->type == WIRE_OK && m->op == WIRE_OP_ADD && m->peer == p->id)
+	/* The life that confirms the ADD of itself, first in the batch or
+	 * further on, is the one a view that adds it admits (integrity:
+	 * removing it later needs its failure). */
+	if (m->type == WIRE_OK && sim__confirms_own_add(m, p->id))
 		p->confirmed_life = p->life;
 
 	if (m->type == WIRE_HEARTBEAT) {
