@@ -726,6 +726,14 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 		m->leader = msg->leader;
 		mship__revive(m, now_ms, msg->leader);
 	}
+	if (m->role == MSHIP_MEMBER && m->ringed && msg->leader == m->cfg.self &&
+	    from != m->leader && !peerset_has(&m->observers, from)) {
+		/* A ringed view: one that follows us, but is no observer of
+		 * ours, hears us only through others, which keeps us alive
+		 * for its detector; we follow another now. Our heartbeat
+		 * back names whom, and it follows that one (above). */
+		mship__beat_to(m, now_ms, from);
+	}
 	if (m->role != MSHIP_LEADER || peerset_has(&m->dead, from)) {
 		/* We were wrong (a leader too: a removal not yet asked is
 		 * dropped; one asked goes on, and the peer answers it). */

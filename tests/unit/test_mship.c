@@ -41,7 +41,7 @@ struct core {
 
 /* Large: keep them out of the stack. */
 static struct core core_a;
-__attribute__((unused)) static struct core core_b;
+static struct core core_b;
 static struct net net;
 
 /* A core whose detector allows allowance_ms past 2T (fixed at creation). */
@@ -2982,6 +2982,66 @@ static void test_ring_member_beats_observers(void **state)
 }
 
 /*
+ * In a ringed view a member hears the one it follows only through others'
+ * reports unless it is that one's observer, so it would never see that
+ * one's heartbeat naming whom it follows now. Member 3 of [1..40] (led by
+ * 1) is followed by M, no observer of 3: 3 answers M's heartbeat with its
+ * own, naming 1, and M follows 1. An observer of 3 naming it, which gets
+ * 3's heartbeats anyway, and M naming 1, get nothing.
+ */
+static void test_ring_member_tells_its_follower(void **state)
+{
+	(void)state;
+	char members[256];
+	snprintf(members, sizeof(members), "%s", list_upto(40));
+	struct core *a = &core_a, *b = &core_b;
+	core_member(a, 3, 40, 1, members);
+	assert_true(a->m.ringed);
+	struct peerset obs = a->m.observers;
+	unsigned follower = 0, observer = peerset_first(&obs);
+	for (unsigned id = 4; id <= 40 && follower == 0; id++)
+		if (!peerset_has(&obs, id))
+			follower = id;
+	assert_true(follower != 0 && observer != 0);
+
+	/* M's view names 3 its leader: M follows 3. */
+	core_create(b, follower, 40);
+	core_start(b, 0);
+	expect_send(rec_next_send(&b->r), 0, WIRE_JOIN, follower, 0, "1");
+	core_confirm(b, 10, 1, 1);
+	core_msg(b, 10, mk_newview(1, 1, 3, members));
+	rec_expect_line(&b->r, 10, net_line_view(follower, 1, 3, members));
+	assert_int_equal(b->m.leader, 3);
+	core_tick(b, 10);
+	const struct rec_sent *beat = rec_next_send(&b->r);
+	assert_int_equal(beat->msg.type, WIRE_HEARTBEAT);
+	assert_true(peerset_has(&beat->to, 3));
+	assert_int_equal(beat->msg.leader, 3);
+
+	struct wire_msg from_observer = mk(WIRE_HEARTBEAT, observer, 1);
+	from_observer.leader = 3;
+	core_msg(a, 20, from_observer);
+	struct wire_msg naming_1 = mk(WIRE_HEARTBEAT, follower, 1);
+	naming_1.leader = 1;
+	core_msg(a, 20, naming_1);
+	rec_expect_no_send(&a->r);
+
+	core_msg(a, 30, beat->msg);
+	char to[8];
+	snprintf(to, sizeof(to), "%u", follower);
+	const struct rec_sent *back = rec_next_send(&a->r);
+	expect_send(back, 30, WIRE_HEARTBEAT, 3, 1, to);
+	assert_int_equal(back->msg.leader, 1);
+	rec_expect_no_send(&a->r);
+	rec_expect_quiet(&a->r);
+
+	core_msg(b, 31, back->msg);
+	assert_int_equal(b->m.leader, 1);
+	assert_int_equal(b->m.role, MSHIP_MEMBER);
+	rec_expect_quiet(&b->r);
+}
+
+/*
  * A peer alone in its hostsfile, restarted with its state file, has
  * nobody to join: it leads the view that file holds again (it is that
  * view's quorum), and never founds view 0 a second time.
@@ -3027,6 +3087,7 @@ int main(void)
 		cmocka_unit_test(test_net_cut_off_from_all_is_reported),
 		cmocka_unit_test(test_rings_balanced_and_deterministic),
 		cmocka_unit_test(test_ring_removal_needs_majority_of_observers),
+		cmocka_unit_test(test_ring_member_tells_its_follower),
 		cmocka_unit_test(test_ring_member_beats_observers),
 		cmocka_unit_test(test_net_heard_again),
 		cmocka_unit_test(test_net_crash_detected_5),

@@ -72,8 +72,11 @@
 #define SCEN_DIR "tests/unit/scenarios"
 #define SCEN_LINE_BYTES SCENFILE_LINE_BYTES
 #define SCEN_TEXT_BYTES 512
-/* Small enough that every line the core can print fits a rec line. */
-#define SCEN_HOSTS_MAX 32
+/* Small enough that every line the core can print fits a rec line (a view
+ * of 48 is under 200 bytes), large enough for a ringed view. */
+#define SCEN_HOSTS_MAX 48
+_Static_assert(SCEN_HOSTS_MAX > MSHIP_ALL_TO_ALL_MAX,
+	       "a scenario can show a ringed view");
 #define SCEN_BALLOT_COUNTER_MAX (UINT64_C(1) << 47)
 
 /* What a message type carries besides view, inc and ballot. */
