@@ -150,15 +150,22 @@ wait_for() {
 	return 1
 }
 
-# Start peers 1..N, peer i after (i-1)*0.2 s, with extra args per peer
-# given as ARGS_<i>.
+# Start peers 1..N, with extra args per peer given as ARGS_<i>; peer i
+# once peers 1..i-1 all hold view i-2 [1..i-1], so that the views are
+# 0 [1] .. N-1 [1..N], one join at a time, whatever the machine's load
+# (joins that meet at the leader share one view change).
 start_group() {
-	local n=$1 i args
+	local n=$1 i args list=
 	proc_hostsfile "$n"
 	for i in $(seq 1 "$n"); do
+		if [ "$i" -gt 1 ]; then
+			# shellcheck disable=SC2046 # a list of ids
+			await_view 15 "$((i - 2)) 1 [$list]" $(seq 1 $((i - 1)))
+		fi
+		list=${list:+$list,}$i
 		args="ARGS_$i"
 		# shellcheck disable=SC2086
-		peer_start "$i" -d "$(awk "BEGIN{print ($i-1)*0.2}")" ${!args:-}
+		peer_start "$i" ${!args:-}
 	done
 }
 

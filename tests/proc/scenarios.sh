@@ -441,25 +441,20 @@ hooks_end_run() {
 	PROC_PORT=$((PROC_PORT + 1))
 }
 
-# Start peers 1..5, each once the ones before it hold it in their view,
-# so the views are 0 [1] .. 4 [1,2,3,4,5] one join at a time whatever the
-# machine's load (joins that meet at the leader would share a view
-# change), each with ARGS, where @ID@ stands for its id.
+# Start peers 1..5 one join at a time (start_group), each with ARGS,
+# where @ID@ stands for its id (and peer 5 with ARGS_5 too).
 hooks_start_five() {
-	local id list=
+	local id
 	for id in 1 2 3 4 5; do
-		list=${list:+$list,}$id
-		peer_start "$id" "${@//@ID@/$id}" \
-			$([ "$id" = 5 ] && echo "${ARGS_5:-}")
-		[ "$id" = 5 ] ||
-			await_view 15 "$((id - 1)) 1 [$list]" $(seq 1 "$id")
+		printf -v "ARGS_$id" '%s ' "${@//@ID@/$id}"
 	done
+	ARGS_5="${ARGS_5}${ARGS_5_EXTRA:-}" start_group 5
 }
 
 # A run of five where five crashes (-c) after joining, every peer with
 # ARGS; ends once the survivors are at view 5 and 3T more have passed.
 hooks_crash_run() {
-	ARGS_5="-c $TIMEOUT_SCALE" hooks_start_five "$@"
+	ARGS_5_EXTRA="-c $TIMEOUT_SCALE" hooks_start_five "$@"
 	await_view 15 "5 1 [1,2,3,4]" 1 2 3 4
 	sleep "$(periods 3)"
 }
