@@ -1032,6 +1032,19 @@ static void test_close_before_ready(void **state)
 	assert_int_equal(a->ready, 0);
 }
 
+/* Peer 1's ACCEPT of 'X' at ballot (1, 1), as a frame of the paxos codec. */
+static void accept_frame(struct paxos_msg *p, char *frame, size_t cap,
+			 size_t *len)
+{
+	memset(p, 0, sizeof(*p));
+	p->type = PAXOS_ACCEPT;
+	p->from = 1;
+	p->ballot = paxos_ballot(1, 1);
+	p->value.len = 1;
+	p->value.bytes[0] = 'X';
+	assert_int_equal(wire_paxos_encode_frame(p, frame, cap, len), 0);
+}
+
 /*
  * Keyed, a program's frames are sealed too: they arrive decoded between
  * peers with the same keys, twice when sent twice (each its own
@@ -1053,14 +1066,7 @@ static void test_codec_keyed(void **state)
 	struct node *c = node_start_codec(fx, 3, 3, &paxos_codec);
 	next_keyring = NULL;
 	WAIT_UNTIL(fx, a->ready == 1 && b->ready == 1 && c->ready == 1);
-	memset(&p, 0, sizeof(p));
-	p.type = PAXOS_ACCEPT;
-	p.from = 1;
-	p.ballot = paxos_ballot(1, 1);
-	p.value.len = 1;
-	p.value.bytes[0] = 'X';
-	assert_int_equal(wire_paxos_encode_frame(&p, frame, sizeof(frame),
-						 &len), 0);
+	accept_frame(&p, frame, sizeof(frame), &len);
 	peerset_clear(&to);
 	peerset_add(&to, 2);
 	peerset_add(&to, 3);
@@ -1096,14 +1102,7 @@ static void test_codec(void **state)
 	size_t len;
 
 	WAIT_UNTIL(fx, a->ready == 1 && b->ready == 1);
-	memset(&p, 0, sizeof(p));
-	p.type = PAXOS_ACCEPT;
-	p.from = 1;
-	p.ballot = paxos_ballot(1, 1);
-	p.value.len = 1;
-	p.value.bytes[0] = 'X';
-	assert_int_equal(wire_paxos_encode_frame(&p, frame, sizeof(frame),
-						 &len), 0);
+	accept_frame(&p, frame, sizeof(frame), &len);
 	peerset_clear(&to);
 	peerset_add(&to, 1);
 	peerset_add(&to, 2);
