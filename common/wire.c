@@ -599,6 +599,17 @@ void wire_changes_apply(const struct wire_changes *c,
 	}
 }
 
+struct peerset wire_changes_peers(const struct wire_changes *c,
+				  enum wire_op op)
+{
+	struct peerset s;
+	peerset_clear(&s);
+	for (unsigned i = 0; i < c->count; i++)
+		if (c->at[i].op == op)
+			peerset_add(&s, c->at[i].peer);
+	return s;
+}
+
 bool wire_changes_push(struct wire_changes *c, enum wire_op op,
 		       unsigned peer)
 {

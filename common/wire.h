@@ -183,6 +183,9 @@ bool wire_changes_has(const struct wire_changes *c, int op, unsigned peer);
 /* Members after the batch: every ADD added, every DEL removed. */
 void wire_changes_apply(const struct wire_changes *c,
 			struct peerset *members);
+/* The peers the batch changes by op (ADD: those it adds). */
+struct peerset wire_changes_peers(const struct wire_changes *c,
+				  enum wire_op op);
 /* Append (op, peer); false when full. */
 bool wire_changes_push(struct wire_changes *c, enum wire_op op,
 		       unsigned peer);

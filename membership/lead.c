@@ -74,12 +74,7 @@ static struct peerset mship__round_members(const struct mship *m)
 /* The peers the batch in flight adds. */
 static struct peerset mship__round_joiners(const struct mship *m)
 {
-	struct peerset s;
-	peerset_clear(&s);
-	for (unsigned i = 0; i < m->round.count; i++)
-		if (m->round.at[i].op == WIRE_OP_ADD)
-			peerset_add(&s, m->round.at[i].peer);
-	return s;
+	return wire_changes_peers(&m->round, WIRE_OP_ADD);
 }
 
 /*
@@ -103,10 +98,8 @@ static void mship__try_commit(struct mship *m, int64_t now_ms)
 	nv.view_id = m->round_view_id + 1;
 	nv.leader = (uint16_t)m->round_leader;
 	nv.members = next;
-	struct peerset to = next;
-	for (unsigned i = 0; i < m->round.count; i++)
-		if (m->round.at[i].op == WIRE_OP_DEL)
-			peerset_add(&to, m->round.at[i].peer);
+	struct peerset to = wire_changes_peers(&m->round, WIRE_OP_DEL);
+	peerset_union(&to, &next);
 	peerset_del(&to, m->cfg.self);
 	m->round_active = false;
 	mship__send(m, &to, &nv);
@@ -259,7 +252,7 @@ static void mship__round_accept(struct mship *m, int64_t now_ms)
 	m->st.acc_leader = (uint16_t)m->round_leader;
 	mship__save(m);
 	mship__round_unanswered(m);
-	for (unsigned i = 0; i < m->round.count; i++)
+	for (unsigned i = 0; i < m->round.count; i++)	/* in batch order */
 		if (m->round.at[i].op == WIRE_OP_DEL)
 			mship__report(m, m->round.at[i].peer);
 	mship__send_round_req(m);
