@@ -1232,6 +1232,14 @@ static void inbound_process(struct inbound *c)
 	}
 	memmove(c->buf, c->buf + off, c->len - off);
 	c->len -= off;
+	/* A buffer is held only while part of a frame waits: a leader has
+	 * a connection from every member, and most reads end on a frame's
+	 * end. */
+	if (c->len == 0) {
+		free(c->buf);
+		c->buf = NULL;
+		c->cap = 0;
+	}
 }
 
 static void on_inbound_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
