@@ -2,12 +2,17 @@
  * The transport: libuv sockets, timers and name resolution for one peer.
  *
  * Every libuv handle is embedded in the struct that owns it (the transport,
- * a struct peer for each hostsfile entry, a struct inbound for each
- * accepted connection) and its owner is recovered with container_of.
- * Memory is released only from uv_close callbacks; t->pending counts the
- * handles not yet closed back plus the lookups still in flight, and the
- * transport frees itself when that count reaches zero after
- * transport_close.
+ * a struct link for each peer that needs handles, a struct inbound for
+ * each accepted connection) and its owner is recovered with container_of.
+ * Each hostsfile entry has a small struct peer (address, replay window,
+ * state); its link (lookup, timer, socket, send queue) is made when the
+ * peer first needs one of them and freed once it needs none: a lookup
+ * done, a backoff over, nothing queued and no socket open.
+ * Memory is released only from uv_close callbacks (a link from its
+ * timer's or its socket's, whichever comes back last, with no lookup in
+ * flight); t->pending counts the handles not yet closed back plus the
+ * lookups still in flight, and the transport frees itself when that count
+ * reaches zero after transport_close.
  *
  * An outbound connection moves through
  *
@@ -16,10 +21,12 @@
  *       |                    v            v
  *    BACKOFF <----------- CLOSING <-------+
  *
- * A failure (connect error or timeout, EOF, read or write error) closes
- * the socket; once it is closed back, a jittered, capped exponential
- * backoff timer looks the name up again (a restarted container may have a
- * new address) and a connection is made again when frames are queued.
+ * A name that is an address starts IDLE and is never looked up (no
+ * threadpool thread starts for it). A failure (connect error or timeout,
+ * EOF, read or write error) closes the socket; once it is closed back, a
+ * jittered, capped exponential backoff timer looks a name up again (a
+ * restarted container may have a new address; an address goes straight
+ * to IDLE) and a connection is made again when frames are queued.
  * Frames not yet handed to uv_write survive a failure; frames already
  * written are lost with the connection, as TCP would lose them.
  *
@@ -82,24 +89,53 @@ enum peer_state {
 struct frame {
 	uv_write_t req;
 	struct frame *next;
-	struct peer *peer;
+	struct link *link;
 	size_t len;
 	char bytes[];
 };
 
+/* An IPv4 or IPv6 socket address, with its port. */
+union peer_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+};
+
+/*
+ * What the transport keeps for every hostsfile entry, for its whole life:
+ * the address and, keyed, the replay window. Everything else (a lookup, a
+ * timer, a socket, a queue) is the peer's link, made when first needed and
+ * freed once none of it is in use: in a ringed view a member talks TCP to
+ * few peers, so at 1024 hosts most entries never have one.
+ */
 struct peer {
 	struct transport *t;
+	struct link *link;	/* NULL: no handle, nothing queued */
 	unsigned id;
 	enum peer_state state;
-	bool resolved;		/* addr holds a looked-up address */
+	unsigned char attempts;	/* failures since the last connect */
+	bool numeric;		/* its name is an address: never looked up */
+	bool resolved;		/* addr holds an address */
 	bool first_lookup_done;
+	union peer_addr addr;	/* with the port */
+	/* Keyed: the life and counters last opened from this peer. */
+	struct seal_replay replay;
+};
+
+/*
+ * A peer's handles and send queue, while it needs any. It is freed when
+ * its timer, its socket and its lookup are all back from libuv, after the
+ * peer has given it up (peer_kick, with nothing to do) or at the end.
+ */
+struct link {
+	struct peer *peer;
+	bool timer_open;	/* timer not yet closed back */
+	bool looking_up;	/* lookup in flight */
 	bool tcp_open;		/* tcp initialised, not yet closed back */
 	bool tcp_closing;	/* uv_close called on tcp */
 	bool shutting_down;	/* uv_shutdown called on tcp */
-	unsigned attempts;	/* failures since the last connect */
-	struct sockaddr_storage addr;	/* with the port */
-	uv_getaddrinfo_t lookup;
 	uv_timer_t timer;	/* backoff, or the connect timeout */
+	uv_getaddrinfo_t lookup;
 	uv_tcp_t tcp;
 	uv_connect_t connect;
 	uv_shutdown_t shutdown;
@@ -108,8 +144,6 @@ struct peer {
 	struct frame *queue_tail;
 	/* Bytes queued plus bytes written but not yet called back. */
 	size_t queued_bytes;
-	/* Keyed: the life and counters last opened from this peer. */
-	struct seal_replay replay;
 };
 
 struct inbound {
@@ -228,7 +262,7 @@ static void addr_format(const struct sockaddr *sa, char *buf, size_t cap)
 
 static const struct sockaddr *peer_sa(const struct peer *p)
 {
-	return (const struct sockaddr *)&p->addr;
+	return &p->addr.sa;
 }
 
 /* The IPv4 address of sa, also when it is IPv4-mapped IPv6. */
@@ -274,14 +308,7 @@ static void finish(struct transport *t)
 	void (*done)(void *ctx) = t->done;
 	void *ctx = t->done_ctx;
 
-	for (unsigned id = 1; id <= t->hosts->count; id++) {
-		struct frame *f = t->peers[id].queue_head;
-		while (f) {
-			struct frame *next = f->next;
-			free(f);
-			f = next;
-		}
-	}
+	/* Every link was freed as its last handle came back. */
 	assert(t->inbound == NULL);
 	free(t->peers);
 	free(t->codec_msg);
@@ -303,6 +330,67 @@ static void on_transport_handle_close(uv_handle_t *h)
 {
 	struct transport *t = h->data;
 	pending_done(t);
+}
+
+/* ---- links ------------------------------------------------------------ */
+
+/* p's link, made now if it has none; NULL, logged, without memory. */
+static struct link *link_get(struct peer *p)
+{
+	struct transport *t = p->t;
+	struct link *l = p->link;
+
+	if (l != NULL)
+		return l;
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		tlog(t, "peer %u: out of memory", p->id);
+		return NULL;
+	}
+	l->peer = p;
+	uv_timer_init(t->loop, &l->timer);
+	l->timer_open = true;
+	t->pending++;
+	t->stats.links_made++;
+	p->link = l;
+	return l;
+}
+
+/* Free l once libuv holds none of it: its timer, socket and lookup. */
+static void link_free_if_done(struct link *l)
+{
+	struct peer *p = l->peer;
+	struct frame *f = l->queue_head;
+
+	if (l->timer_open || l->tcp_open || l->looking_up)
+		return;
+	while (f) {
+		struct frame *next = f->next;
+		free(f);
+		f = next;
+	}
+	if (p->link == l)
+		p->link = NULL;
+	p->t->stats.links_freed++;
+	free(l);
+}
+
+static void on_link_timer_close(uv_handle_t *h)
+{
+	struct link *l = container_of(h, struct link, timer);
+	struct transport *t = l->peer->t;
+
+	l->timer_open = false;
+	link_free_if_done(l);
+	pending_done(t);
+}
+
+/* Close l's timer (it is never closed twice), freeing l once back. */
+static void link_close(struct link *l)
+{
+	if (!l->timer_open || uv_is_closing((uv_handle_t *)&l->timer))
+		return;
+	uv_close((uv_handle_t *)&l->timer, on_link_timer_close);
 }
 
 /* ---- backoff ----------------------------------------------------------- */
@@ -332,15 +420,23 @@ static uint64_t backoff_delay_ms(struct transport *t, struct peer *p)
 	return low + rng_next(&t->rng) % (base - low + 1);
 }
 
+/* Wait, then look the name up again (a numeric address: go idle). */
 static void peer_backoff(struct peer *p)
 {
 	struct transport *t = p->t;
-	uint64_t delay_ms = backoff_delay_ms(t, p);
+	struct link *l = link_get(p);
+	uint64_t delay_ms;
 
+	if (l == NULL) {
+		/* No timer to wait on: the next send tries again. */
+		p->state = PEER_IDLE;
+		return;
+	}
+	delay_ms = backoff_delay_ms(t, p);
 	p->state = PEER_BACKOFF;
 	tlog(t, "peer %u (%s): next attempt in %llu ms", p->id,
 	     t->hosts->names[p->id], (unsigned long long)delay_ms);
-	uv_timer_start(&p->timer, on_peer_timer, delay_ms, 0);
+	uv_timer_start(&l->timer, on_peer_timer, delay_ms, 0);
 }
 
 /* ---- name resolution -------------------------------------------------- */
@@ -453,14 +549,17 @@ static void lookup_finished(struct peer *p, bool ok)
 
 static void on_lookup(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
-	struct peer *p = container_of(req, struct peer, lookup);
+	struct link *l = container_of(req, struct link, lookup);
+	struct peer *p = l->peer;
 	struct transport *t = p->t;
 	const struct addrinfo *ai;
 	char name[ADDR_STR_BYTES];
 
+	l->looking_up = false;
 	if (t->closing) {
 		uv_freeaddrinfo(res);
 		p->state = PEER_IDLE;
+		link_free_if_done(l);
 		pending_done(t);
 		return;
 	}
@@ -468,7 +567,9 @@ static void on_lookup(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	ai = status == 0 ? pick_address(res) : NULL;
 	if (ai) {
 		memset(&p->addr, 0, sizeof(p->addr));
-		memcpy(&p->addr, ai->ai_addr, ai->ai_addrlen);
+		memcpy(&p->addr, ai->ai_addr,
+		       ai->ai_family == AF_INET ? sizeof(p->addr.in4)
+						: sizeof(p->addr.in6));
 		p->resolved = true;
 		addr_format(peer_sa(p), name, sizeof(name));
 		tlog(t, "peer %u (%s) resolved to %s", p->id,
@@ -485,17 +586,23 @@ static void on_lookup(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 static void peer_lookup(struct peer *p)
 {
 	struct transport *t = p->t;
+	struct link *l = link_get(p);
 	struct addrinfo hints;
 	char port[8];
 	int rc;
 
+	assert(!p->numeric);
+	if (l == NULL) {
+		lookup_finished(p, false);
+		return;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	snprintf(port, sizeof(port), "%u", (unsigned)t->port);
 	p->state = PEER_RESOLVING;
-	rc = uv_getaddrinfo(t->loop, &p->lookup, on_lookup,
+	rc = uv_getaddrinfo(t->loop, &l->lookup, on_lookup,
 			    t->hosts->names[p->id], port, &hints);
 	if (rc < 0) {
 		tlog(t, "peer %u (%s): lookup failed: %s", p->id,
@@ -503,24 +610,42 @@ static void peer_lookup(struct peer *p)
 		lookup_finished(p, false);
 		return;
 	}
+	l->looking_up = true;
+	t->stats.lookups_started++;
 	t->pending++;
+}
+
+/*
+ * A name that is an IPv4 or IPv6 address is its own lookup: it needs no
+ * uv_getaddrinfo, so no threadpool thread, and it cannot move. 0 when
+ * name is one (p->addr then holds it, with the port).
+ */
+static int addr_parse(const char *name, uint16_t port, union peer_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (uv_ip4_addr(name, port, &out->in4) == 0)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	return uv_ip6_addr(name, port, &out->in6);
 }
 
 /* ---- outbound connections --------------------------------------------- */
 
 static void on_peer_close(uv_handle_t *h)
 {
-	struct peer *p = container_of(h, struct peer, tcp);
+	struct link *l = container_of(h, struct link, tcp);
+	struct peer *p = l->peer;
 	struct transport *t = p->t;
 
-	p->tcp_open = false;
-	p->tcp_closing = false;
-	p->shutting_down = false;
+	l->tcp_open = false;
+	l->tcp_closing = false;
+	l->shutting_down = false;
 	p->state = PEER_IDLE;
 	t->outbound_open--;
 	if (t->closing) {
 		if (!t->final && t->outbound_open == 0)
 			transport_final(t);
+		link_free_if_done(l);
 		pending_done(t);
 		return;
 	}
@@ -530,19 +655,22 @@ static void on_peer_close(uv_handle_t *h)
 
 static void peer_close_tcp(struct peer *p)
 {
-	if (!p->tcp_open || p->tcp_closing)
+	struct link *l = p->link;
+
+	if (l == NULL || !l->tcp_open || l->tcp_closing)
 		return;
-	uv_timer_stop(&p->timer);
-	p->tcp_closing = true;
+	uv_timer_stop(&l->timer);
+	l->tcp_closing = true;
 	p->state = PEER_CLOSING;
-	uv_close((uv_handle_t *)&p->tcp, on_peer_close);
+	uv_close((uv_handle_t *)&l->tcp, on_peer_close);
 }
 
 static void peer_fail(struct peer *p, const char *what, int err)
 {
 	struct transport *t = p->t;
+	struct link *l = p->link;
 
-	if (!p->tcp_open || p->tcp_closing)
+	if (l == NULL || !l->tcp_open || l->tcp_closing)
 		return;
 	tlog(t, "peer %u (%s): %s: %s", p->id, t->hosts->names[p->id], what,
 	     err == UV_EOF ? "closed by peer" : uv_strerror(err));
@@ -552,22 +680,23 @@ static void peer_fail(struct peer *p, const char *what, int err)
 static void on_write(uv_write_t *req, int status)
 {
 	struct frame *f = container_of(req, struct frame, req);
-	struct peer *p = f->peer;
+	struct link *l = f->link;
 
-	p->queued_bytes -= f->len;
+	l->queued_bytes -= f->len;
 	free(f);
 	if (status < 0 && status != UV_ECANCELED)
-		peer_fail(p, "write", status);
+		peer_fail(l->peer, "write", status);
 }
 
 /* Hand f to uv_write; on failure f is freed and the connection closed. */
 static void peer_write(struct peer *p, struct frame *f)
 {
+	struct link *l = p->link;
 	uv_buf_t b = uv_buf_init(f->bytes, (unsigned)f->len);
-	int rc = uv_write(&f->req, (uv_stream_t *)&p->tcp, &b, 1, on_write);
+	int rc = uv_write(&f->req, (uv_stream_t *)&l->tcp, &b, 1, on_write);
 
 	if (rc < 0) {
-		p->queued_bytes -= f->len;
+		l->queued_bytes -= f->len;
 		free(f);
 		peer_fail(p, "write", rc);
 	}
@@ -575,11 +704,13 @@ static void peer_write(struct peer *p, struct frame *f)
 
 static void peer_flush(struct peer *p)
 {
-	while (p->queue_head && p->state == PEER_CONNECTED) {
-		struct frame *f = p->queue_head;
-		p->queue_head = f->next;
-		if (!p->queue_head)
-			p->queue_tail = NULL;
+	struct link *l = p->link;
+
+	while (l->queue_head && p->state == PEER_CONNECTED) {
+		struct frame *f = l->queue_head;
+		l->queue_head = f->next;
+		if (!l->queue_head)
+			l->queue_tail = NULL;
 		f->next = NULL;
 		peer_write(p, f);
 	}
@@ -587,58 +718,60 @@ static void peer_flush(struct peer *p)
 
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
-	struct peer *p = container_of(req, struct peer, shutdown);
+	struct link *l = container_of(req, struct link, shutdown);
 
 	if (status == UV_ECANCELED)
 		return;
 	if (status < 0)
-		peer_fail(p, "shutdown", status);
+		peer_fail(l->peer, "shutdown", status);
 	else
-		peer_close_tcp(p);
+		peer_close_tcp(l->peer);
 }
 
 /* While closing: send FIN once the writes already queued are done. */
 static void peer_shutdown(struct peer *p)
 {
+	struct link *l = p->link;
 	int rc;
 
-	if (p->state != PEER_CONNECTED || p->shutting_down)
+	if (p->state != PEER_CONNECTED || l->shutting_down)
 		return;
-	p->shutting_down = true;
-	rc = uv_shutdown(&p->shutdown, (uv_stream_t *)&p->tcp, on_shutdown);
+	l->shutting_down = true;
+	rc = uv_shutdown(&l->shutdown, (uv_stream_t *)&l->tcp, on_shutdown);
 	if (rc < 0)
 		peer_fail(p, "shutdown", rc);
 }
 
 static void on_out_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	struct peer *p = container_of(h, struct peer, tcp);
+	struct link *l = container_of(h, struct link, tcp);
 
 	(void)suggested;
-	buf->base = p->t->discard;
-	buf->len = sizeof(p->t->discard);
+	buf->base = l->peer->t->discard;
+	buf->len = sizeof(l->peer->t->discard);
 }
 
 /* Outbound connections are write-only: reading only notices EOF. */
 static void on_out_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
-	struct peer *p = container_of(s, struct peer, tcp);
+	struct link *l = container_of(s, struct link, tcp);
 
 	(void)buf;
 	if (nread < 0)
-		peer_fail(p, "connection", (int)nread);
+		peer_fail(l->peer, "connection", (int)nread);
 }
 
 static void on_connect(uv_connect_t *req, int status)
 {
-	struct peer *p = container_of(req, struct peer, connect);
+	struct link *l = container_of(req, struct link, connect);
+	struct peer *p = l->peer;
 	struct transport *t = p->t;
 	char name[ADDR_STR_BYTES];
 	int rc;
 
-	if (status == UV_ECANCELED || p->tcp_closing)
+	if (status == UV_ECANCELED || l->tcp_closing)
 		return;
-	uv_timer_stop(&p->timer);
+	uv_timer_stop(&l->timer);
 	if (status < 0) {
 		peer_fail(p, "connect", status);
 		return;
@@ -648,7 +781,7 @@ static void on_connect(uv_connect_t *req, int status)
 	addr_format(peer_sa(p), name, sizeof(name));
 	tlog(t, "peer %u (%s): connected to %s", p->id,
 	     t->hosts->names[p->id], name);
-	rc = uv_read_start((uv_stream_t *)&p->tcp, on_out_alloc, on_out_read);
+	rc = uv_read_start((uv_stream_t *)&l->tcp, on_out_alloc, on_out_read);
 	if (rc < 0) {
 		peer_fail(p, "read", rc);
 		return;
@@ -658,103 +791,132 @@ static void on_connect(uv_connect_t *req, int status)
 		peer_shutdown(p);
 }
 
+/* Open a connection on p's link (it has one: frames wait in it). */
 static void peer_connect(struct peer *p)
 {
 	struct transport *t = p->t;
-	struct sockaddr_storage src;
+	struct link *l = p->link;
+	union peer_addr src;
 	char name[ADDR_STR_BYTES];
 	int rc;
 
-	rc = uv_tcp_init(t->loop, &p->tcp);
+	assert(l != NULL);
+	rc = uv_tcp_init(t->loop, &l->tcp);
 	if (rc < 0) {
 		tlog(t, "peer %u: socket: %s", p->id, uv_strerror(rc));
 		peer_backoff(p);
 		return;
 	}
-	p->tcp_open = true;
+	l->tcp_open = true;
 	p->state = PEER_CONNECTING;
 	t->pending++;
 	t->outbound_open++;
 	addr_format(peer_sa(p), name, sizeof(name));
 	tlog(t, "peer %u (%s): connecting to %s", p->id,
 	     t->hosts->names[p->id], name);
-	uv_tcp_nodelay(&p->tcp, 1);
+	uv_tcp_nodelay(&l->tcp, 1);
 
 	/* Our hostsfile address as the source, so the receiver's check of
 	 * source against sender id passes on hosts with several addresses. */
 	src = t->peers[t->self].addr;
-	if (src.ss_family == p->addr.ss_family) {
-		if (src.ss_family == AF_INET)
-			((struct sockaddr_in *)(void *)&src)->sin_port = 0;
+	if (src.sa.sa_family == p->addr.sa.sa_family) {
+		if (src.sa.sa_family == AF_INET)
+			src.in4.sin_port = 0;
 		else
-			((struct sockaddr_in6 *)(void *)&src)->sin6_port = 0;
-		rc = uv_tcp_bind(&p->tcp, (const struct sockaddr *)&src, 0);
+			src.in6.sin6_port = 0;
+		rc = uv_tcp_bind(&l->tcp, &src.sa, 0);
 		if (rc < 0) {
 			peer_fail(p, "bind source address", rc);
 			return;
 		}
 	}
-	rc = uv_tcp_connect(&p->connect, &p->tcp, peer_sa(p), on_connect);
+	rc = uv_tcp_connect(&l->connect, &l->tcp, peer_sa(p), on_connect);
 	if (rc < 0) {
 		peer_fail(p, "connect", rc);
 		return;
 	}
-	uv_timer_start(&p->timer, on_peer_timer, CONNECT_TIMEOUT_MS, 0);
+	uv_timer_start(&l->timer, on_peer_timer, CONNECT_TIMEOUT_MS, 0);
 }
 
-/* Connect when there is something to send and somewhere to send it. */
+/*
+ * An idle peer connects when there is something to send and somewhere to
+ * send it; with nothing to send, it gives its link back. (A name left
+ * unresolved for want of memory is looked up again first.)
+ */
 static void peer_kick(struct peer *p)
 {
 	struct transport *t = p->t;
+	struct link *l = p->link;
 
-	if (p->state == PEER_IDLE && p->resolved && p->queue_head &&
-	    t->ready && !t->closing && p->id != t->self)
-		peer_connect(p);
+	if (l == NULL || p->state != PEER_IDLE || t->closing)
+		return;
+	if (l->queue_head != NULL) {
+		if (p->id == t->self)
+			return;
+		if (!p->resolved)
+			peer_lookup(p);
+		else if (t->ready)
+			peer_connect(p);
+		return;
+	}
+	if (l->tcp_open || l->looking_up)
+		return;
+	assert(l->queued_bytes == 0);
+	p->link = NULL;
+	link_close(l);
 }
 
 static void on_peer_timer(uv_timer_t *timer)
 {
-	struct peer *p = container_of(timer, struct peer, timer);
+	struct link *l = container_of(timer, struct link, timer);
+	struct peer *p = l->peer;
 
 	if (p->t->closing)
 		return;
-	if (p->state == PEER_BACKOFF)
+	if (p->state == PEER_BACKOFF && p->numeric) {
+		p->state = PEER_IDLE;
+		peer_kick(p);
+	} else if (p->state == PEER_BACKOFF) {
 		peer_lookup(p);
-	else if (p->state == PEER_CONNECTING)
+	} else if (p->state == PEER_CONNECTING) {
 		peer_fail(p, "connect", UV_ETIMEDOUT);
+	}
 }
 
 static void peer_enqueue(struct peer *p, const char *bytes, size_t len)
 {
 	struct transport *t = p->t;
+	struct link *l = link_get(p);
 	struct frame *f;
 
-	if (len > SEND_QUEUE_BYTES_MAX - p->queued_bytes) {
+	if (l != NULL && len > SEND_QUEUE_BYTES_MAX - l->queued_bytes) {
 		t->stats.dropped_queue_full++;
 		tlog(t, "peer %u: send queue full (%zu bytes), message dropped",
-		     p->id, p->queued_bytes);
+		     p->id, l->queued_bytes);
 		return;
 	}
-	f = malloc(sizeof(*f) + len);
+	f = l != NULL ? malloc(sizeof(*f) + len) : NULL;
 	if (!f) {
 		t->stats.dropped_queue_full++;
 		tlog(t, "peer %u: out of memory, message dropped", p->id);
+		/* A link just made for it goes back at once. */
+		peer_kick(p);
 		return;
 	}
 	memcpy(f->bytes, bytes, len);
 	f->len = len;
-	f->peer = p;
+	f->link = l;
 	f->next = NULL;
-	p->queued_bytes += len;
+	l->queued_bytes += len;
 	if (p->state == PEER_CONNECTED) {
 		peer_write(p, f);
 		return;
 	}
-	if (p->queue_tail)
-		p->queue_tail->next = f;
+	if (l->queue_tail)
+		l->queue_tail->next = f;
 	else
-		p->queue_head = f;
-	p->queue_tail = f;
+		l->queue_head = f;
+	l->queue_tail = f;
 	peer_kick(p);
 }
 
@@ -767,7 +929,7 @@ static void peer_heard(struct peer *p)
 {
 	if (p->state != PEER_BACKOFF || p->id == p->t->self)
 		return;
-	uv_timer_stop(&p->timer);
+	uv_timer_stop(&p->link->timer);
 	p->attempts = 0;
 	if (!p->resolved) {
 		peer_lookup(p);
@@ -835,8 +997,9 @@ static bool deliver(struct transport *t, const char *body, size_t len,
 		tlog(t, "dropped %s claiming peer %u (%s) from %s", type,
 		     p->id, t->hosts->names[p->id], name);
 		/* The peer may have come back at a new address: look it up
-		 * again, no more often than the backoff allows. */
-		if (p->state == PEER_IDLE && p->id != t->self)
+		 * again, no more often than the backoff allows. An address
+		 * in the hostsfile cannot move. */
+		if (p->state == PEER_IDLE && p->id != t->self && !p->numeric)
 			peer_backoff(p);
 		return false;
 	}
@@ -1069,6 +1232,14 @@ static void inbound_process(struct inbound *c)
 	}
 	memmove(c->buf, c->buf + off, c->len - off);
 	c->len -= off;
+	/* A buffer is held only while part of a frame waits: a leader has
+	 * a connection from every member, and most reads end on a frame's
+	 * end. */
+	if (c->len == 0) {
+		free(c->buf);
+		c->buf = NULL;
+		c->cap = 0;
+	}
 }
 
 static void on_inbound_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -1334,22 +1505,30 @@ int transport_new(struct transport **out, const struct transport_config *cfg,
 		randombytes_buf(t->seal_salt, sizeof(t->seal_salt));
 	t->ev = *ev;
 	t->rng = uv_hrtime() ^ ((uint64_t)cfg->self * UINT64_C(0x9e3779b97f4a7c15));
-	t->first_lookups_left = count;
-
-	uv_timer_init(t->loop, &t->timer);
-	t->timer.data = t;
-	t->pending++;
-	uv_timer_start(&t->timer, on_grace, LOOKUP_GRACE_MS, 0);
 	for (unsigned id = 1; id <= count; id++) {
 		struct peer *p = &t->peers[id];
 		p->t = t;
 		p->id = id;
 		p->state = PEER_IDLE;
-		uv_timer_init(t->loop, &p->timer);
-		t->pending++;
+		if (addr_parse(cfg->hosts->names[id], cfg->port, &p->addr) == 0) {
+			p->numeric = true;
+			p->resolved = true;
+			p->first_lookup_done = true;
+		} else {
+			t->first_lookups_left++;
+		}
 	}
+
+	/* With every name an address, binding waits for nothing; it still
+	 * happens from the loop, so that no user callback runs from here. */
+	uv_timer_init(t->loop, &t->timer);
+	t->timer.data = t;
+	t->pending++;
+	uv_timer_start(&t->timer, on_grace,
+		       t->first_lookups_left > 0 ? LOOKUP_GRACE_MS : 0, 0);
 	for (unsigned id = 1; id <= count; id++)
-		peer_lookup(&t->peers[id]);
+		if (!t->peers[id].numeric)
+			peer_lookup(&t->peers[id]);
 	*out = t;
 	return 0;
 }
@@ -1420,12 +1599,6 @@ void transport_send_frame(struct transport *t, const struct peerset *to,
 	}
 }
 
-static void on_peer_timer_close(uv_handle_t *h)
-{
-	struct peer *p = container_of(h, struct peer, timer);
-	pending_done(p->t);
-}
-
 /* Close every handle still open; finish() runs after the last one. */
 static void transport_final(struct transport *t)
 {
@@ -1435,8 +1608,10 @@ static void transport_final(struct transport *t)
 	uv_close((uv_handle_t *)&t->timer, on_transport_handle_close);
 	for (unsigned id = 1; id <= t->hosts->count; id++) {
 		struct peer *p = &t->peers[id];
-		uv_close((uv_handle_t *)&p->timer, on_peer_timer_close);
+		if (p->link == NULL)
+			continue;
 		peer_close_tcp(p);
+		link_close(p->link);
 	}
 	for (struct inbound *c = t->inbound; c; c = c->next)
 		inbound_close(c);
@@ -1466,13 +1641,16 @@ void transport_close(struct transport *t, void (*done)(void *ctx), void *ctx)
 			 on_transport_handle_close);
 	for (unsigned id = 1; id <= t->hosts->count; id++) {
 		struct peer *p = &t->peers[id];
-		uv_timer_stop(&p->timer);
+		struct link *l = p->link;
+		if (l == NULL)
+			continue;
+		uv_timer_stop(&l->timer);
 		if (p->state == PEER_RESOLVING)
-			uv_cancel((uv_req_t *)&p->lookup);
+			uv_cancel((uv_req_t *)&l->lookup);
 		else if (p->state == PEER_CONNECTED)
 			peer_shutdown(p);
 		else if ((p->state == PEER_BACKOFF || p->state == PEER_IDLE) &&
-			 p->queue_head && p->resolved && id != t->self) {
+			 l->queue_head && p->resolved && id != t->self) {
 			/* One last try within the drain: a crashing leader's
 			 * final messages (-t's REQs) must not wait on a backoff. */
 			p->state = PEER_IDLE;
@@ -1490,7 +1668,8 @@ bool transport_backlogged(const struct transport *t, unsigned id)
 {
 	if (id < 1 || id > t->hosts->count)
 		return false;
-	return t->peers[id].queue_head != NULL;
+	return t->peers[id].link != NULL &&
+	       t->peers[id].link->queue_head != NULL;
 }
 
 const struct transport_stats *transport_stats(const struct transport *t)

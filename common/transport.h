@@ -1,13 +1,18 @@
 /*
  * The transport: the one place rollcall touches the network (libuv).
  *
- * It resolves every hostsfile entry with uv_getaddrinfo (retried with
- * capped, jittered backoff: under docker compose a name resolves only once
- * its container runs), binds one TCP listener and one UDP socket to this
- * peer's own address and port, keeps one outbound TCP connection per peer
- * (made on first send, remade from a backoff timer after a failure, with a
- * send queue capped at SEND_QUEUE_BYTES_MAX), and reads inbound TCP frames
- * and UDP datagrams.
+ * It takes a hostsfile entry that is an IPv4 or IPv6 address as it is, and
+ * resolves every other with uv_getaddrinfo (retried with capped, jittered
+ * backoff: under docker compose a name resolves only once its container
+ * runs); with no name to resolve, no threadpool thread ever starts. It
+ * binds one TCP listener and one UDP socket to this peer's own address
+ * and port, keeps one outbound TCP connection per peer it sends to (made
+ * on first send, remade from a backoff timer after a failure, with a send
+ * queue capped at SEND_QUEUE_BYTES_MAX), and reads inbound TCP frames and
+ * UDP datagrams. Per hostsfile entry it keeps only the address and the
+ * replay window; a connection's handles and queue exist only while that
+ * peer is sent to, so memory grows with the peers talked to, not with the
+ * hostsfile.
  *
  * Inbound bytes are untrusted: a frame over FRAME_BYTES_MAX closes its
  * connection; when INBOUND_CONNS_MAX are open, a new one replaces the
@@ -115,6 +120,9 @@ struct transport_stats {
 	uint64_t dropped_sealed;	/* unkeyed: an envelope received */
 	uint64_t dropped_unopened;	/* keyed: no key opens it */
 	uint64_t dropped_replayed;	/* keyed: an old counter or life */
+	uint64_t lookups_started;	/* uv_getaddrinfo calls: names only */
+	uint64_t links_made;		/* a peer's handles and queue made */
+	uint64_t links_freed;		/* ... and freed, once unused */
 };
 
 /* Allocate and start resolving; sockets are bound once self resolves. */

@@ -49,6 +49,7 @@ struct hooks {
 	uint64_t status_writes;
 	uint64_t status_write_errors;
 	struct status_snap snap;
+	/* Last: hooks_create leaves it as it is (see there). */
 	char buf[STATUS_BYTES_MAX];
 };
 

@@ -772,6 +772,75 @@ static void test_sent_before_receiver_listens(void **state)
 	close_all_and_check(fx);
 }
 
+/*
+ * A connection's state lives only while it is used: the sender's link to
+ * a peer whose connection closed is freed once its backoff is over with
+ * nothing queued, and made again by the next send. An address in the
+ * hostsfile is never looked up, failure or not.
+ */
+static void test_link_freed_and_remade(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *a = node_start_ready(fx, 1);
+	struct node *b = node_start_ready(fx, 2);
+	struct wire_msg m = make_req(1, 1);
+
+	assert_int_equal(stats(a)->links_made, 0);
+	send_to(a, 2, &m);
+	WAIT_UNTIL(fx, b->msgs_count == 1);
+	assert_int_equal(stats(a)->links_made, 1);
+	assert_int_equal(stats(a)->links_freed, 0);
+
+	node_close(b);
+	WAIT_UNTIL(fx, b->closed);
+	WAIT_UNTIL(fx, stats(a)->links_freed == 1);
+	assert_false(transport_backlogged(a->t, 2));
+
+	b = node_start_ready(fx, 2);
+	m = make_req(1, 2);
+	send_to(a, 2, &m);
+	WAIT_UNTIL(fx, b->msgs_count == 1);
+	assert_int_equal(b->msgs[0].request_id, 2);
+	assert_int_equal(stats(a)->links_made, 2);
+	assert_int_equal(stats(a)->links_freed, 1);
+	assert_int_equal(stats(a)->lookups_started, 0);
+	assert_int_equal(stats(b)->lookups_started, 0);
+	close_all_and_check(fx);
+}
+
+/*
+ * A name is looked up (once, when it resolves), an address never; the
+ * link that held the lookup goes back once it is done.
+ */
+static void test_only_names_looked_up(void **state)
+{
+	struct fixture *fx = *state;
+	static const char text[] = "localhost\n127.0.0.2\n127.0.0.3\n";
+	char err[256];
+	struct node *a, *b;
+	struct wire_msg m = make_req(2, 5);
+
+	hosts_destroy(&fx->hosts);
+	assert_int_equal(hosts_parse(&fx->hosts, text, strlen(text), "test",
+				     err, sizeof(err)), 0);
+	a = node_start_ready(fx, 1);
+	b = node_start_ready(fx, 2);
+	assert_int_equal(stats(a)->lookups_started, 1);	/* its own name */
+	assert_int_equal(stats(b)->lookups_started, 1);	/* peer 1's */
+	WAIT_UNTIL(fx, stats(a)->links_freed == 1 &&
+			       stats(b)->links_freed == 1);
+	send_to(b, 1, &m);
+	WAIT_UNTIL(fx, a->msgs_count == 1);
+	m = make_req(1, 6);
+	send_to(a, 2, &m);
+	WAIT_UNTIL(fx, b->msgs_count == 1);
+	assert_int_equal(stats(a)->lookups_started, 1);
+	assert_int_equal(stats(b)->lookups_started, 1);
+	assert_int_equal(stats(a)->dropped_spoofed, 0);
+	assert_int_equal(stats(b)->dropped_spoofed, 0);
+	close_all_and_check(fx);
+}
+
 static void test_spoofed_and_stranger(void **state)
 {
 	struct fixture *fx = *state;
@@ -1169,6 +1238,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_sent_before_receiver_listens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_freed_and_remade,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_names_looked_up,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spoofed_and_stranger,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_datagram, setup,
