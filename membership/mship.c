@@ -881,19 +881,6 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 		nv.members = m->st.members;
 		outbox_send_one(m->out, msg->from, &nv);
 	}
-	if ((m->role == MSHIP_MEMBER || m->role == MSHIP_LEADER) &&
-	    (msg->type == WIRE_NEWLEADER || msg->type == WIRE_REQ) &&
-	    msg->view_id > m->view_id &&
-	    !peerset_has(&m->members, msg->from)) {
-		/* A leader of a later view that we lack, and that our view
-		 * does not list: it sends us no heartbeat we could answer,
-		 * and hears none from us. One heartbeat shows it our view;
-		 * it sends us its own (mship__resend_view). */
-		struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
-		hb.leader = (uint16_t)(m->role == MSHIP_LEADER ? m->cfg.self
-							       : m->leader);
-		outbox_send_one(m->out, msg->from, &hb);
-	}
 	switch (msg->type) {
 	case WIRE_HEARTBEAT:
 		if (!peerset_has(&m->members, msg->from)) {
