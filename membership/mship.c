@@ -209,11 +209,15 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		/* Views we never saw came between: a member we gave up may
 		 * have been removed and let in again (a new life) in them.
 		 * Our verdict was on the old membership: watch it afresh, and
-		 * our detector speaks again if it is still dead. */
+		 * our detector speaks again if it is still dead. So were the
+		 * suspicions others named to us as leader, in our old view:
+		 * forgotten, or they would remove the new membership. */
+		m->suspicions_count = 0;
 		peerset_foreach(members, id) {
 			if (!peerset_has(&m->dead, id) || id == m->cfg.self)
 				continue;
 			peerset_del(&m->dead, id);
+			peerset_del(&m->suspected, id);
 			fd_watch(&m->fd, id, now_ms);
 		}
 	} else {
