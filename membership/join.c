@@ -77,6 +77,9 @@ void mship__join(struct mship *m, int64_t now_ms, unsigned target)
 {
 	m->role = MSHIP_JOINING;
 	m->join_target = target;
+	m->join_heard = false;
+	if (m->join_probe == 0)
+		m->join_probe = m->cfg.self;
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
 	outbox_send_one(m->out, m->join_target, &join);
 	m->join_backoff_ms = BACKOFF_MIN_MS;
@@ -84,10 +87,15 @@ void mship__join(struct mship *m, int64_t now_ms, unsigned target)
 }
 
 /*
- * Retry JOIN with capped backoff: to the peer we believe leads, and to up
- * to JOIN_PROBES_MAX other hosts in turn, whose REDIRECT names the leader
- * after a takeover (in a large group many of the first ids may be dead).
- * mship__join_probe sends one such round.
+ * Retry JOIN with capped backoff: to the peer we believe leads and,
+ * unless it answered as the leader since the last JOIN (a leader
+ * acknowledges a JOIN it queues behind a round), to up to JOIN_PROBES_MAX
+ * other hosts in turn, whose REDIRECT names the leader after a takeover
+ * (in a large group many of the first ids may be dead). A target that
+ * answers as a joiner is no sign of a leader: two joiners may name each
+ * other. Each peer asks the hosts after its own id first, so that at a
+ * simultaneous start no few hosts answer everyone. mship__join_probe
+ * sends one such round.
  */
 static void mship__join_probe(struct mship *m)
 {
@@ -97,6 +105,9 @@ static void mship__join_probe(struct mship *m)
 	peerset_add(&to, m->join_target);
 	unsigned others = m->cfg.hosts_count > 2 ? m->cfg.hosts_count - 2 : 0;
 	unsigned probes = others < JOIN_PROBES_MAX ? others : JOIN_PROBES_MAX;
+	if (m->join_heard)
+		probes = 0;
+	m->join_heard = false;
 	for (unsigned i = 0; i < probes; i++) {
 		unsigned probe = m->join_probe;
 		do {
@@ -130,9 +141,13 @@ void mship__on_redirect(struct mship *m, int64_t now_ms,
 		m->stats.dropped_role++;
 		return;
 	}
-	if (msg->leader == m->join_target)
+	if (msg->leader == m->join_target) {
+		if (msg->from == m->join_target)
+			m->join_heard = true;	/* it leads, and heard us */
 		return;
+	}
 	m->join_target = msg->leader;
+	m->join_heard = false;
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
 	outbox_send_one(m->out, m->join_target, &join);
 	m->join_backoff_ms = BACKOFF_MIN_MS;

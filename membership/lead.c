@@ -348,6 +348,14 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 		return;
 	struct mship_change add = { .op = WIRE_OP_ADD, .peer = msg->from };
 	mship__enqueue(m, &add, false);
+	if (m->round_active) {
+		/* It waits behind the round in flight: say we heard it (a
+		 * REDIRECT to ourselves), so that it waits for its view from
+		 * us and asks no other host where the leader is. */
+		struct wire_msg ack = mship__msg(m, WIRE_REDIRECT);
+		ack.leader = (uint16_t)m->cfg.self;
+		outbox_send_one(m->out, msg->from, &ack);
+	}
 	mship__start_round(m, now_ms);
 }
 

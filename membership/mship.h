@@ -296,6 +296,7 @@ struct mship {
 	/* Joining: where JOIN goes next, and when. */
 	unsigned join_target;
 	unsigned join_probe;	/* the last other host asked */
+	bool join_heard;	/* join_target answered since the last JOIN */
 	int64_t join_next_ms;
 	uint32_t join_backoff_ms;
 	uint32_t view_id_seen;		/* the highest in any message */
