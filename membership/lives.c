@@ -89,11 +89,35 @@ static bool mship__from_member(const struct wire_msg *msg)
 }
 
 /*
+ * A peer acting in a view later than ours: we missed the views between
+ * (their NEWVIEWs lost, or we were cut off, paused or restarted). The
+ * later view comes to whoever shows an older one (mship__resend_view),
+ * but only from a peer that hears us, and our heartbeats go to the
+ * members of the view we know, who may have left it, be dead, or not
+ * list us any more. So we show the sender our view with one heartbeat,
+ * at most once per T each, whoever it is; it sends us the later view.
+ */
+static void mship__show_behind(struct mship *m, int64_t now_ms,
+			       const struct wire_msg *msg)
+{
+	if ((m->role != MSHIP_MEMBER && m->role != MSHIP_LEADER) ||
+	    msg->type == WIRE_NEWVIEW || msg->view_id <= m->view_id ||
+	    now_ms < m->view_shown_ms[msg->from])
+		return;
+	m->view_shown_ms[msg->from] = now_ms + m->cfg.heartbeat_ms;
+	struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
+	hb.leader = (uint16_t)(m->role == MSHIP_LEADER ? m->cfg.self
+						       : m->leader);
+	outbox_send_one(m->out, msg->from, &hb);
+}
+
+/*
  * Before the handler of any message: note the sender's life acting as a
  * member (mship__life_gone tells a later life from it); a new peer 1 that
  * probes before founding hears that a group lives, and joins it; one that
  * founded alone and hears of a later view drops its founding for that
- * group (mship__found_undo).
+ * group (mship__found_undo); a member that hears of a later view shows
+ * its sender its own (mship__show_behind).
  */
 void mship__heard_group(struct mship *m, int64_t now_ms,
 			const struct wire_msg *msg)
@@ -114,6 +138,7 @@ void mship__heard_group(struct mship *m, int64_t now_ms,
 	if (m->founded_alone && m->role == MSHIP_LEADER &&
 	    msg->view_id > m->view_id)
 		mship__found_undo(m, now_ms, msg->from);
+	mship__show_behind(m, now_ms, msg);
 }
 
 /*

@@ -73,11 +73,16 @@ static bool mship__req_known(const struct mship *m,
 void mship__on_req(struct mship *m, int64_t now_ms,
 		   const struct wire_msg *msg)
 {
-	/* A higher ballot leads our view (or a later one): yield. One
-	 * asking in an older view, held up in the network, was overtaken
-	 * by a view we have: it says nothing about who leads ours. */
+	/* A higher ballot leads our view (or a later one): yield, and
+	 * follow it. One asking in an older view, held up in the network,
+	 * was overtaken by a view we have: it says nothing about who leads
+	 * ours. One our view does not list asks in a later view we lack:
+	 * we could not follow it, and following our view's leader instead
+	 * (dead, maybe, or ourselves) nobody would lead us on. We go on
+	 * with our round, which shows our view to every host while it
+	 * stalls, and the later view comes back (mship__show_behind). */
 	if (m->role == MSHIP_LEADER && msg->ballot > m->ballot &&
-	    msg->view_id >= m->view_id)
+	    msg->view_id >= m->view_id && peerset_has(&m->members, msg->from))
 		mship__step_down(m, now_ms, msg->from);
 	struct wire_changes batch;
 	wire_changes_join(&batch, msg->op, msg->peer, &msg->more);

@@ -209,11 +209,15 @@ void mship__install(struct mship *m, int64_t now_ms, uint32_t view_id,
 		/* Views we never saw came between: a member we gave up may
 		 * have been removed and let in again (a new life) in them.
 		 * Our verdict was on the old membership: watch it afresh, and
-		 * our detector speaks again if it is still dead. */
+		 * our detector speaks again if it is still dead. So were the
+		 * suspicions others named to us as leader, in our old view:
+		 * forgotten, or they would remove the new membership. */
+		m->suspicions_count = 0;
 		peerset_foreach(members, id) {
 			if (!peerset_has(&m->dead, id) || id == m->cfg.self)
 				continue;
 			peerset_del(&m->dead, id);
+			peerset_del(&m->suspected, id);
 			fd_watch(&m->fd, id, now_ms);
 		}
 	} else {
@@ -880,19 +884,6 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 		nv.leader = m->st.view_leader;
 		nv.members = m->st.members;
 		outbox_send_one(m->out, msg->from, &nv);
-	}
-	if ((m->role == MSHIP_MEMBER || m->role == MSHIP_LEADER) &&
-	    (msg->type == WIRE_NEWLEADER || msg->type == WIRE_REQ) &&
-	    msg->view_id > m->view_id &&
-	    !peerset_has(&m->members, msg->from)) {
-		/* A leader of a later view that we lack, and that our view
-		 * does not list: it sends us no heartbeat we could answer,
-		 * and hears none from us. One heartbeat shows it our view;
-		 * it sends us its own (mship__resend_view). */
-		struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
-		hb.leader = (uint16_t)(m->role == MSHIP_LEADER ? m->cfg.self
-							       : m->leader);
-		outbox_send_one(m->out, msg->from, &hb);
 	}
 	switch (msg->type) {
 	case WIRE_HEARTBEAT:

@@ -269,6 +269,9 @@ struct mship {
 	/* Leader: when each member was last sent the view again because it
 	 * seemed behind (at most once per 2T each). */
 	int64_t view_resent_ms[HOSTS_MAX + 1];
+	/* When we may next show our view to each peer that showed us a
+	 * later one (lives.c, mship__show_behind). */
+	int64_t view_shown_ms[HOSTS_MAX + 1];
 	/*
 	 * Views of more than MSHIP_ALL_TO_ALL_MAX members: the K rings, our
 	 * observers (whom we heartbeat, with the leader) and our subjects
