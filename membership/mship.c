@@ -854,15 +854,19 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 		m->stats.dropped_stranger++;
 		return;
 	}
-	m->heard_ms[msg->from] = now_ms;
+	/* A JOIN holding no vote is no sign of the member's life: it is a
+	 * later process that lost it (mship__life_gone). Nor does it keep
+	 * the member from removal (mship__check_observers): its JOINs come
+	 * every BACKOFF_MAX_MS, which is within 2T once T is 1 s or more. */
+	bool sign_of_life = msg->type != WIRE_JOIN || msg->ballot != 0;
+	if (sign_of_life)
+		m->heard_ms[msg->from] = now_ms;
 	if (!mship__same_life(m, msg))
 		return;
 	mship__heard_group(m, now_ms, msg);
 	if (!mship__active(m))
 		return;
-	/* A JOIN holding no vote is no sign of the member's life: it is a
-	 * later process that lost it (mship__life_gone). */
-	if (msg->type != WIRE_JOIN || msg->ballot != 0)
+	if (sign_of_life)
 		mship__heard_again(m, now_ms, msg->from);
 	if (msg->view_id > m->view_id_seen)
 		m->view_id_seen = msg->view_id;

@@ -3095,6 +3095,53 @@ static void test_ring_member_tells_its_follower(void **state)
 }
 
 /*
+ * A ringed view: the leader removes a member once a majority of its
+ * observers suspect it and it has not heard the member itself for 2T. A
+ * JOIN holding no vote (a later life, started without its state file) is
+ * no sign of the life the view lists: it does not count as hearing it.
+ * Counted, such JOINs (every BACKOFF_MAX_MS, within 2T at T = 1 s) kept a
+ * dead life in the view for good (rollcall-sim --seed 3 --peers 48
+ * --amnesia).
+ */
+static void test_ring_leader_new_life_join_no_sign_of_life(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 33, 33, 0);
+	assert_true(c->m.ringed);
+	uint32_t view = c->m.view_id;
+	unsigned q = 0;
+	struct peerset obs;
+	for (unsigned id = 2; id <= 33 && q == 0; id++) {
+		obs = rings_observers(&c->m.rings, id);
+		if (!peerset_has(&obs, 1) && peerset_count(&obs) >= 3)
+			q = id;
+	}
+	assert_true(q != 0);
+
+	/* q's new life, showing an older view: it is sent ours. */
+	struct wire_msg join = mk(WIRE_JOIN, q, view - 1);
+	join.incarnation = 2;
+	core_msg(c, 1000, join);
+	assert_false(c->m.round_active);
+	c->r.sent_checked = c->r.sent_count;
+
+	/* A majority of q's observers suspect it, 50 ms after that JOIN. */
+	char suspects[8];
+	snprintf(suspects, sizeof(suspects), "%u", q);
+	unsigned need = peerset_count(&obs) / 2 + 1, told = 0;
+	peerset_foreach(&obs, id) {
+		if (told == need)
+			break;
+		assert_false(c->m.round_active);
+		core_msg(c, 1050, mk_hb(id, view, suspects));
+		told++;
+	}
+	assert_true(c->m.round_active);
+	assert_true(wire_changes_has(&c->m.round, WIRE_OP_DEL, q));
+}
+
+/*
  * A peer alone in its hostsfile, restarted with its state file, has
  * nobody to join: it leads the view that file holds again (it is that
  * view's quorum), and never founds view 0 a second time.
@@ -3141,6 +3188,7 @@ int main(void)
 		cmocka_unit_test(test_rings_balanced_and_deterministic),
 		cmocka_unit_test(test_ring_removal_needs_majority_of_observers),
 		cmocka_unit_test(test_ring_member_tells_its_follower),
+		cmocka_unit_test(test_ring_leader_new_life_join_no_sign_of_life),
 		cmocka_unit_test(test_ring_member_beats_observers),
 		cmocka_unit_test(test_net_heard_again),
 		cmocka_unit_test(test_net_crash_detected_5),
