@@ -2,11 +2,12 @@
 # Install what building and testing rollcall needs, from Debian's packages,
 # when it is missing. Idempotent; run by `make test` and `make test-net`;
 # the Dockerfile's build stage needs only the first line's packages
-# (iptables: the network scenarios' cuts and loss; python3-matplotlib:
+# (iptables: the network scenarios' cuts and loss; iproute2: the scale
+# bench's own network namespace; python3-matplotlib:
 # tools/timeline's pictures; python3-yaml: the Kubernetes manifests' checks).
 set -eu
 need=(build-essential pkg-config libuv1-dev libmsgpack-dev libsodium-dev libcmocka-dev
-	valgrind bc iptables python3-matplotlib python3-yaml)
+	valgrind bc iptables iproute2 python3-matplotlib python3-yaml)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
