@@ -37,6 +37,7 @@
 #define HOSTS_TEXT "127.0.0.1\n127.0.0.2\n127.0.0.3\n"
 #define STRANGER_IP "127.0.0.9"
 #define WAIT_MS 5000
+#define WAIT_TICK_MS 10
 #define NODES_MAX 5
 #define MSGS_MAX 16
 #define RAW_BATCH 64
@@ -70,7 +71,8 @@ struct fixture {
 	uint16_t port;
 	int verbose;
 	struct node nodes[NODES_MAX];
-	uv_timer_t deadline;
+	uv_timer_t deadline;	/* ticks every WAIT_TICK_MS while waiting */
+	unsigned waited_ms;
 	bool timed_out;
 	uv_timer_t pause;
 	bool paused_done;
@@ -80,16 +82,24 @@ static unsigned test_index;
 
 /* ---- the loop, bounded ---------------------------------------------- */
 
+/*
+ * The deadline ticks: a condition that a timer's callback makes true is
+ * seen within a tick, where a single WAIT_MS timer would leave the loop
+ * asleep in its poll until then, with nothing else to wake it.
+ */
 static void on_deadline(uv_timer_t *timer)
 {
 	struct fixture *fx = timer->data;
-	fx->timed_out = true;
+	fx->waited_ms += WAIT_TICK_MS;
+	if (fx->waited_ms >= WAIT_MS)
+		fx->timed_out = true;
 }
 
 static void wait_begin(struct fixture *fx)
 {
 	fx->timed_out = false;
-	uv_timer_start(&fx->deadline, on_deadline, WAIT_MS, 0);
+	fx->waited_ms = 0;
+	uv_timer_start(&fx->deadline, on_deadline, WAIT_TICK_MS, WAIT_TICK_MS);
 }
 
 static void wait_end(struct fixture *fx)
@@ -438,8 +448,7 @@ static int teardown(void **state)
 	if (fx->port != 0) {
 		for (unsigned i = 0; i < NODES_MAX; i++)
 			node_close(&fx->nodes[i]);
-		fx->timed_out = false;
-		uv_timer_start(&fx->deadline, on_deadline, WAIT_MS, 0);
+		wait_begin(fx);
 		while (!all_closed(fx) && !fx->timed_out)
 			uv_run(&fx->loop, UV_RUN_ONCE);
 		/* The test's own handles (timers, raw clients) are left. */
