@@ -78,8 +78,6 @@ void mship__join(struct mship *m, int64_t now_ms, unsigned target)
 	m->role = MSHIP_JOINING;
 	m->join_target = target;
 	m->join_heard = false;
-	if (m->join_probe == 0)
-		m->join_probe = m->cfg.self;
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
 	outbox_send_one(m->out, m->join_target, &join);
 	m->join_backoff_ms = BACKOFF_MIN_MS;

@@ -271,6 +271,7 @@ void mship_create(struct mship *m, const struct mship_config *cfg,
 	m->half_beat_ms = MSHIP_NEVER;
 	m->loss_seen_ms = MSHIP_NEVER;
 	m->join_next_ms = MSHIP_NEVER;
+	m->join_probe = cfg->self;	/* probes start after our own id */
 	m->crash_at_ms = MSHIP_NEVER;
 	m->found_at_ms = MSHIP_NEVER;
 	/* A life without a state file, or with one that never held a view
