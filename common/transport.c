@@ -34,7 +34,9 @@
  * transport_close; every user callback may re-enter the transport, so the
  * code after one checks t->closing before going on.
  */
+#define _GNU_SOURCE	/* sendmmsg */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <assert.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -44,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "bounds.h"
@@ -56,6 +59,8 @@
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 #define LISTEN_BACKLOG 128
+/* Datagrams for one message go out this many to a sendmmsg call. */
+#define DATAGRAM_BATCH 64
 /* A connect that neither succeeds nor fails (a host gone without a RST). */
 #define CONNECT_TIMEOUT_MS 3000
 /* How long transport_close lets outbound connections drain. */
@@ -1429,21 +1434,66 @@ static void on_udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	receive(t, buf->base, (size_t)nread, addr, SEAL_DATAGRAM);
 }
 
+/* One message's datagrams, each with its address and (keyed) its own
+ * envelope, sent together. */
+struct datagram_batch {
+	struct mmsghdr msg[DATAGRAM_BATCH];
+	struct iovec iov[DATAGRAM_BATCH];
+	unsigned to[DATAGRAM_BATCH];
+	char env[DATAGRAM_BATCH][DATAGRAM_BYTES_MAX];
+	unsigned count;
+};
+
+/*
+ * Send the batch with as few system calls as the socket allows: a
+ * datagram the kernel refuses is logged and dropped, as an immediate
+ * send's would be, and the rest still go. (libuv 1.50's uv_udp_try_send2
+ * does this; Debian bookworm's libuv is 1.44, so the call is made on the
+ * handle's socket here.)
+ */
+static void flush_datagrams(struct transport *t, struct datagram_batch *b,
+			    const struct wire_msg *m)
+{
+	uv_os_fd_t fd;
+	unsigned i = 0;
+
+	if (b->count == 0 || uv_fileno((const uv_handle_t *)&t->udp, &fd) < 0) {
+		b->count = 0;
+		return;
+	}
+	while (i < b->count) {
+		int n = sendmmsg(fd, &b->msg[i], b->count - i, 0);
+
+		t->stats.datagram_sends++;
+		if (n > 0) {
+			i += (unsigned)n;
+			t->stats.datagrams_out += (unsigned)n;
+		} else if (errno != EINTR) {
+			tlog(t, "peer %u: %s dropped: %s", b->to[i],
+			     wire_type_name(m->type),
+			     uv_strerror(uv_translate_sys_error(errno)));
+			i++;
+		}
+	}
+	b->count = 0;
+}
+
 /* Heartbeats are unreliable by design: anything but an immediate send is
  * dropped, so nothing queues behind a slow or absent peer. */
 static void send_datagrams(struct transport *t, const struct peerset *to,
 			   const struct wire_msg *m)
 {
-	char body[DATAGRAM_BYTES_MAX], env[DATAGRAM_BYTES_MAX];
+	char body[DATAGRAM_BYTES_MAX];
+	struct datagram_batch batch;
 	size_t body_len;
-	int rc;
 
 	if (!encode_body(t, m, body, sizeof(body), &body_len))
 		return;
 	if (!t->ready)
 		return;
+	batch.count = 0;
 	peerset_foreach(to, id) {
-		uv_buf_t b = uv_buf_init(body, (unsigned)body_len);
+		struct iovec *iov = &batch.iov[batch.count];
 		struct peer *p;
 		size_t len;
 
@@ -1452,19 +1502,33 @@ static void send_datagrams(struct transport *t, const struct peerset *to,
 		p = &t->peers[id];
 		if (!p->resolved)
 			continue;
+		iov->iov_base = body;
+		iov->iov_len = body_len;
 		/* Sealed for each peer: an envelope opens only where it was
 		 * sent. */
 		if (t->keyring != NULL) {
+			char *env = batch.env[batch.count];
 			if (!seal_for(t, m, id, SEAL_DATAGRAM, body, body_len,
-				      env, sizeof(env), &len))
+				      env, DATAGRAM_BYTES_MAX, &len)) {
+				flush_datagrams(t, &batch, m);
 				return;
-			b = uv_buf_init(env, (unsigned)len);
+			}
+			iov->iov_base = env;
+			iov->iov_len = len;
 		}
-		rc = uv_udp_try_send(&t->udp, &b, 1, peer_sa(p));
-		if (rc < 0)
-			tlog(t, "peer %u: %s dropped: %s", id,
-			     wire_type_name(m->type), uv_strerror(rc));
+		batch.msg[batch.count] = (struct mmsghdr){ .msg_hdr = {
+			.msg_name = &p->addr.sa,
+			.msg_namelen = p->addr.sa.sa_family == AF_INET6 ?
+				sizeof(struct sockaddr_in6) :
+				sizeof(struct sockaddr_in),
+			.msg_iov = iov,
+			.msg_iovlen = 1,
+		} };
+		batch.to[batch.count++] = id;
+		if (batch.count == DATAGRAM_BATCH)
+			flush_datagrams(t, &batch, m);
 	}
+	flush_datagrams(t, &batch, m);
 }
 
 /* ---- the API ----------------------------------------------------------- */

@@ -123,6 +123,8 @@ struct transport_stats {
 	uint64_t lookups_started;	/* uv_getaddrinfo calls: names only */
 	uint64_t links_made;		/* a peer's handles and queue made */
 	uint64_t links_freed;		/* ... and freed, once unused */
+	uint64_t datagrams_out;		/* datagrams the kernel took */
+	uint64_t datagram_sends;	/* system calls that sent them */
 };
 
 /* Allocate and start resolving; sockets are bound once self resolves. */

@@ -633,6 +633,47 @@ static void test_keyed_talk(void **state)
 	close_all_and_check(fx);
 }
 
+/* One heartbeat to several peers goes out in one system call, keyed
+ * with an envelope for each, and every peer gets its own. */
+static void one_send_for_all(struct fixture *fx, const struct keyring *k)
+{
+	struct wire_msg hb = make_heartbeat(1, HEARTBEAT_SUSPECTS_MAX);
+	struct peerset to;
+	struct node *a, *b, *c;
+
+	next_keyring = k;
+	a = node_start_ready(fx, 1);
+	b = node_start_ready(fx, 2);
+	c = node_start_ready(fx, 3);
+	next_keyring = NULL;
+	peerset_clear(&to);
+	peerset_add(&to, 1);
+	peerset_add(&to, 2);
+	peerset_add(&to, 3);
+	transport_send(a->t, &to, &hb);
+	WAIT_UNTIL(fx, b->msgs_count == 1 && c->msgs_count == 1);
+	assert_int_equal(b->msgs[0].type, WIRE_HEARTBEAT);
+	assert_int_equal(c->msgs[0].type, WIRE_HEARTBEAT);
+	assert_true(peerset_equal(&c->msgs[0].suspects, &hb.suspects));
+	assert_int_equal(stats(a)->datagrams_out, 2);
+	assert_int_equal(stats(a)->datagram_sends, 1);
+	assert_int_equal(stats(b)->dropped_unopened + stats(c)->dropped_unopened +
+				 stats(b)->dropped_replayed +
+				 stats(c)->dropped_replayed, 0);
+	close_all_and_check(fx);
+}
+
+static void test_one_send_for_all(void **state)
+{
+	one_send_for_all(*state, NULL);
+}
+
+static void test_one_send_for_all_keyed(void **state)
+{
+	struct keyring k = ring_of(KEY_A);
+	one_send_for_all(*state, &k);
+}
+
 /* Keyed, unkeyed and wrong-keyed peers never deliver to each other, and
  * each drop is counted as what it is. */
 static void test_keyed_apart(void **state)
@@ -1235,6 +1276,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_by_udp, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_one_send_for_all, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_one_send_for_all_keyed,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_newview, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_keyed_talk, setup,
