@@ -592,13 +592,29 @@ static struct peerset mship__beat_set(const struct mship *m)
 	return to;
 }
 
-/* Whether heartbeats showed a datagram lost within the last
- * MSHIP_LOSSY_T periods. */
-static bool mship__lossy(const struct mship *m, int64_t now_ms)
+/*
+ * Whom a half-beat goes to: our beat set while heartbeats showed a
+ * datagram lost within the last MSHIP_LOSSY_T periods. A ringed view's
+ * leader beats every member but hears only its subjects' losses: it
+ * sends its second beat to the members whose heartbeats showed one of its
+ * own beats lost (mship__on_heartbeat), and to them only.
+ */
+static struct peerset mship__half_beat_set(const struct mship *m,
+					   int64_t now_ms)
 {
-	return m->loss_seen_ms != MSHIP_NEVER &&
-	       now_ms - m->loss_seen_ms <
-		       (int64_t)MSHIP_LOSSY_T * m->cfg.heartbeat_ms;
+	struct peerset to;
+	peerset_clear(&to);
+	if (m->ringed && m->role == MSHIP_LEADER) {
+		peerset_foreach(&m->members, id)
+			if (now_ms < m->missed_until_ms[id])
+				peerset_add(&to, id);
+		peerset_del(&to, m->cfg.self);
+	} else if (m->loss_seen_ms != MSHIP_NEVER &&
+		   now_ms - m->loss_seen_ms <
+			   (int64_t)MSHIP_LOSSY_T * m->cfg.heartbeat_ms) {
+		to = mship__beat_set(m);
+	}
+	return to;
 }
 
 /*
@@ -611,7 +627,7 @@ static bool mship__lossy(const struct mship *m, int64_t now_ms)
 static void mship__half_beat(struct mship *m, int64_t now_ms)
 {
 	m->half_beat_ms = MSHIP_NEVER;
-	struct peerset to = mship__beat_set(m);
+	struct peerset to = mship__half_beat_set(m, now_ms);
 	struct wire_msg hb = mship__heartbeat(m, now_ms);
 	mship__send(m, &to, &hb);
 }
@@ -639,7 +655,8 @@ static void mship__beat(struct mship *m, int64_t now_ms)
 	m->next_beat_ms += m->cfg.heartbeat_ms;
 	if (m->next_beat_ms <= now_ms)
 		m->next_beat_ms = now_ms + m->cfg.heartbeat_ms;
-	m->half_beat_ms = mship__lossy(m, now_ms)
+	struct peerset again = mship__half_beat_set(m, now_ms);
+	m->half_beat_ms = !peerset_empty(&again)
 				  ? now_ms + m->cfg.heartbeat_ms / 2
 				  : MSHIP_NEVER;
 }
@@ -755,16 +772,26 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 	}
 	if (msg->view_id < m->view_id)
 		mship__resend_view(m, now_ms, from);
-	/* A beat of the sender's went missing on its way to us. */
+	/* A beat of the sender's went missing on its way to us. (A ringed
+	 * view's leader asks what they heard of its own, below: at 1024
+	 * peers on 2 cores its receive buffer overflowed, it beat every
+	 * member twice, and the group's load grew by half.) */
+	bool ring_leader = m->ringed && m->role == MSHIP_LEADER;
 	int64_t last = m->fd.direct_ms[from];
-	if (last != FD_NOT_HEARD &&
+	if (!ring_leader && last != FD_NOT_HEARD &&
 	    now_ms - last > (int64_t)(m->cfg.heartbeat_ms + m->cfg.allowance_ms))
 		m->loss_seen_ms = now_ms;
 	fd_heard_direct(&m->fd, from, now_ms);
 	/* Whom the sender heard, and when: alive as of then for us too
 	 * (our clock, its age: late by the delivery time at most). */
+	uint32_t lost = m->cfg.heartbeat_ms + m->cfg.allowance_ms;
 	for (unsigned i = 0; i < msg->heard_count; i++) {
 		unsigned id = msg->heard_peer[i];
+		if (id == m->cfg.self && ring_leader &&
+		    msg->heard_age_ms[i] > lost)
+			m->missed_until_ms[from] =
+				now_ms + (int64_t)MSHIP_LOSSY_T *
+						 m->cfg.heartbeat_ms;
 		if (id == m->cfg.self || !peerset_has(&m->members, id) ||
 		    msg->heard_age_ms[i] > now_ms)
 			continue;

@@ -282,6 +282,9 @@ struct mship {
 	struct rings rings;
 	struct peerset observers;
 	struct peerset subjects;
+	/* Leader: until when each member gets our half-beats (its heartbeat
+	 * showed one of our beats lost: a heard age of us past T + A). */
+	int64_t missed_until_ms[HOSTS_MAX + 1];
 	/*
 	 * Views of at most MSHIP_ALL_TO_ALL_MAX: for each member, the
 	 * members (bits by place in the view) its last heartbeat did not

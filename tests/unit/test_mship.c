@@ -3035,6 +3035,78 @@ static void test_ring_member_beats_observers(void **state)
 }
 
 /*
+ * Loss seen on a path it watches: core c's subject beats on time, then
+ * its beat of 250 is lost and the next comes at 300 (T/2 over T + A after
+ * its last); every other watched peer beats on time throughout. Returns
+ * when the loss shows.
+ */
+static int64_t ring_subject_misses_a_beat(struct core *c, uint32_t view_id)
+{
+	struct mship *m = &c->m;
+	unsigned subject = peerset_first(&m->subjects);
+	assert_true(subject != 0);
+	for (int64_t t = 50; t <= 250; t += T_MS)
+		peerset_foreach(&m->fd.watched, id)
+			if (id != subject || t != 250)
+				core_msg(c, t, mk_hb(id, view_id, ""));
+	assert_int_equal(m->loss_seen_ms, MSHIP_NEVER);
+	core_msg(c, 300, mk_hb(subject, view_id, ""));
+	return 300;
+}
+
+/*
+ * Under loss a ringed view's member beats twice per period, to its
+ * observers and the leader. Its leader, which beats every member, beats
+ * twice only those whose heartbeats showed one of its beats lost (a heard
+ * age of it past T + A), not every member for a gap in its subjects'
+ * beats: at 1024 peers on 2 cores its receive buffer overflowed, it beat
+ * every member twice, and the group's load grew by half.
+ */
+static void test_ring_leader_half_beats_who_missed_it(void **state)
+{
+	(void)state;
+	struct core *c = &core_a, *d = &core_b;
+	core_grow(c, 40, 40, 0);
+	assert_true(c->m.ringed);
+	int64_t seen = ring_subject_misses_a_beat(c, 39);
+	assert_int_equal(c->m.loss_seen_ms, MSHIP_NEVER);
+	core_tick(c, seen + T_MS);
+	assert_int_equal(c->m.half_beat_ms, MSHIP_NEVER);
+
+	unsigned missed = peerset_first(&c->m.observers);
+	struct wire_msg hb = mk_hb(missed, 39, "");
+	hb.heard_count = 1;
+	hb.heard_peer[0] = 1;
+	hb.heard_age_ms[0] = T_MS + 1;
+	core_msg(c, seen + T_MS + 10, hb);
+	c->r.sent_checked = c->r.sent_count;
+	int64_t beat = c->m.next_beat_ms;
+	core_tick(c, beat);
+	assert_string_equal(net_set_str(&rec_next_send(&c->r)->to),
+			    list_upto(40) + 2);
+	assert_int_equal(c->m.half_beat_ms, beat + T_MS / 2);
+	core_tick(c, beat + T_MS / 2);
+	char to[8];
+	snprintf(to, sizeof(to), "%u", missed);
+	expect_send(rec_next_send(&c->r), beat + T_MS / 2, WIRE_HEARTBEAT, 1,
+		    39, to);
+
+	core_member(d, 3, 40, 39, list_upto(40));
+	assert_true(d->m.ringed);
+	seen = ring_subject_misses_a_beat(d, 39);
+	assert_int_equal(d->m.loss_seen_ms, seen);
+	core_tick(d, seen + T_MS);
+	assert_int_equal(d->m.half_beat_ms, d->m.next_beat_ms - T_MS / 2);
+	d->r.sent_checked = d->r.sent_count;
+	core_tick(d, d->m.half_beat_ms);
+	struct peerset beat_set = d->m.observers;
+	peerset_add(&beat_set, 1);
+	const struct rec_sent *again = rec_next_send(&d->r);
+	assert_int_equal(again->msg.type, WIRE_HEARTBEAT);
+	assert_true(peerset_equal(&again->to, &beat_set));
+}
+
+/*
  * In a ringed view a member hears the one it follows only through others'
  * reports unless it is that one's observer, so it would never see that
  * one's heartbeat naming whom it follows now. Member 3 of [1..40] (led by
@@ -3190,6 +3262,7 @@ int main(void)
 		cmocka_unit_test(test_ring_member_tells_its_follower),
 		cmocka_unit_test(test_ring_leader_new_life_join_no_sign_of_life),
 		cmocka_unit_test(test_ring_member_beats_observers),
+		cmocka_unit_test(test_ring_leader_half_beats_who_missed_it),
 		cmocka_unit_test(test_net_heard_again),
 		cmocka_unit_test(test_net_crash_detected_5),
 		cmocka_unit_test(test_net_crash_detected_10),
