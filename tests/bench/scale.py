@@ -12,7 +12,10 @@ another (reported apart, as "spawn"). Figures:
   full view   the release -> the last peer whose view holds all N
               (rollcall: its view line; Serf: its N-th EventMemberJoin)
   idle CPU    CPU time of all peers over IDLE_S seconds, in % of one core
-              (from /proc/PID/stat), and per member
+              (from /proc/PID/stat), and per member; with the datagrams
+              received a second and those a full receive buffer dropped
+              (/proc/net/snmp: the bench's own network namespace, so
+              only the group's, when scale.sh could make one)
   memory      VmRSS per peer, average, and PSS (smaps_rollup): RSS counts
               the shared libraries' pages (libc alone is 1.5 MiB) in
               every peer, PSS divides them among the peers that share
@@ -252,6 +255,14 @@ class Serf(Group):
         return len(self.failed_at) == self.n - 1
 
 
+def udp_counters():
+    """/proc/net/snmp's Udp: InDatagrams and RcvbufErrors."""
+    with open("/proc/net/snmp") as f:
+        rows = [line.split() for line in f if line.startswith("Udp:")]
+    udp = dict(zip(rows[0][1:], rows[1][1:]))
+    return int(udp["InDatagrams"]), int(udp["RcvbufErrors"])
+
+
 def run(kind, n, tmp, form_s, kill_s):
     g = kind(n, tmp)
     try:
@@ -266,10 +277,12 @@ def run(kind, n, tmp, form_s, kill_s):
         # they come (the readers' CPU is this process's, not counted).
         g.pump(time.monotonic() + 3)
         hz = os.sysconf("SC_CLK_TCK")
-        c0, w0 = g.cpu_ticks(), time.monotonic()
+        u0, c0, w0 = udp_counters(), g.cpu_ticks(), time.monotonic()
         g.pump(w0 + IDLE_S)
-        c1, w1 = g.cpu_ticks(), time.monotonic()
+        u1, c1, w1 = udp_counters(), g.cpu_ticks(), time.monotonic()
         cpu = 100.0 * (c1 - c0) / hz / (w1 - w0)
+        udp_in = (u1[0] - u0[0]) / (w1 - w0)
+        udp_dropped = u1[1] - u0[1]
         rss = g.rss_kib()
         pss = g.pss_kib()
         victim = n // 2 + 1
@@ -281,12 +294,14 @@ def run(kind, n, tmp, form_s, kill_s):
         first = (g.first_line - tk) if g.first_line is not None else None
         fmt = (lambda x: "%.2f s" % x if x is not None else "not within")
         print("%-8s %5d peers: spawn %.1f s; full view %s after the release%s; idle CPU %.1f%% "
-              "of a core (%.3f%% per member); RSS %.0f KiB, PSS %.0f KiB per peer; "
+              "of a core (%.3f%% per member), %.0f datagrams in a second, %d dropped; "
+              "RSS %.0f KiB, PSS %.0f KiB per peer; "
               "kill -9 of %d: first line %s, every survivor %s%s"
               % (g.name, n, spawn_s, fmt(full),
                  "" if formed else " %.0f s (%d of %d full)"
                  % (form_s, len(g.full_at), n),
-                 cpu, cpu / n, rss, pss, victim, fmt(first), fmt(last),
+                 cpu, cpu / n, udp_in, udp_dropped, rss, pss, victim,
+                 fmt(first), fmt(last),
                  "" if last is not None else " %.0f s (%d of %d)"
                  % (kill_s, len(done), n - 1)), flush=True)
     finally:
