@@ -129,6 +129,7 @@ void simtrace_begin(struct sim *s, struct sim_peer *p, bool interesting,
 
 void simtrace_add(struct sim *s, const char *fmt, ...)
 {
+	s->cur_acts++;
 	if (!s->cur_open) {
 		/* Output from an event not traced as it began (a heartbeat). */
 		s->cur_open = true;
