@@ -272,6 +272,7 @@ def run(kind, n, tmp, form_s, kill_s):
         spawn_s = t0 - ts
         g.pump(t0 + form_s, g.formed)
         formed = g.formed()
+        full_n = len(g.full_at)
         full = (max(g.full_at.values()) - t0) if formed else None
         # Settle, then measure idle CPU over IDLE_S, reading lines as
         # they come (the readers' CPU is this process's, not counted).
@@ -293,13 +294,14 @@ def run(kind, n, tmp, form_s, kill_s):
         last = (max(done.values()) - tk) if g.settled() else None
         first = (g.first_line - tk) if g.first_line is not None else None
         fmt = (lambda x: "%.2f s" % x if x is not None else "not within")
-        print("%-8s %5d peers: spawn %.1f s; full view %s after the release%s; idle CPU %.1f%% "
+        print("%-8s %5d peers: spawn %.1f s; full view %s%s; idle CPU %.1f%% "
               "of a core (%.3f%% per member), %.0f datagrams in a second, %d dropped; "
               "RSS %.0f KiB, PSS %.0f KiB per peer; "
               "kill -9 of %d: first line %s, every survivor %s%s"
               % (g.name, n, spawn_s, fmt(full),
-                 "" if formed else " %.0f s (%d of %d full)"
-                 % (form_s, len(g.full_at), n),
+                 " after the release" if formed
+                 else " %.0f s after the release (%d of %d full by then)"
+                 % (form_s, full_n, n),
                  cpu, cpu / n, udp_in, udp_dropped, rss, pss, victim,
                  fmt(first), fmt(last),
                  "" if last is not None else " %.0f s (%d of %d)"
