@@ -36,8 +36,8 @@
  */
 #define _GNU_SOURCE	/* sendmmsg */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <assert.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>

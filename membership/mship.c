@@ -777,14 +777,13 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 	 * peers on 2 cores its receive buffer overflowed, it beat every
 	 * member twice, and the group's load grew by half.) */
 	bool ring_leader = m->ringed && m->role == MSHIP_LEADER;
+	uint32_t lost = m->cfg.heartbeat_ms + m->cfg.allowance_ms;
 	int64_t last = m->fd.direct_ms[from];
-	if (!ring_leader && last != FD_NOT_HEARD &&
-	    now_ms - last > (int64_t)(m->cfg.heartbeat_ms + m->cfg.allowance_ms))
+	if (!ring_leader && last != FD_NOT_HEARD && now_ms - last > lost)
 		m->loss_seen_ms = now_ms;
 	fd_heard_direct(&m->fd, from, now_ms);
 	/* Whom the sender heard, and when: alive as of then for us too
 	 * (our clock, its age: late by the delivery time at most). */
-	uint32_t lost = m->cfg.heartbeat_ms + m->cfg.allowance_ms;
 	for (unsigned i = 0; i < msg->heard_count; i++) {
 		unsigned id = msg->heard_peer[i];
 		if (id == m->cfg.self && ring_leader &&

@@ -375,8 +375,8 @@ struct sim {
 	struct sim_peer *cur;	/* whose event it is, or NULL */
 	bool cur_interesting;
 	bool cur_open;		/* cur_text holds this event's header */
-	unsigned cur_acts;	/* what it did, but -vv's details: an
-				 * untraced heartbeat's event opens on it */
+	unsigned cur_acts;	/* the event's outputs but -vv's details
+				 * (what opens an untraced event's trace) */
 	char cur_text[SIM_TRACE_BYTES];
 	size_t cur_len;
 	struct sim_trace_entry trace[SIM_TRACE_MAX];
