@@ -64,7 +64,7 @@ side_by_side() {
 	local n=$1 hb=$2 dir g i pids=() want
 	dir=$(mktemp -d /tmp/rollcall-side.XXXXXX)
 	(umask 077 && head -c 32 /dev/urandom | base64 > "$dir/keyring")
-	local port=$((20000 + ($$ * 11) % 20000))
+	local port=$((10000 + ($$ * 11) % 20000)) # below the ephemeral range
 	for g in 0 1; do
 		: > "$dir/hosts.$g"
 		for i in $(seq 1 "$n"); do echo "127.0.$g.$i" >> "$dir/hosts.$g"; done

@@ -14,7 +14,9 @@ HB_MS=${HB_MS:-100}
 VALGRIND=${VALGRIND:-0}
 
 PROC_DIR=$(mktemp -d /tmp/rollcall-proc.XXXXXX)
-PROC_PORT=$((20000 + ($$ * 7) % 20000))
+# Below the kernel's ephemeral range (32768 and up by default), which any
+# process's outgoing socket may take, even bound to 0.0.0.0.
+PROC_PORT=$((10000 + ($$ * 7) % 20000))
 declare -A PEER_PID=()
 declare -A STAMP_PID=()
 FAILURES=0

@@ -29,7 +29,8 @@
 #define PEERS 3
 #define WAIT_MS 10000
 #define HB_MS 50
-#define PORT_BASE 42000
+/* Ports 22000..29999, below the kernel's ephemeral range (32768 and up). */
+#define PORT_BASE 22000
 #define PORT_SLOTS 1000
 #define PORTS_PER_RUN 8
 

@@ -41,7 +41,7 @@
 #define NODES_MAX 5
 #define MSGS_MAX 16
 #define RAW_BATCH 64
-#define PORT_BASE 20000
+#define PORT_BASE 12000
 #define PORT_SLOTS 1200
 #define PORTS_PER_RUN 16
 
@@ -419,7 +419,8 @@ static int setup(void **state)
 		fprintf(stderr, "hosts_parse: %s\n", err);
 		return -1;
 	}
-	/* A port per test and per pid, inside 20000..39999. */
+	/* A port per test and per pid, inside 12000..31199: below the kernel's
+	 * ephemeral range (32768 and up), which other sockets may hold. */
 	fx->port = (uint16_t)(PORT_BASE +
 			      ((unsigned)getpid() % PORT_SLOTS) * PORTS_PER_RUN +
 			      test_index++ % PORTS_PER_RUN);
