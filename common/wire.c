@@ -28,7 +28,7 @@ static const unsigned wire_fields[WIRE_TYPE_MAX + 1] = {
 	[WIRE_OK] = 11,
 	[WIRE_NEWVIEW] = 8,
 	[WIRE_NEWLEADER] = 8,
-	[WIRE_HEARTBEAT] = 7,
+	[WIRE_HEARTBEAT] = 8,
 	[WIRE_REDIRECT] = 7,
 };
 #define WIRE_FIELDS_MIN 6
@@ -38,7 +38,8 @@ static const unsigned wire_fields[WIRE_TYPE_MAX + 1] = {
  * carries its suspects only when it has any or heard pairs (one element
  * more), and its heard pairs only when it has any (two more). */
 #define WIRE_MEMBERS_INDEX 7
-#define WIRE_HEARD_INDEX 8
+#define WIRE_SUSPECTS_INDEX 8
+#define WIRE_HEARD_INDEX 9
 /* REQ and OK carry a batch's further changes in one more element, last,
  * only when there are any. */
 #define WIRE_MORE_REQ_INDEX 10
@@ -228,6 +229,7 @@ static int pack_fields(msgpack_packer *pk, const void *mv)
 		break;
 	case WIRE_HEARTBEAT:
 		rc |= msgpack_pack_uint32(pk, m->leader);
+		rc |= msgpack_pack_uint32(pk, m->beat);
 		if (wire__heartbeat_extra(m) > 0)
 			rc |= pack_members(pk, &m->suspects);
 		if (m->heard_count > 0) {
@@ -312,7 +314,7 @@ static int wire__walk(const unsigned char *buf, size_t len)
 			continue;
 		}
 		if (!(i == WIRE_MEMBERS_INDEX && type == WIRE_NEWVIEW) &&
-		    !((i == WIRE_MEMBERS_INDEX || i == WIRE_HEARD_INDEX) &&
+		    !((i == WIRE_SUSPECTS_INDEX || i == WIRE_HEARD_INDEX) &&
 		      type == WIRE_HEARTBEAT) &&
 		    !(i == WIRE_MORE_REQ_INDEX && type == WIRE_REQ) &&
 		    !(i == WIRE_MORE_OK_INDEX && type == WIRE_OK))
@@ -465,8 +467,10 @@ static int get_type_fields(const msgpack_object_array *a, struct wire_msg *m)
 		break;
 	case WIRE_HEARTBEAT:
 		rc = get_id(a, 6, &m->leader);
+		if (rc == 0)
+			rc = wire_get_u32(a, 7, &m->beat);
 		if (rc == 0 && a->size > wire_fields[WIRE_HEARTBEAT]) {
-			rc = get_members(a, WIRE_MEMBERS_INDEX, &m->suspects);
+			rc = get_members(a, WIRE_SUSPECTS_INDEX, &m->suspects);
 			/* Sent only when there are any, or heard pairs. */
 			if (rc == 0 && peerset_empty(&m->suspects) &&
 			    a->size == wire_fields[WIRE_HEARTBEAT] + 1)

@@ -32,7 +32,10 @@
  *                           higher one answered, peer whom it follows
  *   NEWVIEW          4    leader, [member ids, ascending]
  *   NEWLEADER        5    request_id, op (PENDING)
- *   HEARTBEAT        6    leader (the one the sender follows; 0: none)
+ *   HEARTBEAT        6    leader (the one the sender follows; 0: none),
+ *                           beat (the sender's latest beat in this
+ *                           life, numbered 2, 4, 6, ...; a half-beat's
+ *                           repeat its beat's number plus one; 0: none)
  *                           [, [suspects, ascending]] (the members its
  *                           detector holds dead; sent only when any)
  *                           [, [peer, age_ms, peer, age_ms, ...]] (the
@@ -74,7 +77,7 @@
 
 #include "peerset.h"
 
-#define WIRE_VERSION 3
+#define WIRE_VERSION 4
 #define WIRE_FRAME_HEADER_BYTES 4
 
 enum wire_type {
@@ -137,6 +140,7 @@ struct wire_msg {
 	uint64_t acc_ballot;	/* OK */
 	/* REQ, OK: the batch's changes after (op, peer); count 0: none. */
 	struct wire_changes more;
+	uint32_t beat;			/* HEARTBEAT */
 	struct peerset suspects;	/* HEARTBEAT */
 	/* HEARTBEAT: peers heard directly (ascending) and how long ago. */
 	uint16_t heard_count;

@@ -196,6 +196,13 @@ struct mship {
 	 * when a heartbeat last showed a datagram lost. */
 	int64_t half_beat_ms;
 	int64_t loss_seen_ms;
+	/* Our latest beat's number in this life (HEARTBEAT's beat: 2, 4, 6,
+	 * ..., its half-beat's one more), and of each peer the latest heard
+	 * and in which of its lives: a beat's number skipped is a beat lost,
+	 * one late is not (mship.c, mship__count_beat). */
+	uint32_t beat_no;
+	uint32_t beat_heard[HOSTS_MAX + 1];
+	uint64_t beat_life[HOSTS_MAX + 1];
 	/* Members whose failure this peer has printed (per membership). */
 	struct peerset reported;
 	/* Members this peer believes dead: its detector's or a leader's word. */

@@ -102,20 +102,22 @@ static struct seed_msg msgs[] = {
 			 .op = WIRE_OP_PENDING } },
 	{ "heartbeat", { .type = WIRE_HEARTBEAT, .from = 2,
 			 .incarnation = (uint64_t)UINT32_MAX + 1,
-			 .view_id = UINT32_MAX, .ballot = 0x7f, .leader = 1 } },
+			 .view_id = UINT32_MAX, .ballot = 0x7f, .leader = 1,
+			 .beat = UINT32_MAX } },
 	/* From a peer taking over, which follows no leader. */
 	{ "heartbeat-no-leader", { .type = WIRE_HEARTBEAT, .from = 3,
 				   .incarnation = 2, .view_id = 6,
-				   .ballot = 0x100, .leader = 0 } },
+				   .ballot = 0x100, .leader = 0, .beat = 1 } },
 	/* Naming the members its detector holds dead. */
 	{ "heartbeat-suspects", { .type = WIRE_HEARTBEAT, .from = 4,
 				  .incarnation = 9, .view_id = 7,
-				  .ballot = 0x20001, .leader = 1 } },
+				  .ballot = 0x20001, .leader = 1,
+				  .beat = 300 } },
 	/* Naming the members it heard and how long ago (with no suspects,
 	 * an empty array before them). */
 	{ "heartbeat-heard", { .type = WIRE_HEARTBEAT, .from = 5,
 			       .incarnation = 3, .view_id = 8,
-			       .ballot = 0x10001, .leader = 1,
+			       .ballot = 0x10001, .leader = 1, .beat = 70000,
 			       .heard_count = 3,
 			       .heard_peer = { 1, 200, 1024 },
 			       .heard_age_ms = { 0, 130, 70000 } } },
@@ -184,12 +186,17 @@ static void wire_seeds(void)
 	write_seed("fuzz_frame", "stream-partial", stream, stream_len - 3);
 	/*
 	 * Version 2's HEARTBEAT, no ballot: refused as an unknown version,
-	 * one mutation away from version 3's number with one field short.
+	 * a few mutations away from version 4's number with its fields.
 	 */
 	static const unsigned char v2_heartbeat[] = { 0x96, 2, WIRE_HEARTBEAT,
 						      3, 1, 7, 2 };
 	write_seed("fuzz_datagram", "v2-heartbeat", v2_heartbeat,
 		   sizeof(v2_heartbeat));
+	/* Version 3's HEARTBEAT, no beat number: refused the same way. */
+	static const unsigned char v3_heartbeat[] = { 0x97, 3, WIRE_HEARTBEAT,
+						      3, 1, 7, 5, 2 };
+	write_seed("fuzz_datagram", "v3-heartbeat", v3_heartbeat,
+		   sizeof(v3_heartbeat));
 	/* A declared length one over the cap: the connection is closed. */
 	static const unsigned char too_big[] = { 0x00, 0x01, 0x00, 0x01, 0x94 };
 	write_seed("fuzz_frame", "too-big", too_big, sizeof(too_big));

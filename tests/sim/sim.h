@@ -246,6 +246,7 @@ struct sim_ev {
 	uint32_t arg;		/* message slot, view id, tick gen, fault */
 	uint64_t from_inc;	/* the sender core's incarnation (HEARTBEAT) */
 	uint16_t hb_leader;	/* the leader a HEARTBEAT names */
+	uint32_t hb_beat;	/* its beat number (wire v4) */
 	uint64_t hb_ballot;	/* and the ballot it follows (wire v3) */
 	/* A HEARTBEAT naming suspects or peers heard: its whole message is
 	 * in slot hb_slot - 1 (0: none, kept compact). */

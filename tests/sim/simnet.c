@@ -499,6 +499,7 @@ static void sim__udp(struct sim *s, struct sim_peer *from, unsigned to,
 			.arg = m->view_id,
 			.from_inc = m->incarnation,
 			.hb_leader = m->leader,
+			.hb_beat = m->beat,
 			.hb_ballot = m->ballot,
 		};
 		if (!peerset_empty(&m->suspects) || m->heard_count > 0) {
@@ -921,6 +922,7 @@ void sim_deliver(struct sim *s, const struct sim_ev *ev)
 		msg.incarnation = ev->from_inc;
 		msg.view_id = ev->arg;
 		msg.leader = ev->hb_leader;
+		msg.beat = ev->hb_beat;
 		msg.ballot = ev->hb_ballot;
 	}
 	bool ok = q->running && q->life == ev->to_life;

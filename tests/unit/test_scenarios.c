@@ -37,7 +37,7 @@
  * A message's fields are those its type carries on the wire
  * (docs/membership.md, Wire format): view, inc and ballot for all; req,
  * op, peer, leader for REQ; OK adds acc; NEWVIEW leader, members; NEWLEADER req, op; HEARTBEAT
- * leader, suspects, heard (peer@age_ms pairs: heard=2@10,5@60); REDIRECT
+ * leader, beat, suspects, heard (peer@age_ms pairs: heard=2@10,5@60); REDIRECT
  * leader. A field not written is zero (inc:
  * 1), so an expected send is checked whole: every field of its type, its
  * time and its recipients (from is the core's own id). Every send and
@@ -328,6 +328,8 @@ static void scen_render_send(char *buf, size_t cap, unsigned self,
 			 (unsigned)m->more.at[i].peer);
 	if ((f & F_LEADER) && m->leader != 0)
 		scen_cat(buf, cap, " leader=%u", (unsigned)m->leader);
+	if ((f & F_SUSPECTS) && m->beat != 0)
+		scen_cat(buf, cap, " beat=%u", (unsigned)m->beat);
 	if (f & F_ACC)
 		scen_cat_ballot(buf, cap, "acc", m->acc_ballot);
 	if (f & F_SUSPECTS)
@@ -608,7 +610,7 @@ static int scen_parse_msg(struct scen *s, const struct scenfile_words *ws,
 		 f & F_REQ ? " req" : "", f & F_OP ? " op" : "",
 		 f & F_PEER ? " peer more" : "", f & F_LEADER ? " leader" : "",
 		 f & F_ACC ? " acc" : "",
-		 f & F_SUSPECTS ? " suspects heard" : "",
+		 f & F_SUSPECTS ? " beat suspects heard" : "",
 		 f & F_MEMBERS ? " members" : "");
 	if (scenfile_keys_check(&s->f, ws, first + 1, keys) < 0)
 		return -1;
@@ -648,6 +650,11 @@ static int scen_parse_msg(struct scen *s, const struct scenfile_words *ws,
 		if (scenfile_uint(&s->f, "leader", v, 0xffff, &x) < 0)
 			return -1;
 		m->leader = (uint16_t)x;
+	}
+	if ((v = scenfile_value(ws, first + 1, "beat")) != NULL) {
+		if (scenfile_uint(&s->f, "beat", v, UINT32_MAX, &x) < 0)
+			return -1;
+		m->beat = x;
 	}
 	if ((v = scenfile_value(ws, first + 1, "suspects")) != NULL &&
 	    scen_list(s, "suspects", v, &m->suspects) < 0)

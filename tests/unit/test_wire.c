@@ -1,5 +1,5 @@
 /*
- * Unit tests for the wire codec (common/wire.c), version 3.
+ * Unit tests for the wire codec (common/wire.c), version 4.
  *
  * Every message type round-trips, alone and framed; every malformed body
  * is refused with its own error code; and a seeded stream of random and
@@ -7,8 +7,8 @@
  * encodes and decodes back to the same message. Hostile bodies are built
  * by hand, byte by byte, since the encoder refuses to write them.
  *
- * Hand-built bodies spell version 3's layout out literally, as wire.h's
- * table gives it: [3, type, from, incarnation, view_id, ballot, ...].
+ * Hand-built bodies spell version 4's layout out literally, as wire.h's
+ * table gives it: [4, type, from, incarnation, view_id, ballot, ...].
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,8 +25,8 @@
 #include "../../common/wire.h"
 #include "../../common/wire_walk.h"
 
-/* The literal layouts below are version 3's: a new version rewrites them. */
-_Static_assert(WIRE_VERSION == 3, "test_wire.c pins version 3's layout");
+/* The literal layouts below are version 4's: a new version rewrites them. */
+_Static_assert(WIRE_VERSION == 4, "test_wire.c pins version 4's layout");
 
 /* Room for any body, and for a frame of the largest NEWVIEW. */
 #define TEST_BUF_BYTES (FRAME_BYTES_MAX + 64)
@@ -103,12 +103,12 @@ static void put_raw(struct bytes *b, const unsigned char *raw, size_t len)
 static void put_newview_head(struct bytes *b)
 {
 	put_array(b, 8);
-	put_raw(b, (const unsigned char[]){ 3, WIRE_NEWVIEW, 1, 1, 0, 1, 1 },
+	put_raw(b, (const unsigned char[]){ 4, WIRE_NEWVIEW, 1, 1, 0, 1, 1 },
 		7);
 }
 
 /*
- * m as version 3 lays it out, written independently of the encoder from
+ * m as version 4 lays it out, written independently of the encoder from
  * wire.h's table, every field as it stands (out of range too), but for
  * the element at index skip (none when skip is -1): the oracle the
  * encoder's bytes and verdicts are compared with, and the source of
@@ -121,7 +121,7 @@ static void put_msg_skip(struct bytes *b, const struct wire_msg *m, int skip)
 	bool members = false;
 
 	assert_true(m->type >= WIRE_JOIN && m->type <= WIRE_REDIRECT);
-	f[n++] = 3;
+	f[n++] = 4;
 	f[n++] = m->type;
 	f[n++] = m->from;
 	f[n++] = m->incarnation;
@@ -146,6 +146,9 @@ static void put_msg_skip(struct bytes *b, const struct wire_msg *m, int skip)
 		f[n++] = m->op;
 		break;
 	case WIRE_HEARTBEAT:
+		f[n++] = m->leader;
+		f[n++] = m->beat;
+		break;
 	case WIRE_REDIRECT:
 		f[n++] = m->leader;
 		break;
@@ -212,7 +215,7 @@ static int decode_newview(uint64_t from, uint64_t leader,
 
 	b.n = 0;
 	put_array(&b, 8);
-	put_uint(&b, 3);
+	put_uint(&b, 4);
 	put_uint(&b, WIRE_NEWVIEW);
 	put_uint(&b, from);
 	put_uint(&b, 1);
@@ -281,6 +284,7 @@ static void assert_msg_equal(const struct wire_msg *a,
 	assert_int_equal(a->op, b->op);
 	assert_int_equal(a->peer, b->peer);
 	assert_int_equal(a->leader, b->leader);
+	assert_int_equal(a->beat, b->beat);
 	assert_int_equal(a->acc_ballot, b->acc_ballot);
 	assert_true(peerset_equal(&a->members, &b->members));
 	assert_true(peerset_equal(&a->suspects, &b->suspects));
@@ -322,9 +326,11 @@ static size_t samples(struct wire_msg *out)
 	/* Heartbeats following either end of the id range, or no one. */
 	m = msg(WIRE_HEARTBEAT, HOSTS_MAX, UINT32_MAX);
 	m.leader = 1;
+	m.beat = UINT32_MAX;
 	out[n++] = m;
 	m = msg(WIRE_HEARTBEAT, 1, 5);
 	m.leader = HOSTS_MAX;
+	m.beat = 1;
 	out[n++] = m;
 	m = msg(WIRE_HEARTBEAT, 2, 5);
 	m.leader = 0;
@@ -465,31 +471,31 @@ static void test_batch(void **state)
 	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), WIRE_ERANGE);
 
 	/* Decoding: [3, REQ, 1, 1, 0, 0, 1, ADD, 2, 1, [...]]. */
-	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+	assert_int_equal(DECODE_RAW(0x9b, 4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
 				    0x92, 2, 3), 0);
-	assert_int_equal(DECODE_RAW(0x9c, 3, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 1,
+	assert_int_equal(DECODE_RAW(0x9c, 4, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 1,
 				    0, 0x94, 2, 3, 1, 4), 0);
 	/* Empty, odd, nested, or a peer or op out of range. */
-	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+	assert_int_equal(DECODE_RAW(0x9b, 4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
 				    0x90), WIRE_ESHAPE);
-	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+	assert_int_equal(DECODE_RAW(0x9b, 4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
 				    0x93, 2, 3, 1), WIRE_ESHAPE);
-	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+	assert_int_equal(DECODE_RAW(0x9b, 4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
 				    0x92, 2, 0x91, 3), WIRE_ESHAPE);
-	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+	assert_int_equal(DECODE_RAW(0x9b, 4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
 				    0x92, 2, 0), WIRE_ERANGE);
-	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+	assert_int_equal(DECODE_RAW(0x9b, 4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
 				    0x92, 3, 4), WIRE_ERANGE);
 	/* The first change's peer again. */
-	assert_int_equal(DECODE_RAW(0x9b, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+	assert_int_equal(DECODE_RAW(0x9b, 4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
 				    0x92, 2, 2), WIRE_ERANGE);
 	/* A trailing array where none goes: NEWLEADER, or an OK of
 	 * nothing; and REQ with an OK's count. */
-	assert_int_equal(DECODE_RAW(0x99, 3, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 3,
+	assert_int_equal(DECODE_RAW(0x99, 4, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 3,
 				    0x92, 2, 3), WIRE_ESHAPE);
-	assert_int_equal(DECODE_RAW(0x9c, 3, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 0,
+	assert_int_equal(DECODE_RAW(0x9c, 4, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 0,
 				    0, 0x92, 2, 3), WIRE_ERANGE);
-	assert_int_equal(DECODE_RAW(0x9c, 3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
+	assert_int_equal(DECODE_RAW(0x9c, 4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1,
 				    0, 0x92, 2, 3), WIRE_ESHAPE);
 }
 
@@ -527,18 +533,19 @@ static void test_decode_zeroes_other_fields(void **state)
 static void test_wide_integers_accepted(void **state)
 {
 	static const unsigned char heartbeat[] = {
-		0xdc, 0x00, 0x07,			/* array16 of 7 */
-		0xcf, 0, 0, 0, 0, 0, 0, 0, 3,		/* version */
+		0xdc, 0x00, 0x08,			/* array16 of 8 */
+		0xcf, 0, 0, 0, 0, 0, 0, 0, 4,		/* version */
 		0xce, 0, 0, 0, WIRE_HEARTBEAT,		/* type */
 		0xcd, 0x04, 0x00,			/* from 1024 */
 		0xcf, 0, 0, 0, 0, 0, 0, 0, 3,		/* incarnation */
 		0xcc, 0x05,				/* view_id */
 		0xcf, 0, 0, 0, 0, 0, 0, 0, 9,		/* ballot */
 		0xce, 0, 0, 0, 0x07,			/* leader */
+		0xcf, 0, 0, 0, 0, 0, 0, 0x01, 0x02,	/* beat */
 	};
 	static const unsigned char ok[] = {
 		0xdd, 0, 0, 0, 11,			/* array32 of 11 */
-		0x03, 0xcc, WIRE_OK, 0xcd, 0, 2, 0xce, 0, 0, 0, 1, 0x04,
+		0x04, 0xcc, WIRE_OK, 0xcd, 0, 2, 0xce, 0, 0, 0, 1, 0x04,
 		0xcd, 0, 6,				/* ballot */
 		0xcc, 0x08, 0xcd, 0, WIRE_OP_ADD, 0xce, 0, 0, 0, 5,
 		0xcf, 0, 0, 0, 0, 0, 0, 0, 1,		/* leader */
@@ -555,6 +562,7 @@ static void test_wide_integers_accepted(void **state)
 	assert_int_equal(m.view_id, 5);
 	assert_int_equal(m.ballot, 9);
 	assert_int_equal(m.leader, 7);
+	assert_int_equal(m.beat, 0x102);
 	assert_int_equal(wire_decode((const char *)ok, sizeof(ok), &m), 0);
 	assert_int_equal(m.type, WIRE_OK);
 	assert_int_equal(m.from, 2);
@@ -575,28 +583,28 @@ static void test_wide_integers_accepted(void **state)
 static void test_encode_layout(void **state)
 {
 	static const unsigned char join[] = {
-		0x96, 3, WIRE_JOIN, 3, 1, 7, 0,
+		0x96, 4, WIRE_JOIN, 3, 1, 7, 0,
 	};
 	static const unsigned char req[] = {
-		0x9a, 3, WIRE_REQ, 0xcd, 0x04, 0x00,
+		0x9a, 4, WIRE_REQ, 0xcd, 0x04, 0x00,
 		0xcf, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
 		0xce, 0x00, 0x01, 0x00, 0x00,
 		0xcf, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
 		0xcc, 0x80, WIRE_OP_DEL, 0x09, 0xcd, 0x01, 0x2c,
 	};
 	static const unsigned char ok[] = {
-		0x9b, 3, WIRE_OK, 3, 1, 41, 6, 8, WIRE_OP_ADD, 5, 1,
+		0x9b, 4, WIRE_OK, 3, 1, 41, 6, 8, WIRE_OP_ADD, 5, 1,
 		0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	};
 	static const unsigned char newleader[] = {
-		0x98, 3, WIRE_NEWLEADER, 3, 1, 41, 0xcd, 0xff, 0xff, 9,
+		0x98, 4, WIRE_NEWLEADER, 3, 1, 41, 0xcd, 0xff, 0xff, 9,
 		WIRE_OP_PENDING,
 	};
 	static const unsigned char newview[] = {
-		0x98, 3, WIRE_NEWVIEW, 1, 1, 9, 0x7f, 1, 0x93, 1, 2, 3,
+		0x98, 4, WIRE_NEWVIEW, 1, 1, 9, 0x7f, 1, 0x93, 1, 2, 3,
 	};
 	static const unsigned char redirect[] = {
-		0x97, 3, WIRE_REDIRECT, 2, 0xcd, 0x01, 0x00, 0, 0xcc, 0xff, 0,
+		0x97, 4, WIRE_REDIRECT, 2, 0xcd, 0x01, 0x00, 0, 0xcc, 0xff, 0,
 	};
 	static char buf[64];
 	struct {
@@ -859,12 +867,13 @@ static void test_every_truncation(void **state)
 static void test_version(void **state)
 {
 	(void)state;
-	assert_int_equal(DECODE_U(3, WIRE_JOIN, 1, 1, 0, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_JOIN, 1, 1, 0, 0), 0);
 	assert_int_equal(DECODE_U(0, WIRE_JOIN, 1, 1, 0, 0), WIRE_EVERSION);
-	/* Versions 1 and 2 in version 3's layout are still 1 and 2. */
+	/* Versions 1 to 3 in version 4's layout are still 1 to 3. */
 	assert_int_equal(DECODE_U(1, WIRE_JOIN, 1, 1, 0, 0), WIRE_EVERSION);
 	assert_int_equal(DECODE_U(2, WIRE_JOIN, 1, 1, 0, 0), WIRE_EVERSION);
-	assert_int_equal(DECODE_U(4, WIRE_JOIN, 1, 1, 0, 0), WIRE_EVERSION);
+	assert_int_equal(DECODE_U(3, WIRE_JOIN, 1, 1, 0, 0), WIRE_EVERSION);
+	assert_int_equal(DECODE_U(5, WIRE_JOIN, 1, 1, 0, 0), WIRE_EVERSION);
 	assert_int_equal(DECODE_U(UINT64_MAX, WIRE_JOIN, 1, 1, 0, 0),
 			 WIRE_EVERSION);
 }
@@ -872,9 +881,9 @@ static void test_version(void **state)
 static void test_type(void **state)
 {
 	(void)state;
-	assert_int_equal(DECODE_U(3, 0, 1, 1, 0, 0), WIRE_ETYPE);
-	assert_int_equal(DECODE_U(3, 8, 1, 1, 0, 0), WIRE_ETYPE);
-	assert_int_equal(DECODE_U(3, 0x100000000, 1, 1, 0, 0), WIRE_ETYPE);
+	assert_int_equal(DECODE_U(4, 0, 1, 1, 0, 0), WIRE_ETYPE);
+	assert_int_equal(DECODE_U(4, 8, 1, 1, 0, 0), WIRE_ETYPE);
+	assert_int_equal(DECODE_U(4, 0x100000000, 1, 1, 0, 0), WIRE_ETYPE);
 }
 
 static void test_element_count(void **state)
@@ -884,33 +893,36 @@ static void test_element_count(void **state)
 
 	(void)state;
 	assert_int_equal(wire_decode((const char *)empty, 1, &m), WIRE_ESHAPE);
-	assert_int_equal(DECODE_U(3, WIRE_JOIN, 1, 1, 0), WIRE_ESHAPE);
-	assert_int_equal(DECODE_U(3, WIRE_JOIN, 1, 1, 0, 0, 0), WIRE_ESHAPE);
-	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 1, 1, 0, 0, 1, 0, 0),
+	assert_int_equal(DECODE_U(4, WIRE_JOIN, 1, 1, 0), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(4, WIRE_JOIN, 1, 1, 0, 0, 0), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 1, 1, 0, 0, 1, 0, 0, 0),
 			 WIRE_ESHAPE);
-	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 1, 1, 0, 0, 1, 0),
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 1, 1, 0, 0, 1, 0, 0),
 			 WIRE_ESHAPE);
-	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 1, 1, 0, 0, 1), 0);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2),
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 1, 1, 0, 0, 1, 0), 0);
+	/* The beat number is no longer optional. */
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 1, 1, 0, 0, 1),
 			 WIRE_ESHAPE);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1), 0);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1, 0),
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2),
+			 WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1), 0);
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1, 0),
 			 WIRE_ESHAPE);
 	/* An OK without its acc_ballot has a REQ's count, not an OK's. */
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 1),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 1),
 			 WIRE_ESHAPE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 1, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 1, 0), 0);
 	/* One over the largest count of any type: refused by the walk. */
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 1, 0, 0),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 1, 0, 0),
 			 WIRE_ESHAPE);
-	assert_int_equal(DECODE_U(3, WIRE_REDIRECT, 1, 1, 0, 0), WIRE_ESHAPE);
-	assert_int_equal(DECODE_U(3, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 3, 0),
+	assert_int_equal(DECODE_U(4, WIRE_REDIRECT, 1, 1, 0, 0), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(4, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 3, 0),
 			 WIRE_ESHAPE);
-	assert_int_equal(DECODE_U(3, WIRE_NEWLEADER, 1, 1, 0, 0, 1),
+	assert_int_equal(DECODE_U(4, WIRE_NEWLEADER, 1, 1, 0, 0, 1),
 			 WIRE_ESHAPE);
 	/* A NEWVIEW without its member array. */
-	assert_int_equal(DECODE_U(3, WIRE_NEWVIEW, 1, 1, 0, 0, 1), WIRE_ESHAPE);
-	assert_int_equal(DECODE_U(3, WIRE_NEWVIEW, 1, 1, 0, 0, 1, 1),
+	assert_int_equal(DECODE_U(4, WIRE_NEWVIEW, 1, 1, 0, 0, 1), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(4, WIRE_NEWVIEW, 1, 1, 0, 0, 1, 1),
 			 WIRE_ESHAPE);
 }
 
@@ -973,7 +985,7 @@ static void assert_not_uints_refused(const unsigned char *head,
 /* [3, JOIN, 1, 1, 0, 0] with one element replaced, in each place. */
 static void test_wrong_element_kinds(void **state)
 {
-	static const unsigned char join[] = { 0x96, 3, WIRE_JOIN, 1, 1, 0, 0 };
+	static const unsigned char join[] = { 0x96, 4, WIRE_JOIN, 1, 1, 0, 0 };
 	static struct bytes b;
 	struct wire_msg m;
 
@@ -1003,28 +1015,28 @@ static void test_nesting(void **state)
 {
 	(void)state;
 	/* REQ with an array in NEWVIEW's member slot. */
-	assert_int_equal(DECODE_RAW(0x9a, 3, WIRE_REQ, 1, 1, 0, 0, 1,
+	assert_int_equal(DECODE_RAW(0x9a, 4, WIRE_REQ, 1, 1, 0, 0, 1,
 				    0x91, 1, 2, 1), WIRE_ESHAPE);
 	/* NEWVIEW with an integer instead of its member array. */
-	assert_int_equal(DECODE_RAW(0x98, 3, WIRE_NEWVIEW, 1, 1, 0, 0, 1, 1),
+	assert_int_equal(DECODE_RAW(0x98, 4, WIRE_NEWVIEW, 1, 1, 0, 0, 1, 1),
 			 WIRE_ESHAPE);
 	/* NEWVIEW with its array in the leader slot, or in the ballot's. */
-	assert_int_equal(DECODE_RAW(0x98, 3, WIRE_NEWVIEW, 1, 1, 0, 0,
+	assert_int_equal(DECODE_RAW(0x98, 4, WIRE_NEWVIEW, 1, 1, 0, 0,
 				    0x91, 1, 0x91, 1), WIRE_ESHAPE);
-	assert_int_equal(DECODE_RAW(0x98, 3, WIRE_NEWVIEW, 1, 1, 0,
+	assert_int_equal(DECODE_RAW(0x98, 4, WIRE_NEWVIEW, 1, 1, 0,
 				    0x91, 1, 1, 0x91, 1), WIRE_ESHAPE);
 	/* NEWVIEW members [[1]] and [1, [2]]: depth three. */
-	assert_int_equal(DECODE_RAW(0x98, 3, WIRE_NEWVIEW, 1, 1, 0, 1, 1,
+	assert_int_equal(DECODE_RAW(0x98, 4, WIRE_NEWVIEW, 1, 1, 0, 1, 1,
 				    0x91, 0x91, 1), WIRE_ESHAPE);
-	assert_int_equal(DECODE_RAW(0x98, 3, WIRE_NEWVIEW, 1, 1, 0, 1, 1,
+	assert_int_equal(DECODE_RAW(0x98, 4, WIRE_NEWVIEW, 1, 1, 0, 1, 1,
 				    0x92, 1, 0x91, 2), WIRE_ESHAPE);
 	/* Members as a map or a string. */
-	assert_int_equal(DECODE_RAW(0x98, 3, WIRE_NEWVIEW, 1, 1, 0, 1, 1,
+	assert_int_equal(DECODE_RAW(0x98, 4, WIRE_NEWVIEW, 1, 1, 0, 1, 1,
 				    0x81, 1, 1), WIRE_ESHAPE);
-	assert_int_equal(DECODE_RAW(0x98, 3, WIRE_NEWVIEW, 1, 1, 0, 1, 1,
+	assert_int_equal(DECODE_RAW(0x98, 4, WIRE_NEWVIEW, 1, 1, 0, 1, 1,
 				    0xa1, 1), WIRE_ESHAPE);
 	/* The same head with a proper member array decodes. */
-	assert_int_equal(DECODE_RAW(0x98, 3, WIRE_NEWVIEW, 1, 1, 0, 1, 1,
+	assert_int_equal(DECODE_RAW(0x98, 4, WIRE_NEWVIEW, 1, 1, 0, 1, 1,
 				    0x91, 1), 0);
 }
 
@@ -1118,75 +1130,75 @@ static void test_field_ranges(void **state)
 {
 	(void)state;
 	/* from */
-	assert_int_equal(DECODE_U(3, WIRE_JOIN, 0, 1, 0, 0), WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_JOIN, HOSTS_MAX, 1, 0, 0), 0);
-	assert_int_equal(DECODE_U(3, WIRE_JOIN, HOSTS_MAX + 1, 1, 0, 0),
+	assert_int_equal(DECODE_U(4, WIRE_JOIN, 0, 1, 0, 0), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(4, WIRE_JOIN, HOSTS_MAX, 1, 0, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_JOIN, HOSTS_MAX + 1, 1, 0, 0),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_JOIN, 0x10001, 1, 0, 0),
+	assert_int_equal(DECODE_U(4, WIRE_JOIN, 0x10001, 1, 0, 0),
 			 WIRE_ERANGE);
 	assert_int_equal(DECODE_NEWVIEW(0, 1, 1), WIRE_ERANGE);
 	/* view_id and request_id are 32 bits; ballot is 64 */
-	assert_int_equal(DECODE_U(3, WIRE_JOIN, 1, 1, UINT32_MAX, 0), 0);
-	assert_int_equal(DECODE_U(3, WIRE_JOIN, 1, 1, 0x100000000, 0),
+	assert_int_equal(DECODE_U(4, WIRE_JOIN, 1, 1, UINT32_MAX, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_JOIN, 1, 1, 0x100000000, 0),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_JOIN, 1, 1, 0, 0x100000000), 0);
+	assert_int_equal(DECODE_U(4, WIRE_JOIN, 1, 1, 0, 0x100000000), 0);
 	assert_int_equal(decoded.ballot, UINT64_C(0x100000000));
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, UINT32_MAX, 1, 2,
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, UINT32_MAX, 1, 2,
 				  1), 0);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 0x100000000, 1, 2,
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 0x100000000, 1, 2,
 				  1), WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_NEWLEADER, 1, 1, 0, 0, UINT64_MAX,
+	assert_int_equal(DECODE_U(4, WIRE_NEWLEADER, 1, 1, 0, 0, UINT64_MAX,
 				  3), WIRE_ERANGE);
 	/* peer */
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 0, 1),
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 0, 1),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 2, HOSTS_MAX, 1),
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 2, HOSTS_MAX, 1),
 			 0);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 2,
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 2,
 				  HOSTS_MAX + 1, 1), WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 1, 0, 1, 0),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 1, 0, 1, 0),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 2, 65536 + 1, 1,
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 2, 65536 + 1, 1,
 				  0), WIRE_ERANGE);
 	/* leader: REQ names the one view view_id + 1 has; OK ADD echoes it */
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 0),
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 0),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2,
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2,
 				  HOSTS_MAX), 0);
 	assert_int_equal(decoded.leader, HOSTS_MAX);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2,
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2,
 				  HOSTS_MAX + 1), WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 0, 0),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 0, 0),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 2, 2,
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 2, 2,
 				  HOSTS_MAX + 1, 0), WIRE_ERANGE);
 	/* OK with NOTHING: peer 0, leader 0 and acc_ballot 0, all three */
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 0, 0), 0);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 4, 1, 0, 0),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 0, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 4, 1, 0, 0),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 1, 0),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 1, 0),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 0, 1),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 0, 1),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 0,
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 0,
 				  UINT64_MAX), WIRE_ERANGE);
 	/* OK with REFUSE: a valid peer (whom the sender follows) */
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 9, 1, 5, 3, 0, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 9, 1, 5, 3, 0, 0), 0);
 	assert_int_equal(decoded.peer, 3);
 	assert_int_equal(decoded.ballot, 9);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 9, 1, 5, 0, 0, 0),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 9, 1, 5, 0, 0, 0),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 9, 1, 5, HOSTS_MAX + 1,
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 9, 1, 5, HOSTS_MAX + 1,
 				  0, 0), WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 9, 1, 5, 3,
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 9, 1, 5, 3,
 				  HOSTS_MAX + 1, 0), WIRE_ERANGE);
 	/* leader: a peer id, or 0 from a peer still joining itself */
-	assert_int_equal(DECODE_U(3, WIRE_REDIRECT, 1, 1, 0, 0, 1), 0);
+	assert_int_equal(DECODE_U(4, WIRE_REDIRECT, 1, 1, 0, 0, 1), 0);
 	assert_int_equal(decoded.leader, 1);
-	assert_int_equal(DECODE_U(3, WIRE_REDIRECT, 1, 1, 0, 0, HOSTS_MAX), 0);
-	assert_int_equal(DECODE_U(3, WIRE_REDIRECT, 1, 1, 0, 0, HOSTS_MAX + 1),
+	assert_int_equal(DECODE_U(4, WIRE_REDIRECT, 1, 1, 0, 0, HOSTS_MAX), 0);
+	assert_int_equal(DECODE_U(4, WIRE_REDIRECT, 1, 1, 0, 0, HOSTS_MAX + 1),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_REDIRECT, 1, 1, 0, 0, 0x10001),
+	assert_int_equal(DECODE_U(4, WIRE_REDIRECT, 1, 1, 0, 0, 0x10001),
 			 WIRE_ERANGE);
 }
 
@@ -1198,7 +1210,7 @@ static void test_redirect_no_leader(void **state)
 	size_t len;
 
 	(void)state;
-	assert_int_equal(DECODE_U(3, WIRE_REDIRECT, 4, 1, 0, 0, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_REDIRECT, 4, 1, 0, 0, 0), 0);
 	assert_int_equal(decoded.type, WIRE_REDIRECT);
 	assert_int_equal(decoded.from, 4);
 	assert_int_equal(decoded.leader, 0);
@@ -1214,28 +1226,30 @@ static void test_redirect_no_leader(void **state)
 
 /*
  * HEARTBEAT carries the leader its sender follows, a peer id at either end
- * of the range or 0, in its own place after the ballot, at its smallest
- * width.
+ * of the range or 0, in its own place after the ballot, then its beat
+ * number, each at its smallest width.
  */
 static void test_heartbeat_leader_roundtrip(void **state)
 {
 	static const unsigned char leader_1[] = {
-		0x97, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1,
+		0x98, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 1,
 	};
 	static const unsigned char leader_max[] = {
-		0x97, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 0xcd, 0x04, 0x00,
+		0x98, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 0xcd, 0x04, 0x00,
+		0xce, 0xff, 0xff, 0xff, 0xff,
 	};
 	static const unsigned char leader_none[] = {
-		0x97, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 0,
+		0x98, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 0, 0,
 	};
 	static const struct {
 		uint16_t leader;
+		uint32_t beat;
 		const unsigned char *bytes;
 		size_t len;
 	} cases[] = {
-		{ 1, leader_1, sizeof(leader_1) },
-		{ HOSTS_MAX, leader_max, sizeof(leader_max) },
-		{ 0, leader_none, sizeof(leader_none) },
+		{ 1, 1, leader_1, sizeof(leader_1) },
+		{ HOSTS_MAX, UINT32_MAX, leader_max, sizeof(leader_max) },
+		{ 0, 0, leader_none, sizeof(leader_none) },
 	};
 	static char buf[64];
 	struct wire_msg m, out;
@@ -1246,6 +1260,7 @@ static void test_heartbeat_leader_roundtrip(void **state)
 		m = msg(WIRE_HEARTBEAT, 2, 9);
 		m.ballot = 4;
 		m.leader = cases[i].leader;
+		m.beat = cases[i].beat;
 		assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
 		assert_int_equal(len, cases[i].len);
 		assert_memory_equal(buf, cases[i].bytes, len);
@@ -1267,15 +1282,19 @@ static void test_heartbeat_leader_roundtrip(void **state)
 					     &out), 0);
 		assert_msg_equal(&m, &out);
 		/* Hand-built, every field distinct: each lands in its place. */
-		assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 3, 5, 7, 8,
-					  cases[i].leader), 0);
+		assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 3, 5, 7, 8,
+					  cases[i].leader, cases[i].beat), 0);
 		assert_int_equal(decoded.type, WIRE_HEARTBEAT);
 		assert_int_equal(decoded.from, 3);
 		assert_int_equal(decoded.incarnation, 5);
 		assert_int_equal(decoded.view_id, 7);
 		assert_int_equal(decoded.ballot, 8);
 		assert_int_equal(decoded.leader, cases[i].leader);
+		assert_int_equal(decoded.beat, cases[i].beat);
 	}
+	/* Over 32 bits is no beat number. */
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 3, 5, 7, 8, 1,
+				  UINT64_C(0x100000000)), WIRE_ERANGE);
 }
 
 /*
@@ -1291,19 +1310,19 @@ static void test_heartbeat_leader_range(void **state)
 	size_t len;
 
 	(void)state;
-	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 3, 1, 7, 0, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 3, 1, 7, 0, 0, 1), 0);
 	assert_int_equal(decoded.leader, 0);
-	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 3, 1, 7, 0,
-				  HOSTS_MAX + 1), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 3, 1, 7, 0,
+				  HOSTS_MAX + 1, 1), WIRE_ERANGE);
 	/* A refused message leaves nothing behind. */
 	assert_int_equal(decoded.from, 0);
 	assert_int_equal(decoded.type, 0);
 	assert_int_equal(decoded.leader, 0);
 	/* Over 16 bits: not cut down to leader 1. */
-	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 3, 1, 7, 0, 0x10001),
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 3, 1, 7, 0, 0x10001, 1),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 3, 1, 7, 0, UINT64_MAX),
-			 WIRE_ERANGE);
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 3, 1, 7, 0, UINT64_MAX,
+				  1), WIRE_ERANGE);
 	for (size_t i = 0; i < COUNT(bad); i++) {
 		m = msg(WIRE_HEARTBEAT, 3, 7);
 		m.leader = bad[i];
@@ -1321,9 +1340,10 @@ static void test_heartbeat_leader_range(void **state)
 
 /*
  * Version 2's HEARTBEAT, [2, 6, from, incarnation, view_id, leader], has
- * no ballot. As version 2 wrote it, it is an unknown version; with
- * version 3's number it is refused by its count, whatever its last
- * element might pass for: a peer that was not upgraded is not misread.
+ * no ballot, and version 3's, [3, 6, ..., ballot, leader], no beat
+ * number. As they were written, each is an unknown version; with version
+ * 4's number each is refused by its count, whatever its last element
+ * might pass for: a peer that was not upgraded is not misread.
  */
 static void test_heartbeat_previous_layout(void **state)
 {
@@ -1341,22 +1361,28 @@ static void test_heartbeat_previous_layout(void **state)
 	assert_int_equal(m.type, 0);
 	assert_int_equal(m.from, 0);
 	assert_int_equal(m.leader, 0);
-	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 3, 1, 7, 2), WIRE_ESHAPE);
-	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, HOSTS_MAX, UINT64_MAX,
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 3, 1, 7, 2), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, HOSTS_MAX, UINT64_MAX,
 				  UINT32_MAX, 1), WIRE_ESHAPE);
 	/* A leader that would be a valid ballot is still not one. */
-	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 3, 1, 7, 0), WIRE_ESHAPE);
-	/* The same with the ballot in its place decodes. */
-	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 3, 1, 7, 5, 2), 0);
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 3, 1, 7, 0), WIRE_ESHAPE);
+	/* Version 3's, the ballot in its place and no beat number. */
+	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 3, 1, 7, 5, 2),
+			 WIRE_EVERSION);
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 3, 1, 7, 5, 2),
+			 WIRE_ESHAPE);
+	/* The same with the beat number after the leader decodes. */
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 3, 1, 7, 5, 2, 6), 0);
 	assert_int_equal(decoded.ballot, 5);
 	assert_int_equal(decoded.leader, 2);
+	assert_int_equal(decoded.beat, 6);
 }
 
 /*
  * A peer still on version 2 sends every type without the ballot, and REQ
  * and OK without the fields after peer: none of it may decode. Where the
  * old array passes the structure walk it is refused as a version the
- * codec does not speak; version 2's JOIN (5 elements, under version 3's
+ * codec does not speak; version 2's JOIN (5 elements, under version 4's
  * least) and NEWVIEW (its member array one place early) fail that walk
  * first, since it runs before the version is read.
  */
@@ -1390,7 +1416,7 @@ static void test_previous_version(void **state)
 	put_uint(&b, 1);
 	put_uint(&b, 2);
 	assert_int_equal(decode_bytes(&b, &m), WIRE_ESHAPE);
-	/* Even in version 3's layout, number 2 is not version 3. */
+	/* Even in version 4's layout, number 2 is not version 4. */
 	assert_int_equal(DECODE_U(2, WIRE_REQ, 3, 1, 7, 5, 11, 1, 4, 1),
 			 WIRE_EVERSION);
 	assert_int_equal(DECODE_U(2, WIRE_OK, 3, 1, 7, 5, 11, 4, 0, 0, 0),
@@ -1404,7 +1430,7 @@ static void test_previous_version(void **state)
  * [1, type, from, view_id, ...]. None of it may decode. Where the old
  * array passes the structure walk it is refused as a version the codec
  * does not speak; version 1's JOIN, HEARTBEAT and REDIRECT (4 and 5
- * elements, under version 3's least) and NEWVIEW (its member array early)
+ * elements, under version 4's least) and NEWVIEW (its member array early)
  * fail that walk first, since it runs before the version is read.
  */
 static void test_old_version_layout(void **state)
@@ -1457,7 +1483,7 @@ static void test_missing_incarnation(void **state)
 	(void)state;
 	assert_missing_refused(3);
 	/* As many elements as a JOIN, but it says REDIRECT. */
-	assert_int_equal(DECODE_U(3, WIRE_REDIRECT, 3, 7, 0, 1), WIRE_ESHAPE);
+	assert_int_equal(DECODE_U(4, WIRE_REDIRECT, 3, 7, 0, 1), WIRE_ESHAPE);
 }
 
 /*
@@ -1469,7 +1495,7 @@ static void test_missing_ballot(void **state)
 	(void)state;
 	assert_missing_refused(5);
 	/* An OK without its acc_ballot: version 2's fields plus leader. */
-	assert_int_equal(DECODE_U(3, WIRE_OK, 3, 1, 7, 5, 11, 1, 4, 1),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 3, 1, 7, 5, 11, 1, 4, 1),
 			 WIRE_ESHAPE);
 }
 
@@ -1477,28 +1503,28 @@ static void test_missing_ballot(void **state)
 static void test_incarnation_zero(void **state)
 {
 	static const unsigned char wide_zero[] = {
-		0x96, 3, WIRE_JOIN, 3, 0xcf, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0,
+		0x96, 4, WIRE_JOIN, 3, 0xcf, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0,
 	};
 	static struct bytes b;
 	struct wire_msg m;
 
 	(void)state;
-	assert_int_equal(DECODE_U(3, WIRE_JOIN, 3, 0, 7, 0), WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 3, 0, 7, 0, 1),
+	assert_int_equal(DECODE_U(4, WIRE_JOIN, 3, 0, 7, 0), WIRE_ERANGE);
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 3, 0, 7, 0, 1, 1),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 3, 0, 7, 0, 11, 1, 4, 1),
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 3, 0, 7, 0, 11, 1, 4, 1),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 3, 0, 7, 0, 11, 4, 0, 0, 0),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 3, 0, 7, 0, 11, 4, 0, 0, 0),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_NEWLEADER, 3, 0, 7, 0, 11, 3),
+	assert_int_equal(DECODE_U(4, WIRE_NEWLEADER, 3, 0, 7, 0, 11, 3),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_REDIRECT, 3, 0, 7, 0, 1),
+	assert_int_equal(DECODE_U(4, WIRE_REDIRECT, 3, 0, 7, 0, 1),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_REDIRECT, 3, 0, 7, 0, 0),
+	assert_int_equal(DECODE_U(4, WIRE_REDIRECT, 3, 0, 7, 0, 0),
 			 WIRE_ERANGE);
 	b.n = 0;
 	put_array(&b, 8);
-	put_raw(&b, (const unsigned char[]){ 3, WIRE_NEWVIEW, 1, 0, 7, 0, 1 },
+	put_raw(&b, (const unsigned char[]){ 4, WIRE_NEWVIEW, 1, 0, 7, 0, 1 },
 		7);
 	put_array(&b, 1);
 	put_uint(&b, 1);
@@ -1510,10 +1536,10 @@ static void test_incarnation_zero(void **state)
 	assert_int_equal(m.incarnation, 0);
 	assert_int_equal(m.from, 0);
 	/* The same bodies with incarnation 1 are fine. */
-	assert_int_equal(DECODE_U(3, WIRE_JOIN, 3, 1, 7, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_JOIN, 3, 1, 7, 0), 0);
 	assert_int_equal(decoded.incarnation, 1);
-	assert_int_equal(DECODE_U(3, WIRE_REDIRECT, 3, 1, 7, 0, 0), 0);
-	assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 3, 1, 7, 0, 1), 0);
+	assert_int_equal(DECODE_U(4, WIRE_REDIRECT, 3, 1, 7, 0, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 3, 1, 7, 0, 1, 1), 0);
 }
 
 /*
@@ -1532,14 +1558,14 @@ static void test_incarnation_decode(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < COUNT(values); i++) {
-		assert_int_equal(DECODE_U(3, WIRE_JOIN, 3, values[i], 7, 9), 0);
+		assert_int_equal(DECODE_U(4, WIRE_JOIN, 3, values[i], 7, 9), 0);
 		assert_int_equal(decoded.from, 3);
 		assert_int_equal(decoded.incarnation, values[i]);
 		assert_int_equal(decoded.view_id, 7);
 		assert_int_equal(decoded.ballot, 9);
 	}
 	/* Each field of a REQ in its place, none equal to another. */
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 3, 0x100000000, 7, 13, 11, 2, 5,
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 3, 0x100000000, 7, 13, 11, 2, 5,
 				  6), 0);
 	assert_int_equal(decoded.type, WIRE_REQ);
 	assert_int_equal(decoded.from, 3);
@@ -1553,7 +1579,7 @@ static void test_incarnation_decode(void **state)
 	/* A NEWVIEW of the last life there is. */
 	b.n = 0;
 	put_array(&b, 8);
-	put_raw(&b, (const unsigned char[]){ 3, WIRE_NEWVIEW, 2 }, 3);
+	put_raw(&b, (const unsigned char[]){ 4, WIRE_NEWVIEW, 2 }, 3);
 	put_uint(&b, UINT64_MAX);
 	put_raw(&b, (const unsigned char[]){ 9, 10, 2 }, 3);
 	put_array(&b, 2);
@@ -1570,10 +1596,10 @@ static void test_incarnation_decode(void **state)
 /* A field that is not an unsigned integer, in the incarnation's place. */
 static void test_incarnation_not_integer(void **state)
 {
-	static const unsigned char req[] = { 0x9a, 3, WIRE_REQ, 3 };
+	static const unsigned char req[] = { 0x9a, 4, WIRE_REQ, 3 };
 	static const unsigned char req_tail[] = { 7, 0, 11, 2, 5, 1 };
 	/* In a NEWVIEW, whose one array belongs four places on. */
-	static const unsigned char newview[] = { 0x98, 3, WIRE_NEWVIEW, 1 };
+	static const unsigned char newview[] = { 0x98, 4, WIRE_NEWVIEW, 1 };
 	static const unsigned char newview_tail[] = { 7, 0, 1, 0x91, 1 };
 
 	(void)state;
@@ -1605,7 +1631,7 @@ static void test_incarnation_roundtrip(void **state)
 		assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
 		b.n = 0;
 		put_array(&b, 6);
-		put_raw(&b, (const unsigned char[]){ 3, WIRE_JOIN, 1 }, 3);
+		put_raw(&b, (const unsigned char[]){ 4, WIRE_JOIN, 1 }, 3);
 		put_uint(&b, inc);
 		put_uint(&b, 0);
 		put_uint(&b, 0);
@@ -1618,44 +1644,44 @@ static void test_ops(void **state)
 {
 	(void)state;
 	/* REQ: ADD or DEL. */
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1), 0);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 2, 2, 1), 0);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 0, 2, 1),
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 1, 2, 1), 0);
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 2, 2, 1), 0);
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 0, 2, 1),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 3, 2, 1),
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 3, 2, 1),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 4, 2, 1),
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 4, 2, 1),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 5, 2, 1),
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 5, 2, 1),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_REQ, 1, 1, 0, 0, 1, 0x100000001, 2,
+	assert_int_equal(DECODE_U(4, WIRE_REQ, 1, 1, 0, 0, 1, 0x100000001, 2,
 				  1), WIRE_ERANGE);
 	/* OK: ADD, DEL, NOTHING or REFUSE. */
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 1, 0), 0);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 2, 2, 1, 0), 0);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 0, 0), 0);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 5, 2, 0, 0), 0);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 3, 2, 1, 0),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 1, 2, 1, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 2, 2, 1, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 4, 0, 0, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 5, 2, 0, 0), 0);
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 3, 2, 1, 0),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 3, 0, 0, 0),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 3, 0, 0, 0),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 0, 0, 0, 0),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 0, 0, 0, 0),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_OK, 1, 1, 0, 0, 1, 6, 2, 1, 0),
+	assert_int_equal(DECODE_U(4, WIRE_OK, 1, 1, 0, 0, 1, 6, 2, 1, 0),
 			 WIRE_ERANGE);
 	/* NEWLEADER: PENDING only. */
-	assert_int_equal(DECODE_U(3, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 3), 0);
-	assert_int_equal(DECODE_U(3, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 1),
+	assert_int_equal(DECODE_U(4, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 3), 0);
+	assert_int_equal(DECODE_U(4, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 1),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 2),
+	assert_int_equal(DECODE_U(4, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 2),
 			 WIRE_ERANGE);
-	assert_int_equal(DECODE_U(3, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 4),
+	assert_int_equal(DECODE_U(4, WIRE_NEWLEADER, 1, 1, 0, 0, 1, 4),
 			 WIRE_ERANGE);
 }
 
-/* ---- the ballots of version 3 ---- */
+/* ---- the ballots of version 4 ---- */
 
-/* The ballot values the brief of version 3 names, at every width's edge. */
+/* The ballot values the brief of version 4 names, at every width's edge. */
 static const uint64_t edge_ballots[] = {
 	0, 1, (uint64_t)UINT32_MAX + 1, UINT64_MAX,
 };
@@ -1719,30 +1745,31 @@ static void test_ballot_decode(void **state)
 	for (size_t i = 0; i < COUNT(ballots); i++) {
 		uint64_t v = ballots[i], other = ~ballots[i];
 
-		assert_int_equal(DECODE_U(3, WIRE_JOIN, 3, 2, 7, v), 0);
+		assert_int_equal(DECODE_U(4, WIRE_JOIN, 3, 2, 7, v), 0);
 		assert_int_equal(decoded.ballot, v);
 		assert_int_equal(decoded.incarnation, 2);
 		assert_int_equal(decoded.view_id, 7);
-		assert_int_equal(DECODE_U(3, WIRE_NEWLEADER, 3, 2, 7, v, 11, 3),
+		assert_int_equal(DECODE_U(4, WIRE_NEWLEADER, 3, 2, 7, v, 11, 3),
 				 0);
 		assert_int_equal(decoded.ballot, v);
 		assert_int_equal(decoded.request_id, 11);
-		assert_int_equal(DECODE_U(3, WIRE_HEARTBEAT, 3, 2, 7, v, 4), 0);
+		assert_int_equal(DECODE_U(4, WIRE_HEARTBEAT, 3, 2, 7, v, 4, 1),
+				 0);
 		assert_int_equal(decoded.ballot, v);
 		assert_int_equal(decoded.leader, 4);
-		assert_int_equal(DECODE_U(3, WIRE_OK, 3, 2, 7, v, 11, 1, 5, 4,
+		assert_int_equal(DECODE_U(4, WIRE_OK, 3, 2, 7, v, 11, 1, 5, 4,
 					  other), 0);
 		assert_int_equal(decoded.ballot, v);
 		assert_int_equal(decoded.acc_ballot, other);
 		assert_int_equal(decoded.peer, 5);
 		assert_int_equal(decoded.leader, 4);
-		assert_int_equal(DECODE_U(3, WIRE_OK, 3, 2, 7, other, 11, 2, 5,
+		assert_int_equal(DECODE_U(4, WIRE_OK, 3, 2, 7, other, 11, 2, 5,
 					  4, v), 0);
 		assert_int_equal(decoded.ballot, other);
 		assert_int_equal(decoded.acc_ballot, v);
 		b.n = 0;
 		put_array(&b, 8);
-		put_raw(&b, (const unsigned char[]){ 3, WIRE_NEWVIEW, 1, 1, 7 },
+		put_raw(&b, (const unsigned char[]){ 4, WIRE_NEWVIEW, 1, 1, 7 },
 			5);
 		put_uint(&b, v);
 		put_uint(&b, 1);
@@ -1758,12 +1785,12 @@ static void test_ballot_decode(void **state)
 static void test_ballot_not_integer(void **state)
 {
 	/* The ballot of an OK, then its acc_ballot, its last element. */
-	static const unsigned char ok[] = { 0x9b, 3, WIRE_OK, 3, 1, 7 };
+	static const unsigned char ok[] = { 0x9b, 4, WIRE_OK, 3, 1, 7 };
 	static const unsigned char ok_tail[] = { 11, 1, 5, 4, 0 };
-	static const unsigned char ok_acc[] = { 0x9b, 3, WIRE_OK, 3, 1, 7, 0,
+	static const unsigned char ok_acc[] = { 0x9b, 4, WIRE_OK, 3, 1, 7, 0,
 						11, 1, 5, 4 };
 	/* NEWVIEW's ballot, just before its leader and members. */
-	static const unsigned char newview[] = { 0x98, 3, WIRE_NEWVIEW, 1, 1,
+	static const unsigned char newview[] = { 0x98, 4, WIRE_NEWVIEW, 1, 1,
 						 7 };
 	static const unsigned char newview_tail[] = { 1, 0x91, 1 };
 
@@ -1999,21 +2026,21 @@ static void test_fuzz(void **state)
 
 /*
  * A HEARTBEAT names the members its sender's detector holds dead, as an
- * eighth element, only when there are any: byte for byte, and back.
+ * ninth element, only when there are any: byte for byte, and back.
  */
 static void test_heartbeat_suspects(void **state)
 {
 	static const unsigned char two[] = {
-		0x98, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x92, 3, 0xcd, 0x04, 0x00,
+		0x99, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 7, 0x92, 3, 0xcd, 0x04, 0x00,
 	};
 	static const unsigned char empty[] = {
-		0x98, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90,
+		0x99, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 7, 0x90,
 	};
 	static const unsigned char unsorted[] = {
-		0x98, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x92, 5, 3,
+		0x99, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 7, 0x92, 5, 3,
 	};
 	static const unsigned char nested_elsewhere[] = {
-		0x97, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 0x91, 3,
+		0x98, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x91, 3,
 	};
 	static char buf[DATAGRAM_BYTES_MAX];
 	struct wire_msg m, out;
@@ -2023,6 +2050,7 @@ static void test_heartbeat_suspects(void **state)
 	m = msg(WIRE_HEARTBEAT, 2, 9);
 	m.ballot = 4;
 	m.leader = 1;
+	m.beat = 7;
 	peerset_add(&m.suspects, 3);
 	peerset_add(&m.suspects, HOSTS_MAX);
 	assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
@@ -2030,13 +2058,13 @@ static void test_heartbeat_suspects(void **state)
 	assert_memory_equal(buf, two, len);
 	assert_int_equal(wire_decode(buf, len, &out), 0);
 	assert_msg_equal(&m, &out);
-	/* Empty, out of order, or in the leader's place: refused. */
+	/* Empty, out of order, or in the beat number's place: refused. */
 	assert_int_equal(decode_raw(empty, sizeof(empty)), WIRE_ESHAPE);
 	assert_int_equal(decode_raw(unsorted, sizeof(unsorted)), WIRE_ERANGE);
 	assert_int_equal(decode_raw(nested_elsewhere, sizeof(nested_elsewhere)),
 			 WIRE_ESHAPE);
 	/* Only HEARTBEAT has the extra element. */
-	assert_int_equal(DECODE_U(3, WIRE_REDIRECT, 1, 1, 0, 0, 1, 3),
+	assert_int_equal(DECODE_U(4, WIRE_REDIRECT, 1, 1, 0, 0, 1, 3),
 			 WIRE_ESHAPE);
 	/* At most HEARTBEAT_SUSPECTS_MAX, and those fit a datagram. */
 	peerset_clear(&m.suspects);
@@ -2058,34 +2086,34 @@ static void test_heartbeat_suspects(void **state)
 
 /*
  * A HEARTBEAT names the members its sender heard directly and how long
- * ago, as a ninth element of pairs, only when there are any; the suspects
+ * ago, as a tenth element of pairs, only when there are any; the suspects
  * then come before it, even empty. Byte for byte, and back.
  */
 static void test_heartbeat_heard(void **state)
 {
 	static const unsigned char heard[] = {
-		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90,
+		0x9a, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 7, 0x90,
 		0x94, 3, 0xcc, 200, 0xcd, 0x04, 0x00, 0,
 	};
 	static const unsigned char both[] = {
-		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x91, 5,
+		0x9a, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 7, 0x91, 5,
 		0x92, 3, 17,
 	};
 	static const unsigned char odd[] = {
-		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90, 0x93, 3, 17, 4,
+		0x9a, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 7, 0x90, 0x93, 3, 17, 4,
 	};
 	static const unsigned char none[] = {
-		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90, 0x90,
+		0x9a, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 7, 0x90, 0x90,
 	};
 	static const unsigned char unsorted[] = {
-		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90,
+		0x9a, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 7, 0x90,
 		0x94, 4, 1, 3, 1,
 	};
 	static const unsigned char zero_id[] = {
-		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90, 0x92, 0, 1,
+		0x9a, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 7, 0x90, 0x92, 0, 1,
 	};
 	static const unsigned char not_array[] = {
-		0x99, 3, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 0x90, 3,
+		0x9a, 4, WIRE_HEARTBEAT, 2, 1, 9, 4, 1, 7, 0x90, 3,
 	};
 	static char buf[DATAGRAM_BYTES_MAX];
 	struct wire_msg m, out;
@@ -2095,6 +2123,7 @@ static void test_heartbeat_heard(void **state)
 	m = msg(WIRE_HEARTBEAT, 2, 9);
 	m.ballot = 4;
 	m.leader = 1;
+	m.beat = 7;
 	m.heard_count = 2;
 	m.heard_peer[0] = 3;
 	m.heard_age_ms[0] = 200;
