@@ -34,7 +34,7 @@
  * transport_close; every user callback may re-enter the transport, so the
  * code after one checks t->closing before going on.
  */
-#define _GNU_SOURCE	/* sendmmsg */
+#define _GNU_SOURCE	/* sendmmsg, recvmmsg */
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
@@ -61,6 +61,10 @@
 #define LISTEN_BACKLOG 128
 /* Datagrams for one message go out this many to a sendmmsg call. */
 #define DATAGRAM_BATCH 64
+/* Read in batches, datagrams come in this many to a recvmmsg call, and
+ * at most RECV_ALL_MAX in one transport_udp_read_all (the rest wait). */
+#define RECV_BATCH 16
+#define RECV_ALL_MAX 4096
 /* A connect that neither succeeds nor fails (a host gone without a RST). */
 #define CONNECT_TIMEOUT_MS 3000
 /* How long transport_close lets outbound connections drain. */
@@ -192,6 +196,7 @@ struct transport {
 	uv_timer_t timer;	/* lookup grace, then the drain deadline */
 	uv_udp_t udp;
 	bool udp_open;
+	bool udp_batched;	/* read by transport_udp_read_all, not libuv */
 	uv_tcp_t listener;
 	bool listener_open;
 
@@ -206,6 +211,7 @@ struct transport {
 	void *done_ctx;
 
 	char udp_buf[DATAGRAM_BYTES_MAX];
+	char recv_bufs[RECV_BATCH][DATAGRAM_BYTES_MAX];
 	char discard[DISCARD_BYTES];
 	char scratch[FRAME_BYTES_MAX + WIRE_FRAME_HEADER_BYTES];
 	/* Keyed: a body after opening, and one before sealing. */
@@ -490,7 +496,7 @@ static int bind_sockets(struct transport *t, char *reason, size_t cap)
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *)&t->listener, LISTEN_BACKLOG,
 			       on_connection);
-	if (rc == 0)
+	if (rc == 0 && !t->udp_batched)
 		rc = uv_udp_recv_start(&t->udp, on_udp_alloc, on_udp_read);
 	if (rc < 0)
 		snprintf(reason, cap, "bind %s: %s", name, uv_strerror(rc));
@@ -1409,6 +1415,7 @@ static void on_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void on_udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 			const struct sockaddr *addr, unsigned flags)
 {
+	/* Also called by transport_udp_read_all, as libuv would. */
 	struct transport *t = h->data;
 	char name[ADDR_STR_BYTES];
 
@@ -1739,4 +1746,63 @@ bool transport_backlogged(const struct transport *t, unsigned id)
 const struct transport_stats *transport_stats(const struct transport *t)
 {
 	return &t->stats;
+}
+
+/* ---- batched UDP reading ------------------------------------------------ */
+
+void transport_udp_batch(struct transport *t, bool batched)
+{
+	if (t->udp_batched == batched)
+		return;
+	t->udp_batched = batched;
+	/* Before the bind, the bind starts libuv's reading or not. */
+	if (!t->bind_done || !t->udp_open || t->closing)
+		return;
+	int rc = batched ? uv_udp_recv_stop(&t->udp)
+			 : uv_udp_recv_start(&t->udp, on_udp_alloc,
+					     on_udp_read);
+	if (rc < 0)
+		tlog(t, "udp %s: %s", batched ? "recv_stop" : "recv_start",
+		     uv_strerror(rc));
+}
+
+void transport_udp_read_all(struct transport *t)
+{
+	uv_os_fd_t fd;
+	if (!t->udp_batched || !t->bind_done || !t->udp_open || t->closing ||
+	    uv_fileno((const uv_handle_t *)&t->udp, &fd) != 0)
+		return;
+	struct mmsghdr msgs[RECV_BATCH];
+	struct iovec iov[RECV_BATCH];
+	struct sockaddr_storage from[RECV_BATCH];
+	for (unsigned total = 0; total < RECV_ALL_MAX;) {
+		for (unsigned i = 0; i < RECV_BATCH; i++) {
+			iov[i].iov_base = t->recv_bufs[i];
+			iov[i].iov_len = sizeof(t->recv_bufs[i]);
+			memset(&msgs[i], 0, sizeof(msgs[i]));
+			msgs[i].msg_hdr.msg_name = &from[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		int n = recvmmsg(fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				tlog(t, "udp receive: %s", strerror(errno));
+			return;
+		}
+		for (int i = 0; i < n && !t->closing && t->udp_batched; i++) {
+			uv_buf_t buf = uv_buf_init(t->recv_bufs[i],
+						   sizeof(t->recv_bufs[i]));
+			unsigned flags = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+						 ? UV_UDP_PARTIAL
+						 : 0;
+			on_udp_read(&t->udp, (ssize_t)msgs[i].msg_len, &buf,
+				    (const struct sockaddr *)&from[i], flags);
+		}
+		total += (unsigned)n;
+		if (n < RECV_BATCH || t->closing || !t->udp_batched)
+			return;
+	}
 }

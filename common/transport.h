@@ -161,6 +161,15 @@ bool transport_backlogged(const struct transport *t, unsigned id);
 void transport_close(struct transport *t, void (*done)(void *ctx),
 		     void *ctx);
 
+/*
+ * Batched reading: while batched, datagrams wait in the socket until
+ * transport_udp_read_all reads every one queued (at most a few thousand),
+ * each going to on_message as it would have; a process woken for each
+ * datagram costs more than the datagram. TCP is read as it comes.
+ */
+void transport_udp_batch(struct transport *t, bool batched);
+void transport_udp_read_all(struct transport *t);
+
 const struct transport_stats *transport_stats(const struct transport *t);
 
 #endif

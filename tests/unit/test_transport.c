@@ -675,6 +675,49 @@ static void test_one_send_for_all_keyed(void **state)
 	one_send_for_all(*state, &k);
 }
 
+/*
+ * Batched reading: datagrams wait in the socket until
+ * transport_udp_read_all takes every one, in order, while TCP is read as
+ * it comes; back to unbatched, libuv reads each as it comes again.
+ */
+static void test_batched_reading(void **state)
+{
+	struct fixture *fx = *state;
+	struct node *a = node_start_ready(fx, 1);
+	struct node *b = node_start_ready(fx, 2);
+	struct wire_msg req = make_req(1, 42);
+
+	transport_udp_batch(b->t, true);
+	for (uint32_t view = 1; view <= 3; view++) {
+		struct wire_msg hb = make_heartbeat(1, 0);
+		hb.view_id = view;
+		send_to(a, 2, &hb);
+	}
+	send_to(a, 2, &req);
+	WAIT_UNTIL(fx, b->msgs_count == 1);
+	run_for(fx, 100);
+	assert_int_equal(b->msgs_count, 1);
+	assert_int_equal(b->msgs[0].type, WIRE_REQ);
+	assert_int_equal(stats(b)->datagrams_in, 0);
+	transport_udp_read_all(b->t);
+	assert_int_equal(b->msgs_count, 4);
+	for (unsigned i = 1; i <= 3; i++) {
+		assert_int_equal(b->msgs[i].type, WIRE_HEARTBEAT);
+		assert_int_equal(b->msgs[i].view_id, i);
+	}
+	assert_int_equal(stats(b)->datagrams_in, 3);
+	/* Nothing left: a second read takes nothing. */
+	transport_udp_read_all(b->t);
+	assert_int_equal(b->msgs_count, 4);
+
+	transport_udp_batch(b->t, false);
+	struct wire_msg hb = make_heartbeat(1, 0);
+	send_to(a, 2, &hb);
+	WAIT_UNTIL(fx, b->msgs_count == 5);
+	assert_int_equal(stats(b)->datagrams_in, 4);
+	close_all_and_check(fx);
+}
+
 /* Keyed, unkeyed and wrong-keyed peers never deliver to each other, and
  * each drop is counted as what it is. */
 static void test_keyed_apart(void **state)
@@ -1280,6 +1323,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_send_for_all, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_one_send_for_all_keyed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batched_reading,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_newview, setup,
 						teardown),
