@@ -96,6 +96,7 @@ static void sim__configure(struct sim *s, uint64_t seed)
 		c->udp_loss = o->loss_max * (double)rng_below(&r, 1001) / 1000;
 	c->udp_dup = o->dup_max * (double)rng_below(&r, 1001) / 1000;
 	c->lossy_peer = o->lossy_peer <= c->peers ? o->lossy_peer : 0;
+	c->lossy_out = o->lossy_out;
 	c->tcp_tail = o->tcp_tail ? 0.01 : 0;
 	c->restart_chance = o->restarts ? 0.6 : 0;
 	c->tflag = o->tflag && c->peers >= 3 && rng_chance(&r, 0.15);
@@ -649,6 +650,8 @@ static void sim__opts_str(const struct sim_opts *o, char *buf, size_t cap)
 		ADD(" --loss-forever");
 	if (o->lossy_peer)
 		ADD(" --lossy-peer %u", o->lossy_peer);
+	if (o->lossy_out)
+		ADD(" --lossy-out");
 	if (o->freeze)
 		ADD(" --freeze");
 	if (o->rejoin)
@@ -686,6 +689,7 @@ static void usage(void)
 		"  --loss-forever     UDP loss goes on after the faults stop\n"
 		"  --lossy-peer ID    the UDP loss only on datagrams from or to\n"
 		"                     peer ID (one peer's link is lossy)\n"
+		"  --lossy-out        with --lossy-peer: only on those it sends\n"
 		"  --keep-going       run to the end after the first violation\n"
 		"  --failures-only    print a line for failing seeds only\n"
 		"  --known FILE       failures of the runs FILE lists are known\n"
@@ -835,6 +839,8 @@ static int parse_opt(struct sim_args *a, int argc, char **argv)
 			o->freeze = true;
 		else if (!strcmp(k, "--rejoin"))
 			o->rejoin = true;
+		else if (!strcmp(k, "--lossy-out"))
+			o->lossy_out = true;
 		else if (!strcmp(k, "--no-partitions"))
 			o->partitions_max = 0;
 		else if (!strcmp(k, "--amnesia"))

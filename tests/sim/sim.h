@@ -86,6 +86,7 @@ struct sim_opts {
 	 * peer sends and those sent to it (one peer's link is lossy, as
 	 * tests/proc/cut.sh's thin_udp makes it). */
 	unsigned lossy_peer;
+	bool lossy_out;		/* only the datagrams lossy_peer sends */
 	bool keep_going;	/* run to the end after a violation */
 	bool freeze;		/* also stop peers for T..4T (SIGSTOP) */
 	bool rejoin;		/* every peer runs with --rejoin */
@@ -154,6 +155,7 @@ struct sim_cfg {
 	int64_t delay_min_ms, delay_max_ms;
 	double udp_loss, udp_dup;
 	unsigned lossy_peer;	/* sim_opts.lossy_peer */
+	bool lossy_out;		/* sim_opts.lossy_out */
 	int64_t loss_until_ms;	/* UDP loss and duplication stop then */
 	double tcp_tail;	/* chance of a stall per TCP message */
 	double restart_chance;

@@ -473,7 +473,7 @@ static void sim__udp(struct sim *s, struct sim_peer *from, unsigned to,
 	bool faulty = s->now_ms < s->cfg.loss_until_ms;
 	bool lossy = faulty && (s->cfg.lossy_peer == 0 ||
 				from->id == s->cfg.lossy_peer ||
-				to == s->cfg.lossy_peer);
+				(to == s->cfg.lossy_peer && !s->cfg.lossy_out));
 	if (!q->running ||
 	    (lossy && rng_chance(&s->rng_net, s->cfg.udp_loss)) ||
 	    simnet_blocked(s, from->id, to, s->now_key)) {
