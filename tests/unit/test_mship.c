@@ -3065,6 +3065,14 @@ static int64_t ring_subject_beats_late(struct core *c, uint32_t view_id,
 	return 300;
 }
 
+/* No loss seen by c at, so its next beat is not followed by a second. */
+static void expect_no_half_beat(struct core *c, int64_t at)
+{
+	assert_int_equal(c->m.loss_seen_ms, MSHIP_NEVER);
+	core_tick(c, at + T_MS);
+	assert_int_equal(c->m.half_beat_ms, MSHIP_NEVER);
+}
+
 /*
  * Under loss a ringed view's member beats twice per period, to its
  * observers and the leader. Its leader, which beats every member, beats
@@ -3080,9 +3088,7 @@ static void test_ring_leader_half_beats_who_missed_it(void **state)
 	core_grow(c, 40, 40, 0);
 	assert_true(c->m.ringed);
 	int64_t seen = ring_subject_beats_late(c, 39, true);
-	assert_int_equal(c->m.loss_seen_ms, MSHIP_NEVER);
-	core_tick(c, seen + T_MS);
-	assert_int_equal(c->m.half_beat_ms, MSHIP_NEVER);
+	expect_no_half_beat(c, seen);
 
 	unsigned missed = peerset_first(&c->m.observers);
 	struct wire_msg hb = mk_hb(missed, 39, "");
@@ -3136,9 +3142,7 @@ static void test_late_beat_is_no_loss(void **state)
 	core_member(d, 3, 40, 39, list_upto(40));
 	assert_true(d->m.ringed);
 	int64_t at = ring_subject_beats_late(d, 39, false);
-	assert_int_equal(d->m.loss_seen_ms, MSHIP_NEVER);
-	core_tick(d, at + T_MS);
-	assert_int_equal(d->m.half_beat_ms, MSHIP_NEVER);
+	expect_no_half_beat(d, at);
 	unsigned subject = peerset_first(&d->m.subjects);
 	/* A repeat of beat 6, beat 8 with no half-beat between, the
 	 * half-beat 9 then beat 10, then a new life's beat 2. */
