@@ -807,11 +807,12 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 	if (msg->view_id < m->view_id)
 		mship__resend_view(m, now_ms, from);
 	/* A beat of the sender's went missing on its way to us: a watched
-	 * peer's beat number skipped one. A beat late (its sender or we kept
-	 * from the CPU) is no loss: at 1024 peers on a busy machine, taking
-	 * lateness for loss beat twice to every observer, and the load grew.
-	 * (A ringed view's leader asks what they heard of its own, below:
-	 * its subjects' beats lost were its own receive buffer overflowing.) */
+	 * peer's beat number skipped (mship__count_beat). A beat late (its
+	 * sender or we kept from the CPU) is no loss: at 1024 peers on a
+	 * busy machine, taking lateness for loss beat twice to every
+	 * observer, and the load grew. (A ringed view's leader asks what
+	 * they heard of its own, below: its subjects' beats lost were its
+	 * own receive buffer overflowing.) */
 	bool ring_leader = m->ringed && m->role == MSHIP_LEADER;
 	uint32_t lost = m->cfg.heartbeat_ms + m->cfg.allowance_ms;
 	mship__count_beat(m, now_ms, msg, !ring_leader);
