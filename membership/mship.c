@@ -435,6 +435,30 @@ void mship__recheck_suspects(struct mship *m, int64_t now_ms)
 	mship__start_round(m, now_ms);
 }
 
+/*
+ * A ringed view's leader told that an observer suspects id shows id so: its
+ * heartbeat, to id alone, naming id among its suspects, at most once per
+ * T/2. id then beats twice (mship__on_heartbeat). A member whose outgoing
+ * datagrams alone are lost sees no loss in what it receives, and its
+ * observers do not send to it: at 25% of one peer's outgoing datagrams
+ * lost, 40 simulated peers removed it 6 times in 80 minutes.
+ */
+static struct wire_msg mship__heartbeat(const struct mship *m,
+					int64_t now_ms);
+
+static void mship__show_suspected(struct mship *m, int64_t now_ms,
+				  unsigned id)
+{
+	if (!m->ringed || id == m->cfg.self || !peerset_has(&m->members, id) ||
+	    peerset_has(&m->dead, id) || now_ms < m->show_suspected_ms[id])
+		return;
+	m->show_suspected_ms[id] = now_ms + m->cfg.heartbeat_ms / 2;
+	struct wire_msg hb = mship__heartbeat(m, now_ms);
+	peerset_clear(&hb.suspects);
+	peerset_add(&hb.suspects, id);
+	outbox_send_one(m->out, id, &hb);
+}
+
 /* A member's heartbeat names whom it suspects: the leader keeps count. */
 static void mship__heard_suspects(struct mship *m, int64_t now_ms,
 				  const struct wire_msg *msg)
@@ -466,6 +490,7 @@ static void mship__heard_suspects(struct mship *m, int64_t now_ms,
 	peerset_foreach(&msg->suspects, id) mship__check_agreement(m, now_ms, id);
 	m->round_hold--;
 	mship__start_round(m, now_ms);
+	peerset_foreach(&msg->suspects, id) mship__show_suspected(m, now_ms, id);
 }
 
 /*
@@ -830,6 +855,15 @@ static void mship__on_heartbeat(struct mship *m, int64_t now_ms,
 		    msg->heard_age_ms[i] > now_ms)
 			continue;
 		fd_heard_via(&m->fd, id, now_ms - msg->heard_age_ms[i]);
+	}
+	/* Named among its suspects: our beats to the sender were lost. */
+	if (peerset_has(&msg->suspects, m->cfg.self)) {
+		if (ring_leader)
+			m->missed_until_ms[from] =
+				now_ms + (int64_t)MSHIP_LOSSY_T *
+						 m->cfg.heartbeat_ms;
+		else
+			m->loss_seen_ms = now_ms;
 	}
 	mship__note_lacks(m, now_ms, msg);
 	mship__relay(m, now_ms, from);

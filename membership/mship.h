@@ -292,6 +292,9 @@ struct mship {
 	/* Leader: until when each member gets our half-beats (its heartbeat
 	 * showed one of our beats lost: a heard age of us past T + A). */
 	int64_t missed_until_ms[HOSTS_MAX + 1];
+	/* Leader: when each member may next be shown that an observer
+	 * suspects it (mship.c, mship__show_suspected). */
+	int64_t show_suspected_ms[HOSTS_MAX + 1];
 	/*
 	 * Views of at most MSHIP_ALL_TO_ALL_MAX: for each member, the
 	 * members (bits by place in the view) its last heartbeat did not

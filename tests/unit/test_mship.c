@@ -3126,6 +3126,57 @@ static void test_ring_leader_half_beats_who_missed_it(void **state)
 	assert_int_equal(again->msg.beat, d->m.beat_no + 1);
 }
 
+/* How many of r's sends from its cursor on go to peer id alone, naming
+ * it among their suspects. */
+static unsigned sends_showing_suspected(struct rec *r, unsigned id)
+{
+	unsigned n = 0;
+	while (r->sent_checked < r->sent_count) {
+		const struct rec_sent *s = rec_next_send(r);
+		if (s->msg.type == WIRE_HEARTBEAT &&
+		    peerset_count(&s->to) == 1 && peerset_has(&s->to, id) &&
+		    peerset_has(&s->msg.suspects, id))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * A member whose outgoing datagrams alone are lost sees no loss in what it
+ * receives. A ringed view's leader told that an observer suspects a member
+ * shows it so (its heartbeat to it alone, naming it, at most once per
+ * T/2), and a member named among a heartbeat's suspects beats twice.
+ */
+static void test_suspected_member_beats_twice(void **state)
+{
+	(void)state;
+	struct core *c = &core_a, *d = &core_b;
+	core_grow(c, 40, 40, 0);
+	assert_true(c->m.ringed);
+	struct peerset obs = rings_observers(&c->m.rings, 40);
+	unsigned first = peerset_first(&obs);
+	unsigned second = peerset_next(&obs, first);
+	assert_true(second != 0);
+	c->r.sent_checked = c->r.sent_count;
+	core_msg(c, 300, mk_hb(first, 39, "40"));
+	assert_int_equal(sends_showing_suspected(&c->r, 40), 1);
+	core_msg(c, 300 + T_MS / 4, mk_hb(second, 39, "40"));
+	assert_int_equal(sends_showing_suspected(&c->r, 40), 0);
+	core_msg(c, 300 + T_MS / 2, mk_hb(first, 39, "40"));
+	assert_int_equal(sends_showing_suspected(&c->r, 40), 1);
+
+	core_member(d, 3, 40, 39, list_upto(40));
+	assert_true(d->m.ringed);
+	core_msg(d, 120, mk_hb(1, 39, "2"));
+	assert_int_equal(d->m.loss_seen_ms, MSHIP_NEVER);
+	struct wire_msg shown = mk_hb(1, 39, "3");
+	shown.leader = 1;
+	core_msg(d, 130, shown);
+	assert_int_equal(d->m.loss_seen_ms, 130);
+	core_tick(d, d->m.next_beat_ms);
+	assert_int_equal(d->m.half_beat_ms, d->m.next_beat_ms - T_MS / 2);
+}
+
 /*
  * A beat that comes late is no loss; a beat number skipped is. On a busy
  * machine at 1024 peers, members kept from the CPU read their subjects'
@@ -3317,6 +3368,7 @@ int main(void)
 		cmocka_unit_test(test_ring_member_beats_observers),
 		cmocka_unit_test(test_ring_leader_half_beats_who_missed_it),
 		cmocka_unit_test(test_late_beat_is_no_loss),
+		cmocka_unit_test(test_suspected_member_beats_twice),
 		cmocka_unit_test(test_net_heard_again),
 		cmocka_unit_test(test_net_crash_detected_5),
 		cmocka_unit_test(test_net_crash_detected_10),
