@@ -290,7 +290,8 @@ struct mship {
 	struct peerset observers;
 	struct peerset subjects;
 	/* Leader: until when each member gets our half-beats (its heartbeat
-	 * showed one of our beats lost: a heard age of us past T + A). */
+	 * showed one of our beats lost: a heard age of us past T + A, or us
+	 * among its suspects). */
 	int64_t missed_until_ms[HOSTS_MAX + 1];
 	/* Leader: when each member may next be shown that an observer
 	 * suspects it (mship.c, mship__show_suspected). */
