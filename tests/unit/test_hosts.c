@@ -199,6 +199,12 @@ static void test_duplicates(void **state)
 			    "(first on line 3)");
 	assert_failed(parse(&h, "10.0.0.1\r\n10.0.0.1\r\n"), &h, PATH ":2: ",
 		      "(first on line 1)");
+	/* The first line that repeats one is named, whatever its name's
+	 * place in order; a name thrice, by its second line. */
+	assert_failed(parse(&h, "z\ny\nz\ny\n"), &h, PATH ":3: ",
+		      "duplicate entry 'z' (first on line 1)");
+	assert_failed(parse(&h, "b\na\nc\na\na\nb\n"), &h, PATH ":4: ",
+		      "duplicate entry 'a' (first on line 2)");
 	/* Different names sharing a first label are not duplicates. */
 	assert_int_equal(parse(&h, "one\none.lan\none.example\n"), 0);
 	assert_int_equal(h.count, 3);
