@@ -3,7 +3,8 @@
 # (tests/bench/scale.py says what is measured and how). Prints figures;
 # asserts nothing. SIZES="64 128" narrows it, SERF_MAX the largest Serf
 # group tried (256: beyond it Serf does not form here in minutes),
-# ROLLCALL=path another binary, IDLE_S the idle window (20 s).
+# ROLLCALL=path another binary, IDLE_S the idle window (20 s), TIMELINE=1
+# when each view id was printed.
 set -u
 cd "$(dirname "$0")/../.."
 if ! command -v serf > /dev/null; then
