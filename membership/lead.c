@@ -308,6 +308,14 @@ bool mship__life_gone(struct mship *m, int64_t now_ms,
 	return true;
 }
 
+/* REDIRECT to a joiner, naming leader (0: none we know). */
+static void mship__redirect(struct mship *m, unsigned to, unsigned leader)
+{
+	struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
+	redirect.leader = (uint16_t)leader;
+	outbox_send_one(m->out, to, &redirect);
+}
+
 void mship__on_join(struct mship *m, int64_t now_ms,
 		    const struct wire_msg *msg)
 {
@@ -315,16 +323,12 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 	if (m->role == MSHIP_MEMBER || m->role == MSHIP_JOINING) {
 		/* Name the leader, or its successor if it is dead; a joiner
 		 * answers naming none. */
-		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
-		redirect.leader = 0;
+		unsigned leader = 0;
 		if (m->role == MSHIP_MEMBER)
-			redirect.leader = (uint16_t)(peerset_has(&m->dead,
-								m->leader)
-						     ? mship__lowest_live(m)
-						     : m->leader);
-		if (redirect.leader == msg->from)
-			redirect.leader = 0;
-		outbox_send_one(m->out, msg->from, &redirect);
+			leader = peerset_has(&m->dead, m->leader)
+				 ? mship__lowest_live(m) : m->leader;
+		mship__redirect(m, msg->from,
+				leader == msg->from ? 0 : leader);
 		return;
 	}
 	if (m->role != MSHIP_LEADER) {
@@ -339,9 +343,7 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 		mship__resend_view(m, now_ms, msg->from);
 	if (m->recon.active) {
 		/* Taking over: the joiner is to retry with us, once we lead. */
-		struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
-		redirect.leader = (uint16_t)m->cfg.self;
-		outbox_send_one(m->out, msg->from, &redirect);
+		mship__redirect(m, msg->from, m->cfg.self);
 		return;
 	}
 	if (member)
@@ -352,9 +354,7 @@ void mship__on_join(struct mship *m, int64_t now_ms,
 		/* It waits behind the round in flight: say we heard it (a
 		 * REDIRECT to ourselves), so that it waits for its view from
 		 * us and asks no other host where the leader is. */
-		struct wire_msg ack = mship__msg(m, WIRE_REDIRECT);
-		ack.leader = (uint16_t)m->cfg.self;
-		outbox_send_one(m->out, msg->from, &ack);
+		mship__redirect(m, msg->from, m->cfg.self);
 	}
 	mship__start_round(m, now_ms);
 }
