@@ -77,8 +77,7 @@ void mship__join(struct mship *m, int64_t now_ms, unsigned target)
 {
 	m->role = MSHIP_JOINING;
 	m->join_target = target;
-	m->join_since_ms = now_ms;
-	m->join_heard = MSHIP_JOIN_SILENT;
+	m->join_heard = false;
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
 	outbox_send_one(m->out, m->join_target, &join);
 	m->join_backoff_ms = BACKOFF_MIN_MS;
@@ -86,39 +85,27 @@ void mship__join(struct mship *m, int64_t now_ms, unsigned target)
 }
 
 /*
- * Retry JOIN with capped backoff: to the peer we believe leads and to
+ * Retry JOIN with capped backoff: to the peer we believe leads and,
+ * unless it answered as the leader since the last JOIN (a leader
+ * acknowledges a JOIN it queues behind a round), to up to JOIN_PROBES_MAX
  * other hosts in turn, whose REDIRECT names the leader after a takeover
- * (in a large group many of the first ids may be dead). How many others
- * depends on what the target answered since the last JOIN:
- * - as the leader (it acknowledges a JOIN it queues behind a round):
- *   none;
- * - as a joiner: one. It is alive, and names the leader once it learns
- *   of one or founds; but two joiners may name each other, so the probes
- *   go on, one a retry. At a simultaneous start every peer is such a
- *   joiner of peer 1, and JOIN_PROBES_MAX a retry from each was a storm
- *   of connections while peer 1 founded;
- * - nothing: JOIN_PROBES_MAX, once it has been our target for probe_ms
- *   (2T + A); before, none: it may be starting, as at a simultaneous
- *   start, when peer 1 founds only probe_ms after it starts, and the
- *   probes of 1023 joiners kept it from the CPU.
- * Each peer asks the hosts after its own id first, so that at a
+ * (in a large group many of the first ids may be dead). A target that
+ * answers as a joiner is no sign of a leader: two joiners may name each
+ * other. Each peer asks the hosts after its own id first, so that at a
  * simultaneous start no few hosts answer everyone. mship__join_probe
  * sends one such round.
  */
-static void mship__join_probe(struct mship *m, int64_t now_ms)
+static void mship__join_probe(struct mship *m)
 {
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
 	struct peerset to;
 	peerset_clear(&to);
 	peerset_add(&to, m->join_target);
 	unsigned others = m->cfg.hosts_count > 2 ? m->cfg.hosts_count - 2 : 0;
-	unsigned probes = m->join_heard == MSHIP_JOIN_LEADS ? 0
-			  : m->join_heard == MSHIP_JOIN_JOINING ? 1
-			  : now_ms >= m->join_since_ms + m->cfg.probe_ms
-			  ? JOIN_PROBES_MAX : 0;
-	if (probes > others)
-		probes = others;
-	m->join_heard = MSHIP_JOIN_SILENT;
+	unsigned probes = others < JOIN_PROBES_MAX ? others : JOIN_PROBES_MAX;
+	if (m->join_heard)
+		probes = 0;
+	m->join_heard = false;
 	for (unsigned i = 0; i < probes; i++) {
 		unsigned probe = m->join_probe;
 		do {
@@ -132,7 +119,7 @@ static void mship__join_probe(struct mship *m, int64_t now_ms)
 
 void mship__join_retry(struct mship *m, int64_t now_ms)
 {
-	mship__join_probe(m, now_ms);
+	mship__join_probe(m);
 	m->join_backoff_ms *= 2;
 	if (m->join_backoff_ms > BACKOFF_MAX_MS)
 		m->join_backoff_ms = BACKOFF_MAX_MS;
@@ -146,25 +133,19 @@ void mship__on_redirect(struct mship *m, int64_t now_ms,
 		m->stats.dropped_role++;
 		return;
 	}
-	if (msg->leader == 0) {
-		/* The sender is joining too (or leads no view we may join). */
-		if (msg->from == m->join_target &&
-		    m->join_heard == MSHIP_JOIN_SILENT)
-			m->join_heard = MSHIP_JOIN_JOINING;
-		return;
-	}
+	if (msg->leader == 0)
+		return;		/* the sender is joining too */
 	if (msg->leader == m->cfg.self || msg->leader > m->cfg.hosts_count) {
 		m->stats.dropped_role++;
 		return;
 	}
 	if (msg->leader == m->join_target) {
 		if (msg->from == m->join_target)
-			m->join_heard = MSHIP_JOIN_LEADS;
+			m->join_heard = true;	/* it leads, and heard us */
 		return;
 	}
 	m->join_target = msg->leader;
-	m->join_since_ms = now_ms;
-	m->join_heard = MSHIP_JOIN_SILENT;
+	m->join_heard = false;
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
 	outbox_send_one(m->out, m->join_target, &join);
 	m->join_backoff_ms = BACKOFF_MIN_MS;

@@ -78,13 +78,6 @@ struct mship_config {
 };
 #define MSHIP_HAS_RESTORED 1
 
-/* What join_target answered since our last JOIN (mship__join_probe). */
-enum mship_join_heard {
-	MSHIP_JOIN_SILENT,	/* nothing: it may be dead */
-	MSHIP_JOIN_JOINING,	/* it joins too: alive, names no leader */
-	MSHIP_JOIN_LEADS,	/* it leads, and heard us */
-};
-
 enum mship_role {
 	MSHIP_IDLE,		/* not started */
 	MSHIP_JOINING,
@@ -317,9 +310,8 @@ struct mship {
 
 	/* Joining: where JOIN goes next, and when. */
 	unsigned join_target;
-	int64_t join_since_ms;	/* when it became join_target */
 	unsigned join_probe;	/* the last other host asked */
-	enum mship_join_heard join_heard; /* join_target since our JOIN */
+	bool join_heard;	/* join_target answered since the last JOIN */
 	int64_t join_next_ms;
 	uint32_t join_backoff_ms;
 	uint32_t view_id_seen;		/* the highest in any message */
