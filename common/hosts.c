@@ -374,8 +374,10 @@ static int hosts__check_duplicates(const struct hosts *h, const char *text,
 	struct hosts__entry *byname = calloc(h->count + 1, sizeof(*byname));
 	unsigned first = 0, again = 0;
 
-	if (!byname)
+	if (!byname) {
+		hosts__fail(err, err_cap, path, 0, "out of memory");
 		return -ENOMEM;
+	}
 	for (unsigned id = 1; id <= h->count; id++)
 		byname[id - 1] = (struct hosts__entry){ h->names[id], id };
 	qsort(byname, h->count, sizeof(*byname), hosts__entry_cmp);

@@ -276,8 +276,7 @@ def reader_first(on):
     the lowest real-time priority; it sleeps in select() but for the
     moments it stamps a line). Among N busy peers an ordinary process
     gets about 2/N of the machine: at 1024 it stamped lines tens of
-    seconds late, and peers whose pipe it left full stalled on their
-    writes. Off before spawning, so no peer inherits it."""
+    seconds late. Off before spawning, so no peer inherits it."""
     try:
         if on:
             os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
