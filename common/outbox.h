@@ -20,9 +20,16 @@
 #include "wire.h"
 
 struct outbox {
-	/* Send m to every peer in to (HEARTBEAT by UDP, the rest by TCP). */
+	/* Send m to every peer in to by TCP: in order, or not at all once
+	 * the connection breaks. */
 	void (*send)(struct outbox *o, const struct peerset *to,
 		     const struct wire_msg *m);
+	/* Send m to every peer in to by UDP, one datagram each: what the
+	 * core sends again if it is lost (HEARTBEAT, and the hints that
+	 * find a leader: a JOIN probe, a REDIRECT), at no connection's
+	 * cost. */
+	void (*send_datagram)(struct outbox *o, const struct peerset *to,
+			      const struct wire_msg *m);
 	/* Print one whole output line (newline included) on stderr. */
 	void (*print)(struct outbox *o, const char *line, size_t len);
 	/* Stop: the peer has crashed on purpose (-c, -t). */
@@ -40,14 +47,5 @@ struct outbox {
 	 */
 	void (*save)(struct outbox *o, const struct state *s);
 };
-
-static inline void outbox_send_one(struct outbox *o, unsigned to,
-				   const struct wire_msg *m)
-{
-	struct peerset s;
-	peerset_clear(&s);
-	peerset_add(&s, to);
-	o->send(o, &s, m);
-}
 
 #endif

@@ -1485,18 +1485,18 @@ static void flush_datagrams(struct transport *t, struct datagram_batch *b,
 	b->count = 0;
 }
 
-/* Heartbeats are unreliable by design: anything but an immediate send is
+/* Datagrams are unreliable by design: anything but an immediate send is
  * dropped, so nothing queues behind a slow or absent peer. */
-static void send_datagrams(struct transport *t, const struct peerset *to,
-			   const struct wire_msg *m)
+void transport_send_datagram(struct transport *t, const struct peerset *to,
+			     const struct wire_msg *m)
 {
 	char body[DATAGRAM_BYTES_MAX];
 	struct datagram_batch batch;
 	size_t body_len;
 
-	if (!encode_body(t, m, body, sizeof(body), &body_len))
+	if (t->closing || !t->ready)
 		return;
-	if (!t->ready)
+	if (!encode_body(t, m, body, sizeof(body), &body_len))
 		return;
 	batch.count = 0;
 	peerset_foreach(to, id) {
@@ -1611,10 +1611,6 @@ void transport_send(struct transport *t, const struct peerset *to,
 
 	if (t->closing)
 		return;
-	if (m->type == WIRE_HEARTBEAT) {
-		send_datagrams(t, to, m);
-		return;
-	}
 	/* Unkeyed, the body is encoded in place behind its length prefix
 	 * and the same frame goes to every peer; keyed, it is sealed for
 	 * each peer in turn. */

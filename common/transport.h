@@ -21,7 +21,8 @@
  * replaces that address's oldest; a body that does not decode, a sender id outside the
  * hostsfile, or a sender id whose resolved address is not the address the
  * bytes came from is dropped and counted. Only messages that pass reach
- * on_message. HEARTBEAT goes by UDP, everything else by TCP.
+ * on_message, whichever way they came: transport_send sends by TCP,
+ * transport_send_datagram by UDP.
  *
  * With a keyring, every datagram and every frame's body is an envelope
  * (common/seal.h): sealed after encoding, opened before decoding. What no
@@ -131,9 +132,14 @@ struct transport_stats {
 int transport_new(struct transport **out, const struct transport_config *cfg,
 		  const struct transport_events *ev);
 
-/* Queue m for every peer in to (self is skipped). Never blocks. */
+/* Queue m for every peer in to (self is skipped), by TCP. Never blocks. */
 void transport_send(struct transport *t, const struct peerset *to,
 		    const struct wire_msg *m);
+
+/* Send m to every peer in to (self and unresolved peers are skipped), one
+ * datagram each, now or never: no queue. Never blocks. */
+void transport_send_datagram(struct transport *t, const struct peerset *to,
+			     const struct wire_msg *m);
 
 /*
  * Queue one frame already encoded (length prefix and body, at most

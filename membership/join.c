@@ -26,11 +26,26 @@ void mship__found(struct mship *m, int64_t now_ms)
 }
 
 /*
+ * A probe: JOIN to hosts other than the one we join through, asking who
+ * leads. It goes by datagram: a joiner asks again at every retry, and at
+ * a simultaneous start of hundreds a TCP connection per probe (and per
+ * answer, a REDIRECT, also a datagram) is what kept the machine busy.
+ */
+static void mship__send_probe(struct mship *m, const struct peerset *to)
+{
+	if (peerset_empty(to))
+		return;
+	struct wire_msg join = mship__msg(m, WIRE_JOIN);
+	m->out->send_datagram(m->out, to, &join);
+}
+
+/*
  * A new peer 1 founds only if no other host shows it a view: it sends
- * JOIN to every other host, and founds probe_ms later (the daemon: 2T + A,
- * a detector's time) unless one answers as a member of a view first
- * (mship__heard_group); then it goes on joining that group, as any new
- * life. Alone in the hostsfile (or with no probe), it founds at once.
+ * JOIN to every other host (host 2 by TCP, the rest a probe), and founds
+ * probe_ms later (the daemon: 2T + A, a detector's time) unless one
+ * answers as a member of a view first (mship__heard_group); then it goes
+ * on joining that group, as any new life. Alone in the hostsfile (or with
+ * no probe), it founds at once.
  */
 void mship__probe(struct mship *m, int64_t now_ms)
 {
@@ -45,8 +60,7 @@ void mship__probe(struct mship *m, int64_t now_ms)
 	peerset_clear(&to);
 	for (unsigned id = 3; id <= m->cfg.hosts_count; id++)
 		peerset_add(&to, id);
-	struct wire_msg join = mship__msg(m, WIRE_JOIN);
-	mship__send(m, &to, &join);
+	mship__send_probe(m, &to);
 	m->found_at_ms = now_ms + m->cfg.probe_ms;
 }
 
@@ -79,7 +93,7 @@ void mship__join(struct mship *m, int64_t now_ms, unsigned target)
 	m->join_target = target;
 	m->join_heard = false;
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
-	outbox_send_one(m->out, m->join_target, &join);
+	mship__send_one(m, m->join_target, &join);
 	m->join_backoff_ms = BACKOFF_MIN_MS;
 	m->join_next_ms = now_ms + m->join_backoff_ms;
 }
@@ -93,14 +107,15 @@ void mship__join(struct mship *m, int64_t now_ms, unsigned target)
  * answers as a joiner is no sign of a leader: two joiners may name each
  * other. Each peer asks the hosts after its own id first, so that at a
  * simultaneous start no few hosts answer everyone. mship__join_probe
- * sends one such round.
+ * sends one such round: JOIN to the target by TCP, the probes by
+ * datagram (mship__send_probe).
  */
 static void mship__join_probe(struct mship *m)
 {
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
+	mship__send_one(m, m->join_target, &join);
 	struct peerset to;
 	peerset_clear(&to);
-	peerset_add(&to, m->join_target);
 	unsigned others = m->cfg.hosts_count > 2 ? m->cfg.hosts_count - 2 : 0;
 	unsigned probes = others < JOIN_PROBES_MAX ? others : JOIN_PROBES_MAX;
 	if (m->join_heard)
@@ -114,7 +129,7 @@ static void mship__join_probe(struct mship *m)
 		m->join_probe = probe;
 		peerset_add(&to, probe);
 	}
-	mship__send(m, &to, &join);
+	mship__send_probe(m, &to);
 }
 
 void mship__join_retry(struct mship *m, int64_t now_ms)
@@ -147,7 +162,7 @@ void mship__on_redirect(struct mship *m, int64_t now_ms,
 	m->join_target = msg->leader;
 	m->join_heard = false;
 	struct wire_msg join = mship__msg(m, WIRE_JOIN);
-	outbox_send_one(m->out, m->join_target, &join);
+	mship__send_one(m, m->join_target, &join);
 	m->join_backoff_ms = BACKOFF_MIN_MS;
 	m->join_next_ms = now_ms + m->join_backoff_ms;
 }

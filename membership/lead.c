@@ -280,7 +280,7 @@ void mship__resend_view(struct mship *m, int64_t now_ms, unsigned to)
 		nv.ballot = m->follow_ballot;
 	nv.leader = (uint16_t)m->view_leader;
 	nv.members = m->members;
-	outbox_send_one(m->out, to, &nv);
+	mship__send_one(m, to, &nv);
 }
 
 /*
@@ -313,7 +313,7 @@ static void mship__redirect(struct mship *m, unsigned to, unsigned leader)
 {
 	struct wire_msg redirect = mship__msg(m, WIRE_REDIRECT);
 	redirect.leader = (uint16_t)leader;
-	outbox_send_one(m->out, to, &redirect);
+	mship__send_one(m, to, &redirect);
 }
 
 void mship__on_join(struct mship *m, int64_t now_ms,

@@ -108,7 +108,7 @@ static void mship__show_behind(struct mship *m, int64_t now_ms,
 	struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
 	hb.leader = (uint16_t)(m->role == MSHIP_LEADER ? m->cfg.self
 						       : m->leader);
-	outbox_send_one(m->out, msg->from, &hb);
+	mship__send_one(m, msg->from, &hb);
 }
 
 /*

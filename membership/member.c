@@ -23,7 +23,7 @@ void mship__refuse(struct mship *m, const struct wire_msg *msg)
 	if (follow == 0 || follow > m->cfg.hosts_count)
 		follow = m->cfg.self;
 	no.peer = (uint16_t)follow;
-	outbox_send_one(m->out, msg->from, &no);
+	mship__send_one(m, msg->from, &no);
 }
 
 /* OK to a REQ: its fields echoed, at its ballot. */
@@ -37,7 +37,7 @@ static void mship__ok_req(struct mship *m, const struct wire_msg *msg)
 	ok.peer = msg->peer;
 	ok.more = msg->more;
 	ok.leader = msg->leader;
-	outbox_send_one(m->out, msg->from, &ok);
+	mship__send_one(m, msg->from, &ok);
 }
 
 /* Keep a REQ's batch as our accepted one (saved by the caller). */
@@ -174,9 +174,9 @@ static void mship__promise(struct mship *m, unsigned to, uint32_t request_id,
 		struct wire_msg nv = mship__msg(m, WIRE_NEWVIEW);
 		nv.leader = (uint16_t)m->view_leader;
 		nv.members = m->members;
-		outbox_send_one(m->out, to, &nv);
+		mship__send_one(m, to, &nv);
 	}
-	outbox_send_one(m->out, to, &ok);
+	mship__send_one(m, to, &ok);
 }
 
 /*

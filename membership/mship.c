@@ -32,12 +32,28 @@ struct wire_msg mship__msg(const struct mship *m, enum wire_type type)
 	return msg;
 }
 
-/* Send to a set of peers; an empty set sends nothing. */
+/*
+ * Send to a set of peers; an empty set sends nothing. What is sent again
+ * when lost goes by datagram: HEARTBEAT, and REDIRECT, a hint to a joiner
+ * that retries its JOIN. The rest goes by TCP.
+ */
 void mship__send(struct mship *m, const struct peerset *to,
 		 const struct wire_msg *msg)
 {
-	if (!peerset_empty(to))
+	if (peerset_empty(to))
+		return;
+	if (msg->type == WIRE_HEARTBEAT || msg->type == WIRE_REDIRECT)
+		m->out->send_datagram(m->out, to, msg);
+	else
 		m->out->send(m->out, to, msg);
+}
+
+void mship__send_one(struct mship *m, unsigned to, const struct wire_msg *msg)
+{
+	struct peerset one;
+	peerset_clear(&one);
+	peerset_add(&one, to);
+	mship__send(m, &one, msg);
 }
 
 /*
@@ -457,7 +473,7 @@ static void mship__show_suspected(struct mship *m, int64_t now_ms,
 	struct wire_msg hb = mship__heartbeat(m, now_ms);
 	peerset_clear(&hb.suspects);
 	peerset_add(&hb.suspects, id);
-	outbox_send_one(m->out, id, &hb);
+	mship__send_one(m, id, &hb);
 }
 
 /* A member's heartbeat names whom it suspects: the leader keeps count. */
@@ -602,7 +618,7 @@ static struct wire_msg mship__heartbeat(const struct mship *m, int64_t now_ms)
 void mship__beat_to(struct mship *m, int64_t now_ms, unsigned to)
 {
 	struct wire_msg hb = mship__heartbeat(m, now_ms);
-	outbox_send_one(m->out, to, &hb);
+	mship__send_one(m, to, &hb);
 }
 
 /* Whom our heartbeats go to: every other member, or in a ringed view
@@ -983,7 +999,7 @@ void mship_on_message(struct mship *m, int64_t now_ms,
 		nv.view_id = m->st.view_id;
 		nv.leader = m->st.view_leader;
 		nv.members = m->st.members;
-		outbox_send_one(m->out, msg->from, &nv);
+		mship__send_one(m, msg->from, &nv);
 	}
 	switch (msg->type) {
 	case WIRE_HEARTBEAT:

@@ -15,6 +15,7 @@
 struct wire_msg mship__msg(const struct mship *m, enum wire_type type);
 void mship__send(struct mship *m, const struct peerset *to,
 		 const struct wire_msg *msg);
+void mship__send_one(struct mship *m, unsigned to, const struct wire_msg *msg);
 void mship__emit(struct mship *m, enum out_event_kind kind, unsigned peer);
 void mship__emit_event(struct mship *m, const struct out_event *e);
 void mship__report(struct mship *m, unsigned peer);

@@ -96,6 +96,15 @@ static void on_outbox_send(struct outbox *o, const struct peerset *to,
 		transport_send(r->transport, to, m);
 }
 
+static void on_outbox_send_datagram(struct outbox *o,
+				    const struct peerset *to,
+				    const struct wire_msg *m)
+{
+	struct rollcall *r = (struct rollcall *)o;
+	if (r->transport != NULL && !r->stopping)
+		transport_send_datagram(r->transport, to, m);
+}
+
 /* Every line has its event (mship__emit_event): the line is made again
  * from the event when it is delivered. */
 static void on_outbox_print(struct outbox *o, const char *line, size_t len)
@@ -409,6 +418,7 @@ int rollcall_create(struct rollcall **out, const struct rollcall_config *cfg,
 		return rc;
 	}
 	r->outbox.send = on_outbox_send;
+	r->outbox.send_datagram = on_outbox_send_datagram;
 	r->outbox.print = on_outbox_print;
 	r->outbox.exit = on_outbox_exit;
 	r->outbox.event = on_outbox_event;

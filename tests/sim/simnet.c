@@ -266,12 +266,13 @@ size_t sim_fmt_msg(char *buf, size_t cap, const struct wire_msg *m)
  * decodes, not the sender's struct.
  */
 static bool sim__wire(struct sim *s, struct sim_peer *p,
-		      const struct wire_msg *m, struct wire_msg *out)
+		      const struct wire_msg *m, bool datagram,
+		      struct wire_msg *out)
 {
 	static char buf[FRAME_BYTES_MAX];
 	size_t len;
 	int rc = wire_encode(m, buf, sizeof(buf), &len);
-	if (rc == 0 && m->type == WIRE_HEARTBEAT && len > DATAGRAM_BYTES_MAX)
+	if (rc == 0 && datagram && len > DATAGRAM_BYTES_MAX)
 		rc = WIRE_ETOOBIG;
 	if (rc == 0)
 		rc = wire_decode(buf, len, out);
@@ -502,7 +503,8 @@ static void sim__udp(struct sim *s, struct sim_peer *from, unsigned to,
 			.hb_beat = m->beat,
 			.hb_ballot = m->ballot,
 		};
-		if (!peerset_empty(&m->suspects) || m->heard_count > 0) {
+		if (m->type != WIRE_HEARTBEAT ||
+		    !peerset_empty(&m->suspects) || m->heard_count > 0) {
 			uint32_t slot = slot_new(s, m);
 			s->slots[slot].refs++;
 			ev.hb_slot = slot + 1;
@@ -606,8 +608,8 @@ static bool sim__confirms_own_add(const struct wire_msg *m, unsigned id)
 	return false;
 }
 
-static void sim_out_send(struct outbox *o, const struct peerset *to,
-			 const struct wire_msg *m)
+static void sim_out_send_by(struct outbox *o, const struct peerset *to,
+			    const struct wire_msg *m, bool datagram)
 {
 	struct sim_peer *p = (struct sim_peer *)(void *)o;
 	struct sim *s = p->sim;
@@ -624,7 +626,7 @@ static void sim_out_send(struct outbox *o, const struct peerset *to,
 		}
 	}
 	struct wire_msg w;
-	if (!sim__wire(s, p, m, &w))
+	if (!sim__wire(s, p, m, datagram, &w))
 		return;
 	/* The life that confirms the ADD of itself, first in the batch or
 	 * further on, is the one a view that adds it admits (integrity:
@@ -632,6 +634,8 @@ static void sim_out_send(struct outbox *o, const struct peerset *to,
 	if (m->type == WIRE_OK && sim__confirms_own_add(m, p->id))
 		p->confirmed_life = p->life;
 
+	if (m->type == WIRE_JOIN)
+		s->joined[p->id] = true;
 	if (m->type == WIRE_HEARTBEAT) {
 		s->stats.heartbeats++;
 		if (s->opts.verbose >= 2) {
@@ -640,12 +644,17 @@ static void sim_out_send(struct outbox *o, const struct peerset *to,
 			simtrace_add(s, " | sends HEARTBEAT to [%s]", set);
 			s->cur_acts--;	/* a detail: not an act */
 		}
+	} else if (datagram) {
+		char text[SIM_MSG_TEXT_BYTES], set[96];
+		sim_fmt_msg(text, sizeof(text), &w);
+		sim_fmt_set(set, sizeof(set), to);
+		simtrace_add(s, " | sends %s to [%s] by datagram", text, set);
+		s->cur_interesting = true;
+	}
+	if (datagram) {
 		peerset_foreach(to, id) sim__udp(s, p, id, &w);
 		return;
 	}
-
-	if (m->type == WIRE_JOIN)
-		s->joined[p->id] = true;
 	if (m->type == WIRE_NEWVIEW)
 		siminv_on_newview_sent(s, p, &w);
 	/* -t: the REQ(DEL) sent just before crashing names a live victim. */
@@ -688,6 +697,18 @@ static void sim_out_send(struct outbox *o, const struct peerset *to,
 	}
 	if (s->slots[slot].refs == 0)
 		s->slot_free[s->slot_free_count++] = slot;
+}
+
+static void sim_out_send(struct outbox *o, const struct peerset *to,
+			 const struct wire_msg *m)
+{
+	sim_out_send_by(o, to, m, false);
+}
+
+static void sim_out_send_datagram(struct outbox *o, const struct peerset *to,
+				  const struct wire_msg *m)
+{
+	sim_out_send_by(o, to, m, true);
 }
 
 static void sim_out_print(struct outbox *o, const char *line, size_t len)
@@ -800,6 +821,7 @@ void sim_peer_start(struct sim *s, unsigned id)
 	p->sim = s;
 	p->id = id;
 	p->out.send = sim_out_send;
+	p->out.send_datagram = sim_out_send_datagram;
 	p->out.print = sim_out_print;
 	p->out.exit = sim_out_exit;
 	p->out.event = NULL;
@@ -941,7 +963,7 @@ void sim_deliver(struct sim *s, const struct sim_ev *ev)
 	 * (its detector held it dead and was wrong), only after this. */
 	if (msg.incarnation >= q->m->lives[msg.from])
 		peerset_del(&q->reported, msg.from);
-	bool hb = !tcp;
+	bool hb = msg.type == WIRE_HEARTBEAT;
 	if (hb && s->opts.verbose < 2) {
 		/* The common case, kept cheap: traced only if it does more
 		 * than note the heartbeat (a member refusing a NEWLEADER). */

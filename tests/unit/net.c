@@ -21,10 +21,9 @@ static void net__on_send(struct net *n, unsigned from,
 static void net__on_print(struct net *n, unsigned self, const char *line);
 static void net__on_exit(struct net *n, unsigned self);
 
-static void rec_send(struct outbox *o, const struct peerset *to,
-		     const struct wire_msg *m)
+static void rec_record(struct rec *r, const struct peerset *to,
+		       const struct wire_msg *m, bool datagram)
 {
-	struct rec *r = (struct rec *)(void *)o;
 	if (peerset_empty(to)) {
 		r->empty_sends++;
 		return;
@@ -35,8 +34,21 @@ static void rec_send(struct outbox *o, const struct peerset *to,
 	s->seq = r->seq_next++;
 	s->to = *to;
 	s->msg = *m;
+	s->datagram = datagram;
 	if (r->net != NULL)
 		net__on_send(r->net, r->self, to, m);
+}
+
+static void rec_send(struct outbox *o, const struct peerset *to,
+		     const struct wire_msg *m)
+{
+	rec_record((struct rec *)(void *)o, to, m, false);
+}
+
+static void rec_send_datagram(struct outbox *o, const struct peerset *to,
+			      const struct wire_msg *m)
+{
+	rec_record((struct rec *)(void *)o, to, m, true);
 }
 
 static void rec_print(struct outbox *o, const char *line, size_t len)
@@ -94,6 +106,7 @@ void rec_create(struct rec *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->out.send = rec_send;
+	r->out.send_datagram = rec_send_datagram;
 	r->out.print = rec_print;
 	r->out.exit = rec_exit;
 	r->out.event = rec_event;

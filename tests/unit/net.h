@@ -43,6 +43,7 @@ struct rec_sent {
 	unsigned seq;		/* order among this rec's sends and lines */
 	struct peerset to;
 	struct wire_msg msg;
+	bool datagram;		/* by send_datagram, not send */
 };
 
 struct rec_line {

@@ -23,7 +23,7 @@
  * start, msg and tick are the events; times never go back. After each,
  * what it must bring, in order:
  *
- *   send at=200 TYPE to=2 view=4 [field=...]
+ *   send at=200 TYPE to=2 view=4 [field=...] [by=udp]
  *   line at=200 {peer_id:3, view_id: 4, leader: 1, memb_list: [1,2,3]}
  *   quiet                   nothing more (implied before every event and
  *                           at the end of the file; written for a reader)
@@ -40,7 +40,8 @@
  * leader, beat, suspects, heard (peer@age_ms pairs: heard=2@10,5@60); REDIRECT
  * leader. A field not written is zero (inc:
  * 1), so an expected send is checked whole: every field of its type, its
- * time and its recipients (from is the core's own id). Every send and
+ * time, its recipients (from is the core's own id) and its way (by=udp: a
+ * datagram, as HEARTBEAT, REDIRECT and JOIN probes go; else TCP). Every send and
  * line the core makes must be expected, in the order it made them (sends
  * and lines share one sequence); a send to nobody is no output.
  *
@@ -304,7 +305,7 @@ static void scen_cat_list(char *buf, size_t cap, const char *key,
  */
 static void scen_render_send(char *buf, size_t cap, unsigned self,
 			     int64_t at_ms, const struct peerset *to,
-			     const struct wire_msg *m)
+			     const struct wire_msg *m, bool datagram)
 {
 	unsigned f = scen_fields(m->type);
 	buf[0] = '\0';
@@ -340,6 +341,8 @@ static void scen_render_send(char *buf, size_t cap, unsigned self,
 			 (unsigned)m->heard_age_ms[i]);
 	if (f & F_MEMBERS)
 		scen_cat_list(buf, cap, "members", &m->members);
+	if (datagram)
+		scen_cat(buf, cap, " by=udp");
 }
 
 /* ---- The core's output, in the order it came -------------------------- */
@@ -377,7 +380,7 @@ static void scen_render_output(const struct scen *s, char *buf, size_t cap,
 {
 	if (sent != NULL) {
 		scen_render_send(buf, cap, s->cfg.self, sent->at_ms, &sent->to,
-				 &sent->msg);
+				 &sent->msg, sent->datagram);
 		return;
 	}
 	snprintf(buf, cap, "line at=%lld %.*s", (long long)line->at_ms,
@@ -707,7 +710,7 @@ static int scen_do_send(struct scen *s, const struct scenfile_words *ws)
 {
 	struct wire_msg m;
 	int64_t at_ms;
-	if (scen_parse_msg(s, ws, "to", &m) < 0 ||
+	if (scen_parse_msg(s, ws, "to by", &m) < 0 ||
 	    scen_at(s, ws, 1, &at_ms) < 0)
 		return -1;
 	const char *to_v = scenfile_value(ws, 2, "to");
@@ -716,12 +719,17 @@ static int scen_do_send(struct scen *s, const struct scenfile_words *ws)
 		return scen_fail(s, "send needs to=");
 	if (scen_list(s, "to", to_v, &to) < 0)
 		return -1;
+	const char *by = scenfile_value(ws, 2, "by");
+	if (by != NULL && strcmp(by, "udp") != 0)
+		return scen_fail(s, "by=%s: a send is by TCP (no by=) or by=udp",
+				 by);
 	if (s->ignore_hb && m.type == WIRE_HEARTBEAT)
 		return scen_fail(s, "heartbeats are ignored in this file: "
 				 "none can be expected");
 	m.from = (uint16_t)s->cfg.self;
 	char want[SCEN_TEXT_BYTES];
-	scen_render_send(want, sizeof(want), s->cfg.self, at_ms, &to, &m);
+	scen_render_send(want, sizeof(want), s->cfg.self, at_ms, &to, &m,
+			 by != NULL);
 	if (scen_match_next(s, want) < 0)
 		return -1;
 	s->r.sent_checked++;

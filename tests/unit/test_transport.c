@@ -260,12 +260,16 @@ static struct node *node_start_ready(struct fixture *fx, unsigned self)
 	return n;
 }
 
+/* As the core sends: HEARTBEAT by datagram, the rest by TCP. */
 static void send_to(struct node *from, unsigned to, const struct wire_msg *m)
 {
 	struct peerset set;
 	peerset_clear(&set);
 	peerset_add(&set, to);
-	transport_send(from->t, &set, m);
+	if (m->type == WIRE_HEARTBEAT)
+		transport_send_datagram(from->t, &set, m);
+	else
+		transport_send(from->t, &set, m);
 }
 
 static struct wire_msg make_req(unsigned from, uint32_t request_id)
@@ -521,6 +525,22 @@ static void test_heartbeat_by_udp(void **state)
 	assert_int_equal(b->msgs[0].view_id, 9);
 	assert_int_equal(stats(b)->datagrams_in, 1);
 	assert_int_equal(stats(b)->frames_in, 0);
+
+	/* Any message goes by datagram when sent so: a JOIN probe. */
+	struct peerset to;
+	peerset_clear(&to);
+	peerset_add(&to, 2);
+	memset(&m, 0, sizeof(m));
+	m.incarnation = 1;
+	m.type = WIRE_JOIN;
+	m.from = 1;
+	m.view_id = 9;
+	transport_send_datagram(a->t, &to, &m);
+	WAIT_UNTIL(fx, b->msgs_count == 2);
+	assert_int_equal(b->msgs[1].type, WIRE_JOIN);
+	assert_int_equal(b->msgs[1].from, 1);
+	assert_int_equal(stats(b)->datagrams_in, 2);
+	assert_int_equal(stats(b)->frames_in, 0);
 	close_all_and_check(fx);
 }
 
@@ -651,7 +671,7 @@ static void one_send_for_all(struct fixture *fx, const struct keyring *k)
 	peerset_add(&to, 1);
 	peerset_add(&to, 2);
 	peerset_add(&to, 3);
-	transport_send(a->t, &to, &hb);
+	transport_send_datagram(a->t, &to, &hb);
 	WAIT_UNTIL(fx, b->msgs_count == 1 && c->msgs_count == 1);
 	assert_int_equal(b->msgs[0].type, WIRE_HEARTBEAT);
 	assert_int_equal(c->msgs[0].type, WIRE_HEARTBEAT);
