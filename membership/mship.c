@@ -451,8 +451,36 @@ void mship__recheck_suspects(struct mship *m, int64_t now_ms)
 	mship__start_round(m, now_ms);
 }
 
-static struct wire_msg mship__heartbeat(const struct mship *m,
-					int64_t now_ms);
+/* Our heartbeat: whom we follow, whom our detector holds dead (the
+ * lowest HEARTBEAT_SUSPECTS_MAX), and whom we heard directly within 2T + A
+ * and how long ago (the lowest HEARTBEAT_HEARD_MAX): others' detectors
+ * count that as hearing them. */
+static struct wire_msg mship__heartbeat(const struct mship *m, int64_t now_ms)
+{
+	struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
+	hb.beat = m->beat_no;
+	if (m->role == MSHIP_LEADER)
+		hb.leader = m->recon.active ? 0 : (uint16_t)m->cfg.self;
+	else if (m->role == MSHIP_JOINING)
+		hb.leader = 0;
+	else
+		hb.leader = (uint16_t)m->leader;
+	if (hb.leader > m->cfg.hosts_count)
+		hb.leader = 0;
+	unsigned n = 0;
+	peerset_foreach(&m->suspected, id) {
+		if (!peerset_has(&m->members, id))
+			continue;
+		if (n++ == HEARTBEAT_SUSPECTS_MAX)
+			break;
+		peerset_add(&hb.suspects, id);
+	}
+	hb.heard_count = (uint16_t)fd_direct_ages(&m->fd, now_ms,
+						  HEARTBEAT_HEARD_MAX,
+						  hb.heard_peer,
+						  hb.heard_age_ms);
+	return hb;
+}
 
 /*
  * A ringed view's leader told that an observer suspects id shows id so: its
@@ -582,37 +610,6 @@ void mship__on_dead(struct mship *m, int64_t now_ms, unsigned peer)
 	mship__enqueue(m, &del, false);
 	mship__start_round(m, now_ms);
 	mship__check_hopeless(m, now_ms);
-}
-
-/* Our heartbeat: whom we follow, whom our detector holds dead (the
- * lowest HEARTBEAT_SUSPECTS_MAX), and whom we heard directly within 2T + A
- * and how long ago (the lowest HEARTBEAT_HEARD_MAX): others' detectors
- * count that as hearing them. */
-static struct wire_msg mship__heartbeat(const struct mship *m, int64_t now_ms)
-{
-	struct wire_msg hb = mship__msg(m, WIRE_HEARTBEAT);
-	hb.beat = m->beat_no;
-	if (m->role == MSHIP_LEADER)
-		hb.leader = m->recon.active ? 0 : (uint16_t)m->cfg.self;
-	else if (m->role == MSHIP_JOINING)
-		hb.leader = 0;
-	else
-		hb.leader = (uint16_t)m->leader;
-	if (hb.leader > m->cfg.hosts_count)
-		hb.leader = 0;
-	unsigned n = 0;
-	peerset_foreach(&m->suspected, id) {
-		if (!peerset_has(&m->members, id))
-			continue;
-		if (n++ == HEARTBEAT_SUSPECTS_MAX)
-			break;
-		peerset_add(&hb.suspects, id);
-	}
-	hb.heard_count = (uint16_t)fd_direct_ages(&m->fd, now_ms,
-						  HEARTBEAT_HEARD_MAX,
-						  hb.heard_peer,
-						  hb.heard_age_ms);
-	return hb;
 }
 
 void mship__beat_to(struct mship *m, int64_t now_ms, unsigned to)
