@@ -129,8 +129,9 @@ struct mship {
 	/* When the core last ran: a longer gap than 1.5T is a pause of our
 	 * own (stopped, starved), not silence of the others. */
 	int64_t last_run_ms;
-	/* When each peer last sent us anything but a JOIN holding no vote
-	 * (any life; 0: never). */
+	/* When each peer was last heard of (any life; 0: never): it sent
+	 * us anything but a JOIN holding no vote, or a member's heartbeat
+	 * said it heard it directly then. */
 	int64_t heard_ms[HOSTS_MAX + 1];
 	/* The view that removed us (rejoining: a later one admits us). */
 	uint32_t removed_in;

@@ -3034,6 +3034,33 @@ static void test_ring_removal_needs_majority_of_observers(void **state)
 }
 
 /*
+ * The same view, but member 2's heartbeat at 250 says it heard 40
+ * directly 10 ms before: every observer of 40 suspecting it at 301 and at
+ * 439 removes nothing, for 40 was heard within 2T; an observer naming it
+ * at 440 does.
+ */
+static void test_ring_removal_waits_while_anyone_heard(void **state)
+{
+	(void)state;
+	struct core *c = &core_a;
+	core_grow(c, 40, 40, 0);
+	struct peerset obs = rings_observers(&c->m.rings, 40);
+	for (unsigned id = 2; id <= 39; id++)
+		core_msg(c, 100, mk(WIRE_HEARTBEAT, id, 39));
+	struct wire_msg heard = mk_hb(2, 39, "");
+	heard.heard_count = 1;
+	heard.heard_peer[0] = 40;
+	heard.heard_age_ms[0] = 10;
+	core_msg(c, 250, heard);
+	peerset_foreach(&obs, id) core_msg(c, 301, mk_hb(id, 39, "40"));
+	rec_expect_only_heartbeats(&c->r);
+	peerset_foreach(&obs, id) core_msg(c, 439, mk_hb(id, 39, "40"));
+	rec_expect_only_heartbeats(&c->r);
+	core_msg(c, 440, mk_hb(peerset_first(&obs), 39, "40"));
+	expect_round(c, 440, WIRE_OP_DEL, 40, list_upto(40) + 2);
+}
+
+/*
  * In a ringed view a member heartbeats its observers and the leader only,
  * and watches its subjects and the leader only.
  */
@@ -3191,8 +3218,21 @@ static void test_suspected_member_beats_twice(void **state)
 	assert_int_equal(d->m.loss_seen_ms, MSHIP_NEVER);
 	struct wire_msg shown = mk_hb(1, 39, "3");
 	shown.leader = 1;
+	d->r.sent_checked = d->r.sent_count;
 	core_msg(d, 130, shown);
 	assert_int_equal(d->m.loss_seen_ms, 130);
+	/* Beating once a period until now, it beats again at once: its
+	 * half-beat, to its observers and the leader. */
+	const struct rec_sent *now = rec_next_send(&d->r);
+	struct peerset beat_to = d->m.observers;
+	peerset_add(&beat_to, 1);
+	expect_send(now, 130, WIRE_HEARTBEAT, 3, 39, net_set_str(&beat_to));
+	assert_true(peerset_equal(&now->to, &beat_to));
+	assert_int_equal(now->msg.beat, d->m.beat_no | 1);
+	rec_expect_no_send(&d->r);
+	/* Named again while it beats twice: nothing more at once. */
+	core_msg(d, 140, shown);
+	rec_expect_no_send(&d->r);
 	core_tick(d, d->m.next_beat_ms);
 	assert_int_equal(d->m.half_beat_ms, d->m.next_beat_ms - T_MS / 2);
 }
@@ -3383,6 +3423,7 @@ int main(void)
 		cmocka_unit_test(test_net_cut_off_from_all_is_reported),
 		cmocka_unit_test(test_rings_balanced_and_deterministic),
 		cmocka_unit_test(test_ring_removal_needs_majority_of_observers),
+		cmocka_unit_test(test_ring_removal_waits_while_anyone_heard),
 		cmocka_unit_test(test_ring_member_tells_its_follower),
 		cmocka_unit_test(test_ring_leader_new_life_join_no_sign_of_life),
 		cmocka_unit_test(test_ring_member_beats_observers),
