@@ -637,6 +637,15 @@ static struct peerset mship__beat_set(const struct mship *m)
 	return to;
 }
 
+/* Whether a heartbeat showed a datagram of ours lost within the last
+ * MSHIP_LOSSY_T periods. */
+static bool mship__lossy(const struct mship *m, int64_t now_ms)
+{
+	return m->loss_seen_ms != MSHIP_NEVER &&
+	       now_ms - m->loss_seen_ms <
+		       (int64_t)MSHIP_LOSSY_T * m->cfg.heartbeat_ms;
+}
+
 /*
  * Whom a half-beat goes to: our beat set while heartbeats showed a
  * datagram lost within the last MSHIP_LOSSY_T periods. A ringed view's
@@ -654,9 +663,7 @@ static struct peerset mship__half_beat_set(const struct mship *m,
 			if (now_ms < m->missed_until_ms[id])
 				peerset_add(&to, id);
 		peerset_del(&to, m->cfg.self);
-	} else if (m->loss_seen_ms != MSHIP_NEVER &&
-		   now_ms - m->loss_seen_ms <
-			   (int64_t)MSHIP_LOSSY_T * m->cfg.heartbeat_ms) {
+	} else if (mship__lossy(m, now_ms)) {
 		to = mship__beat_set(m);
 	}
 	return to;
@@ -688,9 +695,7 @@ static void mship__half_beat(struct mship *m, int64_t now_ms)
  */
 static void mship__named_suspect(struct mship *m, int64_t now_ms)
 {
-	bool lossy = m->loss_seen_ms != MSHIP_NEVER &&
-		     now_ms - m->loss_seen_ms <
-			     (int64_t)MSHIP_LOSSY_T * m->cfg.heartbeat_ms;
+	bool lossy = mship__lossy(m, now_ms);
 	m->loss_seen_ms = now_ms;
 	if (!lossy && m->next_beat_ms != MSHIP_NEVER)
 		mship__half_beat(m, now_ms);
